@@ -1,0 +1,39 @@
+"""signalbench: honest, fast, cost-aware backtests of sequence-model trading signals.
+
+The public API is deliberately small; everything else lives in the stage sub-packages
+(:mod:`signalbench.data`, :mod:`signalbench.signals`, :mod:`signalbench.strategies`,
+:mod:`signalbench.engine`, :mod:`signalbench.reports`). Names are imported lazily so that
+``import signalbench.data`` does not pay for the engine's imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "backtest": "signalbench.engine",
+    "BacktestResult": "signalbench.engine",
+    "AnnualizationWarning": "signalbench.engine",
+    "oracle_positions": "signalbench.engine",
+    "naive_oracle_positions": "signalbench.engine",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalbench' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

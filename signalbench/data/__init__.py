@@ -1,0 +1,1 @@
+"""signalbench.data (see ARCHITECTURE.md)."""

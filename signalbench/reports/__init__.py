@@ -1,0 +1,1 @@
+"""signalbench.reports (see ARCHITECTURE.md)."""

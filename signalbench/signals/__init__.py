@@ -1,0 +1,1 @@
+"""signalbench.signals (see ARCHITECTURE.md)."""

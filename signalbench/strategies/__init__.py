@@ -1,0 +1,1 @@
+"""signalbench.strategies (see ARCHITECTURE.md)."""
