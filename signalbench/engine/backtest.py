@@ -1,0 +1,473 @@
+"""The one wrapper around the kernels: validation, pandas in and out, statistics.
+
+See :func:`backtest` for the conventions; :mod:`signalbench.engine.kernels` implements them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numba import njit, prange
+
+from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_nb, simulate_nb, trade_stats_nb
+from signalbench.engine.oracle import oracle_nb
+from signalbench.engine.periods import AnnualizationWarning, Clock, infer_clock, resample_to_clock
+from signalbench.engine.stats import STAT_ROWS, summarize
+
+_TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
+_COL = {name: i for i, name in enumerate(COLUMN_STATS)}
+
+
+@dataclass(frozen=True)
+class _Template:
+    """What is needed to give outputs the shape and labels of the inputs."""
+
+    index: pd.Index | None
+    columns: pd.Index | None
+    one_d: bool
+    name: Any = None
+
+    @property
+    def is_pandas(self) -> bool:
+        return self.index is not None
+
+
+def _wrap_like(arr: np.ndarray, template: _Template) -> Any:
+    """Give a (n, m) result the form of the input: 1-D for 1-D input, pandas for pandas input."""
+    if template.one_d:
+        flat = arr[:, 0]
+        if template.is_pandas:
+            return pd.Series(flat, index=template.index, name=template.name, copy=False)
+        return flat
+    if template.is_pandas:
+        return pd.DataFrame(arr, index=template.index, columns=template.columns, copy=False)
+    return arr
+
+
+def _as_2d(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None, pd.Index | None, bool, Any]:
+    """A float64 (n, k) view or copy in Fortran order, with the pandas labels it came with."""
+    index = columns = label = None
+    if isinstance(value, pd.DataFrame):
+        index, columns = value.index, value.columns
+        try:
+            arr = value.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected numeric columns, got dtypes {dict(value.dtypes)}") from exc
+    elif isinstance(value, pd.Series):
+        index, label = value.index, value.name
+        try:
+            arr = value.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected numeric values, got dtype {value.dtype}") from exc
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__}") from exc
+    one_d = arr.ndim == 1
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim != 2:
+        raise ValueError(f"{name}: expected shape (n,) or (n, m), got {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one column, got shape {arr.shape}")
+    if not arr.flags.f_contiguous:
+        arr = np.asfortranarray(arr)
+    return arr, index, columns, one_d, label
+
+
+@njit(cache=True, parallel=True)
+def _scan_nb(a, limit):
+    """Per column: first row that is non-finite, and first row with |a| > limit (-1 if none)."""
+    m = a.shape[1]
+    out = np.full((2, m), -1, dtype=np.int64)
+    for jj in prange(m):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        for t in range(a.shape[0]):
+            v = a[t, j]
+            if not np.isfinite(v):
+                if out[0, j] < 0:
+                    out[0, j] = t
+            elif abs(v) > limit and out[1, j] < 0:
+                out[1, j] = t
+    return out
+
+
+def _first_bad(scan_row: np.ndarray) -> tuple[int, int] | None:
+    cols = np.flatnonzero(scan_row >= 0)
+    if cols.size == 0:
+        return None
+    rows = scan_row[cols]
+    k = int(np.argmin(rows))
+    return int(rows[k]), int(cols[k])
+
+
+def _where(row: int, col: int, index: pd.Index | None, columns: pd.Index | None, m: int) -> str:
+    at = f"row {row}" + (f" ({index[row]})" if index is not None else "")
+    if m > 1:
+        at += f", column {columns[col]!r}" if columns is not None else f", column {col}"
+    return at
+
+
+def _as_price(price: Any) -> tuple[np.ndarray, _Template]:
+    arr, index, columns, one_d, label = _as_2d(price, "price")
+    # prices must be finite and > 0: scan for non-finite, and for values <= 0 via the sign of log
+    scan = _scan_nb(arr, np.inf)
+    bad = _first_bad(scan[0])
+    if bad is not None:
+        row, col = bad
+        raise ValueError(
+            f"price: expected finite values, got {arr[row, col]!r} at {_where(row, col, index, columns, arr.shape[1])}"
+        )
+    nonpos = arr <= 0
+    if nonpos.any():
+        row, col = np.argwhere(nonpos)[0]  # row-major order: the earliest row first
+        raise ValueError(
+            f"price: expected values > 0, got {arr[row, col]!r} at "
+            f"{_where(int(row), int(col), index, columns, arr.shape[1])}"
+        )
+    return arr, _Template(index, columns, one_d, label)
+
+
+def _as_cost(value: Any, name: str, n: int, m: int, per_row: bool, index: pd.Index | None) -> np.ndarray:
+    """A cost as a flexibly shaped 2-D array: (1, 1), (1, m), and, when ``per_row``, (n, 1) or (n, m)."""
+    if isinstance(value, pd.Series) and per_row and index is not None:
+        if not value.index.equals(index):
+            raise ValueError(f"{name}: a per-row Series must have exactly the price index")
+    if isinstance(value, pd.DataFrame) and index is not None and not value.index.equals(index):
+        raise ValueError(f"{name}: a DataFrame of costs must have exactly the price index")
+    try:
+        arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series | pd.DataFrame) else value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name}: expected a number or an array of numbers, got {type(value).__name__}") from exc
+    what = "a scalar, a per-column sequence of length m" + (", a per-row array of length n" if per_row else "")
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        is_series = isinstance(value, pd.Series)
+        if per_row and arr.shape[0] == n and (is_series or n != m or m == 1):
+            arr = arr.reshape(n, 1)
+        elif arr.shape[0] == m and not is_series:
+            if per_row and n == m and m > 1:
+                raise ValueError(
+                    f"{name}: a length-{m} sequence is ambiguous when n == m == {m}; pass shape (1, {m}) for "
+                    f"per-column or ({n}, 1) (or a Series on the price index) for per-row costs"
+                )
+            arr = arr.reshape(1, m)
+        else:
+            raise ValueError(f"{name}: expected {what} (n={n}, m={m}), got length {arr.shape[0]}")
+    elif arr.ndim == 2:
+        rows_ok = arr.shape[0] == 1 or (per_row and arr.shape[0] == n)
+        if not (rows_ok and arr.shape[1] in (1, m)):
+            raise ValueError(f"{name}: expected {what} (n={n}, m={m}), got shape {arr.shape}")
+    else:
+        raise ValueError(f"{name}: expected {what}, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite costs, got non-finite values")
+    if (arr < 0).any():
+        raise ValueError(f"{name}: expected costs >= 0 basis points, got {float(arr.min())}")
+    return np.asfortranarray(arr)
+
+
+def _check_delay(delay: Any) -> int:
+    if isinstance(delay, bool) or not isinstance(delay, int | np.integer):
+        raise TypeError(f"delay: expected a non-negative integer number of bars, got {delay!r}")
+    if delay < 0:
+        raise ValueError(f"delay: expected a non-negative integer number of bars, got {delay}")
+    return int(delay)
+
+
+def _prepare_oracle_inputs(
+    price: Any, fee_bps: Any, half_spread_bps: Any, slippage_bps: Any, delay: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Template]:
+    p2, template = _as_price(price)
+    n, m = p2.shape
+    _check_delay(delay)
+    fee = _as_cost(fee_bps, "fee_bps", n, m, False, template.index)
+    hs = _as_cost(half_spread_bps, "half_spread_bps", n, m, True, template.index)
+    slip = _as_cost(slippage_bps, "slippage_bps", n, m, False, template.index)
+    return p2, fee, hs, slip, template
+
+
+@dataclass
+class BacktestResult:
+    """Everything :func:`backtest` computed; arrays are (n, m) Fortran-ordered, or pandas for pandas input.
+
+    Attributes
+    ----------
+    returns, gross_returns, costs, exposure, equity, drawdown
+        Net returns ``r``, gross returns ``g``, costs ``c``, executed exposure ``e`` (after ``delay``), equity
+        and drawdown, per bar and column (see :mod:`signalbench.engine.kernels` for the formulas).
+    stats : pandas.DataFrame
+        One column per position column; rows :data:`signalbench.engine.stats.STAT_ROWS`.
+    periods_per_year : float
+        What the annualized statistics used (NaN if unknown).
+    clock : str
+        How ``periods_per_year`` was decided.
+    mode : str
+        "compound" or "additive".
+    """
+
+    returns: Any
+    gross_returns: Any
+    costs: Any
+    exposure: Any
+    equity: Any
+    drawdown: Any
+    stats: pd.DataFrame
+    periods_per_year: float
+    clock: str
+    mode: str
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        n = len(self.stats.columns)
+        return f"BacktestResult({n} column{'s' if n != 1 else ''}, mode={self.mode!r}, clock={self.clock!r})"
+
+
+_MODES = ("compound", "additive")
+
+
+def backtest(
+    price: Any,
+    position: Any,
+    *,
+    fee_bps: Any = 0.0,
+    half_spread_bps: Any = 0.0,
+    slippage_bps: Any = 0.0,
+    delay: int = 0,
+    mode: Literal["compound", "additive"] = "compound",
+    periods_per_year: float | None = None,
+    close_at_end: bool = False,
+    max_leverage: float = 1.0,
+) -> BacktestResult:
+    """Mark target positions to market with costs and latency; return PnL series and statistics.
+
+    Conventions (exact; ARCHITECTURE.md), per column, with per-unit cost
+    ``k[t] = (fee_bps + half_spread_bps[t] + slippage_bps) / 1e4``:
+
+    - executed exposure ``e[t] = position[t - delay]`` for ``t >= delay``, else 0 (``e[-1] = 0``);
+    - gross return ``g[0] = 0``, ``g[t] = e[t-1] * (price[t] / price[t-1] - 1)``;
+    - cost ``c[t] = |e[t] - e[t-1]| * k[t]`` (a reversal from +1 to -1 pays twice);
+    - net return ``r[t] = g[t] - c[t]``;
+    - equity ``cumprod(1 + r)`` (``mode="compound"``) or ``1 + cumsum(r)`` (``mode="additive"``: constant
+      notional, "trade one unit");
+    - drawdown ``equity / running_max(1, equity) - 1``;
+    - the last position stays open unless ``close_at_end=True``, which makes the last bar flat (paying to close).
+
+    Parameters
+    ----------
+    price : array-like, Series or DataFrame, shape (n,) or (n, m)
+        Finite prices > 0. One column is shared by every position column.
+    position : array-like, Series or DataFrame, shape (n,) or (n, m)
+        Target exposure as a fraction of equity decided at bar t from information up to t; finite, with
+        ``|position| <= max_leverage``. One column is applied to every price column.
+    fee_bps, slippage_bps : float or sequence of length m
+        Costs in basis points per unit of exposure traded: a scalar or one value per column.
+    half_spread_bps : float, sequence of length m, array of length n, or (n, m) array
+        Half the quoted spread in basis points: scalar, per column, per row (e.g. an order book's quoted
+        half-spread, a Series on the price index) or per cell.
+    delay : int, default 0
+        Latency in bars between the decision and its execution.
+    mode : {"compound", "additive"}, default "compound"
+        How returns accumulate into equity.
+    periods_per_year : float, optional
+        Explicit annualization; otherwise inferred from a DatetimeIndex
+        (:mod:`signalbench.engine.periods` documents the rule, event time included). Without either, the
+        annualized statistics are NaN and an :class:`AnnualizationWarning` is issued.
+    close_at_end : bool, default False
+        Close the position on the last bar.
+    max_leverage : float, default 1.0
+        The largest |position| accepted.
+
+    Returns
+    -------
+    BacktestResult
+        Series and statistics; pandas objects (with the inputs' index and columns) when an input was pandas.
+
+    Raises
+    ------
+    ValueError
+        Non-finite or non-positive prices, non-finite positions, |position| above ``max_leverage``, shapes or
+        pandas indexes that do not line up, negative or non-finite costs, negative delay, unknown mode.
+    TypeError
+        Non-numeric inputs, a non-integer delay.
+
+    Notes
+    -----
+    ``stats`` rows: ``total_return`` (of the chosen mode), ``ann_return``, ``ann_volatility``, ``sharpe``,
+    ``sortino``, ``calmar``, ``max_drawdown`` (see :mod:`signalbench.engine.stats`); ``n_trades`` (bars at which
+    the executed exposure changed), ``turnover`` (sum of |e[t] - e[t-1]|), ``exposure_time`` (share of bars with
+    e != 0), ``cost_paid`` (sum of c), ``hit_rate`` (share of bars holding an exposure whose net return was > 0),
+    ``profit_factor`` (sum of positive r / -sum of negative r; inf without losses), ``breakeven_cost_bps``
+    (the uniform all-in cost per unit traded, in bps, at which the total additive net return would be zero:
+    ``1e4 * sum(g) / turnover``; negative when the signal loses before costs), ``oracle_return`` (the total
+    additive net return of :func:`oracle_positions` under the same prices, costs, delay and close), and
+    ``signal_efficiency`` (the column's total additive net return / ``oracle_return``: never above 1),
+    ``periods_per_year``.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode: expected one of {_MODES}, got {mode!r}")
+    delay = _check_delay(delay)
+    if not isinstance(close_at_end, bool | np.bool_):
+        raise TypeError(f"close_at_end: expected a bool, got {close_at_end!r}")
+    try:
+        max_leverage = float(max_leverage)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"max_leverage: expected a positive number, got {max_leverage!r}") from exc
+    if not max_leverage > 0:
+        raise ValueError(f"max_leverage: expected a positive number, got {max_leverage!r}")
+    if periods_per_year is not None:
+        ppy_given = float(periods_per_year)
+        if not np.isfinite(ppy_given) or ppy_given <= 0:
+            raise ValueError(f"periods_per_year: expected a positive finite number, got {periods_per_year!r}")
+
+    p2, ptmpl = _as_price(price)
+    pos, pos_index, pos_columns, pos_one_d, pos_label = _as_2d(position, "position")
+    n, mp = p2.shape
+    if pos.shape[0] != n:
+        raise ValueError(f"position: expected {n} rows to match price, got {pos.shape[0]}")
+    mq = pos.shape[1]
+    if mp != 1 and mq != 1 and mp != mq:
+        raise ValueError(f"position: expected 1 or {mp} columns to match price, got {mq}")
+    m = max(mp, mq)
+
+    # labels: the index must agree when both carry one; columns come from position, else from price
+    index = ptmpl.index if ptmpl.index is not None else pos_index
+    if ptmpl.index is not None and pos_index is not None and not ptmpl.index.equals(pos_index):
+        diff = np.flatnonzero(ptmpl.index != pos_index) if len(pos_index) == n else [0]
+        k = int(diff[0]) if len(diff) else 0
+        raise ValueError(
+            f"position: its index does not match price's (first difference at row {k}: "
+            f"{pos_index[k]!r} vs {ptmpl.index[k]!r}); align them (e.g. position.reindex(price.index))"
+        )
+    if pos_columns is not None and mq == m:
+        columns = pos_columns
+        if ptmpl.columns is not None and mp == m and not ptmpl.columns.equals(pos_columns):
+            raise ValueError(
+                f"position: its columns {list(pos_columns)[:5]} do not match price's {list(ptmpl.columns)[:5]}"
+            )
+    elif ptmpl.columns is not None and mp == m:
+        columns = ptmpl.columns
+    elif m == 1:
+        label = pos_label if pos_label is not None else ptmpl.name
+        columns = pd.Index([label if label is not None else 0])
+    else:
+        columns = pd.RangeIndex(m)
+    one_d = ptmpl.one_d and pos_one_d
+    template = _Template(index, columns, one_d, pos_label if pos_label is not None else ptmpl.name)
+
+    scan = _scan_nb(pos, max_leverage + 1e-12)
+    bad = _first_bad(scan[0])
+    if bad is not None:
+        row, col = bad
+        raise ValueError(
+            f"position: expected finite values, got {pos[row, col]!r} at "
+            f"{_where(row, col, index, columns if mq == m else None, mq)}"
+        )
+    bad = _first_bad(scan[1])
+    if bad is not None:
+        row, col = bad
+        raise ValueError(
+            f"position: |position| must be <= max_leverage={max_leverage:g}, got {pos[row, col]!r} at "
+            f"{_where(row, col, index, columns if mq == m else None, mq)}"
+        )
+
+    fee = _as_cost(fee_bps, "fee_bps", n, m, False, index)
+    hs = _as_cost(half_spread_bps, "half_spread_bps", n, m, True, index)
+    slip = _as_cost(slippage_bps, "slippage_bps", n, m, False, index)
+
+    outs = [np.empty((n, m), order="F") for _ in range(6)]
+    returns, gross, costs, exposure, equity, drawdown = outs
+    simulate_nb(p2, pos, fee, hs, slip, delay, bool(close_at_end), mode == "compound", *outs)
+
+    ppy, clock = _annualization(periods_per_year, index)
+    col = column_stats_nb(returns)
+    if clock is not None and not clock.regular:
+        ann = summarize(column_stats_nb(resample_to_clock(returns, index, mode)), ppy, mode)
+        exact = summarize(col, np.nan, mode)
+        for key in ("total_return", "max_drawdown"):
+            ann[key] = exact[key]
+        with np.errstate(invalid="ignore"):
+            ann["calmar"] = np.where(exact["max_drawdown"] < 0, ann["ann_return"] / np.abs(exact["max_drawdown"]), np.nan)
+    else:
+        ann = summarize(col, ppy, mode)
+    trade = trade_stats_nb(exposure, gross, costs, returns)
+    oracle = _oracle_totals(p2, fee, hs, slip, delay, bool(close_at_end), m)
+    additive_total = col[_COL["additive_total"]]
+    turnover = trade[_TRADE["turnover"]]
+    held = trade[_TRADE["held_bars"]]
+    gp, gl = col[_COL["gross_profit"]], col[_COL["gross_loss"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rows = {
+            **ann,
+            "n_trades": trade[_TRADE["n_trades"]],
+            "turnover": turnover,
+            "exposure_time": trade[_TRADE["exposure_time"]],
+            "cost_paid": trade[_TRADE["cost_paid"]],
+            "hit_rate": np.where(held > 0, trade[_TRADE["hits"]] / held, np.nan),
+            "profit_factor": np.where(gl > 0, gp / gl, np.where(gp > 0, np.inf, np.nan)),
+            "breakeven_cost_bps": np.where(turnover > 0, 1e4 * trade[_TRADE["gross_total"]] / turnover, np.nan),
+            "oracle_return": oracle,
+            "signal_efficiency": np.where(oracle > 0, additive_total / oracle, np.nan),
+            "periods_per_year": np.full(m, ppy),
+        }
+    stats = pd.DataFrame(np.vstack([rows[r] for r in STAT_ROWS]), index=pd.Index(STAT_ROWS), columns=columns)
+    wrapped = [_wrap_like(a, template) for a in outs]
+    return BacktestResult(
+        *wrapped,
+        stats=stats,
+        periods_per_year=ppy,
+        clock=clock.rule if clock is not None else ("explicit" if periods_per_year is not None else "unknown"),
+        mode=mode,
+        params={
+            "fee_bps": fee_bps,
+            "half_spread_bps": half_spread_bps,
+            "slippage_bps": slippage_bps,
+            "delay": delay,
+            "close_at_end": close_at_end,
+        },
+    )
+
+
+def _annualization(periods_per_year: float | None, index: pd.Index | None) -> tuple[float, Clock | None]:
+    """Decide periods per year: explicit wins, else the DatetimeIndex rule, else NaN with a warning."""
+    if periods_per_year is not None:
+        return float(periods_per_year), None
+    if isinstance(index, pd.DatetimeIndex):
+        if not index.is_monotonic_increasing:
+            raise ValueError("price: its DatetimeIndex must be sorted in time (non-decreasing)")
+        clock = infer_clock(index)
+        if clock is not None:
+            return clock.periods_per_year, clock
+        warnings.warn(
+            "periods_per_year could not be inferred from fewer than two distinct timestamps: annualized "
+            "statistics are NaN; pass periods_per_year=",
+            AnnualizationWarning,
+            stacklevel=3,
+        )
+        return np.nan, None
+    warnings.warn(
+        "periods_per_year is unknown (no DatetimeIndex and no periods_per_year=): annualized statistics "
+        "(ann_return, ann_volatility, sharpe, sortino, calmar) are NaN; the others are computed",
+        AnnualizationWarning,
+        stacklevel=3,
+    )
+    return np.nan, None
+
+
+def _oracle_totals(
+    p2: np.ndarray, fee: np.ndarray, hs: np.ndarray, slip: np.ndarray, delay: int, close: bool, m: int
+) -> np.ndarray:
+    """Optimal total additive net return per column; computed once when every column shares price and costs."""
+    shared = p2.shape[1] == 1 and fee.shape[1] == 1 and hs.shape[1] == 1 and slip.shape[1] == 1
+    k = 1 if shared else m
+    scratch = np.empty((p2.shape[0], k), order="F")
+    totals = oracle_nb(p2, fee, hs, slip, delay, close, scratch)
+    return np.repeat(totals, m) if shared else totals

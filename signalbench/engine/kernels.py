@@ -1,0 +1,224 @@
+"""Numba kernels of the backtest engine: NumPy in, NumPy out, no pandas.
+
+Every array is 2-D with time on axis 0 and one column per strategy. Outputs are allocated by the caller in
+Fortran (column-major) order so that each column is contiguous in time; the kernels loop over columns in
+parallel (``prange``) and over time inside one column.
+
+Flexible indexing (after vectorbt's ``flex_select_auto_nb``): a cost array has shape ``(1, 1)`` (scalar),
+``(1, m)`` (per column), ``(n, 1)`` (per row) or ``(n, m)`` (per cell). The kernels index into the shape they
+were given instead of broadcasting copies; :func:`flex` does the indexing. Prices may be ``(n, 1)`` (one price
+series shared by all columns) or ``(n, m)``.
+
+The conventions (ARCHITECTURE.md), for column j, per-unit cost ``k[t] = (fee + half_spread[t] + slippage) / 1e4``:
+
+- executed exposure ``e[t] = position[t - delay]`` for ``t >= delay`` else 0; ``e[-1] = 0``; with
+  ``close_at_end`` the last bar's exposure is forced to 0 (the position is closed at the last price);
+- gross return ``g[0] = 0``, ``g[t] = e[t-1] * (price[t] / price[t-1] - 1)``;
+- cost ``c[t] = |e[t] - e[t-1]| * k[t]``;  net return ``r[t] = g[t] - c[t]``;
+- equity: compound ``prod(1 + r[:t+1])``, additive ``1 + sum(r[:t+1])``;
+- drawdown ``equity[t] / peak[t] - 1`` where ``peak[t] = max(1, equity[0..t])``: the starting capital of 1 is
+  the first peak, so a loss on the very first bar is a drawdown (as in empyrical's ``drawdown_series``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def flex(a, t, j):
+    """Element ``(t, j)`` of a flexibly shaped 2-D array (axes of length 1 are broadcast)."""
+    return a[t if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
+
+
+@njit(cache=True, parallel=True)
+def simulate_nb(
+    price,
+    position,
+    fee_bps,
+    half_spread_bps,
+    slippage_bps,
+    delay,
+    close_at_end,
+    compound,
+    returns,
+    gross,
+    costs,
+    exposure,
+    equity,
+    drawdown,
+):
+    """Fill the six (n, m) output arrays in one pass per column; see the module docstring for the formulas."""
+    n = returns.shape[0]
+    m = returns.shape[1]
+    for jj in prange(m):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        prev_e = 0.0
+        prev_p = flex(price, 0, j)
+        eq = 1.0
+        cum = 0.0
+        peak = 1.0
+        for t in range(n):
+            p = flex(price, t, j)
+            if t >= delay and not (close_at_end and t == n - 1):
+                e = flex(position, t - delay, j)
+            else:
+                e = 0.0
+            g = prev_e * (p / prev_p - 1.0) if t > 0 else 0.0
+            k = (flex(fee_bps, t, j) + flex(half_spread_bps, t, j) + flex(slippage_bps, t, j)) / 1e4
+            c = abs(e - prev_e) * k
+            r = g - c
+            if compound:
+                eq = eq * (1.0 + r)
+            else:
+                cum = cum + r
+                eq = 1.0 + cum
+            if eq > peak:
+                peak = eq
+            returns[t, j] = r
+            gross[t, j] = g
+            costs[t, j] = c
+            exposure[t, j] = e
+            equity[t, j] = eq
+            drawdown[t, j] = eq / peak - 1.0
+            prev_e = e
+            prev_p = p
+
+
+# Rows of the array returned by column_stats_nb, in order.
+COLUMN_STATS = (
+    "n_obs",  # number of non-NaN returns
+    "n_periods",  # number of returns including NaN (time that passed)
+    "mean",  # mean of non-NaN returns
+    "std",  # sample standard deviation (ddof=1) of non-NaN returns; 0 when all are equal
+    "downside",  # sqrt(mean(min(r, 0)^2)) over non-NaN returns
+    "compound_total",  # prod(1 + r) - 1, NaN counted as 0
+    "additive_total",  # sum(r), NaN counted as 0
+    "max_drawdown",  # min over t of equity/peak - 1 of the compounded series (peak starts at 1)
+    "max_drawdown_additive",  # the same for the additive equity 1 + cumsum(r)
+    "gross_profit",  # sum of positive returns
+    "gross_loss",  # -sum of negative returns (>= 0)
+)
+
+
+@njit(cache=True, parallel=True)
+def column_stats_nb(returns):
+    """Per-column summary statistics of a returns matrix (NaN-aware), one pass for moments plus one for std.
+
+    NaN returns are skipped in the moments (mean, std, downside) and count as a zero return (flat) in the
+    compounded and additive totals and the drawdowns, exactly as empyrical does. Returns an array of shape
+    ``(len(COLUMN_STATS), m)``.
+    """
+    n = returns.shape[0]
+    m = returns.shape[1]
+    out = np.full((len(COLUMN_STATS), m), np.nan)
+    for jj in prange(m):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        cnt = 0
+        s = 0.0
+        down2 = 0.0
+        eq = 1.0
+        peak = 1.0
+        mdd = 0.0
+        cum = 0.0
+        peak_a = 1.0
+        mdd_a = 0.0
+        gp = 0.0
+        gl = 0.0
+        lo = np.inf
+        hi = -np.inf
+        for t in range(n):
+            r = returns[t, j]
+            if not np.isnan(r):
+                cnt += 1
+                s += r
+                if r < 0.0:
+                    down2 += r * r
+                    gl -= r
+                elif r > 0.0:
+                    gp += r
+                lo = min(lo, r)
+                hi = max(hi, r)
+                eq *= 1.0 + r
+                cum += r
+            peak = max(peak, eq)
+            mdd = min(mdd, eq / peak - 1.0)
+            peak_a = max(peak_a, 1.0 + cum)
+            mdd_a = min(mdd_a, (1.0 + cum) / peak_a - 1.0)
+        out[0, j] = cnt
+        out[1, j] = n
+        out[5, j] = eq - 1.0
+        out[6, j] = cum
+        out[9, j] = gp
+        out[10, j] = gl
+        if n > 0:
+            out[7, j] = mdd
+            out[8, j] = mdd_a
+        if cnt > 0:
+            mean = s / cnt
+            out[2, j] = mean
+            out[4, j] = np.sqrt(down2 / cnt)
+            if cnt > 1:
+                if lo == hi:
+                    out[3, j] = 0.0
+                else:
+                    ss = 0.0
+                    for t in range(n):
+                        r = returns[t, j]
+                        if not np.isnan(r):
+                            ss += (r - mean) * (r - mean)
+                    out[3, j] = np.sqrt(ss / (cnt - 1))
+    return out
+
+
+# Rows of the array returned by trade_stats_nb, in order.
+TRADE_STATS = (
+    "n_trades",  # bars where the executed exposure changed (including the first entry and a final close)
+    "turnover",  # sum |e[t] - e[t-1]|, in units of equity (notional)
+    "exposure_time",  # fraction of bars with e[t] != 0
+    "cost_paid",  # sum c[t]
+    "gross_total",  # sum g[t]
+    "hits",  # bars with a held exposure (e[t-1] != 0) and r[t] > 0
+    "held_bars",  # bars with a held exposure (e[t-1] != 0)
+)
+
+
+@njit(cache=True, parallel=True)
+def trade_stats_nb(exposure, gross, costs, returns):
+    """Per-column trading statistics from the engine's outputs; array of shape ``(len(TRADE_STATS), m)``."""
+    n = exposure.shape[0]
+    m = exposure.shape[1]
+    out = np.zeros((len(TRADE_STATS), m))
+    for jj in prange(m):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        prev = 0.0
+        trades = 0
+        turnover = 0.0
+        in_mkt = 0
+        cost = 0.0
+        g = 0.0
+        hits = 0
+        held = 0
+        for t in range(n):
+            e = exposure[t, j]
+            if e != prev:
+                trades += 1
+                turnover += abs(e - prev)
+            if e != 0.0:
+                in_mkt += 1
+            if t > 0 and prev != 0.0:
+                held += 1
+                if returns[t, j] > 0.0:
+                    hits += 1
+            cost += costs[t, j]
+            g += gross[t, j]
+            prev = e
+        out[0, j] = trades
+        out[1, j] = turnover
+        out[2, j] = in_mkt / n if n > 0 else np.nan
+        out[3, j] = cost
+        out[4, j] = g
+        out[5, j] = hits
+        out[6, j] = held
+    return out
