@@ -1,0 +1,705 @@
+"""Load LOBSTER limit-order-book files (NASDAQ TotalView-ITCH reconstructions) into one DataFrame.
+
+The format
+----------
+LOBSTER (https://lobsterdata.com) writes two headerless CSV files per ticker and trading day, usually in a
+zip::
+
+    TICKER_YYYY-MM-DD_StartTime_EndTime_message_LEVEL.csv
+    TICKER_YYYY-MM-DD_StartTime_EndTime_orderbook_LEVEL.csv
+
+*Message file*, one row per event, 6 columns: time (seconds after midnight, exchange local time, with up to
+nine decimals: nanoseconds), type (1 new limit order, 2 partial cancellation, 3 full deletion, 4 execution of
+a visible order, 5 execution of a hidden order, 6 cross trade, 7 trading halt), order id, size (shares), price
+(dollars x 10000) and direction (-1 sell limit order, 1 buy limit order; the execution of a sell limit order
+is a buyer-initiated trade).
+
+*Order-book file*, one row per event, 4 columns per level: ask price, ask size, bid price, bid size (prices in
+dollars x 10000). Row k is the book *after* message k. Levels are occupied price levels, so ask prices rise
+and bid prices fall strictly with the level. A level that does not exist is written as ask price 9999999999 or
+bid price -9999999999 with size 0.
+
+*Trading halts* are type-7 messages whose price field is a code, not a price: -1 halt, 0 quoting resumes, 1
+trading resumes (their other fields are 0, direction -1); their order-book rows repeat the preceding book.
+
+What :func:`load_lobster` returns
+---------------------------------
+One DataFrame, indexed by a ``DatetimeIndex`` named ``timestamp`` (naive, exchange local time: the trading
+date from the file name plus the message time, parsed exactly to the nanosecond from its decimal text, never
+through a float). Events with the same timestamp are common (one order executing against several), so the
+index is sorted but not unique. Columns, in this order:
+
+``type`` (int8), ``order_id`` (int64), ``size`` (int64), ``price`` (float64, dollars; NaN on type-7 rows,
+whose field is a code), ``direction`` (int8), ``halt`` (bool), ``day`` (datetime64[ns], the trading date at
+midnight: always present, so per-day grouping works the same for one day and for many), then for each level i
+= 1..levels ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` (float64; prices in dollars; NaN price *and*
+size for an empty level, so sizes are float64 too).
+
+``halt`` is True on every row while trading is halted: from a type-7 message with code -1 up to, not
+including, the type-7 message with code 1 that resumes trading (the quoting message, code 0, is inside the
+halt). The halt messages themselves are kept, so ``type == 7`` finds them; nothing is dropped silently.
+
+``df.attrs`` holds ``ticker`` (from the file name, None when the name does not say) and ``levels``.
+
+Validation
+----------
+Everything is checked with vectorized NumPy on the whole file; a problem raises :class:`LobsterFormatError` (a
+``ValueError``) naming the file (``archive.zip:member.csv`` inside a zip), the first offending row (1-based,
+the line number a text editor shows: the files have no header) and what was expected: an empty file; a file
+that is not LOBSTER; a malformed row (wrong column count, a non-numeric cell, a bad time); message and book
+row counts that differ; time going backwards; an unknown event type or direction; impossible prices or sizes;
+order-book levels out of order or an empty level above an occupied one; and a crossed or locked book (best ask
+<= best bid, both present).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from signalbench.data._errors import DataFormatError
+
+__all__ = ["LobsterFormatError", "load_lobster"]
+
+PathLike: TypeAlias = str | os.PathLike[str]
+LobsterPath: TypeAlias = PathLike | tuple[PathLike, PathLike] | Sequence[PathLike | tuple[PathLike, PathLike]]
+
+#: LOBSTER's placeholder prices for a level that does not exist (size 0).
+EMPTY_ASK = 9_999_999_999
+EMPTY_BID = -9_999_999_999
+#: Prices in the files are dollars times this.
+PRICE_SCALE = 10_000
+#: Event types: 1 submission, 2 partial cancellation, 3 deletion, 4 visible execution, 5 hidden execution,
+#: 6 cross trade, 7 trading halt.
+EVENT_TYPES = (1, 2, 3, 4, 5, 6, 7)
+HALT = 7
+
+_MESSAGE_COLUMNS = ("time", "type", "order_id", "size", "price", "direction")
+_NAME_RE = re.compile(
+    r"^(?P<ticker>.+?)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_(?P<kind>message|orderbook)_"
+    r"(?P<level>\d+)\.csv$",
+    re.IGNORECASE,
+)
+_DATE_RE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
+# Seconds after midnight with up to nine decimals; zeros beyond the ninth decimal are accepted (exact).
+_TIME_PATTERN = r"^(?P<sec>[0-9]{1,5})(?:\.(?P<frac>[0-9]{1,9})0*)?$"
+_TIME_RE = re.compile(_TIME_PATTERN.encode())
+_INT_RE = re.compile(rb"^-?[0-9]{1,18}$")
+_SECONDS_PER_DAY = 86_400
+_NS = 1_000_000_000
+
+
+class LobsterFormatError(DataFormatError):
+    """A LOBSTER file that cannot be loaded; names file, first offending row, problem."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Locating the files of each day
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One CSV file, on disk or inside a zip archive."""
+
+    name: str  # as shown in error messages
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class _Day:
+    message: _Source
+    orderbook: _Source
+    date: np.datetime64  # datetime64[D]
+    ticker: str | None
+    level: int | None  # from the file name, when it follows LOBSTER's pattern
+
+
+def _file_source(path: Path) -> _Source:
+    return _Source(str(path), path.read_bytes)
+
+
+def _zip_source(archive: Path, member: str) -> _Source:
+    def read() -> bytes:
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+
+    return _Source(f"{archive}:{member}", read)
+
+
+def _parse_date(text: str, where: str) -> np.datetime64:
+    try:
+        return np.datetime64(text, "D")
+    except ValueError:
+        raise LobsterFormatError(
+            f"{where}: {text!r} in the file name is not a valid date", path=where
+        ) from None
+
+
+def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
+    """Group LOBSTER-named CSVs (base name, source) into message/order-book pairs of one day each."""
+    groups: dict[tuple[str, ...], dict[str, _Source]] = {}
+    for base, source in entries:
+        m = _NAME_RE.match(base)
+        if m is None:
+            continue
+        key = (m["ticker"], m["date"], m["start"], m["end"], m["level"])
+        kind = m["kind"].lower()
+        slot = groups.setdefault(key, {})
+        if kind in slot:
+            raise LobsterFormatError(
+                f"{container}: two {kind} files for {key[0]} on {key[1]}: "
+                f"{slot[kind].name} and {source.name}",
+                path=container,
+            )
+        slot[kind] = source
+    if not groups:
+        found = ", ".join(sorted(base for base, _ in entries)[:10]) or "nothing"
+        raise LobsterFormatError(
+            f"{container}: no LOBSTER message/orderbook pair found (expected files named "
+            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv and ..._orderbook_LEVEL.csv; found: {found})",
+            path=container,
+        )
+    days = []
+    for (ticker, date, _start, _end, level), slot in sorted(groups.items()):
+        for kind, other in (("message", "orderbook"), ("orderbook", "message")):
+            if kind in slot and other not in slot:
+                raise LobsterFormatError(
+                    f"{container}: {slot[kind].name} has no matching {other} file", path=slot[kind].name
+                )
+        days.append(
+            _Day(
+                slot["message"],
+                slot["orderbook"],
+                _parse_date(date, slot["message"].name),
+                ticker,
+                int(level),
+            )
+        )
+    return days
+
+
+def _days_in_zip(archive: Path) -> list[_Day]:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [info.filename for info in zf.infolist() if not info.is_dir()]
+    except zipfile.BadZipFile as exc:
+        raise LobsterFormatError(
+            f"{archive}: not a readable zip archive ({exc})", path=str(archive)
+        ) from None
+    return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive))
+
+
+def _days_in_folder(folder: Path) -> list[_Day]:
+    entries: list[tuple[str, _Source]] = []
+    days: list[_Day] = []
+    for child in sorted(folder.iterdir()):
+        if child.is_file() and child.suffix.lower() == ".zip":
+            days.extend(_days_in_zip(child))
+        elif child.is_file() and _NAME_RE.match(child.name):
+            entries.append((child.name, _file_source(child)))
+    if entries:
+        days.extend(_pair_up(entries, str(folder)))
+    if not days:
+        found = ", ".join(sorted(c.name for c in folder.iterdir())[:10]) or "nothing"
+        raise LobsterFormatError(
+            f"{folder}: no LOBSTER files found (expected LOBSTER zip archives or CSV pairs named "
+            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv / ..._orderbook_LEVEL.csv; found: {found})",
+            path=str(folder),
+        )
+    return days
+
+
+def _day_from_pair(message: PathLike, orderbook: PathLike) -> _Day:
+    msg, book = Path(message), Path(orderbook)
+    for p in (msg, book):
+        if not p.is_file():
+            raise FileNotFoundError(f"LOBSTER file not found: {p}")
+    m_msg, m_book = _NAME_RE.match(msg.name), _NAME_RE.match(book.name)
+    if m_msg is not None and m_msg["kind"].lower() != "message":
+        raise LobsterFormatError(
+            f"{msg}: the first file of the pair must be the message file, this is a {m_msg['kind']} file "
+            "(pass (message, orderbook))",
+            path=str(msg),
+        )
+    if m_book is not None and m_book["kind"].lower() != "orderbook":
+        raise LobsterFormatError(
+            f"{book}: the second file of the pair must be the order-book file, "
+            f"this is a {m_book['kind']} file "
+            "(pass (message, orderbook))",
+            path=str(book),
+        )
+    if m_msg is not None and m_book is not None:
+        a = (m_msg["ticker"], m_msg["date"], m_msg["level"])
+        b = (m_book["ticker"], m_book["date"], m_book["level"])
+        if a != b:
+            raise LobsterFormatError(
+                f"{msg} and {book} do not belong together (ticker, date, levels {a} vs {b})", path=str(msg)
+            )
+        return _Day(
+            _file_source(msg),
+            _file_source(book),
+            _parse_date(m_msg["date"], str(msg)),
+            m_msg["ticker"],
+            int(m_msg["level"]),
+        )
+    found = _DATE_RE.search(msg.name) or _DATE_RE.search(book.name)
+    if found is None:
+        raise LobsterFormatError(
+            f"{msg}: cannot tell the trading date from the file name (LOBSTER names files "
+            "TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv; keep a YYYY-MM-DD date in the name)",
+            path=str(msg),
+        )
+    return _Day(_file_source(msg), _file_source(book), _parse_date(found[1], str(msg)), None, None)
+
+
+def _days_in_path(path: PathLike) -> list[_Day]:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"LOBSTER path not found: {p}")
+    if p.is_dir():
+        return _days_in_folder(p)
+    if zipfile.is_zipfile(p):
+        return _days_in_zip(p)
+    m = _NAME_RE.match(p.name)
+    if m is None:
+        raise LobsterFormatError(
+            f"{p}: not a LOBSTER file (expected a LOBSTER zip archive, a folder, a (message, orderbook) "
+            "pair, or a CSV named TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv)",
+            path=str(p),
+        )
+    kind = m["kind"].lower()
+    other = "orderbook" if kind == "message" else "message"
+    partner = p.with_name(p.name[: m.start("kind")] + other + p.name[m.end("kind") :])
+    if not partner.is_file():
+        raise LobsterFormatError(f"{p}: its {other} file {partner.name} is not next to it", path=str(p))
+    return [_day_from_pair(p, partner) if kind == "message" else _day_from_pair(partner, p)]
+
+
+def _resolve(path: LobsterPath) -> list[_Day]:
+    if isinstance(path, tuple):
+        if len(path) != 2:
+            raise TypeError(
+                f"a LOBSTER pair is a tuple (message, orderbook) of two paths, got {len(path)} items"
+            )
+        return [_day_from_pair(*path)]
+    if isinstance(path, (str, os.PathLike)):
+        return _days_in_path(path)
+    if isinstance(path, Sequence):
+        if len(path) == 0:
+            raise ValueError("load_lobster: the list of paths is empty")
+        return [day for item in path for day in _resolve(item)]
+    raise TypeError(
+        f"load_lobster: path must be a path, a (message, orderbook) tuple or a list, got {type(path)!r}"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parsing one file
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _error(name: str, row: int | None, problem: str, column: str | None = None) -> LobsterFormatError:
+    where = name if row is None else f"{name}, row {row}"
+    if column is not None:
+        where += f", column {column}"
+    return LobsterFormatError(f"{where}: {problem}", path=name, row=row, column=column)
+
+
+def _check_line(fields: list[bytes], kinds: str) -> str | None:
+    """Why a split line does not match ``kinds`` ('t' time, 'i' integer per column), or None when it does."""
+    if len(fields) != len(kinds):
+        return f"{len(fields)} columns, expected {len(kinds)}"
+    for j, (field, kind) in enumerate(zip(fields, kinds)):
+        ok = _TIME_RE.match(field) if kind == "t" else _INT_RE.match(field)
+        if ok is None:
+            expected = "seconds after midnight with up to 9 decimals" if kind == "t" else "an integer"
+            return f"column {j + 1} is {field.decode(errors='replace')!r}, expected {expected}"
+    return None
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
+
+
+def _first_line_check(data: bytes, name: str, kinds: str, what: str) -> None:
+    """Reject a file that is not LOBSTER at all from its first line, before parsing the rest."""
+    first = _lines(data[:4096])[0]
+    problem = _check_line(first.split(b","), kinds)
+    if problem is not None:
+        shown = first[:80].decode(errors="replace")
+        raise _error(
+            name, 1, f"not a LOBSTER {what} file: {problem} (got {shown!r}; LOBSTER files have no header)"
+        )
+
+
+def _diagnose(data: bytes, name: str, kinds: str, arrow_error: Exception) -> LobsterFormatError:
+    """Find the first malformed row after the fast parser refused the file (only runs on the error path)."""
+    for i, line in enumerate(_lines(data)):
+        problem = _check_line(line.split(b","), kinds)
+        if problem is not None:
+            shown = line[:120].decode(errors="replace")
+            return _error(name, i + 1, f"malformed row: {problem} (row is {shown!r})")
+    return _error(name, None, f"cannot be parsed as CSV: {arrow_error}")
+
+
+def _read_bytes(source: _Source) -> bytes:
+    data = source.read()
+    # A trailing blank line is harmless; blank lines inside the file are errors (they would shift the rows).
+    data = data.rstrip(b"\r\n\t ")
+    if not data:
+        raise _error(source.name, None, "the file is empty")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def _read_csv(data: bytes, name: str, columns: Sequence[str], kinds: str) -> pa.Table:
+    types = {c: (pa.string() if k == "t" else pa.int64()) for c, k in zip(columns, kinds)}
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=list(columns)),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise _diagnose(data, name, kinds, exc) from None
+    if any(
+        table.column(c).null_count for c in columns
+    ):  # cannot happen with null_values=[]; never let it pass
+        raise _diagnose(data, name, kinds, ValueError("missing values"))
+    return table
+
+
+def _parse_times(time: pa.ChunkedArray, name: str) -> np.ndarray:
+    """Seconds after midnight as text -> int64 nanoseconds, exactly (integer and fraction parsed apart)."""
+    parts = pc.extract_regex(time, _TIME_PATTERN)
+    bad = parts.is_null().to_numpy(zero_copy_only=False)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _error(
+            name, i + 1, f"malformed time {time[i].as_py()!r}, expected seconds after midnight", "time"
+        )
+    parts = parts.combine_chunks()
+    sec = pc.cast(parts.field("sec"), pa.int64()).to_numpy()
+    frac = pc.cast(pc.utf8_rpad(parts.field("frac"), width=9, padding="0"), pa.int64()).to_numpy()
+    late = sec >= _SECONDS_PER_DAY
+    if late.any():
+        i = int(np.argmax(late))
+        raise _error(name, i + 1, f"time {time[i].as_py()} is not within a day (< 86400 seconds)", "time")
+    return sec * _NS + frac
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.argmax(mask))
+
+
+def _book_column(kind: int, level: int) -> str:
+    return ("ask_price", "ask_size", "bid_price", "bid_size")[kind] + f"_{level}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One day
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    day: _Day
+    ns: np.ndarray  # int64 nanoseconds since the epoch
+    columns: dict[str, np.ndarray]
+    levels: int
+
+
+def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
+    msg_name, book_name = day.message.name, day.orderbook.name
+    msg_data = _read_bytes(day.message)
+    _first_line_check(msg_data, msg_name, "tiiiii", "message")
+    book_data = _read_bytes(day.orderbook)
+    first = _lines(book_data[:65536])[0].split(b",")
+    file_levels = len(first) // 4
+    if len(first) % 4 or file_levels == 0:
+        raise _error(
+            book_name,
+            1,
+            f"not a LOBSTER order-book file: {len(first)} columns, expected 4 per level "
+            "(ask price, ask size, bid price, bid size)",
+        )
+    _first_line_check(book_data, book_name, "i" * len(first), "order-book")
+    if day.level is not None and day.level != file_levels:
+        raise _error(
+            book_name, 1, f"{len(first)} columns ({file_levels} levels) but the file name says {day.level}"
+        )
+    if levels is not None and levels > file_levels:
+        raise ValueError(f"load_lobster: levels={levels} but {book_name} has only {file_levels} level(s)")
+    keep = file_levels if levels is None else levels
+
+    message = _read_csv(msg_data, msg_name, _MESSAGE_COLUMNS, "tiiiii")
+    book_columns = [f"c{j}" for j in range(4 * file_levels)]
+    book = _read_csv(book_data, book_name, book_columns, "i" * (4 * file_levels))
+    n, n_book = message.num_rows, book.num_rows
+    if n != n_book:
+        longer, shorter = (msg_name, book_name) if n > n_book else (book_name, msg_name)
+        raise _error(
+            longer,
+            min(n, n_book) + 1,
+            f"message file has {n} rows but order-book file has {n_book}: this row has no counterpart in "
+            f"{shorter} (row k of the order book is the book after message k)",
+        )
+
+    tod = _parse_times(message.column("time"), msg_name)
+    back = np.flatnonzero(tod[1:] < tod[:-1])
+    if back.size:
+        i = int(back[0]) + 1
+        raise _error(
+            msg_name,
+            i + 1,
+            f"time goes backwards: {message.column('time')[i].as_py()} after "
+            f"{message.column('time')[i - 1].as_py()} at row {i}",
+            "time",
+        )
+    etype = message.column("type").to_numpy()
+    order_id = message.column("order_id").to_numpy()
+    size = message.column("size").to_numpy()
+    price_raw = message.column("price").to_numpy()
+    direction = message.column("direction").to_numpy()
+
+    def check(mask: np.ndarray, column: str, values: np.ndarray, expected: str) -> None:
+        if mask.any():
+            i = _first(mask)
+            raise _error(
+                msg_name,
+                i + 1,
+                f"{values[i]} is invalid, expected {expected} ({int(mask.sum())} such rows)",
+                column,
+            )
+
+    check(
+        ~np.isin(etype, EVENT_TYPES),
+        "type",
+        etype,
+        "an event type 1-7 (1 new order, 2 partial cancel, 3 delete, 4/5 execution, 6 cross, 7 halt)",
+    )
+    check((direction != 1) & (direction != -1), "direction", direction, "-1 (sell) or 1 (buy)")
+    check(size < 0, "size", size, "a size >= 0")
+    check(order_id < 0, "order_id", order_id, "an order id >= 0")
+    is_halt_msg = etype == HALT
+    check(
+        is_halt_msg & ((price_raw < -1) | (price_raw > 1)),
+        "price",
+        price_raw,
+        "a halt code -1 (halt), 0 (quoting) or 1 (resume) on a type-7 row",
+    )
+    check(~is_halt_msg & (price_raw <= 0), "price", price_raw, "a price > 0 (dollars x 10000)")
+
+    # Order book: validate the kept levels, then turn placeholders into NaN.
+    raw = [book.column(j).to_numpy() for j in range(4 * keep)]
+    present: dict[tuple[str, int], np.ndarray] = {}
+    for lvl in range(1, keep + 1):
+        for side, kind_p, kind_s, empty in (("ask", 0, 1, EMPTY_ASK), ("bid", 2, 3, EMPTY_BID)):
+            p, s = raw[4 * (lvl - 1) + kind_p], raw[4 * (lvl - 1) + kind_s]
+            is_empty = p == empty
+            bad_price = ~is_empty & ((p <= 0) | (p >= EMPTY_ASK))
+            if bad_price.any():
+                i = _first(bad_price)
+                raise _error(
+                    book_name,
+                    i + 1,
+                    f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the "
+                    f"empty-level placeholder {empty}",
+                    _book_column(kind_p, lvl),
+                )
+            bad_size = (s < 0) | (is_empty & (s != 0))
+            if bad_size.any():
+                i = _first(bad_size)
+                raise _error(
+                    book_name,
+                    i + 1,
+                    f"size {s[i]} is invalid, expected >= 0 (and 0 on an empty level)",
+                    _book_column(kind_s, lvl),
+                )
+            here = ~is_empty
+            if lvl > 1:
+                above = present[(side, lvl - 1)]
+                gap = here & ~above
+                if gap.any():
+                    i = _first(gap)
+                    raise _error(
+                        book_name,
+                        i + 1,
+                        f"level {lvl} is occupied but level {lvl - 1} is empty",
+                        _book_column(kind_p, lvl),
+                    )
+                prev = raw[4 * (lvl - 2) + kind_p]
+                disorder = here & ((p <= prev) if side == "ask" else (p >= prev))
+                if disorder.any():
+                    i = _first(disorder)
+                    order = "rise" if side == "ask" else "fall"
+                    raise _error(
+                        book_name,
+                        i + 1,
+                        f"{side} price {p[i]} at level {lvl} does not {order} from "
+                        f"{prev[i]} at level {lvl - 1} (levels are distinct occupied prices)",
+                        _book_column(kind_p, lvl),
+                    )
+            present[(side, lvl)] = here
+
+    ask1, bid1 = raw[0], raw[2]
+    crossed_rows = present[("ask", 1)] & present[("bid", 1)] & (ask1 <= bid1)
+    n_crossed = int(crossed_rows.sum())
+    if n_crossed and crossed == "raise":
+        i = _first(crossed_rows)
+        raise _error(
+            book_name,
+            i + 1,
+            f"crossed or locked book: best ask {ask1[i] / PRICE_SCALE} <= best bid {bid1[i] / PRICE_SCALE}; "
+            f"{n_crossed} such row(s) in the file. Pass crossed='drop' to drop them or "
+            "crossed='keep' to keep them",
+            "ask_price_1",
+        )
+
+    # Halt state: after a type-7 row with code -1 or 0 trading is halted, after one with code 1 it runs again.
+    idx = np.where(is_halt_msg, np.arange(n), -1)
+    last_halt_msg = np.maximum.accumulate(idx) if n else idx
+    halted = (last_halt_msg >= 0) & (price_raw[np.maximum(last_halt_msg, 0)] != 1)
+
+    price = price_raw / PRICE_SCALE
+    price[is_halt_msg] = np.nan
+    date_ns = day.date.astype("datetime64[ns]").astype(np.int64)
+    columns: dict[str, np.ndarray] = {
+        "type": etype.astype(np.int8),
+        "order_id": order_id,
+        "size": size,
+        "price": price,
+        "direction": direction.astype(np.int8),
+        "halt": halted,
+        "day": np.full(n, date_ns, dtype=np.int64).view("datetime64[ns]"),
+    }
+    for lvl in range(1, keep + 1):
+        for kind in range(4):
+            values = raw[4 * (lvl - 1) + kind].astype(np.float64)
+            side = "ask" if kind < 2 else "bid"
+            if kind in (0, 2):
+                values /= PRICE_SCALE
+            values[~present[(side, lvl)]] = np.nan
+            columns[_book_column(kind, lvl)] = values
+    ns = date_ns + tod
+    if n_crossed and crossed == "drop":
+        keep_rows = ~crossed_rows
+        columns = {k: v[keep_rows] for k, v in columns.items()}
+        ns = ns[keep_rows]
+    return _Loaded(day, ns, columns, keep)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------------------
+
+
+def load_lobster(
+    path: LobsterPath,
+    *,
+    levels: int | None = None,
+    crossed: Literal["raise", "drop", "keep"] = "raise",
+) -> pd.DataFrame:
+    """Load LOBSTER message and order-book files (one day or several) into one DataFrame indexed by time.
+
+    See the module docstring for the file format, the returned columns and their dtypes, and the checks made.
+
+    Parameters
+    ----------
+    path : path, tuple of two paths, or list
+        Where the data is:
+
+        - a LOBSTER zip archive as distributed (one or several days inside);
+        - a folder holding LOBSTER zip archives and/or extracted CSV pairs (one or several days);
+        - a ``(message, orderbook)`` tuple of the two CSV files of one day (the date is read from the file
+          name, which must contain a ``YYYY-MM-DD`` date);
+        - one CSV named as LOBSTER names it (its partner is looked up next to it);
+        - a list of any of the above, in any order.
+
+        Days are returned in date order. All days must be the same ticker, and a day may appear only once.
+    levels : int, optional
+        Keep the first ``levels`` levels of the book (1 = best bid and ask only). None (the default) keeps
+        every level in the file, and then all days must have the same number of levels.
+    crossed : {"raise", "drop", "keep"}, default "raise"
+        What to do with rows whose book is crossed or locked (best ask <= best bid, both present), which an
+        exchange's own book never shows and which usually mean a reconstruction problem: ``"raise"`` a
+        :class:`LobsterFormatError` naming the first such row and their count; ``"drop"`` those rows (their
+        messages too: the remaining rows stay consistent); ``"keep"`` them unchanged (e.g. to study them;
+        features such as the spread will then be <= 0 there).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, indexed by a sorted (not unique) ``DatetimeIndex`` named ``timestamp`` (naive,
+        exchange local time, nanosecond precision), with columns ``type, order_id, size, price, direction,
+        halt, day`` and ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` for i = 1..levels; prices in
+        dollars, empty levels NaN. ``attrs`` holds ``ticker`` and ``levels``.
+
+    Raises
+    ------
+    LobsterFormatError
+        When a file is empty, is not LOBSTER, has a malformed row, or fails a consistency check (row counts
+        differ, time goes backwards, unknown event type, impossible price or size, levels out of order,
+        crossed book with ``crossed="raise"``), or when days mix tickers or repeat a date. The message names
+        the file and the first offending row (1-based, as a text editor numbers lines).
+    FileNotFoundError
+        When a path does not exist.
+    ValueError
+        When ``levels`` is not a positive integer or exceeds the levels in a file, when days differ in their
+        number of levels and ``levels`` is None, or when ``crossed`` is not one of its three values.
+    TypeError
+        When ``path`` is none of the accepted kinds.
+    """
+    if levels is not None and (
+        isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1
+    ):
+        raise ValueError(f"load_lobster: levels must be a positive integer or None, got {levels!r}")
+    if crossed not in ("raise", "drop", "keep"):
+        raise ValueError(f"load_lobster: crossed must be 'raise', 'drop' or 'keep', got {crossed!r}")
+    days = sorted(_resolve(path), key=lambda d: d.date)
+    for a, b in zip(days, days[1:]):
+        if a.date == b.date:
+            raise LobsterFormatError(
+                f"two files for the same trading day {a.date}: {a.message.name} and {b.message.name}",
+                path=b.message.name,
+            )
+    tickers = {d.ticker for d in days if d.ticker is not None}
+    if len(tickers) > 1:
+        raise LobsterFormatError(
+            f"load_lobster loads one ticker at a time, got {', '.join(sorted(tickers))}",
+            path=days[0].message.name,
+        )
+    loaded = [_load_day(d, None if levels is None else int(levels), crossed) for d in days]
+    counts = {x.levels for x in loaded}
+    if len(counts) > 1:
+        detail = ", ".join(f"{x.day.message.name}: {x.levels}" for x in loaded)
+        raise ValueError(f"load_lobster: the days have different numbers of levels ({detail}); pass levels=k")
+    if len(loaded) == 1:
+        columns, ns = loaded[0].columns, loaded[0].ns
+    else:
+        columns = {k: np.concatenate([x.columns[k] for x in loaded]) for k in loaded[0].columns}
+        ns = np.concatenate([x.ns for x in loaded])
+    index = pd.DatetimeIndex(ns.view("datetime64[ns]"), name="timestamp")
+    frame = pd.DataFrame(columns, index=index, copy=False)
+    frame.attrs["ticker"] = tickers.pop() if tickers else None
+    frame.attrs["levels"] = loaded[0].levels
+    return frame
