@@ -394,8 +394,9 @@ def backtest(
         exact = summarize(col, np.nan, mode)
         for key in ("total_return", "max_drawdown"):
             ann[key] = exact[key]
+        mdd = exact["max_drawdown"]
         with np.errstate(invalid="ignore"):
-            ann["calmar"] = np.where(exact["max_drawdown"] < 0, ann["ann_return"] / np.abs(exact["max_drawdown"]), np.nan)
+            ann["calmar"] = np.where(mdd < 0, ann["ann_return"] / np.abs(mdd), np.nan)
     else:
         ann = summarize(col, ppy, mode)
     trade = trade_stats_nb(exposure, gross, costs, returns)

@@ -32,7 +32,6 @@ from numba import njit, prange
 
 from signalbench.engine.kernels import flex
 
-
 # _ORDER[s] lists the previous states in tie-break order for arriving in state s (0 short, 1 flat, 2 long).
 _ORDER = np.array([[0, 1, 2], [1, 0, 2], [2, 1, 0]], dtype=np.int64)
 

@@ -82,7 +82,7 @@ def _check_ppy(periods_per_year: float | None) -> float:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den with den == 0 giving +-inf (num != 0) or NaN (num == 0), as empyrical does."""
+    """Num / den with den == 0 giving +-inf (num != 0) or NaN (num == 0), as empyrical does."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.divide(num, den)
 
