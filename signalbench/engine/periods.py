@@ -88,7 +88,7 @@ def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
         return None
     days_per_year = _days_per_year(index)
     # wall-clock nanoseconds (tz-aware indexes are read in their own zone)
-    local = index.tz_localize(None) if index.tz is not None else index
+    local = (index.tz_localize(None) if index.tz is not None else index).as_unit("ns")
     ns = local.asi8
     day = ns // NS_PER_DAY
     diffs = np.diff(ns)
@@ -142,7 +142,7 @@ def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
 def event_clock_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The regular 1-minute clock that event-time returns are compounded onto (see the module docstring)."""
     minutes = index.floor(EVENT_CLOCK)
-    local = minutes.tz_localize(None) if minutes.tz is not None else minutes
+    local = (minutes.tz_localize(None) if minutes.tz is not None else minutes).as_unit("ns")
     ns = local.asi8
     step = EVENT_CLOCK.value
     day = ns // NS_PER_DAY
@@ -172,14 +172,14 @@ def resample_to_clock(returns: np.ndarray, index: pd.DatetimeIndex, mode: str) -
         One return per minute; minutes without events are 0.
     """
     clock = event_clock_index(index)
-    key = index.floor(EVENT_CLOCK)
+    key = index.floor(EVENT_CLOCK).as_unit("ns")
     frame = pd.DataFrame(returns, copy=False)
     if mode == "compound":
         bucket = (1.0 + frame).groupby(key.asi8).prod() - 1.0
     else:
         bucket = frame.groupby(key.asi8).sum()
     out = np.zeros((len(clock), returns.shape[1]), order="F")
-    pos = np.searchsorted(clock.asi8, bucket.index.to_numpy())
+    pos = np.searchsorted(clock.as_unit("ns").asi8, bucket.index.to_numpy())
     out[pos] = bucket.to_numpy()
     return out
 
