@@ -140,18 +140,11 @@ def rules_1d_nb(
             pos = 0
             out[t] = 0.0
             continue
-        side = _entry_side_nb(
-            p, rsi[t], volume_ok[t], threshold_long, threshold_short, rsi_long_max, rsi_short_min
-        )
+        side = _entry_side_nb(p, rsi[t], volume_ok[t], threshold_long, threshold_short, rsi_long_max, rsi_short_min)
         exited = False
         if pos != 0:
             r = pos * (price[t] / entry_price - 1.0)
-            if (
-                r <= -stop_loss
-                or r >= take_profit
-                or t - entry_bar >= max_hold
-                or (exit_on_opposite and side == -pos)
-            ):
+            if r <= -stop_loss or r >= take_profit or t - entry_bar >= max_hold or (exit_on_opposite and side == -pos):
                 pos = 0
                 exited = True
         if pos == 0 and side != 0 and (reenter_on_exit_bar or not exited):
@@ -243,9 +236,7 @@ def _hysteresis_1d_nb(
 
 
 @njit(cache=True, parallel=True)
-def hysteresis_2d_nb(
-    p_down: np.ndarray, p_mid: np.ndarray, p_up: np.ndarray, enter: float, exit_: float
-) -> np.ndarray:
+def hysteresis_2d_nb(p_down: np.ndarray, p_mid: np.ndarray, p_up: np.ndarray, enter: float, exit_: float) -> np.ndarray:
     """Confidence hysteresis: enter above ``enter``, hold until confidence falls below ``exit_``.
 
     At bar ``t``: a NaN row is flat (and forgets the open position); else if a direction is the

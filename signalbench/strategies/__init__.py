@@ -1,1 +1,47 @@
-"""signalbench.strategies (see ARCHITECTURE.md)."""
+"""Strategies: model outputs -> target positions, parameter grids and honest model selection.
+
+Position rules (:mod:`signalbench.strategies.positions`) turn (n, k) class probabilities or predicted
+returns, aligned row by row with prices, into target positions in [-1, 1] for
+:func:`signalbench.engine.backtest`; :func:`grid` sweeps a rule over parameter values;
+:mod:`signalbench.strategies.selection` corrects the best of many tried configurations for
+selection bias (deflated Sharpe ratio, probability of backtest overfitting). Names are imported
+lazily so that importing the package does not compile the Numba kernels.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_EXPORTS = {
+    "sign": "signalbench.strategies.positions",
+    "threshold": "signalbench.strategies.positions",
+    "hysteresis": "signalbench.strategies.positions",
+    "size_by_confidence": "signalbench.strategies.positions",
+    "spread_filter": "signalbench.strategies.positions",
+    "ensemble": "signalbench.strategies.positions",
+    "rules": "signalbench.strategies.positions",
+    "grid": "signalbench.strategies.grids",
+    "deflated_sharpe": "signalbench.strategies.selection",
+    "deflated_sharpe_row": "signalbench.strategies.selection",
+    "DeflatedSharpe": "signalbench.strategies.selection",
+    "pbo": "signalbench.strategies.selection",
+    "PBOResult": "signalbench.strategies.selection",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalbench.strategies' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
