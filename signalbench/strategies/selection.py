@@ -1,0 +1,479 @@
+"""Honest model selection: the deflated Sharpe ratio and the probability of backtest overfitting.
+
+Trying N configurations and reporting the best one inflates its Sharpe ratio: the maximum of N noisy
+estimates is biased upwards even when no configuration has an edge. Both tools here take the
+per-period returns of *all* N configurations that were tried, as an ``(n_obs, N)`` array or DataFrame
+(time on axis 0, one column per configuration: the orientation of :func:`signalbench.engine.backtest`
+results), and say how much of the winner's performance survives the selection.
+
+* :func:`deflated_sharpe` / :func:`deflated_sharpe_row`: Bailey and Lopez de Prado (2014), "The Deflated
+  Sharpe Ratio: Correcting for Selection Bias, Backtest Overfitting and Non-Normality", Journal of
+  Portfolio Management 40(5).
+* :func:`pbo`: Bailey, Borwein, Lopez de Prado and Zhu (2017), "The Probability of Backtest
+  Overfitting", Journal of Computational Finance 20(4), estimated by combinatorially symmetric
+  cross-validation (CSCV).
+
+This module depends on numpy, scipy and pandas only, so the engine may import it without cycles.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["DeflatedSharpe", "PBOResult", "deflated_sharpe", "deflated_sharpe_row", "pbo"]
+
+# Euler-Mascheroni constant (the extreme-value approximation of the expected maximum).
+_EULER_GAMMA = 0.5772156649015329
+
+
+def _returns_matrix(returns: Any, name: str = "returns") -> tuple[np.ndarray, list[Any]]:
+    """(n_obs,) or (n_obs, N) finite returns -> a float64 (n_obs, N) array and the column labels."""
+    if isinstance(returns, pd.DataFrame):
+        labels = list(returns.columns)
+        raw = returns.to_numpy()
+    elif isinstance(returns, pd.Series):
+        labels = [returns.name]
+        raw = returns.to_numpy()
+    else:
+        raw = returns
+        labels = []
+    try:
+        x = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric (n_obs, N) array: {exc}") from None
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (n_obs, N) array: time on axis 0, one column per configuration")
+    if x.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (configurations)")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values; DSR and PBO need every period of every column")
+    if not labels:
+        labels = list(range(x.shape[1]))
+    return x, labels
+
+
+def _expected_max_z(n_trials: int) -> float:
+    """Expected maximum of ``n_trials`` independent standard normals (extreme-value approximation).
+
+    ``(1 - gamma) * Phi^-1(1 - 1/N) + gamma * Phi^-1(1 - 1/(N e))``; 0 for a single trial (no selection).
+    """
+    if n_trials == 1:
+        return 0.0
+    return float(
+        (1 - _EULER_GAMMA) * stats.norm.ppf(1 - 1 / n_trials)
+        + _EULER_GAMMA * stats.norm.ppf(1 - 1 / (n_trials * math.e))
+    )
+
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-column per-observation Sharpe (``ddof=0``), skewness and (non-excess) kurtosis.
+
+    Skewness and kurtosis are the bias-corrected sample estimators (``scipy.stats`` with
+    ``bias=False``). Zero-variance columns get NaN for all three.
+    """
+    mean = x.mean(axis=0)
+    std = x.std(axis=0, ddof=0)
+    degenerate = np.ptp(x, axis=0) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sr = np.where(degenerate, np.nan, mean / std)
+        skew = np.where(degenerate, np.nan, stats.skew(x, axis=0, bias=False))
+        kurt = np.where(degenerate, np.nan, stats.kurtosis(x, axis=0, fisher=False, bias=False))
+    return sr, skew, kurt
+
+
+def _psr(sr: np.ndarray, skew: np.ndarray, kurt: np.ndarray, n_obs: int, benchmark: float) -> np.ndarray:
+    """Probabilistic Sharpe ratio ``Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))``."""
+    with np.errstate(invalid="ignore"):
+        denom_sq = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr**2
+        z = (sr - benchmark) * math.sqrt(n_obs - 1) / np.sqrt(np.where(denom_sq > 0, denom_sq, np.nan))
+    return stats.norm.cdf(z)
+
+
+def _trial_sharpe_variance(sr: np.ndarray) -> float:
+    finite = sr[np.isfinite(sr)]
+    return float(finite.var(ddof=1)) if finite.size >= 2 else 0.0
+
+
+@dataclass(frozen=True)
+class DeflatedSharpe:
+    """Result of :func:`deflated_sharpe`.
+
+    Attributes
+    ----------
+    dsr : float
+        Probability that the selected configuration's true Sharpe ratio exceeds ``sr_star``, the
+        Sharpe the best of ``n_trials`` skill-less configurations is expected to show.
+    best : Any
+        Label (DataFrame column, else position) of the configuration with the highest Sharpe.
+    sharpe : float
+        Its per-observation Sharpe ratio ``mean / std`` (``ddof=0``, not annualised).
+    sr_star : float
+        The deflated benchmark ``sqrt(var_sharpe) * expected_max_z`` (per observation).
+    expected_max_z : float
+        Expected maximum of ``n_trials`` standard normals.
+    var_sharpe : float
+        Variance of the trial Sharpe ratios used for the benchmark (per observation squared).
+    n_trials : int
+        Number of (independent) trials the benchmark accounts for.
+    n_obs : int
+        Number of observations per configuration.
+    skew : float
+        Sample skewness of the best configuration's returns.
+    kurtosis : float
+        Sample kurtosis (not excess: 3 for a normal distribution) of its returns.
+    """
+
+    dsr: float
+    best: Any
+    sharpe: float
+    sr_star: float
+    expected_max_z: float
+    var_sharpe: float
+    n_trials: int
+    n_obs: int
+    skew: float
+    kurtosis: float
+
+
+def _check_n_obs(n_obs: int) -> None:
+    if n_obs < 4:
+        raise ValueError(f"returns needs at least 4 observations for skewness and kurtosis, got {n_obs}")
+
+
+def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: float | None = None) -> DeflatedSharpe:
+    """Deflated Sharpe ratio of the best of N tried configurations (Bailey and Lopez de Prado 2014).
+
+    The configuration with the highest Sharpe ratio is selected, and its probabilistic Sharpe
+    ratio is computed against the Sharpe that selection alone would produce:
+
+    ``DSR = Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))``,
+    ``SR* = sqrt(V[SR_n]) * ((1 - gamma) Phi^-1(1 - 1/N) + gamma Phi^-1(1 - 1/(N e)))``
+
+    with ``SR`` the per-observation Sharpe ``mean / std`` (``ddof=0``) of the selected column, ``g3``
+    and ``g4`` its bias-corrected sample skewness and (non-excess) kurtosis, ``T`` the number of
+    observations, ``N = n_trials`` and ``gamma`` the Euler-Mascheroni constant.
+
+    Parameters
+    ----------
+    returns : array-like or pandas.DataFrame
+        (n_obs, N) per-period returns of every configuration tried (time on axis 0), finite,
+        n_obs >= 4. A 1-D array is one configuration.
+    n_trials : int, optional
+        Number of independent trials, >= 1. Default: N, the number of columns. Pass an effective
+        number when the columns are strongly correlated (neighbouring grid points are not
+        independent trials, so N makes DSR conservative).
+    var_sharpe : float, optional
+        Variance of the trials' per-observation Sharpe ratios, >= 0. Default: the sample variance
+        (``ddof=1``) of the columns' Sharpe ratios (constant columns excluded); 0 with fewer than
+        two usable columns.
+
+    Returns
+    -------
+    DeflatedSharpe
+        ``dsr`` plus the quantities that explain it. ``dsr`` is NaN when the selected column's
+        higher moments make the denominator non-positive.
+
+    Raises
+    ------
+    ValueError
+        On non-finite returns, fewer than 4 observations, every column constant, or invalid
+        ``n_trials`` / ``var_sharpe``.
+
+    Notes
+    -----
+    With the same inputs this equals ``purgedcv.deflated_sharpe_ratio(best_column, n_trials,
+    var_sharpe)``, which uses the same moment conventions; ``purgedcv`` leaves ``var_sharpe`` to
+    the caller while this function estimates it from the columns by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> noise = rng.normal(0.0, 0.01, size=(500, 50))
+    >>> result = deflated_sharpe(noise)
+    >>> result.n_trials, result.dsr < 0.95
+    (50, True)
+    """
+    x, labels = _returns_matrix(returns)
+    n_obs, n_cols = x.shape
+    _check_n_obs(n_obs)
+    sr, skew, kurt = _moments(x)
+    if not np.isfinite(sr).any():
+        raise ValueError("returns has no column with non-zero variance; the Sharpe ratio is undefined")
+    if n_trials is None:
+        n_trials = n_cols
+    elif isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ValueError(f"n_trials must be an integer >= 1, got {n_trials!r}")
+    if var_sharpe is None:
+        var_sharpe = _trial_sharpe_variance(sr)
+    else:
+        if isinstance(var_sharpe, bool) or not isinstance(var_sharpe, (int, float, np.integer, np.floating)):
+            raise ValueError(f"var_sharpe must be a number >= 0, got {var_sharpe!r}")
+        var_sharpe = float(var_sharpe)
+        if not math.isfinite(var_sharpe) or var_sharpe < 0:
+            raise ValueError(f"var_sharpe must be finite and >= 0, got {var_sharpe!r}")
+    best = int(np.nanargmax(sr))
+    z_max = _expected_max_z(int(n_trials))
+    sr_star = math.sqrt(var_sharpe) * z_max
+    dsr = float(_psr(sr[best : best + 1], skew[best : best + 1], kurt[best : best + 1], n_obs, sr_star)[0])
+    return DeflatedSharpe(
+        dsr=dsr,
+        best=labels[best],
+        sharpe=float(sr[best]),
+        sr_star=sr_star,
+        expected_max_z=z_max,
+        var_sharpe=var_sharpe,
+        n_trials=int(n_trials),
+        n_obs=n_obs,
+        skew=float(skew[best]),
+        kurtosis=float(kurt[best]),
+    )
+
+
+def deflated_sharpe_row(returns_2d: Any) -> np.ndarray:
+    """The deflated Sharpe ratio of every column, each judged as if it were the one selected.
+
+    For an ``(n_obs, N)`` return matrix (one column per configuration of a grid) the benchmark
+    ``SR* = sqrt(V) * E[max of N standard normals]`` is computed once from all N columns
+    (``V`` = sample variance, ``ddof=1``, of the columns' per-observation Sharpe ratios, constant
+    columns excluded; ``N`` = the number of columns, constant ones included), and each column's
+    value is its probabilistic Sharpe ratio against that common ``SR*``, exactly as
+    :func:`deflated_sharpe` computes it for the best column. So the entry of the column with the
+    highest Sharpe equals ``deflated_sharpe(returns_2d).dsr``, and every entry reads "the
+    probability that this column's true Sharpe beats what the best of N skill-less tries would
+    show". With one column there is no selection: ``SR* = 0`` and the value is PSR against 0.
+
+    Parameters
+    ----------
+    returns_2d : array-like or pandas.DataFrame
+        (n_obs, N) per-period net returns, time on axis 0, all finite.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) float64 values in [0, 1]. NaN for a constant column (Sharpe undefined), for a column
+        whose higher moments make the PSR denominator non-positive, and for every column when
+        ``n_obs < 4``: the helper never raises on short or degenerate data, so a statistics table
+        can always carry the row.
+
+    Raises
+    ------
+    ValueError
+        If ``returns_2d`` is not a 2-D array of finite numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> r = rng.normal(0.0, 0.01, size=(1000, 4))
+    >>> r[:, 3] += 0.003  # a real edge
+    >>> (deflated_sharpe_row(r) > 0.95).tolist()
+    [False, False, False, True]
+    """
+    x, _ = _returns_matrix(returns_2d, "returns_2d")
+    n_obs, n_cols = x.shape
+    if n_obs < 4:
+        return np.full(n_cols, np.nan)
+    sr, skew, kurt = _moments(x)
+    sr_star = math.sqrt(_trial_sharpe_variance(sr)) * _expected_max_z(n_cols)
+    return np.asarray(_psr(sr, skew, kurt, n_obs, sr_star), dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class PBOResult:
+    """Result of :func:`pbo`.
+
+    Attributes
+    ----------
+    pbo : float
+        Probability of backtest overfitting: the share of CSCV splits in which the configuration
+        that is best in sample ranks strictly below the out-of-sample median (``logit < 0``).
+    logits : numpy.ndarray
+        (n_combinations,) ``log(w / (1 - w))`` of the in-sample winner's relative out-of-sample
+        rank ``w = rank / (N + 1)`` (average ranks for ties, rank N = best).
+    is_performance, oos_performance : numpy.ndarray
+        (n_combinations,) in-sample and out-of-sample metric of the in-sample winner.
+    slope : float
+        OLS slope of ``oos_performance`` on ``is_performance`` (performance degradation; NaN when
+        the in-sample values do not vary).
+    prob_oos_loss : float
+        Share of splits in which the in-sample winner's out-of-sample metric is negative.
+    n_combinations : int
+        ``C(n_splits, n_splits / 2)``.
+    """
+
+    pbo: float
+    logits: np.ndarray
+    is_performance: np.ndarray
+    oos_performance: np.ndarray
+    slope: float
+    prob_oos_loss: float
+    n_combinations: int
+
+
+def _blocks(n_obs: int, n_splits: int) -> list[np.ndarray]:
+    """Contiguous blocks; the first ``n_obs % n_splits`` blocks hold one extra observation."""
+    size, extra = divmod(n_obs, n_splits)
+    bounds = np.cumsum([0] + [size + (1 if b < extra else 0) for b in range(n_splits)])
+    return [np.arange(bounds[b], bounds[b + 1]) for b in range(n_splits)]
+
+
+def _sharpe_over_blocks(x: np.ndarray, blocks: list[np.ndarray], masks: np.ndarray) -> np.ndarray:
+    """Sharpe ``mean / std(ddof=1)`` of every column over the union of the blocks chosen by each mask row.
+
+    Combines per-block counts, means and sums of squared deviations (Chan et al.'s pairwise
+    update), so each of the C(S, S/2) unions costs O(S N) instead of O(n_obs N). A union whose
+    values are all equal (or with fewer than two observations) scores 0, so it never wins.
+    """
+    counts = np.array([len(b) for b in blocks], dtype=np.float64)  # (S,)
+    means = np.stack([x[b].mean(axis=0) for b in blocks])  # (S, N)
+    m2 = np.stack([((x[b] - x[b].mean(axis=0)) ** 2).sum(axis=0) for b in blocks])  # (S, N)
+    lows = np.stack([x[b].min(axis=0) for b in blocks])  # (S, N)
+    highs = np.stack([x[b].max(axis=0) for b in blocks])  # (S, N)
+    n_combos, n_splits = masks.shape
+    n_cols = x.shape[1]
+    out = np.empty((n_combos, n_cols))
+    chunk = max(1, 2_000_000 // (n_splits * n_cols))
+    for start in range(0, n_combos, chunk):
+        w = masks[start : start + chunk].astype(np.float64)  # (c, S)
+        sel = masks[start : start + chunk][:, :, None]  # (c, S, 1)
+        n = w @ counts  # (c,)
+        mean = (w @ (counts[:, None] * means)) / n[:, None]  # (c, N)
+        dev = (means[None, :, :] - mean[:, None, :]) ** 2 * counts[None, :, None]  # (c, S, N)
+        total_m2 = w @ m2 + (dev * w[:, :, None]).sum(axis=1)  # (c, N)
+        constant = np.where(sel, lows[None], np.inf).min(axis=1) == np.where(sel, highs[None], -np.inf).max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            std = np.sqrt(total_m2 / (n[:, None] - 1))
+            sharpe = mean / std
+        bad = constant | ~np.isfinite(sharpe) | (n[:, None] < 2)
+        out[start : start + chunk] = np.where(bad, 0.0, sharpe)
+    return out
+
+
+def pbo(
+    returns: Any,
+    n_splits: int = 16,
+    *,
+    metric: str | Callable[[np.ndarray], np.ndarray] = "sharpe",
+) -> PBOResult:
+    """Probability of backtest overfitting by combinatorially symmetric cross-validation (CSCV).
+
+    The time axis is cut into ``n_splits`` contiguous blocks (the first ``n_obs % n_splits`` blocks
+    one observation longer). For each of the ``C(n_splits, n_splits / 2)`` ways to pick half of the
+    blocks as the out-of-sample set (the other half is in sample), the configuration with the best
+    in-sample metric is found (the first one on ties) and its out-of-sample rank among all N
+    configurations is turned into ``w = rank / (N + 1)`` and ``logit = log(w / (1 - w))``.
+    PBO is the share of splits with ``logit < 0``: the in-sample winner lands strictly below the
+    out-of-sample median. Pure noise gives PBO near 0.5 (exactly 0.5 in expectation for even N;
+    for odd N the median rank, ``logit = 0``, counts as not overfit, pulling the expectation to
+    ``(N - 1) / (2 N)``); a real edge that persists gives PBO near 0; selection that picks
+    out-of-sample losers gives PBO near 1.
+
+    Parameters
+    ----------
+    returns : array-like or pandas.DataFrame
+        (n_obs, N) per-period returns of every configuration tried, time on axis 0, N >= 2, all
+        finite, n_obs >= n_splits.
+    n_splits : int, default 16
+        Number of blocks S, even and >= 2 (16 gives 12,870 splits).
+    metric : {"sharpe", "mean"} or callable, default "sharpe"
+        Performance metric, larger is better. ``"sharpe"``: ``mean / std`` with ``ddof=1`` (0 for a
+        constant slice, so it never wins); ``"mean"``: the mean return. A callable receives an
+        (n_rows, N) slice of ``returns`` and must return N finite scores.
+
+    Returns
+    -------
+    PBOResult
+        ``pbo`` with the per-split logits and the in-sample/out-of-sample metric of each winner.
+
+    Raises
+    ------
+    ValueError
+        On a malformed ``returns`` matrix, a bad ``n_splits``, an unknown metric or a callable
+        metric that returns the wrong shape or non-finite values.
+
+    Notes
+    -----
+    Definitions match ``purgedcv.probability_of_backtest_overfitting`` (which takes the transposed
+    (N, n_obs) matrix) without purging or embargo: same block layout, split order, tie rules,
+    ``rank / (N + 1)`` and strict ``logit < 0``. The "sharpe" metric is computed from per-block
+    moments, so its values agree with a direct computation to rounding error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> noise = rng.normal(0.0, 0.01, size=(800, 20))
+    >>> result = pbo(noise, n_splits=8)
+    >>> result.n_combinations, 0.2 < result.pbo < 0.8
+    (70, True)
+    """
+    x, _ = _returns_matrix(returns)
+    n_obs, n_cols = x.shape
+    if n_cols < 2:
+        raise ValueError(f"returns needs at least 2 configurations (columns), got {n_cols}")
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2 or n_splits % 2:
+        raise ValueError(f"n_splits must be an even integer >= 2, got {n_splits!r}")
+    n_splits = int(n_splits)
+    if n_obs < n_splits:
+        raise ValueError(f"returns has {n_obs} observations, fewer than n_splits={n_splits}")
+    if not (callable(metric) or metric in ("sharpe", "mean")):
+        raise ValueError(f"metric must be 'sharpe', 'mean' or a callable, got {metric!r}")
+
+    blocks = _blocks(n_obs, n_splits)
+    oos_sets = list(itertools.combinations(range(n_splits), n_splits // 2))
+    oos_mask = np.zeros((len(oos_sets), n_splits), dtype=bool)
+    for c, chosen in enumerate(oos_sets):
+        oos_mask[c, list(chosen)] = True
+    is_mask = ~oos_mask
+
+    if metric == "sharpe":
+        is_perf = _sharpe_over_blocks(x, blocks, is_mask)
+        oos_perf = _sharpe_over_blocks(x, blocks, oos_mask)
+    elif metric == "mean":
+        counts = np.array([len(b) for b in blocks], dtype=np.float64)
+        sums = np.stack([x[b].sum(axis=0) for b in blocks])
+        is_perf = (is_mask @ sums) / (is_mask @ counts)[:, None]
+        oos_perf = (oos_mask @ sums) / (oos_mask @ counts)[:, None]
+    else:
+        is_perf = np.empty((len(oos_sets), n_cols))
+        oos_perf = np.empty_like(is_perf)
+        for c in range(len(oos_sets)):
+            for perf, mask in ((is_perf, is_mask[c]), (oos_perf, oos_mask[c])):
+                rows = np.concatenate([blocks[b] for b in np.flatnonzero(mask)])
+                score = np.asarray(metric(x[rows]), dtype=np.float64)
+                if score.shape != (n_cols,) or not np.isfinite(score).all():
+                    raise ValueError(
+                        f"metric must return {n_cols} finite scores for an (n_rows, {n_cols}) slice, "
+                        f"got shape {score.shape}"
+                    )
+                perf[c] = score
+
+    best = np.argmax(is_perf, axis=1)  # first maximum on ties
+    rows = np.arange(len(oos_sets))
+    ranks = stats.rankdata(oos_perf, axis=1)  # average ranks, N = best
+    omega = ranks[rows, best] / (n_cols + 1)
+    logits = np.log(omega / (1 - omega))
+    is_best = is_perf[rows, best]
+    oos_best = oos_perf[rows, best]
+    var_is = float(np.var(is_best))
+    slope = float(np.cov(is_best, oos_best, ddof=0)[0, 1] / var_is) if var_is > 0 and len(rows) > 1 else math.nan
+    return PBOResult(
+        pbo=float(np.mean(logits < 0)),
+        logits=logits,
+        is_performance=is_best,
+        oos_performance=oos_best,
+        slope=slope,
+        prob_oos_loss=float(np.mean(oos_best < 0)),
+        n_combinations=len(oos_sets),
+    )
