@@ -142,9 +142,7 @@ def _parse_date(text: str, where: str) -> np.datetime64:
     try:
         return np.datetime64(text, "D")
     except ValueError:
-        raise LobsterFormatError(
-            f"{where}: {text!r} in the file name is not a valid date", path=where
-        ) from None
+        raise LobsterFormatError(f"{where}: {text!r} in the file name is not a valid date", path=where) from None
 
 
 def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
@@ -159,8 +157,7 @@ def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
         slot = groups.setdefault(key, {})
         if kind in slot:
             raise LobsterFormatError(
-                f"{container}: two {kind} files for {key[0]} on {key[1]}: "
-                f"{slot[kind].name} and {source.name}",
+                f"{container}: two {kind} files for {key[0]} on {key[1]}: {slot[kind].name} and {source.name}",
                 path=container,
             )
         slot[kind] = source
@@ -195,9 +192,7 @@ def _days_in_zip(archive: Path) -> list[_Day]:
         with zipfile.ZipFile(archive) as zf:
             members = [info.filename for info in zf.infolist() if not info.is_dir()]
     except zipfile.BadZipFile as exc:
-        raise LobsterFormatError(
-            f"{archive}: not a readable zip archive ({exc})", path=str(archive)
-        ) from None
+        raise LobsterFormatError(f"{archive}: not a readable zip archive ({exc})", path=str(archive)) from None
     return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive))
 
 
@@ -290,9 +285,7 @@ def _days_in_path(path: PathLike) -> list[_Day]:
 def _resolve(path: LobsterPath) -> list[_Day]:
     if isinstance(path, tuple):
         if len(path) != 2:
-            raise TypeError(
-                f"a LOBSTER pair is a tuple (message, orderbook) of two paths, got {len(path)} items"
-            )
+            raise TypeError(f"a LOBSTER pair is a tuple (message, orderbook) of two paths, got {len(path)} items")
         return [_day_from_pair(*path)]
     if isinstance(path, (str, os.PathLike)):
         return _days_in_path(path)
@@ -300,9 +293,7 @@ def _resolve(path: LobsterPath) -> list[_Day]:
         if len(path) == 0:
             raise ValueError("load_lobster: the list of paths is empty")
         return [day for item in path for day in _resolve(item)]
-    raise TypeError(
-        f"load_lobster: path must be a path, a (message, orderbook) tuple or a list, got {type(path)!r}"
-    )
+    raise TypeError(f"load_lobster: path must be a path, a (message, orderbook) tuple or a list, got {type(path)!r}")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -339,9 +330,7 @@ def _first_line_check(data: bytes, name: str, kinds: str, what: str) -> None:
     problem = _check_line(first.split(b","), kinds)
     if problem is not None:
         shown = first[:80].decode(errors="replace")
-        raise _error(
-            name, 1, f"not a LOBSTER {what} file: {problem} (got {shown!r}; LOBSTER files have no header)"
-        )
+        raise _error(name, 1, f"not a LOBSTER {what} file: {problem} (got {shown!r}; LOBSTER files have no header)")
 
 
 def _diagnose(data: bytes, name: str, kinds: str, arrow_error: Exception) -> LobsterFormatError:
@@ -381,30 +370,28 @@ def _read_csv(data: bytes, name: str, columns: Sequence[str], kinds: str) -> pa.
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise _diagnose(data, name, kinds, exc) from None
-    if any(
-        table.column(c).null_count for c in columns
-    ):  # cannot happen with null_values=[]; never let it pass
+    if any(table.column(c).null_count for c in columns):  # cannot happen with null_values=[]; never let it pass
         raise _diagnose(data, name, kinds, ValueError("missing values"))
     return table
 
 
 def _parse_times(time: pa.ChunkedArray, name: str) -> np.ndarray:
     """Seconds after midnight as text -> int64 nanoseconds, exactly (integer and fraction parsed apart)."""
-    parts = pc.extract_regex(time, _TIME_PATTERN)
-    bad = parts.is_null().to_numpy(zero_copy_only=False)
+    time = time.combine_chunks()
+    bad = pc.invert(pc.match_substring_regex(time, _TIME_PATTERN)).to_numpy(zero_copy_only=False)
     if bad.any():
-        i = int(np.argmax(bad))
-        raise _error(
-            name, i + 1, f"malformed time {time[i].as_py()!r}, expected seconds after midnight", "time"
-        )
-    parts = parts.combine_chunks()
-    sec = pc.cast(parts.field("sec"), pa.int64()).to_numpy()
-    frac = pc.cast(pc.utf8_rpad(parts.field("frac"), width=9, padding="0"), pa.int64()).to_numpy()
+        i = _first(bad)
+        raise _error(name, i + 1, f"malformed time {time[i].as_py()!r}, expected seconds after midnight", "time")
+    # "34200.05990197" + "." -> ["34200", "05990197", ""]; "34200" + "." -> ["34200", ""].
+    parts = pc.split_pattern(pc.binary_join_element_wise(time, "", "."), ".", max_splits=2)
+    sec = pc.cast(pc.list_element(parts, 0), pa.int64()).to_numpy()
+    frac = pc.utf8_rpad(pc.utf8_rtrim(pc.list_element(parts, 1), "0"), width=9, padding="0")
+    frac_ns = pc.cast(frac, pa.int64()).to_numpy()
     late = sec >= _SECONDS_PER_DAY
     if late.any():
-        i = int(np.argmax(late))
+        i = _first(late)
         raise _error(name, i + 1, f"time {time[i].as_py()} is not within a day (< 86400 seconds)", "time")
-    return sec * _NS + frac
+    return sec * _NS + frac_ns
 
 
 def _first(mask: np.ndarray) -> int:
@@ -444,9 +431,7 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
         )
     _first_line_check(book_data, book_name, "i" * len(first), "order-book")
     if day.level is not None and day.level != file_levels:
-        raise _error(
-            book_name, 1, f"{len(first)} columns ({file_levels} levels) but the file name says {day.level}"
-        )
+        raise _error(book_name, 1, f"{len(first)} columns ({file_levels} levels) but the file name says {day.level}")
     if levels is not None and levels > file_levels:
         raise ValueError(f"load_lobster: levels={levels} but {book_name} has only {file_levels} level(s)")
     keep = file_levels if levels is None else levels
@@ -522,8 +507,7 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
                 raise _error(
                     book_name,
                     i + 1,
-                    f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the "
-                    f"empty-level placeholder {empty}",
+                    f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the empty-level placeholder {empty}",
                     _book_column(kind_p, lvl),
                 )
             bad_size = (s < 0) | (is_empty & (s != 0))
@@ -669,25 +653,23 @@ def load_lobster(
     TypeError
         When ``path`` is none of the accepted kinds.
     """
-    if levels is not None and (
-        isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1
-    ):
+    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1):
         raise ValueError(f"load_lobster: levels must be a positive integer or None, got {levels!r}")
     if crossed not in ("raise", "drop", "keep"):
         raise ValueError(f"load_lobster: crossed must be 'raise', 'drop' or 'keep', got {crossed!r}")
     days = sorted(_resolve(path), key=lambda d: d.date)
-    for a, b in zip(days, days[1:]):
-        if a.date == b.date:
-            raise LobsterFormatError(
-                f"two files for the same trading day {a.date}: {a.message.name} and {b.message.name}",
-                path=b.message.name,
-            )
     tickers = {d.ticker for d in days if d.ticker is not None}
     if len(tickers) > 1:
         raise LobsterFormatError(
             f"load_lobster loads one ticker at a time, got {', '.join(sorted(tickers))}",
             path=days[0].message.name,
         )
+    for a, b in zip(days, days[1:]):
+        if a.date == b.date:
+            raise LobsterFormatError(
+                f"two files for the same trading day {a.date}: {a.message.name} and {b.message.name}",
+                path=b.message.name,
+            )
     loaded = [_load_day(d, None if levels is None else int(levels), crossed) for d in days]
     counts = {x.levels for x in loaded}
     if len(counts) > 1:
