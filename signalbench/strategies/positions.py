@@ -230,7 +230,9 @@ def spread_filter(position: Any, spread: Any, max_spread: float, *, when_wide: s
     Parameters
     ----------
     position : array-like, pandas.Series or pandas.DataFrame
-        (n,) or (n, m) target positions in [-1, 1] from another rule; NaN means flat.
+        (n,) or (n, m) target positions in [-1, 1] from another rule. NaN means no prediction: the
+        target is flat on that bar whatever the spread (a NaN row means flat, never a guess), and
+        ``"hold"`` holds that flat position until the next tradable bar.
     spread : array-like or pandas.Series or pandas.DataFrame
         (n,) spread per bar (shared by all columns) or (n, m) per column, in the units of
         ``max_spread``; the value at bar ``t`` must be known at ``t`` (a quote, or a model's
@@ -269,12 +271,14 @@ def spread_filter(position: Any, spread: Any, max_spread: float, *, when_wide: s
     max_spread = check_number(max_spread, "max_spread", low=0.0, low_open=True)
     if when_wide not in ("hold", "flat"):
         raise ValueError(f"when_wide must be 'hold' or 'flat', got {when_wide!r}")
-    pos2 = np.nan_to_num(pos if pos.ndim == 2 else pos[:, None], nan=0.0)
+    pos2 = pos if pos.ndim == 2 else pos[:, None]
+    missing = np.isnan(pos2)
+    pos2 = np.where(missing, 0.0, pos2)
     if spr.ndim == 2 and spr.shape[1] != pos2.shape[1]:
         raise ValueError(f"spread has {spr.shape[1]} columns but position has {pos2.shape[1]}")
     spr2 = spr if spr.ndim == 2 else spr[:, None]
     with np.errstate(invalid="ignore"):
-        tradable = np.broadcast_to(spr2 < max_spread, pos2.shape)
+        tradable = (spr2 < max_spread) | missing
     if when_wide == "flat":
         out = np.where(tradable, pos2, 0.0)
     else:
@@ -356,7 +360,7 @@ def ensemble(probas: Any, weights: Any = None, method: str = "mean") -> Any:
         top = stack.max(axis=2, keepdims=True)
         with np.errstate(invalid="ignore"):
             votes = (stack == top).astype(np.float64)
-        votes /= votes.sum(axis=2, keepdims=True)
+            votes /= votes.sum(axis=2, keepdims=True)
         votes[np.isnan(stack)] = np.nan
         stack = votes
     out = np.tensordot(w, stack, axes=1)  # (n, k); NaN wherever any model's row is NaN
