@@ -229,7 +229,7 @@ def _parse_epoch(values: pd.Series, where: _Where, column: str) -> pd.DatetimeIn
     if unknown.any():
         i = int(np.argmax(unknown))
         raise where.error(
-            f"numeric timestamp {values.iloc[i]!r} is not a Unix epoch time in s, ms, us or ns for 1973-2286",
+            f"numeric timestamp {values.iloc[i]} is not a Unix epoch time in s, ms, us or ns for 1973-2286",
             row=i,
             column=column,
         )
@@ -237,7 +237,7 @@ def _parse_epoch(values: pd.Series, where: _Where, column: str) -> pd.DatetimeIn
     if differs.any():
         i = int(np.argmax(differs))
         raise where.error(
-            f"numeric timestamp {values.iloc[i]!r} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
+            f"numeric timestamp {values.iloc[i]} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
             f"epoch {_EPOCH_UNITS[unit_of[0]][0]}; all rows must use one unit",
             row=i,
             column=column,
