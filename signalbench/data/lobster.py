@@ -145,7 +145,7 @@ def _parse_date(text: str, where: str) -> np.datetime64:
         raise LobsterFormatError(f"{where}: {text!r} in the file name is not a valid date", path=where) from None
 
 
-def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
+def _pair_up(entries: list[tuple[str, _Source]], container: str, *, required: bool = True) -> list[_Day]:
     """Group LOBSTER-named CSVs (base name, source) into message/order-book pairs of one day each."""
     groups: dict[tuple[str, ...], dict[str, _Source]] = {}
     for base, source in entries:
@@ -161,6 +161,8 @@ def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
                 path=container,
             )
         slot[kind] = source
+    if not groups and not required:
+        return []
     if not groups:
         found = ", ".join(sorted(base for base, _ in entries)[:10]) or "nothing"
         raise LobsterFormatError(
@@ -187,13 +189,13 @@ def _pair_up(entries: list[tuple[str, _Source]], container: str) -> list[_Day]:
     return days
 
 
-def _days_in_zip(archive: Path) -> list[_Day]:
+def _days_in_zip(archive: Path, *, required: bool = True) -> list[_Day]:
     try:
         with zipfile.ZipFile(archive) as zf:
             members = [info.filename for info in zf.infolist() if not info.is_dir()]
     except zipfile.BadZipFile as exc:
         raise LobsterFormatError(f"{archive}: not a readable zip archive ({exc})", path=str(archive)) from None
-    return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive))
+    return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive), required=required)
 
 
 def _days_in_folder(folder: Path) -> list[_Day]:
@@ -201,7 +203,7 @@ def _days_in_folder(folder: Path) -> list[_Day]:
     days: list[_Day] = []
     for child in sorted(folder.iterdir()):
         if child.is_file() and child.suffix.lower() == ".zip":
-            days.extend(_days_in_zip(child))
+            days.extend(_days_in_zip(child, required=False))  # other zips in the folder are ignored
         elif child.is_file() and _NAME_RE.match(child.name):
             entries.append((child.name, _file_source(child)))
     if entries:
@@ -613,7 +615,8 @@ def load_lobster(
         Where the data is:
 
         - a LOBSTER zip archive as distributed (one or several days inside);
-        - a folder holding LOBSTER zip archives and/or extracted CSV pairs (one or several days);
+        - a folder holding, directly, LOBSTER zip archives and/or extracted CSV pairs (one or several days;
+          other files are ignored);
         - a ``(message, orderbook)`` tuple of the two CSV files of one day (the date is read from the file
           name, which must contain a ``YYYY-MM-DD`` date);
         - one CSV named as LOBSTER names it (its partner is looked up next to it);

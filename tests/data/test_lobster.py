@@ -591,6 +591,9 @@ def test_several_days_load_in_date_order(extracted, loaded, lobster_dir, tmp_pat
     shutil.copy(lobster_dir / SAMPLES["AMZN"][0], folder)
     shutil.copy(msg2, folder)
     shutil.copy(book2, folder)
+    (folder / "README.txt").write_text("notes")  # other files, and zips without LOBSTER files, are ignored
+    with zipfile.ZipFile(folder / "other.zip", "w") as zf:
+        zf.writestr("notes.txt", "hello")
     assert_same_frame(load_lobster(folder), both)
 
     with pytest.raises(LobsterFormatError, match="same trading day 2012-06-21"):
