@@ -513,9 +513,10 @@ def rules(
         rsi_values, rsi_index, _ = as_series_values(rsi, "rsi", n, allow_2d=True)
         check_same_index(index, rsi_index, "rsi")
 
-    volume_window = int(check_number(volume_window, "volume_window", low=1.0))
-    if volume_window != float(volume_window):
-        raise ValueError("volume_window must be an integer")
+    window = check_number(volume_window, "volume_window", low=1.0)
+    if window != int(window):
+        raise ValueError(f"volume_window must be an integer, got {volume_window!r}")
+    volume_window = int(window)
     volume_factor = check_number(volume_factor, "volume_factor", low=0.0)
     if volume is None:
         vol_ok = np.ones(n, dtype=np.bool_)
