@@ -39,7 +39,9 @@ size for an empty level, so sizes are float64 too).
 including, the type-7 message with code 1 that resumes trading (the quoting message, code 0, is inside the
 halt). The halt messages themselves are kept, so ``type == 7`` finds them; nothing is dropped silently.
 
-``df.attrs`` holds ``ticker`` (from the file name, None when the name does not say) and ``levels``.
+``df.attrs`` holds ``ticker`` (from the file name, None when the name does not say), ``levels`` and
+``crossed_rows`` (how many crossed or locked rows were found: dropped with ``crossed="drop"``, kept with
+``crossed="keep"``).
 
 Validation
 ----------
@@ -322,13 +324,18 @@ def _check_line(fields: list[bytes], kinds: str) -> str | None:
     return None
 
 
+def _first_line(data: bytes) -> bytes:
+    line = data.split(b"\n", 1)[0]
+    return line[:-1] if line.endswith(b"\r") else line
+
+
 def _lines(data: bytes) -> list[bytes]:
     return [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
 
 
 def _first_line_check(data: bytes, name: str, kinds: str, what: str) -> None:
     """Reject a file that is not LOBSTER at all from its first line, before parsing the rest."""
-    first = _lines(data[:4096])[0]
+    first = _first_line(data)
     problem = _check_line(first.split(b","), kinds)
     if problem is not None:
         shown = first[:80].decode(errors="replace")
@@ -348,11 +355,11 @@ def _diagnose(data: bytes, name: str, kinds: str, arrow_error: Exception) -> Lob
 def _read_bytes(source: _Source) -> bytes:
     data = source.read()
     # A trailing blank line is harmless; blank lines inside the file are errors (they would shift the rows).
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some editors write
+        data = data[3:]
     data = data.rstrip(b"\r\n\t ")
     if not data:
         raise _error(source.name, None, "the file is empty")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     return data
 
 
@@ -415,6 +422,7 @@ class _Loaded:
     ns: np.ndarray  # int64 nanoseconds since the epoch
     columns: dict[str, np.ndarray]
     levels: int
+    crossed: int  # crossed or locked rows found (dropped or kept, as asked)
 
 
 def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
@@ -422,7 +430,7 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
     msg_data = _read_bytes(day.message)
     _first_line_check(msg_data, msg_name, "tiiiii", "message")
     book_data = _read_bytes(day.orderbook)
-    first = _lines(book_data[:65536])[0].split(b",")
+    first = _first_line(book_data).split(b",")
     file_levels = len(first) // 4
     if len(first) % 4 or file_levels == 0:
         raise _error(
@@ -591,7 +599,7 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
         keep_rows = ~crossed_rows
         columns = {k: v[keep_rows] for k, v in columns.items()}
         ns = ns[keep_rows]
-    return _Loaded(day, ns, columns, keep)
+    return _Loaded(day, ns, columns, keep, n_crossed)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -639,7 +647,7 @@ def load_lobster(
         One row per event, indexed by a sorted (not unique) ``DatetimeIndex`` named ``timestamp`` (naive,
         exchange local time, nanosecond precision), with columns ``type, order_id, size, price, direction,
         halt, day`` and ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` for i = 1..levels; prices in
-        dollars, empty levels NaN. ``attrs`` holds ``ticker`` and ``levels``.
+        dollars, empty levels NaN. ``attrs`` holds ``ticker``, ``levels`` and ``crossed_rows``.
 
     Raises
     ------
@@ -687,4 +695,5 @@ def load_lobster(
     frame = pd.DataFrame(columns, index=index, copy=False)
     frame.attrs["ticker"] = tickers.pop() if tickers else None
     frame.attrs["levels"] = loaded[0].levels
+    frame.attrs["crossed_rows"] = sum(x.crossed for x in loaded)
     return frame

@@ -139,7 +139,7 @@ def test_sample_shape_columns_dtypes(loaded, ticker):
         assert df[col].dtype == "float64", col
     assert set(df["type"].unique()) <= {1, 2, 3, 4, 5}
     assert set(df["direction"].unique()) == {-1, 1}
-    assert df.attrs == {"ticker": ticker, "levels": levels}
+    assert df.attrs == {"ticker": ticker, "levels": levels, "crossed_rows": 0}
 
 
 @pytest.mark.parametrize("ticker", list(SAMPLES))
@@ -306,12 +306,14 @@ def test_crossed_and_locked_rows_raise_drop_keep(raw, tmp_path):
     keep_ns = [expected_ns(r[0]) for k, r in enumerate(msg_rows) if k not in (499, 699)]
     np.testing.assert_array_equal(dropped.index.asi8, keep_ns)
     assert (dropped["ask_price_1"] > dropped["bid_price_1"]).all()
+    assert dropped.attrs["crossed_rows"] == 2
 
     kept = load_lobster(pair, crossed="keep")
     assert len(kept) == len(msg_rows)
     assert kept["ask_price_1"].iloc[499] == kept["bid_price_1"].iloc[499]
     assert kept["ask_price_1"].iloc[699] == (int(book_rows[699][2]) - 100) / 10_000
     assert (kept["ask_price_1"] <= kept["bid_price_1"]).sum() == 2
+    assert kept.attrs["crossed_rows"] == 2
 
 
 def test_wrong_column_count(raw, tmp_path):
