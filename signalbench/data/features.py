@@ -106,44 +106,51 @@ def _rolling_sum_nb(x, w, gid):
 
 @njit(cache=True)
 def _rolling_var_nb(x, w, gid, ddof):
-    # Welford's update with removal (as pandas' rolling var), NaN when the window holds a missing value.
+    # Sums of (x - K) and (x - K)^2 with a shift K re-anchored, and the sums recomputed exactly, every w rows:
+    # O(n) overall, no drift, and an exact 0 for a constant window. NaN when the window holds a missing value.
     n = x.shape[0]
     out = np.full(n, np.nan)
-    nobs = 0
-    mean = 0.0
-    ssq = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    anchor = 0.0
     missing = 0
     start = 0
     for t in range(n):
         if t == 0 or gid[t] != gid[t - 1]:
-            nobs = 0
-            mean = 0.0
-            ssq = 0.0
-            missing = 0
             start = t
-        v = x[t]
-        if np.isfinite(v):
-            nobs += 1
-            delta = v - mean
-            mean += delta / nobs
-            ssq += delta * (v - mean)
-        else:
-            missing += 1
-        if t - start >= w:
-            old = x[t - w]
-            if np.isfinite(old):
-                nobs -= 1
-                if nobs > 0:
-                    delta = old - mean
-                    mean -= delta / nobs
-                    ssq -= delta * (old - mean)
+        lo = max(start, t - w + 1)
+        if (t - start) % w == 0:
+            anchor = x[t] if np.isfinite(x[t]) else 0.0
+            s1 = 0.0
+            s2 = 0.0
+            missing = 0
+            for j in range(lo, t + 1):
+                v = x[j]
+                if np.isfinite(v):
+                    d = v - anchor
+                    s1 += d
+                    s2 += d * d
                 else:
-                    mean = 0.0
-                    ssq = 0.0
+                    missing += 1
+        else:
+            v = x[t]
+            if np.isfinite(v):
+                d = v - anchor
+                s1 += d
+                s2 += d * d
             else:
-                missing -= 1
+                missing += 1
+            if t - w >= start:
+                old = x[t - w]
+                if np.isfinite(old):
+                    d = old - anchor
+                    s1 -= d
+                    s2 -= d * d
+                else:
+                    missing -= 1
+        nobs = t - lo + 1 - missing
         if t - start + 1 >= w and missing == 0 and nobs > ddof:
-            out[t] = max(ssq, 0.0) / (nobs - ddof)
+            out[t] = max(s2 - s1 * s1 / nobs, 0.0) / (nobs - ddof)
     return out
 
 
@@ -741,7 +748,8 @@ def microprice_deviation_bps(df: pd.DataFrame) -> np.ndarray:
 def depth_imbalance(df: pd.DataFrame, level: int = 1) -> np.ndarray:
     """Depth imbalance at one level: ``(bid_size_i - ask_size_i) / (bid_size_i + ask_size_i)`` in [-1, 1].
 
-    An empty level counts as size 0; NaN when both sides of the level are empty.
+    An empty level counts as size 0; 0 (no imbalance) when both sides of the level are empty, so a thin book
+    does not put NaNs into the middle of a series (NaN only for a missing size on a non-empty level).
 
     Parameters
     ----------
@@ -756,11 +764,13 @@ def depth_imbalance(df: pd.DataFrame, level: int = 1) -> np.ndarray:
         Float64.
     """
     i = _window(level, "level")
-    qb = np.nan_to_num(_column(df, f"bid_size_{i}", "depth_imbalance"), nan=0.0)
-    qa = np.nan_to_num(_column(df, f"ask_size_{i}", "depth_imbalance"), nan=0.0)
+    qb = _column(df, f"bid_size_{i}", "depth_imbalance")
+    qa = _column(df, f"ask_size_{i}", "depth_imbalance")
+    qb = np.where(np.isfinite(_column(df, f"bid_price_{i}", "depth_imbalance")), qb, 0.0)
+    qa = np.where(np.isfinite(_column(df, f"ask_price_{i}", "depth_imbalance")), qa, 0.0)
     total = qa + qb
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, (qb - qa) / total, np.nan)
+        return np.where(total > 0, (qb - qa) / total, np.where(np.isfinite(total), 0.0, np.nan))
 
 
 def _level_arrays(df, level, what):

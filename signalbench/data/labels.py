@@ -12,8 +12,10 @@ Conventions:
   where the label cannot be known: rows whose horizon runs past the end of the data, or past the end of the row's
   group (pass ``groups``, e.g. the ``day`` column, so no label reaches into the next day). Missing inputs give NaN.
   A NaN label is never replaced by a guessed class; drop those rows when training.
-- Classes: **0 = down, 1 = stationary, 2 = up**. A change that is exactly zero (or within the threshold) is
-  stationary, never down.
+- Classes: **0 = down, 1 = stationary, 2 = up**. A change that is zero (or within the threshold) is
+  stationary, never down. "Zero" allows for float rounding: a relative change within ``TIE_RTOL = 1e-10`` counts
+  as no change, because mids computed from different bid/ask pairs with the same true mid, such as
+  ``(100.02 + 100.00) / 2`` and ``(100.04 + 99.98) / 2``, can differ in the last bit.
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from numba import njit
 
 from signalbench.data.features import group_ids
 
-__all__ = ["DOWN", "STATIONARY", "UP", "direction", "forward_log_return", "smoothed_direction", "spread_change"]
+__all__ = [
+    "DOWN",
+    "STATIONARY",
+    "TIE_RTOL",
+    "UP",
+    "direction",
+    "forward_log_return",
+    "smoothed_direction",
+    "spread_change",
+]
 
 DOWN = 0
 STATIONARY = 1
@@ -87,11 +98,17 @@ def _future(a, h, end):
     return out
 
 
+# Relative changes this small are float rounding of equal prices, not moves: a mid of (100.02 + 100.00) / 2 and one
+# of (100.04 + 99.98) / 2 differ in the last bit. Far below any tick (1 tick of $0.01 at $100,000 is 1e-7).
+TIE_RTOL = 1e-10
+
+
 def _classify(change, threshold):
     out = np.full(change.shape, np.nan)
     ok = np.isfinite(change)
     c = change[ok]
-    out[ok] = np.where(c > threshold, UP, np.where(c < -threshold, DOWN, STATIONARY))
+    bound = threshold + TIE_RTOL
+    out[ok] = np.where(c > bound, UP, np.where(c < -bound, DOWN, STATIONARY))
     return out
 
 
@@ -112,7 +129,8 @@ def direction(mid, horizon: int = 1, *, threshold: float = 0.0, groups=None):
     **Warning: looks ahead (a target, never a feature).**
 
     ``r[t] = mid[t + horizon] / mid[t] - 1``; class 2 (up) if ``r > threshold``, 0 (down) if ``r < -threshold``,
-    else 1 (stationary). With the default threshold 0 an unchanged mid is stationary, never down.
+    else 1 (stationary). With the default threshold 0 an unchanged mid is stationary, never down (changes within
+    float rounding, ``|r| <= TIE_RTOL``, count as unchanged).
 
     Parameters
     ----------
@@ -133,12 +151,8 @@ def direction(mid, horizon: int = 1, *, threshold: float = 0.0, groups=None):
     """
     a, h, end, index = _prepare(mid, "mid", horizon, groups)
     thr = _threshold(threshold, "threshold")
-    fut = _future(a, h, end)
-    if thr == 0.0:  # compare the prices themselves: an unchanged mid is exactly 0, whatever its level
-        change = np.sign(fut - a)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = fut / a - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = _future(a, h, end) / a - 1.0
     return _wrap(_classify(change, thr), index, f"direction_{h}")
 
 

@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
+from ta.momentum import RSIIndicator
+from ta.trend import EMAIndicator, SMAIndicator
+
+from signalbench.data import features as F
+from signalbench.data.synthetic import synthetic_ticks
+
+RNG = np.random.default_rng(12345)
+
+
+def _groups(n, sizes):
+    return np.repeat(np.arange(len(sizes)), sizes)[:n]
+
+
+def _by_group(x, groups, fn):
+    s = pd.Series(x)
+    return s.groupby(groups, sort=False).transform(fn).to_numpy()
+
+
+# ------------------------------------------------------------------------------------------- generic transforms
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 20])
+def test_rolling_sum_mean_std_match_pandas_per_group_with_missing_values(window):
+    x = RNG.normal(100, 5, size=600)
+    x[[13, 200, 201, 450]] = np.nan
+    x[300] = np.inf  # non-finite counts as missing
+    groups = _groups(600, [250, 100, 250])
+    ref_x = np.where(np.isfinite(x), x, np.nan)
+    for ours, fn in [
+        (F.rolling_sum(x, window, groups=groups), lambda s: s.rolling(window).sum()),
+        (F.rolling_mean(x, window, groups=groups), lambda s: s.rolling(window).mean()),
+        (F.rolling_std(x, window, groups=groups), lambda s: s.rolling(window).std()),
+        (F.rolling_std(x, window, groups=groups, ddof=0), lambda s: s.rolling(window).std(ddof=0)),
+    ]:
+        ref = _by_group(ref_x, groups, fn)
+        np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_rolling_kernels_stay_accurate_over_a_long_series():
+    x = 100 + np.cumsum(RNG.normal(0, 0.01, size=200_000))
+    ref = pd.Series(x).rolling(50)
+    np.testing.assert_allclose(F.rolling_mean(x, 50), ref.mean(), rtol=1e-12, equal_nan=True)
+    # pandas' add/remove update drifts (~1e-7 relative here); an exact two-pass std per window is the reference.
+    exact = np.r_[np.full(49, np.nan), sliding_window_view(x, 50).std(axis=1, ddof=1)]
+    np.testing.assert_allclose(F.rolling_std(x, 50), exact, rtol=1e-11, equal_nan=True)
+    np.testing.assert_allclose(F.rolling_std(x, 50), ref.std(), rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_returns_match_pct_change_per_group(k):
+    p = 100 + np.cumsum(RNG.normal(0, 0.1, size=300))
+    groups = _groups(300, [120, 180])
+    ref = _by_group(p, groups, lambda s: s.pct_change(k))
+    np.testing.assert_allclose(F.returns(p, k, groups=groups), ref, rtol=1e-12, equal_nan=True)
+    assert np.isnan(F.returns(p, k, groups=groups)[120 : 120 + k]).all()
+
+
+@pytest.mark.parametrize("w", [5, 10, 20, 50])
+def test_ma_ratio_and_volatility_match_seed000_pandas_formulas(w):
+    p = pd.Series(100 + np.cumsum(RNG.normal(0, 0.05, size=400)))
+    np.testing.assert_allclose(F.ma_ratio(p, w), p / p.rolling(w).mean() - 1, rtol=1e-10, atol=1e-14,
+                               equal_nan=True)
+    np.testing.assert_allclose(F.rolling_volatility(p, w), p.pct_change().rolling(w).std(), rtol=1e-8,
+                               atol=1e-15, equal_nan=True)
+
+
+def test_volume_ratio_and_dispersion_match_seed000_pandas_formulas():
+    v = pd.Series(RNG.exponential(100, size=300).round())
+    np.testing.assert_allclose(F.volume_ratio(v, 20), v / v.rolling(20).mean(), rtol=1e-10, equal_nan=True)
+    np.testing.assert_allclose(F.volume_dispersion(v, 20), v.rolling(20).std() / v.rolling(20).mean(),
+                               rtol=1e-8, equal_nan=True)
+    zeros = np.zeros(30)
+    assert np.all(F.volume_ratio(zeros, 5)[4:] == 0) and np.all(F.volume_dispersion(zeros, 5)[4:] == 0)
+
+
+def test_sma_and_ema_match_ta():
+    close = pd.Series(100 + np.cumsum(RNG.normal(0, 0.2, size=500)))
+    np.testing.assert_allclose(F.sma(close, 20), SMAIndicator(close, 20).sma_indicator(), rtol=1e-12,
+                               equal_nan=True)
+    ours = F.ema(close, 20)
+    ref = EMAIndicator(close, 20).ema_indicator().to_numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))  # same warm-up: first value at row 19
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, equal_nan=True)
+
+
+def test_ema_skips_missing_values_like_pandas_ignore_na():
+    x = pd.Series(RNG.normal(size=80))
+    x[[5, 6, 40]] = np.nan
+    ref = x.ewm(span=10, adjust=False, ignore_na=True, min_periods=10).mean()
+    np.testing.assert_allclose(F.ema(x, 10), ref, rtol=1e-12, equal_nan=True)
+
+
+def test_rsi_matches_wilder_reference_and_ta_after_warm_up():
+    close = pd.Series(100 + np.cumsum(RNG.normal(0, 0.2, size=1000)))
+    ours = F.rsi(close, 14)
+    # Independent reference with our documented convention: smoothing seeded with the first difference.
+    d = close.diff().iloc[1:]
+    up = d.clip(lower=0).ewm(alpha=1 / 14, adjust=False, min_periods=14).mean()
+    dn = (-d).clip(lower=0).ewm(alpha=1 / 14, adjust=False, min_periods=14).mean()
+    ref = np.r_[np.nan, (100 - 100 / (1 + up / dn)).to_numpy()]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, equal_nan=True)
+    assert np.isnan(ours[:14]).all() and np.isfinite(ours[14:]).all()
+    # ta seeds its averages with a fake zero difference at row 0; the gap decays like (13/14)^t.
+    ta_rsi = RSIIndicator(close, 14).rsi().to_numpy()
+    np.testing.assert_allclose(ours[600:], ta_rsi[600:], rtol=1e-9)
+    assert not np.allclose(ours[14:30], ta_rsi[14:30])
+
+
+def test_rsi_edge_cases():
+    assert np.all(F.rsi(np.arange(30.0), 14)[14:] == 100)
+    assert np.all(F.rsi(np.arange(30.0)[::-1], 14)[14:] == 0)
+    assert np.all(F.rsi(np.full(30, 5.0), 14)[14:] == 50)  # flat: 50, where ta reports 100
+
+
+# ------------------------------------------------------------------------------------------- order book
+
+
+def _book(rows):
+    cols = ["bid_price_1", "bid_size_1", "ask_price_1", "ask_size_1"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_ofi_hand_worked_example():
+    # Cont, Kukanov, Stoikov (2014), eq. 2, worked by hand row by row:
+    df = _book(
+        [
+            [10.00, 100, 10.02, 200],  # t0: no previous state -> NaN
+            [10.00, 150, 10.02, 200],  # t1: bid unchanged, queue +50          -> +150 - 100 = +50
+            [10.01, 30, 10.02, 180],   # t2: bid improves (+30), ask queue -20 -> +30 - 180 + 200 = +50
+            [10.00, 120, 10.03, 70],   # t3: bid drops (-30), ask retreats (+180) -> -30 + 180 = +150
+            [10.00, 120, 10.01, 40],   # t4: ask improves (-40), bid same (120-120) -> 0 - 40 = -40
+        ]
+    )
+    expected = [np.nan, 50.0, 50.0, 150.0, -40.0]
+    np.testing.assert_array_equal(F.order_flow_imbalance(df), expected)
+    np.testing.assert_array_equal(F.rolling_sum(F.order_flow_imbalance(df), 2), [np.nan, np.nan, 100, 200, 110])
+
+
+def test_ofi_restarts_each_group_and_handles_empty_levels():
+    df = _book([[10.0, 100, 10.02, 200], [10.0, 150, 10.02, 200], [10.0, 170, 10.02, 200]])
+    np.testing.assert_array_equal(F.order_flow_imbalance(df, groups=[1, 2, 2]), [np.nan, np.nan, 20.0])
+    empty = _book([[np.nan, np.nan, 10.02, 200], [10.0, 40, 10.02, 200], [np.nan, np.nan, 10.02, 200]])
+    # a bid appearing adds its size; a bid vanishing removes it (empty = price -inf, size 0)
+    np.testing.assert_array_equal(F.order_flow_imbalance(empty), [np.nan, 40.0, -40.0])
+
+
+def test_multi_level_ofi_is_the_sum_of_levels(lobster_frame):
+    df = lobster_frame(200, levels=3, seed=3)
+    total = F.order_flow_imbalance_total(df)
+    parts = sum(F.order_flow_imbalance(df, level=i) for i in (1, 2, 3))
+    np.testing.assert_allclose(total, parts, equal_nan=True)
+    np.testing.assert_allclose(F.order_flow_imbalance_total(df, levels=1), F.order_flow_imbalance(df),
+                               equal_nan=True)
+    assert np.isfinite(total[1:]).all()
+    with pytest.raises(ValueError, match="levels"):
+        F.order_flow_imbalance_total(df, levels=4)
+
+
+def test_mid_spread_microprice_hand_values():
+    df = _book([[10.00, 300, 10.04, 100], [10.00, 300, np.nan, np.nan]])
+    np.testing.assert_allclose(F.mid_price(df), [10.02, np.nan])
+    np.testing.assert_allclose(F.spread(df), [0.04, np.nan])
+    np.testing.assert_allclose(F.spread_bps(df), [0.04 / 10.02 * 1e4, np.nan])
+    # (10.04 * 300 + 10.00 * 100) / 400 = 10.03: leans to the ask, whose queue is smaller
+    np.testing.assert_allclose(F.microprice(df), [10.03, np.nan])
+    np.testing.assert_allclose(F.microprice_deviation_bps(df), [0.01 / 10.02 * 1e4, np.nan])
+    np.testing.assert_allclose(F.depth_imbalance(df, 1), [0.5, 1.0])  # empty ask level counts as size 0
+
+
+def test_microprice_deviation_identity(lobster_frame):
+    df = lobster_frame(300, levels=1, seed=5)
+    expected = F.spread(df) / 2 * F.depth_imbalance(df) / F.mid_price(df) * 1e4
+    np.testing.assert_allclose(F.microprice_deviation_bps(df), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_depth_imbalance_per_level(lobster_frame):
+    df = lobster_frame(100, levels=2, seed=1)
+    qb = df["bid_size_2"].fillna(0)
+    qa = df["ask_size_2"].fillna(0)
+    ref = ((qb - qa) / (qb + qa)).fillna(0.0).to_numpy()  # both sides empty: 0
+    np.testing.assert_allclose(F.depth_imbalance(df, 2), ref)
+    assert ((qb + qa) == 0).any()
+
+
+def test_signed_trade_volume_lobster_convention():
+    df = pd.DataFrame(
+        {"type": [4, 4, 5, 1, 3, 5], "size": [100, 30, 50, 70, 10, 5], "direction": [1, -1, -1, 1, -1, 1]}
+    )
+    # execution of a buy limit order (direction 1) = seller-initiated = negative
+    np.testing.assert_array_equal(F.signed_trade_volume(df), [-100, 30, 50, 0, 0, -5])
+    np.testing.assert_array_equal(F.trade_flow(df, 3), [np.nan, np.nan, -20, 80, 50, -5])
+    np.testing.assert_allclose(F.trade_imbalance(df, 3), [np.nan, np.nan, -20 / 180, 80 / 80, 1.0, -1.0])
+    np.testing.assert_array_equal(F.trade_imbalance(df.iloc[3:5], 2), [np.nan, 0.0])  # no trades: 0
+    with pytest.raises(ValueError, match="trade_sign"):
+        F.signed_trade_volume(pd.DataFrame({"x": [1.0]}))
+
+
+def test_synthetic_information_is_exactly_a_causal_feature():
+    q = synthetic_ticks(5000, seed=4, edge=0.5)
+    np.testing.assert_array_equal(F.depth_imbalance(q.data, 1), q.data["imbalance"])
+    t = synthetic_ticks(5000, seed=4, edge=0.5, signal="trade_flow", flow_window=7, ticks_per_day=2500)
+    feat = F.trade_imbalance(t.data, 7, groups=t.data["day"])
+    warm = np.isnan(feat)
+    assert warm.sum() == 2 * 6
+    np.testing.assert_allclose(feat[~warm], t.data["imbalance"].to_numpy()[~warm], rtol=1e-12)
+    assert np.all(t.data["imbalance"].to_numpy()[warm] == 0)
+
+
+# ------------------------------------------------------------------------------------------- feature sets
+
+
+SETS = ["lob_basic", "lob_levels", "seed000", "seed002"]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_feature_sets_run_on_lobster_and_synthetic_frames(name, lobster_frame):
+    frames = [lobster_frame(400, levels=3, seed=2), synthetic_ticks(400, seed=2, levels=2).data]
+    for df in frames:
+        out = F.compute_features(df, name)
+        assert out.index.equals(df.index)
+        assert (out.dtypes == np.float64).all()
+        assert out.iloc[-100:].notna().all().all(), out.iloc[-100:].isna().sum()
+        assert out.iloc[0].isna().any()
+
+
+def test_feature_sets_column_names(lobster_frame):
+    df = lobster_frame(100, levels=2)
+    assert list(F.compute_features(df, "seed002").columns) == ["close", "volume", "sma_20", "ema_20", "rsi_14"]
+    assert len(F.compute_features(df, "seed000").columns) == 17
+    assert "depth_imbalance_2" in F.compute_features(df, "lob_levels").columns
+    both = F.compute_features(df, ["lob_basic", "seed002"])
+    assert both.shape[1] == 11 + 5
+    with pytest.raises(ValueError, match="duplicate"):
+        F.compute_features(df, ["seed002", "seed002"])
+
+
+def test_seed000_on_bars_uses_close_and_matches_pandas():
+    bars = pd.DataFrame(
+        {"close": 50 + np.cumsum(RNG.normal(0, 0.1, 200)), "volume": RNG.integers(1, 1000, 200).astype(float),
+         "spread": RNG.uniform(0.01, 0.05, 200), "imbalance": RNG.uniform(-1, 1, 200)}
+    )
+    out = F.compute_features(bars, "seed000")
+    c = bars["close"]
+    np.testing.assert_allclose(out["return_5"], c.pct_change(5), equal_nan=True)
+    np.testing.assert_allclose(out["spread_ma_ratio"], bars.spread / bars.spread.rolling(20).mean(),
+                               rtol=1e-10, equal_nan=True)
+    np.testing.assert_allclose(out["imbalance_ma"], bars.imbalance.rolling(10).mean(), rtol=1e-9, atol=1e-12,
+                               equal_nan=True)
+
+
+def test_registry_errors():
+    assert set(SETS) <= set(F.available_feature_sets())
+    with pytest.raises(ValueError, match="did you mean 'lob_basic'"):
+        F.feature_set("lob_basics")
+    with pytest.raises(ValueError, match="Available"):
+        F.compute_features(pd.DataFrame({"close": [1.0]}), "nope")
+    with pytest.raises(ValueError, match="'ask_price_1'"):
+        F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "lob_basic")
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="window"):
+        F.rolling_mean([1.0, 2.0], 0)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        F.sma(np.ones((3, 2)), 2)
+    with pytest.raises(ValueError, match="contiguous"):
+        F.group_ids(["a", "a", "b", "a"], 4)
+    with pytest.raises(ValueError, match="one label per row"):
+        F.rolling_sum([1.0, 2.0, 3.0], 2, groups=[1, 1])
+    with pytest.raises(ValueError, match="groups column 'session'"):
+        F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "seed002", groups="session")
+
+
+# ------------------------------------------------------------------------------------------- causality
+
+
+def _assert_same(a: pd.DataFrame, b: pd.DataFrame):
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize("name", SETS)
+@given(n=st.integers(60, 160), t=st.integers(0, 159), seed=st.integers(0, 2**16), data_seed=st.integers(0, 9))
+def test_every_feature_set_is_causal(name, lobster_frame, n, t, seed, data_seed):
+    t = t % n
+    df = lobster_frame(n, levels=3, seed=data_seed, days=2)
+    base = F.compute_features(df, name)
+    other = lobster_frame(n, levels=3, seed=seed + 100, days=2)  # unrelated values after t
+    numeric = [c for c in df.columns if c not in ("day", "halt")]
+    changed = df.copy()
+    changed.iloc[t + 1 :, [df.columns.get_loc(c) for c in numeric]] = other[numeric].iloc[t + 1 :].to_numpy()
+    after = F.compute_features(changed, name)
+    _assert_same(base.iloc[: t + 1], after.iloc[: t + 1])
+    if t + 1 < n:
+        assert not base.iloc[t + 1 :].equals(after.iloc[t + 1 :])  # the perturbation did reach the features
+
+
+@given(n=st.integers(30, 120), t=st.integers(0, 119), seed=st.integers(0, 2**16))
+def test_every_primitive_is_causal(n, t, seed):
+    t = t % n
+    rng = np.random.default_rng(seed)
+    x = 100 + np.cumsum(rng.normal(size=n))
+    y = x.copy()
+    y[t + 1 :] = rng.normal(50, 10, size=n - t - 1)
+    groups = _groups(n, [n // 3, n])
+    fns = [
+        lambda v: F.rolling_sum(v, 7, groups=groups),
+        lambda v: F.rolling_mean(v, 7, groups=groups),
+        lambda v: F.rolling_std(v, 7, groups=groups),
+        lambda v: F.returns(v, 3, groups=groups),
+        lambda v: F.ma_ratio(v, 5, groups=groups),
+        lambda v: F.rolling_volatility(v, 5, groups=groups),
+        lambda v: F.volume_ratio(v, 5, groups=groups),
+        lambda v: F.volume_dispersion(v, 5, groups=groups),
+        lambda v: F.sma(v, 5, groups=groups),
+        lambda v: F.ema(v, 5, groups=groups),
+        lambda v: F.rsi(v, 5, groups=groups),
+    ]
+    for fn in fns:
+        np.testing.assert_array_equal(fn(x)[: t + 1], fn(y)[: t + 1])
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_day_two_does_not_depend_on_day_one(name, lobster_frame):
+    df = lobster_frame(600, levels=3, seed=11, days=2)
+    day2 = df["day"] == df["day"].iloc[-1]
+    full = F.compute_features(df, name)
+    alone = F.compute_features(df[day2], name)
+    _assert_same(full[day2.to_numpy()], alone)
+    # and a different day 1 changes nothing on day 2
+    other = lobster_frame(600, levels=3, seed=99, days=2)
+    mixed = pd.concat([other[~day2.to_numpy()], df[day2.to_numpy()]])
+    _assert_same(F.compute_features(mixed, name)[day2.to_numpy()], alone)
+    # warm-up restarts: the first row of day 2 has NaNs whenever the set has a rolling feature
+    assert full[day2.to_numpy()].iloc[0].isna().any()
+
+
+def test_groups_none_reaches_across_days(lobster_frame):
+    df = lobster_frame(300, levels=1, seed=2, days=2)
+    day2 = (df["day"] == df["day"].iloc[-1]).to_numpy()
+    joined = F.compute_features(df, "seed002", groups=None)
+    assert joined[day2].iloc[0].notna().all()
