@@ -81,13 +81,15 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Skewness and kurtosis are the bias-corrected sample estimators (``scipy.stats`` with
     ``bias=False``). Zero-variance columns get NaN for all three.
     """
-    mean = x.mean(axis=0)
-    std = x.std(axis=0, ddof=0)
-    degenerate = np.ptp(x, axis=0) == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sr = np.where(degenerate, np.nan, mean / std)
-        skew = np.where(degenerate, np.nan, stats.skew(x, axis=0, bias=False))
-        kurt = np.where(degenerate, np.nan, stats.kurtosis(x, axis=0, fisher=False, bias=False))
+    ok = np.ptp(x, axis=0) > 0
+    sr = np.full(x.shape[1], np.nan)
+    skew = np.full(x.shape[1], np.nan)
+    kurt = np.full(x.shape[1], np.nan)
+    if ok.any():
+        y = x[:, ok]
+        sr[ok] = y.mean(axis=0) / y.std(axis=0, ddof=0)
+        skew[ok] = stats.skew(y, axis=0, bias=False)
+        kurt[ok] = stats.kurtosis(y, axis=0, fisher=False, bias=False)
     return sr, skew, kurt
 
 
@@ -305,7 +307,9 @@ class PBOResult:
         (n_combinations,) in-sample and out-of-sample metric of the in-sample winner.
     slope : float
         OLS slope of ``oos_performance`` on ``is_performance`` (performance degradation; NaN when
-        the in-sample values do not vary).
+        the in-sample values do not vary). Read it together with ``pbo``: when one configuration
+        wins every split, its in-sample and out-of-sample halves are complementary, so the slope is
+        near -1 even for a genuine edge.
     prob_oos_loss : float
         Share of splits in which the in-sample winner's out-of-sample metric is negative.
     n_combinations : int
