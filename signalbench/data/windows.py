@@ -139,7 +139,9 @@ def iter_batches(
 
     The windows end at rows ``start, start + 1, ..., stop - 1`` in that order (see :func:`window_rows`); the last
     batch may be shorter. Each batch is one contiguous copy of a slice of the :func:`windows` view, converted to
-    ``dtype`` and moved to ``device``; the generator keeps no reference to a batch once the next is requested.
+    ``dtype`` and moved to ``device``; the generator keeps no reference to a batch once the next is requested, so
+    a loop that drops its own reference (``for xb in iter_batches(...)``) holds one batch at a time. (``enumerate``
+    caches its last ``(i, xb)`` tuple, which keeps the previous batch alive while the next one is copied: two.)
 
     Parameters
     ----------

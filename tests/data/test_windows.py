@@ -107,7 +107,7 @@ def test_iterating_holds_about_one_batch():
     finally:
         tracemalloc.stop()
     full_copy = (n - L + 1) * L * F * 4
-    assert peak < 2.5 * batch_bytes, (peak, batch_bytes)
+    assert peak < 1.2 * batch_bytes, (peak, batch_bytes)  # one batch at a time (X is float64: no bigger temp)
     assert peak < full_copy / 20
     np.testing.assert_allclose(total, X[L - 1 :, 0].astype(np.float32).sum(), rtol=1e-4)
 
