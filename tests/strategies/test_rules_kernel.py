@@ -313,3 +313,17 @@ def test_misaligned_pandas_indexes_are_rejected():
     pred = pd.Series([0.02, 0.0, 0.0], index=[0, 1, 2])
     with pytest.raises(ValueError, match="price must have the same index"):
         rules(pred, pd.Series([1.0, 1.0, 1.0], index=[1, 2, 3]))
+
+
+def test_two_dimensional_inputs_equal_column_by_column_calls():
+    rng = np.random.default_rng(0)
+    n = 80
+    price = 100 * np.cumprod(1 + rng.normal(0, 0.003, (n, 3)), axis=0)
+    pred = rng.normal(0, 0.01, (n, 3))
+    volume = rng.integers(0, 10, (n, 3)).astype(float)
+    rsi = rng.uniform(0, 100, (n, 3))
+    kw = {"threshold": 0.005, "stop_loss": 0.004, "take_profit": 0.006, "volume_window": 3}
+    out = rules(pred, price, rsi=rsi, volume=volume, **kw)
+    for j in range(3):
+        assert_array_equal(out[:, j], rules(pred[:, j], price[:, j], rsi=rsi[:, j], volume=volume[:, j], **kw))
+    assert np.abs(out).sum() > 0
