@@ -395,7 +395,7 @@ def backtest(
         for key in ("total_return", "max_drawdown"):
             ann[key] = exact[key]
         mdd = exact["max_drawdown"]
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             ann["calmar"] = np.where(mdd < 0, ann["ann_return"] / np.abs(mdd), np.nan)
     else:
         ann = summarize(col, ppy, mode)

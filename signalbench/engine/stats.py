@@ -111,7 +111,7 @@ def summarize(col: np.ndarray, periods_per_year: float | None, mode: str = "comp
         mdd = col[_ROW["max_drawdown_additive"]]
     ann_return = np.where(np.isnan(ppy) | (n_periods < 1), np.nan, ann_return)
     sqrt_ppy = np.sqrt(ppy)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         calmar = np.where(mdd < 0, ann_return / np.abs(mdd), np.nan)
     return {
         "total_return": total,
