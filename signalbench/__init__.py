@@ -20,6 +20,9 @@ _EXPORTS = {
     "AnnualizationWarning": "signalbench.engine",
     "oracle_positions": "signalbench.engine",
     "naive_oracle_positions": "signalbench.engine",
+    "load_lobster": "signalbench.data",
+    "load_bars": "signalbench.data",
+    "synthetic_ticks": "signalbench.data",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,1 +1,46 @@
-"""signalbench.data (see ARCHITECTURE.md)."""
+"""Data: loaders (LOBSTER, OHLCV bars), synthetic ticks, causal features, labels, windows and honest splits.
+
+Names are imported lazily so that ``import signalbench.data`` stays light (no Numba or torch until used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_MODULES = {
+    "signalbench.data._errors": ["DataFormatError"],
+    "signalbench.data.lobster": ["load_lobster", "LobsterFormatError"],
+    "signalbench.data.bars": ["load_bars", "BarsFormatError"],
+    "signalbench.data.synthetic": ["synthetic_ticks", "SyntheticTicks"],
+    "signalbench.data.features": ["compute_features", "feature_set", "available_feature_sets", "FeatureSet"],
+    "signalbench.data.labels": [
+        "direction",
+        "smoothed_direction",
+        "forward_log_return",
+        "spread_change",
+        "DOWN",
+        "STATIONARY",
+        "UP",
+    ],
+    "signalbench.data.windows": ["windows", "iter_batches", "window_rows"],
+    "signalbench.data.splits": ["train_val_test_split", "walk_forward", "purged_kfold", "usable_rows", "Split"],
+}
+# public name -> module that defines it
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalbench.data' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
