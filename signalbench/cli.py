@@ -35,7 +35,9 @@ def demo_data(n_days: int = 5, seed: int = 7) -> tuple[pd.Series, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     days = pd.bdate_range("2024-03-04", periods=n_days)
     index = pd.DatetimeIndex(
-        np.concatenate([day + pd.Timedelta(hours=9, minutes=31) + pd.to_timedelta(np.arange(390), "min") for day in days])
+        np.concatenate(
+            [day + pd.Timedelta(hours=9, minutes=31) + pd.to_timedelta(np.arange(390), "min") for day in days]
+        )
     )
     n = len(index)
     noise = rng.normal(0.0, 4e-4, n)
@@ -82,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.fee_bps < 0 or args.half_spread_bps < 0:
             parser.error("--fee-bps and --half-spread-bps must be >= 0")
         stats = run_demo(args.fee_bps, args.half_spread_bps)
-        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+        ):
             print(
                 "signalbench demo: 5 days of 1-minute bars, costs "
                 f"{args.fee_bps:g} bps fee + {args.half_spread_bps:g} bps half spread per unit traded\n"

@@ -123,13 +123,14 @@ def _as_price(price: Any) -> tuple[np.ndarray, _Template]:
     if bad is not None:
         row, col = bad
         raise ValueError(
-            f"price: expected finite values, got {arr[row, col]!r} at {_where(row, col, index, columns, arr.shape[1])}"
+            f"price: expected finite values, got {float(arr[row, col])} at "
+            f"{_where(row, col, index, columns, arr.shape[1])}"
         )
     nonpos = arr <= 0
     if nonpos.any():
         row, col = np.argwhere(nonpos)[0]  # row-major order: the earliest row first
         raise ValueError(
-            f"price: expected values > 0, got {arr[row, col]!r} at "
+            f"price: expected values > 0, got {float(arr[row, col])} at "
             f"{_where(int(row), int(col), index, columns, arr.shape[1])}"
         )
     return arr, _Template(index, columns, one_d, label)
@@ -368,14 +369,14 @@ def backtest(
     if bad is not None:
         row, col = bad
         raise ValueError(
-            f"position: expected finite values, got {pos[row, col]!r} at "
+            f"position: expected finite values, got {float(pos[row, col])} at "
             f"{_where(row, col, index, columns if mq == m else None, mq)}"
         )
     bad = _first_bad(scan[1])
     if bad is not None:
         row, col = bad
         raise ValueError(
-            f"position: |position| must be <= max_leverage={max_leverage:g}, got {pos[row, col]!r} at "
+            f"position: |position| must be <= max_leverage={max_leverage:g}, got {float(pos[row, col])} at "
             f"{_where(row, col, index, columns if mq == m else None, mq)}"
         )
 

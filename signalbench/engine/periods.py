@@ -68,7 +68,7 @@ class Clock:
 
 
 def _days_per_year(index: pd.DatetimeIndex) -> int:
-    return 365 if bool((index.dayofweek >= 5).any()) else 252
+    return 365 if bool((index.day_of_week >= 5).any()) else 252
 
 
 def infer_clock(index: pd.DatetimeIndex) -> Clock | None:

@@ -65,8 +65,15 @@ def test_no_fractional_strategy_beats_the_oracle(case, data):
     ).reshape(n, m)
     hs = hs.reshape(-1, 1)  # per row, unambiguous even when n == m
     res = backtest(
-        price, position, fee_bps=fee, half_spread_bps=hs, slippage_bps=slip, delay=delay, close_at_end=close,
-        mode="additive", periods_per_year=252,
+        price,
+        position,
+        fee_bps=fee,
+        half_spread_bps=hs,
+        slippage_bps=slip,
+        delay=delay,
+        close_at_end=close,
+        mode="additive",
+        periods_per_year=252,
     )
     totals = res.equity[-1] - 1.0
     oracle = res.stats.loc["oracle_return"].to_numpy()
