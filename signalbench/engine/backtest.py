@@ -406,7 +406,7 @@ def backtest(
     turnover = trade[_TRADE["turnover"]]
     held = trade[_TRADE["held_bars"]]
     gp, gl = col[_COL["gross_profit"]], col[_COL["gross_loss"]]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rows = {
             **ann,
             "n_trades": trade[_TRADE["n_trades"]],
