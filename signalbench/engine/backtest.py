@@ -16,6 +16,7 @@ from numba import njit, prange
 from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_nb, simulate_nb, trade_stats_nb
 from signalbench.engine.oracle import oracle_nb
 from signalbench.engine.periods import AnnualizationWarning, Clock, infer_clock, resample_to_clock
+from signalbench.engine.selection import deflated_sharpe_row
 from signalbench.engine.stats import STAT_ROWS, summarize
 
 _TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
@@ -311,7 +312,10 @@ def backtest(
     ``1e4 * sum(g) / turnover``; negative when the signal loses before costs), ``oracle_return`` (the total
     additive net return of :func:`oracle_positions` under the same prices, costs, delay and close), and
     ``signal_efficiency`` (the column's total additive net return / ``oracle_return``: never above 1),
-    ``periods_per_year``.
+    ``periods_per_year``; and, when there is more than one column (several models or a parameter grid were
+    tried), ``deflated_sharpe``: each column's probabilistic Sharpe ratio against the Sharpe the best of m
+    skill-less columns would show (Bailey and Lopez de Prado 2014; see
+    :func:`signalbench.engine.selection.deflated_sharpe_row`), NaN with fewer than 4 bars.
     """
     if mode not in _MODES:
         raise ValueError(f"mode: expected one of {_MODES}, got {mode!r}")
@@ -420,7 +424,12 @@ def backtest(
             "signal_efficiency": np.where(oracle > 0, additive_total / oracle, np.nan),
             "periods_per_year": np.full(m, ppy),
         }
-    stats = pd.DataFrame(np.vstack([rows[r] for r in STAT_ROWS]), index=pd.Index(STAT_ROWS), columns=columns)
+    names = list(STAT_ROWS)
+    if m > 1:
+        # several configurations were tried: each column's Sharpe, deflated for the selection among all m
+        rows["deflated_sharpe"] = deflated_sharpe_row(returns)
+        names.append("deflated_sharpe")
+    stats = pd.DataFrame(np.vstack([rows[r] for r in names]), index=pd.Index(names), columns=columns)
     wrapped = [_wrap_like(a, template) for a in outs]
     return BacktestResult(
         *wrapped,

@@ -3,7 +3,7 @@
 Position rules (:mod:`signalbench.strategies.positions`) turn (n, k) class probabilities or predicted
 returns, aligned row by row with prices, into target positions in [-1, 1] for
 :func:`signalbench.engine.backtest`; :func:`grid` sweeps a rule over parameter values;
-:mod:`signalbench.strategies.selection` corrects the best of many tried configurations for
+:mod:`signalbench.engine.selection` corrects the best of many tried configurations for
 selection bias (deflated Sharpe ratio, probability of backtest overfitting). Names are imported
 lazily so that importing the package does not compile the Numba kernels.
 """
@@ -23,11 +23,11 @@ _EXPORTS = {
     "ensemble": "signalbench.strategies.positions",
     "rules": "signalbench.strategies.positions",
     "grid": "signalbench.strategies.grids",
-    "deflated_sharpe": "signalbench.strategies.selection",
-    "deflated_sharpe_row": "signalbench.strategies.selection",
-    "DeflatedSharpe": "signalbench.strategies.selection",
-    "pbo": "signalbench.strategies.selection",
-    "PBOResult": "signalbench.strategies.selection",
+    "deflated_sharpe": "signalbench.engine.selection",
+    "deflated_sharpe_row": "signalbench.engine.selection",
+    "DeflatedSharpe": "signalbench.engine.selection",
+    "pbo": "signalbench.engine.selection",
+    "PBOResult": "signalbench.engine.selection",
 }
 
 __all__ = list(_EXPORTS)

@@ -13,7 +13,8 @@ results), and say how much of the winner's performance survives the selection.
   Overfitting", Journal of Computational Finance 20(4), estimated by combinatorially symmetric
   cross-validation (CSCV).
 
-This module depends on numpy, scipy and pandas only, so the engine may import it without cycles.
+It lives in the engine because it is a statistic of backtest returns: ``backtest`` adds a ``deflated_sharpe``
+row when several columns were tried; :mod:`signalbench.strategies` re-exports the public names.
 """
 
 from __future__ import annotations
