@@ -1,1 +1,59 @@
-"""signalbench.signals (see ARCHITECTURE.md)."""
+"""Signal models: sequence models and baselines that turn features into per-row probabilities.
+
+The public API (see ARCHITECTURE.md, "Signal models"):
+
+- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in or
+  from the ``signalbench.signals`` entry-point group (plugins load lazily; a failing plugin is named in
+  :class:`PluginLoadError`).
+- :class:`SignalModel`: the contract (``fit``, ``predict_proba`` / ``predict``, ``save``), and :func:`load` to bring
+  a saved model back. :class:`TorchSignalModel` is the base of the neural models.
+- :func:`signalbench.signals.checks.check_signal_model`: the conformance suite every model passes.
+
+Built-in names: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor``, ``deeplob``, and the baselines
+``majority``, ``persistence``, ``logistic``, ``ofi_sign``, ``lightgbm`` (optional extra). Everything is imported on
+first use, so ``import signalbench.signals`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "create": "signalbench.signals.registry",
+    "available": "signalbench.signals.registry",
+    "get": "signalbench.signals.registry",
+    "PluginLoadError": "signalbench.signals.registry",
+    "load": "signalbench.signals.base",
+    "SignalModel": "signalbench.signals.base",
+    "TorchSignalModel": "signalbench.signals.base",
+    "NotFittedError": "signalbench.signals.base",
+    "SignalModelWarning": "signalbench.signals.base",
+    "check_signal_model": "signalbench.signals.checks",
+    "LSTMModel": "signalbench.signals.models",
+    "TransformerModel": "signalbench.signals.models",
+    "MultiTaskLSTM": "signalbench.signals.models",
+    "LSTMRegressor": "signalbench.signals.models",
+    "DeepLOBModel": "signalbench.signals.models",
+    "MajorityModel": "signalbench.signals.baselines",
+    "PersistenceModel": "signalbench.signals.baselines",
+    "LogisticModel": "signalbench.signals.baselines",
+    "OFISignModel": "signalbench.signals.baselines",
+    "LightGBMModel": "signalbench.signals.baselines",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalbench.signals' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
