@@ -28,6 +28,8 @@ _EXPORTS = {
     "DeflatedSharpe": "signalbench.engine.selection",
     "pbo": "signalbench.engine.selection",
     "PBOResult": "signalbench.engine.selection",
+    "walk_forward": "signalbench.strategies.walkforward",
+    "WalkForwardResult": "signalbench.strategies.walkforward",
 }
 
 __all__ = list(_EXPORTS)
