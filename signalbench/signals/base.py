@@ -330,7 +330,7 @@ class SignalModel:
             idx = np.minimum(idx, self.classes_.size - 1)
             unseen = self.classes_[idx] != y[finite]
             if unseen.any():
-                bad = np.unique(y[finite][unseen]).tolist()
+                bad = np.unique(y[finite][unseen]).astype(np.int64).tolist()
                 raise ValueError(f"{name} has classes {bad} that the training labels {self.classes_.tolist()} lack")
             out = np.full(n, np.nan)
             out[finite] = idx

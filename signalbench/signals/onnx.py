@@ -1,0 +1,135 @@
+"""ONNX export of the neural signal models (the optional ``onnx`` extra: onnx, onnxruntime, onnxscript).
+
+The exported graph is the whole per-window computation: raw features ``(batch, seq_len, F)`` float32 in, feature
+scaling, the network, and the output transform (softmax for classifiers, the target's units for regressors; the
+multi-task model returns the direction probabilities followed by the auxiliary forecast), float32 out. The batch axis
+is dynamic. Feature names, classes, ``seq_len`` and the model name are stored in the file's metadata. Export uses
+``torch.onnx.export(..., dynamo=False)`` (the TorchScript exporter, which handles ``nn.LSTM`` directly).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+__all__ = ["export_onnx"]
+
+
+def _require_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError("ONNX export needs the onnx extra: pip install 'signalbench[onnx]'") from exc
+    return onnx
+
+
+def _wrapper(model):
+    import torch
+    from torch import nn
+
+    mean = model.scaler_mean_
+    scale = model.scaler_scale_
+
+    class _Exported(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = copy.deepcopy(model.net_).to("cpu")  # a copy: exporting never moves or changes the model
+            self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+
+        def forward(self, x):  # (B, L, F) raw features
+            z = (x - self.mean) / self.scale  # (B, L, F) scaled as in predict
+            out = self.net(z)  # (B, d) logits / values
+            if model.task == "regression":
+                return out * model.target_scale_ + model.target_mean_  # (B, 1)
+            k = len(model.classes_)
+            probs = torch.softmax(out[:, :k], dim=1)  # (B, k)
+            if out.shape[1] > k:  # multi-task: append the auxiliary forecast in its units
+                return torch.cat([probs, out[:, k:] * model.target_scale_ + model.target_mean_], dim=1)
+            return probs
+
+    return _Exported().eval()
+
+
+def export_onnx(model, path, *, opset: int = 17) -> Path:
+    """Export a fitted :class:`~signalbench.signals.base.TorchSignalModel` to ONNX.
+
+    Parameters
+    ----------
+    model : TorchSignalModel
+        A fitted neural model.
+    path : str or os.PathLike
+        Output file; written to a temporary file in the same folder, then renamed.
+    opset : int, default 17
+        ONNX opset.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ImportError
+        Without the ``onnx`` extra.
+    NotFittedError
+        Before ``fit``.
+    """
+    import torch
+
+    onnx = _require_onnx()
+    model._check_fitted()
+    if model.scaler_mean_ is None:
+        raise ValueError(f"{type(model).__name__} has no feature scaler; export is for the neural models")
+    wrapper = _wrapper(model)
+    F, L = int(model.n_features_in_), int(model.window)
+    example = torch.zeros(2, L, F, dtype=torch.float32)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        # Grad mode on: the Transformer layers then take their exportable (not fused) path. Warnings silenced: the
+        # exporter's deprecation notice, tracer notes on shape arithmetic and its advice on LSTMs with a dynamic
+        # batch (the export is checked against torch in the tests).
+        with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore",
+                message=r".*(legacy TorchScript|will be removed|trace might not generalize|trace to be incorrect"
+                r"|batch_size other than 1).*",
+            )
+            torch.onnx.export(
+                wrapper,
+                (example,),
+                str(tmp),
+                input_names=["windows"],
+                output_names=["output"],
+                dynamic_axes={"windows": {0: "batch"}, "output": {0: "batch"}},
+                opset_version=int(opset),
+                dynamo=False,
+            )
+        proto = onnx.load(str(tmp))
+        from signalbench import __version__
+
+        meta = {
+            "signalbench_model": model.name,
+            "signalbench_version": __version__,
+            "seq_len": str(L),
+            "feature_names": json.dumps(model.feature_names_in_),
+            "classes": json.dumps(model._classes_json()),
+            "output": "probabilities" if model.task == "classification" else "prediction",
+        }
+        for k, v in meta.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = k, v
+        onnx.save(proto, str(tmp))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,169 @@
+"""Models by name: built-ins without entry points, third-party plugins through the entry-point group."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import signalbench.signals as signals
+from signalbench.signals import registry
+from signalbench.signals.base import SignalModel
+from signalbench.signals.checks import check_signal_model
+
+
+class ToyPlugin(SignalModel):
+    """A third-party model: logits from a mean of the window, fitted as class frequencies per sign bucket."""
+
+    name = "toy_plugin"
+    task = "classification"
+
+    def __init__(self, *, seq_len: int = 3, smoothing: float = 1.0):
+        self.seq_len = seq_len
+        self.smoothing = smoothing
+
+    def _fit(self, X, y, rows, val):
+        import torch
+
+        L = self.seq_len
+        means = np.stack([X[r - L + 1 : r + 1, 0].mean() for r in rows])
+        bucket = (means > 0).astype(int)
+        k = len(self.classes_)
+        table = np.full((2, k), float(self.smoothing))
+        np.add.at(table, (bucket, y[rows].astype(int)), 1.0)
+        self.table_ = table / table.sum(axis=1, keepdims=True)
+        self._torch = torch
+
+    def _predict_valid(self, X, start):
+        L = self.seq_len
+        csum = np.concatenate(([0.0], np.cumsum(X[:, 0], dtype=np.float64)))
+        t = np.arange(start, X.shape[0])
+        means = (csum[t + 1] - csum[t + 1 - L]) / L
+        return self.table_[(means > 0).astype(int)]
+
+    def _get_state(self):
+        import torch
+
+        return {}, {"table": torch.from_numpy(self.table_.copy())}
+
+    def _set_state(self, meta, tensors):
+        self.table_ = tensors["table"].numpy()
+
+
+class _Dist:
+    def __init__(self, name):
+        self.name = name
+
+
+def _fake_entry_points(monkeypatch, specs):
+    """Make importlib.metadata.entry_points(group='signalbench.signals') return ``specs`` (name -> value)."""
+    real = importlib.metadata.entry_points
+
+    def fake(**kwargs):
+        if kwargs.get("group") == registry.GROUP:
+            eps = []
+            for name, value in specs.items():
+                ep = importlib.metadata.EntryPoint(name=name, value=value, group=registry.GROUP)
+                eps.append(ep._for(_Dist("thirdparty-dist")) if hasattr(ep, "_for") else ep)
+            return importlib.metadata.EntryPoints(eps)
+        return real(**kwargs)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake)
+
+
+@pytest.fixture
+def plugin_module(monkeypatch):
+    mod = types.ModuleType("thirdparty_signals")
+    mod.ToyPlugin = ToyPlugin
+    monkeypatch.setitem(sys.modules, "thirdparty_signals", mod)
+    return mod
+
+
+def test_builtins_need_no_entry_points(monkeypatch):
+    _fake_entry_points(monkeypatch, {})
+    names = signals.available()
+    for name in (
+        "lstm",
+        "transformer",
+        "multitask_lstm",
+        "lstm_regressor",
+        "deeplob",
+        "majority",
+        "persistence",
+        "logistic",
+        "ofi_sign",
+        "lightgbm",
+    ):
+        assert name in names
+        assert signals.get(name).name == name
+    assert type(signals.create("lstm", hidden_size=4)).__name__ == "LSTMModel"
+
+
+def test_plugin_is_listed_created_and_conforms(monkeypatch, plugin_module):
+    _fake_entry_points(monkeypatch, {"toy_plugin": "thirdparty_signals:ToyPlugin"})
+    assert "toy_plugin" in signals.available()
+    model = signals.create("toy_plugin", seq_len=4)
+    assert isinstance(model, ToyPlugin) and model.seq_len == 4
+    check_signal_model(lambda: signals.create("toy_plugin", seq_len=4))
+
+
+def test_plugin_listing_does_not_import(monkeypatch):
+    _fake_entry_points(monkeypatch, {"lazy_one": "module_that_does_not_exist_xyz:Model"})
+    assert "lazy_one" in signals.available()  # no import happened, so no error
+
+
+def test_broken_plugin_is_named_in_the_error(monkeypatch):
+    _fake_entry_points(monkeypatch, {"broken_model": "module_that_does_not_exist_xyz:Model"})
+    with pytest.raises(signals.PluginLoadError, match=r"broken_model.*module_that_does_not_exist_xyz") as info:
+        signals.create("broken_model")
+    assert "thirdparty-dist" in str(info.value) or "unknown distribution" in str(info.value)
+    assert isinstance(info.value.__cause__, ImportError)
+    # the other models are unaffected
+    assert signals.create("majority").name == "majority"
+
+
+def test_plugin_that_is_not_a_model_is_rejected(monkeypatch, plugin_module):
+    plugin_module.not_a_model = object
+    _fake_entry_points(monkeypatch, {"odd": "thirdparty_signals:not_a_model"})
+    with pytest.raises(signals.PluginLoadError, match="not a SignalModel"):
+        signals.get("odd")
+
+
+def test_plugin_name_must_match_entry_point(monkeypatch, plugin_module):
+    _fake_entry_points(monkeypatch, {"other_name": "thirdparty_signals:ToyPlugin"})
+    with pytest.raises(signals.PluginLoadError, match="must equal the entry-point name"):
+        signals.get("other_name")
+
+
+def test_entry_point_cannot_shadow_a_builtin(monkeypatch, plugin_module):
+    _fake_entry_points(monkeypatch, {"lstm": "thirdparty_signals:ToyPlugin"})
+    with pytest.warns(UserWarning, match="built in"):
+        names = signals.available()
+    assert names.count("lstm") == 1
+    assert signals.get("lstm").__name__ == "LSTMModel"
+
+
+def test_unknown_name_suggests_close_match():
+    with pytest.raises(ValueError, match=r"unknown signal model 'lstn'.*did you mean 'lstm'"):
+        signals.create("lstn")
+    with pytest.raises(ValueError, match="Available:"):
+        signals.create("zzzzzz")
+
+
+def test_unknown_hyperparameter_suggests_close_match():
+    with pytest.raises(ValueError, match=r"'hiden_size' \(did you mean 'hidden_size'\?\)"):
+        signals.create("lstm", hiden_size=8)
+    with pytest.raises(ValueError, match="did you mean 'seq_len'"):
+        signals.create("transformer").set_params(seq_length=3)
+
+
+def test_saved_plugin_model_loads_through_the_registry(monkeypatch, plugin_module, tmp_path):
+    _fake_entry_points(monkeypatch, {"toy_plugin": "thirdparty_signals:ToyPlugin"})
+    model = signals.create("toy_plugin")
+    X, y = model.example_data(120, 3)
+    model.fit(X, y)
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(signals.load(tmp_path / "m").predict_proba(X), model.predict_proba(X))
