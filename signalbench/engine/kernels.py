@@ -222,3 +222,43 @@ def trade_stats_nb(exposure, gross, costs, returns):
         out[5, j] = hits
         out[6, j] = held
     return out
+
+
+@njit(cache=True, parallel=True)
+def central_moments_nb(x):
+    """Per column of a finite (n, m) array: mean and the population central moments m2, m3, m4.
+
+    Two passes per column (the mean, then the centred powers), so constant columns give exactly 0 for m2.
+    Returns an array of shape (4, m): rows mean, m2, m3, m4.
+    """
+    n = x.shape[0]
+    m = x.shape[1]
+    out = np.full((4, m), np.nan)
+    for jj in prange(m):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        if n == 0:
+            continue
+        s = 0.0
+        lo = np.inf
+        hi = -np.inf
+        for t in range(n):
+            v = x[t, j]
+            s += v
+            lo = min(lo, v)
+            hi = max(hi, v)
+        mean = s / n
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        if lo != hi:
+            for t in range(n):
+                d = x[t, j] - mean
+                d2 = d * d
+                s2 += d2
+                s3 += d2 * d
+                s4 += d2 * d2
+        out[0, j] = mean
+        out[1, j] = s2 / n
+        out[2, j] = s3 / n
+        out[3, j] = s4 / n
+    return out

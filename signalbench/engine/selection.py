@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from signalbench.engine.kernels import central_moments_nb
+
 __all__ = ["DeflatedSharpe", "PBOResult", "deflated_sharpe", "deflated_sharpe_row", "pbo"]
 
 # Euler-Mascheroni constant (the extreme-value approximation of the expected maximum).
@@ -80,17 +82,22 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-column per-observation Sharpe (``ddof=0``), skewness and (non-excess) kurtosis.
 
     Skewness and kurtosis are the bias-corrected sample estimators (``scipy.stats`` with
-    ``bias=False``). Zero-variance columns get NaN for all three.
+    ``bias=False``), computed from central moments in one Numba pass per column (no temporaries the
+    size of ``x``). Zero-variance columns get NaN for all three.
     """
-    ok = np.ptp(x, axis=0) > 0
-    sr = np.full(x.shape[1], np.nan)
-    skew = np.full(x.shape[1], np.nan)
-    kurt = np.full(x.shape[1], np.nan)
-    if ok.any():
-        y = x[:, ok]
-        sr[ok] = y.mean(axis=0) / y.std(axis=0, ddof=0)
-        skew[ok] = stats.skew(y, axis=0, bias=False)
-        kurt[ok] = stats.kurtosis(y, axis=0, fisher=False, bias=False)
+    mom = central_moments_nb(np.asfortranarray(x, dtype=np.float64))
+    n = float(x.shape[0])
+    mean, m2, m3, m4 = mom
+    ok = m2 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sr = np.where(ok, mean / np.sqrt(m2), np.nan)
+        g1 = m3 / m2**1.5
+        skew = np.where(ok, g1 * math.sqrt(n * (n - 1)) / (n - 2), np.nan) if n > 2 else np.full_like(sr, np.nan)
+        if n > 3:
+            excess = ((n * n - 1.0) * m4 / m2**2 - 3.0 * (n - 1.0) ** 2) / ((n - 2.0) * (n - 3.0))
+            kurt = np.where(ok, excess + 3.0, np.nan)
+        else:
+            kurt = np.full_like(sr, np.nan)
     return sr, skew, kurt
 
 

@@ -48,3 +48,17 @@ def test_grid_positions_carry_their_parameters_into_stats():
     res = backtest(price, positions, fee_bps=1)
     assert res.stats.columns.equals(positions.columns)
     assert "deflated_sharpe" in res.stats.index
+
+
+def test_moments_kernel_matches_scipy():
+    from scipy import stats
+
+    from signalbench.engine.selection import _moments
+
+    rng = np.random.default_rng(3)
+    x = np.c_[rng.standard_t(4, (500, 3)) * 0.01, np.full(500, 0.002)]
+    sr, skew, kurt = _moments(x)
+    np.testing.assert_allclose(sr[:3], x[:, :3].mean(0) / x[:, :3].std(0), rtol=1e-12)
+    np.testing.assert_allclose(skew[:3], stats.skew(x[:, :3], bias=False), rtol=1e-10)
+    np.testing.assert_allclose(kurt[:3], stats.kurtosis(x[:, :3], fisher=False, bias=False), rtol=1e-10)
+    assert np.isnan([sr[3], skew[3], kurt[3]]).all()  # constant column
