@@ -8,8 +8,7 @@ The public API is deliberately small; everything else lives in the stage sub-pac
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from signalbench._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -28,15 +27,4 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalbench' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -5,8 +5,7 @@ Names are imported lazily so that ``import signalbench.data`` stays light (no Nu
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from signalbench._lazy import lazy_exports
 
 _MODULES = {
     "signalbench.data._errors": ["DataFormatError"],
@@ -32,15 +31,4 @@ _EXPORTS = {name: module for module, names in _MODULES.items() for name in names
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalbench.data' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

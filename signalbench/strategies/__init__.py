@@ -10,8 +10,7 @@ lazily so that importing the package does not compile the Numba kernels.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from signalbench._lazy import lazy_exports
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -35,15 +34,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalbench.strategies' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
