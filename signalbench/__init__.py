@@ -22,6 +22,8 @@ _EXPORTS = {
     "load_lobster": "signalbench.data",
     "load_bars": "signalbench.data",
     "synthetic_ticks": "signalbench.data",
+    "create_model": "signalbench.signals.registry:create",
+    "load_model": "signalbench.signals.base:load",
 }
 
 __all__ = ["__version__", *_EXPORTS]

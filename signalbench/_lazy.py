@@ -17,7 +17,7 @@ def lazy_exports(
     package : str
         The package's ``__name__`` (for error messages).
     exports : mapping
-        Public name -> module that defines it.
+        Public name -> module that defines it, or ``"module:attribute"`` to export it under another name.
     namespace : dict
         The package's ``globals()``: a name is cached there after its first import.
 
@@ -32,7 +32,8 @@ def lazy_exports(
             module = exports[name]
         except KeyError:
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
-        value = getattr(importlib.import_module(module), name)
+        module, _, attribute = module.partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
         namespace[name] = value
         return value
 

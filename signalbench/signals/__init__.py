@@ -16,8 +16,7 @@ first use, so ``import signalbench.signals`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from signalbench._lazy import lazy_exports
 
 _EXPORTS = {
     "create": "signalbench.signals.registry",
@@ -44,16 +43,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalbench.signals' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

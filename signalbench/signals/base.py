@@ -401,9 +401,12 @@ class SignalModel:
                 "rows and a finite label (at least 2 are needed)"
             )
         if self.scale_inputs:
-            finite = np.isfinite(X).all(axis=1)
-            mean = X[finite].mean(axis=0)
-            scale = X[finite].std(axis=0)
+            # Only rows inside some training window: rows after the last labelled one (validation or test rows
+            # passed as unlabelled context) must not leak their statistics into the scaler.
+            span = X[max(0, int(rows[0]) - L + 1) : int(rows[-1]) + 1]
+            finite = np.isfinite(span).all(axis=1)
+            mean = span[finite].mean(axis=0)
+            scale = span[finite].std(axis=0)
             scale = np.where(scale > 0, scale, 1.0)
             self.scaler_mean_ = mean.astype(np.float64)
             self.scaler_scale_ = scale.astype(np.float64)

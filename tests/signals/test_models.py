@@ -40,6 +40,12 @@ def test_scaler_uses_training_rows_only(data):
     # validation data does not move the scaler
     with_val = signals.create("lstm", **TINY).fit(X.iloc[:200], y[:200], X_val=X.iloc[200:] * 10, y_val=y[200:])
     np.testing.assert_allclose(with_val.scaler_mean_, model.scaler_mean_, rtol=1e-12)
+    # nor do unlabelled rows after the last training row (e.g. a test period passed as context)
+    X_more = pd.concat([X.iloc[:200], X.iloc[200:] * 10 + 5])
+    y_more = np.r_[y[:200], np.full(len(X) - 200, np.nan)]
+    with_tail = signals.create("logistic").fit(X_more, y_more)
+    last = int(np.flatnonzero(np.isfinite(y[:200]))[-1])
+    np.testing.assert_allclose(with_tail.scaler_mean_, X.iloc[: last + 1].mean().to_numpy(), rtol=1e-12)
 
 
 def test_wrong_feature_names_are_a_clear_error(fitted, data):
