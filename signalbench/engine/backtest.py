@@ -11,8 +11,18 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
 
+from signalbench.engine._inputs import (
+    Template,
+    as_2d,
+    as_cost,
+    as_price,
+    check_delay,
+    first_bad,
+    scan_nb,
+    where,
+    wrap_like,
+)
 from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_nb, simulate_nb, trade_stats_nb
 from signalbench.engine.oracle import oracle_nb
 from signalbench.engine.periods import AnnualizationWarning, Clock, infer_clock, resample_to_clock
@@ -21,180 +31,6 @@ from signalbench.engine.stats import STAT_ROWS, summarize
 
 _TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
 _COL = {name: i for i, name in enumerate(COLUMN_STATS)}
-
-
-@dataclass(frozen=True)
-class _Template:
-    """What is needed to give outputs the shape and labels of the inputs."""
-
-    index: pd.Index | None
-    columns: pd.Index | None
-    one_d: bool
-    name: Any = None
-
-    @property
-    def is_pandas(self) -> bool:
-        return self.index is not None
-
-
-def _wrap_like(arr: np.ndarray, template: _Template) -> Any:
-    """Give a (n, m) result the form of the input: 1-D for 1-D input, pandas for pandas input."""
-    if template.one_d:
-        flat = arr[:, 0]
-        if template.is_pandas:
-            return pd.Series(flat, index=template.index, name=template.name, copy=False)
-        return flat
-    if template.is_pandas:
-        return pd.DataFrame(arr, index=template.index, columns=template.columns, copy=False)
-    return arr
-
-
-def _as_2d(value: Any, name: str) -> tuple[np.ndarray, pd.Index | None, pd.Index | None, bool, Any]:
-    """A float64 (n, k) view or copy in Fortran order, with the pandas labels it came with."""
-    index = columns = label = None
-    if isinstance(value, pd.DataFrame):
-        index, columns = value.index, value.columns
-        try:
-            arr = value.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected numeric columns, got dtypes {dict(value.dtypes)}") from exc
-    elif isinstance(value, pd.Series):
-        index, label = value.index, value.name
-        try:
-            arr = value.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected numeric values, got dtype {value.dtype}") from exc
-    else:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__}") from exc
-    one_d = arr.ndim == 1
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    elif arr.ndim != 2:
-        raise ValueError(f"{name}: expected shape (n,) or (n, m), got {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
-    if arr.shape[1] == 0:
-        raise ValueError(f"{name}: expected at least one column, got shape {arr.shape}")
-    if not arr.flags.f_contiguous:
-        arr = np.asfortranarray(arr)
-    return arr, index, columns, one_d, label
-
-
-@njit(cache=True, parallel=True)
-def _scan_nb(a, limit):
-    """Per column: first row that is non-finite, and first row with |a| > limit (-1 if none)."""
-    m = a.shape[1]
-    out = np.full((2, m), -1, dtype=np.int64)
-    for jj in prange(m):
-        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        for t in range(a.shape[0]):
-            v = a[t, j]
-            if not np.isfinite(v):
-                if out[0, j] < 0:
-                    out[0, j] = t
-            elif abs(v) > limit and out[1, j] < 0:
-                out[1, j] = t
-    return out
-
-
-def _first_bad(scan_row: np.ndarray) -> tuple[int, int] | None:
-    cols = np.flatnonzero(scan_row >= 0)
-    if cols.size == 0:
-        return None
-    rows = scan_row[cols]
-    k = int(np.argmin(rows))
-    return int(rows[k]), int(cols[k])
-
-
-def _where(row: int, col: int, index: pd.Index | None, columns: pd.Index | None, m: int) -> str:
-    at = f"row {row}" + (f" ({index[row]})" if index is not None else "")
-    if m > 1:
-        at += f", column {columns[col]!r}" if columns is not None else f", column {col}"
-    return at
-
-
-def _as_price(price: Any) -> tuple[np.ndarray, _Template]:
-    arr, index, columns, one_d, label = _as_2d(price, "price")
-    # prices must be finite and > 0: scan for non-finite, and for values <= 0 via the sign of log
-    scan = _scan_nb(arr, np.inf)
-    bad = _first_bad(scan[0])
-    if bad is not None:
-        row, col = bad
-        raise ValueError(
-            f"price: expected finite values, got {float(arr[row, col])} at "
-            f"{_where(row, col, index, columns, arr.shape[1])}"
-        )
-    nonpos = arr <= 0
-    if nonpos.any():
-        row, col = np.argwhere(nonpos)[0]  # row-major order: the earliest row first
-        raise ValueError(
-            f"price: expected values > 0, got {float(arr[row, col])} at "
-            f"{_where(int(row), int(col), index, columns, arr.shape[1])}"
-        )
-    return arr, _Template(index, columns, one_d, label)
-
-
-def _as_cost(value: Any, name: str, n: int, m: int, per_row: bool, index: pd.Index | None) -> np.ndarray:
-    """A cost as a flexibly shaped 2-D array: (1, 1), (1, m), and, when ``per_row``, (n, 1) or (n, m)."""
-    if isinstance(value, pd.Series) and per_row and index is not None:
-        if not value.index.equals(index):
-            raise ValueError(f"{name}: a per-row Series must have exactly the price index")
-    if isinstance(value, pd.DataFrame) and index is not None and not value.index.equals(index):
-        raise ValueError(f"{name}: a DataFrame of costs must have exactly the price index")
-    try:
-        arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series | pd.DataFrame) else value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected a number or an array of numbers, got {type(value).__name__}") from exc
-    what = "a scalar, a per-column sequence of length m" + (", a per-row array of length n" if per_row else "")
-    if arr.ndim == 0:
-        arr = arr.reshape(1, 1)
-    elif arr.ndim == 1:
-        is_series = isinstance(value, pd.Series)
-        if per_row and arr.shape[0] == n and (is_series or n != m or m == 1):
-            arr = arr.reshape(n, 1)
-        elif arr.shape[0] == m and not is_series:
-            if per_row and n == m and m > 1:
-                raise ValueError(
-                    f"{name}: a length-{m} sequence is ambiguous when n == m == {m}; pass shape (1, {m}) for "
-                    f"per-column or ({n}, 1) (or a Series on the price index) for per-row costs"
-                )
-            arr = arr.reshape(1, m)
-        else:
-            raise ValueError(f"{name}: expected {what} (n={n}, m={m}), got length {arr.shape[0]}")
-    elif arr.ndim == 2:
-        rows_ok = arr.shape[0] == 1 or (per_row and arr.shape[0] == n)
-        if not (rows_ok and arr.shape[1] in (1, m)):
-            raise ValueError(f"{name}: expected {what} (n={n}, m={m}), got shape {arr.shape}")
-    else:
-        raise ValueError(f"{name}: expected {what}, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite costs, got non-finite values")
-    if (arr < 0).any():
-        raise ValueError(f"{name}: expected costs >= 0 basis points, got {float(arr.min())}")
-    return np.asfortranarray(arr)
-
-
-def _check_delay(delay: Any) -> int:
-    if isinstance(delay, bool) or not isinstance(delay, int | np.integer):
-        raise TypeError(f"delay: expected a non-negative integer number of bars, got {delay!r}")
-    if delay < 0:
-        raise ValueError(f"delay: expected a non-negative integer number of bars, got {delay}")
-    return int(delay)
-
-
-def _prepare_oracle_inputs(
-    price: Any, fee_bps: Any, half_spread_bps: Any, slippage_bps: Any, delay: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Template]:
-    p2, template = _as_price(price)
-    n, m = p2.shape
-    _check_delay(delay)
-    fee = _as_cost(fee_bps, "fee_bps", n, m, False, template.index)
-    hs = _as_cost(half_spread_bps, "half_spread_bps", n, m, True, template.index)
-    slip = _as_cost(slippage_bps, "slippage_bps", n, m, False, template.index)
-    return p2, fee, hs, slip, template
 
 
 @dataclass
@@ -319,7 +155,7 @@ def backtest(
     """
     if mode not in _MODES:
         raise ValueError(f"mode: expected one of {_MODES}, got {mode!r}")
-    delay = _check_delay(delay)
+    delay = check_delay(delay)
     if not isinstance(close_at_end, bool | np.bool_):
         raise TypeError(f"close_at_end: expected a bool, got {close_at_end!r}")
     try:
@@ -333,8 +169,8 @@ def backtest(
         if not np.isfinite(ppy_given) or ppy_given <= 0:
             raise ValueError(f"periods_per_year: expected a positive finite number, got {periods_per_year!r}")
 
-    p2, ptmpl = _as_price(price)
-    pos, pos_index, pos_columns, pos_one_d, pos_label = _as_2d(position, "position")
+    p2, ptmpl = as_price(price)
+    pos, pos_index, pos_columns, pos_one_d, pos_label = as_2d(position, "position")
     n, mp = p2.shape
     if pos.shape[0] != n:
         raise ValueError(f"position: expected {n} rows to match price, got {pos.shape[0]}")
@@ -366,27 +202,27 @@ def backtest(
     else:
         columns = pd.RangeIndex(m)
     one_d = ptmpl.one_d and pos_one_d
-    template = _Template(index, columns, one_d, pos_label if pos_label is not None else ptmpl.name)
+    template = Template(index, columns, one_d, pos_label if pos_label is not None else ptmpl.name)
 
-    scan = _scan_nb(pos, max_leverage + 1e-12)
-    bad = _first_bad(scan[0])
+    scan = scan_nb(pos, max_leverage + 1e-12)
+    bad = first_bad(scan[0])
     if bad is not None:
         row, col = bad
         raise ValueError(
             f"position: expected finite values, got {float(pos[row, col])} at "
-            f"{_where(row, col, index, columns if mq == m else None, mq)}"
+            f"{where(row, col, index, columns if mq == m else None, mq)}"
         )
-    bad = _first_bad(scan[1])
+    bad = first_bad(scan[1])
     if bad is not None:
         row, col = bad
         raise ValueError(
             f"position: |position| must be <= max_leverage={max_leverage:g}, got {float(pos[row, col])} at "
-            f"{_where(row, col, index, columns if mq == m else None, mq)}"
+            f"{where(row, col, index, columns if mq == m else None, mq)}"
         )
 
-    fee = _as_cost(fee_bps, "fee_bps", n, m, False, index)
-    hs = _as_cost(half_spread_bps, "half_spread_bps", n, m, True, index)
-    slip = _as_cost(slippage_bps, "slippage_bps", n, m, False, index)
+    fee = as_cost(fee_bps, "fee_bps", n, m, False, index)
+    hs = as_cost(half_spread_bps, "half_spread_bps", n, m, True, index)
+    slip = as_cost(slippage_bps, "slippage_bps", n, m, False, index)
 
     outs = [np.empty((n, m), order="F") for _ in range(6)]
     returns, gross, costs, exposure, equity, drawdown = outs
@@ -430,7 +266,7 @@ def backtest(
         rows["deflated_sharpe"] = deflated_sharpe_row(returns)
         names.append("deflated_sharpe")
     stats = pd.DataFrame(np.vstack([rows[r] for r in names]), index=pd.Index(names), columns=columns)
-    wrapped = [_wrap_like(a, template) for a in outs]
+    wrapped = [wrap_like(a, template) for a in outs]
     return BacktestResult(
         *wrapped,
         stats=stats,

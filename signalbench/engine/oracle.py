@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from signalbench.engine._inputs import as_price, prepare_oracle_inputs, wrap_like
 from signalbench.engine.kernels import flex
 
 # _ORDER[s] lists the previous states in tie-break order for arriving in state s (0 short, 1 flat, 2 long).
@@ -146,16 +147,14 @@ def oracle_positions(
     Dynamic programming over the states {-1, 0, 1}: O(n) time per column. See the module docstring for why the
     result also bounds every fractional strategy with ``|position| <= 1``.
     """
-    from signalbench.engine.backtest import _prepare_oracle_inputs, _wrap_like
-
-    p2, fee, hs, slip, template = _prepare_oracle_inputs(price, fee_bps, half_spread_bps, slippage_bps, delay)
+    p2, fee, hs, slip, template = prepare_oracle_inputs(price, fee_bps, half_spread_bps, slippage_bps, delay)
     n, m = p2.shape
     exposure = np.empty((n, m), order="F")
     oracle_nb(p2, fee, hs, slip, int(delay), bool(close_at_end), exposure)
     target = np.zeros_like(exposure)
     if delay < n:
         target[: n - delay] = exposure[delay:]
-    return _wrap_like(target, template)
+    return wrap_like(target, template)
 
 
 def naive_oracle_positions(price: Any) -> Any:
@@ -174,12 +173,10 @@ def naive_oracle_positions(price: Any) -> Any:
     numpy.ndarray or pandas object
         Positions in {-1, 0, 1} with the shape (and pandas labels) of ``price``.
     """
-    from signalbench.engine.backtest import _as_price, _wrap_like
-
-    p2, template = _as_price(price)
+    p2, template = as_price(price)
     out = np.zeros(p2.shape, order="F")
     out[:-1] = np.sign(np.diff(p2, axis=0))
-    return _wrap_like(out, template)
+    return wrap_like(out, template)
 
 
 __all__ = ["naive_oracle_positions", "oracle_nb", "oracle_positions"]
