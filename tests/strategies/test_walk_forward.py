@@ -99,3 +99,24 @@ def test_length_mismatch(data):
     X, y, price = data
     with pytest.raises(ValueError, match=r"price: expected 600 rows to match X, got 599"):
         walk_forward(lambda: SpyModel(3), X, y, price.iloc[:-1], [], sign)
+
+
+def test_with_a_real_model_the_out_of_sample_edge_is_found():
+    from signalbench import create_model, synthetic_ticks
+    from signalbench.data import compute_features, direction
+
+    ticks = synthetic_ticks(6000, seed=5, edge=0.6)
+    mid = (ticks.data["ask_price_1"] + ticks.data["bid_price_1"]) / 2
+    X = compute_features(ticks.data, "lob_basic")
+    y = direction(mid, horizon=1)
+    folds = wf_folds(len(X), horizon=1, seq_len=1, n_folds=3)
+    res = walk_forward(lambda: create_model("logistic"), X, y, mid, folds, sign, {"half_spread_bps": 0.0})
+    tested = np.concatenate([t for _, t in folds])
+    p = res.proba.to_numpy()[tested]
+    yt = y.to_numpy()[tested] if hasattr(y, "to_numpy") else y[tested]
+    moving = (yt == 0) | (yt == 2)
+    acc = np.mean((p[moving, 2] > p[moving, 0]) == (yt[moving] == 2))
+    assert acc > ticks.bayes_accuracy - 0.05 and acc > 0.55
+    # expanding window: each fold's model was trained on more rows than the last
+    assert [len(tr) for tr, _ in res.folds] == sorted(len(tr) for tr, _ in res.folds)
+    assert res.backtest.stats.loc["total_return"].iloc[0] > 0
