@@ -42,16 +42,20 @@ def reference_stats(r, e, g, c, mode, ppy):
     n = r.shape[0]
     mean = r.mean(axis=0)
     std = r.std(axis=0, ddof=1) if n > 1 else np.full(r.shape[1], np.nan)
+    std = np.where(np.ptp(r, axis=0) == 0, 0.0, std) if n > 1 else std  # all equal: exactly zero variance
     if mode == "compound":
         total = np.prod(1.0 + r, axis=0) - 1.0
     else:
         total = r.sum(axis=0)
     prev = np.vstack([np.zeros((1, r.shape[1])), e[:-1]])
     turnover = np.abs(e - prev).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sharpe = np.divide(mean, std) * np.sqrt(ppy)
     return {
         "total_return": total,
         "ann_volatility": std * np.sqrt(ppy),
-        "sharpe": np.where(std > 0, mean / np.where(std > 0, std, 1.0) * np.sqrt(ppy), np.nan),
+        # zero variance: +-inf for a non-zero mean, NaN for a zero mean (the documented, empyrical convention)
+        "sharpe": sharpe,
         "n_trades": (e != prev).sum(axis=0).astype(float),
         "turnover": turnover,
         "cost_paid": c.sum(axis=0),
