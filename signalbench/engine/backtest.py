@@ -182,8 +182,8 @@ def backtest(
     # labels: the index must agree when both carry one; columns come from position, else from price
     index = ptmpl.index if ptmpl.index is not None else pos_index
     if ptmpl.index is not None and pos_index is not None and not ptmpl.index.equals(pos_index):
-        diff = np.flatnonzero(ptmpl.index != pos_index) if len(pos_index) == n else [0]
-        k = int(diff[0]) if len(diff) else 0
+        diff = np.flatnonzero(ptmpl.index != pos_index)  # same length: the row counts were checked above
+        k = int(diff[0]) if diff.size else 0
         raise ValueError(
             f"position: its index does not match price's (first difference at row {k}: "
             f"{pos_index[k]!r} vs {ptmpl.index[k]!r}); align them (e.g. position.reindex(price.index))"
