@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from signalbench.data.features import group_ids
+from signalbench.data.features import _as_float, _window, group_ids
 
 __all__ = [
     "DOWN",
@@ -72,20 +72,11 @@ def _forward_mean_nb(x, h, end):
 
 def _prepare(x, name, horizon, groups):
     index = x.index if isinstance(x, pd.Series) else None
-    if isinstance(x, pd.Series):
-        a = x.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        try:
-            a = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numeric: {exc}") from None
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    a = _as_float(x, name)
+    horizon = _window(horizon, "horizon")
     a = np.where(np.isfinite(a), a, np.nan)
     end = _group_end_nb(group_ids(groups, a.size))
-    return np.ascontiguousarray(a), int(horizon), end, index
+    return a, horizon, end, index
 
 
 def _future(a, h, end):
