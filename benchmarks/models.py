@@ -27,22 +27,13 @@ from signalbench.data.features import compute_features, mid_price
 from signalbench.data.labels import direction
 from signalbench.data.splits import train_val_test_split
 from signalbench.data.synthetic import synthetic_ticks
+from signalbench.reports.metrics import macro_f1
 
 ROOT = Path(__file__).resolve().parents[1]
 AMZN = Path(os.environ.get("SIGNALBENCH_SHARED_DATA", ROOT.parent / "shared" / "data")) / "lobster"
 AMZN = AMZN / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"
 # patience 10: with 4, the 2-layer bidirectional LSTM stopped at chance on the weak (edge 0.3) signal
 TRAIN = {"progress": False, "device": "auto", "seed": 0, "batch_size": 512, "patience": 10, "lr": 2e-3}
-
-
-def macro_f1(y_true, y_pred, classes=(0, 1, 2)) -> float:
-    scores = []
-    for c in classes:
-        tp = np.sum((y_pred == c) & (y_true == c))
-        fp = np.sum((y_pred == c) & (y_true != c))
-        fn = np.sum((y_pred != c) & (y_true == c))
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores))
 
 
 def synthetic(rows: int) -> None:

@@ -20,6 +20,7 @@ from signalbench.data.features import compute_features, mid_price
 from signalbench.data.labels import direction
 from signalbench.data.splits import train_val_test_split
 from signalbench.data.synthetic import synthetic_ticks
+from signalbench.reports.metrics import macro_f1
 
 LSTM = {"seq_len": 5, "hidden_size": 16, "head_size": 16, "num_layers": 1, "epochs": 10, "lr": 5e-3, "patience": 3}
 TRANSFORMER = {
@@ -97,22 +98,21 @@ def test_no_edge_no_skill(name, params):
     assert acc < 0.5 + 3 * se
 
 
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, classes=(0, 1, 2)) -> float:
-    """Unweighted mean of the per-class F1 scores (a class never predicted nor present scores 0)."""
-    scores = []
-    for c in classes:
-        tp = np.sum((y_pred == c) & (y_true == c))
-        fp = np.sum((y_pred == c) & (y_true != c))
-        fn = np.sum((y_pred != c) & (y_true == c))
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores))
-
-
 def test_macro_f1_by_hand():
     y = np.array([0, 0, 1, 2, 2, 2])
     p = np.array([0, 1, 1, 2, 2, 0])
     # class 0: tp 1 fp 1 fn 1 -> 0.5; class 1: tp 1 fp 1 fn 0 -> 2/3; class 2: tp 2 fp 0 fn 1 -> 0.8
     assert macro_f1(y, p) == pytest.approx((0.5 + 2 / 3 + 0.8) / 3)
+
+
+def test_macro_f1_against_sklearn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = rng.integers(0, 3, 200)
+        p = rng.integers(0, 2, 200)  # class 2 never predicted
+        expected = metrics.f1_score(y, p, labels=[0, 1, 2], average="macro", zero_division=0)
+        assert macro_f1(y, p) == pytest.approx(expected, rel=1e-12)
 
 
 def _part(frame, labels, rows, L):
