@@ -62,6 +62,14 @@ class NotFittedError(ValueError, AttributeError):
     """Raised when a model is used before ``fit`` (a ``ValueError`` and an ``AttributeError``, as in scikit-learn)."""
 
 
+def most_probable(probs: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``(n,)`` float64: the class of the largest probability per row, NaN where a row is not finite."""
+    ok = np.isfinite(probs).all(axis=1)
+    labels = np.full(probs.shape[0], np.nan)
+    labels[ok] = classes[np.argmax(probs[ok], axis=1)]
+    return labels
+
+
 class SignalModelWarning(UserWarning):
     """Something about a model is suspicious but not fatal (e.g. a file saved by a newer library version)."""
 
@@ -505,10 +513,7 @@ class SignalModel:
         """
         out = self._outputs(X)
         if self.task == "classification":
-            ok = np.isfinite(out).all(axis=1)
-            labels = np.full(out.shape[0], np.nan)
-            labels[ok] = self.classes_[np.argmax(out[ok], axis=1)]
-            return labels
+            return most_probable(out, self.classes_)
         return out[:, 0]
 
     # ------------------------------------------------------------------ save / load

@@ -34,6 +34,7 @@ from signalbench.signals.base import (
     check_choice,
     check_float,
     check_int,
+    most_probable,
 )
 from signalbench.signals.nets import (
     DeepLOBConfig,
@@ -435,11 +436,7 @@ progress, predict_batch_size
 
     def predict(self, X) -> np.ndarray:
         """Most probable direction class per row (NaN where no prediction is made)."""
-        probs = self.predict_proba(X)
-        ok = np.isfinite(probs).all(axis=1)
-        out = np.full(probs.shape[0], np.nan)
-        out[ok] = self.classes_[np.argmax(probs[ok], axis=1)]
-        return out
+        return most_probable(self.predict_proba(X), self.classes_)
 
     def predict_aux(self, X) -> np.ndarray:
         """Auxiliary (spread-change) forecast per row, in the units of ``y[:, 1]``.
