@@ -1,0 +1,555 @@
+"""An experiment as one TOML file: validated, with every default filled in, before any work starts.
+
+The schema is a set of pydantic models (:class:`Experiment` at the top). :func:`load_experiment` reads a TOML file with
+:mod:`tomllib` and reports **every** problem at once in one :class:`ConfigError`, each with its location in the file
+(``models[2].seq_len``), what was expected and what was found; unknown keys get a "did you mean". Checks that need
+the data (a split part too short for a model's window and the label horizon, a feature set whose columns the data
+lacks) are made by :func:`signalbench.experiment.runner.validate` after loading the data, still before anything is
+fitted, so a config that validates does not fail later for a reason validation could have seen.
+
+A minimal file::
+
+    name = "amzn"
+    [data]
+    kind = "lobster"
+    path = "../shared/data/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"   # relative to the TOML file
+    [labels]
+    kind = "smoothed_direction"
+    horizon = 10
+    stationary_quantile = 0.33          # threshold fit on training rows only
+    [[models]]
+    name = "lstm"
+    seq_len = 20                        # any hyperparameter of the model, checked against its declaration
+
+``examples/*.toml`` carry a comment on every key.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from signalbench._validation import did_you_mean
+
+__all__ = [
+    "BASELINES",
+    "RULES",
+    "BarsData",
+    "Baselines",
+    "ConfigError",
+    "Costs",
+    "Experiment",
+    "Labels",
+    "LobsterData",
+    "ModelSpec",
+    "Split",
+    "StrategySpec",
+    "SyntheticData",
+    "load_experiment",
+    "parse_experiment",
+]
+
+#: Baseline models added to every experiment unless turned off by name in ``[baselines] exclude``.
+BASELINES = ("majority", "persistence", "logistic")
+#: Position rules of :mod:`signalbench.strategies` an experiment can use, with their tunable parameters.
+RULES: dict[str, tuple[str, ...]] = {
+    "sign": (),
+    "threshold": ("enter",),
+    "hysteresis": ("enter", "exit"),
+    "size_by_confidence": ("scale", "min_edge"),
+}
+
+
+class ConfigError(ValueError):
+    """An experiment file with problems; ``problems`` lists ``(location, message)`` for each, all at once."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {loc}: {msg}" if loc else f"  {msg}" for loc, msg in problems)
+        n = len(problems)
+        super().__init__(f"{source}: {n} problem{'s' if n != 1 else ''} in the experiment config:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+# ----------------------------------------------------------------------------------------------------------- data
+
+
+class SyntheticData(_Strict):
+    """Synthetic ticks with a planted edge of known Bayes accuracy (:func:`signalbench.data.synthetic_ticks`)."""
+
+    kind: Literal["synthetic"]
+    n: Annotated[int, Field(ge=200, le=50_000_000)] = 20_000
+    edge: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    signal: Literal["queue_imbalance", "trade_flow"] = "queue_imbalance"
+    flow_window: Annotated[int, Field(ge=1)] = 10
+    levels: Annotated[int, Field(ge=1, le=50)] = 1
+    ticks_per_day: Annotated[int, Field(ge=100)] | None = None
+    leaky: bool = False
+    seed: int | None = None
+
+
+class LobsterData(_Strict):
+    """LOBSTER message and order-book files: a zip, a folder, or a list of them (paths relative to the TOML file)."""
+
+    kind: Literal["lobster"]
+    path: str | list[str]
+    levels: Annotated[int, Field(ge=1, le=200)] | None = None
+    crossed: Literal["raise", "drop", "keep"] = "raise"
+
+
+class BarsData(_Strict):
+    """OHLCV bars from a CSV or Parquet file (:func:`signalbench.data.load_bars`); traded at ``close``."""
+
+    kind: Literal["bars"]
+    path: str
+    timestamp: str | None = None
+    tz: str | None = None
+
+
+Data = Annotated[SyntheticData | LobsterData | BarsData, Field(discriminator="kind")]
+
+
+# ------------------------------------------------------------------------------------------------ labels and split
+
+
+class Labels(_Strict):
+    """What the classifiers learn (a look-ahead target, never a feature).
+
+    ``direction``: the sign of the move of the traded price over ``horizon`` rows (ties are their own class).
+    ``smoothed_direction``: FI-2010 style, the mean of the next ``horizon`` mids against the current one; the
+    stationary band is either ``threshold`` (relative change) or ``stationary_quantile`` of |change| fitted on the
+    training rows only. ``forward_return``: the log return over ``horizon`` rows, for regressors.
+    """
+
+    kind: Literal["direction", "smoothed_direction", "forward_return"] = "direction"
+    horizon: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    threshold: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
+    stationary_quantile: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Labels:
+        if self.threshold is not None and self.stationary_quantile is not None:
+            raise ValueError("give threshold or stationary_quantile, not both")
+        if self.kind == "forward_return" and (self.threshold is not None or self.stationary_quantile is not None):
+            raise ValueError("forward_return labels have no stationary band: drop threshold/stationary_quantile")
+        return self
+
+
+class Split(_Strict):
+    """Chronological split; the purge gap between parts is derived from the horizon and the longest window.
+
+    ``holdout``: the first ``train`` fraction of the usable rows trains, the next ``val`` validates (early stopping,
+    strategy tuning), the last ``test`` is tested. ``walk_forward``: ``n_folds`` consecutive test blocks over the last
+    ``test`` fraction; each fold refits on everything before its block, keeping the last ``val`` share of its
+    training rows as its own validation tail.
+    """
+
+    kind: Literal["holdout", "walk_forward"] = "holdout"
+    train: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
+    val: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
+    test: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
+    n_folds: Annotated[int, Field(ge=1, le=100)] = 4
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Split:
+        total = self.train + self.val + self.test
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"train + val + test must be at most 1, got {self.train:g} + {self.val:g} + {self.test:g} = {total:g}"
+            )
+        return self
+
+
+class Costs(_Strict):
+    """Costs paid by every column alike, in basis points per unit of exposure traded, and latency in rows."""
+
+    fee_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    slippage_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    half_spread_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] | Literal["quoted"] = 0.0
+    delay: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    close_at_end: bool = True
+
+
+# ------------------------------------------------------------------------------------------- models and strategies
+
+
+class ModelSpec(BaseModel):
+    """One signal model: ``name`` from the registry, an optional column ``label``, and its hyperparameters inline."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str
+    label: str | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The hyperparameters given in the file (everything but ``name`` and ``label``)."""
+        return dict(self.model_extra or {})
+
+    @property
+    def column(self) -> str:
+        """The name of this model's columns in the outputs."""
+        return self.label or self.name
+
+
+class StrategySpec(BaseModel):
+    """A position rule of :mod:`signalbench.strategies`; a parameter given as a list is a grid.
+
+    With ``tune = true`` the grid is searched on the validation rows (net return after costs, "stay flat" always a
+    candidate) and only the choice is tested; otherwise every grid point is its own column (and a trial of the
+    deflated Sharpe).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    rule: str
+    tune: bool = False
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The rule's parameters as given (scalars or lists)."""
+        return dict(self.model_extra or {})
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, v: str) -> str:
+        if v not in RULES:
+            raise ValueError(f"expected one of {', '.join(map(repr, RULES))}, got {v!r}{did_you_mean(v, RULES)}")
+        return v
+
+    def grid(self) -> list[dict[str, float]]:
+        """Every combination of the parameter values, in the order given."""
+        combos: list[dict[str, float]] = [{}]
+        for key, value in self.params.items():
+            values = value if isinstance(value, list) else [value]
+            combos = [{**c, key: float(v)} for c in combos for v in values]
+        return combos
+
+
+class Baselines(_Strict):
+    """The baselines added to every experiment (majority, persistence, logistic) unless excluded by name."""
+
+    exclude: list[Literal["majority", "persistence", "logistic"]] = []
+
+
+# ---------------------------------------------------------------------------------------------------- experiment
+
+
+class Experiment(_Strict):
+    """One experiment: data -> features -> labels -> split -> models -> strategies -> one backtest.
+
+    Build it from a TOML file with :func:`load_experiment`, or directly with keyword arguments (nested dicts are
+    validated the same way). ``base_dir`` is the folder relative paths are read from (the TOML file's folder).
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    data: Data
+    features: str | list[str] = "lob_basic"
+    labels: Labels = Labels()
+    split: Split = Split()
+    costs: Costs = Costs()
+    models: list[ModelSpec] = []
+    baselines: Baselines = Baselines()
+    strategies: list[StrategySpec] = [StrategySpec(rule="sign")]
+    periods_per_year: Annotated[float, Field(gt=0.0)] | None = None
+    base_dir: str = "."
+
+    @field_validator("features")
+    @classmethod
+    def _feature_sets(cls, v: str | list[str]) -> list[str]:
+        from signalbench.data import available_feature_sets
+
+        names = [v] if isinstance(v, str) else list(v)
+        if not names:
+            raise ValueError("expected a feature-set name or a non-empty list of names")
+        known = available_feature_sets()
+        bad = [f"{n!r}{did_you_mean(n, known)}" for n in names if n not in known]
+        if bad:
+            raise ValueError(f"unknown feature set {', '.join(bad)}; available: {', '.join(known)}")
+        return names
+
+    def model_specs(self) -> list[ModelSpec]:
+        """The listed models followed by the baselines that are not excluded (and not already listed)."""
+        listed = {m.name for m in self.models}
+        extra = [ModelSpec(name=b) for b in BASELINES if b not in self.baselines.exclude and b not in listed]
+        return [*self.models, *extra]
+
+    def resolve(self, path: str | list[str]) -> Path | list[Path]:
+        """A path of the config, relative to ``base_dir`` unless absolute."""
+        if isinstance(path, list):
+            return [self.resolve(p) for p in path]  # type: ignore[misc]
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (Path(self.base_dir) / p)
+
+
+# ------------------------------------------------------------------------------------------------------ loading
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("synthetic", "lobster", "bars", "str", "int", "float", "bool"):
+            continue  # pydantic's names for the member of a union
+        elif isinstance(part, str) and ("-" in part or "[" in part):
+            continue  # pydantic's names for constrained types and validators
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _fields_at(loc: tuple[Any, ...], raw: Any) -> list[str]:
+    """The keys the schema accepts at ``loc`` (for a "did you mean" on an unknown key)."""
+    model: Any = Experiment
+    node = raw
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            node = node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else node
+            continue
+        if part in ("synthetic", "lobster", "bars"):
+            model = {"synthetic": SyntheticData, "lobster": LobsterData, "bars": BarsData}[part]
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            break
+        ann = field.annotation
+        node = node.get(part) if isinstance(node, dict) else None
+        model = _model_of(ann, node)
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _model_of(annotation: Any, node: Any) -> Any:
+    import typing
+
+    args = typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for a in args:
+        m = _model_of(a, node)
+        if m is not None:
+            if isinstance(node, dict) and "kind" in node and m in (SyntheticData, LobsterData, BarsData):
+                return {"synthetic": SyntheticData, "lobster": LobsterData, "bars": BarsData}.get(node["kind"], m)
+            return m
+    return None
+
+
+_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+_KINDS = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def _expected(err: dict[str, Any]) -> str:
+    """What the schema wanted, in the library's words."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), "?")
+        return f"a number {_BOUNDS[kind]} {bound}"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected', '?')}"
+    if kind == "string_pattern_mismatch":
+        return "letters, digits, '_', '.' or '-' only"
+    if kind in ("string_too_short", "too_short"):
+        return "a non-empty value"
+    if kind in ("string_too_long", "too_long"):
+        return f"at most {ctx.get('max_length', '?')} characters"
+    return _KINDS.get(kind, err["msg"])
+
+
+def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pydantic's errors as ``(location, message)`` in the library's message form; union alternatives merged."""
+    merged: dict[str, list[str]] = {}
+    found: dict[str, Any] = {}
+    for err in exc.errors(include_url=False):
+        loc = _location(err["loc"])
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            options = [o for o in _fields_at(err["loc"][:-1], raw) if o != "base_dir"]
+            msg = f"unknown key{did_you_mean(key, options)}"
+            merged.setdefault(loc, []).append(msg + (f"; expected one of {', '.join(options)}" if options else ""))
+        elif err["type"] == "missing":
+            merged.setdefault(loc, []).append("required key is missing")
+        elif err["type"] in ("value_error", "assertion_error"):
+            merged.setdefault(loc, []).append(err["msg"].removeprefix("Value error, "))
+        else:
+            merged.setdefault(loc, []).append("\0" + _expected(err))
+            found[loc] = err.get("input")
+    problems = []
+    for loc, msgs in merged.items():
+        wanted = [m[1:] for m in msgs if m.startswith("\0")]
+        other = [m for m in msgs if not m.startswith("\0")]
+        if wanted:
+            value = found.get(loc)
+            hint = did_you_mean(value, [w.strip("'") for w in wanted[-1].removeprefix("one of ").split(", ")])
+            problems.append((loc, f"expected {' or '.join(dict.fromkeys(wanted))}, got {value!r}{hint}"))
+        problems += [(loc, m) for m in other]
+    return problems
+
+
+def parse_experiment(raw: dict[str, Any], *, source: str = "<config>", base_dir: str | Path = ".") -> Experiment:
+    """Validate a config held as a dict (the parsed TOML); raise :class:`ConfigError` listing every problem.
+
+    The model hyperparameters are checked against each model's declaration (by building the model), so a wrong
+    ``seq_len`` is reported here with its location, not minutes into a run.
+    """
+    data = {**raw, "base_dir": str(base_dir)}
+    problems: list[tuple[str, str]] = []
+    try:
+        experiment = Experiment.model_validate(data)
+    except ValidationError as exc:
+        problems += _problems(exc, raw)
+        experiment = None
+    problems += _model_problems(raw) + _strategy_problems(raw)
+    problems += _path_problems(raw, Path(base_dir))
+    if problems:
+        raise ConfigError(source, problems)
+    assert experiment is not None
+    return experiment
+
+
+def _strategy_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each ``[[strategies]]`` entry's parameters: known to its rule, numbers or non-empty lists of numbers."""
+    entries = raw.get("strategies", [])
+    problems: list[tuple[str, str]] = []
+    if not isinstance(entries, list):
+        return problems
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("rule") not in RULES:
+            continue  # the schema reported it
+        rule, allowed = entry["rule"], RULES[entry["rule"]]
+        params = {k: v for k, v in entry.items() if k not in ("rule", "tune")}
+        for key, value in params.items():
+            loc = f"strategies[{i}].{key}"
+            if key not in allowed:
+                valid = ", ".join(allowed) or "none"
+                problems.append(
+                    (loc, f"not a parameter of {rule!r} (its parameters: {valid}){did_you_mean(key, allowed)}")
+                )
+                continue
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)]
+            if not values or bad:
+                problems.append((loc, f"expected a finite number or a non-empty list of them, got {value!r}"))
+        if entry.get("tune") is True and not any(isinstance(v, list) and len(v) > 1 for v in params.values()):
+            problems.append(
+                (f"strategies[{i}].tune", "expected a grid to tune (a parameter given as a list of 2+ values)")
+            )
+    return problems
+
+
+def _path_problems(raw: dict[str, Any], base_dir: Path) -> list[tuple[str, str]]:
+    """Data files that do not exist (checked on the raw config, so they are reported with every other problem)."""
+    data = raw.get("data")
+    if not isinstance(data, dict) or data.get("kind") not in ("lobster", "bars"):
+        return []
+    path = data.get("path")
+    paths = path if isinstance(path, list) else [path]
+    problems = []
+    for k, p in enumerate(paths):
+        if not isinstance(p, str):
+            continue  # the schema reported it
+        resolved = Path(p).expanduser()
+        resolved = resolved if resolved.is_absolute() else base_dir / resolved
+        if not resolved.exists():
+            loc = f"data.path[{k}]" if isinstance(path, list) else "data.path"
+            problems.append((loc, f"expected an existing file or folder, got {p!r} (resolved to {resolved})"))
+    return problems
+
+
+def _model_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Check each ``[[models]]`` entry by building the model (its declared hyperparameter checks run)."""
+    from signalbench.signals import registry
+
+    models = raw.get("models", [])
+    if not isinstance(models, list):
+        return []
+    known = registry.available()
+    problems = []
+    labels: dict[str, int] = {}
+    for i, entry in enumerate(models):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue  # pydantic reported it
+        name = entry["name"]
+        if name not in known:
+            expect = f"expected a registered model ({', '.join(known)}), got {name!r}{did_you_mean(name, known)}"
+            problems.append((f"models[{i}].name", expect))
+            continue
+        params = {k: v for k, v in entry.items() if k not in ("name", "label")}
+        try:
+            valid = [p for p in inspect.signature(registry.get(name)).parameters]
+        except Exception as exc:  # a plugin failing to load
+            problems.append((f"models[{i}].name", f"{name!r} could not be loaded: {exc}"))
+            continue
+        for key in [k for k in params if k not in valid]:
+            problems.append((f"models[{i}].{key}", f"unknown hyperparameter of {name!r}{did_you_mean(key, valid)}"))
+            del params[key]
+        column = entry.get("label") or name
+        if column in labels:
+            taken = f"column {column!r} is already used by models[{labels[column]}]; give a distinct label"
+            problems.append((f"models[{i}].label", taken))
+        labels[column] = i
+        try:
+            registry.create(name, **params)
+        except (TypeError, ValueError) as exc:
+            problems.append(_param_problem(i, str(exc), params))
+    return problems
+
+
+def _param_problem(i: int, message: str, params: dict[str, Any]) -> tuple[str, str]:
+    head, sep, rest = message.partition(": ")
+    if sep and head in params:
+        return (f"models[{i}].{head}", rest)
+    return (f"models[{i}]", message)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment TOML file (relative paths inside it are relative to its folder).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ConfigError
+        For a TOML syntax error or any schema problem, all listed at once with their locations.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"experiment config {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [("", f"not valid TOML: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [("", f"not a UTF-8 text file: {exc}")]) from None
+    return parse_experiment(raw, source=str(path), base_dir=path.resolve().parent)
