@@ -1,102 +1,138 @@
-"""The ``signalbench`` command line: ``signalbench demo`` runs a small, self-contained example backtest."""
+"""The ``signalbench`` command line.
+
+``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder; ``signalbench validate`` checks a
+config (and that its data allow the split) without fitting anything; ``signalbench demo`` runs the bundled synthetic
+experiment; ``signalbench models`` lists the registered signal models and their hyperparameters.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib import resources
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from signalbench import __version__
+
+#: The bundled demo experiment (synthetic ticks with a planted edge of known Bayes accuracy).
+DEMO = "demo.toml"
 
 
-def demo_data(n_days: int = 5, seed: int = 7) -> tuple[pd.Series, pd.DataFrame]:
-    """One-minute US-session prices with a weak, known one-bar autocorrelation, and a few strategies.
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signalbench",
+        description="Honest, fast answers to one question: does this model's signal make money after costs?",
+    )
+    parser.add_argument("--version", action="version", version=f"signalbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    The price follows ``x[t] = phi * x[t-1] + noise`` in log returns (phi = 0.2), so yesterday's move carries
-    a little information about the next one: enough for the momentum rule to earn something before costs.
-    Every strategy column uses prices up to t only, except the two oracles (perfect foresight, for scale).
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--out", type=Path, help="run folder to write (default: runs/<name>-<UTC timestamp>)")
+        p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the config's device")
+        p.add_argument("--seed", type=int, help="override the config's seed")
+        p.add_argument("--quiet", action="store_true", help="no progress bars (the summary is still printed)")
 
-    Parameters
-    ----------
-    n_days : int
-        Trading days of 390 one-minute bars.
-    seed : int
-        Seed of the random generator: the same seed gives the same numbers.
+    run = sub.add_parser("run", help="run an experiment from a TOML file and write its run folder")
+    run.add_argument("config", type=Path, help="the experiment TOML file")
+    run_options(run)
+    demo = sub.add_parser("demo", help="run the bundled synthetic experiment (planted edge, known Bayes accuracy)")
+    run_options(demo)
+    validate = sub.add_parser("validate", help="check an experiment file (and its data) without fitting anything")
+    validate.add_argument("config", type=Path, help="the experiment TOML file")
+    validate.add_argument("--schema-only", action="store_true", help="do not load the data")
+    sub.add_parser("models", help="list the registered signal models and their hyperparameters")
+    return parser
 
-    Returns
-    -------
-    price : pandas.Series
-        Prices on a DatetimeIndex (09:31-16:00 New York, weekdays).
-    positions : pandas.DataFrame
-        Target positions, one column per strategy.
-    """
-    from signalbench.engine import naive_oracle_positions
 
-    rng = np.random.default_rng(seed)
-    days = pd.bdate_range("2024-03-04", periods=n_days)
-    index = pd.DatetimeIndex(
-        np.concatenate(
-            [day + pd.Timedelta(hours=9, minutes=31) + pd.to_timedelta(np.arange(390), "min") for day in days]
+def _print_result(res, console) -> None:
+    from signalbench.experiment.console import summary_table
+
+    m = res.metrics
+    title = f"{res.experiment.name}: {m['data']}\ntested {m['tested']['first']} .. {m['tested']['last']}"
+    console.print(summary_table(m["columns"], m["benchmarks"], title))
+    bayes = m.get("bayes_accuracy")
+    if bayes is not None:
+        accs = ", ".join(f"{name} {v['accuracy']:.3f}" for name, v in m["models"].items() if "accuracy" in v)
+        console.print(f"Bayes-optimal accuracy of the planted edge: {bayes:.3f}   (model accuracy: {accs})")
+        console.print(
+            "[dim]accuracy here is over all three classes; the Bayes figure is over the rows where the mid moves[/dim]"
         )
-    )
-    n = len(index)
-    noise = rng.normal(0.0, 4e-4, n)
-    log_ret = np.empty(n)
-    log_ret[0] = noise[0]
-    phi = 0.2
-    for t in range(1, n):
-        log_ret[t] = phi * log_ret[t - 1] + noise[t]
-    price = pd.Series(100.0 * np.exp(np.cumsum(log_ret)), index=index, name="price")
-    last_move = np.sign(price.diff().fillna(0.0).to_numpy())
-    positions = pd.DataFrame(
-        {
-            "momentum": last_move,
-            "reversal": -last_move,
-            "random": rng.choice([-1.0, 0.0, 1.0], size=n),
-            "buy_and_hold": np.ones(n),
-            "naive_oracle": naive_oracle_positions(price.to_numpy()),
-        },
-        index=index,
-    )
-    return price, positions
+    for note in m.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {note}")
+    if res.run_dir is not None:
+        console.print(f"run folder: [bold]{res.run_dir}[/bold]")
 
 
-def run_demo(fee_bps: float = 0.5, half_spread_bps: float = 1.0) -> pd.DataFrame:
-    """Backtest the demo strategies and the cost-aware oracle on identical costs; return the stats table."""
-    from signalbench.engine import backtest, oracle_positions
+def _run(config, args) -> int:
+    from rich.console import Console
 
-    price, positions = demo_data()
-    costs = {"fee_bps": fee_bps, "half_spread_bps": half_spread_bps}
-    positions["cost_aware_oracle"] = oracle_positions(price, **costs)
-    result = backtest(price, positions, **costs)
-    return result.stats
+    from signalbench.experiment import compare
+
+    res = compare(config, out=args.out, seed=args.seed, device=args.device, progress=not args.quiet)
+    _print_result(res, Console())
+    return 0
+
+
+def _validate(args) -> int:
+    from signalbench.experiment import load_experiment, validate
+
+    exp = load_experiment(args.config)
+    if not args.schema_only:
+        summary = validate(exp)
+        print(summary)
+    print(f"{args.config}: valid")
+    return 0
+
+
+def _models() -> int:
+    import inspect
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from signalbench.signals import registry
+
+    table = Table(title="registered signal models", header_style="bold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("task")
+    table.add_column("hyperparameters (defaults)")
+    for name in registry.available():
+        try:
+            cls = registry.get(name)
+        except Exception as exc:  # a plugin that fails to load is listed with the reason
+            table.add_row(name, "?", f"[red]could not be loaded: {exc}[/red]")
+            continue
+        params = ", ".join(
+            f"{p.name}={p.default!r}" for p in inspect.signature(cls).parameters.values() if p.name != "callback"
+        )
+        table.add_row(name, getattr(cls, "task", "?"), params)
+    Console().print(table)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``signalbench`` command."""
-    parser = argparse.ArgumentParser(prog="signalbench", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a small example backtest and print its statistics")
-    demo.add_argument("--fee-bps", type=float, default=0.5, help="fee per unit traded, basis points")
-    demo.add_argument("--half-spread-bps", type=float, default=1.0, help="half spread, basis points")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        if args.fee_bps < 0 or args.half_spread_bps < 0:
-            parser.error("--fee-bps and --half-spread-bps must be >= 0")
-        stats = run_demo(args.fee_bps, args.half_spread_bps)
-        with pd.option_context(
-            "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format
-        ):
-            print(
-                "signalbench demo: 5 days of 1-minute bars, costs "
-                f"{args.fee_bps:g} bps fee + {args.half_spread_bps:g} bps half spread per unit traded\n"
-            )
-            print(stats)
-            print(
-                "\nThe naive oracle (sign of the next move) ignores costs; the cost-aware oracle is the exact "
-                "optimum,\nso every column's signal_efficiency is at most 1 (the oracles look ahead: benchmarks only)."
-            )
-    return 0
+    """Entry point of the ``signalbench`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from signalbench.experiment.config import ConfigError
+
+    try:
+        if args.command == "run":
+            return _run(args.config, args)
+        if args.command == "demo":
+            with resources.as_file(resources.files("signalbench.experiment") / DEMO) as path:
+                return _run(path, args)
+        if args.command == "validate":
+            return _validate(args)
+        return _models()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError) as exc:
+        print(f"signalbench {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

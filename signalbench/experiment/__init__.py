@@ -1,0 +1,28 @@
+"""Experiments: one TOML file -> data, features, labels, purged folds, every model, strategies, one backtest.
+
+An orchestrator above the stages (``docs/architecture.md``): it may import every stage, and no stage imports it.
+
+- :class:`Experiment`, :func:`load_experiment`: the validated config (``examples/*.toml`` document every key).
+- :func:`compare`: run one experiment and write its run folder (``signalbench run``).
+- :func:`validate`: load the data and check that the split leaves every part enough rows (``signalbench validate``).
+- The run folder's layout: :mod:`signalbench.experiment.runfolder`.
+"""
+
+from __future__ import annotations
+
+from signalbench._lazy import lazy_exports
+
+_EXPORTS = {
+    "Experiment": "signalbench.experiment.config",
+    "ConfigError": "signalbench.experiment.config",
+    "load_experiment": "signalbench.experiment.config",
+    "parse_experiment": "signalbench.experiment.config",
+    "compare": "signalbench.experiment.runner",
+    "validate": "signalbench.experiment.runner",
+    "ExperimentResult": "signalbench.experiment.runner",
+    "ExperimentWarning": "signalbench.experiment.runner",
+}
+
+__all__ = list(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

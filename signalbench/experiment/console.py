@@ -1,0 +1,120 @@
+"""What the user sees while an experiment runs: rich progress bars and, at the end, the summary table.
+
+Progress goes to standard error (so a piped summary stays clean); the summary table to standard output. With
+``enabled=False`` (tests, library use) nothing is printed at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+__all__ = ["Reporter", "summary_table"]
+
+
+class Reporter:
+    """Progress bars for the steps of a run (a spinner for a step, a bar with losses for each model's epochs)."""
+
+    def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
+        self.enabled = enabled
+        self.console = console or Console(stderr=True)
+        self._progress: Progress | None = None
+
+    def __enter__(self) -> Reporter:
+        if self.enabled:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=self.console,
+                transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+            self._progress = None
+
+    @contextmanager
+    def step(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        """A step shown as a spinner (``total=None``) or a bar; yields ``advance(k)``."""
+        if self._progress is None:
+            yield lambda k=1: None
+            return
+        task = self._progress.add_task(description, total=total, info="")
+        try:
+            yield lambda k=1: self._progress.advance(task, k) if self._progress else None
+        finally:
+            if self._progress is not None:
+                done = self._progress.tasks[task].completed if total else 1
+                self._progress.update(task, total=total or 1, completed=total or done)
+
+    def epochs(self, name: str, total: int) -> tuple[Callable[[int, dict[str, float]], None], Callable[[], None]]:
+        """A bar over a model's epochs; returns ``(callback, close)``; the callback shows train and val loss."""
+        if self._progress is None:
+            return (lambda epoch, metrics: None), (lambda: None)
+        progress = self._progress
+        task = progress.add_task(f"fit {name}", total=total, info="")
+
+        def callback(epoch: int, metrics: dict[str, float]) -> None:
+            parts = []
+            for key in ("train_loss", "val_loss", "val_accuracy"):
+                v = metrics.get(key)
+                if v is not None and np.isfinite(v):
+                    parts.append(f"{key} {v:.4f}")
+            progress.update(task, completed=epoch + 1, info="  ".join(parts))
+
+        def close() -> None:
+            t = progress.tasks[task]
+            progress.update(task, total=t.completed or 1, completed=t.completed or 1)
+
+        return callback, close
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None:
+        return "-"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return "inf" if v > 0 else ("-inf" if v < 0 else "-")
+    return format(v, spec)
+
+
+#: Columns of the summary table: (metric key, header, format).
+SUMMARY = (
+    ("macro_f1", "macro-F1", ".3f"),
+    ("total_return_additive", "net return", "+.4f"),
+    ("sharpe", "Sharpe", ".2f"),
+    ("signal_efficiency", "efficiency", "+.3f"),
+    ("breakeven_cost_bps", "breakeven bps", ".3f"),
+    ("n_trades", "trades", ",.0f"),
+)
+
+
+def summary_table(columns: dict[str, dict[str, Any]], benchmarks: list[str], title: str) -> Table:
+    """The end-of-run table: one row per column (model x strategy), benchmarks set apart below a rule."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("column", no_wrap=True)
+    for _, header, _ in SUMMARY:
+        table.add_column(header, justify="right")
+    trials = [c for c in columns if c not in benchmarks]
+    for i, name in enumerate([*trials, *benchmarks]):
+        row = columns[name]
+        cells = [_fmt(row.get(key), spec) for key, _, spec in SUMMARY]
+        label = f"[dim]{name} (benchmark)[/dim]" if name in benchmarks else name
+        table.add_row(label, *cells, end_section=(i == len(trials) - 1 and bool(benchmarks)))
+    return table

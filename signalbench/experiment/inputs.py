@@ -1,0 +1,146 @@
+"""The data side of an experiment: load the rows, compute the causal features, the traded price and the costs.
+
+Labels are built per fold by :func:`labels_for` because a stationary band given as a quantile is fit on that fold's
+training rows only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench.experiment.config import BarsData, Experiment, LobsterData, SyntheticData
+
+__all__ = ["Inputs", "labels_for", "load_inputs"]
+
+
+@dataclass
+class Inputs:
+    """Everything an experiment reads from its data, aligned row by row.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The loaded rows (events, ticks or bars) on a DatetimeIndex.
+    features : pandas.DataFrame
+        Causal features (row t uses rows up to t), NaN during each day's warm-up.
+    price : pandas.Series
+        The traded price: the mid for order books and ticks, the close for bars.
+    half_spread_bps : numpy.ndarray or None
+        The book's quoted half spread in bps per row (when the costs say ``"quoted"``).
+    groups : numpy.ndarray or None
+        Day labels (rolling state and label windows restart each day).
+    bayes_accuracy : float or None
+        The Bayes-optimal accuracy of a synthetic run (what a perfect model of the planted edge reaches).
+    description : str
+        What was loaded, for the report and the terminal.
+    """
+
+    frame: pd.DataFrame
+    features: pd.DataFrame
+    price: pd.Series
+    half_spread_bps: np.ndarray | None
+    groups: np.ndarray | None
+    bayes_accuracy: float | None
+    description: str
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return len(self.frame)
+
+
+def _load_frame(exp: Experiment) -> tuple[pd.DataFrame, float | None, str]:
+    from signalbench.data import load_bars, load_lobster, synthetic_ticks
+
+    data = exp.data
+    if isinstance(data, SyntheticData):
+        seed = exp.seed if data.seed is None else data.seed
+        ticks = synthetic_ticks(
+            data.n,
+            seed=seed,
+            edge=data.edge,
+            signal=data.signal,
+            flow_window=data.flow_window,
+            levels=data.levels,
+            ticks_per_day=data.ticks_per_day,
+            leaky=data.leaky,
+        )
+        what = f"synthetic ticks: {data.n:,} rows, edge {data.edge:g} ({data.signal}), seed {seed}"
+        return ticks.data, float(ticks.bayes_accuracy), what
+    if isinstance(data, LobsterData):
+        paths = exp.resolve(data.path)
+        frame = load_lobster(paths, levels=data.levels, crossed=data.crossed)
+        ticker = frame.attrs.get("ticker", "?")
+        what = f"LOBSTER {ticker}: {len(frame):,} events, {frame.attrs.get('levels', '?')} level(s), {data.path}"
+        return frame, None, what
+    assert isinstance(data, BarsData)
+    frame = load_bars(exp.resolve(data.path), timestamp=data.timestamp, tz=data.tz)
+    return frame, None, f"bars: {len(frame):,} rows from {data.path}"
+
+
+def _groups(frame: pd.DataFrame) -> np.ndarray | None:
+    if "day" in frame.columns:
+        return frame["day"].to_numpy()
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame.index.normalize().to_numpy()
+    return None
+
+
+def load_inputs(exp: Experiment) -> Inputs:
+    """Load the data of ``exp`` and compute its features, traded price and (when asked) quoted half spread."""
+    from signalbench.data import compute_features
+    from signalbench.data.features import half_spread_bps, mid_price
+
+    frame, bayes, what = _load_frame(exp)
+    is_book = "ask_price_1" in frame.columns and "bid_price_1" in frame.columns
+    if isinstance(exp.data, BarsData):
+        price = pd.Series(frame["close"].to_numpy(dtype=np.float64), index=frame.index, name="close")
+    else:
+        price = pd.Series(mid_price(frame), index=frame.index, name="mid")
+    spread = None
+    if exp.costs.half_spread_bps == "quoted":
+        if not is_book:
+            raise ValueError(
+                "costs.half_spread_bps: expected a number for data without a quoted book (bars), got 'quoted'"
+            )
+        spread = np.asarray(half_spread_bps(frame), dtype=np.float64)
+    features = compute_features(frame, exp.features)
+    return Inputs(frame, features, price, spread, _groups(frame), bayes, what)
+
+
+def labels_for(exp: Experiment, inputs: Inputs, train_rows: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Labels of every row for one fold; a quantile stationary band is fit on ``train_rows`` only.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        ``(n,)`` float64: classes 0 (down), 1 (stationary), 2 (up), or forward log returns; NaN where the label
+        window leaves the day or the data.
+    info : dict
+        How the labels were made (kind, horizon, the stationary threshold and whether it was fit).
+    """
+    from signalbench.data import labels as lab
+
+    spec = exp.labels
+    price = inputs.price.to_numpy()
+    info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon}
+    if spec.kind == "forward_return":
+        return np.asarray(lab.forward_log_return(price, spec.horizon, groups=inputs.groups), dtype=np.float64), info
+    if spec.kind == "direction":
+        change = lab.forward_change(price, spec.horizon, groups=inputs.groups)
+    else:
+        change = lab.smoothed_change(price, spec.horizon, groups=inputs.groups)
+    if spec.stationary_quantile is not None:
+        threshold = lab.fit_stationary_threshold(change, train_rows, quantile=spec.stationary_quantile)
+        info["threshold_fit_on"] = "training rows"
+        info["stationary_quantile"] = spec.stationary_quantile
+    elif spec.threshold is not None:
+        threshold = spec.threshold
+    else:
+        threshold = 0.0 if spec.kind == "direction" else lab.DEFAULT_SMOOTHED_THRESHOLD
+    info["threshold"] = float(threshold)
+    return np.asarray(lab.classify_change(change, threshold), dtype=np.float64), info

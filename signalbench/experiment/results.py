@@ -1,0 +1,171 @@
+"""Turn a finished run into its metrics and write the run folder (layout: :mod:`signalbench.experiment.runfolder`)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench.experiment.runfolder import default_run_dir, environment, run_folder, write_json
+
+__all__ = ["assemble", "write_run"]
+
+CLASSES = (0, 1, 2)
+_STATIONARY_SHARE = 0.95
+
+
+def _model_metrics(models, labels: np.ndarray, classification: bool) -> dict[str, dict[str, Any]]:
+    from signalbench.reports.metrics import classification_metrics
+
+    out = {}
+    for name, m in models.items():
+        if classification:
+            out[name] = classification_metrics(labels, m.proba, CLASSES)
+        history = getattr(m.fitted[-1], "history_", None)
+        out.setdefault(name, {})["epochs_run"] = len(history) if isinstance(history, list) else None
+    return out
+
+
+def _warn(message: str, notes: list[str]) -> None:
+    from signalbench.experiment.runner import ExperimentWarning
+
+    warnings.warn(message, ExperimentWarning, stacklevel=3)
+    notes.append(message)
+
+
+def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str]) -> None:
+    """Named warnings for columns that never trade and classifiers that almost always say 'stationary'."""
+    for name, m in model_metrics.items():
+        share = m.get("predicted_share")
+        if share and share[1] > _STATIONARY_SHARE:
+            _warn(
+                f"{name}: its most probable class is 'stationary' on {share[1]:.1%} of the tested rows, so rules that "
+                "trade on the most probable class (sign, threshold) hardly trade; try a threshold on p_up - p_down "
+                "(strategy 'size_by_confidence' with min_edge, tuned on validation rows)",
+                notes,
+            )
+    for col in stats.columns:
+        if col in benchmarks:
+            continue
+        if float(stats.at["n_trades", col]) == 0:
+            _warn(
+                f"{col}: never traded on the tested rows (0 trades): its Sharpe and efficiency are not informative; "
+                "try a threshold on p_up - p_down ('size_by_confidence' with min_edge) or a lower 'enter'",
+                notes,
+            )
+
+
+def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info, bench, result, notes):
+    """The ExperimentResult of a run: metrics per column and per model, notes, and the tables."""
+    from signalbench.experiment.runner import ExperimentResult
+
+    start, stop = folds[0].start, folds[-1].stop
+    index = inputs.price.index[start:stop]
+    classification = exp.labels.kind != "forward_return"
+    model_metrics = _model_metrics(models, labels, classification)
+    stats = result.stats
+    benchmarks = list(bench)
+    _checks(info, stats, model_metrics, benchmarks, notes)
+    notes.extend(n for n in getattr(result, "notes", []) if n not in notes)
+    per_column: dict[str, dict[str, Any]] = {}
+    for col in stats.columns:
+        row: dict[str, Any] = {"benchmark": col in benchmarks, **info.get(col, {})}
+        model = info.get(col, {}).get("model")
+        if model in model_metrics:
+            row.update({k: v for k, v in model_metrics[model].items() if not isinstance(v, list)})
+        row.update({k: float(v) for k, v in stats[col].items()})
+        per_column[col] = row
+    metrics = {
+        "experiment": exp.name,
+        "data": inputs.description,
+        "tested": {
+            "rows": int(stop - start),
+            "labelled_rows": int(np.isfinite(labels).sum()),
+            "first": str(index[0]),
+            "last": str(index[-1]),
+        },
+        "split": {
+            "kind": exp.split.kind,
+            "purge_gap": int(gap),
+            "folds": [
+                {
+                    "train": int(f.train.size),
+                    "val": int(f.val.size),
+                    "test": int(f.test.size),
+                    "span": [f.start, f.stop],
+                }
+                for f in folds
+            ],
+        },
+        "labels": label_info,
+        "bayes_accuracy": inputs.bayes_accuracy,
+        "benchmarks": benchmarks,
+        "periods_per_year": float(result.periods_per_year),
+        "clock": result.clock,
+        "columns": per_column,
+        "models": model_metrics,
+        "notes": notes,
+    }
+    table = pd.DataFrame({c: {k: v for k, v in row.items() if _scalar(v)} for c, row in per_column.items()})
+    proba = {name: pd.DataFrame(m.proba, index=index, columns=[f"p{c}" for c in CLASSES]) for name, m in models.items()}
+    fitted = {name: m.fitted for name, m in models.items()}
+    y = pd.Series(labels, index=index, name="label")
+    return ExperimentResult(exp, metrics, table, result, proba, y, fitted)
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, int | float | bool | str | np.integer | np.floating) or v is None
+
+
+def _frame(index: pd.Index, rows: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(index)))
+    frame.insert(0, "row", rows)
+    frame.insert(0, "timestamp", np.asarray(index))
+    return frame
+
+
+def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
+    """Write the run folder of ``res`` atomically; returns its path."""
+    exp = res.experiment
+    destination = Path(out) if out is not None else default_run_dir(exp.name, runs_root)
+    start = res.metrics["split"]["folds"][0]["span"][0]
+    rows = np.arange(start, start + len(res.labels))
+    index = res.labels.index
+    with run_folder(destination) as tmp:
+        resolved = exp.model_dump(exclude={"base_dir"})
+        resolved["models_resolved"] = {name: fits[-1].get_params() for name, fits in res.models.items()}
+        write_json(tmp / "config.json", resolved)
+        write_json(tmp / "environment.json", environment(exp.device))
+        write_json(tmp / "metrics.json", res.metrics)
+        res.table.to_csv(tmp / "metrics.csv", index_label="metric")
+        preds = {"label": res.labels.to_numpy()}
+        for name, p in res.proba.items():
+            for c in p.columns:
+                preds[f"{name}:{c}"] = p[c].to_numpy()
+        _frame(index, rows, preds).to_parquet(tmp / "predictions.parquet")
+        exposure = res.backtest.exposure
+        targets = {c: np.asarray(v) for c, v in _positions_of(res).items()}
+        _frame(index, rows, targets).to_parquet(tmp / "positions.parquet")
+        returns = {"price": np.asarray(res.backtest.params.get("price", np.full(len(index), np.nan)))}
+        returns.update({str(c): np.asarray(res.backtest.returns[c]) for c in res.backtest.returns.columns})
+        _frame(index, rows, returns).to_parquet(tmp / "returns.parquet")
+        del exposure
+        (tmp / "models").mkdir()
+        (tmp / "history").mkdir()
+        for name, fits in res.models.items():
+            for k, model in enumerate(fits):
+                folder = name if len(fits) == 1 else f"{name}-fold{k + 1}"
+                model.save(tmp / "models" / folder)
+            history = [getattr(m, "history_", None) for m in fits]
+            write_json(tmp / "history" / f"{name}.json", history if len(fits) > 1 else history[0])
+    return destination
+
+
+def _positions_of(res) -> dict[str, np.ndarray]:
+    positions = getattr(res.backtest, "positions", None)
+    if positions is not None:
+        return {str(c): positions[c].to_numpy() for c in positions.columns}
+    return {str(c): res.backtest.exposure[c].to_numpy() for c in res.backtest.exposure.columns}

@@ -1,0 +1,158 @@
+"""The run folder: everything an experiment produced, written atomically, in a documented layout.
+
+Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
+
+    config.toml          the experiment as given (a copy of the file, when run from one)
+    config.json          the resolved experiment: every default filled in, the seed and device actually used
+    environment.json     Python and package versions, git commit (when the code is a git checkout), device, threads
+    metrics.json         {"columns": {column: {...}}, "benchmarks": [...], "models": {model: {...}},
+                          "split": {...}, "notes": [...], "bayes_accuracy": ...}: classification and trading metrics
+    metrics.csv          the same metrics as a table: one row per metric, one column per model x strategy
+    predictions.parquet  tested rows: label, and each model's class probabilities (``<model>:p0``, ``:p1``, ``:p2``)
+    positions.parquet    tested rows: the target position of every column (benchmarks included)
+    returns.parquet      tested rows: the net return of every column, and the traded price
+    models/<model>/      each fitted model, loadable with ``signalbench.load_model``
+    history/<model>.json each model's training history (per epoch: train and validation loss and accuracy)
+
+The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
+step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is
+removed on any exception, and a process killed outright leaves only a hidden ``.<name>.tmp-*`` folder.
+The reports and the audit read only this folder, so they can be rebuilt without retraining.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LAYOUT", "default_run_dir", "environment", "run_folder", "to_jsonable", "write_json"]
+
+#: The files of a finished run folder (see the module docstring).
+LAYOUT = (
+    "config.json",
+    "environment.json",
+    "metrics.json",
+    "metrics.csv",
+    "predictions.parquet",
+    "positions.parquet",
+    "returns.parquet",
+    "models",
+    "history",
+)
+
+_PACKAGES = ("signalbench", "numpy", "pandas", "numba", "torch", "scipy", "pyarrow", "pydantic", "scikit-learn")
+
+
+def default_run_dir(name: str, root: str | Path = "runs", now: dt.datetime | None = None) -> Path:
+    """``runs/<name>-<UTC timestamp>`` (to the second; a suffix is added if it exists already)."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(root) / f"{name}-{stamp}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = Path(root) / f"{name}-{stamp}-{k}"
+    return path
+
+
+@contextmanager
+def run_folder(destination: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder next to ``destination``; rename it to ``destination`` when the block succeeds.
+
+    On any exception (``KeyboardInterrupt`` included) the temporary folder is removed and the exception goes on.
+
+    Raises
+    ------
+    FileExistsError
+        When ``destination`` exists already (a run folder is never overwritten).
+    """
+    destination = Path(destination)
+    if destination.exists():
+        raise FileExistsError(f"run folder {destination} exists already; choose another --out")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.parent / f".{destination.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        os.rename(tmp, destination)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values: NumPy scalars and arrays to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented, key-sorted, standard JSON (NaN and infinities as null)."""
+    text = json.dumps(to_jsonable(value), indent=1, sort_keys=True, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions, git commit, device and thread counts of this process (for ``environment.json``)."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    threads: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    try:
+        import torch
+
+        threads["torch"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    try:
+        import numba
+
+        threads["numba"] = numba.get_num_threads()
+    except ImportError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "git_commit": _git_commit(),
+        "device": device,
+        "threads": threads,
+    }

@@ -1,0 +1,392 @@
+"""Run an experiment: data -> features -> labels -> folds -> models -> strategies -> ONE backtest -> run folder.
+
+:func:`compare` is the entry point (``signalbench run`` calls it). What it guarantees:
+
+- Every model (the listed ones and the baselines) is fit on training rows only, with early stopping on the fold's
+  validation rows, and predicts the tested span with ``seq_len - 1`` rows of past context.
+- Strategy parameters marked ``tune`` are chosen on validation rows only (net return after costs; staying flat is
+  always a candidate), never on the tested rows.
+- The tested span is priced in one :func:`signalbench.engine.backtest` call: every model x strategy column and the
+  benchmarks (naive oracle, cost-aware oracle, buy-and-hold, all computed on the tested rows only) pay identical
+  costs. Benchmarks are marked as such and are not trials of the deflated Sharpe; tuned grids count every candidate
+  they tried as a trial.
+- Classification metrics are computed on the labelled tested rows, the majority baseline's beside every model's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, load_experiment, parse_experiment
+from signalbench.experiment.console import Reporter
+from signalbench.experiment.folds import Fold, make_folds
+from signalbench.experiment.inputs import Inputs, labels_for, load_inputs
+
+__all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
+
+#: Benchmark columns every run prices beside the models (they look ahead, except buy-and-hold: never signals).
+BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
+#: A classifier whose argmax is the stationary class on more than this share of tested rows is named in a warning.
+STATIONARY_SHARE = 0.95
+CLASSES = (0, 1, 2)
+
+
+class ExperimentWarning(UserWarning):
+    """Something in a run's results a researcher must know (a column that never trades, a model that never commits)."""
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`compare` produced (all of it is also in the run folder).
+
+    Attributes
+    ----------
+    experiment : Experiment
+        The resolved experiment (defaults filled in, seed and device as used).
+    metrics : dict
+        What ``metrics.json`` holds.
+    table : pandas.DataFrame
+        ``metrics.csv``: one row per metric, one column per model x strategy (benchmarks last).
+    backtest : BacktestResult
+        The one backtest of every column over the tested span.
+    proba : dict of str to pandas.DataFrame
+        Each model's class probabilities over the tested span.
+    models : dict of str to list
+        Each model's fitted instance per fold.
+    run_dir : pathlib.Path or None
+        Where the run folder was written.
+    """
+
+    experiment: Experiment
+    metrics: dict[str, Any]
+    table: pd.DataFrame
+    backtest: Any
+    proba: dict[str, pd.DataFrame]
+    labels: pd.Series
+    models: dict[str, list[Any]] = field(repr=False)
+    run_dir: Path | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """Every warning the run issued, in order."""
+        return list(self.metrics.get("notes", []))
+
+
+# --------------------------------------------------------------------------------------------------------- models
+
+
+def _build(spec: ModelSpec, exp: Experiment) -> Any:
+    """The unfitted model of ``spec``: the experiment's seed and device unless the spec sets its own."""
+    import inspect
+
+    from signalbench.signals import registry
+
+    cls = registry.get(spec.name)
+    accepted = inspect.signature(cls).parameters
+    params = spec.params
+    if "seed" in accepted and "seed" not in params:
+        params["seed"] = exp.seed
+    if "device" in accepted and "device" not in params:
+        params["device"] = exp.device
+    if "progress" in accepted and "progress" not in params:
+        params["progress"] = False
+    return registry.create(spec.name, **params)
+
+
+def _window(model: Any) -> int:
+    return int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
+
+
+def _with_context(X: pd.DataFrame, labels: np.ndarray, rows: np.ndarray, window: int):
+    from signalbench.data.splits import with_context
+
+    return with_context(X, labels, rows, window)
+
+
+def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
+    window = _window(model)
+    X_fit, y_fit, _ = _with_context(inputs.features, labels, fold.train, window)
+    kwargs: dict[str, Any] = {}
+    if fold.val.size:
+        X_val, y_val, _ = _with_context(inputs.features, labels, fold.val, window)
+        kwargs = {"X_val": X_val, "y_val": y_val}
+    epochs = int(getattr(model, "epochs", 0) or 0)
+    if epochs and hasattr(model, "callback"):
+        callback, close = reporter.epochs(name, epochs)
+        model.set_params(callback=callback)
+        try:
+            model.fit(X_fit, y_fit, **kwargs)
+        finally:
+            model.set_params(callback=None)
+            close()
+    else:
+        with reporter.step(f"fit {name}"):
+            model.fit(X_fit, y_fit, **kwargs)
+    return model
+
+
+def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
+    """``(stop - start, 3)`` probabilities of classes 0, 1, 2 for rows ``start .. stop - 1`` (past context used)."""
+    ctx = max(0, start - (_window(model) - 1))
+    out = np.asarray(model.predict_proba(X.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
+    proba = np.zeros((stop - start, len(CLASSES)))
+    cols = [CLASSES.index(int(c)) for c in model.classes_]
+    proba[:, cols] = out
+    proba[~np.isfinite(out).all(axis=1)] = np.nan
+    return proba
+
+
+def _usable(spec: ModelSpec, inputs: Inputs) -> str | None:
+    """Why a baseline cannot run on these features (None when it can)."""
+    if spec.name == "persistence" and "column" not in spec.params:
+        names = list(inputs.features.columns)
+        if not any(n.startswith(("mid_ret_1", "return_1")) for n in names):
+            return "persistence baseline skipped: the features have no one-row return (mid_ret_1 or return_1)"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------- strategies
+
+
+def _rule(name: str):
+    from signalbench import strategies
+
+    return getattr(strategies, name)
+
+
+def _label(model: str, spec: StrategySpec, params: dict[str, float], tuned: bool) -> str:
+    if tuned:
+        return f"{model}:{spec.rule}(tuned)"
+    if not params:
+        return f"{model}:{spec.rule}"
+    inner = ",".join(f"{k}={v:g}" for k, v in params.items())
+    return f"{model}:{spec.rule}({inner})"
+
+
+# ------------------------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class _Model:
+    name: str
+    proba: np.ndarray  # (span, 3)
+    val: list[tuple[np.ndarray, int, int]]  # per fold: validation probabilities and their span
+    fitted: list[Any]
+
+
+def _costs(exp: Experiment, inputs: Inputs, start: int, stop: int) -> dict[str, Any]:
+    c = exp.costs
+    spread = c.half_spread_bps
+    if spread == "quoted":
+        spread = inputs.half_spread_bps[start:stop]
+    return {
+        "fee_bps": c.fee_bps,
+        "slippage_bps": c.slippage_bps,
+        "half_spread_bps": spread,
+        "delay": c.delay,
+        "close_at_end": c.close_at_end,
+    }
+
+
+def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
+    span0, span1 = folds[0].start, folds[-1].stop
+    out: dict[str, _Model] = {}
+    for spec in exp.model_specs():
+        why = _usable(spec, inputs)
+        if why:
+            notes.append(why)
+            continue
+        name = spec.column
+        proba = np.full((span1 - span0, len(CLASSES)), np.nan)
+        vals, fitted = [], []
+        for k, fold in enumerate(folds):
+            model = _build(spec, exp)
+            label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
+            _fit(model, inputs, labels[k], fold, reporter, label)
+            proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)
+            if fold.val.size:
+                v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1
+                vals.append((_predict(model, inputs.features, v0, v1), v0, v1))
+            fitted.append(model)
+        out[name] = _Model(name, proba, vals, fitted)
+    return out
+
+
+def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[str, dict], int]:
+    """Every model x strategy column over the tested span, the column descriptions, and the extra trials."""
+    from signalbench.strategies import tune
+
+    span0 = folds[0].start
+    columns: dict[str, np.ndarray] = {}
+    info: dict[str, dict] = {}
+    extra_trials = 0
+    for m in models.values():
+        for spec in exp.strategies:
+            rule = _rule(spec.rule)
+            grid = spec.grid()
+            if spec.tune:
+                pos = np.zeros(m.proba.shape[0])
+                choices = []
+                for (val_proba, v0, v1), fold in zip(m.val, folds):
+                    choice = tune(
+                        rule, val_proba, inputs.price.iloc[v0:v1].to_numpy(), grid, **_costs(exp, inputs, v0, v1)
+                    )
+                    lo, hi = fold.start - span0, fold.stop - span0
+                    pos[lo:hi] = choice.apply(m.proba[lo:hi])
+                    choices.append(choice.params)
+                extra_trials += len(grid)  # every candidate tried (flat included) is a trial; the column counts once
+                col = _label(m.name, spec, {}, tuned=True)
+                columns[col] = pos
+                info[col] = {"model": m.name, "strategy": spec.rule, "tuned": True, "chosen": choices}
+                continue
+            for params in grid:
+                col = _label(m.name, spec, params if spec.params else {}, tuned=False)
+                columns[col] = np.nan_to_num(np.asarray(rule(m.proba, **params), dtype=np.float64))
+                info[col] = {"model": m.name, "strategy": spec.rule, "params": params, "tuned": False}
+    return columns, info, extra_trials
+
+
+def _benchmarks(exp, inputs, start, stop) -> dict[str, np.ndarray]:
+    from signalbench.engine import naive_oracle_positions, oracle_positions
+
+    price = inputs.price.iloc[start:stop].to_numpy()
+    costs = _costs(exp, inputs, start, stop)
+    return {
+        "oracle": np.asarray(oracle_positions(price, **costs), dtype=np.float64),
+        "naive_oracle": np.asarray(naive_oracle_positions(price), dtype=np.float64),
+        "buy_and_hold": np.ones(stop - start),
+    }
+
+
+def _coerce(experiment: Any) -> Experiment:
+    if isinstance(experiment, Experiment):
+        return experiment
+    if isinstance(experiment, str | Path):
+        return load_experiment(experiment)
+    if isinstance(experiment, dict):
+        return parse_experiment(experiment)
+    raise TypeError(f"experiment: expected an Experiment, a TOML path or a dict, got {type(experiment).__name__}")
+
+
+def compare(
+    experiment: Experiment | str | Path | dict,
+    *,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    progress: bool = False,
+    write: bool = True,
+    runs_root: str | Path = "runs",
+) -> ExperimentResult:
+    """Run one experiment and write its run folder; see the module docstring for what is guaranteed.
+
+    Parameters
+    ----------
+    experiment : Experiment, path or dict
+        The experiment (a TOML file path is read with :func:`~signalbench.experiment.load_experiment`).
+    out : path, optional
+        The run folder; default ``runs/<name>-<UTC timestamp>``.
+    seed, device : optional
+        Override the experiment's ``seed`` and ``device``.
+    progress : bool, default False
+        Show rich progress bars on standard error.
+    write : bool, default True
+        Write the run folder (``False`` keeps everything in memory).
+    runs_root : path, default "runs"
+        Where default run folders go.
+
+    Returns
+    -------
+    ExperimentResult
+    """
+    from signalbench.experiment.results import assemble, write_run
+
+    exp = _coerce(experiment)
+    update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
+    if update:
+        exp = parse_experiment({**exp.model_dump(exclude={"base_dir"}), **update}, base_dir=exp.base_dir)
+    notes: list[str] = []
+    with Reporter(progress) as reporter, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with reporter.step("load data and features"):
+            inputs = load_inputs(exp)
+        window = max(_window(_build(s, exp)) for s in exp.model_specs()) if exp.model_specs() else 1
+        folds, gap = make_folds(exp, inputs.n, window, inputs.groups)
+        labels, label_info = [], []
+        for fold in folds:
+            y, info = labels_for(exp, inputs, fold.train)
+            labels.append(y)
+            label_info.append(info)
+        models = _fit_all(exp, inputs, folds, labels, reporter, notes)
+        start, stop = folds[0].start, folds[-1].stop
+        with reporter.step("strategies and backtest"):
+            columns, info, extra = _positions(exp, inputs, folds, models)
+            bench = _benchmarks(exp, inputs, start, stop)
+            result = _backtest(exp, inputs, start, stop, columns, bench, extra)
+    notes += [str(w.message) for w in caught if _ours(w)]
+    stitched = _stitch_labels(labels, folds)
+    res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
+    if write:
+        res.run_dir = write_run(res, out, runs_root)
+    return res
+
+
+def _ours(w: warnings.WarningMessage) -> bool:
+    """Warnings that belong in the run's notes (ours and the engine's), not third-party noise."""
+    return (getattr(w.category, "__module__", "") or "").startswith("signalbench")
+
+
+def _stitch_labels(labels: list[np.ndarray], folds: list[Fold]) -> np.ndarray:
+    y = np.full(folds[-1].stop - folds[0].start, np.nan)
+    for lab, fold in zip(labels, folds):
+        y[fold.test - folds[0].start] = lab[fold.test]
+    return y
+
+
+def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
+    from signalbench.engine import backtest
+
+    index = inputs.price.index[start:stop]
+    frame = pd.DataFrame({**columns, **bench}, index=index)
+    return backtest(
+        inputs.price.iloc[start:stop],
+        frame,
+        **_costs(exp, inputs, start, stop),
+        periods_per_year=exp.periods_per_year,
+        benchmarks=list(bench),
+        n_trials=max(1, len(columns) + extra_trials),
+    )
+
+
+def validate(experiment: Experiment | str | Path | dict) -> str:
+    """Load the data of an experiment and check that its split works, without fitting anything.
+
+    Returns a one-paragraph summary (rows, features, folds and their sizes, the purge gap).
+
+    Raises
+    ------
+    ConfigError, ValueError
+        For a bad config, data that cannot be loaded, or a split that leaves a part too few rows.
+    """
+    exp = _coerce(experiment)
+    inputs = load_inputs(exp)
+    specs = exp.model_specs()
+    window = max(_window(_build(s, exp)) for s in specs) if specs else 1
+    folds, gap = make_folds(exp, inputs.n, window, inputs.groups)
+    for spec in specs:
+        why = _usable(spec, inputs)
+        if why:
+            warnings.warn(why, ExperimentWarning, stacklevel=2)
+    parts = "; ".join(
+        f"fold {k + 1}: train {f.train.size:,}, val {f.val.size:,}, test {f.test.size:,}" for k, f in enumerate(folds)
+    )
+    return (
+        f"{inputs.description}; {inputs.features.shape[1]} features; longest window {window}, "
+        f"purge gap {gap} rows; {parts}"
+    )
