@@ -195,7 +195,12 @@ def _check_folds(folds: Any, n: int, y: np.ndarray) -> list[tuple[np.ndarray, np
         t0 = int(test.min())
         if int(train.max()) >= t0:
             raise ValueError(
-                expected(f"folds[{i}]", f"training rows before its test block at row {t0}", int(train.max()))
+                expected(
+                    f"folds[{i}]",
+                    f"training rows before its test block at row {t0}",
+                    f"training row {int(train.max())}",
+                    raw=True,
+                )
             )
         if covered[test].any():
             row = int(test[covered[test]][0])

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
-from signalbench.strategies._kernels import rules_2d_nb
 from signalbench.strategies import rules
+from signalbench.strategies._kernels import rules_2d_nb
 
 NAN = np.nan
 
