@@ -92,7 +92,7 @@ def test_causality_rows_after_t_do_not_change_positions_up_to_t(data):
 
 def test_sign_two_classes_hand_worked():
     p = col2([0.51, 0.49, 0.5, 0.9, NAN])
-    assert_array_equal(sign(p), [1, -1, -1, 1, 0])  # tie 0.5/0.5 is short (seed 004: P(up) <= 0.5 -> short)
+    assert_array_equal(sign(p), [1, -1, -1, 1, 0])  # tie 0.5/0.5 is short (the usual P(up) <= 0.5 -> short)
 
 
 def test_sign_three_classes_flat_when_stationary_most_likely():
