@@ -231,13 +231,18 @@ def _candidates(
             raise TypeError(expected("grid", "a dict of parameter name -> list of values", grid))
         out = grids.grid(rule, *inputs, **grid)
         names = list(grid)
-        candidates = {", ".join(f"{k}={v!r}" for k, v in zip(names, key)): dict(zip(names, key)) for key in out.columns}
+        candidates = {_label(names, key): dict(zip(names, key)) for key in out.columns}
         frame = out.to_numpy()
     if frame.shape[1] != len(candidates):
         raise ValueError(
             expected("rule", "one position column per candidate", f"{frame.shape[1] // len(candidates)}", raw=True)
         )
     return px, candidates, np.where(np.isnan(frame), 0.0, frame)
+
+
+def _label(names: list[str], values: tuple[Any, ...]) -> str:
+    """A candidate's row label: ``"enter=0.6, exit=0.5"`` (strings quoted: ``"when_wide='hold'"``)."""
+    return ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in zip(names, values))
 
 
 def _price_candidates(

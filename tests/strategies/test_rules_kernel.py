@@ -277,6 +277,12 @@ def test_pandas_series_in_series_out():
 # ---------------------------------------------------------------- errors
 
 
+def _rules_with(kwargs):
+    """rules() on three bars, with ``kwargs`` replacing the defaults (inputs included)."""
+    args = {"predicted_return": np.array([0.02, 0.0, 0.0]), "price": np.full(3, 100.0), **kwargs}
+    return rules(args.pop("predicted_return"), args.pop("price"), **args)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -299,11 +305,8 @@ def test_pandas_series_in_series_out():
     ],
 )
 def test_bad_values_are_value_errors_naming_the_argument(kwargs, message):
-    args = {"predicted_return": np.array([0.02, 0.0, 0.0]), "price": np.full(3, 100.0)}
-    args.update(kwargs)
-    pred, price = args.pop("predicted_return"), args.pop("price")
     with pytest.raises(ValueError, match=message):
-        rules(pred, price, **args)
+        _rules_with(kwargs)
 
 
 @pytest.mark.parametrize(
@@ -324,11 +327,8 @@ def test_bad_values_are_value_errors_naming_the_argument(kwargs, message):
     ],
 )
 def test_wrong_kinds_are_type_errors_naming_the_argument(kwargs, message):
-    args = {"predicted_return": np.array([0.02, 0.0, 0.0]), "price": np.full(3, 100.0)}
-    args.update(kwargs)
-    pred, price = args.pop("predicted_return"), args.pop("price")
     with pytest.raises(TypeError, match=message):
-        rules(pred, price, **args)
+        _rules_with(kwargs)
 
 
 def test_misaligned_pandas_indexes_are_rejected():
