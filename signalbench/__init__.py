@@ -24,6 +24,8 @@ _EXPORTS = {
     "synthetic_ticks": "signalbench.data",
     "create_model": "signalbench.signals.registry:create",
     "load_model": "signalbench.signals.base:load",
+    "deflated_sharpe": "signalbench.engine.selection",
+    "pbo": "signalbench.engine.selection",
 }
 
 __all__ = ["__version__", *_EXPORTS]

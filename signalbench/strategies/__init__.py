@@ -1,11 +1,14 @@
-"""Strategies: model outputs -> target positions, parameter grids and honest model selection.
+"""Strategies: model outputs -> target positions, parameter grids and tuning on validation rows.
 
-Position rules (:mod:`signalbench.strategies.positions`) turn (n, k) class probabilities or predicted
-returns, aligned row by row with prices, into target positions in [-1, 1] for
-:func:`signalbench.engine.backtest`; :func:`grid` sweeps a rule over parameter values;
-:mod:`signalbench.engine.selection` corrects the best of many tried configurations for
-selection bias (deflated Sharpe ratio, probability of backtest overfitting). Names are imported
-lazily so that importing the package does not compile the Numba kernels.
+Position rules turn (n, k) class probabilities or predicted returns, aligned row by row with prices, into
+target positions in [-1, 1] for :func:`signalbench.engine.backtest`: bar-by-bar rules
+(:mod:`~signalbench.strategies.positions`), rules that hold a position across bars
+(:mod:`~signalbench.strategies.holding`), entry/exit rules on predicted returns
+(:mod:`~signalbench.strategies.trade_rules`) and :func:`ensemble` (several models -> one set of
+probabilities). :func:`grid` sweeps a rule over parameter values; :func:`tune` chooses parameters by net
+return after costs on validation rows, "flat" included. The selection statistics (deflated Sharpe, PBO) live in
+:mod:`signalbench.engine.selection`. Names are imported lazily, so ``import signalbench.strategies`` compiles no
+Numba kernel, and the bar-by-bar rules import neither Numba nor the engine (``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -16,17 +19,14 @@ from signalbench._lazy import lazy_exports
 _EXPORTS = {
     "sign": "signalbench.strategies.positions",
     "threshold": "signalbench.strategies.positions",
-    "hysteresis": "signalbench.strategies.positions",
     "size_by_confidence": "signalbench.strategies.positions",
-    "spread_filter": "signalbench.strategies.positions",
-    "ensemble": "signalbench.strategies.positions",
-    "rules": "signalbench.strategies.positions",
+    "hysteresis": "signalbench.strategies.holding",
+    "spread_filter": "signalbench.strategies.holding",
+    "ensemble": "signalbench.strategies.ensembles",
+    "rules": "signalbench.strategies.trade_rules",
     "grid": "signalbench.strategies.grids",
-    "deflated_sharpe": "signalbench.engine.selection",
-    "deflated_sharpe_row": "signalbench.engine.selection",
-    "DeflatedSharpe": "signalbench.engine.selection",
-    "pbo": "signalbench.engine.selection",
-    "PBOResult": "signalbench.engine.selection",
+    "tune": "signalbench.strategies.tuning",
+    "TuneResult": "signalbench.strategies.tuning",
     "walk_forward": "signalbench.strategies.walkforward",
     "WalkForwardResult": "signalbench.strategies.walkforward",
 }

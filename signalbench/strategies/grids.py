@@ -1,29 +1,56 @@
-"""Parameter grids: one rule over the Cartesian product of parameter values, one positions frame."""
+"""Parameter grids: one rule over the Cartesian product of parameter values, one positions frame.
+
+Every combination's positions land in one frame, so one :func:`signalbench.engine.backtest` call prices them
+all on identical costs (``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["grid"]
+from signalbench._validation import expected
+from signalbench.strategies._inputs import as_values
+
+__all__ = ["check_param_lists", "grid"]
 
 
 def _as_frame(result: Any, combo: dict[str, Any]) -> tuple[np.ndarray, pd.Index | None, pd.Index | None]:
     """A rule's output as an (n, c) float array, its index, and its columns (None for 1-D output)."""
-    if isinstance(result, pd.Series):
-        return result.to_numpy(dtype=np.float64)[:, None], result.index, None
-    if isinstance(result, pd.DataFrame):
-        return result.to_numpy(dtype=np.float64), result.index, result.columns
-    values = np.asarray(result, dtype=np.float64)
+    values, index, columns = as_values(result, f"the rule's output for {combo}", ndim=(1, 2))
     if values.ndim == 1:
-        return values[:, None], None, None
-    if values.ndim == 2:
-        return values, None, pd.RangeIndex(values.shape[1])
-    raise ValueError(f"the rule returned an array of shape {values.shape} for {combo}; expected (n,) or (n, m)")
+        return values[:, None], index, None
+    return values, index, (pd.RangeIndex(values.shape[1]) if columns is None else columns)
+
+
+def check_param_lists(param_lists: Mapping[str, Any]) -> None:
+    """Each swept parameter's values: a non-empty list, tuple or range of distinct, hashable values.
+
+    A single value or an array is a ``TypeError`` (pass fixed inputs positionally or with
+    :func:`functools.partial`); an empty list or duplicates are a ``ValueError``.
+    """
+    for name, values in param_lists.items():
+        if not isinstance(values, list | tuple | range):
+            raise TypeError(
+                expected(
+                    name,
+                    "a list, tuple or range of values to sweep",
+                    values,
+                    hint=f"pass fixed inputs positionally or with functools.partial (or {name}=[value])",
+                )
+            )
+        if len(values) == 0:
+            raise ValueError(expected(name, "at least one value to sweep", "an empty list", raw=True))
+        try:
+            distinct = len(set(values)) == len(values)
+        except TypeError:
+            raise TypeError(expected(name, "hashable values (they label the columns)", list(values))) from None
+        if not distinct:
+            raise ValueError(expected(name, "distinct values (each combination must be unique)", list(values)))
 
 
 def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFrame:
@@ -56,10 +83,11 @@ def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFra
     Raises
     ------
     TypeError
-        If ``rule`` is not callable.
+        If ``rule`` is not callable, a value list is not a list, tuple or range, or its values are not
+        hashable.
     ValueError
-        If no parameter is swept, a value list is not a non-empty list/tuple/range of distinct
-        hashable values, or calls return shapes or indexes that disagree.
+        If no parameter is swept, a value list is empty or has duplicates, or calls return shapes or
+        indexes that disagree.
 
     Examples
     --------
@@ -73,53 +101,55 @@ def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFra
     2      0.0  0.0
     """
     if not callable(rule):
-        raise TypeError(f"rule must be callable, got {type(rule).__name__}")
+        raise TypeError(expected("rule", "a callable position rule", rule))
     if not param_lists:
-        raise ValueError("grid needs at least one swept parameter, e.g. grid(threshold, proba, enter=[0.55, 0.6])")
-    names = list(param_lists)
-    for name, values in param_lists.items():
-        if not isinstance(values, (list, tuple, range)):
-            raise ValueError(
-                f"{name} must be a list, tuple or range of values to sweep, got {type(values).__name__}; "
-                f"pass fixed inputs positionally or with functools.partial (or {name}=[value])"
+        raise ValueError(
+            expected(
+                "grid",
+                "at least one swept parameter",
+                "none",
+                raw=True,
+                hint="e.g. grid(threshold, proba, enter=[0.55, 0.6])",
             )
-        if len(values) == 0:
-            raise ValueError(f"{name} must list at least one value")
-        try:
-            distinct = len(set(values)) == len(values)
-        except TypeError:
-            raise ValueError(f"{name} values must be hashable (they label the columns)") from None
-        if not distinct:
-            raise ValueError(f"{name} has duplicate values {list(values)}; each combination must be unique")
-
-    combos = list(itertools.product(*(param_lists[name] for name in names)))
-    blocks: list[np.ndarray] = []
+        )
+    check_param_lists(param_lists)
+    names = list(param_lists)
+    combos = [dict(zip(names, c)) for c in itertools.product(*(param_lists[name] for name in names))]
+    blocks, index, inner = _run(rule, args, combos)
     tuples: list[tuple[Any, ...]] = []
-    index: pd.Index | None = None
-    inner: pd.Index | None = None
-    first_shape: tuple[int, ...] | None = None
     for combo in combos:
-        kwargs = dict(zip(names, combo))
-        values, idx, cols = _as_frame(rule(*args, **kwargs), kwargs)
-        if first_shape is None:
-            first_shape, index, inner = values.shape, idx, cols
-        else:
-            if values.shape != first_shape:
-                raise ValueError(f"rule returned shape {values.shape} for {kwargs}, but {first_shape} before")
-            if (idx is None) != (index is None) or (idx is not None and not idx.equals(index)):
-                raise ValueError(f"rule returned a different index for {kwargs} than for the first combination")
-        blocks.append(values)
+        key = tuple(combo.values())
         if inner is None:
-            tuples.append(tuple(combo))
+            tuples.append(key)
         else:
-            for col in inner:
-                tuples.append(tuple(combo) + (col if isinstance(col, tuple) else (col,)))
-
-    level_names: list[Any] = list(names)
-    if inner is not None:
-        level_names += list(inner.names)
+            tuples.extend(key + (col if isinstance(col, tuple) else (col,)) for col in inner)
+    level_names: list[Any] = names + ([] if inner is None else list(inner.names))
     columns = pd.MultiIndex.from_tuples(tuples, names=level_names)
     data = np.concatenate(blocks, axis=1)
-    if index is None:
-        index = pd.RangeIndex(data.shape[0])
-    return pd.DataFrame(data, index=index, columns=columns)
+    return pd.DataFrame(data, index=pd.RangeIndex(data.shape[0]) if index is None else index, columns=columns)
+
+
+def _run(
+    rule: Callable[..., Any], args: tuple[Any, ...], combos: list[dict[str, Any]]
+) -> tuple[list[np.ndarray], pd.Index | None, pd.Index | None]:
+    """Call the rule once per combination; every call must return the first call's shape and index."""
+    blocks: list[np.ndarray] = []
+    index = inner = None
+    for combo in combos:
+        values, idx, cols = _as_frame(rule(*args, **combo), combo)
+        if blocks:
+            if values.shape != blocks[0].shape:
+                raise ValueError(
+                    expected("rule", f"output of shape {blocks[0].shape} (as before)", f"{values.shape}", raw=True)
+                    + f" for {combo}"
+                )
+            if (idx is None) != (index is None) or (idx is not None and not idx.equals(index)):
+                raise ValueError(
+                    expected(
+                        "rule", "the same output index for every combination", f"another one for {combo}", raw=True
+                    )
+                )
+        else:
+            index, inner = idx, cols
+        blocks.append(values)
+    return blocks, index, inner

@@ -6,19 +6,36 @@ test rows), and predicts the test block using, as context, the ``seq_len - 1`` r
 a prediction at t still uses rows up to t only). The out-of-sample probabilities of all folds are stitched into
 one ``(n, k)`` array (NaN outside the test blocks), turned into positions by ``strategy`` (NaN rows are flat)
 and priced by one :func:`signalbench.engine.backtest` call, so every fold pays the same costs and the equity
-curve is continuous.
+curve is continuous (``docs/architecture.md``).
+
+Every argument is checked before the first model is fitted: a bad fold, cost or backtest keyword is reported
+at once, not minutes into a run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from signalbench._validation import (
+    check_sorted_index,
+    did_you_mean,
+    expected,
+    integer,
+    numeric_array,
+)
 from signalbench.engine.backtest import BacktestResult, backtest
+from signalbench.strategies._inputs import check_cells, check_same_index
+
+__all__ = ["WalkForwardResult", "walk_forward"]
+
+_COST_KEYS = ("fee_bps", "half_spread_bps", "slippage_bps")
+_BACKTEST_KEYS = (*_COST_KEYS, "delay", "mode", "periods_per_year", "close_at_end", "max_leverage")
 
 
 @dataclass
@@ -50,10 +67,6 @@ class WalkForwardResult:
     classes: np.ndarray
 
 
-def _rows(X: Any, lo: int, hi: int) -> Any:
-    return X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else X[lo:hi]
-
-
 def walk_forward(
     model_factory: Callable[[], Any],
     X: Any,
@@ -71,24 +84,25 @@ def walk_forward(
     Parameters
     ----------
     model_factory : callable
-        ``model_factory()`` returns a new, unfitted signal model (``fit(X, y)`` and ``predict_proba(X)``, see
-        :mod:`signalbench.signals`).
+        ``model_factory()`` returns a new, unfitted signal model (``fit(X, y)``, ``predict_proba(X)`` and,
+        after fitting, ``classes_``; see :mod:`signalbench.signals`), a new object on every call.
     X : numpy.ndarray or pandas.DataFrame
-        ``(n, F)`` causal features in time order.
+        ``(n, F)`` causal numeric features in time order (NaN allowed during warm-up).
     y : array-like
-        ``(n,)`` class labels (NaN where unknown), aligned with ``X``.
+        ``(n,)`` class labels (whole numbers; NaN where unknown), aligned with ``X``.
     price : array-like or pandas.Series
-        ``(n,)`` prices for the backtest.
+        ``(n,)`` prices > 0 for the backtest.
     folds : sequence of (train, test)
-        Row positions per fold, e.g. ``signalbench.data.splits.walk_forward(n, horizon=..., seq_len=...)``.
-        Every training row must precede every test row of its fold, and test blocks must not overlap.
+        Integer row positions in ``[0, n)`` per fold, e.g.
+        ``signalbench.data.splits.walk_forward(n, horizon=..., seq_len=...)``. Every training row must precede
+        every test row of its fold, test blocks must not overlap, and each fold needs a labelled training row.
     strategy : callable
         Maps ``(n, k)`` probabilities to target positions, e.g. ``signalbench.strategies.sign``.
     costs : dict, optional
         ``fee_bps``, ``half_spread_bps``, ``slippage_bps`` for :func:`signalbench.engine.backtest`.
     seq_len : int, optional
-        The model's window length, for the context rows before each test block; read from the model's
-        ``seq_len`` attribute when not given (1 when it has none).
+        The model's window length (an integer >= 1), for the context rows before each test block; read from
+        the model's ``seq_len`` attribute when not given (1 when it has none).
     **backtest_kwargs
         Further keywords for :func:`signalbench.engine.backtest` (``delay``, ``mode``, ``periods_per_year``, ...).
 
@@ -99,62 +113,210 @@ def walk_forward(
 
     Raises
     ------
+    TypeError
+        A callable argument that is not callable, a ``model_factory`` that returns None or something without
+        ``fit``/``predict_proba``/``classes_``, non-numeric ``X``/``y``/``price``, folds that are not pairs of
+        integer row positions (boolean masks included), ``costs`` that is not a dict, a non-integer ``seq_len``.
     ValueError
-        When ``X``, ``y`` and ``price`` have different lengths, a fold trains on rows at or after its test
-        block, test blocks overlap, or a strategy returns a different number of rows.
+        Inputs of different lengths or with misaligned or unsorted time indexes, labels that are not whole
+        numbers, prices <= 0, a fold with rows outside ``[0, n)``, no labelled training row, training rows at
+        or after its test block or test rows that overlap an earlier fold's, an unknown cost or backtest
+        keyword (or one given twice), a ``model_factory`` that returns the same object twice, predictions of
+        the wrong shape, a strategy returning the wrong number of rows. Cost and backtest arguments are checked
+        by :func:`~signalbench.engine.backtest` itself, before any model is fitted.
     """
-    n = len(X)
-    y_arr = np.asarray(y, dtype=np.float64)
-    if y_arr.shape != (n,):
-        raise ValueError(f"y: expected shape ({n},) to match X, got {y_arr.shape}")
-    if len(price) != n:
-        raise ValueError(f"price: expected {n} rows to match X, got {len(price)}")
-    if not folds:
-        raise ValueError("folds: expected at least one (train, test) pair")
-    classes = np.unique(y_arr[np.isfinite(y_arr)])
+    n, y_arr, classes = _check_data(X, y, price)
+    checked = _check_folds(folds, n, y_arr)
+    _check_callable(model_factory, "model_factory", "a callable returning a new, unfitted model")
+    _check_callable(strategy, "strategy", "a callable mapping probabilities to positions")
+    seq_len = integer(seq_len, "seq_len", minimum=1, allow_none=True)
+    kwargs = _check_backtest_kwargs(costs, backtest_kwargs, price, n)
     proba = np.full((n, classes.size), np.nan)
-    covered = np.zeros(n, dtype=bool)
-    models = []
-    checked = []
-    for i, (train, test) in enumerate(folds):
-        train = np.asarray(train, dtype=np.int64)
-        test = np.asarray(test, dtype=np.int64)
-        if train.size == 0 or test.size == 0:
-            raise ValueError(f"folds[{i}]: expected non-empty train and test rows")
-        t0, t1 = int(test.min()), int(test.max())
-        if int(train.max()) >= t0:
-            raise ValueError(f"folds[{i}]: training row {int(train.max())} is not before the test block at row {t0}")
-        if covered[test].any():
-            raise ValueError(f"folds[{i}]: its test rows overlap an earlier fold's")
-        covered[test] = True
-        # Fit on the rows up to the last training row; only the fold's training rows carry labels.
-        lo, hi = int(train.min()), int(train.max()) + 1
-        model = model_factory()
-        L = int(seq_len if seq_len is not None else getattr(model, "seq_len", 1) or 1)
-        ctx = max(0, lo - (L - 1))
-        y_fit = np.full(hi - ctx, np.nan)
-        y_fit[train - ctx] = y_arr[train]
-        model.fit(_rows(X, ctx, hi), y_fit)
-        # Predict the test block with its seq_len - 1 rows of past context.
-        start = max(0, t0 - (L - 1))
-        out = np.asarray(model.predict_proba(_rows(X, start, t1 + 1)), dtype=np.float64)
-        cols = np.searchsorted(classes, np.asarray(model.classes_, dtype=np.float64))
-        block = np.full((t1 + 1 - start, classes.size), np.nan)
-        block[:, cols] = out
-        proba[test] = block[test - start]
+    models: list[Any] = []
+    for i, (train, test) in enumerate(checked):
+        model = _new_model(model_factory, models, i)
+        proba[test] = _fit_predict(model, X, y_arr, train, test, _window(model, seq_len), classes, i)
         models.append(model)
-        checked.append((train, test))
-
     index = price.index if isinstance(price, pd.Series) else (X.index if isinstance(X, pd.DataFrame) else None)
     proba_out: Any = proba
     if index is not None:
         proba_out = pd.DataFrame(proba, index=index, columns=classes.astype(np.int64))
-    raw = strategy(proba_out)
-    positions = raw.fillna(0.0) if isinstance(raw, pd.Series | pd.DataFrame) else np.nan_to_num(np.asarray(raw))
-    if len(positions) != n:
-        raise ValueError(f"strategy: returned {len(positions)} rows, expected {n}")
-    result = backtest(price, positions, **(costs or {}), **backtest_kwargs)
+    positions = _positions(strategy, proba_out, n)
+    result = backtest(price, positions, **kwargs)
     return WalkForwardResult(proba_out, positions, result, checked, models, classes)
 
 
-__all__ = ["WalkForwardResult", "walk_forward"]
+def _rows(X: Any, lo: int, hi: int) -> Any:
+    return X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else X[lo:hi]
+
+
+def _check_callable(value: Any, name: str, what: str) -> None:
+    if not callable(value):
+        raise TypeError(expected(name, what, value))
+
+
+def _check_data(X: Any, y: Any, price: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """Numbers of one length, aligned and sorted pandas indexes, whole-number labels, prices > 0."""
+    x_values, x_index, _ = numeric_array(X, "X", ndim=(2,))
+    n = x_values.shape[0]
+    y_arr, y_index, _ = numeric_array(y, "y", ndim=(1,))
+    px, px_index, _ = numeric_array(price, "price", ndim=(1, 2), allow_nan=False)
+    for name, length in (("y", y_arr.shape[0]), ("price", px.shape[0])):
+        if length != n:
+            raise ValueError(expected(name, f"{n} rows to match X", f"{length}", raw=True))
+    for name, idx in (("X", x_index), ("y", y_index), ("price", px_index)):
+        check_sorted_index(idx, name)
+    check_same_index(x_index, y_index, "y", "X")
+    check_same_index(x_index, px_index, "price", "X")
+    check_cells(px, px <= 0, "price", "values > 0", px_index)
+    with np.errstate(invalid="ignore"):
+        fractional = np.isfinite(y_arr) & (y_arr != np.round(y_arr))
+    check_cells(y_arr, fractional, "y", "class labels (whole numbers) or NaN", y_index)
+    classes = np.unique(y_arr[np.isfinite(y_arr)])
+    if classes.size == 0:
+        raise ValueError(expected("y", "at least one class label", "only NaN", raw=True))
+    return n, y_arr, classes
+
+
+def _check_folds(folds: Any, n: int, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every fold: integer rows in [0, n), training rows (some labelled) before test rows, no overlap."""
+    if isinstance(folds, str | bytes | Mapping) or not isinstance(folds, Iterable):
+        raise TypeError(expected("folds", "a list of (train, test) pairs of row positions", folds))
+    folds = list(folds)
+    if not folds:
+        raise ValueError(expected("folds", "at least one (train, test) pair", "an empty list", raw=True))
+    covered = np.zeros(n, dtype=bool)
+    checked = []
+    for i, fold in enumerate(folds):
+        if isinstance(fold, str | bytes | Mapping) or not isinstance(fold, Sequence) or len(fold) != 2:
+            raise TypeError(expected(f"folds[{i}]", "a (train, test) pair of row positions", fold))
+        train = _fold_rows(fold[0], f"folds[{i}] train rows", n)
+        test = _fold_rows(fold[1], f"folds[{i}] test rows", n)
+        t0 = int(test.min())
+        if int(train.max()) >= t0:
+            raise ValueError(
+                expected(
+                    f"folds[{i}]",
+                    f"training rows before its test block at row {t0}",
+                    f"training row {int(train.max())}",
+                    raw=True,
+                )
+            )
+        if covered[test].any():
+            row = int(test[covered[test]][0])
+            raise ValueError(expected(f"folds[{i}]", "test rows no earlier fold tested", f"row {row} again", raw=True))
+        if not np.isfinite(y[train]).any():
+            raise ValueError(
+                expected(f"folds[{i}]", "training rows with at least one label", "only NaN labels", raw=True)
+            )
+        covered[test] = True
+        checked.append((train, test))
+    return checked
+
+
+def _fold_rows(rows: Any, name: str, n: int) -> np.ndarray:
+    """Non-empty 1-D integer row positions in [0, n) (a boolean mask is a wrong kind, not rows 0 and 1)."""
+    arr = np.asarray(rows)
+    if arr.size == 0:
+        raise ValueError(expected(name, "at least one row", "none", raw=True))
+    if arr.dtype.kind not in "iu":
+        hint = "use np.flatnonzero(mask) for a boolean mask" if arr.dtype.kind == "b" else ""
+        raise TypeError(expected(name, "integer row positions", f"dtype {arr.dtype}", raw=True, hint=hint))
+    if arr.ndim != 1:
+        raise ValueError(expected(name, "a 1-D array of row positions", f"shape {arr.shape}", raw=True))
+    outside = (arr < 0) | (arr >= n)
+    if outside.any():
+        k = int(np.flatnonzero(outside)[0])
+        raise ValueError(expected(name, f"row positions in [0, {n}) (the rows of X)", int(arr[k]), at=f"item {k}"))
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_backtest_kwargs(costs: Any, backtest_kwargs: dict[str, Any], price: Any, n: int) -> dict[str, Any]:
+    """Known cost and backtest keywords, none given twice, accepted by the engine on flat positions."""
+    if costs is None:
+        costs = {}
+    if not isinstance(costs, Mapping):
+        raise TypeError(expected("costs", "a dict of " + ", ".join(_COST_KEYS), costs))
+    for name, allowed in (("costs", _COST_KEYS), ("backtest keyword", _BACKTEST_KEYS)):
+        for key in costs if name == "costs" else backtest_kwargs:
+            if key not in allowed:
+                what = "one of " + ", ".join(allowed)
+                raise ValueError(expected(name, what, key) + did_you_mean(key, allowed))
+    twice = sorted(set(costs) & set(backtest_kwargs))
+    if twice:
+        raise ValueError(expected(twice[0], "one value", "it in costs and as a keyword", raw=True))
+    kwargs = {**costs, **backtest_kwargs}
+    with warnings.catch_warnings():  # only the arguments are checked here; the real backtest warns
+        warnings.simplefilter("ignore")
+        backtest(price, np.zeros(n), **kwargs)
+    return kwargs
+
+
+def _new_model(model_factory: Callable[[], Any], earlier: list[Any], i: int) -> Any:
+    """``model_factory()``, checked: a new object with ``fit`` and ``predict_proba``."""
+    model = model_factory()
+    if not all(callable(getattr(model, attr, None)) for attr in ("fit", "predict_proba")):
+        raise TypeError(
+            expected(
+                "model_factory",
+                "a callable returning a model with fit and predict_proba",
+                model,
+                at=f"folds[{i}]",
+            )
+        )
+    if any(model is other for other in earlier):
+        raise ValueError(
+            expected("model_factory", "a new model for every fold", "the same object again", raw=True, at=f"folds[{i}]")
+        )
+    return model
+
+
+def _window(model: Any, seq_len: int | None) -> int:
+    """The window length: ``seq_len`` when given, else the model's ``seq_len`` attribute (1 without one)."""
+    if seq_len is not None:
+        return seq_len
+    value = getattr(model, "seq_len", None)
+    return 1 if value is None else integer(value, "model_factory().seq_len", minimum=1)
+
+
+def _fit_predict(
+    model: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, L: int, classes: np.ndarray, i: int
+) -> np.ndarray:
+    """Fit on the rows up to the last training row (labels on training rows only); predict the test rows."""
+    lo, hi = int(train.min()), int(train.max()) + 1
+    ctx = max(0, lo - (L - 1))
+    y_fit = np.full(hi - ctx, np.nan)
+    y_fit[train - ctx] = y[train]
+    model.fit(_rows(X, ctx, hi), y_fit)
+    # Predict the test block with its seq_len - 1 rows of past context.
+    t0, t1 = int(test.min()), int(test.max())
+    start = max(0, t0 - (L - 1))
+    name = f"folds[{i}] predict_proba"
+    out, _, _ = numeric_array(model.predict_proba(_rows(X, start, t1 + 1)), name, ndim=(2,))
+    if not hasattr(model, "classes_"):
+        raise TypeError(expected("model_factory", "models that set classes_ when fitted", model, at=f"folds[{i}]"))
+    model_classes, _, _ = numeric_array(model.classes_, f"folds[{i}] classes_", ndim=(1,), allow_nan=False)
+    if out.shape != (t1 + 1 - start, model_classes.size):
+        want = (t1 + 1 - start, model_classes.size)
+        raise ValueError(expected(name, f"shape {want} (rows given, classes_)", f"{out.shape}", raw=True))
+    unknown = ~np.isin(model_classes, classes)
+    if unknown.any():
+        found = model_classes[unknown].tolist()
+        raise ValueError(expected(f"folds[{i}] classes_", f"classes of y {classes.tolist()}", found))
+    block = np.full((t1 + 1 - start, classes.size), np.nan)
+    block[:, np.searchsorted(classes, model_classes)] = out
+    return block[test - start]
+
+
+def _positions(strategy: Callable[[Any], Any], proba: Any, n: int) -> Any:
+    """``strategy(proba)`` checked (numbers, n rows), NaN replaced by 0 (flat), pandas kept."""
+    raw = strategy(proba)
+    values, index, columns = numeric_array(raw, "strategy output", ndim=(1, 2))
+    if values.shape[0] != n:
+        raise ValueError(expected("strategy output", f"{n} rows (one per row of X)", f"{values.shape[0]}", raw=True))
+    values = np.where(np.isnan(values), 0.0, values)
+    if isinstance(raw, pd.Series):
+        return pd.Series(values, index=index, name=raw.name)
+    if isinstance(raw, pd.DataFrame):
+        return pd.DataFrame(values, index=index, columns=columns)
+    return values

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
-from signalbench.strategies import deflated_sharpe_row, grid, hysteresis, rules, size_by_confidence, threshold
+from signalbench.engine.selection import deflated_sharpe_row
+from signalbench.strategies import grid, hysteresis, rules, size_by_confidence, threshold
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,8 @@ def test_grid_prices_every_combination_in_one_backtest(market):
     assert result.returns.shape == positions.shape
     for column in positions.columns:
         single = engine.backtest(price, positions[column].to_numpy(), fee_bps=1.0, periods_per_year=252 * 390)
-        assert result.stats[column]["total_return"] == pytest.approx(single.stats.iloc[:, 0]["total_return"])
+        rows = single.stats.index.intersection(result.stats.index).drop("deflated_sharpe", errors="ignore")
+        np.testing.assert_allclose(result.stats.loc[rows, column], single.stats.iloc[:, 0][rows], rtol=1e-12)
         np.testing.assert_allclose(result.returns[column].to_numpy(), single.returns, rtol=1e-12, atol=1e-15)
     dsr = deflated_sharpe_row(result.returns)
     assert dsr.shape == (4,) and ((dsr >= 0) & (dsr <= 1)).all()
@@ -105,17 +107,26 @@ def test_grid_prices_every_combination_in_one_backtest(market):
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda p: grid(threshold, p), ValueError, "at least one swept parameter"),
-        (lambda p: grid(threshold, p, enter=0.6), ValueError, "enter must be a list, tuple or range"),
-        (lambda p: grid(threshold, p, enter=np.array([0.6, 0.7])), ValueError, "functools.partial"),
-        (lambda p: grid(threshold, p, enter=[]), ValueError, "at least one value"),
-        (lambda p: grid(threshold, p, enter=[0.6, 0.6]), ValueError, "duplicate"),
-        (lambda p: grid(threshold, p, enter=[[0.6]]), ValueError, "hashable"),
-        (lambda p: grid("threshold", p, enter=[0.6]), TypeError, "callable"),
-        (lambda p: grid(threshold, p, enter=[0.4]), ValueError, "enter must be >= 0.5"),  # the rule's own error
-        (lambda p: grid(lambda n: np.zeros(n), n=[2, 3]), ValueError, "shape"),
+        (lambda p: grid(threshold, p), ValueError, "grid: expected at least one swept parameter"),
+        (lambda p: grid(threshold, p, enter=0.6), TypeError, r"enter: expected a list, tuple or range .* got 0\.6"),
+        (lambda p: grid(threshold, p, enter=np.array([0.6, 0.7])), TypeError, "functools.partial"),
+        (lambda p: grid(threshold, p, enter=[]), ValueError, "enter: expected at least one value"),
+        (lambda p: grid(threshold, p, enter=[0.6, 0.6]), ValueError, "enter: expected distinct values"),
+        (lambda p: grid(threshold, p, enter=[[0.6]]), TypeError, "enter: expected hashable values"),
+        (lambda p: grid("threshold", p, enter=[0.6]), TypeError, "rule: expected a callable"),
+        (lambda p: grid(threshold, p, enter=[0.4]), ValueError, r"enter: expected a finite number in \[0\.5, 1\)"),
+        (lambda p: grid(lambda n: np.zeros(n), n=[2, 3]), ValueError, r"rule: expected output of shape \(2, 1\)"),
+        (lambda p: grid(lambda n: ["a"] * n, n=[2]), TypeError, "the rule's output for {'n': 2}: expected numbers"),
     ],
 )
 def test_grid_errors(call, error, message):
     with pytest.raises(error, match=message):
         call(np.array([[0.3, 0.7], [0.6, 0.4]]))
+
+
+def test_rules_with_different_output_indexes_are_rejected():
+    def shifting(start):
+        return pd.Series([1.0, 0.0], index=pd.RangeIndex(start, start + 2))
+
+    with pytest.raises(ValueError, match="rule: expected the same output index for every combination"):
+        grid(shifting, start=[0, 1])

@@ -1,4 +1,4 @@
-"""Seed 002's trading rules: the Numba kernel against a plain-Python reference, hand-worked paths, errors."""
+"""Entry/exit trading rules: the Numba kernel against a plain-Python reference, hand-worked paths, errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
-from signalbench.engine.rules_kernel import rules_2d_nb
 from signalbench.strategies import rules
+from signalbench.strategies._kernels import rules_2d_nb
 
 NAN = np.nan
 
@@ -277,41 +277,63 @@ def test_pandas_series_in_series_out():
 # ---------------------------------------------------------------- errors
 
 
+def _rules_with(kwargs):
+    """rules() on three bars, with ``kwargs`` replacing the defaults (inputs included)."""
+    args = {"predicted_return": np.array([0.02, 0.0, 0.0]), "price": np.full(3, 100.0), **kwargs}
+    return rules(args.pop("predicted_return"), args.pop("price"), **args)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"price": np.array([100.0, 0.0, 100.0])}, "price must be > 0"),
-        ({"price": np.array([100.0, NAN, 100.0])}, "price contains NaN"),
-        ({"price": np.array([100.0, 100.0])}, "price must have 3 rows"),
-        ({"threshold": -0.01}, "threshold must be >= 0"),
-        ({"short_threshold": -0.01}, "short_threshold must be >= 0"),
-        ({"stop_loss": 0.0}, "stop_loss must be > 0"),
-        ({"take_profit": -1.0}, "take_profit must be > 0"),
-        ({"max_hold": 0}, "max_hold must be an integer >= 1"),
-        ({"max_hold": 2.5}, "max_hold must be an integer >= 1"),
-        ({"volume": np.array([1.0, -1.0, 1.0])}, "volume must be >= 0"),
-        ({"volume": np.array([1.0, NAN, 1.0])}, "volume contains NaN"),
-        ({"volume": np.ones(3), "volume_window": 0}, "volume_window must be >= 1"),
-        ({"volume": np.ones(3), "volume_window": 1.5}, "volume_window must be an integer"),
-        ({"rsi": np.ones(4)}, "rsi must have 3 rows"),
-        ({"rsi_long_max": NAN}, "rsi_long_max must be finite"),
-        ({"exit_on_opposite": "yes"}, "exit_on_opposite must be a bool"),
-        ({"predicted_return": np.array([0.1, np.inf, 0.0])}, "predicted_return contains infinite"),
-        ({"predicted_return": np.zeros((3, 2, 2))}, "predicted_return must have shape"),
-        ({"price": np.ones((3, 3))}, "price has 3 columns but predicted_return has 1"),
+        ({"price": np.array([100.0, 0.0, 100.0])}, r"price: expected values > 0, got 0\.0 at row 1"),
+        ({"price": np.array([100.0, NAN, 100.0])}, "price: expected finite values, got nan at row 1"),
+        ({"price": np.array([100.0, 100.0])}, "price: expected 3 rows"),
+        ({"threshold": -0.01}, "threshold: expected a finite number >= 0, got -0.01"),
+        ({"short_threshold": -0.01}, "short_threshold: expected a finite number >= 0"),
+        ({"stop_loss": 0.0}, "stop_loss: expected a finite number > 0 or None, got 0.0"),
+        ({"take_profit": -1.0}, "take_profit: expected a finite number > 0 or None"),
+        ({"max_hold": 0}, "max_hold: expected an integer >= 1 or None, got 0"),
+        ({"volume": np.array([1.0, -1.0, 1.0])}, r"volume: expected values >= 0, got -1\.0 at row 1"),
+        ({"volume": np.array([1.0, NAN, 1.0])}, "volume: expected finite values, got nan at row 1"),
+        ({"volume": np.ones(3), "volume_window": 0}, "volume_window: expected an integer >= 1, got 0"),
+        ({"rsi": np.ones(4)}, "rsi: expected 3 rows"),
+        ({"rsi_long_max": NAN}, "rsi_long_max: expected a finite number, got nan"),
+        ({"predicted_return": np.array([0.1, np.inf, 0.0])}, "predicted_return: expected no infinite values"),
+        ({"predicted_return": np.zeros((3, 2, 2))}, r"predicted_return: expected shape \(n,\) or \(n, m\)"),
+        ({"price": np.ones((3, 3))}, r"price: expected 1 column \(like predicted_return\), got 3"),
     ],
 )
-def test_bad_inputs_raise_clear_errors(kwargs, message):
-    args = {"predicted_return": np.array([0.02, 0.0, 0.0]), "price": np.full(3, 100.0)}
-    args.update(kwargs)
-    pred, price = args.pop("predicted_return"), args.pop("price")
+def test_bad_values_are_value_errors_naming_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        rules(pred, price, **args)
+        _rules_with(kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_hold": 2.5}, r"max_hold: expected an integer >= 1 or None, got 2\.5 \(float\)"),
+        ({"max_hold": True}, "max_hold: expected an integer"),
+        ({"volume": np.ones(3), "volume_window": 1.5}, "volume_window: expected an integer >= 1"),
+        ({"volume_window": 20.0}, "volume_window: expected an integer >= 1"),
+        ({"exit_on_opposite": "yes"}, "exit_on_opposite: expected True or False, got 'yes'"),
+        ({"reenter_on_exit_bar": 1}, "reenter_on_exit_bar: expected True or False"),
+        ({"threshold": "0.01"}, "threshold: expected a finite number"),
+        ({"stop_loss": "1%"}, "stop_loss: expected"),
+        ({"predicted_return": np.array(["0.1", "0", "0"])}, "predicted_return: expected numbers, got strings"),
+        ({"price": pd.Series(pd.date_range("2024", periods=3))}, r"price: expected numbers, got datetimes"),
+        ({"volume": pd.to_timedelta([1, 2, 3], unit="s")}, "volume: expected numbers, got timedeltas"),
+        ({"rsi": np.array([1 + 1j, 2, 3])}, "rsi: expected numbers, got complex numbers"),
+    ],
+)
+def test_wrong_kinds_are_type_errors_naming_the_argument(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        _rules_with(kwargs)
 
 
 def test_misaligned_pandas_indexes_are_rejected():
     pred = pd.Series([0.02, 0.0, 0.0], index=[0, 1, 2])
-    with pytest.raises(ValueError, match="price must have the same index"):
+    with pytest.raises(ValueError, match=r"price's index: expected the index of predicted_return .* at row 0"):
         rules(pred, pd.Series([1.0, 1.0, 1.0], index=[1, 2, 3]))
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from signalbench.strategies import deflated_sharpe, deflated_sharpe_row, pbo
+from signalbench.engine.selection import deflated_sharpe, deflated_sharpe_row, pbo
 
 purgedcv = pytest.importorskip("purgedcv")
 

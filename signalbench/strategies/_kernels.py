@@ -1,8 +1,10 @@
-"""Path-dependent position kernels for :mod:`signalbench.strategies` (numpy in, numpy out).
+"""Path-dependent position kernels of the strategy rules (Numba, NumPy in, NumPy out; private).
 
 The kernels here turn per-bar inputs into target positions whose value at bar ``t`` depends on the
-path so far (an open trade, its entry price, how long it has been held). They follow the engine's
-conventions exactly:
+path so far (an open trade, its entry price, how long it has been held). They are strategy rules, not
+engine code: they live with the rules that call them and import nothing from the engine, so a position
+rule never pulls in the oracle or the selection statistics (``docs/architecture.md``). They follow the
+engine's conventions exactly:
 
 * Time is axis 0, columns are independent (assets, models or parameter sets); 2-D kernels run the
   columns in parallel with ``prange`` and each column is handled by a ``_1d_nb`` kernel.
@@ -10,8 +12,8 @@ conventions exactly:
   The engine executes it at bar ``t``'s price and earns ``price[t] -> price[t + 1]`` with it, so a
   kernel never reads row ``t + 1`` or later.
 
-Trading rules (seed 002), :func:`rules_2d_nb` / :func:`rules_1d_nb`
---------------------------------------------------------------------
+Entry and exit rules, :func:`rules_2d_nb` / :func:`rules_1d_nb`
+---------------------------------------------------------------
 Per column, at each bar ``t`` (``pos`` is the position held from ``t - 1``; ``entry_price`` and
 ``entry_bar`` belong to the open trade):
 
@@ -99,7 +101,7 @@ def rules_1d_nb(
     exit_on_opposite: bool,
     reenter_on_exit_bar: bool,
 ) -> np.ndarray:
-    """Seed 002's entry/exit state machine for one column (see the module docstring).
+    """The entry/exit state machine for one column (see the module docstring).
 
     Parameters
     ----------
