@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from signalbench.engine._inputs import as_price, prepare_oracle_inputs, wrap_like
+from signalbench._validation import boolean, warn_empty
+from signalbench.engine._inputs import as_costs, as_price, check_delay, wrap_like
 from signalbench.engine.kernels import flex
 
 # _ORDER[s] lists the previous states in tie-break order for arriving in state s (0 short, 1 flat, 2 long).
@@ -140,17 +141,31 @@ def oracle_positions(
     -------
     numpy.ndarray or pandas object
         Positions with the shape (and pandas labels) of ``price``; ``backtest(price, oracle_positions(price,
-        **costs), **costs, mode="additive")`` attains the maximal total return.
+        **costs), **costs, mode="additive")`` attains the maximal total return. All zero, with an
+        ``EmptyResultWarning``, when ``delay`` leaves no bar to trade.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric prices or costs, a non-integer ``delay``, a non-bool ``close_at_end``.
+    ValueError
+        Prices that are not finite and > 0, a time index out of order, costs that are negative, non-finite or
+        of the wrong shape, a negative ``delay`` (``docs/architecture.md``).
 
     Notes
     -----
     Dynamic programming over the states {-1, 0, 1}: O(n) time per column. See the module docstring for why the
     result also bounds every fractional strategy with ``|position| <= 1``.
     """
-    p2, fee, hs, slip, template = prepare_oracle_inputs(price, fee_bps, half_spread_bps, slippage_bps, delay)
+    p2, template = as_price(price)
     n, m = p2.shape
+    delay = check_delay(delay)
+    close_at_end = boolean(close_at_end, "close_at_end")
+    costs = as_costs(fee_bps, half_spread_bps, slippage_bps, n, m, template.index)
+    if delay >= n - int(close_at_end):
+        warn_empty(f"oracle_positions: delay={delay} leaves no bar to trade in {n} rows; every position is 0")
     exposure = np.empty((n, m), order="F")
-    oracle_nb(p2, fee, hs, slip, int(delay), bool(close_at_end), exposure)
+    oracle_nb(p2, costs.fee, costs.half_spread, costs.slippage, delay, close_at_end, exposure)
     target = np.zeros_like(exposure)
     if delay < n:
         target[: n - delay] = exposure[delay:]
@@ -166,14 +181,23 @@ def naive_oracle_positions(price: Any) -> Any:
     Parameters
     ----------
     price : array-like or pandas object, shape (n,) or (n, m)
-        Finite, positive prices.
+        Finite, positive prices; a time index must be sorted.
 
     Returns
     -------
     numpy.ndarray or pandas object
         Positions in {-1, 0, 1} with the shape (and pandas labels) of ``price``.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric prices.
+    ValueError
+        Prices that are not finite and > 0, or a time index out of order.
     """
     p2, template = as_price(price)
+    if p2.shape[0] == 1:
+        warn_empty("naive_oracle_positions: price has 1 row, so there is no next move; the position is 0")
     out = np.zeros(p2.shape, order="F")
     out[:-1] = np.sign(np.diff(p2, axis=0))
     return wrap_like(out, template)

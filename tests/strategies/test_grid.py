@@ -96,7 +96,8 @@ def test_grid_prices_every_combination_in_one_backtest(market):
     assert result.returns.shape == positions.shape
     for column in positions.columns:
         single = engine.backtest(price, positions[column].to_numpy(), fee_bps=1.0, periods_per_year=252 * 390)
-        assert result.stats[column]["total_return"] == pytest.approx(single.stats.iloc[:, 0]["total_return"])
+        total = result.stats[column]["total_return_compound"]
+        assert total == pytest.approx(single.stats.iloc[:, 0]["total_return_compound"])
         np.testing.assert_allclose(result.returns[column].to_numpy(), single.returns, rtol=1e-12, atol=1e-15)
     dsr = deflated_sharpe_row(result.returns)
     assert dsr.shape == (4,) and ((dsr >= 0) & (dsr <= 1)).all()

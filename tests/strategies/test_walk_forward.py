@@ -119,4 +119,4 @@ def test_with_a_real_model_the_out_of_sample_edge_is_found():
     assert acc > ticks.bayes_accuracy - 0.05 and acc > 0.55
     # expanding window: each fold's model was trained on more rows than the last
     assert [len(tr) for tr, _ in res.folds] == sorted(len(tr) for tr, _ in res.folds)
-    assert res.backtest.stats.loc["total_return"].iloc[0] > 0
+    assert res.backtest.stats.loc["total_return_compound"].iloc[0] > 0
