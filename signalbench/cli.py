@@ -68,7 +68,8 @@ def run_demo(fee_bps: float = 0.5, half_spread_bps: float = 1.0) -> pd.DataFrame
     price, positions = demo_data()
     costs = {"fee_bps": fee_bps, "half_spread_bps": half_spread_bps}
     positions["cost_aware_oracle"] = oracle_positions(price, **costs)
-    result = backtest(price, positions, **costs)
+    benchmarks = ["buy_and_hold", "naive_oracle", "cost_aware_oracle"]  # priced, but not trials of the DSR
+    result = backtest(price, positions, **costs, benchmarks=benchmarks)
     return result.stats
 
 

@@ -244,9 +244,7 @@ def _simulate(p2: np.ndarray, q2: np.ndarray, costs: Costs, opts: Options) -> Si
     n, m = p2.shape[0], max(p2.shape[1], q2.shape[1])
     outs = [np.empty((n, m), order="F") for _ in _SERIES]
     compound = opts.mode == "compound"
-    simulate_nb(
-        p2, q2, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, compound, *outs
-    )
+    simulate_nb(p2, q2, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, compound, *outs)
     return Simulation(*outs)
 
 
@@ -282,8 +280,7 @@ def _benchmark_positions(benchmarks: Any, columns: pd.Index) -> list[int]:
         if label not in labels:
             shown = ", ".join(repr(c) for c in labels[:10]) + (", ..." if len(labels) > 10 else "")
             raise ValueError(
-                expected(f"benchmarks[{i}]", f"a column label (one of {shown})", label)
-                + did_you_mean(label, labels)
+                expected(f"benchmarks[{i}]", f"a column label (one of {shown})", label) + did_you_mean(label, labels)
             )
         out.append(labels.index(label))
     return out

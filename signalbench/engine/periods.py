@@ -235,17 +235,21 @@ def decide_clock(periods_per_year: float, times: pd.DatetimeIndex | None) -> tup
     if np.isfinite(periods_per_year):
         return periods_per_year, None, ""
     if times is None:
-        return np.nan, None, (
-            "periods_per_year is unknown (no DatetimeIndex and no periods_per_year=): annualized statistics "
-            "(ann_return_*, ann_volatility, sharpe, sortino, calmar) are NaN; the others are computed"
-        )
+        return np.nan, None, _UNKNOWN
     clock = infer_clock(times)
     if clock is None:
-        return np.nan, None, (
-            "periods_per_year could not be inferred from fewer than two distinct timestamps: annualized "
-            "statistics are NaN; pass periods_per_year="
-        )
+        return np.nan, None, _TOO_FEW
     return clock.periods_per_year, clock, ""
+
+
+_UNKNOWN = (
+    "periods_per_year is unknown (no DatetimeIndex and no periods_per_year=): annualized statistics "
+    "(ann_return_*, ann_volatility, sharpe, sortino, calmar) are NaN; the others are computed"
+)
+_TOO_FEW = (
+    "periods_per_year could not be inferred from fewer than two distinct timestamps: annualized statistics are "
+    "NaN; pass periods_per_year="
+)
 
 
 __all__ = [

@@ -164,9 +164,7 @@ def oracle_rows(price: np.ndarray, costs: Costs, opts: Options, additive_total: 
     m = additive_total.shape[0]
     k = 1 if price.shape[1] == 1 and costs.shared else m
     scratch = np.empty((price.shape[0], k), order="F")
-    totals = oracle_nb(
-        price, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, scratch
-    )
+    totals = oracle_nb(price, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, scratch)
     oracle = np.repeat(totals, m) if k == 1 else totals
     with np.errstate(divide="ignore", invalid="ignore"):
         efficiency = np.where(oracle > 0, additive_total / oracle, np.nan)
