@@ -144,9 +144,9 @@ def sortino_ratio(returns: Any, periods_per_year: float) -> Any:
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period. NaN values are skipped.
+        Simple returns per period; NaN values are skipped by the mean and the downside deviation alike.
     periods_per_year : float
-        Periods in a year.
+        ``P``: the mean is scaled by ``P``, the downside deviation by ``sqrt(P)``.
 
     Returns
     -------
@@ -162,14 +162,14 @@ def annual_volatility(returns: Any, periods_per_year: float) -> Any:
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period. NaN values are skipped.
+        Simple returns per period, NaN skipped: the standard deviation is that of the observed returns.
     periods_per_year : float
-        Periods in a year.
+        The per-period deviation is multiplied by its square root.
 
     Returns
     -------
     float, numpy.ndarray or Series
-        One value per column.
+        One value per column (a float for one column, a Series for a DataFrame); 0 at zero variance.
     """
     return _metric(returns, periods_per_year, "ann_volatility")
 
@@ -182,7 +182,7 @@ def annual_return(returns: Any, periods_per_year: float, mode: str = "compound")
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
         Simple returns per period. NaN values count as 0 and ``n`` includes them (time passed).
     periods_per_year : float
-        Periods in a year.
+        Periods in a year; ``P / n`` is the number of years the sample is raised to.
     mode : {"compound", "additive"}
         How returns accumulate (see :func:`signalbench.backtest`).
 
@@ -218,16 +218,16 @@ def calmar_ratio(returns: Any, periods_per_year: float, mode: str = "compound") 
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period.
+        Simple returns per period; NaN counts as a flat period, as in :func:`annual_return`.
     periods_per_year : float
-        Periods in a year.
+        For the annual return in the numerator.
     mode : {"compound", "additive"}
-        How returns accumulate.
+        The equity both the annual return and the drawdown are measured on.
 
     Returns
     -------
     float, numpy.ndarray or Series
-        One value per column.
+        The ratio per column; its sign is that of the annual return.
     """
     return _metric(returns, periods_per_year, "calmar", mode)
 

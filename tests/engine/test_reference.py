@@ -1,4 +1,4 @@
-"""The engine against a plain-NumPy reimplementation of ARCHITECTURE.md's conventions (hypothesis).
+"""The engine against a plain-NumPy reimplementation of the conventions in docs/architecture.md (hypothesis).
 
 Equality is to 1e-12 relative; an absolute floor of 1e-14 covers values that are exactly zero on one side and a
 rounding residue on the other (e.g. a drawdown of 0 against 1e-17).
