@@ -80,7 +80,7 @@ def as_2d(
     min_rows : int, default 1
         The fewest rows accepted (0 for statistics of an empty series).
     allow_nan : bool, default True
-        Whether NaN is accepted; infinities never are, unless ``allow_nan`` (then they are left to the caller).
+        Whether NaN and infinity are accepted (then the caller checks what it needs); if not, a ValueError.
     allow_bool : bool, default True
         Whether booleans are read as 0/1.
 
@@ -91,9 +91,13 @@ def as_2d(
     ValueError
         A shape other than (n,) or (n, k), too few rows, no columns, NaN (unless allowed), timestamps out of order.
     """
-    arr, index, columns = numeric_array(
-        value, name, allow_nan=allow_nan, allow_inf=allow_nan, allow_bool=allow_bool, min_rows=min_rows
-    )
+    if allow_nan and _plain_numeric_frame(value, allow_bool) and len(value) >= min_rows:
+        # the common case of a float frame: one conversion (a view of a single float block), no per-column copy
+        arr, index, columns = value.to_numpy(dtype=np.float64), value.index, value.columns
+    else:
+        arr, index, columns = numeric_array(
+            value, name, allow_nan=allow_nan, allow_inf=allow_nan, allow_bool=allow_bool, min_rows=min_rows
+        )
     check_sorted_index(index, name)
     one_d = arr.ndim == 1
     if one_d:
@@ -104,6 +108,14 @@ def as_2d(
         arr = np.asfortranarray(arr)
     label = value.name if isinstance(value, pd.Series) else None
     return arr, Template(index, columns, one_d, label)
+
+
+def _plain_numeric_frame(value: Any, allow_bool: bool) -> bool:
+    """A DataFrame whose columns all have plain NumPy numeric dtypes (what numeric_array would accept as is)."""
+    kinds = "fiub" if allow_bool else "fiu"
+    return isinstance(value, pd.DataFrame) and all(
+        isinstance(dtype, np.dtype) and dtype.kind in kinds for dtype in value.dtypes
+    )
 
 
 def wrap_like(arr: np.ndarray, template: Template) -> Any:

@@ -194,7 +194,7 @@ def backtest(
     """
     opts = check_options(delay, mode, periods_per_year, close_at_end, max_leverage, n_trials)
     p2, q2, costs, template = _inputs(price, position, fee_bps, half_spread_bps, slippage_bps, opts)
-    selection = _selection(benchmarks, n_trials, template.columns)
+    selection = _selection(benchmarks, opts.n_trials, template.columns)
     sim = _simulate(p2, q2, costs, opts)
     times = time_index(template.index, "price") if template.index is not None else None
     ppy, clock, note = decide_clock(opts.periods_per_year, times)
