@@ -24,7 +24,14 @@ def main() -> None:
             "cost_aware_oracle": oracle_positions(mid, half_spread_bps=0.2),
         }
     )
-    res = backtest(mid, positions, half_spread_bps=0.2, mode="additive", periods_per_year=252 * 23_400)
+    res = backtest(
+        mid,
+        positions,
+        half_spread_bps=0.2,
+        mode="additive",
+        periods_per_year=252 * 23_400,
+        benchmarks=["naive_oracle", "cost_aware_oracle"],
+    )
     print(f"Bayes-optimal accuracy of the next move from the planted signal: {ticks.bayes_accuracy:.3f}")
     with pd.option_context("display.width", 160, "display.max_columns", 10, "display.float_format", "{:.4g}".format):
         print(res.stats)

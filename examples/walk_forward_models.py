@@ -39,7 +39,7 @@ def main() -> None:
     frame.iloc[: tested.min()] = 0.0
     result = backtest(mid, frame, **costs, mode="additive", periods_per_year=252 * 23_400)
     print(f"Bayes-optimal accuracy of the next move: {ticks.bayes_accuracy:.3f}")
-    rows = ["total_return", "sharpe", "n_trades", "breakeven_cost_bps", "signal_efficiency", "deflated_sharpe"]
+    rows = ["total_return_additive", "sharpe", "n_trades", "breakeven_cost_bps", "signal_efficiency", "deflated_sharpe"]
     with pd.option_context("display.width", 160, "display.float_format", "{:.4g}".format):
         print(result.stats.loc[rows])
 

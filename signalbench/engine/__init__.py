@@ -1,11 +1,13 @@
-"""The backtest engine: Numba kernels, statistics, annualization and perfect-foresight oracles.
+"""The backtest engine: Numba kernels, statistics, annualization, perfect-foresight oracles and selection statistics.
 
-``backtest`` is the one entry point; see its docstring and ARCHITECTURE.md for the exact conventions.
+``backtest`` is the one entry point; see its docstring and ``docs/architecture.md`` for the exact conventions.
 """
 
+from signalbench._validation import EmptyResultWarning
 from signalbench.engine.backtest import BacktestResult, backtest
 from signalbench.engine.oracle import naive_oracle_positions, oracle_positions
-from signalbench.engine.periods import AnnualizationWarning, infer_clock
+from signalbench.engine.periods import AnnualizationWarning, ShortSampleWarning, infer_clock
+from signalbench.engine.selection import DeflatedSharpe, PBOResult, deflated_sharpe, deflated_sharpe_row, pbo
 from signalbench.engine.stats import (
     STAT_ROWS,
     annual_return,
@@ -20,14 +22,21 @@ __all__ = [
     "STAT_ROWS",
     "AnnualizationWarning",
     "BacktestResult",
+    "DeflatedSharpe",
+    "EmptyResultWarning",
+    "PBOResult",
+    "ShortSampleWarning",
     "annual_return",
     "annual_volatility",
     "backtest",
     "calmar_ratio",
+    "deflated_sharpe",
+    "deflated_sharpe_row",
     "infer_clock",
     "max_drawdown",
     "naive_oracle_positions",
     "oracle_positions",
+    "pbo",
     "sharpe_ratio",
     "sortino_ratio",
 ]

@@ -1,36 +1,34 @@
-"""The one wrapper around the kernels: validation, pandas in and out, statistics.
+"""The one wrapper around the kernels: check the inputs, simulate, summarize, give pandas back.
 
-See :func:`backtest` for the conventions; :mod:`signalbench.engine.kernels` implements them.
+See :func:`backtest` for the conventions (``docs/architecture.md``); :mod:`signalbench.engine.kernels`
+implements them, :mod:`signalbench.engine._inputs` checks and converts the inputs and
+:mod:`signalbench.engine.summary` builds the statistics table.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from signalbench._validation import did_you_mean, expected, time_index
 from signalbench.engine._inputs import (
+    Costs,
+    Options,
     Template,
+    align,
     as_2d,
-    as_cost,
+    as_costs,
     as_price,
-    check_delay,
-    first_bad,
-    scan_nb,
-    where,
+    check_options,
+    check_positions,
     wrap_like,
 )
-from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_nb, simulate_nb, trade_stats_nb
-from signalbench.engine.oracle import oracle_nb
-from signalbench.engine.periods import AnnualizationWarning, Clock, infer_clock, resample_to_clock
-from signalbench.engine.selection import deflated_sharpe_row
-from signalbench.engine.stats import STAT_ROWS, summarize
-
-_TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
-_COL = {name: i for i, name in enumerate(COLUMN_STATS)}
+from signalbench.engine.kernels import simulate_nb
+from signalbench.engine.periods import AnnualizationWarning, decide_clock
+from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
 
 
 @dataclass
@@ -43,13 +41,23 @@ class BacktestResult:
         Net returns ``r``, gross returns ``g``, costs ``c``, executed exposure ``e`` (after ``delay``), equity
         and drawdown, per bar and column (see :mod:`signalbench.engine.kernels` for the formulas).
     stats : pandas.DataFrame
-        One column per position column; rows :data:`signalbench.engine.stats.STAT_ROWS`.
+        One column per position column; rows :data:`signalbench.engine.stats.STAT_ROWS` (and
+        ``deflated_sharpe`` when there was a selection to deflate).
     periods_per_year : float
         What the annualized statistics used (NaN if unknown).
     clock : str
         How ``periods_per_year`` was decided.
     mode : str
         "compound" or "additive".
+    benchmarks : list
+        The column labels marked as benchmarks: priced like every column, not trials of the deflated Sharpe.
+    n_trials : int or None
+        The number of trials the ``deflated_sharpe`` row accounts for; None when there is no such row.
+    notes : list of str
+        Every warning the backtest issued (unknown clock, short sample, empty exposure, ...), in order, so that
+        a program (the experiment runner, a report) can show them.
+    params : dict
+        The costs, delay and close the columns were priced with.
     """
 
     returns: Any
@@ -62,14 +70,14 @@ class BacktestResult:
     periods_per_year: float
     clock: str
     mode: str
+    benchmarks: list[Any] = field(default_factory=list)
+    n_trials: int | None = None
+    notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         n = len(self.stats.columns)
         return f"BacktestResult({n} column{'s' if n != 1 else ''}, mode={self.mode!r}, clock={self.clock!r})"
-
-
-_MODES = ("compound", "additive")
 
 
 def backtest(
@@ -84,10 +92,12 @@ def backtest(
     periods_per_year: float | None = None,
     close_at_end: bool = False,
     max_leverage: float = 1.0,
+    benchmarks: Any = None,
+    n_trials: int | None = None,
 ) -> BacktestResult:
     """Mark target positions to market with costs and latency; return PnL series and statistics.
 
-    Conventions (exact; ARCHITECTURE.md), per column, with per-unit cost
+    Conventions (exact; ``docs/architecture.md``), per column, with per-unit cost
     ``k[t] = (fee_bps + half_spread_bps[t] + slippage_bps) / 1e4``:
 
     - executed exposure ``e[t] = position[t - delay]`` for ``t >= delay``, else 0 (``e[-1] = 0``);
@@ -102,7 +112,8 @@ def backtest(
     Parameters
     ----------
     price : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Finite prices > 0. One column is shared by every position column.
+        Finite prices > 0. One column is shared by every position column. A time index (a DatetimeIndex, or
+        timestamps with one UTC offset) must be sorted; so must that of ``position`` and of per-row costs.
     position : array-like, Series or DataFrame, shape (n,) or (n, m)
         Target exposure as a fraction of equity decided at bar t from information up to t; finite, with
         ``|position| <= max_leverage``. One column is applied to every price column.
@@ -123,6 +134,13 @@ def backtest(
         Close the position on the last bar.
     max_leverage : float, default 1.0
         The largest |position| accepted.
+    benchmarks : label or list of labels, optional
+        Position columns that are benchmarks (naive oracle, cost-aware oracle, buy-and-hold): priced like
+        every column, but not trials of the deflated Sharpe (their ``deflated_sharpe`` is NaN).
+    n_trials : int, optional
+        The number of configurations tried to arrive at the trial columns, if more than were passed (a grid
+        of 50 tried elsewhere is 50 trials even if 3 columns are backtested); at least the number of trial
+        columns. Given, the ``deflated_sharpe`` row is present even for one column.
 
     Returns
     -------
@@ -131,190 +149,146 @@ def backtest(
 
     Raises
     ------
-    ValueError
-        Non-finite or non-positive prices, non-finite positions, |position| above ``max_leverage``, shapes or
-        pandas indexes that do not line up, negative or non-finite costs, negative delay, unknown mode.
     TypeError
-        Non-numeric inputs, a non-integer delay.
+        A wrong kind: datetimes, timedeltas, strings or objects where numbers are expected (naming the argument
+        and column), a non-integer ``delay`` or ``n_trials``, a non-bool ``close_at_end``, a non-number
+        ``max_leverage`` or ``periods_per_year``, ``benchmarks`` that are not labels.
+    ValueError
+        A wrong value: non-finite or non-positive prices, non-finite positions, |position| above
+        ``max_leverage``, shapes or pandas labels that do not line up, a time index out of order (or with mixed
+        UTC offsets), negative or non-finite costs, a negative delay, an unknown mode or benchmark column,
+        ``n_trials`` below the number of trial columns.
+
+    Warns
+    -----
+    AnnualizationWarning
+        ``periods_per_year`` is unknown: the annualized rows are NaN.
+    ShortSampleWarning
+        The Sharpe rests on fewer than 100 clock bars, or the sample spans fewer than 20 trading days (annual
+        returns and Calmar are then NaN); :mod:`signalbench.engine.periods` says why.
+    signalbench._validation.EmptyResultWarning
+        Nothing was traded: ``delay`` covers every row, a single row, or columns that never hold a position.
+
+    Every warning is also kept in ``BacktestResult.notes``.
 
     Notes
     -----
-    ``stats`` rows: ``total_return`` (of the chosen mode), ``ann_return``, ``ann_volatility``, ``sharpe``,
-    ``sortino``, ``calmar``, ``max_drawdown`` (see :mod:`signalbench.engine.stats`); ``n_trades`` (bars at which
-    the executed exposure changed), ``turnover`` (sum of |e[t] - e[t-1]|), ``exposure_time`` (share of bars with
-    e != 0), ``cost_paid`` (sum of c), ``hit_rate`` (share of bars holding an exposure whose net return was > 0),
+    ``stats`` rows (:data:`signalbench.engine.stats.STAT_ROWS`); every return row names its basis:
+    ``total_return_compound`` (``prod(1 + r) - 1``) and ``total_return_additive`` (``sum(r)``),
+    ``oracle_return_additive`` (the total additive net return of :func:`oracle_positions` under the same
+    prices, costs, delay and close) and right after it ``signal_efficiency`` = ``total_return_additive /
+    oracle_return_additive`` (never above 1); ``ann_return_compound``, ``ann_return_additive``,
+    ``ann_volatility``, ``sharpe``, ``sortino`` (see :mod:`signalbench.engine.stats`), ``calmar`` and
+    ``max_drawdown`` (of ``equity``, i.e. in ``mode``); ``clock_bars`` (the number of returns the annualized
+    figures rest on: the rows, or the 1-minute bars of event time); ``n_trades`` (bars at which the executed
+    exposure changed), ``turnover`` (sum of |e[t] - e[t-1]|), ``exposure_time`` (share of bars with e != 0),
+    ``cost_paid`` (sum of c), ``hit_rate`` (share of bars holding an exposure whose net return was > 0),
     ``profit_factor`` (sum of positive r / -sum of negative r; inf without losses), ``breakeven_cost_bps``
     (the uniform all-in cost per unit traded, in bps, at which the total additive net return would be zero:
-    ``1e4 * sum(g) / turnover``; negative when the signal loses before costs), ``oracle_return`` (the total
-    additive net return of :func:`oracle_positions` under the same prices, costs, delay and close), and
-    ``signal_efficiency`` (the column's total additive net return / ``oracle_return``: never above 1),
-    ``periods_per_year``; and, when there is more than one column (several models or a parameter grid were
-    tried), ``deflated_sharpe``: each column's probabilistic Sharpe ratio against the Sharpe the best of m
-    skill-less columns would show (Bailey and Lopez de Prado 2014; see
-    :func:`signalbench.engine.selection.deflated_sharpe_row`), NaN with fewer than 4 bars.
+    ``1e4 * sum(g) / turnover``; negative when the signal loses before costs), ``periods_per_year``; and, when
+    there is a selection (more than one trial column, or ``n_trials`` given), ``deflated_sharpe``: each trial
+    column's probabilistic Sharpe ratio against the Sharpe the best of ``n_trials`` skill-less trials would show
+    (Bailey and Lopez de Prado 2014; :func:`signalbench.engine.selection.deflated_sharpe_row`), computed on the
+    same clock and returns as ``sharpe``, from the trial columns only; NaN for benchmarks and with fewer than 4
+    clock bars.
     """
-    if mode not in _MODES:
-        raise ValueError(f"mode: expected one of {_MODES}, got {mode!r}")
-    delay = check_delay(delay)
-    if not isinstance(close_at_end, bool | np.bool_):
-        raise TypeError(f"close_at_end: expected a bool, got {close_at_end!r}")
-    try:
-        max_leverage = float(max_leverage)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"max_leverage: expected a positive number, got {max_leverage!r}") from exc
-    if not max_leverage > 0:
-        raise ValueError(f"max_leverage: expected a positive number, got {max_leverage!r}")
-    if periods_per_year is not None:
-        ppy_given = float(periods_per_year)
-        if not np.isfinite(ppy_given) or ppy_given <= 0:
-            raise ValueError(f"periods_per_year: expected a positive finite number, got {periods_per_year!r}")
-
-    p2, ptmpl = as_price(price)
-    pos, pos_index, pos_columns, pos_one_d, pos_label = as_2d(position, "position")
-    n, mp = p2.shape
-    if pos.shape[0] != n:
-        raise ValueError(f"position: expected {n} rows to match price, got {pos.shape[0]}")
-    mq = pos.shape[1]
-    if mp != 1 and mq != 1 and mp != mq:
-        raise ValueError(f"position: expected 1 or {mp} columns to match price, got {mq}")
-    m = max(mp, mq)
-
-    # labels: the index must agree when both carry one; columns come from position, else from price
-    index = ptmpl.index if ptmpl.index is not None else pos_index
-    if ptmpl.index is not None and pos_index is not None and not ptmpl.index.equals(pos_index):
-        diff = np.flatnonzero(ptmpl.index != pos_index)  # same length: the row counts were checked above
-        k = int(diff[0]) if diff.size else 0
-        raise ValueError(
-            f"position: its index does not match price's (first difference at row {k}: "
-            f"{pos_index[k]!r} vs {ptmpl.index[k]!r}); align them (e.g. position.reindex(price.index))"
-        )
-    if pos_columns is not None and mq == m:
-        columns = pos_columns
-        if ptmpl.columns is not None and mp == m and not ptmpl.columns.equals(pos_columns):
-            raise ValueError(
-                f"position: its columns {list(pos_columns)[:5]} do not match price's {list(ptmpl.columns)[:5]}"
-            )
-    elif ptmpl.columns is not None and mp == m:
-        columns = ptmpl.columns
-    elif m == 1:
-        label = pos_label if pos_label is not None else ptmpl.name
-        columns = pd.Index([label if label is not None else 0])
-    else:
-        columns = pd.RangeIndex(m)
-    one_d = ptmpl.one_d and pos_one_d
-    template = Template(index, columns, one_d, pos_label if pos_label is not None else ptmpl.name)
-
-    scan = scan_nb(pos, max_leverage + 1e-12)
-    bad = first_bad(scan[0])
-    if bad is not None:
-        row, col = bad
-        raise ValueError(
-            f"position: expected finite values, got {float(pos[row, col])} at "
-            f"{where(row, col, index, columns if mq == m else None, mq)}"
-        )
-    bad = first_bad(scan[1])
-    if bad is not None:
-        row, col = bad
-        raise ValueError(
-            f"position: |position| must be <= max_leverage={max_leverage:g}, got {float(pos[row, col])} at "
-            f"{where(row, col, index, columns if mq == m else None, mq)}"
-        )
-
-    fee = as_cost(fee_bps, "fee_bps", n, m, False, index)
-    hs = as_cost(half_spread_bps, "half_spread_bps", n, m, True, index)
-    slip = as_cost(slippage_bps, "slippage_bps", n, m, False, index)
-
-    outs = [np.empty((n, m), order="F") for _ in range(6)]
-    returns, gross, costs, exposure, equity, drawdown = outs
-    simulate_nb(p2, pos, fee, hs, slip, delay, bool(close_at_end), mode == "compound", *outs)
-
-    ppy, clock = _annualization(periods_per_year, index)
-    col = column_stats_nb(returns)
-    if clock is not None and not clock.regular:
-        ann = summarize(column_stats_nb(resample_to_clock(returns, index, mode)), ppy, mode)
-        exact = summarize(col, np.nan, mode)
-        for key in ("total_return", "max_drawdown"):
-            ann[key] = exact[key]
-        mdd = exact["max_drawdown"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ann["calmar"] = np.where(mdd < 0, ann["ann_return"] / np.abs(mdd), np.nan)
-    else:
-        ann = summarize(col, ppy, mode)
-    trade = trade_stats_nb(exposure, gross, costs, returns)
-    oracle = _oracle_totals(p2, fee, hs, slip, delay, bool(close_at_end), m)
-    additive_total = col[_COL["additive_total"]]
-    turnover = trade[_TRADE["turnover"]]
-    held = trade[_TRADE["held_bars"]]
-    gp, gl = col[_COL["gross_profit"]], col[_COL["gross_loss"]]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rows = {
-            **ann,
-            "n_trades": trade[_TRADE["n_trades"]],
-            "turnover": turnover,
-            "exposure_time": trade[_TRADE["exposure_time"]],
-            "cost_paid": trade[_TRADE["cost_paid"]],
-            "hit_rate": np.where(held > 0, trade[_TRADE["hits"]] / held, np.nan),
-            "profit_factor": np.where(gl > 0, gp / gl, np.where(gp > 0, np.inf, np.nan)),
-            "breakeven_cost_bps": np.where(turnover > 0, 1e4 * trade[_TRADE["gross_total"]] / turnover, np.nan),
-            "oracle_return": oracle,
-            "signal_efficiency": np.where(oracle > 0, additive_total / oracle, np.nan),
-            "periods_per_year": np.full(m, ppy),
-        }
-    names = list(STAT_ROWS)
-    if m > 1:
-        # several configurations were tried: each column's Sharpe, deflated for the selection among all m
-        rows["deflated_sharpe"] = deflated_sharpe_row(returns)
-        names.append("deflated_sharpe")
-    stats = pd.DataFrame(np.vstack([rows[r] for r in names]), index=pd.Index(names), columns=columns)
-    wrapped = [wrap_like(a, template) for a in outs]
+    opts = check_options(delay, mode, periods_per_year, close_at_end, max_leverage, n_trials)
+    p2, q2, costs, template = _inputs(price, position, fee_bps, half_spread_bps, slippage_bps, opts)
+    selection = _selection(benchmarks, opts.n_trials, template.columns)
+    sim = _simulate(p2, q2, costs, opts)
+    times = time_index(template.index, "price") if template.index is not None else None
+    ppy, clock, note = decide_clock(opts.periods_per_year, times)
+    notes = Notes()
+    if note:
+        notes.add(AnnualizationWarning, note)
+    stats = stats_table(sim, p2, costs, opts, (ppy, clock, times), selection, template.columns, notes)
+    messages = notes.issue(stacklevel=2)
+    rule = clock.rule if clock is not None else ("explicit" if np.isfinite(opts.periods_per_year) else "unknown")
     return BacktestResult(
-        *wrapped,
+        *(wrap_like(getattr(sim, name), template) for name in _SERIES),
         stats=stats,
         periods_per_year=ppy,
-        clock=clock.rule if clock is not None else ("explicit" if periods_per_year is not None else "unknown"),
-        mode=mode,
+        clock=rule,
+        mode=opts.mode,
+        benchmarks=[c for c, t in zip(template.columns, selection.trials) if not t],
+        n_trials=selection.dsr_trials,
+        notes=messages,
         params={
             "fee_bps": fee_bps,
             "half_spread_bps": half_spread_bps,
             "slippage_bps": slippage_bps,
-            "delay": delay,
-            "close_at_end": close_at_end,
+            "delay": opts.delay,
+            "close_at_end": opts.close_at_end,
         },
     )
 
 
-def _annualization(periods_per_year: float | None, index: pd.Index | None) -> tuple[float, Clock | None]:
-    """Decide periods per year: explicit wins, else the DatetimeIndex rule, else NaN with a warning."""
-    if periods_per_year is not None:
-        return float(periods_per_year), None
-    if isinstance(index, pd.DatetimeIndex):
-        if not index.is_monotonic_increasing:
-            raise ValueError("price: its DatetimeIndex must be sorted in time (non-decreasing)")
-        clock = infer_clock(index)
-        if clock is not None:
-            return clock.periods_per_year, clock
-        warnings.warn(
-            "periods_per_year could not be inferred from fewer than two distinct timestamps: annualized "
-            "statistics are NaN; pass periods_per_year=",
-            AnnualizationWarning,
-            stacklevel=3,
+_SERIES = ("returns", "gross_returns", "costs", "exposure", "equity", "drawdown")
+
+
+def _inputs(
+    price: Any, position: Any, fee_bps: Any, half_spread_bps: Any, slippage_bps: Any, opts: Options
+) -> tuple[np.ndarray, np.ndarray, Costs, Template]:
+    """Checked prices, positions and costs, and the template the outputs take their form from."""
+    p2, ptmpl = as_price(price)
+    q2, qtmpl = as_2d(position, "position")
+    template = align(ptmpl, qtmpl, p2.shape, q2.shape)
+    check_positions(q2, template, opts.max_leverage)
+    m = max(p2.shape[1], q2.shape[1])
+    costs = as_costs(fee_bps, half_spread_bps, slippage_bps, p2.shape[0], m, template.index)
+    return p2, q2, costs, template
+
+
+def _simulate(p2: np.ndarray, q2: np.ndarray, costs: Costs, opts: Options) -> Simulation:
+    """Run the simulation kernel into six fresh (n, m) Fortran arrays."""
+    n, m = p2.shape[0], max(p2.shape[1], q2.shape[1])
+    outs = [np.empty((n, m), order="F") for _ in _SERIES]
+    compound = opts.mode == "compound"
+    simulate_nb(p2, q2, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, compound, *outs)
+    return Simulation(*outs)
+
+
+def _selection(benchmarks: Any, n_trials: int | None, columns: pd.Index) -> Selection:
+    """Which columns are trials (not benchmarks); ``n_trials`` must be at least their number."""
+    marked = _benchmark_positions(benchmarks, columns)
+    trials = np.ones(len(columns), dtype=bool)
+    trials[marked] = False
+    k = int(trials.sum())
+    if n_trials is not None and n_trials < k:
+        raise ValueError(
+            expected(
+                "n_trials",
+                f"at least the number of trial columns ({k})",
+                n_trials,
+                hint="benchmark columns are not trials: mark them with benchmarks=[...]",
+            )
         )
-        return np.nan, None
-    warnings.warn(
-        "periods_per_year is unknown (no DatetimeIndex and no periods_per_year=): annualized statistics "
-        "(ann_return, ann_volatility, sharpe, sortino, calmar) are NaN; the others are computed",
-        AnnualizationWarning,
-        stacklevel=3,
-    )
-    return np.nan, None
+    return Selection(trials, n_trials)
 
 
-def _oracle_totals(
-    p2: np.ndarray, fee: np.ndarray, hs: np.ndarray, slip: np.ndarray, delay: int, close: bool, m: int
-) -> np.ndarray:
-    """Optimal total additive net return per column; computed once when every column shares price and costs."""
-    shared = p2.shape[1] == 1 and fee.shape[1] == 1 and hs.shape[1] == 1 and slip.shape[1] == 1
-    k = 1 if shared else m
-    scratch = np.empty((p2.shape[0], k), order="F")
-    totals = oracle_nb(p2, fee, hs, slip, delay, close, scratch)
-    return np.repeat(totals, m) if shared else totals
+def _benchmark_positions(benchmarks: Any, columns: pd.Index) -> list[int]:
+    """Positions of the benchmark columns: a label or a list of labels of the position columns."""
+    if benchmarks is None:
+        return []
+    if isinstance(benchmarks, str) or _is_label(benchmarks, columns):
+        benchmarks = [benchmarks]
+    elif not isinstance(benchmarks, list | tuple | set | frozenset | pd.Index | np.ndarray):
+        raise TypeError(expected("benchmarks", "a column label or a list of column labels", benchmarks))
+    labels = list(columns)
+    out = []
+    for i, label in enumerate(benchmarks):
+        if label not in labels:
+            shown = ", ".join(repr(c) for c in labels[:10]) + (", ..." if len(labels) > 10 else "")
+            raise ValueError(
+                expected(f"benchmarks[{i}]", f"a column label (one of {shown})", label) + did_you_mean(label, labels)
+            )
+        out.append(labels.index(label))
+    return out
+
+
+def _is_label(value: Any, columns: pd.Index) -> bool:
+    """Whether ``value`` is itself one column label (a tuple can be one, in a MultiIndex)."""
+    try:
+        return bool(value in columns)
+    except (TypeError, ValueError):  # unhashable: a list of labels
+        return False

@@ -9,7 +9,8 @@ Flexible indexing (after vectorbt's ``flex_select_auto_nb``): a cost array has s
 were given instead of broadcasting copies; :func:`flex` does the indexing. Prices may be ``(n, 1)`` (one price
 series shared by all columns) or ``(n, m)``.
 
-The conventions (ARCHITECTURE.md), for column j, per-unit cost ``k[t] = (fee + half_spread[t] + slippage) / 1e4``:
+The conventions (``docs/architecture.md``), for column j, with per-unit cost
+``k[t] = (fee + half_spread[t] + slippage) / 1e4``:
 
 - executed exposure ``e[t] = position[t - delay]`` for ``t >= delay`` else 0; ``e[-1] = 0``; with
   ``close_at_end`` the last bar's exposure is forced to 0 (the position is closed at the last price);
@@ -102,6 +103,67 @@ COLUMN_STATS = (
 )
 
 
+@njit(cache=True)
+def _column_stats_1d_nb(r, out):
+    """:data:`COLUMN_STATS` of one column of returns, written into ``out`` (NaN-aware; see column_stats_nb)."""
+    cnt = 0
+    s = 0.0
+    down2 = 0.0
+    eq = 1.0
+    peak = 1.0
+    mdd = 0.0
+    cum = 0.0
+    peak_a = 1.0
+    mdd_a = 0.0
+    gp = 0.0
+    gl = 0.0
+    lo = np.inf
+    hi = -np.inf
+    for t in range(r.shape[0]):
+        v = r[t]
+        if not np.isnan(v):
+            cnt += 1
+            s += v
+            if v < 0.0:
+                down2 += v * v
+                gl -= v
+            elif v > 0.0:
+                gp += v
+            lo = min(lo, v)
+            hi = max(hi, v)
+            eq *= 1.0 + v
+            cum += v
+        peak = max(peak, eq)
+        mdd = min(mdd, eq / peak - 1.0)
+        peak_a = max(peak_a, 1.0 + cum)
+        mdd_a = min(mdd_a, (1.0 + cum) / peak_a - 1.0)
+    out[0] = cnt
+    out[1] = r.shape[0]
+    out[5] = eq - 1.0
+    out[6] = cum
+    out[9] = gp
+    out[10] = gl
+    if r.shape[0] > 0:
+        out[7] = mdd
+        out[8] = mdd_a
+    if cnt > 0:
+        out[2] = s / cnt
+        out[4] = np.sqrt(down2 / cnt)
+        if cnt > 1:
+            out[3] = 0.0 if lo == hi else _std_1d_nb(r, s / cnt, cnt)
+
+
+@njit(cache=True)
+def _std_1d_nb(r, mean, cnt):
+    """Sample standard deviation (``ddof=1``) of the non-NaN values of ``r`` around ``mean``."""
+    ss = 0.0
+    for t in range(r.shape[0]):
+        v = r[t]
+        if not np.isnan(v):
+            ss += (v - mean) * (v - mean)
+    return np.sqrt(ss / (cnt - 1))
+
+
 @njit(cache=True, parallel=True)
 def column_stats_nb(returns):
     """Per-column summary statistics of a returns matrix (NaN-aware), one pass for moments plus one for std.
@@ -110,65 +172,9 @@ def column_stats_nb(returns):
     compounded and additive totals and the drawdowns, exactly as empyrical does. Returns an array of shape
     ``(len(COLUMN_STATS), m)``.
     """
-    n = returns.shape[0]
-    m = returns.shape[1]
-    out = np.full((len(COLUMN_STATS), m), np.nan)
-    for jj in prange(m):
-        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        cnt = 0
-        s = 0.0
-        down2 = 0.0
-        eq = 1.0
-        peak = 1.0
-        mdd = 0.0
-        cum = 0.0
-        peak_a = 1.0
-        mdd_a = 0.0
-        gp = 0.0
-        gl = 0.0
-        lo = np.inf
-        hi = -np.inf
-        for t in range(n):
-            r = returns[t, j]
-            if not np.isnan(r):
-                cnt += 1
-                s += r
-                if r < 0.0:
-                    down2 += r * r
-                    gl -= r
-                elif r > 0.0:
-                    gp += r
-                lo = min(lo, r)
-                hi = max(hi, r)
-                eq *= 1.0 + r
-                cum += r
-            peak = max(peak, eq)
-            mdd = min(mdd, eq / peak - 1.0)
-            peak_a = max(peak_a, 1.0 + cum)
-            mdd_a = min(mdd_a, (1.0 + cum) / peak_a - 1.0)
-        out[0, j] = cnt
-        out[1, j] = n
-        out[5, j] = eq - 1.0
-        out[6, j] = cum
-        out[9, j] = gp
-        out[10, j] = gl
-        if n > 0:
-            out[7, j] = mdd
-            out[8, j] = mdd_a
-        if cnt > 0:
-            mean = s / cnt
-            out[2, j] = mean
-            out[4, j] = np.sqrt(down2 / cnt)
-            if cnt > 1:
-                if lo == hi:
-                    out[3, j] = 0.0
-                else:
-                    ss = 0.0
-                    for t in range(n):
-                        r = returns[t, j]
-                        if not np.isnan(r):
-                            ss += (r - mean) * (r - mean)
-                    out[3, j] = np.sqrt(ss / (cnt - 1))
+    out = np.full((len(COLUMN_STATS), returns.shape[1]), np.nan)
+    for jj in prange(returns.shape[1]):
+        _column_stats_1d_nb(returns[:, np.int64(jj)], out[:, np.int64(jj)])
     return out
 
 
@@ -184,44 +190,67 @@ TRADE_STATS = (
 )
 
 
+@njit(cache=True)
+def _trade_stats_1d_nb(e, g, c, r, out):
+    """:data:`TRADE_STATS` of one column, written into ``out``."""
+    n = e.shape[0]
+    prev = 0.0
+    trades = 0
+    in_mkt = 0
+    hits = 0
+    held = 0
+    turnover = 0.0
+    for t in range(n):
+        if e[t] != prev:
+            trades += 1
+            turnover += abs(e[t] - prev)
+        if e[t] != 0.0:
+            in_mkt += 1
+        if t > 0 and prev != 0.0:
+            held += 1
+            if r[t] > 0.0:
+                hits += 1
+        prev = e[t]
+    out[0] = trades
+    out[1] = turnover
+    out[2] = in_mkt / n if n > 0 else np.nan
+    out[3] = c.sum()
+    out[4] = g.sum()
+    out[5] = hits
+    out[6] = held
+
+
 @njit(cache=True, parallel=True)
 def trade_stats_nb(exposure, gross, costs, returns):
     """Per-column trading statistics from the engine's outputs; array of shape ``(len(TRADE_STATS), m)``."""
-    n = exposure.shape[0]
-    m = exposure.shape[1]
-    out = np.zeros((len(TRADE_STATS), m))
-    for jj in prange(m):
+    out = np.zeros((len(TRADE_STATS), exposure.shape[1]))
+    for jj in prange(exposure.shape[1]):
         j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        prev = 0.0
-        trades = 0
-        turnover = 0.0
-        in_mkt = 0
-        cost = 0.0
-        g = 0.0
-        hits = 0
-        held = 0
-        for t in range(n):
-            e = exposure[t, j]
-            if e != prev:
-                trades += 1
-                turnover += abs(e - prev)
-            if e != 0.0:
-                in_mkt += 1
-            if t > 0 and prev != 0.0:
-                held += 1
-                if returns[t, j] > 0.0:
-                    hits += 1
-            cost += costs[t, j]
-            g += gross[t, j]
-            prev = e
-        out[0, j] = trades
-        out[1, j] = turnover
-        out[2, j] = in_mkt / n if n > 0 else np.nan
-        out[3, j] = cost
-        out[4, j] = g
-        out[5, j] = hits
-        out[6, j] = held
+        _trade_stats_1d_nb(exposure[:, j], gross[:, j], costs[:, j], returns[:, j], out[:, j])
     return out
+
+
+@njit(cache=True)
+def _central_moments_1d_nb(x, out):
+    """Mean and population central moments m2, m3, m4 of one finite column, written into ``out``."""
+    n = x.shape[0]
+    if n == 0:
+        return
+    mean = x.sum() / n
+    s2 = 0.0
+    s3 = 0.0
+    s4 = 0.0
+    if x.min() != x.max():  # constant columns give exactly 0 for m2
+        for t in range(n):
+            d = x[t] - mean
+            d2 = d * d
+            s2 += d2
+            s3 += d2 * d
+            s4 += d2 * d2
+    out[0] = mean
+    out[1] = s2 / n
+    out[2] = s3 / n
+    out[3] = s4 / n
 
 
 @njit(cache=True, parallel=True)
@@ -231,34 +260,7 @@ def central_moments_nb(x):
     Two passes per column (the mean, then the centred powers), so constant columns give exactly 0 for m2.
     Returns an array of shape (4, m): rows mean, m2, m3, m4.
     """
-    n = x.shape[0]
-    m = x.shape[1]
-    out = np.full((4, m), np.nan)
-    for jj in prange(m):
-        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        if n == 0:
-            continue
-        s = 0.0
-        lo = np.inf
-        hi = -np.inf
-        for t in range(n):
-            v = x[t, j]
-            s += v
-            lo = min(lo, v)
-            hi = max(hi, v)
-        mean = s / n
-        s2 = 0.0
-        s3 = 0.0
-        s4 = 0.0
-        if lo != hi:
-            for t in range(n):
-                d = x[t, j] - mean
-                d2 = d * d
-                s2 += d2
-                s3 += d2 * d
-                s4 += d2 * d2
-        out[0, j] = mean
-        out[1, j] = s2 / n
-        out[2, j] = s3 / n
-        out[3, j] = s4 / n
+    out = np.full((4, x.shape[1]), np.nan)
+    for jj in prange(x.shape[1]):
+        _central_moments_1d_nb(x[:, np.int64(jj)], out[:, np.int64(jj)])
     return out

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from signalbench.engine._inputs import as_price, prepare_oracle_inputs, wrap_like
+from signalbench._validation import boolean, warn_empty
+from signalbench.engine._inputs import as_costs, as_price, check_delay, wrap_like
 from signalbench.engine.kernels import flex
 
 # _ORDER[s] lists the previous states in tie-break order for arriving in state s (0 short, 1 flat, 2 long).
@@ -45,55 +46,57 @@ def _oracle_column_nb(price, fee, half_spread, slippage, j, pj, first, close_at_
     ``close_at_end``: the exposure of the last bar is forced to 0.
     """
     n = price.shape[0]
-    neg = -np.inf
-    # value[s] = best total of r[0..t] with e[t] = s - 1
-    v0 = neg
-    v1 = 0.0
-    v2 = neg
-    back = np.empty((n, 3), dtype=np.int8)
-    new = np.empty(3)
+    value = np.array([-np.inf, 0.0, -np.inf])  # value[s]: best total of r[0..t] with e[t] = s - 1
+    arrive = np.empty(3)
+    back = np.empty((n, 3), dtype=np.int8)  # back[t, s]: the state at t - 1 on the best path into s at t
     for t in range(n):
-        if t > 0:
-            x = flex(price, t, pj) / flex(price, t - 1, pj) - 1.0
-        else:
-            x = 0.0
+        x = flex(price, t, pj) / flex(price, t - 1, pj) - 1.0 if t > 0 else 0.0
         k = (flex(fee, t, j) + flex(half_spread, t, j) + flex(slippage, t, j)) / 1e4
-        # value of arriving at bar t from state sp (held over (t-1, t]) before paying for the change
-        a0 = v0 - x  # held short
-        a1 = v1
-        a2 = v2 + x  # held long
-        allowed_nonzero = t >= first and not (close_at_end and t == n - 1)
+        # value of arriving at bar t from each state (held over (t-1, t]) before paying for a change
+        arrive[0] = value[0] - x
+        arrive[1] = value[1]
+        arrive[2] = value[2] + x
+        tradable = t >= first and not (close_at_end and t == n - 1)
         for s in range(3):
-            if s != 1 and not allowed_nonzero:
-                new[s] = neg
+            if s != 1 and not tradable:
+                value[s] = -np.inf
                 back[t, s] = 1
-                continue
-            best = neg
-            arg = s
-            for q in range(3):  # candidates in tie-break order: stay, then flat, then the other side
-                sp = _ORDER[s, q]
-                a = a0 if sp == 0 else (a1 if sp == 1 else a2)
-                if a == neg:
-                    continue
-                val = a - abs(s - sp) * k
-                if val > best:
-                    best = val
-                    arg = sp
-            new[s] = best
-            back[t, s] = arg
-        v0 = new[0]
-        v1 = new[1]
-        v2 = new[2]
-    # best final state, ties towards flat
+            else:
+                value[s], back[t, s] = _best_arrival_nb(arrive, s, k)
+    return _backtrack_nb(value, back, j, out)
+
+
+@njit(cache=True)
+def _best_arrival_nb(arrive, s, k):
+    """Best value of being in state s after paying ``k`` per unit changed, and the state it came from.
+
+    Candidates in tie-break order: stay, then flat, then the other side.
+    """
+    best = -np.inf
+    arg = s
+    for q in range(3):
+        sp = _ORDER[s, q]
+        if arrive[sp] == -np.inf:
+            continue
+        val = arrive[sp] - abs(s - sp) * k
+        if val > best:
+            best = val
+            arg = sp
+    return best, arg
+
+
+@njit(cache=True)
+def _backtrack_nb(value, back, j, out):
+    """Write the optimal path into ``out[:, j]`` from the best final state (ties towards flat); return its total."""
     s = 1
-    best = v1
-    if v2 > best:
-        best = v2
+    best = value[1]
+    if value[2] > best:
+        best = value[2]
         s = 2
-    if v0 > best:
-        best = v0
+    if value[0] > best:
+        best = value[0]
         s = 0
-    for t in range(n - 1, -1, -1):
+    for t in range(back.shape[0] - 1, -1, -1):
         out[t, j] = s - 1
         s = back[t, s]
     return best
@@ -140,17 +143,31 @@ def oracle_positions(
     -------
     numpy.ndarray or pandas object
         Positions with the shape (and pandas labels) of ``price``; ``backtest(price, oracle_positions(price,
-        **costs), **costs, mode="additive")`` attains the maximal total return.
+        **costs), **costs, mode="additive")`` attains the maximal total return. All zero, with an
+        ``EmptyResultWarning``, when ``delay`` leaves no bar to trade.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric prices or costs, a non-integer ``delay``, a non-bool ``close_at_end``.
+    ValueError
+        Prices that are not finite and > 0, a time index out of order, costs that are negative, non-finite or
+        of the wrong shape, a negative ``delay`` (``docs/architecture.md``).
 
     Notes
     -----
     Dynamic programming over the states {-1, 0, 1}: O(n) time per column. See the module docstring for why the
     result also bounds every fractional strategy with ``|position| <= 1``.
     """
-    p2, fee, hs, slip, template = prepare_oracle_inputs(price, fee_bps, half_spread_bps, slippage_bps, delay)
+    p2, template = as_price(price)
     n, m = p2.shape
+    delay = check_delay(delay)
+    close_at_end = boolean(close_at_end, "close_at_end")
+    costs = as_costs(fee_bps, half_spread_bps, slippage_bps, n, m, template.index)
+    if delay >= n - int(close_at_end):
+        warn_empty(f"oracle_positions: delay={delay} leaves no bar to trade in {n} rows; every position is 0")
     exposure = np.empty((n, m), order="F")
-    oracle_nb(p2, fee, hs, slip, int(delay), bool(close_at_end), exposure)
+    oracle_nb(p2, costs.fee, costs.half_spread, costs.slippage, delay, close_at_end, exposure)
     target = np.zeros_like(exposure)
     if delay < n:
         target[: n - delay] = exposure[delay:]
@@ -166,14 +183,23 @@ def naive_oracle_positions(price: Any) -> Any:
     Parameters
     ----------
     price : array-like or pandas object, shape (n,) or (n, m)
-        Finite, positive prices.
+        Finite, positive prices; a time index must be sorted.
 
     Returns
     -------
     numpy.ndarray or pandas object
         Positions in {-1, 0, 1} with the shape (and pandas labels) of ``price``.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric prices.
+    ValueError
+        Prices that are not finite and > 0, or a time index out of order.
     """
     p2, template = as_price(price)
+    if p2.shape[0] == 1:
+        warn_empty("naive_oracle_positions: price has 1 row, so there is no next move; the position is 0")
     out = np.zeros(p2.shape, order="F")
     out[:-1] = np.sign(np.diff(p2, axis=0))
     return wrap_like(out, template)

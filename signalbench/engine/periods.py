@@ -26,23 +26,57 @@ An explicit ``periods_per_year`` always wins. Otherwise it is inferred from a :c
    Totals, drawdowns, trade counts and costs always use the original rows.
 
 Data with no DatetimeIndex and no explicit value cannot be annualized: the annualized statistics are NaN
-and an :class:`AnnualizationWarning` says so. There is no silent fallback to 252.
+and an :class:`AnnualizationWarning` says so. There is no silent fallback to 252. An object index of timestamps
+with one UTC offset counts as a DatetimeIndex; mixed offsets are an error (``signalbench._validation.time_index``).
+
+Short samples (:class:`ShortSampleWarning`)
+-------------------------------------------
+- **Sharpe.** The standard error of a per-bar Sharpe ratio estimated from T bars is about
+  ``sqrt((1 + SR^2 / 2) / T)`` (Lo 2002, "The Statistics of Sharpe Ratios"), so about ``1 / sqrt(T)`` for the
+  per-bar Sharpes of real strategies (well below 1). Below :data:`MIN_CLOCK_BARS` = 100 clock bars that error
+  exceeds 0.1 per bar, more than the per-bar Sharpe of almost any real strategy (0.1 per day is an annualized
+  1.6): the estimate cannot tell a good column from a bad one, not even its sign. ``backtest`` reports the
+  number of clock bars a Sharpe rests on (the ``clock_bars`` row) and warns below the minimum, stating the
+  annualized standard error ``sqrt(periods_per_year / T)`` (50 for 39 one-minute bars).
+- **Annual return and Calmar.** Compounding or scaling a sample of a few days up to a year multiplies its
+  noise (five days of +0.5 % a day "annualize" to several hundred percent). A sample shorter than
+  :data:`MIN_SAMPLE_DAYS` = 20 trading days (``clock_bars / periods_per_year * 252 < 20``) gets NaN annual
+  returns and Calmar, with the reason in a warning; the Sharpe ratio, which scales by a square root, stays.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from signalbench._validation import number
 
 NS_PER_DAY = 86_400 * 10**9
 US_SESSION_NS = int(6.5 * 3600 * 10**9)
 EVENT_CLOCK = pd.Timedelta(minutes=1)
 
 
+#: Fewest clock bars a Sharpe ratio may rest on without a :class:`ShortSampleWarning` (see the module docstring).
+MIN_CLOCK_BARS = 100
+#: Fewest trading days (of a 252-day year) a sample needs for an annual return and a Calmar ratio.
+MIN_SAMPLE_DAYS = 20
+
+
 class AnnualizationWarning(UserWarning):
     """Annualized statistics could not be computed (or were computed on a resampled clock)."""
+
+
+class ShortSampleWarning(UserWarning):
+    """A statistic rests on too short a sample to mean much; the warning says how short and what was done."""
+
+
+def checked_periods_per_year(value: Any) -> float:
+    """``periods_per_year`` checked once for every engine function: a finite number > 0, or None -> NaN."""
+    ppy = number(value, "periods_per_year", low=0.0, low_open=True, allow_none=True)
+    return np.nan if ppy is None else ppy
 
 
 @dataclass(frozen=True)
@@ -91,52 +125,50 @@ def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
     local = (index.tz_localize(None) if index.tz is not None else index).as_unit("ns")
     ns = local.asi8
     day = ns // NS_PER_DAY
-    diffs = np.diff(ns)
     same_day = day[1:] == day[:-1]
-    intraday = diffs[same_day]
+    intraday = np.diff(ns)[same_day]
     if intraday.size == 0:
-        gap_days = float(np.median(diffs)) / NS_PER_DAY
-        for limit, ppy, name in (
-            (4, days_per_year, "daily"),
-            (20, 52, "weekly"),
-            (60, 12, "monthly"),
-            (200, 4, "quarterly"),
-            (np.inf, 1, "yearly"),
-        ):
-            if gap_days < limit:
-                return Clock(float(ppy), True, None, f"{name} bars (median gap {gap_days:.3g} days): {ppy}/year")
+        return _slow_clock(float(np.median(np.diff(ns))) / NS_PER_DAY, days_per_year)
     bar = int(np.median(intraday))
-    regular = bar > 0 and int(intraday.min()) == bar and bool(np.all(intraday % bar == 0))
-    if not regular:
+    if not (bar > 0 and int(intraday.min()) == bar and bool(np.all(intraday % bar == 0))):
         resampled = event_clock_index(index)
         inner = infer_clock(resampled) if len(resampled) > 1 else None
         if inner is None:
             return None
-        return Clock(
-            inner.periods_per_year,
-            False,
-            EVENT_CLOCK,
-            f"event time (irregular timestamps): annualized on a 1-minute clock; {inner.rule}",
-        )
+        rule = f"event time (irregular timestamps): annualized on a 1-minute clock; {inner.rule}"
+        return Clock(inner.periods_per_year, False, EVENT_CLOCK, rule)
+    session, why = _session(ns, day, same_day, bar, days_per_year)
+    ppy = days_per_year * session / bar
+    text = f"{pd.Timedelta(bar, unit='ns')} bars, {why}, {days_per_year} days: {ppy:g}/year"
+    return Clock(float(ppy), True, pd.Timedelta(bar, unit="ns"), text)
+
+
+def _slow_clock(gap_days: float, days_per_year: int) -> Clock:
+    """Daily and slower bars, from the median gap in days (rule 2 of the module docstring)."""
+    for limit, ppy, name in (
+        (4, days_per_year, "daily"),
+        (20, 52, "weekly"),
+        (60, 12, "monthly"),
+        (200, 4, "quarterly"),
+    ):
+        if gap_days < limit:
+            return Clock(float(ppy), True, None, f"{name} bars (median gap {gap_days:.3g} days): {ppy}/year")
+    return Clock(1.0, True, None, f"yearly bars (median gap {gap_days:.3g} days): 1/year")
+
+
+def _session(ns: np.ndarray, day: np.ndarray, same_day: np.ndarray, bar: int, days_per_year: int) -> tuple[int, str]:
+    """The trading session in nanoseconds and why (rule 3 of the module docstring)."""
     time_of_day = ns - day * NS_PER_DAY
     open_ns = int(9.5 * 3600 * 10**9)
     close_ns = 16 * 3600 * 10**9
     if time_of_day.min() >= open_ns and time_of_day.max() <= close_ns:
-        session, why = US_SESSION_NS, "US equity session 09:30-16:00"
-    elif days_per_year == 365:
-        session, why = NS_PER_DAY, "24-hour market, 365 days"
-    else:
-        starts = np.r_[0, np.flatnonzero(~same_day) + 1]
-        ends = np.r_[starts[1:] - 1, len(ns) - 1]
-        session = min(int((ns[ends] - ns[starts]).max()) + bar, NS_PER_DAY)
-        why = f"longest observed trading day {pd.Timedelta(session, unit='ns')}"
-    ppy = days_per_year * session / bar
-    return Clock(
-        float(ppy),
-        True,
-        pd.Timedelta(bar, unit="ns"),
-        f"{pd.Timedelta(bar, unit='ns')} bars, {why}, {days_per_year} days: {ppy:g}/year",
-    )
+        return US_SESSION_NS, "US equity session 09:30-16:00"
+    if days_per_year == 365:
+        return NS_PER_DAY, "24-hour market, 365 days"
+    starts = np.r_[0, np.flatnonzero(~same_day) + 1]
+    ends = np.r_[starts[1:] - 1, len(ns) - 1]
+    session = min(int((ns[ends] - ns[starts]).max()) + bar, NS_PER_DAY)
+    return session, f"longest observed trading day {pd.Timedelta(session, unit='ns')}"
 
 
 def event_clock_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -184,4 +216,51 @@ def resample_to_clock(returns: np.ndarray, index: pd.DatetimeIndex, mode: str) -
     return out
 
 
-__all__ = ["AnnualizationWarning", "Clock", "event_clock_index", "infer_clock", "resample_to_clock"]
+def decide_clock(periods_per_year: float, times: pd.DatetimeIndex | None) -> tuple[float, Clock | None, str]:
+    """Periods per year for a backtest: explicit wins, else the DatetimeIndex rule, else NaN.
+
+    Parameters
+    ----------
+    periods_per_year : float
+        The checked explicit value (NaN when not given).
+    times : pandas.DatetimeIndex or None
+        The sorted time index of the rows, if any.
+
+    Returns
+    -------
+    tuple
+        ``(periods_per_year, clock, note)``: ``clock`` is None when the value was explicit or unknown; ``note``
+        is the :class:`AnnualizationWarning` text when the annualized statistics must be NaN, else "".
+    """
+    if np.isfinite(periods_per_year):
+        return periods_per_year, None, ""
+    if times is None:
+        return np.nan, None, _UNKNOWN
+    clock = infer_clock(times)
+    if clock is None:
+        return np.nan, None, _TOO_FEW
+    return clock.periods_per_year, clock, ""
+
+
+_UNKNOWN = (
+    "periods_per_year is unknown (no DatetimeIndex and no periods_per_year=): annualized statistics "
+    "(ann_return_*, ann_volatility, sharpe, sortino, calmar) are NaN; the others are computed"
+)
+_TOO_FEW = (
+    "periods_per_year could not be inferred from fewer than two distinct timestamps: annualized statistics are "
+    "NaN; pass periods_per_year="
+)
+
+
+__all__ = [
+    "MIN_CLOCK_BARS",
+    "MIN_SAMPLE_DAYS",
+    "AnnualizationWarning",
+    "Clock",
+    "ShortSampleWarning",
+    "checked_periods_per_year",
+    "decide_clock",
+    "event_clock_index",
+    "infer_clock",
+    "resample_to_clock",
+]

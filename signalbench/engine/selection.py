@@ -14,7 +14,9 @@ results), and say how much of the winner's performance survives the selection.
   cross-validation (CSCV).
 
 It lives in the engine because it is a statistic of backtest returns: ``backtest`` adds a ``deflated_sharpe``
-row when several columns were tried; :mod:`signalbench.strategies` re-exports the public names.
+row when several trial columns were tried (``docs/architecture.md``). Inputs are checked by the engine's one
+converter (:mod:`signalbench.engine._inputs`): datetimes or strings where returns are expected are a
+``TypeError``; NaN, infinity, too few observations and impossible parameters are a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -26,43 +28,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
+from signalbench._validation import choice, expected, integer, number
+from signalbench.engine._inputs import as_2d
 from signalbench.engine.kernels import central_moments_nb
 
-__all__ = ["DeflatedSharpe", "PBOResult", "deflated_sharpe", "deflated_sharpe_row", "pbo"]
+__all__ = ["MAX_PBO_COMBINATIONS", "DeflatedSharpe", "PBOResult", "deflated_sharpe", "deflated_sharpe_row", "pbo"]
 
 # Euler-Mascheroni constant (the extreme-value approximation of the expected maximum).
 _EULER_GAMMA = 0.5772156649015329
 
+#: The most CSCV splits :func:`pbo` computes: C(20, 10) = 184,756 fits; C(22, 11) = 705,432 does not.
+MAX_PBO_COMBINATIONS = 200_000
+
 
 def _returns_matrix(returns: Any, name: str = "returns") -> tuple[np.ndarray, list[Any]]:
     """(n_obs,) or (n_obs, N) finite returns -> a float64 (n_obs, N) array and the column labels."""
-    if isinstance(returns, pd.DataFrame):
-        labels = list(returns.columns)
-        raw = returns.to_numpy()
-    elif isinstance(returns, pd.Series):
-        labels = [returns.name]
-        raw = returns.to_numpy()
-    else:
-        raw = returns
-        labels = []
-    try:
-        x = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric (n_obs, N) array: {exc}") from None
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (n_obs, N) array: time on axis 0, one column per configuration")
-    if x.shape[1] == 0:
-        raise ValueError(f"{name} has no columns (configurations)")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values; DSR and PBO need every period of every column")
-    if not labels:
-        labels = list(range(x.shape[1]))
-    return x, labels
+    x, template = as_2d(returns, name, min_rows=0, allow_nan=False, allow_bool=False)
+    return x, template.labels(x.shape[1])
 
 
 def _expected_max_z(n_trials: int) -> float:
@@ -109,9 +93,14 @@ def _psr(sr: np.ndarray, skew: np.ndarray, kurt: np.ndarray, n_obs: int, benchma
     return stats.norm.cdf(z)
 
 
-def _trial_sharpe_variance(sr: np.ndarray) -> float:
+def _trial_sharpe_variance(sr: np.ndarray, n_obs: int) -> float:
+    """Sample variance (``ddof=1``) of the finite trial Sharpe ratios; ``1 / (n_obs - 1)`` with fewer than two.
+
+    The fallback is the variance of a skill-less Sharpe estimate from ``n_obs`` normal returns (the PSR's own
+    standard error at SR = 0), so a stated number of trials still deflates a single column.
+    """
     finite = sr[np.isfinite(sr)]
-    return float(finite.var(ddof=1)) if finite.size >= 2 else 0.0
+    return float(finite.var(ddof=1)) if finite.size >= 2 else 1.0 / (n_obs - 1)
 
 
 @dataclass(frozen=True)
@@ -157,7 +146,8 @@ class DeflatedSharpe:
 
 def _check_n_obs(n_obs: int) -> None:
     if n_obs < 4:
-        raise ValueError(f"returns needs at least 4 observations for skewness and kurtosis, got {n_obs}")
+        what = "at least 4 observations (rows) for skewness and kurtosis"
+        raise ValueError(expected("returns", what, f"{n_obs}", raw=True))
 
 
 def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: float | None = None) -> DeflatedSharpe:
@@ -184,8 +174,9 @@ def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: fl
         independent trials, so N makes DSR conservative).
     var_sharpe : float, optional
         Variance of the trials' per-observation Sharpe ratios, >= 0. Default: the sample variance
-        (``ddof=1``) of the columns' Sharpe ratios (constant columns excluded); 0 with fewer than
-        two usable columns.
+        (``ddof=1``) of the columns' Sharpe ratios (constant columns excluded); with fewer than two
+        usable columns, ``1 / (n_obs - 1)``, the variance of a skill-less Sharpe estimate from n_obs
+        normal returns, so that ``n_trials`` tried elsewhere deflate even a single column.
 
     Returns
     -------
@@ -195,9 +186,11 @@ def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: fl
 
     Raises
     ------
+    TypeError
+        On datetime, string or object returns, or ``n_trials`` / ``var_sharpe`` of the wrong kind.
     ValueError
-        On non-finite returns, fewer than 4 observations, every column constant, or invalid
-        ``n_trials`` / ``var_sharpe``.
+        On non-finite returns, fewer than 4 observations, every column constant, or ``n_trials < 1``
+        / ``var_sharpe < 0``.
 
     Notes
     -----
@@ -217,24 +210,19 @@ def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: fl
     x, labels = _returns_matrix(returns)
     n_obs, n_cols = x.shape
     _check_n_obs(n_obs)
+    n_trials = integer(n_trials, "n_trials", minimum=1, allow_none=True)
+    var_sharpe = number(var_sharpe, "var_sharpe", low=0.0, allow_none=True)
     sr, skew, kurt = _moments(x)
     if not np.isfinite(sr).any():
-        raise ValueError("returns has no column with non-zero variance; the Sharpe ratio is undefined")
-    if n_trials is None:
-        n_trials = n_cols
-    elif isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials must be an integer >= 1, got {n_trials!r}")
-    if var_sharpe is None:
-        var_sharpe = _trial_sharpe_variance(sr)
-    else:
-        if isinstance(var_sharpe, bool) or not isinstance(var_sharpe, (int, float, np.integer, np.floating)):
-            raise ValueError(f"var_sharpe must be a number >= 0, got {var_sharpe!r}")
-        var_sharpe = float(var_sharpe)
-        if not math.isfinite(var_sharpe) or var_sharpe < 0:
-            raise ValueError(f"var_sharpe must be finite and >= 0, got {var_sharpe!r}")
+        raise ValueError(
+            expected("returns", "a column with non-zero variance", "only constant columns", raw=True)
+            + "; the Sharpe ratio is undefined"
+        )
+    n_trials = n_cols if n_trials is None else n_trials
+    var = _trial_sharpe_variance(sr, n_obs) if var_sharpe is None else var_sharpe
     best = int(np.nanargmax(sr))
-    z_max = _expected_max_z(int(n_trials))
-    sr_star = math.sqrt(var_sharpe) * z_max
+    z_max = _expected_max_z(n_trials)
+    sr_star = math.sqrt(var) * z_max
     dsr = float(_psr(sr[best : best + 1], skew[best : best + 1], kurt[best : best + 1], n_obs, sr_star)[0])
     return DeflatedSharpe(
         dsr=dsr,
@@ -242,31 +230,33 @@ def deflated_sharpe(returns: Any, *, n_trials: int | None = None, var_sharpe: fl
         sharpe=float(sr[best]),
         sr_star=sr_star,
         expected_max_z=z_max,
-        var_sharpe=var_sharpe,
-        n_trials=int(n_trials),
+        var_sharpe=var,
+        n_trials=n_trials,
         n_obs=n_obs,
         skew=float(skew[best]),
         kurtosis=float(kurt[best]),
     )
 
 
-def deflated_sharpe_row(returns_2d: Any) -> np.ndarray:
+def deflated_sharpe_row(returns_2d: Any, *, n_trials: int | None = None) -> np.ndarray:
     """The deflated Sharpe ratio of every column, each judged as if it were the one selected.
 
     For an ``(n_obs, N)`` return matrix (one column per configuration of a grid) the benchmark
-    ``SR* = sqrt(V) * E[max of N standard normals]`` is computed once from all N columns
-    (``V`` = sample variance, ``ddof=1``, of the columns' per-observation Sharpe ratios, constant
-    columns excluded; ``N`` = the number of columns, constant ones included), and each column's
-    value is its probabilistic Sharpe ratio against that common ``SR*``, exactly as
-    :func:`deflated_sharpe` computes it for the best column. So the entry of the column with the
-    highest Sharpe equals ``deflated_sharpe(returns_2d).dsr``, and every entry reads "the
-    probability that this column's true Sharpe beats what the best of N skill-less tries would
-    show". With one column there is no selection: ``SR* = 0`` and the value is PSR against 0.
+    ``SR* = sqrt(V) * E[max of n_trials standard normals]`` is computed once (``V`` as in
+    :func:`deflated_sharpe`: the sample variance, ``ddof=1``, of the columns' per-observation Sharpe
+    ratios, constant columns excluded, or ``1 / (n_obs - 1)`` with fewer than two such columns), and each
+    column's value is its probabilistic Sharpe ratio against that common ``SR*``, exactly as
+    :func:`deflated_sharpe` computes it for the best column. So the entry of the column with the highest
+    Sharpe equals ``deflated_sharpe(returns_2d, n_trials=n_trials).dsr``, and every entry reads "the
+    probability that this column's true Sharpe beats what the best of n_trials skill-less tries would
+    show". With one column and one trial there is no selection: ``SR* = 0`` and the value is PSR against 0.
 
     Parameters
     ----------
     returns_2d : array-like or pandas.DataFrame
         (n_obs, N) per-period net returns, time on axis 0, all finite.
+    n_trials : int, optional
+        Number of trials, >= 1; default N (the columns, constant ones included).
 
     Returns
     -------
@@ -278,8 +268,10 @@ def deflated_sharpe_row(returns_2d: Any) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If ``returns_2d`` holds datetimes, strings or objects, or ``n_trials`` is not an integer.
     ValueError
-        If ``returns_2d`` is not a 2-D array of finite numbers.
+        If ``returns_2d`` is not a 2-D array of finite numbers, or ``n_trials < 1``.
 
     Examples
     --------
@@ -291,11 +283,17 @@ def deflated_sharpe_row(returns_2d: Any) -> np.ndarray:
     [False, False, False, True]
     """
     x, _ = _returns_matrix(returns_2d, "returns_2d")
+    n_trials = integer(n_trials, "n_trials", minimum=1, allow_none=True)
+    return dsr_values(x, x.shape[1] if n_trials is None else n_trials)
+
+
+def dsr_values(x: np.ndarray, n_trials: int) -> np.ndarray:
+    """:func:`deflated_sharpe_row` of a checked, finite (n_obs, N) float64 array (no validation: the engine's path)."""
     n_obs, n_cols = x.shape
     if n_obs < 4:
         return np.full(n_cols, np.nan)
     sr, skew, kurt = _moments(x)
-    sr_star = math.sqrt(_trial_sharpe_variance(sr)) * _expected_max_z(n_cols)
+    sr_star = math.sqrt(_trial_sharpe_variance(sr, n_obs)) * _expected_max_z(n_trials)
     return np.asarray(_psr(sr, skew, kurt, n_obs, sr_star), dtype=np.float64)
 
 
@@ -395,9 +393,12 @@ def pbo(
     ----------
     returns : array-like or pandas.DataFrame
         (n_obs, N) per-period returns of every configuration tried, time on axis 0, N >= 2, all
-        finite, n_obs >= n_splits.
+        finite, with at least 2 observations per block: ``n_obs >= 2 * n_splits`` (so that every
+        half has a standard deviation and no block is empty).
     n_splits : int, default 16
-        Number of blocks S, even and >= 2 (16 gives 12,870 splits).
+        Number of blocks S, even and >= 2 (16 gives 12,870 splits). ``C(S, S / 2)`` may not exceed
+        :data:`MAX_PBO_COMBINATIONS` (200,000: S <= 20): S = 22 would be 705,432 splits, S = 40
+        137,846,528,820, more than memory holds; the check comes before anything is allocated.
     metric : {"sharpe", "mean"} or callable, default "sharpe"
         Performance metric, larger is better. ``"sharpe"``: ``mean / std`` with ``ddof=1`` (0 for a
         constant slice, so it never wins); ``"mean"``: the mean return. A callable receives an
@@ -410,9 +411,13 @@ def pbo(
 
     Raises
     ------
+    TypeError
+        On datetime, string or object returns, a non-integer ``n_splits``, or a ``metric`` that is
+        neither a name nor a callable.
     ValueError
-        On a malformed ``returns`` matrix, a bad ``n_splits``, an unknown metric or a callable
-        metric that returns the wrong shape or non-finite values.
+        On a malformed ``returns`` matrix, too few observations or columns, an odd ``n_splits`` or one
+        with too many combinations, an unknown metric name, or a callable metric that returns the
+        wrong shape or non-finite values.
 
     Notes
     -----
@@ -430,56 +435,101 @@ def pbo(
     >>> result.n_combinations, 0.2 < result.pbo < 0.8
     (70, True)
     """
+    n_splits = _check_n_splits(n_splits)
+    if not callable(metric):
+        if not isinstance(metric, str):
+            raise TypeError(expected("metric", "'sharpe', 'mean' or a callable", metric))
+        choice(metric, "metric", ("sharpe", "mean"))
     x, _ = _returns_matrix(returns)
     n_obs, n_cols = x.shape
     if n_cols < 2:
-        raise ValueError(f"returns needs at least 2 configurations (columns), got {n_cols}")
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2 or n_splits % 2:
-        raise ValueError(f"n_splits must be an even integer >= 2, got {n_splits!r}")
-    n_splits = int(n_splits)
-    if n_obs < n_splits:
-        raise ValueError(f"returns has {n_obs} observations, fewer than n_splits={n_splits}")
-    if not (callable(metric) or metric in ("sharpe", "mean")):
-        raise ValueError(f"metric must be 'sharpe', 'mean' or a callable, got {metric!r}")
-
+        raise ValueError(expected("returns", "at least 2 configurations (columns)", f"{n_cols}", raw=True))
+    if n_obs < 2 * n_splits:
+        raise ValueError(
+            expected(
+                "returns",
+                f"at least 2 observations per block ({2 * n_splits} rows for n_splits={n_splits})",
+                f"{n_obs} rows",
+                raw=True,
+                hint="use fewer splits",
+            )
+        )
     blocks = _blocks(n_obs, n_splits)
-    oos_sets = list(itertools.combinations(range(n_splits), n_splits // 2))
-    oos_mask = np.zeros((len(oos_sets), n_splits), dtype=bool)
-    for c, chosen in enumerate(oos_sets):
-        oos_mask[c, list(chosen)] = True
-    is_mask = ~oos_mask
+    oos_mask = _oos_masks(n_splits)
+    is_perf, oos_perf = _performance(x, blocks, ~oos_mask, oos_mask, metric)
+    return _pbo_from_performance(is_perf, oos_perf)
 
+
+def _check_n_splits(n_splits: Any) -> int:
+    """An even integer >= 2 whose C(n_splits, n_splits / 2) is at most :data:`MAX_PBO_COMBINATIONS`."""
+    what = "an even integer >= 2"
+    n_splits = integer(n_splits, "n_splits", minimum=2, what=what)
+    if n_splits % 2:
+        raise ValueError(expected("n_splits", what, n_splits))
+    combos = math.comb(n_splits, n_splits // 2)
+    if combos > MAX_PBO_COMBINATIONS:
+        raise ValueError(
+            expected(
+                "n_splits",
+                f"at most {MAX_PBO_COMBINATIONS:,} combinations C(n_splits, n_splits / 2) (n_splits <= 20)",
+                f"n_splits={n_splits}, which gives {combos:,}",
+                raw=True,
+            )
+        )
+    return n_splits
+
+
+def _oos_masks(n_splits: int) -> np.ndarray:
+    """(C(S, S/2), S) bool: row c marks the blocks of split c's out-of-sample half, in itertools order."""
+    oos_sets = list(itertools.combinations(range(n_splits), n_splits // 2))
+    mask = np.zeros((len(oos_sets), n_splits), dtype=bool)
+    for c, chosen in enumerate(oos_sets):
+        mask[c, list(chosen)] = True
+    return mask
+
+
+def _performance(
+    x: np.ndarray, blocks: list[np.ndarray], is_mask: np.ndarray, oos_mask: np.ndarray, metric: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """In-sample and out-of-sample metric of every column in every split, each (n_combinations, N)."""
     if metric == "sharpe":
-        is_perf = _sharpe_over_blocks(x, blocks, is_mask)
-        oos_perf = _sharpe_over_blocks(x, blocks, oos_mask)
-    elif metric == "mean":
+        return _sharpe_over_blocks(x, blocks, is_mask), _sharpe_over_blocks(x, blocks, oos_mask)
+    if metric == "mean":
         counts = np.array([len(b) for b in blocks], dtype=np.float64)
         sums = np.stack([x[b].sum(axis=0) for b in blocks])
-        is_perf = (is_mask @ sums) / (is_mask @ counts)[:, None]
-        oos_perf = (oos_mask @ sums) / (oos_mask @ counts)[:, None]
-    else:
-        is_perf = np.empty((len(oos_sets), n_cols))
-        oos_perf = np.empty_like(is_perf)
-        for c in range(len(oos_sets)):
-            for perf, mask in ((is_perf, is_mask[c]), (oos_perf, oos_mask[c])):
-                rows = np.concatenate([blocks[b] for b in np.flatnonzero(mask)])
-                score = np.asarray(metric(x[rows]), dtype=np.float64)
-                if score.shape != (n_cols,) or not np.isfinite(score).all():
-                    raise ValueError(
-                        f"metric must return {n_cols} finite scores for an (n_rows, {n_cols}) slice, "
-                        f"got shape {score.shape}"
-                    )
-                perf[c] = score
+        return (is_mask @ sums) / (is_mask @ counts)[:, None], (oos_mask @ sums) / (oos_mask @ counts)[:, None]
+    return _callable_performance(x, blocks, is_mask, metric), _callable_performance(x, blocks, oos_mask, metric)
 
+
+def _callable_performance(
+    x: np.ndarray, blocks: list[np.ndarray], masks: np.ndarray, metric: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """A user metric over the union of the blocks chosen by each mask row; N finite scores each time."""
+    n_cols = x.shape[1]
+    out = np.empty((masks.shape[0], n_cols))
+    for c, mask in enumerate(masks):
+        rows = np.concatenate([blocks[b] for b in np.flatnonzero(mask)])
+        score = np.asarray(metric(x[rows]), dtype=np.float64)
+        if score.shape != (n_cols,) or not np.isfinite(score).all():
+            got = f"shape {score.shape}" if score.shape != (n_cols,) else "non-finite scores"
+            what = f"{n_cols} finite scores for an (n_rows, {n_cols}) slice"
+            raise ValueError(expected("metric", what, got, raw=True))
+        out[c] = score
+    return out
+
+
+def _pbo_from_performance(is_perf: np.ndarray, oos_perf: np.ndarray) -> PBOResult:
+    """Rank each split's in-sample winner out of sample and summarize (see :func:`pbo`)."""
+    n_combos, n_cols = is_perf.shape
     best = np.argmax(is_perf, axis=1)  # first maximum on ties
-    rows = np.arange(len(oos_sets))
+    rows = np.arange(n_combos)
     ranks = stats.rankdata(oos_perf, axis=1)  # average ranks, N = best
     omega = ranks[rows, best] / (n_cols + 1)
     logits = np.log(omega / (1 - omega))
     is_best = is_perf[rows, best]
     oos_best = oos_perf[rows, best]
     var_is = float(np.var(is_best))
-    slope = float(np.cov(is_best, oos_best, ddof=0)[0, 1] / var_is) if var_is > 0 and len(rows) > 1 else math.nan
+    slope = float(np.cov(is_best, oos_best, ddof=0)[0, 1] / var_is) if var_is > 0 and n_combos > 1 else math.nan
     return PBOResult(
         pbo=float(np.mean(logits < 0)),
         logits=logits,
@@ -487,5 +537,5 @@ def pbo(
         oos_performance=oos_best,
         slope=slope,
         prob_oos_loss=float(np.mean(oos_best < 0)),
-        n_combinations=len(oos_sets),
+        n_combinations=n_combos,
     )

@@ -13,7 +13,11 @@ Conventions (each function states them too)
 - Annualization: ``sqrt(periods_per_year)`` for volatility, Sharpe and Sortino; annual return compounds
   ``(1 + total) ** (periods_per_year / n_periods) - 1`` (``mode="compound"``) or scales the arithmetic mean,
   ``total / n_periods * periods_per_year`` (``mode="additive"``). Where ``1 + total <= 0`` (ruin) the compounded
-  annual return is -1. ``periods_per_year=None`` gives NaN for every annualized figure.
+  annual return is -1. ``periods_per_year=None`` gives NaN for every annualized figure. ``backtest`` reports
+  both bases, each row named after its own (``total_return_compound``, ``ann_return_additive``, ...).
+- Input: numbers only (datetimes, timedeltas, strings: ``TypeError``); a time index must be sorted. The
+  mode is one of ``"compound"``, ``"additive"`` (anything else: ``ValueError``); ``periods_per_year`` a
+  finite number > 0 (``docs/architecture.md``).
 - Max drawdown: ``min(equity / peak - 1)`` with the starting capital 1 as the first peak, so it is <= 0.
   Calmar is annual return / |max drawdown|, NaN when there was no drawdown.
 """
@@ -23,21 +27,31 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from signalbench._validation import choice
+from signalbench.engine._inputs import MODES, as_2d, wrap_per_column
 from signalbench.engine.kernels import COLUMN_STATS, column_stats_nb
+from signalbench.engine.periods import checked_periods_per_year
 
 _ROW = {name: i for i, name in enumerate(COLUMN_STATS)}
 
-#: Rows of ``BacktestResult.stats``, in order.
+#: Rows of ``BacktestResult.stats``, in order. Every return row names its basis: ``_compound`` (equity
+#: ``cumprod(1 + r)``) or ``_additive`` (``1 + cumsum(r)``, constant notional); ``signal_efficiency`` is
+#: ``total_return_additive / oracle_return_additive`` and stands right after the two. ``max_drawdown`` and
+#: ``calmar`` are measured on ``BacktestResult.equity``, i.e. in the backtest's ``mode``.
 STAT_ROWS = (
-    "total_return",
-    "ann_return",
+    "total_return_compound",
+    "total_return_additive",
+    "oracle_return_additive",
+    "signal_efficiency",
+    "ann_return_compound",
+    "ann_return_additive",
     "ann_volatility",
     "sharpe",
     "sortino",
     "calmar",
     "max_drawdown",
+    "clock_bars",
     "n_trades",
     "turnover",
     "exposure_time",
@@ -45,40 +59,8 @@ STAT_ROWS = (
     "hit_rate",
     "profit_factor",
     "breakeven_cost_bps",
-    "oracle_return",
-    "signal_efficiency",
     "periods_per_year",
 )
-
-
-def _as_returns_2d(returns: Any) -> tuple[np.ndarray, Any]:
-    """Returns as a float64 (n, m) array (a view where possible) and a hint for the output's shape."""
-    if isinstance(returns, pd.DataFrame):
-        arr = returns.to_numpy(dtype=np.float64)
-        return (arr if arr.flags.f_contiguous else np.asfortranarray(arr)), returns.columns
-    arr = np.asarray(returns, dtype=np.float64)
-    if arr.ndim == 1:
-        return arr.reshape(-1, 1), None
-    if arr.ndim != 2:
-        raise ValueError(f"returns: expected a 1-D or 2-D array, got {arr.ndim} dimensions")
-    return np.asfortranarray(arr), "2d"
-
-
-def _shape_output(values: np.ndarray, hint: Any) -> Any:
-    if hint is None:
-        return float(values[0])
-    if isinstance(hint, pd.Index):
-        return pd.Series(values, index=hint)
-    return values
-
-
-def _check_ppy(periods_per_year: float | None) -> float:
-    if periods_per_year is None:
-        return np.nan
-    ppy = float(periods_per_year)
-    if not np.isfinite(ppy) or ppy <= 0:
-        raise ValueError(f"periods_per_year: expected a positive finite number, got {periods_per_year!r}")
-    return ppy
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -87,48 +69,55 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.divide(num, den)
 
 
-def summarize(col: np.ndarray, periods_per_year: float | None, mode: str = "compound") -> dict[str, np.ndarray]:
-    """Annualized figures from the output of :func:`column_stats_nb`; one value per column.
-
-    ``periods_per_year`` None or NaN makes every annualized figure NaN.
-    """
-    ppy = np.nan if periods_per_year is None else float(periods_per_year)
-    n_obs = col[_ROW["n_obs"]]
+def _annual_returns(col: np.ndarray, ppy: float) -> tuple[np.ndarray, np.ndarray]:
+    """Compounded ``(1 + total) ** (P / n) - 1`` (-1 after ruin) and additive ``total / n * P`` annual returns."""
     n_periods = col[_ROW["n_periods"]]
-    mean = col[_ROW["mean"]]
+    growth = 1.0 + col[_ROW["compound_total"]]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        compound = np.where(growth > 0, np.power(np.maximum(growth, 0.0), ppy / n_periods) - 1.0, -1.0)
+        additive = col[_ROW["additive_total"]] / n_periods * ppy
+    unknown = np.isnan(ppy) | (n_periods < 1)
+    return np.where(unknown, np.nan, compound), np.where(unknown, np.nan, additive)
+
+
+def summarize(
+    col: np.ndarray, periods_per_year: float, mode: str = "compound", *, exact: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Return and risk figures from the output of :func:`column_stats_nb`; one value per column.
+
+    ``col`` holds the statistics of the returns the annualized figures use (the clock's); ``exact``, when
+    given, those of the original rows, from which the totals and the drawdown come (event time: the two
+    differ). ``periods_per_year`` NaN makes every annualized figure NaN. ``max_drawdown`` and ``calmar`` follow
+    ``mode``.
+    """
+    exact = col if exact is None else exact
+    ppy = float(periods_per_year)
+    n_obs = col[_ROW["n_obs"]]
     std = np.where(n_obs >= 2, col[_ROW["std"]], np.nan)
     downside = np.where(n_obs >= 2, col[_ROW["downside"]], np.nan)
-    if mode == "compound":
-        total = col[_ROW["compound_total"]]
-        growth = 1.0 + total
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ann_return = np.where(growth > 0, np.power(np.maximum(growth, 0.0), ppy / n_periods) - 1.0, -1.0)
-        mdd = col[_ROW["max_drawdown"]]
-    else:
-        total = col[_ROW["additive_total"]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ann_return = total / n_periods * ppy
-        mdd = col[_ROW["max_drawdown_additive"]]
-    ann_return = np.where(np.isnan(ppy) | (n_periods < 1), np.nan, ann_return)
-    sqrt_ppy = np.sqrt(ppy)
+    ann = dict(zip(("ann_return_compound", "ann_return_additive"), _annual_returns(col, ppy)))
+    mdd = exact[_ROW["max_drawdown" if mode == "compound" else "max_drawdown_additive"]]
     with np.errstate(invalid="ignore", divide="ignore"):
-        calmar = np.where(mdd < 0, ann_return / np.abs(mdd), np.nan)
+        calmar = np.where(mdd < 0, ann[f"ann_return_{mode}"] / np.abs(mdd), np.nan)
     return {
-        "total_return": total,
-        "ann_return": ann_return,
-        "ann_volatility": std * sqrt_ppy,
-        "sharpe": _ratio(mean, std) * sqrt_ppy,
-        "sortino": _ratio(mean * ppy, downside * sqrt_ppy),
+        "total_return_compound": exact[_ROW["compound_total"]],
+        "total_return_additive": exact[_ROW["additive_total"]],
+        **ann,
+        "ann_volatility": std * np.sqrt(ppy),
+        "sharpe": _ratio(col[_ROW["mean"]], std) * np.sqrt(ppy),
+        "sortino": _ratio(col[_ROW["mean"]] * ppy, downside * np.sqrt(ppy)),
         "calmar": calmar,
         "max_drawdown": mdd,
     }
 
 
-def _metric(returns: Any, periods_per_year: float | None, name: str, mode: str = "compound") -> Any:
-    arr, hint = _as_returns_2d(returns)
-    col = column_stats_nb(arr)
-    ppy = _check_ppy(periods_per_year) if periods_per_year is not None else np.nan
-    return _shape_output(summarize(col, ppy, mode)[name], hint)
+def _metric(returns: Any, periods_per_year: float | None, row: str, mode: str = "compound") -> Any:
+    """One row of :func:`summarize` for the public functions below, in the form of ``returns``."""
+    mode = choice(mode, "mode", MODES)
+    ppy = checked_periods_per_year(periods_per_year)
+    arr, template = as_2d(returns, "returns", min_rows=0, allow_bool=False)
+    values = summarize(column_stats_nb(arr), ppy, mode)[row.format(mode=mode)]
+    return wrap_per_column(values, template)
 
 
 def sharpe_ratio(returns: Any, periods_per_year: float) -> Any:
@@ -155,9 +144,9 @@ def sortino_ratio(returns: Any, periods_per_year: float) -> Any:
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period. NaN values are skipped.
+        Simple returns per period; NaN values are skipped by the mean and the downside deviation alike.
     periods_per_year : float
-        Periods in a year.
+        ``P``: the mean is scaled by ``P``, the downside deviation by ``sqrt(P)``.
 
     Returns
     -------
@@ -173,14 +162,14 @@ def annual_volatility(returns: Any, periods_per_year: float) -> Any:
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period. NaN values are skipped.
+        Simple returns per period, NaN skipped: the standard deviation is that of the observed returns.
     periods_per_year : float
-        Periods in a year.
+        The per-period deviation is multiplied by its square root.
 
     Returns
     -------
     float, numpy.ndarray or Series
-        One value per column.
+        One value per column (a float for one column, a Series for a DataFrame); 0 at zero variance.
     """
     return _metric(returns, periods_per_year, "ann_volatility")
 
@@ -193,7 +182,7 @@ def annual_return(returns: Any, periods_per_year: float, mode: str = "compound")
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
         Simple returns per period. NaN values count as 0 and ``n`` includes them (time passed).
     periods_per_year : float
-        Periods in a year.
+        Periods in a year; ``P / n`` is the number of years the sample is raised to.
     mode : {"compound", "additive"}
         How returns accumulate (see :func:`signalbench.backtest`).
 
@@ -202,7 +191,7 @@ def annual_return(returns: Any, periods_per_year: float, mode: str = "compound")
     float, numpy.ndarray or Series
         -1 after ruin (``1 + total <= 0``) in compound mode; NaN for an empty series.
     """
-    return _metric(returns, periods_per_year, "ann_return", mode)
+    return _metric(returns, periods_per_year, "ann_return_{mode}", mode)
 
 
 def max_drawdown(returns: Any, mode: str = "compound") -> Any:
@@ -229,21 +218,22 @@ def calmar_ratio(returns: Any, periods_per_year: float, mode: str = "compound") 
     Parameters
     ----------
     returns : array-like, Series or DataFrame, shape (n,) or (n, m)
-        Simple returns per period.
+        Simple returns per period; NaN counts as a flat period, as in :func:`annual_return`.
     periods_per_year : float
-        Periods in a year.
+        For the annual return in the numerator.
     mode : {"compound", "additive"}
-        How returns accumulate.
+        The equity both the annual return and the drawdown are measured on.
 
     Returns
     -------
     float, numpy.ndarray or Series
-        One value per column.
+        The ratio per column; its sign is that of the annual return.
     """
     return _metric(returns, periods_per_year, "calmar", mode)
 
 
 __all__ = [
+    "MODES",
     "STAT_ROWS",
     "annual_return",
     "annual_volatility",

@@ -122,7 +122,7 @@ def test_backtest_stats_match_empyrical_on_its_returns():
         assert st_["sharpe"] == pytest.approx(empyrical.sharpe_ratio(r), rel=1e-12)
         assert st_["sortino"] == pytest.approx(empyrical.sortino_ratio(r), rel=1e-12)
         assert st_["max_drawdown"] == pytest.approx(empyrical.max_drawdown(r), rel=1e-12)
-        assert st_["ann_return"] == pytest.approx(empyrical.annual_return(r), rel=1e-12)
+        assert st_["ann_return_compound"] == pytest.approx(empyrical.annual_return(r), rel=1e-12)
         assert st_["ann_volatility"] == pytest.approx(empyrical.annual_volatility(r), rel=1e-12)
         assert st_["calmar"] == pytest.approx(empyrical.calmar_ratio(r), rel=1e-12)
         assert st_["max_drawdown"] == pytest.approx(res.drawdown[col].min(), rel=1e-15)

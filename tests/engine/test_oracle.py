@@ -52,7 +52,7 @@ def test_oracle_equals_brute_force(case):
     assert set(np.unique(pos)) <= {-1.0, 0.0, 1.0}
     res = backtest(price, pos, **costs, delay=delay, close_at_end=close, mode="additive", periods_per_year=252)
     assert res.equity[-1] - 1.0 == pytest.approx(best, rel=1e-12, abs=1e-15)
-    assert res.stats.loc["oracle_return"].iloc[0] == pytest.approx(best, rel=1e-12, abs=1e-15)
+    assert res.stats.loc["oracle_return_additive"].iloc[0] == pytest.approx(best, rel=1e-12, abs=1e-15)
 
 
 @given(small_cases(max_n=60), st.data())
@@ -76,7 +76,7 @@ def test_no_fractional_strategy_beats_the_oracle(case, data):
         periods_per_year=252,
     )
     totals = res.equity[-1] - 1.0
-    oracle = res.stats.loc["oracle_return"].to_numpy()
+    oracle = res.stats.loc["oracle_return_additive"].to_numpy()
     assert np.all(totals <= oracle + 1e-12)
     eff = res.stats.loc["signal_efficiency"].to_numpy()
     assert np.all((eff <= 1 + 1e-12) | np.isnan(eff))
@@ -95,11 +95,11 @@ def test_costs_never_increase_pnl(case, data):
     paid = backtest(price, position, fee_bps=fee, half_spread_bps=hs, slippage_bps=slip, mode="additive", **kw)
     assert np.all(paid.returns <= free.returns)
     assert np.all(paid.equity[-1] <= free.equity[-1])
-    assert np.all(paid.stats.loc["oracle_return"] <= free.stats.loc["oracle_return"] + 1e-15)
+    assert np.all(paid.stats.loc["oracle_return_additive"] <= free.stats.loc["oracle_return_additive"] + 1e-15)
     for mode in ("compound",):
         f = backtest(price, position, mode=mode, **kw)
         p = backtest(price, position, fee_bps=fee, half_spread_bps=hs, slippage_bps=slip, mode=mode, **kw)
-        assert np.all(p.stats.loc["total_return"] <= f.stats.loc["total_return"] + 1e-15)
+        assert np.all(p.stats.loc["total_return_compound"] <= f.stats.loc["total_return_compound"] + 1e-15)
 
 
 def test_naive_oracle_is_sign_of_next_move():

@@ -93,7 +93,7 @@ def test_backtest_on_event_time_annualizes_the_minute_returns():
     assert res.stats.iloc[:, 0]["sharpe"] == pytest.approx(sharpe_ratio(minute, 252 * 390), rel=1e-12)
     # per-event Sharpe annualized with the minute count would be a different (wrong) number
     assert res.stats.iloc[:, 0]["sharpe"] != pytest.approx(sharpe_ratio(res.returns, 252 * 390), rel=1e-3)
-    assert res.stats.iloc[:, 0]["total_return"] == pytest.approx(res.equity.iloc[-1] - 1, rel=1e-12)
+    assert res.stats.iloc[:, 0]["total_return_compound"] == pytest.approx(res.equity.iloc[-1] - 1, rel=1e-12)
     assert "event time" in res.clock
 
 
@@ -102,9 +102,9 @@ def test_no_index_no_value_warns_and_leaves_annualized_rows_nan():
     with pytest.warns(AnnualizationWarning, match="periods_per_year is unknown"):
         res = backtest(price, np.ones(50))
     s = res.stats.iloc[:, 0]
-    for row in ("ann_return", "ann_volatility", "sharpe", "sortino", "calmar"):
+    for row in ("ann_return_compound", "ann_return_additive", "ann_volatility", "sharpe", "sortino", "calmar"):
         assert np.isnan(s[row]), row
-    for row in ("total_return", "max_drawdown", "n_trades", "turnover", "oracle_return"):
+    for row in ("total_return_compound", "total_return_additive", "max_drawdown", "n_trades", "oracle_return_additive"):
         assert np.isfinite(s[row]), row
 
 

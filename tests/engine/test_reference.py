@@ -1,4 +1,4 @@
-"""The engine against a plain-NumPy reimplementation of ARCHITECTURE.md's conventions (hypothesis).
+"""The engine against a plain-NumPy reimplementation of the conventions in docs/architecture.md (hypothesis).
 
 Equality is to 1e-12 relative; an absolute floor of 1e-14 covers values that are exactly zero on one side and a
 rounding residue on the other (e.g. a drawdown of 0 against 1e-17).
@@ -43,16 +43,16 @@ def reference_stats(r, e, g, c, mode, ppy):
     mean = r.mean(axis=0)
     std = r.std(axis=0, ddof=1) if n > 1 else np.full(r.shape[1], np.nan)
     std = np.where(np.ptp(r, axis=0) == 0, 0.0, std) if n > 1 else std  # all equal: exactly zero variance
-    if mode == "compound":
-        total = np.prod(1.0 + r, axis=0) - 1.0
-    else:
-        total = r.sum(axis=0)
     prev = np.vstack([np.zeros((1, r.shape[1])), e[:-1]])
     turnover = np.abs(e - prev).sum(axis=0)
+    equity = np.cumprod(1.0 + r, axis=0) if mode == "compound" else 1.0 + np.cumsum(r, axis=0)
+    peak = np.maximum.accumulate(np.vstack([np.ones((1, r.shape[1])), equity]), axis=0)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         sharpe = np.divide(mean, std) * np.sqrt(ppy)
     return {
-        "total_return": total,
+        "total_return_compound": np.prod(1.0 + r, axis=0) - 1.0,
+        "total_return_additive": r.sum(axis=0),
+        "max_drawdown": (equity / peak - 1.0).min(axis=0),  # of the equity in the backtest's mode
         "ann_volatility": std * np.sqrt(ppy),
         # zero variance: +-inf for a non-zero mean, NaN for a zero mean (the documented, empyrical convention)
         "sharpe": sharpe,
