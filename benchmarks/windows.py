@@ -18,7 +18,7 @@ import numpy as np
 import psutil
 import torch
 
-from signalbench.data.windows import iter_batches, windows
+from signalbench.data.windowing import iter_batches, windows
 
 
 def main():

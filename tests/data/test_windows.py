@@ -11,7 +11,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalbench.data.windows import iter_batches, window_rows, windows
+from signalbench.data.windowing import iter_batches, window_rows, windows
 
 
 def _stacked(X, L):  # the seeds' loop, as an independent reference
@@ -113,6 +113,6 @@ def test_iterating_holds_about_one_batch():
 
 
 def test_import_stays_light():
-    code = "import sys, signalbench.data.windows, signalbench.data.splits; print('torch' in sys.modules)"
+    code = "import sys, signalbench.data.windowing, signalbench.data.splits; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
