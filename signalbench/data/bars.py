@@ -324,7 +324,8 @@ def _kind_problem(dtype) -> str | None:
         return f"booleans (dtype {dtype}), expected numbers"
     if pd.api.types.is_complex_dtype(dtype):
         return f"complex numbers (dtype {dtype}), expected real numbers"
-    if pd.api.types.is_numeric_dtype(dtype) or dtype == object or pd.api.types.is_string_dtype(dtype):
+    types = pd.api.types
+    if types.is_numeric_dtype(dtype) or types.is_object_dtype(dtype) or types.is_string_dtype(dtype):
         return None
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return f"datetimes (dtype {dtype}), expected numbers (they would be read as nanoseconds)"

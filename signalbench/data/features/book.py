@@ -1,4 +1,4 @@
-"""Order-book features of a frame in the LOBSTER column format: mid, spreads, micro-price, depth and order-flow imbalance.
+"""Order-book features of a frame in the LOBSTER column format: mid, spreads, micro-price, depth and order flow.
 
 Columns ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` (dollars, shares; NaN for an empty level), as
 :func:`signalbench.data.load_lobster` and :func:`signalbench.data.synthetic_ticks` return them.
