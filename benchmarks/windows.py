@@ -1,6 +1,6 @@
 """Peak memory of iterating sequence windows, as a multiple of X itself.
 
-X: 1,000,000 rows x 40 features (float32, 160 MB), seq_len 100. The seeds stack every window into one
+X: 1,000,000 rows x 40 features (float32, 160 MB), seq_len 100. A Python loop that stacks every window builds one
 (n - seq_len + 1, seq_len, F) array: computed here, never allocated (about 16 GB). We iterate all windows with
 ``iter_batches`` and measure (a) tracemalloc's peak of Python/NumPy allocations during the loop and (b) the growth of
 the process RSS (psutil), both against X's size.
@@ -65,7 +65,7 @@ def main():
 
     gb = 1e9
     print(f"X: {a.rows:,} x {a.features} float32 = {x_bytes / gb:.3f} GB; seq_len {a.seq_len}, batch {a.batch}")
-    print(f"stacked copy the seeds allocate: {stacked_bytes / gb:.1f} GB = {stacked_bytes / x_bytes:.0f}x X "
+    print(f"stacked copy a window loop allocates: {stacked_bytes / gb:.1f} GB = {stacked_bytes / x_bytes:.0f}x X "
           "(computed, not allocated)")
     print(f"one batch: {batch_bytes / 1e6:.1f} MB = {batch_bytes / x_bytes:.3f}x X")
     print(f"iterated {count:,} windows in {elapsed:.2f} s ({count / elapsed:,.0f} windows/s)")
