@@ -684,10 +684,13 @@ def load_lobster(
     FileNotFoundError
         When a path does not exist.
     ValueError
-        When ``levels`` is not a positive integer or exceeds the levels in a file, when days differ in their
-        number of levels and ``levels`` is None, or when ``crossed`` is not one of its three values.
+        When ``levels`` is < 1 or exceeds the levels in a file, when days differ in their number of levels and
+        ``levels`` is None, when ``crossed`` is not one of its three values, or when ``path`` is an empty list or
+        a tuple of other than two paths. A damaged or truncated zip archive is a :class:`LobsterFormatError` naming
+        the archive and the member.
     TypeError
-        When ``path`` is none of the accepted kinds.
+        When ``path`` is none of the accepted kinds, ``levels`` is not an integer (``1.5``, ``True``) or
+        ``crossed`` is not a string.
     """
     levels = integer(levels, "levels", minimum=1, allow_none=True)
     crossed = choice(crossed, "crossed", ("raise", "drop", "keep"))
@@ -708,7 +711,10 @@ def load_lobster(
     counts = {x.levels for x in loaded}
     if len(counts) > 1:
         detail = ", ".join(f"{x.day.message.name}: {x.levels}" for x in loaded)
-        raise ValueError(f"load_lobster: the days have different numbers of levels ({detail}); pass levels=k")
+        raise ValueError(
+            expected("levels", "None only when all days have the same number of book levels", f"None, and the days "
+                     f"have different numbers of levels ({detail})", raw=True, hint="pass levels=k to keep k of them")
+        )
     if len(loaded) == 1:
         columns, ns = loaded[0].columns, loaded[0].ns
     else:
