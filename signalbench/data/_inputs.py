@@ -13,7 +13,7 @@ import pandas as pd
 
 from signalbench._validation import check_sorted_index, describe, expected, numeric_array
 
-__all__ = ["Runs", "group_bounds", "group_ids", "in_time_order", "row_positions", "run_starts", "series"]
+__all__ = ["Runs", "group_bounds", "group_ids", "in_time_order", "row_positions", "series"]
 
 
 def in_time_order(x: Any, name: str) -> None:
@@ -39,13 +39,12 @@ def series(x: Any, name: str) -> np.ndarray:
 
 
 class Runs:
-    """Run ids already computed by :func:`group_ids` (and their starts), passed between the functions of a set."""
+    """Run ids already computed by :func:`group_ids`, passed between the functions of a feature set."""
 
-    __slots__ = ("gid", "starts")
+    __slots__ = ("gid",)
 
     def __init__(self, gid: np.ndarray) -> None:
         self.gid = gid
-        self.starts = run_starts(gid)
 
 
 def group_ids(groups: Any, n: int) -> np.ndarray:
@@ -107,12 +106,6 @@ def _raise_split_group(codes: np.ndarray, uniques: Any, change: np.ndarray) -> N
                 )
             )
         seen.add(int(codes[row]))
-
-
-def run_starts(gid: np.ndarray) -> np.ndarray:
-    """Row where each run of ``gid`` starts, then ``n``: run ``g`` is rows ``starts[g] .. starts[g + 1] - 1``."""
-    n = gid.shape[0]
-    return np.r_[0, np.flatnonzero(gid[1:] != gid[:-1]) + 1, n].astype(np.int64) if n else np.zeros(1, np.int64)
 
 
 def group_bounds(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from signalbench._validation import did_you_mean, expected, integer, numeric_array
-from signalbench.data._inputs import Runs, group_ids, in_time_order, run_starts, series
+from signalbench.data._inputs import Runs, group_ids, in_time_order, series
 
-__all__ = ["book_levels", "column", "frame", "frame_groups", "missing", "series", "starts", "window"]
+__all__ = ["book_levels", "column", "frame", "frame_groups", "missing", "runs", "series", "window"]
 
 
 def frame(df: Any, what: str) -> pd.DataFrame:
@@ -45,11 +45,9 @@ def window(value: Any, name: str = "window") -> int:
     return integer(value, name, minimum=1)
 
 
-def starts(groups: Any, n: int) -> np.ndarray:
-    """Run starts (then ``n``) of the groups of ``n`` rows, for the kernels."""
-    if isinstance(groups, Runs) and groups.gid.shape[0] == n:
-        return groups.starts
-    return run_starts(group_ids(groups, n))
+def runs(groups: Any, n: int) -> np.ndarray:
+    """Run id per row of the groups of ``n`` rows, for the kernels."""
+    return group_ids(groups, n)
 
 
 def frame_groups(df: pd.DataFrame, groups: Any) -> Any:

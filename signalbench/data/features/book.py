@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench._validation import expected
-from signalbench.data.features._frame import book_levels, column, starts
+from signalbench.data.features._frame import book_levels, column, runs
 from signalbench.data.features._frame import window as check_window
 from signalbench.data.features.kernels import ofi_nb
 
@@ -218,7 +218,7 @@ def order_flow_imbalance(df: pd.DataFrame, *, level: int = 1, groups=None) -> np
         Float64.
     """
     inputs = _ofi_inputs(df, check_window(level, "level"), "order_flow_imbalance")
-    return ofi_nb(*inputs, starts(groups, len(df)))
+    return ofi_nb(*inputs, runs(groups, len(df)))
 
 
 def order_flow_imbalance_total(df: pd.DataFrame, *, levels: int | None = None, groups=None) -> np.ndarray:
@@ -242,8 +242,8 @@ def order_flow_imbalance_total(df: pd.DataFrame, *, levels: int | None = None, g
     n_levels = present if levels is None else check_window(levels, "levels")
     if n_levels < 1 or n_levels > present:
         raise ValueError(expected("levels", f"a number of levels in [1, {present}] (the levels of df)", levels))
-    run_starts = starts(groups, len(df))
+    gid = runs(groups, len(df))
     total = np.zeros(len(df))
     for i in range(1, n_levels + 1):
-        total += ofi_nb(*_ofi_inputs(df, i, "order_flow_imbalance_total"), run_starts)
+        total += ofi_nb(*_ofi_inputs(df, i, "order_flow_imbalance_total"), gid)
     return total

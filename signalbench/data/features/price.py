@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from signalbench.data.features._frame import column, frame, missing, series, starts
+from signalbench.data.features._frame import column, frame, missing, runs, series
 from signalbench.data.features._frame import window as check_window
 from signalbench.data.features.book import mid_price
 from signalbench.data.features.kernels import lag_nb, rsi_nb
@@ -42,7 +42,7 @@ def returns(price, horizon: int = 1, *, groups=None) -> np.ndarray:
         Float64 (pandas ``pct_change(horizon)`` per group).
     """
     p = series(price, "price")
-    lagged = lag_nb(p, check_window(horizon, "horizon"), starts(groups, p.size))
+    lagged = lag_nb(p, check_window(horizon, "horizon"), runs(groups, p.size))
     with np.errstate(divide="ignore", invalid="ignore"):
         return p / lagged - 1.0
 
@@ -93,7 +93,7 @@ def rsi(x, window: int = 14, *, groups=None) -> np.ndarray:
         Float64.
     """
     a = series(x, "x")
-    return rsi_nb(a, check_window(window), starts(groups, a.size))
+    return rsi_nb(a, check_window(window), runs(groups, a.size))
 
 
 def ma_ratio(price, window: int, *, groups=None) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from signalbench._validation import integer
-from signalbench.data.features._frame import series, starts
+from signalbench.data.features._frame import runs, series
 from signalbench.data.features._frame import window as check_window
 from signalbench.data.features.kernels import ewm_nb, rolling_sum_nb, rolling_var_nb
 
@@ -30,7 +30,7 @@ def rolling_sum(x, window: int, *, groups=None) -> np.ndarray:
         Float64, same length as ``x``; equals ``pandas.Series(x).rolling(window).sum()`` per group.
     """
     a = series(x, "x")
-    return rolling_sum_nb(a, check_window(window), starts(groups, a.size))
+    return rolling_sum_nb(a, check_window(window), runs(groups, a.size))
 
 
 def rolling_mean(x, window: int, *, groups=None) -> np.ndarray:
@@ -75,7 +75,7 @@ def rolling_std(x, window: int, *, groups=None, ddof: int = 1) -> np.ndarray:
     """
     a = series(x, "x")
     d = integer(ddof, "ddof", minimum=0)
-    return np.sqrt(rolling_var_nb(a, check_window(window), starts(groups, a.size), d))
+    return np.sqrt(rolling_var_nb(a, check_window(window), runs(groups, a.size), d))
 
 
 def ema(x, window: int = 20, *, groups=None) -> np.ndarray:
@@ -101,7 +101,7 @@ def ema(x, window: int = 20, *, groups=None) -> np.ndarray:
     """
     a = series(x, "x")
     w = check_window(window)
-    return ewm_nb(a, 2.0 / (w + 1.0), w, starts(groups, a.size))
+    return ewm_nb(a, 2.0 / (w + 1.0), w, runs(groups, a.size))
 
 
 def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
