@@ -168,7 +168,7 @@ def main():
           f"{loop_rate:,.0f} ticks/s (on {args.loop_sample:,}); ratio {gen_rate / loop_rate:,.0f}x")
 
     df = ticks.data
-    print(f"\n{'feature set':<12} {'cols':>4} {'ours s':>8} {'rows/s':>14} {'pandas s':>9} {'ratio':>7}  max|diff|")
+    print(f"\n{'feature set':<16} {'cols':>4} {'ours s':>8} {'rows/s':>14} {'pandas s':>9} {'ratio':>7}  max|diff|")
     for name in F.available_feature_sets():
         F.compute_features(df.iloc[:2000], name)  # compile
         t_ours, ours = best_of(lambda name=name: F.compute_features(df, name))
@@ -176,7 +176,7 @@ def main():
         diff = np.nanmax(np.abs(ours.to_numpy() - ref[ours.columns].to_numpy().astype(float)) /
                          (1 + np.abs(ref[ours.columns].to_numpy().astype(float))))
         same_nan = np.array_equal(np.isnan(ours.to_numpy()), np.isnan(ref[ours.columns].to_numpy(float)))
-        print(f"{name:<12} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
+        print(f"{name:<16} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
               f"{t_pd / t_ours:>6.1f}x  {diff:.1e}{'' if same_nan else ' (NaN positions differ)'}")
 
 

@@ -51,18 +51,19 @@ the line number a text editor shows: the files have no header) and what was expe
 that is not LOBSTER; a malformed row (wrong column count, a non-numeric cell, a bad time); message and book
 row counts that differ; time going backwards; an unknown event type or direction; impossible prices or sizes;
 order-book levels out of order or an empty level above an occupied one; and a crossed or locked book (best ask
-<= best bid, both present).
+<= best bid, both present). A damaged or truncated zip archive is reported the same way, naming the archive and the
+member the damage is in.
+
+Finding the files of each day (zip archives, folders, pairs) is :mod:`signalbench.data._lobster_files`; this module
+parses and checks them and builds the frame.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -71,13 +72,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from signalbench._validation import choice, expected, integer
-from signalbench.data._archives import DAMAGED, is_damage, zip_damage
-from signalbench.data._errors import DataFormatError
+from signalbench.data._errors import LobsterFormatError
+from signalbench.data._lobster_files import Day, LobsterPath, Source, resolve
 
 __all__ = ["LobsterFormatError", "load_lobster"]
 
-PathLike: TypeAlias = str | os.PathLike[str]
-LobsterPath: TypeAlias = PathLike | tuple[PathLike, PathLike] | Sequence[PathLike | tuple[PathLike, PathLike]]
 
 #: LOBSTER's placeholder prices for a level that does not exist (size 0).
 EMPTY_ASK = 9_999_999_999
@@ -90,240 +89,12 @@ EVENT_TYPES = (1, 2, 3, 4, 5, 6, 7)
 HALT = 7
 
 _MESSAGE_COLUMNS = ("time", "type", "order_id", "size", "price", "direction")
-_NAME_RE = re.compile(
-    r"^(?P<ticker>.+?)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_(?P<kind>message|orderbook)_"
-    r"(?P<level>\d+)\.csv$",
-    re.IGNORECASE,
-)
-_DATE_RE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 # Seconds after midnight with up to nine decimals; zeros beyond the ninth decimal are accepted (exact).
 _TIME_PATTERN = r"^(?P<sec>[0-9]{1,5})(?:\.(?P<frac>[0-9]{1,9})0*)?$"
 _TIME_RE = re.compile(_TIME_PATTERN.encode())
 _INT_RE = re.compile(rb"^-?[0-9]{1,18}$")
 _SECONDS_PER_DAY = 86_400
 _NS = 1_000_000_000
-
-
-class LobsterFormatError(DataFormatError):
-    """A LOBSTER file that cannot be loaded; names file, first offending row, problem."""
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Locating the files of each day
-# ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One CSV file, on disk or inside a zip archive."""
-
-    name: str  # as shown in error messages
-    read: Callable[[], bytes]
-
-
-@dataclass(frozen=True)
-class _Day:
-    message: _Source
-    orderbook: _Source
-    date: np.datetime64  # datetime64[D]
-    ticker: str | None
-    level: int | None  # from the file name, when it follows LOBSTER's pattern
-
-
-def _file_source(path: Path) -> _Source:
-    return _Source(str(path), path.read_bytes)
-
-
-def _zip_source(archive: Path, member: str) -> _Source:
-    name = f"{archive}:{member}"
-
-    def read() -> bytes:
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                return zf.read(member)
-        except DAMAGED as exc:
-            if not is_damage(exc):
-                raise
-            problem = f"cannot be read: the archive is damaged ({type(exc).__name__}: {exc})"
-            raise LobsterFormatError(f"{name}: {problem}", path=name) from None
-
-    return _Source(name, read)
-
-
-def _parse_date(text: str, where: str) -> np.datetime64:
-    try:
-        return np.datetime64(text, "D")
-    except ValueError:
-        raise LobsterFormatError(f"{where}: {text!r} in the file name is not a valid date", path=where) from None
-
-
-def _pair_up(entries: list[tuple[str, _Source]], container: str, *, required: bool = True) -> list[_Day]:
-    """Group LOBSTER-named CSVs (base name, source) into message/order-book pairs of one day each."""
-    groups: dict[tuple[str, ...], dict[str, _Source]] = {}
-    for base, source in entries:
-        m = _NAME_RE.match(base)
-        if m is None:
-            continue
-        key = (m["ticker"], m["date"], m["start"], m["end"], m["level"])
-        kind = m["kind"].lower()
-        slot = groups.setdefault(key, {})
-        if kind in slot:
-            raise LobsterFormatError(
-                f"{container}: two {kind} files for {key[0]} on {key[1]}: {slot[kind].name} and {source.name}",
-                path=container,
-            )
-        slot[kind] = source
-    if not groups and not required:
-        return []
-    if not groups:
-        found = ", ".join(sorted(base for base, _ in entries)[:10]) or "nothing"
-        raise LobsterFormatError(
-            f"{container}: no LOBSTER message/orderbook pair found (expected files named "
-            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv and ..._orderbook_LEVEL.csv; found: {found})",
-            path=container,
-        )
-    days = []
-    for (ticker, date, _start, _end, level), slot in sorted(groups.items()):
-        for kind, other in (("message", "orderbook"), ("orderbook", "message")):
-            if kind in slot and other not in slot:
-                raise LobsterFormatError(
-                    f"{container}: {slot[kind].name} has no matching {other} file", path=slot[kind].name
-                )
-        days.append(
-            _Day(
-                slot["message"],
-                slot["orderbook"],
-                _parse_date(date, slot["message"].name),
-                ticker,
-                int(level),
-            )
-        )
-    return days
-
-
-def _days_in_zip(archive: Path, *, required: bool = True) -> list[_Day]:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [info.filename for info in zf.infolist() if not info.is_dir()]
-    except DAMAGED as exc:
-        if not is_damage(exc):
-            raise
-        problem, member = zip_damage(archive, exc)
-        name = str(archive) if member is None else f"{archive}:{member}"
-        raise LobsterFormatError(f"{name}: {problem}", path=name) from None
-    return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive), required=required)
-
-
-def _days_in_folder(folder: Path) -> list[_Day]:
-    entries: list[tuple[str, _Source]] = []
-    days: list[_Day] = []
-    for child in sorted(folder.iterdir()):
-        if child.is_file() and child.suffix.lower() == ".zip":
-            days.extend(_days_in_zip(child, required=False))  # other zips in the folder are ignored
-        elif child.is_file() and _NAME_RE.match(child.name):
-            entries.append((child.name, _file_source(child)))
-    if entries:
-        days.extend(_pair_up(entries, str(folder)))
-    if not days:
-        found = ", ".join(sorted(c.name for c in folder.iterdir())[:10]) or "nothing"
-        raise LobsterFormatError(
-            f"{folder}: no LOBSTER files found (expected LOBSTER zip archives or CSV pairs named "
-            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv / ..._orderbook_LEVEL.csv; found: {found})",
-            path=str(folder),
-        )
-    return days
-
-
-def _day_from_pair(message: PathLike, orderbook: PathLike) -> _Day:
-    msg, book = Path(message), Path(orderbook)
-    for p in (msg, book):
-        if not p.is_file():
-            raise FileNotFoundError(f"LOBSTER file not found: {p}")
-    m_msg, m_book = _NAME_RE.match(msg.name), _NAME_RE.match(book.name)
-    if m_msg is not None and m_msg["kind"].lower() != "message":
-        raise LobsterFormatError(
-            f"{msg}: the first file of the pair must be the message file, this is a {m_msg['kind']} file "
-            "(pass (message, orderbook))",
-            path=str(msg),
-        )
-    if m_book is not None and m_book["kind"].lower() != "orderbook":
-        raise LobsterFormatError(
-            f"{book}: the second file of the pair must be the order-book file, "
-            f"this is a {m_book['kind']} file "
-            "(pass (message, orderbook))",
-            path=str(book),
-        )
-    if m_msg is not None and m_book is not None:
-        a = (m_msg["ticker"], m_msg["date"], m_msg["level"])
-        b = (m_book["ticker"], m_book["date"], m_book["level"])
-        if a != b:
-            raise LobsterFormatError(
-                f"{msg} and {book} do not belong together (ticker, date, levels {a} vs {b})", path=str(msg)
-            )
-        return _Day(
-            _file_source(msg),
-            _file_source(book),
-            _parse_date(m_msg["date"], str(msg)),
-            m_msg["ticker"],
-            int(m_msg["level"]),
-        )
-    found = _DATE_RE.search(msg.name) or _DATE_RE.search(book.name)
-    if found is None:
-        raise LobsterFormatError(
-            f"{msg}: cannot tell the trading date from the file name (LOBSTER names files "
-            "TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv; keep a YYYY-MM-DD date in the name)",
-            path=str(msg),
-        )
-    return _Day(_file_source(msg), _file_source(book), _parse_date(found[1], str(msg)), None, None)
-
-
-def _starts_like_zip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"
-
-
-def _days_in_path(path: PathLike) -> list[_Day]:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"LOBSTER path not found: {p}")
-    if p.is_dir():
-        return _days_in_folder(p)
-    if p.suffix.lower() == ".zip" or zipfile.is_zipfile(p) or _starts_like_zip(p):
-        return _days_in_zip(p)
-    m = _NAME_RE.match(p.name)
-    if m is None:
-        raise LobsterFormatError(
-            f"{p}: not a LOBSTER file (expected a LOBSTER zip archive, a folder, a (message, orderbook) "
-            "pair, or a CSV named TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv)",
-            path=str(p),
-        )
-    kind = m["kind"].lower()
-    other = "orderbook" if kind == "message" else "message"
-    partner = p.with_name(p.name[: m.start("kind")] + other + p.name[m.end("kind") :])
-    if not partner.is_file():
-        raise LobsterFormatError(f"{p}: its {other} file {partner.name} is not next to it", path=str(p))
-    return [_day_from_pair(p, partner) if kind == "message" else _day_from_pair(partner, p)]
-
-
-_PATH_KINDS = "a path, a (message, orderbook) pair of paths, or a list of them"
-
-
-def _resolve(path: LobsterPath) -> list[_Day]:
-    if isinstance(path, tuple):
-        if len(path) != 2:
-            raise ValueError(expected("path", "a (message, orderbook) pair of two paths", f"{len(path)} items",
-                                      raw=True))
-        for item in path:
-            if not isinstance(item, str | os.PathLike):
-                raise TypeError(expected("path", "a (message, orderbook) pair of two paths", item))
-        return [_day_from_pair(*path)]
-    if isinstance(path, str | os.PathLike):
-        return _days_in_path(path)
-    if isinstance(path, Sequence):
-        if len(path) == 0:
-            raise ValueError(expected("path", _PATH_KINDS, "an empty list", raw=True))
-        return [day for item in path for day in _resolve(item)]
-    raise TypeError(expected("path", _PATH_KINDS, path))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -378,7 +149,7 @@ def _diagnose(data: bytes, name: str, kinds: str, arrow_error: Exception) -> Lob
     return _error(name, None, f"cannot be parsed as CSV: {arrow_error}")
 
 
-def _read_bytes(source: _Source) -> bytes:
+def _read_bytes(source: Source) -> bytes:
     data = source.read()
     # A trailing blank line is harmless; blank lines inside the file are errors (they would shift the rows).
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some editors write
@@ -444,7 +215,7 @@ def _book_column(kind: int, level: int) -> str:
 
 @dataclass
 class _Loaded:
-    day: _Day
+    day: Day
     ns: np.ndarray  # int64 nanoseconds since the epoch
     columns: dict[str, np.ndarray]
     levels: int
@@ -463,7 +234,7 @@ def _invalid(values: np.ndarray, what: str, mask: np.ndarray):
     return lambda i: f"{values[i]} is invalid, expected {what} ({int(mask.sum())} such rows)"
 
 
-def _read_day(day: _Day, levels: int | None) -> tuple[bytes, bytes, int, int]:
+def _read_day(day: Day, levels: int | None) -> tuple[bytes, bytes, int, int]:
     """Read both files of a day and check their first lines: ``(message, book, levels in file, levels kept)``."""
     msg_data = _read_bytes(day.message)
     _first_line_check(msg_data, day.message.name, "tiiiii", "message")
@@ -486,7 +257,7 @@ def _read_day(day: _Day, levels: int | None) -> tuple[bytes, bytes, int, int]:
     return msg_data, book_data, file_levels, file_levels if levels is None else levels
 
 
-def _parse_day(day: _Day, msg_data: bytes, book_data: bytes, file_levels: int) -> tuple[pa.Table, pa.Table]:
+def _parse_day(day: Day, msg_data: bytes, book_data: bytes, file_levels: int) -> tuple[pa.Table, pa.Table]:
     """Parse both files and check that their rows pair up (row k of the book is the book after message k)."""
     msg_name, book_name = day.message.name, day.orderbook.name
     message = _read_csv(msg_data, msg_name, _MESSAGE_COLUMNS, "tiiiii")
@@ -587,7 +358,7 @@ def _halted(etype: np.ndarray, price_raw: np.ndarray) -> np.ndarray:
     return (last_halt_msg >= 0) & (price_raw[np.maximum(last_halt_msg, 0)] != 1)
 
 
-def _columns(day: _Day, f: dict, raw: list[np.ndarray], present: dict, keep: int) -> dict[str, np.ndarray]:
+def _columns(day: Day, f: dict, raw: list[np.ndarray], present: dict, keep: int) -> dict[str, np.ndarray]:
     """The output columns of one day, in order: messages, halt, day, then the book in dollars with NaN for empty."""
     price = f["price"] / PRICE_SCALE
     price[f["type"] == HALT] = np.nan
@@ -611,7 +382,7 @@ def _columns(day: _Day, f: dict, raw: list[np.ndarray], present: dict, keep: int
     return columns
 
 
-def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
+def _load_day(day: Day, levels: int | None, crossed: str) -> _Loaded:
     msg_data, book_data, file_levels, keep = _read_day(day, levels)
     message, book = _parse_day(day, msg_data, book_data, file_levels)
     tod = _times_of_day(message, day.message.name)
@@ -694,7 +465,7 @@ def load_lobster(
     """
     levels = integer(levels, "levels", minimum=1, allow_none=True)
     crossed = choice(crossed, "crossed", ("raise", "drop", "keep"))
-    days = sorted(_resolve(path), key=lambda d: d.date)
+    days = sorted(resolve(path), key=lambda d: d.date)
     tickers = {d.ticker for d in days if d.ticker is not None}
     if len(tickers) > 1:
         raise LobsterFormatError(
