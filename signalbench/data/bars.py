@@ -29,7 +29,11 @@ Timestamps with UTC offsets are tz-aware (mixed offsets, as across a daylight-sa
 unique); open, high, low, close numeric, finite and > 0; high >= max(open, close) and low <= min(open, close); volume,
 if present, numeric, finite and >= 0. Every failure raises :class:`BarsFormatError` (a ``ValueError``) naming the file,
 the column, the first offending row and its timestamp. Rows are counted from 1 at the first data row; for CSV the
-message also gives the line number a text editor shows (the header is line 1, so row r is line r + 1).
+message also gives the line number a text editor shows (the header is line 1, so row r is line r + 1). A column of the
+wrong kind (datetimes, timedeltas or booleans where numbers are expected: a datetime column would otherwise be read as
+nanoseconds) raises :class:`BarsKindError`, a ``BarsFormatError`` that is also a ``TypeError``. A damaged or truncated
+compressed file (gzip, bz2, xz, zip) or Parquet file is a ``BarsFormatError`` too, naming the file and, for a zip
+archive, the member (``archive.zip:member.csv``).
 """
 
 from __future__ import annotations
@@ -397,12 +401,16 @@ def load_bars(
         When the file is empty, unreadable, lacks a timestamp or a price column, has two columns for one field,
         or fails a check: a missing or unparseable timestamp, timestamps not strictly increasing, a price that is
         missing, non-numeric, not finite or <= 0, high < max(open, close), low > min(open, close), or a volume
-        that is missing, non-numeric, not finite or negative. The message names the file, the column, the first
-        offending row and its timestamp.
+        that is missing, non-numeric, not finite or negative, or when a compressed or Parquet file is damaged. The
+        message names the file (and zip member), the column, the first offending row and its timestamp.
+    BarsKindError
+        When a price or volume column holds datetimes, timedeltas or booleans (also a ``TypeError``).
     FileNotFoundError
         When ``path`` does not exist.
     TypeError
-        When ``timestamp`` is neither a string nor a pair of strings.
+        When ``timestamp`` is neither a name nor a pair of names, or ``tz`` is not a time-zone name.
+    ValueError
+        When ``timestamp`` names more than two columns.
     """
     if tz is not None and not isinstance(tz, str | datetime.tzinfo):
         raise TypeError(expected("tz", "a time-zone name such as 'America/New_York', or None", tz))

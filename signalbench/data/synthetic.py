@@ -215,8 +215,8 @@ def _params(n, seed, edge, signal, flow_window, leaky, levels, tick_size, start_
             switch_prob, size_scale, ticks_per_day, start) -> _Params:
     n = integer(n, "n", minimum=2)
     tick_size = number(tick_size, "tick_size", low=0.0, low_open=True)
-    start_price = number(start_price, "start_price", low=3 * tick_size, what=f"a price >= 3 * tick_size = "
-                         f"{3 * tick_size:g}")
+    floor = 3 * tick_size
+    start_price = number(start_price, "start_price", low=floor, what=f"a price >= 3 * tick_size = {floor:g}")
     vols_a, probs_a, switch_prob = _regime_args(vols, regime_probs, switch_prob)
     return _Params(
         n=n,
