@@ -93,10 +93,11 @@ class _Prepared:
         if positive:
             _check_positive(self.values, name, self.index)
         self.horizon = integer(horizon, "horizon", minimum=1)
-        _, self.last = group_bounds(group_ids(groups, values.size))
+        gid = group_ids(groups, values.size)
+        _, self.last = group_bounds(gid)
         self.has_label = np.arange(values.size) + self.horizon <= self.last
         if values.size and not self.has_label.any():
-            longest = int(np.max(np.bincount(group_ids(groups, values.size))))
+            longest = int(np.max(np.bincount(gid)))
             warn_empty(
                 f"horizon={self.horizon} reaches past the end of every group (the longest has {longest} rows): "
                 "every label is NaN; use a shorter horizon or more rows per group",

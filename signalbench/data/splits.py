@@ -8,8 +8,11 @@ never touch; rows too close to a boundary are dropped (purged) from the earlier 
 
 All functions return sorted int64 arrays of **row positions** (``iloc``) of rows that are usable: their span lies
 inside the data (``t >= seq_len - 1`` and ``t + horizon <= n - 1``) and, when ``groups`` (e.g. the ``day`` column) is
-given, inside a single group, so no window and no label crosses a day boundary. Use them as ``X[idx]``, or as the
-``start``/``stop`` rows of :func:`signalbench.data.windowing.iter_batches` for contiguous blocks.
+given, inside a single group, so no window and no label crosses a day boundary. To fit or predict a sequence model on
+one part, pass it through :func:`with_context`, which adds the ``seq_len - 1`` rows of context before the part and
+sets the labels outside it to NaN: ``X[idx]`` alone would leave the part's first ``seq_len - 1`` rows without a full
+window. For contiguous blocks the positions also serve as ``start``/``stop`` rows of
+:func:`signalbench.data.windowing.iter_batches`.
 """
 
 from __future__ import annotations
