@@ -414,6 +414,8 @@ def load_bars(
     """
     if tz is not None and not isinstance(tz, str | datetime.tzinfo):
         raise TypeError(expected("tz", "a time-zone name such as 'America/New_York', or None", tz))
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(expected("path", "a path to a CSV or Parquet file", path))
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"bars file not found: {path}")

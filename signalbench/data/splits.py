@@ -46,10 +46,11 @@ class _Plan(NamedTuple):
     gap: int
 
     def too_few(self, what: str, detail: str) -> ValueError:
-        return ValueError(
-            f"too few rows for {what}: n={self.n} with horizon={self.horizon}, seq_len={self.seq_len} and a purge "
-            f"gap of {self.gap} rows ({detail})"
+        found = (
+            f"too few rows: n={self.n} with horizon={self.horizon}, seq_len={self.seq_len} and a purge gap of "
+            f"{self.gap} rows ({detail})"
         )
+        return ValueError(expected("n", f"enough rows for {what}", found, raw=True))
 
 
 def _plan(n, horizon, seq_len, gap) -> _Plan:
@@ -354,6 +355,9 @@ def with_context(X, y, rows, seq_len: int) -> Context:
         When ``rows[0] - seq_len + 1 < 0`` (the first row has no full window: use rows from :func:`usable_rows`),
         when ``X`` and ``y`` differ in length, or for rows outside the data.
     """
+    for name, value in (("X", X), ("y", y)):
+        if not hasattr(value, "__len__") or isinstance(value, str | bytes | dict):
+            raise TypeError(expected(name, "an array, Series or DataFrame with one row per row of the data", value))
     n = len(X)
     if len(y) != n:
         raise ValueError(expected("y", f"one label per row of X ({n})", f"{len(y)} rows", raw=True))

@@ -423,6 +423,8 @@ def test_bad_arguments_are_named(tmp_path):
         load_bars(path, timestamp=("a", "b", "c"))
     with pytest.raises(TypeError, match="tz: expected a time-zone name"):
         load_bars(path, tz=5)
+    with pytest.raises(TypeError, match="path: expected a path to a CSV or Parquet file, got 3"):
+        load_bars(3)
 
 
 def _compressed(tmp_path: Path, suffix: str) -> bytes:

@@ -126,7 +126,8 @@ def test_split_with_days_and_exact_values():
 
 
 def test_too_few_rows_and_bad_arguments():
-    with pytest.raises(ValueError, match="too few rows.*n=30 with horizon=10, seq_len=10"):
+    with pytest.raises(ValueError, match="n: expected enough rows for a train/val/test split, got too few rows: "
+                                         "n=30 with horizon=10, seq_len=10"):
         train_val_test_split(30, horizon=10, seq_len=10)
     with pytest.raises(ValueError, match="too few rows"):
         walk_forward_splits(50, horizon=10, seq_len=10, n_folds=5)
@@ -224,6 +225,8 @@ def test_with_context_errors():
         with_context(X, y, [10, 20], 5)
     with pytest.raises(TypeError, match="seq_len: expected an integer >= 1"):
         with_context(X, y, [10], 5.0)
+    with pytest.raises(TypeError, match="X: expected an array, Series or DataFrame"):
+        with_context(None, y, [10], 5)
     with pytest.raises(TypeError, match="y: expected numbers, got datetimes"):
         with_context(X, pd.Series(pd.date_range("2024-01-01", periods=20)), [10], 5)
 

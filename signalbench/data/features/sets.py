@@ -212,6 +212,9 @@ def feature_set(name: str) -> FeatureSet:
     ValueError
         For an unknown name, with the closest match suggested.
     """
+    if not isinstance(name, str):
+        raise TypeError(expected("features", "a feature-set name (str), one of " + ", ".join(map(repr, _FEATURE_SETS)),
+                                 name))
     return _FEATURE_SETS[choice(name, "features", available_feature_sets())]
 
 
