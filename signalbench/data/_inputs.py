@@ -11,9 +11,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import check_sorted_index, describe, expected, numeric_array
+from signalbench._validation import check_sorted_index, choice, describe, expected, numeric_array
 
-__all__ = ["Runs", "group_bounds", "group_ids", "in_time_order", "row_positions", "series"]
+__all__ = ["Runs", "group_bounds", "group_ids", "in_time_order", "name_choice", "row_positions", "series"]
+
+
+def name_choice(value: Any, name: str, options: tuple[str, ...]) -> str:
+    """One of the names ``options``: ``TypeError`` for anything but a string, else :func:`_validation.choice`.
+
+    (``choice`` compares ``value in options`` first, which a NumPy array answers with its own ``ValueError``.)
+    """
+    if not isinstance(value, str):
+        raise TypeError(expected(name, "one of " + ", ".join(repr(o) for o in options), value))
+    return choice(value, name, options)
 
 
 def in_time_order(x: Any, name: str) -> None:

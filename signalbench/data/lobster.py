@@ -71,8 +71,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from signalbench._validation import choice, expected, integer
+from signalbench._validation import expected, integer
 from signalbench.data._errors import LobsterFormatError
+from signalbench.data._inputs import name_choice
 from signalbench.data._lobster_files import Day, LobsterPath, Source, resolve
 
 __all__ = ["LobsterFormatError", "load_lobster"]
@@ -464,7 +465,7 @@ def load_lobster(
         ``crossed`` is not a string.
     """
     levels = integer(levels, "levels", minimum=1, allow_none=True)
-    crossed = choice(crossed, "crossed", ("raise", "drop", "keep"))
+    crossed = name_choice(crossed, "crossed", ("raise", "drop", "keep"))
     days = sorted(resolve(path), key=lambda d: d.date)
     tickers = {d.ticker for d in days if d.ticker is not None}
     if len(tickers) > 1:

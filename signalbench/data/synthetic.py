@@ -64,7 +64,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from signalbench._validation import boolean, choice, expected, integer, number, numeric_array
+from signalbench._validation import boolean, expected, integer, number, numeric_array
+from signalbench.data._inputs import name_choice
 
 __all__ = ["SyntheticTicks", "synthetic_ticks"]
 
@@ -222,7 +223,7 @@ def _params(n, seed, edge, signal, flow_window, leaky, levels, tick_size, start_
         n=n,
         seed=integer(seed, "seed", minimum=0),
         edge=number(edge, "edge", low=0.0, high=1.0),
-        signal=choice(signal, "signal", _SIGNALS),
+        signal=name_choice(signal, "signal", _SIGNALS),
         flow_window=integer(flow_window, "flow_window", minimum=1),
         leaky=boolean(leaky, "leaky"),
         levels=integer(levels, "levels", minimum=1),

@@ -161,3 +161,8 @@ def test_a_wrong_kind_is_a_type_error(kwargs, message):
     n = args.pop("n", 100)
     with pytest.raises(TypeError, match=message):
         synthetic_ticks(n, **args)
+
+
+def test_an_array_where_a_name_is_expected_is_a_type_error():
+    with pytest.raises(TypeError, match="signal: expected one of 'queue_imbalance', 'trade_flow'"):
+        synthetic_ticks(100, seed=0, signal=np.array(["trade_flow", "x"]))

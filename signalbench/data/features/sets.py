@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import choice, expected, name_list
-from signalbench.data._inputs import Runs, group_ids
+from signalbench._validation import expected, name_list
+from signalbench.data._inputs import Runs, group_ids, name_choice
 from signalbench.data.features._frame import book_levels, column, frame, frame_groups, missing
 from signalbench.data.features.book import (
     depth_imbalance,
@@ -212,10 +212,7 @@ def feature_set(name: str) -> FeatureSet:
     ValueError
         For an unknown name, with the closest match suggested.
     """
-    if not isinstance(name, str):
-        raise TypeError(expected("features", "a feature-set name (str), one of " + ", ".join(map(repr, _FEATURE_SETS)),
-                                 name))
-    return _FEATURE_SETS[choice(name, "features", available_feature_sets())]
+    return _FEATURE_SETS[name_choice(name, "features", available_feature_sets())]
 
 
 def _resolve(features) -> list[FeatureSet]:
