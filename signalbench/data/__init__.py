@@ -43,7 +43,7 @@ _MODULES = {
         "usable_rows",
         "with_context",
         "Split",
-        "Context",
+        "PartWithContext",
     ],
 }
 # public name -> module that defines it

@@ -25,8 +25,15 @@ import pandas as pd
 from signalbench._validation import expected, integer, number, numeric_array
 from signalbench.data._inputs import group_bounds, group_ids, row_positions
 
-__all__ = ["Context", "Split", "purged_kfold", "train_val_test_split", "usable_rows", "walk_forward_splits",
-           "with_context"]
+__all__ = [
+    "PartWithContext",
+    "Split",
+    "purged_kfold",
+    "train_val_test_split",
+    "usable_rows",
+    "walk_forward_splits",
+    "with_context",
+]
 
 
 class Split(NamedTuple):
@@ -301,7 +308,7 @@ def purged_kfold(
     return folds
 
 
-class Context(NamedTuple):
+class PartWithContext(NamedTuple):
     """What :func:`with_context` returns: one split part with the rows of context before it.
 
     Attributes
@@ -323,7 +330,7 @@ class Context(NamedTuple):
     mask: np.ndarray
 
 
-def with_context(X, y, rows, seq_len: int) -> Context:
+def with_context(X, y, rows, seq_len: int) -> PartWithContext:
     """One part of a split, ready to fit or predict: its rows plus the ``seq_len - 1`` rows of context before it.
 
     A sequence model predicts row ``t`` from rows ``t - seq_len + 1 .. t``. Passing only a part's rows (``X[rows]``)
@@ -344,7 +351,7 @@ def with_context(X, y, rows, seq_len: int) -> Context:
 
     Returns
     -------
-    Context
+    PartWithContext
         ``(X, y, start, mask)``: ``X`` and ``y`` cut to rows ``start = rows[0] - seq_len + 1`` to ``rows[-1]`` (pandas
         input stays pandas, with its index), ``y`` float64 with NaN outside the part, and ``mask`` marking the part's
         rows. ``X`` is a view for NumPy input.
@@ -372,7 +379,7 @@ def with_context(X, y, rows, seq_len: int) -> Context:
     stop = int(rows[-1]) + 1
     mask = np.zeros(stop - start, dtype=bool)
     mask[rows - start] = True
-    return Context(_rows(X, start, stop), _masked_labels(y, start, stop, mask), start, mask)
+    return PartWithContext(_rows(X, start, stop), _masked_labels(y, start, stop, mask), start, mask)
 
 
 def _rows(data, start: int, stop: int):
