@@ -1,7 +1,8 @@
 """Throughput of synthetic_ticks and of every feature set on 1,000,000 rows, against a floor in the same run.
 
-Floors: for the generator, the seed 000 per-tick Python loop (timed on a sample, rows/s extrapolated); for each
-feature set, a plain pandas implementation of the same features (groupby day + rolling/shift/ewm). The pandas
+Floors: for the generator, a plain per-tick Python loop of the same kind of model (regime-switching volatility,
+volume, spread, imbalance), timed on a sample with rows/s extrapolated; for each feature set, a plain pandas
+implementation of the same features (groupby day + rolling/shift/ewm). The pandas
 results are also compared with ours, so the benchmark cannot win by computing something else.
 
 Run: .venv/bin/python benchmarks/features.py [--rows 1000000]
@@ -28,8 +29,8 @@ def best_of(fn, repeat=3):
     return min(times), out
 
 
-def seed000_generator(n_ticks, tick_size=0.01):
-    """The seed's loop, verbatim in substance (the floor for synthetic_ticks)."""
+def python_loop_generator(n_ticks, tick_size=0.01):
+    """A per-tick Python loop generating regime-switching ticks (the floor for synthetic_ticks)."""
     rng = np.random.default_rng(0)
     prices = [100.0]
     volumes, spreads, imbalances = [], [], []
@@ -104,7 +105,7 @@ def pandas_lob_levels(df):
     return out
 
 
-def pandas_seed000(df):
+def pandas_price_volume(df):
     price = (df.ask_price_1 + df.bid_price_1) / 2
     tmp = pd.DataFrame({"day": df.day, "p": price, "v": df.volume, "s": df.spread, "i": df.imbalance})
     g = tmp.groupby("day", sort=False)
@@ -127,7 +128,7 @@ def pandas_seed000(df):
     return out
 
 
-def pandas_seed002(df):
+def pandas_close_indicators(df):
     close = (df.ask_price_1 + df.bid_price_1) / 2
     tmp = pd.DataFrame({"day": df.day, "c": close})
     g = tmp.groupby("day", sort=False)
@@ -148,26 +149,26 @@ def pandas_seed002(df):
     return out
 
 
-FLOORS = {"lob_basic": pandas_lob_basic, "lob_levels": pandas_lob_levels, "seed000": pandas_seed000,
-          "seed002": pandas_seed002}
+FLOORS = {"lob_basic": pandas_lob_basic, "lob_levels": pandas_lob_levels, "price_volume": pandas_price_volume,
+          "close_indicators": pandas_close_indicators}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--seed-sample", type=int, default=20_000, help="ticks for the seed's Python loop")
+    parser.add_argument("--loop-sample", type=int, default=20_000, help="ticks for the Python-loop floor")
     args = parser.parse_args()
     n = args.rows
 
     synthetic_ticks(1000, seed=0)  # compile / load the Numba cache
     t_gen, ticks = best_of(lambda: synthetic_ticks(n, seed=1, levels=3, ticks_per_day=n // 4))
-    t_seed, _ = best_of(lambda: seed000_generator(args.seed_sample), repeat=1)
-    gen_rate, seed_rate = n / t_gen, args.seed_sample / t_seed
-    print(f"synthetic_ticks({n:,}): {t_gen:.3f} s = {gen_rate:,.0f} ticks/s; seed 000 Python loop "
-          f"{seed_rate:,.0f} ticks/s (on {args.seed_sample:,}); ratio {gen_rate / seed_rate:,.0f}x")
+    t_loop, _ = best_of(lambda: python_loop_generator(args.loop_sample), repeat=1)
+    gen_rate, loop_rate = n / t_gen, args.loop_sample / t_loop
+    print(f"synthetic_ticks({n:,}): {t_gen:.3f} s = {gen_rate:,.0f} ticks/s; per-tick Python loop "
+          f"{loop_rate:,.0f} ticks/s (on {args.loop_sample:,}); ratio {gen_rate / loop_rate:,.0f}x")
 
     df = ticks.data
-    print(f"\n{'feature set':<12} {'cols':>4} {'ours s':>8} {'rows/s':>14} {'pandas s':>9} {'ratio':>7}  max|diff|")
+    print(f"\n{'feature set':<16} {'cols':>4} {'ours s':>8} {'rows/s':>14} {'pandas s':>9} {'ratio':>7}  max|diff|")
     for name in F.available_feature_sets():
         F.compute_features(df.iloc[:2000], name)  # compile
         t_ours, ours = best_of(lambda name=name: F.compute_features(df, name))
@@ -175,7 +176,7 @@ def main():
         diff = np.nanmax(np.abs(ours.to_numpy() - ref[ours.columns].to_numpy().astype(float)) /
                          (1 + np.abs(ref[ours.columns].to_numpy().astype(float))))
         same_nan = np.array_equal(np.isnan(ours.to_numpy()), np.isnan(ref[ours.columns].to_numpy(float)))
-        print(f"{name:<12} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
+        print(f"{name:<16} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
               f"{t_pd / t_ours:>6.1f}x  {diff:.1e}{'' if same_nan else ' (NaN positions differ)'}")
 
 

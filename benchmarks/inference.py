@@ -71,7 +71,7 @@ def throughput(args) -> None:
     import onnxruntime as ort
     import torch
 
-    from signalbench.data.windows import windows
+    from signalbench.data.windowing import windows
 
     torch.set_num_threads(args.threads)
     model = make_model(args.variant)

@@ -10,19 +10,18 @@ import numpy as np
 import pandas as pd
 
 from signalbench import backtest, create_model, synthetic_ticks
-from signalbench.data import compute_features, direction
-from signalbench.data.splits import walk_forward as walk_forward_folds
+from signalbench.data import compute_features, direction, mid_price, walk_forward_splits
 from signalbench.strategies import hysteresis, walk_forward
 
 
 def main() -> None:
     ticks = synthetic_ticks(20_000, seed=3, edge=0.6)
     book = ticks.data
-    mid = (book["ask_price_1"] + book["bid_price_1"]) / 2
+    mid = pd.Series(mid_price(book), index=book.index)
     X = compute_features(book, "lob_basic")
     y = direction(mid, horizon=1)
     seq_len = 10
-    folds = walk_forward_folds(len(X), horizon=1, seq_len=seq_len, n_folds=3)
+    folds = walk_forward_splits(len(X), horizon=1, seq_len=seq_len, n_folds=3)
     costs = {"half_spread_bps": 0.1}
     models = {
         "majority": lambda: create_model("majority"),

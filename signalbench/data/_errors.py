@@ -1,4 +1,4 @@
-"""The error type shared by the data loaders.
+"""The error types of the data loaders.
 
 Every loader in :mod:`signalbench.data` reports bad input with a :class:`DataFormatError` (a ``ValueError``)
 whose message names the file, the column (where there is one) and the first offending row, and says what was
@@ -7,7 +7,7 @@ expected. The same facts are available as attributes, so callers and tests need 
 
 from __future__ import annotations
 
-__all__ = ["DataFormatError"]
+__all__ = ["DataFormatError", "LobsterFormatError"]
 
 
 class DataFormatError(ValueError):
@@ -39,3 +39,7 @@ class DataFormatError(ValueError):
         self.path = path
         self.row = row
         self.column = column
+
+
+class LobsterFormatError(DataFormatError):
+    """A LOBSTER file that cannot be loaded; names file, first offending row, problem."""

@@ -29,22 +29,31 @@ Timestamps with UTC offsets are tz-aware (mixed offsets, as across a daylight-sa
 unique); open, high, low, close numeric, finite and > 0; high >= max(open, close) and low <= min(open, close); volume,
 if present, numeric, finite and >= 0. Every failure raises :class:`BarsFormatError` (a ``ValueError``) naming the file,
 the column, the first offending row and its timestamp. Rows are counted from 1 at the first data row; for CSV the
-message also gives the line number a text editor shows (the header is line 1, so row r is line r + 1).
+message also gives the line number a text editor shows (the header is line 1, so row r is line r + 1). A column of the
+wrong kind (datetimes, timedeltas or booleans where numbers are expected: a datetime column would otherwise be read as
+nanoseconds) raises :class:`BarsKindError`, a ``BarsFormatError`` that is also a ``TypeError``. A damaged or truncated
+compressed file (gzip, bz2, xz, zip) or Parquet file is a ``BarsFormatError`` too, naming the file and, for a zip
+archive, the member (``archive.zip:member.csv``).
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from signalbench._validation import expected, name_list
+from signalbench.data._archives import DAMAGED, is_damage, zip_damage
 from signalbench.data._errors import DataFormatError
 
-__all__ = ["BarsFormatError", "load_bars"]
+__all__ = ["BarsFormatError", "BarsKindError", "load_bars"]
 
 PathLike: TypeAlias = str | os.PathLike[str]
 
@@ -68,6 +77,10 @@ class BarsFormatError(DataFormatError):
     """An OHLCV file that cannot be loaded; the message names the file, column, first offending row and timestamp."""
 
 
+class BarsKindError(BarsFormatError, TypeError):
+    """A column of the wrong kind (datetimes, booleans where numbers are expected): also a ``TypeError``."""
+
+
 class _Where:
     """Formats the location of a row in the file for error messages."""
 
@@ -82,9 +95,11 @@ class _Where:
         row: int | None = None,
         column: str | None = None,
         stamp: object = None,
+        member: str | None = None,
+        kind: bool = False,
     ) -> BarsFormatError:
-        """Build the error for 0-based data row ``row`` (None: the whole file)."""
-        where = self.name
+        """Build the error for 0-based data row ``row`` (None: the whole file), in zip ``member`` if given."""
+        where = self.name if member is None else f"{self.name}:{member}"
         if row is not None:
             where += f", row {row + 1}"
             if self.is_csv:
@@ -93,9 +108,15 @@ class _Where:
             where += f", timestamp {stamp}"
         if column is not None:
             where += f", column {column!r}"
-        return BarsFormatError(
-            f"{where}: {problem}", path=self.name, row=None if row is None else row + 1, column=column
-        )
+        path = self.name if member is None else f"{self.name}:{member}"
+        cls = BarsKindError if kind else BarsFormatError
+        return cls(f"{where}: {problem}", path=path, row=None if row is None else row + 1, column=column)
+
+    def check(self, bad: np.ndarray, problem, *, column: str, stamps: pd.DatetimeIndex | None = None) -> None:
+        """Raise for the first row where ``bad`` is True; ``problem(i)`` says what is wrong with row ``i``."""
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise self.error(problem(i), row=i, column=column, stamp=None if stamps is None else stamps[i])
 
 
 def _is_parquet(path: Path) -> bool:
@@ -109,8 +130,10 @@ def _read(path: Path, where: _Where) -> pd.DataFrame:
     if not where.is_csv:
         try:
             return pd.read_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise where.error(f"cannot be read as Parquet: {exc}") from None
+        except (pa.ArrowException, *DAMAGED, ValueError, KeyError, TypeError) as exc:  # incl. damaged metadata
+            if isinstance(exc, OSError) and not is_damage(exc):
+                raise
+            raise where.error(f"cannot be read as Parquet ({type(exc).__name__}: {exc})") from None
     try:
         return pd.read_csv(path, engine="c", skip_blank_lines=False, low_memory=False)
     except pd.errors.EmptyDataError:
@@ -119,6 +142,29 @@ def _read(path: Path, where: _Where) -> pd.DataFrame:
         raise where.error(f"malformed CSV: {exc}") from None
     except UnicodeDecodeError as exc:
         raise where.error(f"not a text CSV file ({exc})") from None
+    except (*DAMAGED, ValueError) as exc:  # a damaged .gz/.zip/.bz2/.xz, or a zip that holds several files
+        if isinstance(exc, OSError) and not is_damage(exc):
+            raise
+        raise _archive_error(path, where, exc) from None
+
+
+def _archive_error(path: Path, where: _Where, exc: BaseException) -> BarsFormatError:
+    """A compressed CSV that cannot be read; a damaged zip archive names the member the damage is in."""
+    if isinstance(exc, ValueError):  # pandas: a zip archive with no file or several files in it
+        problem = f"cannot be read ({exc})"
+    else:
+        problem = f"cannot be read: damaged or truncated compressed data ({type(exc).__name__}: {exc})"
+    member = None
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [info.filename for info in zf.infolist() if not info.is_dir()]
+            member = names[0] if len(names) == 1 else None
+        except DAMAGED as zip_exc:
+            if not is_damage(zip_exc):
+                raise
+            problem, member = zip_damage(path, zip_exc)
+    return where.error(problem, member=member)
 
 
 def _normalise_columns(frame: pd.DataFrame, where: _Where, ts_original: list[str]) -> dict[str, str]:
@@ -156,9 +202,9 @@ def _find_timestamp(
     """Return the raw timestamps and the columns they came from (removed from the output)."""
     index_name = None if frame.index.name is None else str(frame.index.name).strip().lower()
     if timestamp is not None:
-        names = (timestamp,) if isinstance(timestamp, str) else tuple(timestamp)
-        if len(names) not in (1, 2) or not all(isinstance(n, str) for n in names):
-            raise TypeError(f"load_bars: timestamp must be a column name or a (date, time) pair, got {timestamp!r}")
+        names = name_list(timestamp, "timestamp")
+        if len(names) > 2:
+            raise ValueError(expected("timestamp", "a column name or a (date, time) pair of names", timestamp))
         if len(names) == 1 and _match(frame, names[0]) is None and index_name == names[0].strip().lower():
             return frame.index, []
         cols = []
@@ -202,13 +248,11 @@ def _parse_timestamps(raw: pd.Series | pd.Index, where: _Where, column: str) -> 
     missing = values.isna().to_numpy()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         missing = missing | values.astype("string").str.strip().fillna("").eq("").to_numpy()
-    if missing.any():
-        i = int(np.argmax(missing))
-        raise where.error("missing timestamp", row=i, column=column)
+    where.check(missing, lambda i: "missing timestamp", column=column)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         parsed = pd.DatetimeIndex(values)
     elif pd.api.types.is_bool_dtype(values.dtype):
-        raise where.error("timestamps are booleans, expected dates and times", row=0, column=column)
+        raise where.error("timestamps are booleans, expected dates and times", column=column, kind=True)
     elif pd.api.types.is_numeric_dtype(values.dtype):
         parsed = _parse_epoch(values, where, column)
     else:
@@ -225,23 +269,17 @@ def _parse_epoch(values: pd.Series, where: _Where, column: str) -> pd.DatetimeIn
     unit_of = np.full(len(x), -1)
     for k, (_unit, lo, hi) in enumerate(_EPOCH_UNITS):
         unit_of[(magnitude >= lo) & (magnitude < hi)] = k
-    unknown = (unit_of < 0) | ~np.isfinite(x)
-    if unknown.any():
-        i = int(np.argmax(unknown))
-        raise where.error(
-            f"numeric timestamp {values.iloc[i]} is not a Unix epoch time in s, ms, us or ns for 1973-2286",
-            row=i,
-            column=column,
-        )
-    differs = unit_of != unit_of[0]
-    if differs.any():
-        i = int(np.argmax(differs))
-        raise where.error(
-            f"numeric timestamp {values.iloc[i]} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
-            f"epoch {_EPOCH_UNITS[unit_of[0]][0]}; all rows must use one unit",
-            row=i,
-            column=column,
-        )
+    where.check(
+        (unit_of < 0) | ~np.isfinite(x),
+        lambda i: f"numeric timestamp {values.iloc[i]} is not a Unix epoch time in s, ms, us or ns for 1973-2286",
+        column=column,
+    )
+    where.check(
+        unit_of != unit_of[0],
+        lambda i: f"numeric timestamp {values.iloc[i]} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
+        f"epoch {_EPOCH_UNITS[unit_of[0]][0]}; all rows must use one unit",
+        column=column,
+    )
     unit = _EPOCH_UNITS[unit_of[0]][0]
     if pd.api.types.is_integer_dtype(values.dtype):
         return pd.DatetimeIndex(pd.to_datetime(values.to_numpy(dtype=np.int64), unit=unit))
@@ -284,26 +322,48 @@ def _localize(index: pd.DatetimeIndex, tz: str | None, where: _Where, column: st
         raise where.error(f"cannot localize the timestamps to {tz!r}: {exc}", column=column) from None
 
 
+def _kind_problem(dtype) -> str | None:
+    """What is wrong with a column of this dtype where numbers are expected, or None when it may hold numbers."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return f"booleans (dtype {dtype}), expected numbers"
+    if pd.api.types.is_complex_dtype(dtype):
+        return f"complex numbers (dtype {dtype}), expected real numbers"
+    types = pd.api.types
+    if types.is_numeric_dtype(dtype) or types.is_object_dtype(dtype) or types.is_string_dtype(dtype):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return f"datetimes (dtype {dtype}), expected numbers (they would be read as nanoseconds)"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return f"timedeltas (dtype {dtype}), expected numbers (they would be read as nanoseconds)"
+    return f"values of dtype {dtype}, expected numbers"
+
+
+def _parse_numbers(series: pd.Series, name: str, where: _Where, stamps: pd.DatetimeIndex) -> np.ndarray:
+    """Text (or object) cells -> float64; a cell that is no number is named with its row."""
+    parsed = pd.to_numeric(series, errors="coerce")
+    values = parsed.to_numpy(dtype=np.float64, na_value=np.nan) if parsed.dtype.kind in "iuf" else None
+    junk = series.notna().to_numpy() & (np.isnan(values) if values is not None else True)
+    if junk.any():
+        i = int(np.argmax(junk))
+        cell = series.iloc[i]
+        if isinstance(cell, str):
+            raise where.error(f"{cell!r} is not a number", row=i, column=name, stamp=stamps[i])
+        raise where.error(f"{cell!r} ({type(cell).__name__}) is not a number", row=i, column=name, stamp=stamps[i],
+                          kind=True)
+    return values
+
+
 def _numeric(frame: pd.DataFrame, name: str, where: _Where, stamps: pd.DatetimeIndex) -> np.ndarray:
     series = frame[name].reset_index(drop=True)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        raise where.error("booleans, expected numbers", row=0, column=name, stamp=stamps[0])
+    problem = _kind_problem(series.dtype)
+    if problem is not None:
+        raise where.error(problem, column=name, kind=True)
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        junk = np.isnan(values) & series.notna().to_numpy()
-        if junk.any():
-            i = int(np.argmax(junk))
-            raise where.error(f"{series.iloc[i]!r} is not a number", row=i, column=name, stamp=stamps[i])
-    missing = np.isnan(values)
-    if missing.any():
-        i = int(np.argmax(missing))
-        raise where.error("missing value", row=i, column=name, stamp=stamps[i])
-    infinite = ~np.isfinite(values)
-    if infinite.any():
-        i = int(np.argmax(infinite))
-        raise where.error(f"{values[i]} is not finite", row=i, column=name, stamp=stamps[i])
+        values = _parse_numbers(series, name, where, stamps)
+    where.check(np.isnan(values), lambda i: "missing value", column=name, stamps=stamps)
+    where.check(~np.isfinite(values), lambda i: f"{values[i]} is not finite", column=name, stamps=stamps)
     return values
 
 
@@ -341,13 +401,21 @@ def load_bars(
         When the file is empty, unreadable, lacks a timestamp or a price column, has two columns for one field,
         or fails a check: a missing or unparseable timestamp, timestamps not strictly increasing, a price that is
         missing, non-numeric, not finite or <= 0, high < max(open, close), low > min(open, close), or a volume
-        that is missing, non-numeric, not finite or negative. The message names the file, the column, the first
-        offending row and its timestamp.
+        that is missing, non-numeric, not finite or negative, or when a compressed or Parquet file is damaged. The
+        message names the file (and zip member), the column, the first offending row and its timestamp.
+    BarsKindError
+        When a price or volume column holds datetimes, timedeltas or booleans (also a ``TypeError``).
     FileNotFoundError
         When ``path`` does not exist.
     TypeError
-        When ``timestamp`` is neither a string nor a pair of strings.
+        When ``timestamp`` is neither a name nor a pair of names, or ``tz`` is not a time-zone name.
+    ValueError
+        When ``timestamp`` names more than two columns.
     """
+    if tz is not None and not isinstance(tz, str | datetime.tzinfo):
+        raise TypeError(expected("tz", "a time-zone name such as 'America/New_York', or None", tz))
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(expected("path", "a path to a CSV or Parquet file", path))
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"bars file not found: {path}")
@@ -358,47 +426,41 @@ def load_bars(
     raw, ts_cols = _find_timestamp(frame, timestamp, where)
     ts_label = " ".join(ts_cols) if ts_cols else str(frame.index.name or "index")
     stamps = _localize(_parse_timestamps(raw, where, ts_label), tz, where, ts_label)
-
     names = _normalise_columns(frame, where, ts_cols)
-    steps = np.diff(stamps.asi8)
-    unordered = steps <= 0
-    if unordered.any():
-        i = int(np.argmax(unordered)) + 1
-        problem = "duplicate timestamp" if steps[i - 1] == 0 else "timestamp goes backwards"
-        raise where.error(
-            f"{problem}: {stamps[i]} after {stamps[i - 1]} in row {i} (timestamps must be strictly increasing)",
-            row=i,
-            column=ts_label,
-            stamp=stamps[i],
-        )
+    _check_increasing(stamps, where, ts_label)
+    out = _ohlcv(frame, names, where, stamps)
+    used = set(ts_cols) | set(names.values())
+    extras = {str(col): frame[col].to_numpy() for col in frame.columns if str(col) not in used}
+    return pd.DataFrame({**out, **extras}, index=stamps.rename("timestamp"))
 
+
+def _check_increasing(stamps: pd.DatetimeIndex, where: _Where, column: str) -> None:
+    steps = np.diff(stamps.asi8)
+    where.check(
+        np.r_[False, steps <= 0],
+        lambda i: f"{'duplicate timestamp' if steps[i - 1] == 0 else 'timestamp goes backwards'}: {stamps[i]} "
+        f"after {stamps[i - 1]} in row {i} (timestamps must be strictly increasing)",
+        column=column,
+        stamps=stamps,
+    )
+
+
+def _ohlcv(frame: pd.DataFrame, names: dict[str, str], where: _Where, stamps: pd.DatetimeIndex) -> dict:
+    """The OHLCV columns as float64, each checked, and the high/low rules."""
     out: dict[str, np.ndarray] = {}
     for name in (*PRICE_COLUMNS, "volume"):
-        if name not in names:
-            continue
-        values = _numeric(frame, names[name], where, stamps)
-        bad = values <= 0 if name != "volume" else values < 0
-        if bad.any():
-            i = int(np.argmax(bad))
-            expected = "a price > 0" if name != "volume" else "a volume >= 0"
-            raise where.error(
-                f"{values[i]} is invalid, expected {expected}", row=i, column=names[name], stamp=stamps[i]
-            )
-        out[name] = values
+        if name in names:
+            values = _numeric(frame, names[name], where, stamps)
+            what = "a price > 0" if name != "volume" else "a volume >= 0"
+            bad = values <= 0 if name != "volume" else values < 0
+            where.check(bad, lambda i, v=values, w=what: f"{v[i]} is invalid, expected {w}", column=names[name],
+                        stamps=stamps)
+            out[name] = values
     o, h, lo, c = out["open"], out["high"], out["low"], out["close"]
     for column, bad, rule in (
         (names["high"], h < np.maximum(o, c), "high >= max(open, close)"),
         (names["low"], lo > np.minimum(o, c), "low <= min(open, close)"),
     ):
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise where.error(
-                f"violates {rule}: open={o[i]}, high={h[i]}, low={lo[i]}, close={c[i]}",
-                row=i,
-                column=column,
-                stamp=stamps[i],
-            )
-
-    used = set(ts_cols) | set(names.values())
-    extras = {str(col): frame[col].to_numpy() for col in frame.columns if str(col) not in used}
-    return pd.DataFrame({**out, **extras}, index=stamps.rename("timestamp"))
+        where.check(bad, lambda i, r=rule: f"violates {r}: open={o[i]}, high={h[i]}, low={lo[i]}, close={c[i]}",
+                    column=column, stamps=stamps)
+    return out

@@ -51,18 +51,19 @@ the line number a text editor shows: the files have no header) and what was expe
 that is not LOBSTER; a malformed row (wrong column count, a non-numeric cell, a bad time); message and book
 row counts that differ; time going backwards; an unknown event type or direction; impossible prices or sizes;
 order-book levels out of order or an empty level above an occupied one; and a crossed or locked book (best ask
-<= best bid, both present).
+<= best bid, both present). A damaged or truncated zip archive is reported the same way, naming the archive and the
+member the damage is in.
+
+Finding the files of each day (zip archives, folders, pairs) is :mod:`signalbench.data._lobster_files`; this module
+parses and checks them and builds the frame.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -70,12 +71,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from signalbench.data._errors import DataFormatError
+from signalbench._validation import expected, integer
+from signalbench.data._errors import LobsterFormatError
+from signalbench.data._inputs import name_choice
+from signalbench.data._lobster_files import Day, LobsterPath, Source, resolve
 
 __all__ = ["LobsterFormatError", "load_lobster"]
 
-PathLike: TypeAlias = str | os.PathLike[str]
-LobsterPath: TypeAlias = PathLike | tuple[PathLike, PathLike] | Sequence[PathLike | tuple[PathLike, PathLike]]
 
 #: LOBSTER's placeholder prices for a level that does not exist (size 0).
 EMPTY_ASK = 9_999_999_999
@@ -88,216 +90,12 @@ EVENT_TYPES = (1, 2, 3, 4, 5, 6, 7)
 HALT = 7
 
 _MESSAGE_COLUMNS = ("time", "type", "order_id", "size", "price", "direction")
-_NAME_RE = re.compile(
-    r"^(?P<ticker>.+?)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_(?P<kind>message|orderbook)_"
-    r"(?P<level>\d+)\.csv$",
-    re.IGNORECASE,
-)
-_DATE_RE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 # Seconds after midnight with up to nine decimals; zeros beyond the ninth decimal are accepted (exact).
 _TIME_PATTERN = r"^(?P<sec>[0-9]{1,5})(?:\.(?P<frac>[0-9]{1,9})0*)?$"
 _TIME_RE = re.compile(_TIME_PATTERN.encode())
 _INT_RE = re.compile(rb"^-?[0-9]{1,18}$")
 _SECONDS_PER_DAY = 86_400
 _NS = 1_000_000_000
-
-
-class LobsterFormatError(DataFormatError):
-    """A LOBSTER file that cannot be loaded; names file, first offending row, problem."""
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Locating the files of each day
-# ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One CSV file, on disk or inside a zip archive."""
-
-    name: str  # as shown in error messages
-    read: Callable[[], bytes]
-
-
-@dataclass(frozen=True)
-class _Day:
-    message: _Source
-    orderbook: _Source
-    date: np.datetime64  # datetime64[D]
-    ticker: str | None
-    level: int | None  # from the file name, when it follows LOBSTER's pattern
-
-
-def _file_source(path: Path) -> _Source:
-    return _Source(str(path), path.read_bytes)
-
-
-def _zip_source(archive: Path, member: str) -> _Source:
-    def read() -> bytes:
-        with zipfile.ZipFile(archive) as zf:
-            return zf.read(member)
-
-    return _Source(f"{archive}:{member}", read)
-
-
-def _parse_date(text: str, where: str) -> np.datetime64:
-    try:
-        return np.datetime64(text, "D")
-    except ValueError:
-        raise LobsterFormatError(f"{where}: {text!r} in the file name is not a valid date", path=where) from None
-
-
-def _pair_up(entries: list[tuple[str, _Source]], container: str, *, required: bool = True) -> list[_Day]:
-    """Group LOBSTER-named CSVs (base name, source) into message/order-book pairs of one day each."""
-    groups: dict[tuple[str, ...], dict[str, _Source]] = {}
-    for base, source in entries:
-        m = _NAME_RE.match(base)
-        if m is None:
-            continue
-        key = (m["ticker"], m["date"], m["start"], m["end"], m["level"])
-        kind = m["kind"].lower()
-        slot = groups.setdefault(key, {})
-        if kind in slot:
-            raise LobsterFormatError(
-                f"{container}: two {kind} files for {key[0]} on {key[1]}: {slot[kind].name} and {source.name}",
-                path=container,
-            )
-        slot[kind] = source
-    if not groups and not required:
-        return []
-    if not groups:
-        found = ", ".join(sorted(base for base, _ in entries)[:10]) or "nothing"
-        raise LobsterFormatError(
-            f"{container}: no LOBSTER message/orderbook pair found (expected files named "
-            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv and ..._orderbook_LEVEL.csv; found: {found})",
-            path=container,
-        )
-    days = []
-    for (ticker, date, _start, _end, level), slot in sorted(groups.items()):
-        for kind, other in (("message", "orderbook"), ("orderbook", "message")):
-            if kind in slot and other not in slot:
-                raise LobsterFormatError(
-                    f"{container}: {slot[kind].name} has no matching {other} file", path=slot[kind].name
-                )
-        days.append(
-            _Day(
-                slot["message"],
-                slot["orderbook"],
-                _parse_date(date, slot["message"].name),
-                ticker,
-                int(level),
-            )
-        )
-    return days
-
-
-def _days_in_zip(archive: Path, *, required: bool = True) -> list[_Day]:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [info.filename for info in zf.infolist() if not info.is_dir()]
-    except zipfile.BadZipFile as exc:
-        raise LobsterFormatError(f"{archive}: not a readable zip archive ({exc})", path=str(archive)) from None
-    return _pair_up([(Path(m).name, _zip_source(archive, m)) for m in members], str(archive), required=required)
-
-
-def _days_in_folder(folder: Path) -> list[_Day]:
-    entries: list[tuple[str, _Source]] = []
-    days: list[_Day] = []
-    for child in sorted(folder.iterdir()):
-        if child.is_file() and child.suffix.lower() == ".zip":
-            days.extend(_days_in_zip(child, required=False))  # other zips in the folder are ignored
-        elif child.is_file() and _NAME_RE.match(child.name):
-            entries.append((child.name, _file_source(child)))
-    if entries:
-        days.extend(_pair_up(entries, str(folder)))
-    if not days:
-        found = ", ".join(sorted(c.name for c in folder.iterdir())[:10]) or "nothing"
-        raise LobsterFormatError(
-            f"{folder}: no LOBSTER files found (expected LOBSTER zip archives or CSV pairs named "
-            f"TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv / ..._orderbook_LEVEL.csv; found: {found})",
-            path=str(folder),
-        )
-    return days
-
-
-def _day_from_pair(message: PathLike, orderbook: PathLike) -> _Day:
-    msg, book = Path(message), Path(orderbook)
-    for p in (msg, book):
-        if not p.is_file():
-            raise FileNotFoundError(f"LOBSTER file not found: {p}")
-    m_msg, m_book = _NAME_RE.match(msg.name), _NAME_RE.match(book.name)
-    if m_msg is not None and m_msg["kind"].lower() != "message":
-        raise LobsterFormatError(
-            f"{msg}: the first file of the pair must be the message file, this is a {m_msg['kind']} file "
-            "(pass (message, orderbook))",
-            path=str(msg),
-        )
-    if m_book is not None and m_book["kind"].lower() != "orderbook":
-        raise LobsterFormatError(
-            f"{book}: the second file of the pair must be the order-book file, "
-            f"this is a {m_book['kind']} file "
-            "(pass (message, orderbook))",
-            path=str(book),
-        )
-    if m_msg is not None and m_book is not None:
-        a = (m_msg["ticker"], m_msg["date"], m_msg["level"])
-        b = (m_book["ticker"], m_book["date"], m_book["level"])
-        if a != b:
-            raise LobsterFormatError(
-                f"{msg} and {book} do not belong together (ticker, date, levels {a} vs {b})", path=str(msg)
-            )
-        return _Day(
-            _file_source(msg),
-            _file_source(book),
-            _parse_date(m_msg["date"], str(msg)),
-            m_msg["ticker"],
-            int(m_msg["level"]),
-        )
-    found = _DATE_RE.search(msg.name) or _DATE_RE.search(book.name)
-    if found is None:
-        raise LobsterFormatError(
-            f"{msg}: cannot tell the trading date from the file name (LOBSTER names files "
-            "TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv; keep a YYYY-MM-DD date in the name)",
-            path=str(msg),
-        )
-    return _Day(_file_source(msg), _file_source(book), _parse_date(found[1], str(msg)), None, None)
-
-
-def _days_in_path(path: PathLike) -> list[_Day]:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"LOBSTER path not found: {p}")
-    if p.is_dir():
-        return _days_in_folder(p)
-    if zipfile.is_zipfile(p):
-        return _days_in_zip(p)
-    m = _NAME_RE.match(p.name)
-    if m is None:
-        raise LobsterFormatError(
-            f"{p}: not a LOBSTER file (expected a LOBSTER zip archive, a folder, a (message, orderbook) "
-            "pair, or a CSV named TICKER_YYYY-MM-DD_start_end_message_LEVEL.csv)",
-            path=str(p),
-        )
-    kind = m["kind"].lower()
-    other = "orderbook" if kind == "message" else "message"
-    partner = p.with_name(p.name[: m.start("kind")] + other + p.name[m.end("kind") :])
-    if not partner.is_file():
-        raise LobsterFormatError(f"{p}: its {other} file {partner.name} is not next to it", path=str(p))
-    return [_day_from_pair(p, partner) if kind == "message" else _day_from_pair(partner, p)]
-
-
-def _resolve(path: LobsterPath) -> list[_Day]:
-    if isinstance(path, tuple):
-        if len(path) != 2:
-            raise TypeError(f"a LOBSTER pair is a tuple (message, orderbook) of two paths, got {len(path)} items")
-        return [_day_from_pair(*path)]
-    if isinstance(path, (str, os.PathLike)):
-        return _days_in_path(path)
-    if isinstance(path, Sequence):
-        if len(path) == 0:
-            raise ValueError("load_lobster: the list of paths is empty")
-        return [day for item in path for day in _resolve(item)]
-    raise TypeError(f"load_lobster: path must be a path, a (message, orderbook) tuple or a list, got {type(path)!r}")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -352,7 +150,7 @@ def _diagnose(data: bytes, name: str, kinds: str, arrow_error: Exception) -> Lob
     return _error(name, None, f"cannot be parsed as CSV: {arrow_error}")
 
 
-def _read_bytes(source: _Source) -> bytes:
+def _read_bytes(source: Source) -> bytes:
     data = source.read()
     # A trailing blank line is harmless; blank lines inside the file are errors (they would shift the rows).
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some editors write
@@ -418,17 +216,30 @@ def _book_column(kind: int, level: int) -> str:
 
 @dataclass
 class _Loaded:
-    day: _Day
+    day: Day
     ns: np.ndarray  # int64 nanoseconds since the epoch
     columns: dict[str, np.ndarray]
     levels: int
     crossed: int  # crossed or locked rows found (dropped or kept, as asked)
 
 
-def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
-    msg_name, book_name = day.message.name, day.orderbook.name
+def _check(mask: np.ndarray, name: str, column: str, problem) -> None:
+    """Raise for the first row where ``mask`` is True; ``problem(i)`` says what is wrong with row ``i``."""
+    if mask.any():
+        i = _first(mask)
+        raise _error(name, i + 1, problem(i), column)
+
+
+def _invalid(values: np.ndarray, what: str, mask: np.ndarray):
+    """``problem`` for :func:`_check`: the value, what was expected and how many rows are affected."""
+    return lambda i: f"{values[i]} is invalid, expected {what} ({int(mask.sum())} such rows)"
+
+
+def _read_day(day: Day, levels: int | None) -> tuple[bytes, bytes, int, int]:
+    """Read both files of a day and check their first lines: ``(message, book, levels in file, levels kept)``."""
     msg_data = _read_bytes(day.message)
-    _first_line_check(msg_data, msg_name, "tiiiii", "message")
+    _first_line_check(msg_data, day.message.name, "tiiiii", "message")
+    book_name = day.orderbook.name
     book_data = _read_bytes(day.orderbook)
     first = _first_line(book_data).split(b",")
     file_levels = len(first) // 4
@@ -443,9 +254,13 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
     if day.level is not None and day.level != file_levels:
         raise _error(book_name, 1, f"{len(first)} columns ({file_levels} levels) but the file name says {day.level}")
     if levels is not None and levels > file_levels:
-        raise ValueError(f"load_lobster: levels={levels} but {book_name} has only {file_levels} level(s)")
-    keep = file_levels if levels is None else levels
+        raise ValueError(expected("levels", f"at most the {file_levels} level(s) of {book_name}", levels))
+    return msg_data, book_data, file_levels, file_levels if levels is None else levels
 
+
+def _parse_day(day: Day, msg_data: bytes, book_data: bytes, file_levels: int) -> tuple[pa.Table, pa.Table]:
+    """Parse both files and check that their rows pair up (row k of the book is the book after message k)."""
+    msg_name, book_name = day.message.name, day.orderbook.name
     message = _read_csv(msg_data, msg_name, _MESSAGE_COLUMNS, "tiiiii")
     book_columns = [f"c{j}" for j in range(4 * file_levels)]
     book = _read_csv(book_data, book_name, book_columns, "i" * (4 * file_levels))
@@ -458,148 +273,130 @@ def _load_day(day: _Day, levels: int | None, crossed: str) -> _Loaded:
             f"message file has {n} rows but order-book file has {n_book}: this row has no counterpart in "
             f"{shorter} (row k of the order book is the book after message k)",
         )
+    return message, book
 
-    tod = _parse_times(message.column("time"), msg_name)
+
+def _times_of_day(message: pa.Table, name: str) -> np.ndarray:
+    """Nanoseconds after midnight of each message, checked to never go backwards."""
+    tod = _parse_times(message.column("time"), name)
     back = np.flatnonzero(tod[1:] < tod[:-1])
     if back.size:
         i = int(back[0]) + 1
+        text = message.column("time")
         raise _error(
-            msg_name,
-            i + 1,
-            f"time goes backwards: {message.column('time')[i].as_py()} after "
-            f"{message.column('time')[i - 1].as_py()} at row {i}",
-            "time",
+            name, i + 1, f"time goes backwards: {text[i].as_py()} after {text[i - 1].as_py()} at row {i}", "time"
         )
-    etype = message.column("type").to_numpy()
-    order_id = message.column("order_id").to_numpy()
-    size = message.column("size").to_numpy()
-    price_raw = message.column("price").to_numpy()
-    direction = message.column("direction").to_numpy()
+    return tod
 
-    def check(mask: np.ndarray, column: str, values: np.ndarray, expected: str) -> None:
-        if mask.any():
-            i = _first(mask)
-            raise _error(
-                msg_name,
-                i + 1,
-                f"{values[i]} is invalid, expected {expected} ({int(mask.sum())} such rows)",
-                column,
-            )
 
-    check(
-        ~np.isin(etype, EVENT_TYPES),
-        "type",
-        etype,
-        "an event type 1-7 (1 new order, 2 partial cancel, 3 delete, 4/5 execution, 6 cross, 7 halt)",
-    )
-    check((direction != 1) & (direction != -1), "direction", direction, "-1 (sell) or 1 (buy)")
-    check(size < 0, "size", size, "a size >= 0")
-    check(order_id < 0, "order_id", order_id, "an order id >= 0")
-    is_halt_msg = etype == HALT
-    check(
-        is_halt_msg & ((price_raw < -1) | (price_raw > 1)),
-        "price",
-        price_raw,
-        "a halt code -1 (halt), 0 (quoting) or 1 (resume) on a type-7 row",
-    )
-    check(~is_halt_msg & (price_raw <= 0), "price", price_raw, "a price > 0 (dollars x 10000)")
+def _message_fields(message: pa.Table, name: str) -> dict[str, np.ndarray]:
+    """The integer fields of the messages, each checked against LOBSTER's rules."""
+    f = {c: message.column(c).to_numpy() for c in ("type", "order_id", "size", "price", "direction")}
+    etype, price = f["type"], f["price"]
+    for mask, column, what in (
+        (~np.isin(etype, EVENT_TYPES), "type",
+         "an event type 1-7 (1 new order, 2 partial cancel, 3 delete, 4/5 execution, 6 cross, 7 halt)"),
+        ((f["direction"] != 1) & (f["direction"] != -1), "direction", "-1 (sell) or 1 (buy)"),
+        (f["size"] < 0, "size", "a size >= 0"),
+        (f["order_id"] < 0, "order_id", "an order id >= 0"),
+        ((etype == HALT) & ((price < -1) | (price > 1)), "price",
+         "a halt code -1 (halt), 0 (quoting) or 1 (resume) on a type-7 row"),
+        ((etype != HALT) & (price <= 0), "price", "a price > 0 (dollars x 10000)"),
+    ):
+        _check(mask, name, column, _invalid(f[column], what, mask))
+    return f
 
-    # Order book: validate the kept levels, then turn placeholders into NaN.
+
+def _book_side(raw: list[np.ndarray], present: dict, name: str, lvl: int, side: str) -> None:
+    """Check one side of one book level and record where it is occupied in ``present``."""
+    kind_p, kind_s, empty = (0, 1, EMPTY_ASK) if side == "ask" else (2, 3, EMPTY_BID)
+    p, s = raw[4 * (lvl - 1) + kind_p], raw[4 * (lvl - 1) + kind_s]
+    is_empty = p == empty
+    price_col, size_col = _book_column(kind_p, lvl), _book_column(kind_s, lvl)
+    bad_price = ~is_empty & ((p <= 0) | (p >= EMPTY_ASK))
+    _check(bad_price, name, price_col,
+           lambda i: f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the empty-level placeholder {empty}")
+    _check((s < 0) | (is_empty & (s != 0)), name, size_col,
+           lambda i: f"size {s[i]} is invalid, expected >= 0 (and 0 on an empty level)")
+    here = ~is_empty
+    if lvl > 1:
+        _check(here & ~present[(side, lvl - 1)], name, price_col,
+               lambda i: f"level {lvl} is occupied but level {lvl - 1} is empty")
+        prev = raw[4 * (lvl - 2) + kind_p]
+        order = "rise" if side == "ask" else "fall"
+        _check(here & ((p <= prev) if side == "ask" else (p >= prev)), name, price_col,
+               lambda i: f"{side} price {p[i]} at level {lvl} does not {order} from {prev[i]} at level {lvl - 1} "
+               "(levels are distinct occupied prices)")
+    present[(side, lvl)] = here
+
+
+def _book(book: pa.Table, keep: int, name: str) -> tuple[list[np.ndarray], dict]:
+    """The kept levels' raw integer columns, checked, and where each side of each level is occupied."""
     raw = [book.column(j).to_numpy() for j in range(4 * keep)]
     present: dict[tuple[str, int], np.ndarray] = {}
     for lvl in range(1, keep + 1):
-        for side, kind_p, kind_s, empty in (("ask", 0, 1, EMPTY_ASK), ("bid", 2, 3, EMPTY_BID)):
-            p, s = raw[4 * (lvl - 1) + kind_p], raw[4 * (lvl - 1) + kind_s]
-            is_empty = p == empty
-            bad_price = ~is_empty & ((p <= 0) | (p >= EMPTY_ASK))
-            if bad_price.any():
-                i = _first(bad_price)
-                raise _error(
-                    book_name,
-                    i + 1,
-                    f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the empty-level placeholder {empty}",
-                    _book_column(kind_p, lvl),
-                )
-            bad_size = (s < 0) | (is_empty & (s != 0))
-            if bad_size.any():
-                i = _first(bad_size)
-                raise _error(
-                    book_name,
-                    i + 1,
-                    f"size {s[i]} is invalid, expected >= 0 (and 0 on an empty level)",
-                    _book_column(kind_s, lvl),
-                )
-            here = ~is_empty
-            if lvl > 1:
-                above = present[(side, lvl - 1)]
-                gap = here & ~above
-                if gap.any():
-                    i = _first(gap)
-                    raise _error(
-                        book_name,
-                        i + 1,
-                        f"level {lvl} is occupied but level {lvl - 1} is empty",
-                        _book_column(kind_p, lvl),
-                    )
-                prev = raw[4 * (lvl - 2) + kind_p]
-                disorder = here & ((p <= prev) if side == "ask" else (p >= prev))
-                if disorder.any():
-                    i = _first(disorder)
-                    order = "rise" if side == "ask" else "fall"
-                    raise _error(
-                        book_name,
-                        i + 1,
-                        f"{side} price {p[i]} at level {lvl} does not {order} from "
-                        f"{prev[i]} at level {lvl - 1} (levels are distinct occupied prices)",
-                        _book_column(kind_p, lvl),
-                    )
-            present[(side, lvl)] = here
+        for side in ("ask", "bid"):
+            _book_side(raw, present, name, lvl, side)
+    return raw, present
 
+
+def _crossed_rows(raw: list[np.ndarray], present: dict, crossed: str, name: str) -> np.ndarray:
+    """Rows whose best ask <= best bid (both present); an error naming the first unless they are kept or dropped."""
     ask1, bid1 = raw[0], raw[2]
-    crossed_rows = present[("ask", 1)] & present[("bid", 1)] & (ask1 <= bid1)
-    n_crossed = int(crossed_rows.sum())
-    if n_crossed and crossed == "raise":
-        i = _first(crossed_rows)
-        raise _error(
-            book_name,
-            i + 1,
-            f"crossed or locked book: best ask {ask1[i] / PRICE_SCALE} <= best bid {bid1[i] / PRICE_SCALE}; "
-            f"{n_crossed} such row(s) in the file. Pass crossed='drop' to drop them or "
-            "crossed='keep' to keep them",
-            "ask_price_1",
-        )
+    rows = present[("ask", 1)] & present[("bid", 1)] & (ask1 <= bid1)
+    if crossed == "raise":
+        _check(rows, name, "ask_price_1",
+               lambda i: f"crossed or locked book: best ask {ask1[i] / PRICE_SCALE} <= best bid "
+               f"{bid1[i] / PRICE_SCALE}; {int(rows.sum())} such row(s) in the file. Pass crossed='drop' to drop "
+               "them or crossed='keep' to keep them")
+    return rows
 
-    # Halt state: after a type-7 row with code -1 or 0 trading is halted, after one with code 1 it runs again.
-    idx = np.where(is_halt_msg, np.arange(n), -1)
-    last_halt_msg = np.maximum.accumulate(idx) if n else idx
-    halted = (last_halt_msg >= 0) & (price_raw[np.maximum(last_halt_msg, 0)] != 1)
 
-    price = price_raw / PRICE_SCALE
-    price[is_halt_msg] = np.nan
+def _halted(etype: np.ndarray, price_raw: np.ndarray) -> np.ndarray:
+    """After a type-7 row with code -1 or 0 trading is halted, after one with code 1 it runs again."""
+    idx = np.where(etype == HALT, np.arange(etype.size), -1)
+    last_halt_msg = np.maximum.accumulate(idx) if etype.size else idx
+    return (last_halt_msg >= 0) & (price_raw[np.maximum(last_halt_msg, 0)] != 1)
+
+
+def _columns(day: Day, f: dict, raw: list[np.ndarray], present: dict, keep: int) -> dict[str, np.ndarray]:
+    """The output columns of one day, in order: messages, halt, day, then the book in dollars with NaN for empty."""
+    price = f["price"] / PRICE_SCALE
+    price[f["type"] == HALT] = np.nan
     date_ns = day.date.astype("datetime64[ns]").astype(np.int64)
     columns: dict[str, np.ndarray] = {
-        "type": etype.astype(np.int8),
-        "order_id": order_id,
-        "size": size,
+        "type": f["type"].astype(np.int8),
+        "order_id": f["order_id"],
+        "size": f["size"],
         "price": price,
-        "direction": direction.astype(np.int8),
-        "halt": halted,
-        "day": np.full(n, date_ns, dtype=np.int64).view("datetime64[ns]"),
+        "direction": f["direction"].astype(np.int8),
+        "halt": _halted(f["type"], f["price"]),
+        "day": np.full(price.size, date_ns, dtype=np.int64).view("datetime64[ns]"),
     }
     for lvl in range(1, keep + 1):
         for kind in range(4):
             values = raw[4 * (lvl - 1) + kind].astype(np.float64)
-            side = "ask" if kind < 2 else "bid"
             if kind in (0, 2):
                 values /= PRICE_SCALE
-            values[~present[(side, lvl)]] = np.nan
+            values[~present[("ask" if kind < 2 else "bid", lvl)]] = np.nan
             columns[_book_column(kind, lvl)] = values
-    ns = date_ns + tod
-    if n_crossed and crossed == "drop":
+    return columns
+
+
+def _load_day(day: Day, levels: int | None, crossed: str) -> _Loaded:
+    msg_data, book_data, file_levels, keep = _read_day(day, levels)
+    message, book = _parse_day(day, msg_data, book_data, file_levels)
+    tod = _times_of_day(message, day.message.name)
+    fields = _message_fields(message, day.message.name)
+    raw, present = _book(book, keep, day.orderbook.name)
+    crossed_rows = _crossed_rows(raw, present, crossed, day.orderbook.name)
+    columns = _columns(day, fields, raw, present, keep)
+    ns = day.date.astype("datetime64[ns]").astype(np.int64) + tod
+    if crossed == "drop" and crossed_rows.any():
         keep_rows = ~crossed_rows
         columns = {k: v[keep_rows] for k, v in columns.items()}
         ns = ns[keep_rows]
-    return _Loaded(day, ns, columns, keep, n_crossed)
+    return _Loaded(day, ns, columns, keep, int(crossed_rows.sum()))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -659,16 +456,17 @@ def load_lobster(
     FileNotFoundError
         When a path does not exist.
     ValueError
-        When ``levels`` is not a positive integer or exceeds the levels in a file, when days differ in their
-        number of levels and ``levels`` is None, or when ``crossed`` is not one of its three values.
+        When ``levels`` is < 1 or exceeds the levels in a file, when days differ in their number of levels and
+        ``levels`` is None, when ``crossed`` is not one of its three values, or when ``path`` is an empty list or
+        a tuple of other than two paths. A damaged or truncated zip archive is a :class:`LobsterFormatError` naming
+        the archive and the member.
     TypeError
-        When ``path`` is none of the accepted kinds.
+        When ``path`` is none of the accepted kinds, ``levels`` is not an integer (``1.5``, ``True``) or
+        ``crossed`` is not a string.
     """
-    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 1):
-        raise ValueError(f"load_lobster: levels must be a positive integer or None, got {levels!r}")
-    if crossed not in ("raise", "drop", "keep"):
-        raise ValueError(f"load_lobster: crossed must be 'raise', 'drop' or 'keep', got {crossed!r}")
-    days = sorted(_resolve(path), key=lambda d: d.date)
+    levels = integer(levels, "levels", minimum=1, allow_none=True)
+    crossed = name_choice(crossed, "crossed", ("raise", "drop", "keep"))
+    days = sorted(resolve(path), key=lambda d: d.date)
     tickers = {d.ticker for d in days if d.ticker is not None}
     if len(tickers) > 1:
         raise LobsterFormatError(
@@ -681,11 +479,14 @@ def load_lobster(
                 f"two files for the same trading day {a.date}: {a.message.name} and {b.message.name}",
                 path=b.message.name,
             )
-    loaded = [_load_day(d, None if levels is None else int(levels), crossed) for d in days]
+    loaded = [_load_day(d, levels, crossed) for d in days]
     counts = {x.levels for x in loaded}
     if len(counts) > 1:
         detail = ", ".join(f"{x.day.message.name}: {x.levels}" for x in loaded)
-        raise ValueError(f"load_lobster: the days have different numbers of levels ({detail}); pass levels=k")
+        raise ValueError(
+            expected("levels", "None only when all days have the same number of book levels", f"None, and the days "
+                     f"have different numbers of levels ({detail})", raw=True, hint="pass levels=k to keep k of them")
+        )
     if len(loaded) == 1:
         columns, ns = loaded[0].columns, loaded[0].ns
     else:

@@ -8,19 +8,32 @@ never touch; rows too close to a boundary are dropped (purged) from the earlier 
 
 All functions return sorted int64 arrays of **row positions** (``iloc``) of rows that are usable: their span lies
 inside the data (``t >= seq_len - 1`` and ``t + horizon <= n - 1``) and, when ``groups`` (e.g. the ``day`` column) is
-given, inside a single group, so no window and no label crosses a day boundary. Use them as ``X[idx]``, or as the
-``start``/``stop`` rows of :func:`signalbench.data.windows.iter_batches` for contiguous blocks.
+given, inside a single group, so no window and no label crosses a day boundary. To fit or predict a sequence model on
+one part, pass it through :func:`with_context`, which adds the ``seq_len - 1`` rows of context before the part and
+sets the labels outside it to NaN: ``X[idx]`` alone would leave the part's first ``seq_len - 1`` rows without a full
+window. For contiguous blocks the positions also serve as ``start``/``stop`` rows of
+:func:`signalbench.data.windowing.iter_batches`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
-from signalbench.data.features import group_ids
+from signalbench._validation import expected, integer, number, numeric_array
+from signalbench.data._inputs import group_bounds, group_ids, row_positions
 
-__all__ = ["Split", "purged_kfold", "train_val_test_split", "usable_rows", "walk_forward"]
+__all__ = [
+    "PartWithContext",
+    "Split",
+    "purged_kfold",
+    "train_val_test_split",
+    "usable_rows",
+    "walk_forward_splits",
+    "with_context",
+]
 
 
 class Split(NamedTuple):
@@ -31,26 +44,34 @@ class Split(NamedTuple):
     test: np.ndarray
 
 
-def _int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+class _Plan(NamedTuple):
+    """The checked sizes every split function starts from."""
+
+    n: int
+    horizon: int
+    seq_len: int
+    gap: int
+
+    def too_few(self, what: str, detail: str) -> ValueError:
+        found = (
+            f"too few rows: n={self.n} with horizon={self.horizon}, seq_len={self.seq_len} and a purge gap of "
+            f"{self.gap} rows ({detail})"
+        )
+        return ValueError(expected("n", f"enough rows for {what}", found, raw=True))
 
 
-def _common(n, horizon, seq_len, gap):
-    n = _int(n, "n", 0)
-    horizon = _int(horizon, "horizon", 0)
-    seq_len = _int(seq_len, "seq_len", 1)
+def _plan(n, horizon, seq_len, gap) -> _Plan:
+    n = integer(n, "n", minimum=0)
+    horizon = integer(horizon, "horizon", minimum=0)
+    seq_len = integer(seq_len, "seq_len", minimum=1)
     minimum = horizon + seq_len
-    if gap is None:
-        gap = minimum
-    gap = _int(gap, "gap", 0)
+    gap = minimum if gap is None else integer(gap, "gap", minimum=0)
     if gap < minimum:
         raise ValueError(
-            f"gap={gap} is too small: purging needs at least horizon + seq_len = {horizon} + {seq_len} = {minimum} "
-            "rows between parts"
+            expected("gap", f"at least horizon + seq_len = {horizon} + {seq_len} = {minimum} rows between parts "
+                     "(the purge)", gap)
         )
-    return n, horizon, seq_len, gap
+    return _Plan(n, horizon, seq_len, gap)
 
 
 def usable_rows(n: int, *, horizon: int, seq_len: int, groups=None) -> np.ndarray:
@@ -73,31 +94,19 @@ def usable_rows(n: int, *, horizon: int, seq_len: int, groups=None) -> np.ndarra
         Int64 row positions ``t`` with ``start(t) <= t - seq_len + 1`` and ``t + horizon <= end(t)``, where
         ``start``/``end`` are the first/last row of ``t``'s group (of the data without groups).
     """
-    n, horizon, seq_len, _ = _common(n, horizon, seq_len, None)
-    gid = group_ids(groups, n)
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    rows = np.arange(n, dtype=np.int64)
-    new = np.r_[True, gid[1:] != gid[:-1]]
-    first = np.maximum.accumulate(np.where(new, rows, 0))
-    last_flag = np.r_[gid[1:] != gid[:-1], True]
-    last = np.minimum.accumulate(np.where(last_flag, rows, n)[::-1])[::-1]
-    ok = (rows - seq_len + 1 >= first) & (rows + horizon <= last)
-    return rows[ok]
+    plan = _plan(n, horizon, seq_len, None)
+    return _usable(plan, groups)
 
 
-def _too_few(what, n, horizon, seq_len, gap, detail):
-    return ValueError(
-        f"too few rows for {what}: n={n} with horizon={horizon}, seq_len={seq_len} and a purge gap of {gap} rows "
-        f"({detail})"
-    )
+def _usable(plan: _Plan, groups) -> np.ndarray:
+    first, last = group_bounds(group_ids(groups, plan.n))
+    rows = np.arange(plan.n, dtype=np.int64)
+    return rows[(rows - plan.seq_len + 1 >= first) & (rows + plan.horizon <= last)]
 
 
-def _fraction(value, name):
-    value = float(value)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a fraction in [0, 1), got {value!r}")
-    return value
+def _purge_before(rows: np.ndarray, nxt: int, gap: int) -> np.ndarray:
+    """The rows that lie more than ``gap`` rows before row ``nxt``."""
+    return rows[rows < nxt - gap]
 
 
 def train_val_test_split(
@@ -143,40 +152,32 @@ def train_val_test_split(
         For invalid arguments, a gap below ``horizon + seq_len``, or too few rows to leave every requested part
         non-empty after purging.
     """
-    n, horizon, seq_len, gap = _common(n, horizon, seq_len, gap)
-    val_size = _fraction(val_size, "val_size")
-    test_size = _fraction(test_size, "test_size")
-    if test_size == 0.0:
-        raise ValueError("test_size must be > 0")
+    plan = _plan(n, horizon, seq_len, gap)
+    val_size = number(val_size, "val_size", low=0.0, high=1.0, high_open=True)
+    test_size = number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
     if val_size + test_size >= 1.0:
-        raise ValueError(f"val_size + test_size must be < 1, got {val_size} + {test_size}")
-    rows = usable_rows(n, horizon=horizon, seq_len=seq_len, groups=groups)
+        raise ValueError(expected("val_size + test_size", "a sum < 1 (training needs rows)",
+                                  f"{val_size} + {test_size}", raw=True))
+    rows = _usable(plan, groups)
     m = rows.size
     n_test = max(1, round(test_size * m))
     n_val = max(1, round(val_size * m)) if val_size > 0 else 0
-    need = 2 * gap + 3 if n_val else gap + 2
     if m - n_test - n_val < 1:
-        raise _too_few("a train/val/test split", n, horizon, seq_len, gap, f"only {m} usable rows")
+        raise plan.too_few("a train/val/test split", f"only {m} usable rows")
     test = rows[m - n_test :]
-    val = rows[m - n_test - n_val : m - n_test]
-    val = val[val < test[0] - gap]
-    nxt = val[0] if val.size else test[0]
-    train = rows[: m - n_test - n_val]
-    train = train[train < nxt - gap]
+    val = _purge_before(rows[m - n_test - n_val : m - n_test], test[0], plan.gap)
+    train = _purge_before(rows[: m - n_test - n_val], val[0] if val.size else test[0], plan.gap)
     if train.size == 0 or (n_val and val.size == 0):
-        raise _too_few(
+        need = 2 * plan.gap + 3 if n_val else plan.gap + 2
+        raise plan.too_few(
             "a train/val/test split",
-            n,
-            horizon,
-            seq_len,
-            gap,
             f"{m} usable rows; each part needs at least one row left after purging, so at least {need} usable "
             "rows and more for these fractions",
         )
     return Split(train, val, test)
 
 
-def walk_forward(
+def walk_forward_splits(
     n: int,
     *,
     horizon: int,
@@ -191,7 +192,8 @@ def walk_forward(
 
     The last ``n_folds * test_size`` usable rows form ``n_folds`` consecutive test blocks. Fold ``i`` trains on the
     usable rows that end at least ``gap`` rows before its test block: all of them (expanding window,
-    ``train_size=None``) or the last ``train_size`` (rolling window).
+    ``train_size=None``) or the last ``train_size`` (rolling window). This generates the folds only; the evaluation
+    that fits and prices a model on them is a separate function.
 
     Parameters
     ----------
@@ -222,34 +224,24 @@ def walk_forward(
     ValueError
         For invalid arguments or when a fold would have no training or test rows.
     """
-    n, horizon, seq_len, gap = _common(n, horizon, seq_len, gap)
-    k = _int(n_folds, "n_folds", 1)
-    rows = usable_rows(n, horizon=horizon, seq_len=seq_len, groups=groups)
+    plan = _plan(n, horizon, seq_len, gap)
+    k = integer(n_folds, "n_folds", minimum=1)
+    rows = _usable(plan, groups)
     m = rows.size
-    ts = m // (k + 1) if test_size is None else _int(test_size, "test_size", 1)
-    if train_size is not None:
-        train_size = _int(train_size, "train_size", 1)
+    ts = m // (k + 1) if test_size is None else integer(test_size, "test_size", minimum=1)
+    train_size = integer(train_size, "train_size", minimum=1, allow_none=True)
+    what = f"{k} walk-forward folds"
     if ts < 1 or k * ts >= m:
-        raise _too_few(
-            f"{k} walk-forward folds", n, horizon, seq_len, gap, f"{m} usable rows, test blocks of {ts} rows"
-        )
+        raise plan.too_few(what, f"{m} usable rows, test blocks of {ts} rows")
     folds = []
     for i in range(k):
         lo = m - (k - i) * ts
         test = rows[lo : lo + ts]
-        train = rows[:lo]
-        train = train[train < test[0] - gap]
+        train = _purge_before(rows[:lo], test[0], plan.gap)
         if train_size is not None:
             train = train[-train_size:]
         if train.size == 0:
-            raise _too_few(
-                f"{k} walk-forward folds",
-                n,
-                horizon,
-                seq_len,
-                gap,
-                f"fold {i} has no training row left before its test block at row {int(test[0])}",
-            )
+            raise plan.too_few(what, f"fold {i} has no training row left before its test block at row {int(test[0])}")
         folds.append((train, test))
     return folds
 
@@ -298,24 +290,109 @@ def purged_kfold(
     ValueError
         For invalid arguments or when a fold would have no test or no training rows.
     """
-    n, horizon, seq_len, gap = _common(n, horizon, seq_len, gap)
-    k = _int(n_folds, "n_folds", 2)
-    embargo = _int(embargo, "embargo", 0)
-    rows = usable_rows(n, horizon=horizon, seq_len=seq_len, groups=groups)
+    plan = _plan(n, horizon, seq_len, gap)
+    k = integer(n_folds, "n_folds", minimum=2)
+    embargo = integer(embargo, "embargo", minimum=0)
+    rows = _usable(plan, groups)
     if rows.size < k:
-        raise _too_few(f"{k} purged folds", n, horizon, seq_len, gap, f"only {rows.size} usable rows")
+        raise plan.too_few(f"{k} purged folds", f"only {rows.size} usable rows")
     folds = []
     for i, test in enumerate(np.array_split(rows, k)):
         a, b = int(test[0]), int(test[-1])
-        train = rows[(rows < a - gap) | (rows > b + gap + embargo)]
+        train = rows[(rows < a - plan.gap) | (rows > b + plan.gap + embargo)]
         if train.size == 0:
-            raise _too_few(
-                f"{k} purged folds",
-                n,
-                horizon,
-                seq_len,
-                gap,
-                f"fold {i} (test rows {a}..{b}) has no training row left after purging and embargo",
+            raise plan.too_few(
+                f"{k} purged folds", f"fold {i} (test rows {a}..{b}) has no training row left after purging and embargo"
             )
         folds.append((train, test))
     return folds
+
+
+class PartWithContext(NamedTuple):
+    """What :func:`with_context` returns: one split part with the rows of context before it.
+
+    Attributes
+    ----------
+    X : numpy.ndarray or pandas.DataFrame
+        Rows ``start .. rows[-1]`` of the features (the part and the ``seq_len - 1`` rows before its first row).
+    y : numpy.ndarray or pandas.Series or pandas.DataFrame
+        The labels of the same rows, float64, NaN on every row that is not in the part (so no row outside it is
+        trained on or scored).
+    start : int
+        Row position in the full data of ``X``'s first row: local row ``i`` is row ``start + i``.
+    mask : numpy.ndarray
+        Bool, one per row of ``X``: True on the part's rows.
+    """
+
+    X: Any
+    y: Any
+    start: int
+    mask: np.ndarray
+
+
+def with_context(X, y, rows, seq_len: int) -> PartWithContext:
+    """One part of a split, ready to fit or predict: its rows plus the ``seq_len - 1`` rows of context before it.
+
+    A sequence model predicts row ``t`` from rows ``t - seq_len + 1 .. t``. Passing only a part's rows (``X[rows]``)
+    loses the first ``seq_len - 1`` of them, which have no full window inside the part; taking the rows from
+    ``rows[0] - seq_len + 1`` gives every part row its full window, and setting the labels of all other rows to NaN
+    keeps the context rows (which may belong to an earlier part) out of the loss and the scores.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or pandas.DataFrame
+        Features of all rows, ``(n, F)`` (or ``(n,)``), in time order.
+    y : array-like, pandas.Series or pandas.DataFrame
+        Labels of all rows, ``(n,)`` or ``(n, k)``.
+    rows : array-like of int
+        The part's row positions (sorted, unique), e.g. ``split.test`` from :func:`train_val_test_split`.
+    seq_len : int
+        Input window length of the model.
+
+    Returns
+    -------
+    PartWithContext
+        ``(X, y, start, mask)``: ``X`` and ``y`` cut to rows ``start = rows[0] - seq_len + 1`` to ``rows[-1]`` (pandas
+        input stays pandas, with its index), ``y`` float64 with NaN outside the part, and ``mask`` marking the part's
+        rows. ``X`` is a view for NumPy input.
+
+    Raises
+    ------
+    ValueError
+        When ``rows[0] - seq_len + 1 < 0`` (the first row has no full window: use rows from :func:`usable_rows`),
+        when ``X`` and ``y`` differ in length, or for rows outside the data.
+    """
+    for name, value in (("X", X), ("y", y)):
+        if not hasattr(value, "__len__") or isinstance(value, str | bytes | dict):
+            raise TypeError(expected(name, "an array, Series or DataFrame with one row per row of the data", value))
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(expected("y", f"one label per row of X ({n})", f"{len(y)} rows", raw=True))
+    seq_len = integer(seq_len, "seq_len", minimum=1)
+    rows = row_positions(rows, n)
+    start = int(rows[0]) - seq_len + 1
+    if start < 0:
+        raise ValueError(
+            expected("rows", f"a first row >= seq_len - 1 = {seq_len - 1} (a full window of context before it)",
+                     int(rows[0]), hint="take the part's rows from usable_rows or a split")
+        )
+    stop = int(rows[-1]) + 1
+    mask = np.zeros(stop - start, dtype=bool)
+    mask[rows - start] = True
+    return PartWithContext(_rows(X, start, stop), _masked_labels(y, start, stop, mask), start, mask)
+
+
+def _rows(data, start: int, stop: int):
+    return data.iloc[start:stop] if isinstance(data, pd.Series | pd.DataFrame) else np.asarray(data)[start:stop]
+
+
+def _masked_labels(y, start: int, stop: int, mask: np.ndarray):
+    part = _rows(y, start, stop)
+    values, index, columns = numeric_array(part, "y", ndim=(1, 2), allow_inf=True)
+    values = values.copy()
+    values[~mask] = np.nan
+    if isinstance(part, pd.DataFrame):
+        return pd.DataFrame(values, index=index, columns=columns)
+    if isinstance(part, pd.Series):
+        return pd.Series(values, index=index, name=part.name)
+    return values

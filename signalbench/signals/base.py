@@ -868,7 +868,7 @@ class TorchSignalModel(SignalModel):
     def _predict_valid(self, X: np.ndarray, start: int) -> np.ndarray:
         import torch
 
-        from signalbench.data.windows import iter_batches
+        from signalbench.data.windowing import iter_batches
 
         net = self.net_
         if net.training:  # never the case after fit or load; kept as a guard without mutating the model

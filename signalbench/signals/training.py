@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from signalbench.data.windows import windows
+from signalbench.data.windowing import windows
 
 __all__ = ["TrainConfig", "classification_loss", "multitask_loss", "regression_loss", "resolve_device", "train"]
 

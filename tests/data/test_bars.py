@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +368,113 @@ def test_a_corrupted_cell_is_found_at_its_row(df, data):
     assert exc.value.row == i + 1
     assert exc.value.column == column
     assert f"line {i + 2}" in str(exc.value) and f"timestamp {df.index[i]}" in str(exc.value)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Wrong kinds of columns and arguments; damaged compressed files and Parquet (the library's error, never zlib's)
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "words"),
+    [
+        ("close", pd.date_range("2024-01-01", periods=6), "datetimes"),  # would be read as 1.7e18 dollars
+        ("volume", pd.to_timedelta(np.arange(6), unit="s"), "timedeltas"),
+        ("open", [True, False, True, True, False, True], "booleans"),
+    ],
+)
+def test_a_column_of_the_wrong_kind_is_a_type_error_naming_it(tmp_path, column, values, words):
+    df = frame()
+    df[column] = values
+    df.index = STAMPS.rename("timestamp")
+    path = tmp_path / "kinds.parquet"
+    df.to_parquet(path)
+    with pytest.raises(BarsFormatError) as exc:
+        load_bars(path)
+    assert isinstance(exc.value, TypeError) and isinstance(exc.value, DataFormatError)
+    check_error(exc, path, column, None, words, csv=False)
+
+
+def test_text_cells_that_are_not_numbers(tmp_path):
+    df = frame().astype({"close": str})
+    df.loc[2, "close"] = "2024-01-01"
+    df.index = STAMPS.rename("timestamp")
+    df.to_parquet(tmp_path / "text.parquet")  # text cells: a format error naming the cell (not a wrong kind)
+    with pytest.raises(BarsFormatError) as exc:
+        load_bars(tmp_path / "text.parquet")
+    check_error(exc, tmp_path / "text.parquet", "close", 3, "'2024-01-01' is not a number", csv=False)
+    assert not isinstance(exc.value, TypeError)
+    for cell, words in (("n/a", "missing value"), ("12..5", "'12..5' is not a number")):  # pandas reads n/a as NA
+        csv = stamped(frame()).astype({"close": object})
+        csv.loc[3, "close"] = cell
+        path = write_csv(tmp_path / "cells.csv", csv)
+        with pytest.raises(BarsFormatError) as exc:
+            load_bars(path)
+        check_error(exc, path, "close", 4, words)
+
+
+def test_bad_arguments_are_named(tmp_path):
+    path = write_csv(tmp_path / "bars.csv", stamped(frame()))
+    with pytest.raises(TypeError, match=r"timestamp: expected a name \(str\) or a list of names, got 3"):
+        load_bars(path, timestamp=3)
+    with pytest.raises(TypeError, match=r"timestamp\[1\]: expected a name"):
+        load_bars(path, timestamp=("date", 3))
+    with pytest.raises(ValueError, match="timestamp: expected a column name or a"):
+        load_bars(path, timestamp=("a", "b", "c"))
+    with pytest.raises(TypeError, match="tz: expected a time-zone name"):
+        load_bars(path, tz=5)
+    with pytest.raises(TypeError, match="path: expected a path to a CSV or Parquet file, got 3"):
+        load_bars(3)
+
+
+def _compressed(tmp_path: Path, suffix: str) -> bytes:
+    path = write_csv(tmp_path / f"source{suffix}", stamped(frame()))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".zip"])
+def test_truncated_compressed_csv(tmp_path, suffix):
+    data = _compressed(tmp_path, suffix)
+    assert len(data) > 40
+    path = tmp_path / f"bars{suffix}"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(BarsFormatError) as exc:
+        load_bars(path)
+    check_error(exc, path, None, None, "truncated")
+    if suffix == ".zip":  # the member the data stops in is named: archive:member
+        (member,) = zipfile.ZipFile(tmp_path / f"source{suffix}").namelist()
+        assert f"{path}:{member}:" in str(exc.value) and exc.value.path == f"{path}:{member}"
+
+
+def test_corrupted_gzip_and_zip(tmp_path):
+    data = bytearray(_compressed(tmp_path, ".csv.gz"))
+    data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "bars.csv.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(BarsFormatError, match="damaged or truncated compressed data"):
+        load_bars(path)
+    path.write_bytes(b"not gzip at all, but named so")
+    with pytest.raises(BarsFormatError, match="BadGzipFile"):
+        load_bars(path)
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.csv", "x")
+        zf.writestr("b.csv", "y")
+    with pytest.raises(BarsFormatError, match="two.zip: cannot be read"):
+        load_bars(archive)
+
+
+def test_damaged_parquet(tmp_path):
+    source = tmp_path / "bars.parquet"
+    stamped(frame()).to_parquet(source)
+    data = source.read_bytes()
+    for name, damaged in (
+        ("truncated.parquet", data[: len(data) // 2]),
+        ("footer.parquet", data[:-12] + b"\x00" * 8 + data[-4:]),
+        ("magic.parquet", b"PAR1" + b"\x00" * 100),
+    ):
+        path = tmp_path / name
+        path.write_bytes(damaged)
+        with pytest.raises(BarsFormatError) as exc:
+            load_bars(path)
+        check_error(exc, path, None, None, "cannot be read as Parquet")

@@ -64,7 +64,7 @@ def test_returns_match_pct_change_per_group(k):
 
 
 @pytest.mark.parametrize("w", [5, 10, 20, 50])
-def test_ma_ratio_and_volatility_match_seed000_pandas_formulas(w):
+def test_ma_ratio_and_volatility_match_pandas_formulas(w):
     p = pd.Series(100 + np.cumsum(RNG.normal(0, 0.05, size=400)))
     np.testing.assert_allclose(F.ma_ratio(p, w), p / p.rolling(w).mean() - 1, rtol=1e-10, atol=1e-14,
                                equal_nan=True)
@@ -72,7 +72,7 @@ def test_ma_ratio_and_volatility_match_seed000_pandas_formulas(w):
                                atol=1e-15, equal_nan=True)
 
 
-def test_volume_ratio_and_dispersion_match_seed000_pandas_formulas():
+def test_volume_ratio_and_dispersion_match_pandas_formulas():
     v = pd.Series(RNG.exponential(100, size=300).round())
     np.testing.assert_allclose(F.volume_ratio(v, 20), v / v.rolling(20).mean(), rtol=1e-10, equal_nan=True)
     np.testing.assert_allclose(F.volume_dispersion(v, 20), v.rolling(20).std() / v.rolling(20).mean(),
@@ -217,7 +217,7 @@ def test_synthetic_information_is_exactly_a_causal_feature():
 # ------------------------------------------------------------------------------------------- feature sets
 
 
-SETS = ["lob_basic", "lob_levels", "seed000", "seed002"]
+SETS = ["lob_basic", "lob_levels", "price_volume", "close_indicators"]
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -233,21 +233,45 @@ def test_feature_sets_run_on_lobster_and_synthetic_frames(name, lobster_frame):
 
 def test_feature_sets_column_names(lobster_frame):
     df = lobster_frame(100, levels=2)
-    assert list(F.compute_features(df, "seed002").columns) == ["close", "volume", "sma_20", "ema_20", "rsi_14"]
-    assert len(F.compute_features(df, "seed000").columns) == 17
+    assert list(F.compute_features(df, "close_indicators").columns) == ["close", "volume", "sma_20", "ema_20",
+                                                                         "rsi_14"]
+    assert len(F.compute_features(df, "price_volume").columns) == 17
     assert "depth_imbalance_2" in F.compute_features(df, "lob_levels").columns
-    both = F.compute_features(df, ["lob_basic", "seed002"])
+    both = F.compute_features(df, ["lob_basic", "close_indicators"])
     assert both.shape[1] == 11 + 5
-    with pytest.raises(ValueError, match="duplicate"):
-        F.compute_features(df, ["seed002", "seed002"])
+    with pytest.raises(ValueError, match="features: expected each feature set once, got 'close_indicators' twice"):
+        F.compute_features(df, ["close_indicators", "close_indicators"])
 
 
-def test_seed000_on_bars_uses_close_and_matches_pandas():
+def test_overlapping_sets_combine_keeping_one_copy_of_a_shared_column(lobster_frame):
+    df = lobster_frame(300, levels=3, seed=4, days=2)
+    basic, levels = F.compute_features(df, "lob_basic"), F.compute_features(df, "lob_levels")
+    shared = [c for c in basic.columns if c in levels.columns]
+    assert shared == ["depth_imbalance_1", "ofi_l1_sum_10"]
+    both = F.compute_features(df, ["lob_basic", "lob_levels"])
+    assert list(both.columns) == list(basic.columns) + [c for c in levels.columns if c not in shared]
+    pd.testing.assert_frame_equal(both[basic.columns], basic)
+    pd.testing.assert_frame_equal(both[levels.columns], levels)
+    other_way = F.compute_features(df, ["lob_levels", "lob_basic"])
+    assert list(other_way.columns) == list(levels.columns) + [c for c in basic.columns if c not in shared]
+
+
+def test_sets_that_disagree_under_one_name_are_an_error(lobster_frame):
+    df = lobster_frame(100, levels=1, seed=1)
+    # "spread" is the book's spread in price_volume; a set that makes another "spread" clashes with it
+    other = F.FeatureSet("wide", "test set", lambda frame, groups: {"spread": 2 * F.spread(frame)})
+    same = F.FeatureSet("same", "test set", lambda frame, groups: {"spread": F.spread(frame)})
+    with pytest.raises(ValueError, match="different values of 'spread' from 'price_volume' and 'wide'"):
+        F.compute_features(df, ["price_volume", other])
+    assert F.compute_features(df, ["price_volume", same]).shape[1] == 17
+
+
+def test_price_volume_on_bars_uses_close_and_matches_pandas():
     bars = pd.DataFrame(
         {"close": 50 + np.cumsum(RNG.normal(0, 0.1, 200)), "volume": RNG.integers(1, 1000, 200).astype(float),
          "spread": RNG.uniform(0.01, 0.05, 200), "imbalance": RNG.uniform(-1, 1, 200)}
     )
-    out = F.compute_features(bars, "seed000")
+    out = F.compute_features(bars, "price_volume")
     c = bars["close"]
     np.testing.assert_allclose(out["return_5"], c.pct_change(5), equal_nan=True)
     np.testing.assert_allclose(out["spread_ma_ratio"], bars.spread / bars.spread.rolling(20).mean(),
@@ -257,26 +281,112 @@ def test_seed000_on_bars_uses_close_and_matches_pandas():
 
 
 def test_registry_errors():
-    assert set(SETS) <= set(F.available_feature_sets())
+    assert set(SETS) == set(F.available_feature_sets())
     with pytest.raises(ValueError, match="did you mean 'lob_basic'"):
         F.feature_set("lob_basics")
-    with pytest.raises(ValueError, match="Available"):
+    with pytest.raises(ValueError, match="features: expected one of 'close_indicators', 'lob_basic'"):
         F.compute_features(pd.DataFrame({"close": [1.0]}), "nope")
-    with pytest.raises(ValueError, match="'ask_price_1'"):
+    with pytest.raises(ValueError, match="df: expected a column 'ask_price_1'"):
         F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "lob_basic")
 
 
 def test_bad_inputs_are_named():
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ValueError, match="window: expected an integer >= 1, got 0"):
         F.rolling_mean([1.0, 2.0], 0)
-    with pytest.raises(ValueError, match="one-dimensional"):
+    with pytest.raises(ValueError, match=r"x: expected shape \(n,\)"):
         F.sma(np.ones((3, 2)), 2)
     with pytest.raises(ValueError, match="contiguous"):
         F.group_ids(["a", "a", "b", "a"], 4)
     with pytest.raises(ValueError, match="one label per row"):
         F.rolling_sum([1.0, 2.0, 3.0], 2, groups=[1, 1])
-    with pytest.raises(ValueError, match="groups column 'session'"):
-        F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "seed002", groups="session")
+    with pytest.raises(ValueError, match="groups: expected a column of df .*'session'"):
+        F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "close_indicators", groups="session")
+
+
+# The same mistake gets the same exception type everywhere: a wrong kind is a TypeError, a wrong value a ValueError.
+WRONG_KINDS = [
+    (lambda: F.rolling_mean([1.0, 2.0], 1.5), "window: expected an integer >= 1, got 1.5"),
+    (lambda: F.rolling_std([1.0, 2.0], 2, ddof="1"), "ddof: expected an integer >= 0"),
+    (lambda: F.returns([1.0, 2.0], True), "horizon: expected an integer >= 1, got True"),
+    (lambda: F.depth_imbalance(pd.DataFrame({"bid_size_1": [1.0]}), level=None), "level: expected an integer"),
+    (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), 3), r"features: expected a name \(str\) or a list"),
+    (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), ["close_indicators", 3]),
+     r"features\[1\]: expected a name"),
+    (lambda: F.feature_set(7), "features: expected one of 'close_indicators', 'lob_basic'"),
+    (lambda: F.feature_set(np.array([1, 2])), "features: expected one of"),
+    (lambda: F.compute_features({"close": [1.0]}, "close_indicators"), "df: expected a pandas DataFrame"),
+    (lambda: F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "close_indicators", groups=3),
+     "groups: expected a column name, one label per row, or None"),
+    (lambda: F.order_flow_imbalance_total(pd.DataFrame(), levels="2"), "levels: expected an integer >= 1"),
+    (lambda: F.rolling_sum(["1.0", "n/a"], 1), "x: expected numbers, got strings"),
+    (lambda: F.rolling_sum(pd.Series([1.0, "n/a"]), 1), "x: expected numbers, got .n/a. at row 1"),  # not float("n/a")
+]
+
+
+@pytest.mark.parametrize(("call", "message"), WRONG_KINDS)
+def test_a_wrong_kind_is_a_type_error_naming_the_argument(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("close", pd.date_range("2024-01-02 09:30", periods=40, freq="s")),  # would be 1.7e18 "dollars"
+        ("volume", pd.to_timedelta(np.arange(40), unit="s")),
+        ("ask_price_1", np.array(["100.0"] * 40, dtype=object)),
+    ],
+)
+def test_datetime_or_text_columns_are_a_type_error_naming_the_column(lobster_frame, column, values):
+    df = synthetic_ticks(40, seed=1).data
+    df = df.assign(close=np.linspace(100, 101, 40)) if column == "close" else df
+    df[column] = values
+    set_name = "price_volume" if column != "ask_price_1" else "lob_basic"
+    with pytest.raises(TypeError, match=f"df: expected numbers, got .* column '{column}'"):
+        F.compute_features(df, set_name)
+
+
+def test_datetime_series_into_a_primitive_is_a_type_error():
+    stamps = pd.Series(pd.date_range("2024-01-02", periods=5), name="when")
+    with pytest.raises(TypeError, match="x: expected numbers, got datetimes .* column 'when'"):
+        F.rolling_mean(stamps, 2)
+    with pytest.raises(TypeError, match="price: expected numbers, got timedeltas"):
+        F.returns(np.arange(5).astype("timedelta64[s]"), 1)
+
+
+@pytest.mark.parametrize("order", ["reversed", "one swap"])
+def test_frames_out_of_time_order_are_refused_naming_the_first_row(lobster_frame, order):
+    df = lobster_frame(200, levels=2, seed=8)
+    if order == "reversed":
+        bad, row = df.iloc[::-1], 1
+    else:
+        positions = np.arange(200)
+        positions[[120, 121]] = positions[[121, 120]]
+        bad, row = df.iloc[positions], 121
+    message = f"df's index: expected timestamps sorted in time .* at row {row}; sort it first"
+    for name in SETS:
+        with pytest.raises(ValueError, match=message):
+            F.compute_features(bad, name)
+    for fn in (F.mid_price, F.spread_bps, F.half_spread_bps, F.depth_imbalance, F.order_flow_imbalance,
+               F.signed_trade_volume, F.price_series, F.volume_series):
+        with pytest.raises(ValueError, match=message):
+            fn(bad)
+    mid = pd.Series(F.mid_price(df), index=df.index)
+    with pytest.raises(ValueError, match=f"x's index: expected timestamps sorted in time .* at row {row}"):
+        F.rolling_mean(mid.iloc[::-1] if order == "reversed" else mid.iloc[positions], 5)
+    # equal timestamps are in order (LOBSTER has many events per nanosecond stamp); no time index: rows as given
+    tied = df.set_axis(df.index[:1].repeat(200))
+    assert F.compute_features(tied, "lob_basic").shape == (200, 11)
+    assert F.compute_features(bad.reset_index(drop=True), "lob_basic").shape == (200, 11)
+
+
+def test_half_spread_bps_is_half_the_quoted_spread_in_bps(lobster_frame):
+    df = lobster_frame(300, levels=1, seed=9)
+    ask, bid = df["ask_price_1"].to_numpy(), df["bid_price_1"].to_numpy()
+    np.testing.assert_allclose(F.half_spread_bps(df), (ask - bid) / 2 / ((ask + bid) / 2) * 1e4, rtol=1e-12)
+    np.testing.assert_allclose(F.half_spread_bps(df), F.spread_bps(df) / 2, rtol=1e-12)
+    book = _book([[10.00, 300, 10.04, 100], [10.00, 300, np.nan, np.nan]])
+    np.testing.assert_allclose(F.half_spread_bps(book), [0.02 / 10.02 * 1e4, np.nan])
 
 
 # ------------------------------------------------------------------------------------------- causality
@@ -345,5 +455,19 @@ def test_day_two_does_not_depend_on_day_one(name, lobster_frame):
 def test_groups_none_reaches_across_days(lobster_frame):
     df = lobster_frame(300, levels=1, seed=2, days=2)
     day2 = (df["day"] == df["day"].iloc[-1]).to_numpy()
-    joined = F.compute_features(df, "seed002", groups=None)
+    joined = F.compute_features(df, "close_indicators", groups=None)
     assert joined[day2].iloc[0].notna().all()
+
+
+@given(steps=st.lists(st.integers(-3, 5), min_size=2, max_size=60))
+def test_the_first_row_out_of_order_is_the_one_named(steps):
+    # timestamps that mostly move forward (ties allowed) and sometimes back
+    stamps = pd.Timestamp("2024-01-02 09:30") + pd.to_timedelta(np.cumsum(steps), unit="ms")
+    df = pd.DataFrame({"close": np.linspace(10, 11, len(steps)), "volume": 1.0}, index=stamps)
+    first_back = next((i for i in range(1, len(steps)) if stamps[i] < stamps[i - 1]), None)
+    if first_back is None:
+        assert F.compute_features(df, "close_indicators").shape == (len(steps), 5)
+    else:
+        with pytest.raises(ValueError, match=f"got {stamps[first_back]} after {stamps[first_back - 1]} at row "
+                                             f"{first_back};"):
+            F.compute_features(df, "close_indicators")

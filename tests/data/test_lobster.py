@@ -216,10 +216,13 @@ def test_levels_keeps_the_first_k(loaded, lobster_dir):
     assert list(two.columns) == MESSAGE_COLUMNS + book_columns(2)
     pd.testing.assert_frame_equal(two, full[MESSAGE_COLUMNS + book_columns(2)], check_like=False, check_flags=False)
     assert two.attrs["levels"] == 2
-    with pytest.raises(ValueError, match="levels=6 .* only 5"):
+    with pytest.raises(ValueError, match=r"levels: expected at most the 5 level\(s\) of .*orderbook_5.csv, got 6"):
         load_lobster(lobster_dir / SAMPLES["GOOG"][0], levels=6)
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="positive integer"):
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=r"levels: expected an integer >= 1 or None, got"):
+            load_lobster(lobster_dir / SAMPLES["GOOG"][0], levels=bad)
+    for bad in (1.5, True, "2", [2]):  # a wrong kind is a TypeError
+        with pytest.raises(TypeError, match=r"levels: expected an integer >= 1 or None, got"):
             load_lobster(lobster_dir / SAMPLES["GOOG"][0], levels=bad)
 
 
@@ -231,14 +234,24 @@ def test_pair_given_in_wrong_order(extracted):
 
 def test_bad_arguments(extracted, tmp_path):
     msg, book = extracted["AMZN"]
-    with pytest.raises(ValueError, match="crossed must be"):
+    with pytest.raises(ValueError, match="crossed: expected one of 'raise', 'drop', 'keep', got 'ignore'"):
         load_lobster((msg, book), crossed="ignore")
+    with pytest.raises(ValueError, match="did you mean 'drop'"):
+        load_lobster((msg, book), crossed="dorp")
+    with pytest.raises(TypeError, match="crossed: expected one of"):
+        load_lobster((msg, book), crossed=1)
     with pytest.raises(FileNotFoundError):
         load_lobster(tmp_path / "nope.zip")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"path: expected a \(message, orderbook\) pair of two paths, got 3 items"):
         load_lobster((msg, book, msg))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="path: expected a path"):
         load_lobster(42)
+    with pytest.raises(TypeError, match="path: expected a path"):
+        load_lobster([msg.parent, 3])
+    with pytest.raises(TypeError, match=r"path: expected a \(message, orderbook\) pair"):
+        load_lobster((msg, 3))
+    with pytest.raises(ValueError, match="path: expected .* got an empty list"):
+        load_lobster([])
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -607,7 +620,7 @@ def test_several_days_must_share_ticker_and_levels(extracted, raw, lobster_dir, 
         load_lobster(lobster_dir)
     msg_rows, book_rows = raw["GOOG"]
     pair = write_pair(tmp_path, msg_rows[:N_SMALL], book_rows[:N_SMALL], ticker="AMZN", levels=5, date="2012-06-22")
-    with pytest.raises(ValueError, match="different numbers of levels"):
+    with pytest.raises(ValueError, match="levels: expected None only when all days have the same number .*levels=k"):
         load_lobster([extracted["AMZN"], pair])
     df = load_lobster([extracted["AMZN"], pair], levels=1)
     assert list(df.columns) == MESSAGE_COLUMNS + book_columns(1)
@@ -651,3 +664,54 @@ def test_nine_decimals_at_the_end_of_the_day(tmp_path):
     index = load_lobster(pair).index
     assert index[0] == pd.Timestamp("2012-06-21 15:59:59.123456789")
     assert index[1] == pd.Timestamp("2012-06-21 23:59:59.999999999")
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Damaged archives: the library's error naming the archive and the member, never zipfile's or zlib's
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
+def test_truncated_copy_of_the_real_zip(lobster_dir, tmp_path, keep):
+    data = (lobster_dir / SAMPLES["AMZN"][0]).read_bytes()
+    archive = tmp_path / "AMZN_truncated.zip"
+    archive.write_bytes(data[: int(len(data) * keep)])
+    # which member the cut falls in, from the original archive's own directory
+    with zipfile.ZipFile(lobster_dir / SAMPLES["AMZN"][0]) as zf:
+        starts = sorted((info.header_offset, info.filename) for info in zf.infolist())
+    member = [name for offset, name in starts if offset < len(data) * keep][-1]
+    for path in (archive, tmp_path):  # the zip itself, and a folder holding it
+        with pytest.raises(LobsterFormatError) as exc:
+            load_lobster(path)
+        assert_error(exc, f"AMZN_truncated.zip:{member}", None, "truncated")
+        assert exc.value.path == f"{archive}:{member}"
+
+
+@pytest.mark.parametrize("where", ["message", "orderbook"])
+def test_corrupted_member_data_names_archive_and_member(lobster_dir, tmp_path, where):
+    source = lobster_dir / SAMPLES["AMZN"][0]
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as zf:
+        info = next(i for i in zf.infolist() if f"_{where}_" in i.filename)
+    # flip bytes in the middle of the member's compressed data (the directory at the end stays intact)
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    for k in range(64):
+        data[middle + k] ^= 0x5A
+    archive = tmp_path / "AMZN_corrupt.zip"
+    archive.write_bytes(bytes(data))
+    with pytest.raises(LobsterFormatError) as exc:
+        load_lobster(archive)
+    assert_error(exc, f"AMZN_corrupt.zip:{info.filename}", None, "damaged")
+    assert exc.value.path == f"{archive}:{info.filename}"
+
+
+def test_a_file_named_zip_that_is_not_one(tmp_path):
+    fake = tmp_path / "AMZN_2012-06-21.zip"
+    fake.write_bytes(b"this is not an archive at all")
+    with pytest.raises(LobsterFormatError) as exc:
+        load_lobster(fake)
+    assert_error(exc, "AMZN_2012-06-21.zip", None, "not a readable zip archive")
+    empty = tmp_path / "empty.zip"
+    empty.write_bytes(b"")
+    with pytest.raises(LobsterFormatError, match="empty.zip: not a readable zip archive"):
+        load_lobster(empty)

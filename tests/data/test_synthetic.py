@@ -92,7 +92,7 @@ def test_edge_zero_is_chance():
         assert abs(np.mean(np.asarray(rule)[moving] == up) - 0.5) < 4 * s
 
 
-def test_leaky_mode_reproduces_the_seed_look_ahead():
+def test_leaky_mode_builds_the_look_ahead_column():
     honest = synthetic_ticks(N, seed=9, edge=0.2)
     leaky = synthetic_ticks(N, seed=9, edge=0.2, leaky=True)
     assert leaky.bayes_accuracy == honest.bayes_accuracy  # the attainable accuracy is unchanged
@@ -100,7 +100,7 @@ def test_leaky_mode_reproduces_the_seed_look_ahead():
     up = lab[moving] == 2
     imb = leaky.data["imbalance"].to_numpy()
     nxt = np.sign(np.r_[np.diff(F.mid_price(leaky.data)), 0.0])
-    assert 0.45 < np.corrcoef(imb[:-1], nxt[:-1])[0, 1] < 0.65  # the seed's ~0.56
+    assert 0.45 < np.corrcoef(imb[:-1], nxt[:-1])[0, 1] < 0.65  # ~0.56 by construction
     leaky_acc = np.mean((imb[moving] >= 0) == up)
     assert leaky_acc > leaky.bayes_accuracy + 0.1  # impossible without looking ahead
     honest_acc = np.mean((honest.data["imbalance"].to_numpy()[moving] >= 0) == up)
@@ -120,15 +120,49 @@ def test_day_boundaries_and_trade_flow_restart():
 
 
 def test_bad_arguments_are_named():
-    with pytest.raises(ValueError, match="edge"):
+    with pytest.raises(ValueError, match=r"edge: expected a finite number in \[0, 1\], got 1.5"):
         synthetic_ticks(100, seed=0, edge=1.5)
-    with pytest.raises(ValueError, match="signal"):
+    with pytest.raises(ValueError, match="signal: expected one of 'queue_imbalance', 'trade_flow', got 'news'"):
         synthetic_ticks(100, seed=0, signal="news")
-    with pytest.raises(ValueError, match="regime_probs"):
+    with pytest.raises(ValueError, match="did you mean 'trade_flow'"):
+        synthetic_ticks(100, seed=0, signal="trade_flo")
+    with pytest.raises(ValueError, match="regime_probs: expected 3 numbers >= 0 summing to 1"):
         synthetic_ticks(100, seed=0, regime_probs=(0.5, 0.5))
-    with pytest.raises(ValueError, match="n must be"):
+    with pytest.raises(ValueError, match="n: expected an integer >= 2, got 1"):
         synthetic_ticks(1, seed=0)
-    with pytest.raises(ValueError, match="seed"):
-        synthetic_ticks(100, seed=None)
-    with pytest.raises(ValueError, match="start_price"):
+    with pytest.raises(ValueError, match="start_price: expected a price >= 3 \\* tick_size = 0.03"):
         synthetic_ticks(100, seed=0, start_price=0.01)
+    with pytest.raises(ValueError, match="vols: expected volatilities >= 0"):
+        synthetic_ticks(100, seed=0, vols=(1e-4, -1e-4, 0.0))
+    with pytest.raises(ValueError, match="vols: expected finite values, got nan"):
+        synthetic_ticks(100, seed=0, vols=(1e-4, np.nan, 0.0))
+    with pytest.raises(ValueError, match="start: expected a date"):
+        synthetic_ticks(100, seed=0, start="not a date")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": None}, "seed: expected an integer >= 0, got None"),
+        ({"seed": 1.0}, "seed: expected an integer >= 0, got 1.0"),
+        ({"n": 100.0}, "n: expected an integer >= 2"),
+        ({"edge": "0.3"}, "edge: expected a finite number"),
+        ({"leaky": "no"}, "leaky: expected True or False, got 'no'"),  # not taken as True
+        ({"tick_size": "0.01"}, "tick_size: expected a finite number > 0"),
+        ({"vols": np.array([1, 2], dtype="timedelta64[s]")}, "vols: expected numbers, got timedeltas"),
+        ({"vols": pd.date_range("2024-01-01", periods=3)}, "vols: expected numbers, got datetimes"),
+        ({"ticks_per_day": 1e3}, "ticks_per_day: expected an integer >= 2"),
+        ({"signal": 1}, "signal: expected one of"),
+        ({"start": 20240102}, "start: expected a date such as '2024-01-02', got 20240102"),
+    ],
+)
+def test_a_wrong_kind_is_a_type_error(kwargs, message):
+    args = {"seed": 0, **kwargs}
+    n = args.pop("n", 100)
+    with pytest.raises(TypeError, match=message):
+        synthetic_ticks(n, **args)
+
+
+def test_an_array_where_a_name_is_expected_is_a_type_error():
+    with pytest.raises(TypeError, match="signal: expected one of 'queue_imbalance', 'trade_flow'"):
+        synthetic_ticks(100, seed=0, signal=np.array(["trade_flow", "x"]))

@@ -11,10 +11,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalbench.data.windows import iter_batches, window_rows, windows
+from signalbench.data.windowing import iter_batches, window_rows, windows
 
 
-def _stacked(X, L):  # the seeds' loop, as an independent reference
+def _stacked(X, L):  # a Python loop stacking every window: the independent reference
     return np.stack([X[i : i + L] for i in range(len(X) - L + 1)])
 
 
@@ -74,22 +74,48 @@ def test_iter_batches_defaults_dtype_and_device():
 
 def test_bad_arguments_are_named():
     X = np.zeros((10, 2))
-    with pytest.raises(ValueError, match="seq_len"):
+    with pytest.raises(ValueError, match="seq_len: expected an integer >= 1, got 0"):
         windows(X, 0)
-    with pytest.raises(ValueError, match="longer than X"):
+    with pytest.raises(ValueError, match="seq_len: expected at most the 10 rows of X"):
         windows(X, 11)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match=r"X: expected shape \(n,\) or \(n, m\)"):
         windows(np.zeros((2, 2, 2)), 1)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size: expected an integer >= 1, got 0"):
         iter_batches(X, 3, 0)
-    with pytest.raises(ValueError, match="start=1 is before the first complete window"):
+    with pytest.raises(ValueError, match="start: expected a row >= 2 .* got 1"):
         iter_batches(X, 3, 2, start=1)
-    with pytest.raises(ValueError, match="stop=11"):
+    with pytest.raises(ValueError, match="stop: expected a row <= 10 .* got 11"):
         iter_batches(X, 3, 2, stop=11)
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(ValueError, match="stop: expected a row >= start"):
+        window_rows(10, 3, start=5, stop=4)
+
+
+def test_wrong_kinds_are_type_errors():
+    X = np.zeros((10, 2))
+    with pytest.raises(TypeError, match="dtype: expected a torch.dtype"):
         iter_batches(X, 3, 2, dtype=np.float32)
-    with pytest.raises(ValueError, match="numeric"):
+    with pytest.raises(TypeError, match="X: expected numbers, got strings"):
         windows(np.array([["a"], ["b"]]), 1)
+    with pytest.raises(TypeError, match="X: expected numbers, got datetimes .* column 't'"):
+        windows(pd.DataFrame({"t": pd.date_range("2024-01-02", periods=4)}), 2)
+    with pytest.raises(TypeError, match="seq_len: expected an integer >= 1, got 2.0"):
+        windows(X, 2.0)
+    with pytest.raises(TypeError, match="batch_size: expected an integer"):
+        iter_batches(X, 3, "8")
+    with pytest.raises(TypeError, match="start: expected an integer row or None, got 2.5"):
+        window_rows(10, 3, start=2.5)
+    with pytest.raises(TypeError, match="n: expected an integer >= 0"):
+        window_rows(True, 1)
+
+
+def test_the_window_functions_stay_functions_after_the_module_is_imported():
+    import importlib
+
+    import signalbench.data as data
+
+    importlib.import_module("signalbench.data.windowing")  # what fitting any neural model does
+    assert callable(data.windows) and data.windows is windows
+    np.testing.assert_array_equal(data.windows(np.arange(5.0), 2)[:, :, 0], [[0, 1], [1, 2], [2, 3], [3, 4]])
 
 
 def test_iterating_holds_about_one_batch():
@@ -113,6 +139,6 @@ def test_iterating_holds_about_one_batch():
 
 
 def test_import_stays_light():
-    code = "import sys, signalbench.data.windows, signalbench.data.splits; print('torch' in sys.modules)"
+    code = "import sys, signalbench.data.windowing, signalbench.data.splits; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -212,7 +212,7 @@ class _DropoutLeftOn(LSTMModel):
     name = "lstm"
 
     def _predict_valid(self, X, start):  # the classic bug: no eval(), so dropout stays active
-        from signalbench.data.windows import iter_batches
+        from signalbench.data.windowing import iter_batches
 
         self.net_.train()
         with torch.no_grad():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import signalbench.signals as signals
-from signalbench.data.windows import windows
+from signalbench.data.windowing import windows
 
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")

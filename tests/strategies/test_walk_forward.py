@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from signalbench import backtest
-from signalbench.data.splits import walk_forward as wf_folds
+from signalbench.data.splits import walk_forward_splits as wf_folds
 from signalbench.strategies import sign, walk_forward
 
 

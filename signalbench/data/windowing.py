@@ -8,6 +8,8 @@ them at once as a read-only strided view of shape ``(n - seq_len + 1, seq_len, F
 
 Rows are the unit everywhere: ``start`` and ``stop`` of :func:`iter_batches` and :func:`window_rows` are the rows the
 windows *end* at (the rows whose predictions they produce), as returned by :mod:`signalbench.data.splits`.
+
+(The module is ``windowing``, not ``windows``, so that ``signalbench.data.windows`` is always the function.)
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+
+from signalbench._validation import expected, integer, numeric_array
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -26,25 +29,19 @@ __all__ = ["iter_batches", "window_rows", "windows"]
 
 
 def _matrix(X) -> np.ndarray:
-    if isinstance(X, pd.DataFrame):
-        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    elif not isinstance(X, np.ndarray):
-        X = np.asarray(X)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (rows, features), got shape {X.shape}")
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
-        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
-    return X
+    """``X`` as a 2-D array: NumPy numbers as they are (so windows stay views), anything else converted once."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf" and X.ndim in (1, 2):
+        arr = X
+    else:
+        arr, _, _ = numeric_array(X, "X", ndim=(1, 2), allow_inf=True)
+    return arr[:, None] if arr.ndim == 1 else arr
 
 
 def _seq_len(seq_len, n: int) -> int:
-    if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)) or seq_len < 1:
-        raise ValueError(f"seq_len must be an integer >= 1, got {seq_len!r}")
-    if seq_len > n:
-        raise ValueError(f"seq_len ({seq_len}) is longer than X ({n} rows): no complete window")
-    return int(seq_len)
+    L = integer(seq_len, "seq_len", minimum=1)
+    if L > n:
+        raise ValueError(expected("seq_len", f"at most the {n} rows of X (a complete window)", L))
+    return L
 
 
 def windows(X, seq_len: int) -> np.ndarray:
@@ -66,8 +63,10 @@ def windows(X, seq_len: int) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If ``X`` holds no numbers (strings, datetimes) or ``seq_len`` is not an integer.
     ValueError
-        If ``X`` is not 2-D numeric or ``seq_len`` is out of range.
+        If ``X`` is not 1-D or 2-D or ``seq_len`` is out of range.
     """
     X = _matrix(X)
     L = _seq_len(seq_len, X.shape[0])
@@ -77,20 +76,18 @@ def windows(X, seq_len: int) -> np.ndarray:
 
 def _row_range(n: int, L: int, start, stop) -> tuple[int, int]:
     first = L - 1
-    lo = first if start is None else start
-    hi = n if stop is None else stop
-    for name, value in (("start", lo), ("stop", hi)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be an integer row or None, got {value!r}")
-    lo, hi = int(lo), int(hi)
+    lo = integer(start, "start", allow_none=True, what="an integer row or None")
+    hi = integer(stop, "stop", allow_none=True, what="an integer row or None")
+    lo = first if lo is None else lo
+    hi = n if hi is None else hi
     if lo < first:
         raise ValueError(
-            f"start={lo} is before the first complete window: with seq_len={L} the first window ends at row {first}"
+            expected("start", f"a row >= {first} (with seq_len={L} the first complete window ends at row {first})", lo)
         )
     if hi > n:
-        raise ValueError(f"stop={hi} is past the end of X ({n} rows)")
+        raise ValueError(expected("stop", f"a row <= {n} (the rows of X)", hi))
     if hi < lo:
-        raise ValueError(f"stop ({hi}) must be >= start ({lo})")
+        raise ValueError(expected("stop", f"a row >= start ({lo})", hi))
     return lo, hi
 
 
@@ -115,10 +112,9 @@ def window_rows(n: int, seq_len: int, *, start: int | None = None, stop: int | N
     numpy.ndarray
         Int64 rows ``start, start + 1, ..., stop - 1``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    L = _seq_len(seq_len, int(n))
-    lo, hi = _row_range(int(n), L, start, stop)
+    n = integer(n, "n", minimum=0)
+    L = _seq_len(seq_len, n)
+    lo, hi = _row_range(n, L, start, stop)
     return np.arange(lo, hi, dtype=np.int64)
 
 
@@ -168,23 +164,25 @@ def iter_batches(
 
     Raises
     ------
+    TypeError
+        For an ``X`` that holds no numbers, a ``seq_len``, ``batch_size``, ``start`` or ``stop`` that is not an
+        integer, or a ``dtype`` that is not a torch dtype.
     ValueError
-        For a bad ``X``, ``seq_len``, ``batch_size``, ``start`` or ``stop``.
+        For values of those out of range.
     """
     import torch  # lazily: importing signalbench.data must not import torch
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = integer(batch_size, "batch_size", minimum=1)
     if dtype is None:
         dtype = torch.float32
     if not isinstance(dtype, torch.dtype):
-        raise ValueError(f"dtype must be a torch.dtype such as torch.float32, got {dtype!r}")
+        raise TypeError(expected("dtype", "a torch.dtype such as torch.float32", dtype))
     view = windows(X, seq_len)  # (n - L + 1, L, F)
     n = view.shape[0] + view.shape[1] - 1
     L = view.shape[1]
     lo, hi = _row_range(n, L, start, stop)
     np_dtype = _NUMPY_OF_TORCH.get(str(dtype).removeprefix("torch."))
-    return _batches(view, lo - (L - 1), hi - (L - 1), int(batch_size), np_dtype, device, dtype)
+    return _batches(view, lo - (L - 1), hi - (L - 1), batch_size, np_dtype, device, dtype)
 
 
 def _batches(view, k0, k1, batch_size, np_dtype, device, dtype):
