@@ -1,0 +1,319 @@
+"""The saved-model format: a folder with ``model.json`` and ``weights.pt``, written atomically, read with checks.
+
+``model.json`` holds the format tag, the model's registry name, the library version, the hyperparameters, the number
+and names of the features, ``seq_len``, the classes, the feature scaler and the model's own JSON state (for the neural
+models the network's configuration and the training history). ``weights.pt`` is a ``state_dict``: a dict of named
+tensors written by ``torch.save`` and read with ``torch.load(weights_only=True)``; nothing is pickled.
+
+Writing goes through :func:`signalbench._atomic.atomic_dir`: the folder is built under a temporary name and swapped
+into place, so after any interruption ``path`` holds the old model or the new one (``docs/architecture.md``).
+Reading first undoes a replace that a crash cut short (:func:`signalbench._atomic.recover_dir`), then checks every
+key of ``model.json`` and the weights file: a corrupted, truncated or mismatched file is a
+:class:`~signalbench.signals.errors.ModelFileError` naming the file, the key, what was expected and what was found,
+never an error from deep inside torch or ``json``. The public reader, which also finds the model class by name, is
+:func:`signalbench.signals.load`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from signalbench import __version__
+from signalbench import _validation as v
+from signalbench._atomic import atomic_dir, recover_dir
+from signalbench.signals.errors import ModelFileError, SignalModelWarning
+
+__all__ = ["FORMAT", "JSON_NAME", "WEIGHTS_NAME", "SavedModel", "check_tensors", "read_model", "write_model"]
+
+#: Identifier of the save format written into ``model.json``.
+FORMAT = "signalbench.signals/1"
+JSON_NAME = "model.json"
+WEIGHTS_NAME = "weights.pt"
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """What :func:`read_model` found: the folder, the checked ``model.json`` and the tensors of ``weights.pt``."""
+
+    path: Path
+    config: dict
+    tensors: dict
+
+    @property
+    def json_path(self) -> Path:
+        """The ``model.json`` file."""
+        return self.path / JSON_NAME
+
+    @property
+    def weights_path(self) -> Path:
+        """The weights file."""
+        return self.path / self.config.get("weights", WEIGHTS_NAME)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def write_model(path: str | os.PathLike, config: dict, tensors: dict, *, overwrite: bool) -> Path:
+    """Write a model folder atomically: ``path`` ends up holding the old folder or the new one, never neither.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder.
+    config : dict
+        The content of ``model.json`` (JSON-serializable).
+    tensors : dict of str to torch.Tensor
+        The ``state_dict`` for ``weights.pt``.
+    overwrite : bool
+        Replace an existing saved model at ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False, or it exists and is not a saved model.
+    """
+    import torch
+
+    path = Path(path)
+    recover_dir(path)
+    if os.path.lexists(path):
+        if not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        if not (path.is_dir() and (path / JSON_NAME).is_file()):
+            raise FileExistsError(f"{path} exists and is not a saved signal model; not replacing it")
+    with atomic_dir(path, overwrite=overwrite) as tmp:
+        torch.save(tensors, tmp / WEIGHTS_NAME)
+        with open(tmp / JSON_NAME, "w", encoding="utf-8") as fh:
+            json.dump(config, fh, indent=1, allow_nan=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _file_name(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(v.expected(name, "a file name", value))
+    if Path(value).name != value or value in ("", ".", ".."):
+        raise ValueError(v.expected(name, "a file name inside the model folder", value))
+    return value
+
+
+def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, name: None if value is None else check(value, name)
+
+
+def _list_of(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def run(value: Any, name: str) -> list:
+        if not isinstance(value, list):
+            raise TypeError(v.expected(name, "a list", value))
+        return [check(item, f"{name}[{i}]") for i, item in enumerate(value)]
+
+    return run
+
+
+def _kind(kind: type, text: str) -> Callable[[Any, str], Any]:
+    def run(value: Any, name: str) -> Any:
+        if not isinstance(value, kind):
+            raise TypeError(v.expected(name, text, value))
+        return value
+
+    return run
+
+
+def _integer(minimum: int | None = None) -> Callable[[Any, str], Any]:
+    return lambda value, name: v.integer(value, name, minimum=minimum)
+
+
+def _finite(value: Any, name: str) -> float:
+    return v.number(value, name)
+
+
+# key -> (required, check); a check raises TypeError/ValueError in the library's message form
+_KEYS: dict[str, tuple[bool, Callable[[Any, str], Any]]] = {
+    "format": (True, _kind(str, "a format tag (str)")),
+    "model": (True, _kind(str, "a model name (str)")),
+    "params": (True, _kind(dict, "a dict of hyperparameters")),
+    "n_features": (True, _integer(1)),
+    "feature_names": (True, _optional(_list_of(_kind(str, "a feature name (str)")))),
+    "seq_len": (True, _integer(1)),
+    "classes": (True, _optional(_list_of(_integer()))),
+    "scaler": (True, _optional(_kind(dict, "a dict with 'mean' and 'scale'"))),
+    "state": (False, _kind(dict, "a dict")),
+    "weights": (False, _file_name),
+    "library_version": (False, _kind(str, "a version (str)")),
+}
+
+
+def _check_config(config: Any, source: Path) -> dict:
+    """Every key of ``model.json`` checked; the first problem is a ModelFileError naming the file and key."""
+    if not isinstance(config, dict):
+        raise ModelFileError(v.expected(str(source), "a JSON object (a signalbench model file)", config))
+    if config.get("format") != FORMAT:
+        raise ModelFileError(
+            v.expected(f"{source} key 'format'", f"{FORMAT!r} (a signalbench signal model)", config.get("format"))
+        )
+    for key, (required, check) in _KEYS.items():
+        if key not in config:
+            if required:
+                raise ModelFileError(v.expected(str(source), f"a key {key!r}", "none", raw=True))
+            continue
+        try:
+            check(config[key], f"{source} key {key!r}")
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(str(exc)) from None
+    _check_sizes(config, source)
+    return config
+
+
+def _check_sizes(config: dict, source: Path) -> None:
+    F = config["n_features"]
+    names = config["feature_names"]
+    if names is not None and len(names) != F:
+        raise ModelFileError(
+            v.expected(f"{source} key 'feature_names'", f"{F} names (n_features)", f"{len(names)}", raw=True)
+        )
+    scaler = config["scaler"]
+    if scaler is None:
+        return
+    for part in ("mean", "scale"):
+        name = f"{source} key 'scaler.{part}'"
+        try:
+            values = _list_of(_finite)(scaler.get(part), name)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(str(exc)) from None
+        if len(values) != F:
+            raise ModelFileError(v.expected(name, f"{F} values (n_features)", f"{len(values)}", raw=True))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(v.expected(str(path), "a JSON model file", f"unreadable JSON ({exc})", raw=True)) from None
+    return _check_config(config, path)
+
+
+def _read_weights(path: Path) -> dict:
+    import torch
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.parent} has no weights file {path.name}")
+    try:
+        tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip reader, unpickler, EOF, ...: all mean "not a readable state_dict"
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise ModelFileError(
+            v.expected(
+                str(path),
+                "a state_dict written by torch.save (a zip archive of named tensors)",
+                f"an unreadable file ({type(exc).__name__}: {detail})",
+                raw=True,
+                hint="the file is truncated or corrupted: save the model again",
+            )
+        ) from exc
+    if not isinstance(tensors, dict) or not all(
+        isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in tensors.items()
+    ):
+        raise ModelFileError(v.expected(str(path), "a dict of named tensors", type(tensors).__name__, raw=True))
+    return tensors
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def read_model(path: str | os.PathLike) -> SavedModel:
+    """Read and check a model folder written by :func:`write_model`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder.
+
+    Returns
+    -------
+    SavedModel
+        The checked ``model.json`` and the tensors.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder, ``model.json`` or the weights file is missing.
+    ModelFileError
+        If a file is corrupted, truncated or not a signalbench model, or a key holds the wrong kind of value.
+    """
+    path = Path(path)
+    recover_dir(path)
+    meta_path = path / JSON_NAME
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"no saved signal model at {path} (expected {meta_path})")
+    config = _read_json(meta_path)
+    saved = str(config.get("library_version", "?"))
+    if _version_tuple(saved) > _version_tuple(__version__):
+        warnings.warn(
+            f"{path} was saved by signalbench {saved}, newer than this {__version__}", SignalModelWarning, stacklevel=3
+        )
+    weights = path / config.get("weights", WEIGHTS_NAME)
+    return SavedModel(path, config, _read_weights(weights))
+
+
+def check_tensors(found: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], source: Path) -> None:
+    """``ModelFileError`` unless ``found`` holds exactly the tensors named in ``shapes``, with those shapes.
+
+    Parameters
+    ----------
+    found : mapping of str to torch.Tensor
+        What the weights file holds.
+    shapes : mapping of str to tuple of int
+        What the model that ``model.json`` describes needs.
+    source : pathlib.Path
+        The weights file (for the message).
+    """
+    missing = [k for k in shapes if k not in found]
+    extra = [k for k in found if k not in shapes]
+    if missing or extra:
+        raise ModelFileError(
+            v.expected(
+                str(source),
+                f"the {len(shapes)} tensors of the model that model.json describes",
+                f"missing {missing[:4]}{' ...' if len(missing) > 4 else ''}, "
+                f"unexpected {extra[:4]}{' ...' if len(extra) > 4 else ''}",
+                raw=True,
+                hint="the weights belong to another model or architecture",
+            )
+        )
+    for key, shape in shapes.items():
+        got = tuple(found[key].shape)
+        if got != tuple(shape):
+            raise ModelFileError(
+                v.expected(
+                    f"{source}[{key!r}]",
+                    f"a tensor of shape {tuple(shape)} (from the hyperparameters in model.json)",
+                    f"shape {got}",
+                    raw=True,
+                    hint="the weights belong to another architecture, or model.json was edited",
+                )
+            )
