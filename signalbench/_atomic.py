@@ -128,19 +128,29 @@ def _fsync_tree(root: Path) -> None:
 
 
 def _discard(path: Path) -> None:
-    """Remove a temporary file or folder; one retry, then a warning naming what is left (never raises OSError)."""
+    """Remove a temporary file or folder, retrying once; then warn naming what is left (never raises OSError).
+
+    A Ctrl-C during the removal does not stop it: the removal is retried and the ``KeyboardInterrupt`` re-raised
+    afterwards.
+    """
+    interrupted: BaseException | None = None
     for _ in range(2):
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
-            return
+            break
         except FileNotFoundError:
-            return
+            break
         except OSError:
             continue
-    warnings.warn(f"could not remove the temporary {path}; delete it by hand", RuntimeWarning, stacklevel=3)
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    else:
+        warnings.warn(f"could not remove the temporary {path}; delete it by hand", RuntimeWarning, stacklevel=3)
+    if interrupted is not None:
+        raise interrupted
 
 
 def _old_name(path: Path) -> Path:

@@ -33,21 +33,17 @@ and test data are transformed with them, never fitted on). A model may first tra
 
 from __future__ import annotations
 
-import inspect
-import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from signalbench import __version__
 from signalbench import _validation as v
-from signalbench.signals import params as hp
 from signalbench.signals.errors import ModelFileError, NotFittedError, SignalModelWarning
 from signalbench.signals.inputs import as_matrix, as_vector, first_true, valid_window_rows
-from signalbench.signals.persistence import FORMAT, WEIGHTS_NAME, SavedModel, check_tensors, write_model
+from signalbench.signals.params import Hyperparameters, Param
+from signalbench.signals.persistence import FORMAT, Persistent
 
 __all__ = [
     "FORMAT",
@@ -77,21 +73,12 @@ def balanced_weights(labels: np.ndarray, k: int) -> np.ndarray:
     return np.where(counts > 0, labels.size / (k * np.maximum(counts, 1)), 0.0)
 
 
-def _declared_init(table: Mapping[str, hp.Param]) -> Callable[..., None]:
-    """The keyword-only ``__init__`` of a class that declares ``hyperparameters``: check, then store."""
-
-    def __init__(self, **params: Any) -> None:
-        defaults = {k: p.default for k, p in type(self).hyperparameters.items()}
-        for key, value in self._checked_params(params, defaults).items():
-            setattr(self, key, value)
-
-    __init__.__signature__ = hp.signature(table)  # type: ignore[attr-defined]
-    __init__._declared = True  # type: ignore[attr-defined]
-    return __init__
-
-
-class SignalModel:
+class SignalModel(Hyperparameters, Persistent):
     """Base class of all signal models: the contract plus validation, scaling, NaN handling and save/load.
+
+    The hyperparameter methods (``get_params``, ``set_params``, ``repr``, the generated ``__init__``) come from
+    :class:`~signalbench.signals.params.Hyperparameters`, ``save`` and the rebuild by ``load`` from
+    :class:`~signalbench.signals.persistence.Persistent`.
 
     Subclasses set the class attributes below, declare their ``hyperparameters`` (or write a keyword-only
     ``__init__``), and implement :meth:`_fit` and :meth:`_predict_valid` (and, when they learn more than the base class
@@ -115,116 +102,8 @@ class SignalModel:
     name: ClassVar[str] = ""
     task: ClassVar[str] = "classification"
     scale_inputs: ClassVar[bool] = True
-    hyperparameters: ClassVar[Mapping[str, hp.Param]] = {}
+    hyperparameters: ClassVar[Mapping[str, Param]] = {}
     legacy_defaults: ClassVar[Mapping[str, Any]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        table = cls.__dict__.get("hyperparameters")
-        if table is None:
-            return
-        if "__init__" in cls.__dict__:
-            raise TypeError(f"{cls.__name__}: declare hyperparameters or write __init__, not both")
-        cls.__init__ = _declared_init(table)  # type: ignore[method-assign]
-        cls.__doc__ = (cls.__doc__ or "").rstrip() + hp.parameters_section(table)
-
-    # ------------------------------------------------------------------ hyperparameters (scikit-learn style)
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        names = []
-        for p in inspect.signature(cls.__init__).parameters.values():
-            if p.name == "self":
-                continue
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                raise TypeError(f"{cls.__name__}.__init__ must list its hyperparameters explicitly (no *args/**kw)")
-            names.append(p.name)
-        return names
-
-    @classmethod
-    def _owner(cls) -> str:
-        return repr(cls.name) if cls.name else cls.__name__
-
-    @classmethod
-    def _declared(cls) -> bool:
-        return bool(getattr(cls.__init__, "_declared", False))
-
-    @classmethod
-    def _checked_params(cls, given: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
-        """``current`` updated with ``given``, every value checked by its rule.
-
-        The combination is checked by :meth:`_check_combination`; unknown names are a ``ValueError`` with a "did you
-        mean".
-        """
-        table = cls.hyperparameters
-        hp.check_names(cls._owner(), list(given), list(table))
-        values = {**current, **given}
-        checked = {k: table[k].rule(values[k], k) for k in table}
-        cls._check_combination(checked)
-        return checked
-
-    @classmethod
-    def _check_combination(cls, params: dict[str, Any]) -> None:
-        """Checks that involve several hyperparameters (each one already passed its own rule)."""
-
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters, as given to ``__init__`` (ints and floats as Python numbers).
-
-        Returns
-        -------
-        dict
-            Name to value for every ``__init__`` argument.
-        """
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params: Any) -> SignalModel:
-        """Change hyperparameters (the model must be fitted again for them to take effect).
-
-        Every value is checked as in ``__init__``; on an error nothing is changed.
-
-        Parameters
-        ----------
-        **params
-            Hyperparameters by name.
-
-        Returns
-        -------
-        SignalModel
-            ``self``.
-
-        Raises
-        ------
-        ValueError
-            For a name that is not a hyperparameter of this model (with the closest match suggested) or a wrong value.
-        TypeError
-            For a value of the wrong kind.
-        """
-        hp.check_names(self._owner(), list(params), self._param_names())
-        if self._declared():
-            params = self._checked_params(params, self.get_params())
-        for k, value in params.items():
-            setattr(self, k, value)
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__).parameters
-        shown = []
-        for k, value in self.get_params().items():
-            default = sig[k].default
-            try:
-                same = default is not inspect.Parameter.empty and bool(default == value)
-            except Exception:  # array-likes
-                same = False
-            if not same:
-                shown.append(f"{k}={value!r}")
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def _validate_params(self) -> None:
-        """Check the hyperparameters again at the start of ``fit`` (they may have been assigned directly)."""
-        if self._declared():
-            self._checked_params({}, self.get_params())
-        else:
-            v.integer(getattr(self, "seq_len", 1), "seq_len", minimum=1)
 
     def example_data(self, n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         """Random inputs and targets of the shape this model takes (for the conformance suite and examples).
@@ -526,125 +405,3 @@ class SignalModel:
         if self.task == "classification":
             return most_probable(self.predict_proba(X), self.classes_)
         return self._outputs(X)[:, 0]
-
-    # ------------------------------------------------------------------ save / load
-
-    def _config(self) -> dict:
-        self._check_fitted()
-        params = self.get_params()
-        try:
-            json.dumps(params)
-        except TypeError as exc:
-            raise ValueError(
-                v.expected("hyperparameters", "JSON-serializable values to save", f"{exc}", raw=True)
-            ) from None
-        meta, _ = self._get_state()
-        return {
-            "format": FORMAT,
-            "model": self.name,
-            "library_version": __version__,
-            "params": params,
-            "n_features": int(self.n_features_in_),
-            "feature_names": self.feature_names_in_,
-            "seq_len": self.window,
-            "classes": self._classes_json(),
-            "scaler": None
-            if self.scaler_mean_ is None
-            else {"mean": self.scaler_mean_.tolist(), "scale": self.scaler_scale_.tolist()},
-            "state": meta,
-            "weights": WEIGHTS_NAME,
-        }
-
-    def _classes_json(self):
-        return self.classes_.tolist() if self.task == "classification" else None
-
-    def state_dict(self) -> dict:
-        """The learned tensors (what ``weights.pt`` holds).
-
-        Returns
-        -------
-        dict of str to torch.Tensor
-            CPU tensors.
-        """
-        self._check_fitted()
-        _, tensors = self._get_state()
-        return {k: t.detach().to("cpu") for k, t in tensors.items()}
-
-    def save(self, path, *, overwrite: bool = False) -> Path:
-        """Save the fitted model to the folder ``path`` (``model.json`` and ``weights.pt``).
-
-        Written to a temporary folder next to ``path`` and swapped into place in one step
-        (:func:`signalbench._atomic.atomic_dir`): after any interruption ``path`` holds the old model or the new one,
-        never half of one and never neither. No pickled objects: the JSON holds hyperparameters and metadata, the
-        weights file a ``state_dict``.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Folder to create.
-        overwrite : bool, default False
-            Replace an existing model folder at ``path``.
-
-        Returns
-        -------
-        pathlib.Path
-            ``path``.
-
-        Raises
-        ------
-        FileExistsError
-            If ``path`` exists and ``overwrite`` is False (or it exists and is not a saved model).
-        NotFittedError
-            Before ``fit``.
-        """
-        overwrite = v.boolean(overwrite, "overwrite")
-        return write_model(path, self._config(), self.state_dict(), overwrite=overwrite)
-
-    @classmethod
-    def _from_saved(cls, saved: SavedModel) -> SignalModel:
-        """Rebuild a fitted model from a checked :class:`~signalbench.signals.persistence.SavedModel`."""
-        config = saved.config
-        params = {**{k: d for k, d in cls.legacy_defaults.items() if k not in config["params"]}, **config["params"]}
-        try:
-            model = cls(**params)
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{saved.json_path} key 'params': {exc}") from None
-        model._restore_learned(saved)
-        model._check_saved_state(saved)
-        try:
-            model._set_state(config.get("state") or {}, saved.tensors)
-        except ModelFileError:
-            raise
-        except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
-            raise ModelFileError(
-                v.expected(str(saved.weights_path), f"the learned state of a {cls.name!r} model", f"{exc!r}", raw=True)
-            ) from exc
-        return model
-
-    def _restore_learned(self, saved: SavedModel) -> None:
-        config, source = saved.config, saved.json_path
-        if config["seq_len"] != self.window:
-            raise ModelFileError(
-                v.expected(f"{source} key 'seq_len'", f"{self.window} (from the hyperparameters)", config["seq_len"])
-            )
-        self.n_features_in_ = config["n_features"]
-        self.feature_names_in_ = config["feature_names"]
-        classes = config["classes"]
-        if self.task == "classification":
-            if classes is None or len(classes) < 2 or sorted(set(classes)) != classes:
-                raise ModelFileError(
-                    v.expected(f"{source} key 'classes'", "at least two sorted, distinct class labels", classes)
-                )
-            self.classes_ = np.asarray(classes, dtype=np.int64)
-        scaler = config["scaler"]
-        if (scaler is None) == self.scale_inputs:
-            what = "a feature scaler" if self.scale_inputs else "no feature scaler"
-            raise ModelFileError(v.expected(f"{source} key 'scaler'", f"{what} ({self.name})", scaler))
-        self.scaler_mean_ = None if scaler is None else np.asarray(scaler["mean"], dtype=np.float64)
-        self.scaler_scale_ = None if scaler is None else np.asarray(scaler["scale"], dtype=np.float64)
-
-    def _check_saved_state(self, saved: SavedModel) -> None:
-        """Check the saved tensors against :meth:`_state_shapes` before :meth:`_set_state` reads them."""
-        shapes = self._state_shapes()
-        if shapes is not None:
-            check_tensors(saved.tensors, shapes, saved.weights_path)

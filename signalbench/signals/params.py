@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from signalbench import _validation as v
 
@@ -25,6 +25,7 @@ __all__ = [
     "Bool",
     "Choice",
     "Float",
+    "Hyperparameters",
     "Int",
     "Param",
     "Rule",
@@ -207,3 +208,138 @@ def parameters_section(table: Mapping[str, Param]) -> str:
         if p.doc:
             lines.append(f"        {p.doc}")
     return "\n".join(lines) + "\n"
+
+
+def _declared_init(table: Mapping[str, Param]) -> Callable[..., None]:
+    """The keyword-only ``__init__`` of a class that declares ``hyperparameters``: check, then store."""
+
+    def __init__(self, **params: Any) -> None:
+        defaults = {k: p.default for k, p in type(self).hyperparameters.items()}
+        for key, value in self._checked_params(params, defaults).items():
+            setattr(self, key, value)
+
+    __init__.__signature__ = signature(table)  # type: ignore[attr-defined]
+    __init__._declared = True  # type: ignore[attr-defined]
+    return __init__
+
+
+class Hyperparameters:
+    """The hyperparameter half of :class:`~signalbench.signals.base.SignalModel` (scikit-learn's parameter API).
+
+    A subclass that sets ``hyperparameters`` (a table made with :func:`declare`) gets a generated keyword-only
+    ``__init__`` that checks every value with its rule and stores it, and a "Parameters" section appended to its
+    docstring. A subclass may instead write its own keyword-only ``__init__`` storing its arguments under the same
+    names (a plugin's way): ``get_params`` then reads the signature and ``_validate_params`` checks ``seq_len`` at
+    ``fit``.
+    """
+
+    name: ClassVar[str] = ""
+    hyperparameters: ClassVar[Mapping[str, Param]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("hyperparameters")
+        if table is None:
+            return
+        if "__init__" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: declare hyperparameters or write __init__, not both")
+        cls.__init__ = _declared_init(table)  # type: ignore[method-assign]
+        cls.__doc__ = (cls.__doc__ or "").rstrip() + parameters_section(table)
+
+    # ------------------------------------------------------------------ hyperparameters (scikit-learn style)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        names = []
+        for p in inspect.signature(cls.__init__).parameters.values():
+            if p.name == "self":
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ must list its hyperparameters explicitly (no *args/**kw)")
+            names.append(p.name)
+        return names
+
+    @classmethod
+    def _owner(cls) -> str:
+        return repr(cls.name) if cls.name else cls.__name__
+
+    @classmethod
+    def _declared(cls) -> bool:
+        return bool(getattr(cls.__init__, "_declared", False))
+
+    @classmethod
+    def _checked_params(cls, given: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+        """``current`` updated with ``given``, every value checked by its rule.
+
+        The combination is checked by :meth:`_check_combination`; unknown names are a ``ValueError`` with a "did you
+        mean".
+        """
+        table = cls.hyperparameters
+        check_names(cls._owner(), list(given), list(table))
+        values = {**current, **given}
+        checked = {k: table[k].rule(values[k], k) for k in table}
+        cls._check_combination(checked)
+        return checked
+
+    @classmethod
+    def _check_combination(cls, params: dict[str, Any]) -> None:
+        """Checks that involve several hyperparameters (each one already passed its own rule)."""
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters, as given to ``__init__`` (ints and floats as Python numbers).
+
+        Returns
+        -------
+        dict
+            Name to value for every ``__init__`` argument.
+        """
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def set_params(self, **params: Any) -> Hyperparameters:
+        """Change hyperparameters (the model must be fitted again for them to take effect).
+
+        Every value is checked as in ``__init__``; on an error nothing is changed.
+
+        Parameters
+        ----------
+        **params
+            Hyperparameters by name.
+
+        Returns
+        -------
+        SignalModel
+            ``self``.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a hyperparameter of this model (with the closest match suggested) or a wrong value.
+        TypeError
+            For a value of the wrong kind.
+        """
+        check_names(self._owner(), list(params), self._param_names())
+        if self._declared():
+            params = self._checked_params(params, self.get_params())
+        for k, value in params.items():
+            setattr(self, k, value)
+        return self
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__).parameters
+        shown = []
+        for k, value in self.get_params().items():
+            default = sig[k].default
+            try:
+                same = default is not inspect.Parameter.empty and bool(default == value)
+            except Exception:  # array-likes
+                same = False
+            if not same:
+                shown.append(f"{k}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def _validate_params(self) -> None:
+        """Check the hyperparameters again at the start of ``fit`` (they may have been assigned directly)."""
+        if self._declared():
+            self._checked_params({}, self.get_params())
+        else:
+            v.integer(getattr(self, "seq_len", 1), "seq_len", minimum=1)

@@ -22,14 +22,25 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from signalbench import __version__
 from signalbench import _validation as v
 from signalbench._atomic import atomic_dir, recover_dir
 from signalbench.signals.errors import ModelFileError, SignalModelWarning
 
-__all__ = ["FORMAT", "JSON_NAME", "WEIGHTS_NAME", "SavedModel", "check_tensors", "read_model", "write_model"]
+__all__ = [
+    "FORMAT",
+    "JSON_NAME",
+    "WEIGHTS_NAME",
+    "Persistent",
+    "SavedModel",
+    "check_tensors",
+    "read_model",
+    "write_model",
+]
 
 #: Identifier of the save format written into ``model.json``.
 FORMAT = "signalbench.signals/1"
@@ -317,3 +328,133 @@ def check_tensors(found: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]
                     hint="the weights belong to another architecture, or model.json was edited",
                 )
             )
+
+
+class Persistent:
+    """The save/load half of :class:`~signalbench.signals.base.SignalModel`.
+
+    ``save``, ``state_dict`` and the rebuild from a checked :class:`SavedModel`; the model's own learned state passes
+    through its ``_get_state`` / ``_set_state``, checked first against ``_state_shapes``.
+    """
+
+    legacy_defaults: ClassVar[Mapping[str, Any]] = {}
+
+    def _config(self) -> dict:
+        self._check_fitted()
+        params = self.get_params()
+        try:
+            json.dumps(params)
+        except TypeError as exc:
+            raise ValueError(
+                v.expected("hyperparameters", "JSON-serializable values to save", f"{exc}", raw=True)
+            ) from None
+        meta, _ = self._get_state()
+        return {
+            "format": FORMAT,
+            "model": self.name,
+            "library_version": __version__,
+            "params": params,
+            "n_features": int(self.n_features_in_),
+            "feature_names": self.feature_names_in_,
+            "seq_len": self.window,
+            "classes": self._classes_json(),
+            "scaler": None
+            if self.scaler_mean_ is None
+            else {"mean": self.scaler_mean_.tolist(), "scale": self.scaler_scale_.tolist()},
+            "state": meta,
+            "weights": WEIGHTS_NAME,
+        }
+
+    def _classes_json(self):
+        return self.classes_.tolist() if self.task == "classification" else None
+
+    def state_dict(self) -> dict:
+        """The learned tensors (what ``weights.pt`` holds).
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            CPU tensors.
+        """
+        self._check_fitted()
+        _, tensors = self._get_state()
+        return {k: t.detach().to("cpu") for k, t in tensors.items()}
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Save the fitted model to the folder ``path`` (``model.json`` and ``weights.pt``).
+
+        Written to a temporary folder next to ``path`` and swapped into place in one step
+        (:func:`signalbench._atomic.atomic_dir`): after any interruption ``path`` holds the old model or the new one,
+        never half of one and never neither. No pickled objects: the JSON holds hyperparameters and metadata, the
+        weights file a ``state_dict``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Folder to create.
+        overwrite : bool, default False
+            Replace an existing model folder at ``path``.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False (or it exists and is not a saved model).
+        NotFittedError
+            Before ``fit``.
+        """
+        overwrite = v.boolean(overwrite, "overwrite")
+        return write_model(path, self._config(), self.state_dict(), overwrite=overwrite)
+
+    @classmethod
+    def _from_saved(cls, saved: SavedModel) -> Persistent:
+        """Rebuild a fitted model from a checked :class:`~signalbench.signals.persistence.SavedModel`."""
+        config = saved.config
+        params = {**{k: d for k, d in cls.legacy_defaults.items() if k not in config["params"]}, **config["params"]}
+        try:
+            model = cls(**params)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{saved.json_path} key 'params': {exc}") from None
+        model._restore_learned(saved)
+        model._check_saved_state(saved)
+        try:
+            model._set_state(config.get("state") or {}, saved.tensors)
+        except ModelFileError:
+            raise
+        except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
+            raise ModelFileError(
+                v.expected(str(saved.weights_path), f"the learned state of a {cls.name!r} model", f"{exc!r}", raw=True)
+            ) from exc
+        return model
+
+    def _restore_learned(self, saved: SavedModel) -> None:
+        config, source = saved.config, saved.json_path
+        if config["seq_len"] != self.window:
+            raise ModelFileError(
+                v.expected(f"{source} key 'seq_len'", f"{self.window} (from the hyperparameters)", config["seq_len"])
+            )
+        self.n_features_in_ = config["n_features"]
+        self.feature_names_in_ = config["feature_names"]
+        classes = config["classes"]
+        if self.task == "classification":
+            if classes is None or len(classes) < 2 or sorted(set(classes)) != classes:
+                raise ModelFileError(
+                    v.expected(f"{source} key 'classes'", "at least two sorted, distinct class labels", classes)
+                )
+            self.classes_ = np.asarray(classes, dtype=np.int64)
+        scaler = config["scaler"]
+        if (scaler is None) == self.scale_inputs:
+            what = "a feature scaler" if self.scale_inputs else "no feature scaler"
+            raise ModelFileError(v.expected(f"{source} key 'scaler'", f"{what} ({self.name})", scaler))
+        self.scaler_mean_ = None if scaler is None else np.asarray(scaler["mean"], dtype=np.float64)
+        self.scaler_scale_ = None if scaler is None else np.asarray(scaler["scale"], dtype=np.float64)
+
+    def _check_saved_state(self, saved: SavedModel) -> None:
+        """Check the saved tensors against :meth:`_state_shapes` before :meth:`_set_state` reads them."""
+        shapes = self._state_shapes()
+        if shapes is not None:
+            check_tensors(saved.tensors, shapes, saved.weights_path)
