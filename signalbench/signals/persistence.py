@@ -73,28 +73,10 @@ class SavedModel:
 
 
 def write_model(path: str | os.PathLike, config: dict, tensors: dict, *, overwrite: bool) -> Path:
-    """Write a model folder atomically: ``path`` ends up holding the old folder or the new one, never neither.
+    """Write ``config`` to ``model.json`` and ``tensors`` to ``weights.pt`` in the folder ``path``, atomically.
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The folder.
-    config : dict
-        The content of ``model.json`` (JSON-serializable).
-    tensors : dict of str to torch.Tensor
-        The ``state_dict`` for ``weights.pt``.
-    overwrite : bool
-        Replace an existing saved model at ``path``.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is False, or it exists and is not a saved model.
+    ``path`` ends up holding the old folder or the new one, never neither (see :meth:`Persistent.save`, which calls
+    this, for the arguments and errors).
     """
     import torch
 

@@ -270,22 +270,10 @@ class TorchSignalModel(SignalModel):
             self.target_scale_ = float(meta["target"]["scale"])
 
     def export_onnx(self, path, *, opset: int = 17) -> Path:
-        """Export the fitted network, with the feature scaling and the output transform, to an ONNX file.
+        """Export the fitted network, with the input transform, scaling and output transform, to an ONNX file.
 
-        The graph takes raw windows ``(batch, seq_len, F)`` float32 (the rows ``t - seq_len + 1 .. t`` of ``X``, no
-        NaN) and returns what :meth:`predict_proba` (classifiers: probabilities) or :meth:`predict` (regressors)
-        returns for row ``t``, as float32. Needs the ``onnx`` extra. Written to a temporary file, then renamed.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Output ``.onnx`` file.
-        opset : int, default 17
-            ONNX opset.
-
-        Returns
-        -------
-        pathlib.Path
-            ``path``.
+        The graph takes raw windows ``(batch, seq_len, F)`` (the rows ``t - seq_len + 1 .. t`` of ``X``, no NaN) and
+        returns what :meth:`predict_proba` (classifiers) or :meth:`predict` (regressors) returns for row ``t``. Needs
+        the ``onnx`` extra; ``path``, ``opset`` and the result are as in :func:`signalbench.signals.onnx.export_onnx`.
         """
         return export_onnx(self, path, opset=opset)
