@@ -358,10 +358,15 @@ class SignalModel(Hyperparameters, Persistent):
         X, _ = self._features(X, "X", (self.n_features_in_, self.feature_names_in_))
         valid = valid_window_rows(X, self.window)
         out = np.full((X.shape[0], self._n_outputs()), np.nan)
-        if valid.any():
-            start = first_true(valid)
-            out[start:] = self._predict_valid(self._prepare(X), start)
-            out[~valid] = np.nan
+        if not valid.any():
+            v.warn_empty(
+                f"X: no row has a complete window of seq_len={self.window} finite rows, so every prediction is NaN",
+                stacklevel=4,
+            )
+            return out
+        start = first_true(valid)
+        out[start:] = self._predict_valid(self._prepare(X), start)
+        out[~valid] = np.nan
         return out
 
     def predict_proba(self, X) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import expected, numeric_array, where
+from signalbench._validation import check_sorted_index, expected, numeric_array, where
 
 __all__ = ["as_matrix", "as_vector", "first_true", "valid_window_rows"]
 
@@ -43,7 +43,9 @@ def as_matrix(X: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
 
     A floating NumPy array is used as it is (no copy); anything else is converted to float64 with
     :func:`signalbench._validation.numeric_array` (datetimes, strings and objects are a ``TypeError`` naming the
-    column). NaN marks a missing value; infinity is a ``ValueError`` naming the row and column.
+    column). NaN marks a missing value; infinity is a ``ValueError`` naming the row and column. A DataFrame whose
+    index holds timestamps must be in time order (windows are read in row order): otherwise a ``ValueError`` names
+    the first row out of order.
     """
     if isinstance(X, pd.Series):
         raise ValueError(expected(name, "2-D input (rows, features)", X, hint="use series.to_frame()"))
@@ -53,6 +55,7 @@ def as_matrix(X: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
         if len(set(names)) != len(names):
             dup = sorted({c for c in names if names.count(c) > 1})
             raise ValueError(expected(name, "unique column names", f"duplicates {dup}", raw=True))
+        check_sorted_index(X.index, name)
         return _nonempty(numeric_array(X, name, ndim=(2,), allow_inf=False)[0], name), names
     if X is None or isinstance(X, str | bytes | dict):
         raise TypeError(expected(name, "a 2-D array of numbers (rows, features)", X))

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from signalbench import __version__
+from signalbench import _validation as v
 from signalbench._atomic import atomic_path
 
 __all__ = ["export_onnx"]
@@ -88,7 +89,7 @@ def export_onnx(model, path, *, opset: int = 17) -> Path:
     onnx = _require_onnx()
     model._check_fitted()
     if model.scaler_mean_ is None:
-        raise ValueError(f"{type(model).__name__} has no feature scaler; export is for the neural models")
+        raise ValueError(v.expected("model", "a fitted neural model (one with a feature scaler)", model))
     wrapper = _wrapper(model)
     F, L = int(model.n_features_in_), int(model.window)
     # float64 input where a row transform takes differences of nearby prices (float32 would round them first)

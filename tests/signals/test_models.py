@@ -274,3 +274,25 @@ def test_suite_catches_broken_models(factory, failure):
 def test_suite_rejects_a_model_registered_under_another_class():
     with pytest.raises(AssertionError, match=r"init_params.*registry's 'majority'"):
         check_signal_model(lambda: _LooksAhead())
+
+
+def test_a_frame_out_of_time_order_is_an_error(data):
+    X, y = data
+    timed = X.set_index(pd.date_range("2024-03-04 09:30", periods=len(X), freq="s"))
+    model = signals.create("logistic").fit(timed, y)
+    backwards = timed.iloc[::-1]
+    with pytest.raises(ValueError, match=r"^X's index: expected timestamps sorted in time .* at row 1; sort it first"):
+        model.predict_proba(backwards)
+    with pytest.raises(ValueError, match=r"^X's index: expected timestamps sorted in time"):
+        signals.create("logistic").fit(backwards, y[::-1])
+
+
+def test_predicting_with_no_complete_window_warns(fitted, data):
+    from signalbench._validation import EmptyResultWarning
+
+    X, _ = data
+    holes = X.copy()
+    holes.iloc[::3, 0] = np.nan  # every window of 5 rows holds a NaN
+    with pytest.warns(EmptyResultWarning, match=r"no row has a complete window of seq_len=5 finite rows"):
+        out = fitted.predict_proba(holes)
+    assert np.isnan(out).all()
