@@ -1,13 +1,13 @@
 """Batched CPU inference of the LSTM signal model: throughput against plain torch and onnxruntime, and peak memory.
 
-Network: 20 features, LSTM hidden 64, 2 layers, seq_len 100 (the plain variant of seed 004: last step, linear head;
-``--variant seed000`` for the bidirectional attention model), batch 1024, float32, on ``--threads`` CPU threads.
+Network: 20 features, LSTM hidden 64, 2 layers, seq_len 100 (the plain variant: read at the last step, linear head;
+``--variant attention`` for the bidirectional attention model), batch 1024, float32, on ``--threads`` CPU threads.
 
 1. Throughput (sequences per second) on ``--rows`` rows:
    - signalbench: ``model.predict_proba(X)`` on the (n, F) array: scaling, windows as strided views copied one batch
      at a time, eval mode, ``inference_mode``, softmax, NumPy out;
-   - plain torch: the same ``nn.Module`` on batches sliced from a prebuilt (n_windows, seq_len, F) tensor (the seeds'
-     way; it costs seq_len times X in memory), under ``inference_mode``;
+   - plain torch: the same ``nn.Module`` on batches sliced from a prebuilt (n_windows, seq_len, F) tensor (the usual
+     tutorial way; it costs seq_len times X in memory), under ``inference_mode``;
    - onnxruntime: the exported graph (scaling + network + softmax) on the same prebuilt windows.
    The ratios are printed; all three are checked to agree.
 2. Peak memory of ``predict_proba`` on ``--memory-rows`` rows (default 1,000,000), measured in a fresh subprocess:
@@ -38,7 +38,7 @@ def make_model(variant: str, seed: int = 0):
     import signalbench.signals as signals
 
     arch = {"bidirectional": False, "pooling": "last", "head_size": 0}
-    if variant == "seed000":
+    if variant == "attention":
         arch = {"bidirectional": True, "pooling": "attention", "head_size": 32}
     model = signals.create(
         "lstm",
@@ -224,7 +224,7 @@ def main():
     p.add_argument("--memory-rows", type=int, default=1_000_000)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--variant", choices=("plain", "seed000"), default="plain")
+    p.add_argument("--variant", choices=("plain", "attention"), default="plain")
     p.add_argument("--skip-memory", action="store_true")
     p.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -7,9 +7,13 @@
 2. The shared AMZN LOBSTER sample (one day, level 1): ``lob_basic`` features, 3-class direction over 10 events with
    the stationary band set to the 1/3 quantile of |10-event return| on the training rows, purged chronological split
    (``train_val_test_split``, day groups); macro-F1 on the test part of every model and baseline (DeepLOB on the raw
-   book columns). Published deep models reach roughly 0.55-0.64 on LOBSTER stocks; above 0.80 means a leak.
+   book columns, prices seen relative to each row's mid). Published deep models reach roughly 0.55-0.64 on LOBSTER
+   stocks; above 0.80 means a leak.
+
+``--max-windows-per-epoch N`` caps every neural model's epochs at N random training windows (quick runs on a CPU).
 
 Run: .venv/bin/python benchmarks/models.py [--synthetic-rows 200000] [--threads 2] [--skip-synthetic] [--skip-amzn]
+     [--max-windows-per-epoch N]
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def amzn() -> None:
             },
             X,
         ),
-        "deeplob (raw book)": ("deeplob", {"seq_len": L, "epochs": 10, "class_weight": "balanced", **TRAIN}, book),
+        "deeplob (book)": ("deeplob", {"seq_len": L, "epochs": 10, "class_weight": "balanced", **TRAIN}, book),
     }
     for label, (name, params, frame) in models.items():
         t0 = time.perf_counter()
@@ -143,8 +147,10 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-synthetic", action="store_true")
     p.add_argument("--skip-amzn", action="store_true")
+    p.add_argument("--max-windows-per-epoch", type=int, default=None)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch
     if not a.skip_synthetic:
         synthetic(a.synthetic_rows)
     if not a.skip_amzn:

@@ -23,7 +23,7 @@ _EXPORTS = {
     "load_bars": "signalbench.data",
     "synthetic_ticks": "signalbench.data",
     "create_model": "signalbench.signals.registry:create",
-    "load_model": "signalbench.signals.base:load",
+    "load_model": "signalbench.signals.registry:load",
     "deflated_sharpe": "signalbench.engine.selection",
     "pbo": "signalbench.engine.selection",
 }

@@ -1,13 +1,19 @@
 """Signal models: sequence models and baselines that turn features into per-row probabilities.
 
-The public API (see ARCHITECTURE.md, "Signal models"):
+The public API (``docs/architecture.md``, "Signal models"):
 
 - :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in or
   from the ``signalbench.signals`` entry-point group (plugins load lazily; a failing plugin is named in
-  :class:`PluginLoadError`).
+  :class:`PluginLoadError`). Hyperparameters are checked when the model is made.
 - :class:`SignalModel`: the contract (``fit``, ``predict_proba`` / ``predict``, ``save``), and :func:`load` to bring
-  a saved model back. :class:`TorchSignalModel` is the base of the neural models.
+  a saved model back (a damaged or mismatched file is a :class:`ModelFileError`). :class:`TorchSignalModel` is the
+  base of the neural models.
 - :func:`signalbench.signals.checks.check_signal_model`: the conformance suite every model passes.
+
+The modules, one job each: ``base`` (the contract), ``params`` (hyperparameter declarations and rules), ``inputs``
+(checks of ``X`` and ``y``), ``persistence`` (the saved-model files), ``registry`` (names, plugins, ``create`` and
+``load``), ``torch_model`` (the neural base class), ``nets`` (``nn.Module`` s only), ``training`` (the loop),
+``models`` and ``baselines`` (the built-ins), ``checks`` (conformance), ``onnx`` (export), ``errors``.
 
 Built-in names: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor``, ``deeplob``, and the baselines
 ``majority``, ``persistence``, ``logistic``, ``ofi_sign``, ``lightgbm`` (optional extra). Everything is imported on
@@ -22,12 +28,13 @@ _EXPORTS = {
     "create": "signalbench.signals.registry",
     "available": "signalbench.signals.registry",
     "get": "signalbench.signals.registry",
+    "load": "signalbench.signals.registry",
     "PluginLoadError": "signalbench.signals.registry",
-    "load": "signalbench.signals.base",
     "SignalModel": "signalbench.signals.base",
-    "TorchSignalModel": "signalbench.signals.base",
-    "NotFittedError": "signalbench.signals.base",
-    "SignalModelWarning": "signalbench.signals.base",
+    "TorchSignalModel": "signalbench.signals.torch_model",
+    "NotFittedError": "signalbench.signals.errors",
+    "ModelFileError": "signalbench.signals.errors",
+    "SignalModelWarning": "signalbench.signals.errors",
     "check_signal_model": "signalbench.signals.checks",
     "LSTMModel": "signalbench.signals.models",
     "TransformerModel": "signalbench.signals.models",

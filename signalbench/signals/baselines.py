@@ -7,19 +7,24 @@
   stationary (one-hot).
 - ``logistic``: multinomial logistic regression on the last row's (standardized) features, L2-penalized, fitted by
   L-BFGS in float64 with torch (deterministic, no extra dependency).
-- ``lightgbm``: gradient-boosted trees on the last row's features (seed 003's tabular model), behind the optional
-  ``lightgbm`` extra (``pip install signalbench[lightgbm]``).
+- ``lightgbm``: gradient-boosted trees on the last row's features, behind the optional ``lightgbm`` extra
+  (``pip install signalbench[lightgbm]``).
 
 ``persistence`` and ``ofi_sign`` predict the direction classes of :func:`signalbench.data.labels.direction`
 (0 down, 1 stationary, 2 up), so their training labels must be exactly those three classes. All baselines read one row
-(``window == 1``) and use the same validation, NaN handling and save format as the neural models.
+(``window == 1``) and use the same validation, NaN handling and save format as the neural models; their
+hyperparameters are declared like theirs (:mod:`signalbench.signals.params`) and checked when the model is made.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from signalbench.signals.base import SignalModel, check_float, check_int
+from signalbench import _validation as v
+from signalbench.signals.base import SignalModel, balanced_weights
+from signalbench.signals.params import Choice, Float, Int, Param, Rule, declare
 
 __all__ = ["LightGBMModel", "LogisticModel", "MajorityModel", "OFISignModel", "PersistenceModel"]
 
@@ -27,15 +32,13 @@ __all__ = ["LightGBMModel", "LogisticModel", "MajorityModel", "OFISignModel", "P
 class MajorityModel(SignalModel):
     """The training rows' class frequencies for every row; ``predict`` is the most frequent training class.
 
-    No parameters. The frequencies are those of the rows ``fit`` trains on (finite label, finite features).
+    The frequencies are those of the rows ``fit`` trains on (finite label, finite features).
     """
 
     name = "majority"
     task = "classification"
     scale_inputs = False
-
-    def __init__(self):
-        pass
+    hyperparameters = declare()
 
     def _fit(self, X, y, rows, val) -> None:
         counts = np.bincount(y[rows].astype(np.int64), minlength=len(self.classes_)).astype(np.float64)
@@ -52,6 +55,23 @@ class MajorityModel(SignalModel):
     def _set_state(self, meta, tensors):
         self.class_prior_ = tensors["class_prior"].numpy().astype(np.float64)
 
+    def _state_shapes(self):
+        return {"class_prior": (len(self.classes_),)}
+
+
+def _column(value: Any, name: str) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return v.integer(value, name, minimum=0, what="a feature name (str), a column index >= 0 or None")
+
+
+SIGN_RULE = {
+    "column": Param(
+        None, Rule(_column, "str, int or None"), "The feature (name or index); None finds it by name (see above)."
+    ),
+    "threshold": Param(0.0, Float(low=0.0), "Values within [-threshold, threshold] predict stationary."),
+}
+
 
 class _SignRule(SignalModel):
     """One-hot direction from the sign of one feature column (found by name when ``column`` is None)."""
@@ -61,45 +81,43 @@ class _SignRule(SignalModel):
     _candidates: tuple[str, ...] = ()
     _what = ""
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_float(self, "threshold", 0.0, float("inf"), high_open=True)
-        c = self.column
-        if not (c is None or isinstance(c, str) or (isinstance(c, (int, np.integer)) and not isinstance(c, bool))):
-            raise ValueError(f"column must be a feature name, a column index or None, got {c!r}")
-
     def _resolve_column(self) -> int:
         names = self.feature_names_in_
-        F = int(self.n_features_in_)
         c = self.column
         if c is None:
             if names is None:
-                raise ValueError(
-                    f"{self.name}: X has no column names, so column must be given (the index of the {self._what})"
+                raise TypeError(
+                    v.expected("column", f"the name or index of the {self._what} feature", None, hint="X has no names")
                 )
-            for cand in self._candidates:
-                if cand in names:
-                    return names.index(cand)
-            prefixed = [n for n in names if any(n.startswith(p) for p in self._candidates)]
-            if prefixed:
-                return names.index(prefixed[0])
-            raise ValueError(
-                f"{self.name}: no {self._what} column among the features {names}; expected one of "
-                f"{list(self._candidates)} or pass column=<name or index>"
-            )
+            found = [n for n in self._candidates if n in names]
+            found += [n for n in names if any(n.startswith(p) for p in self._candidates)]
+            if not found:
+                raise ValueError(
+                    v.expected(
+                        "X",
+                        f"a {self._what} column named {' or '.join(self._candidates)}",
+                        f"the features {names}",
+                        raw=True,
+                        hint="pass column=<name or index>",
+                    )
+                )
+            return names.index(found[0])
         if isinstance(c, str):
-            if names is None or c not in names:
-                raise ValueError(f"{self.name}: column {c!r} is not among the features {names}")
-            return names.index(c)
-        if not 0 <= int(c) < F:
-            raise ValueError(f"{self.name}: column index {c} is out of range for {F} features")
-        return int(c)
+            if names is None:
+                raise ValueError(v.expected("column", "a column index (X has no column names)", c))
+            return names.index(v.choice(c, "column", names))
+        return v.integer(c, "column", minimum=0, maximum=int(self.n_features_in_) - 1)
 
     def _fit(self, X, y, rows, val) -> None:
         if self.classes_.tolist() != [0, 1, 2]:
             raise ValueError(
-                f"{self.name} predicts the direction classes 0 (down), 1 (stationary), 2 (up) of "
-                f"signalbench.data.labels.direction; the training labels have classes {self.classes_.tolist()}"
+                v.expected(
+                    "y",
+                    f"the direction classes 0 (down), 1 (stationary), 2 (up) that {self.name} predicts",
+                    f"classes {self.classes_.tolist()}",
+                    raw=True,
+                    hint="use signalbench.data.labels.direction",
+                )
             )
         self.column_index_ = self._resolve_column()
 
@@ -114,49 +132,39 @@ class _SignRule(SignalModel):
         return {"column_index": int(self.column_index_)}, {}
 
     def _set_state(self, meta, tensors):
-        self.column_index_ = int(meta["column_index"])
+        self.column_index_ = v.integer(
+            meta["column_index"], "state.column_index", minimum=0, maximum=int(self.n_features_in_) - 1
+        )
+
+    def _state_shapes(self):
+        return {}
 
 
 class PersistenceModel(_SignRule):
     """The last observed move continues: class of the sign of the last one-row return.
 
-    Parameters
-    ----------
-    column : str, int or None, default None
-        The return feature (name or index); None finds ``mid_ret_1`` or ``return_1`` (feature sets ``lob_basic`` and
-        ``seed000``) or the first column starting with those names.
-    threshold : float, default 0.0
-        Returns within ``[-threshold, threshold]`` count as no move (stationary). Use the label's threshold.
+    With ``column=None`` the return feature is ``mid_ret_1`` or ``return_1`` (the one-row returns of the feature sets
+    ``lob_basic`` and the price/volume set), or the first column whose name starts with one of those. Set
+    ``threshold`` to the label's stationary threshold.
     """
 
     name = "persistence"
     _candidates = ("mid_ret_1", "return_1")
     _what = "one-row return"
-
-    def __init__(self, *, column=None, threshold: float = 0.0):
-        self.column = column
-        self.threshold = threshold
+    hyperparameters = declare(SIGN_RULE)
 
 
 class OFISignModel(_SignRule):
     """Order-flow imbalance sign: up when the OFI feature is positive, down when negative, stationary at zero.
 
-    Parameters
-    ----------
-    column : str, int or None, default None
-        The OFI feature; None finds ``ofi_l1_sum_10`` or ``ofi_sum_10`` (feature set ``lob_basic``) or the first
-        column starting with ``ofi``.
-    threshold : float, default 0.0
-        Values within ``[-threshold, threshold]`` predict stationary.
+    With ``column=None`` the feature is ``ofi_l1_sum_10`` or ``ofi_sum_10`` (feature set ``lob_basic``), or the first
+    column whose name starts with ``ofi``.
     """
 
     name = "ofi_sign"
     _candidates = ("ofi_l1_sum_10", "ofi_sum_10", "ofi")
     _what = "order-flow imbalance"
-
-    def __init__(self, *, column=None, threshold: float = 0.0):
-        self.column = column
-        self.threshold = threshold
+    hyperparameters = declare(SIGN_RULE)
 
 
 class LogisticModel(SignalModel):
@@ -164,32 +172,18 @@ class LogisticModel(SignalModel):
 
     Minimizes the mean cross-entropy plus ``alpha / 2 * ||W||^2`` (the bias is not penalized) with full-batch L-BFGS
     in float64 (torch), starting from zero weights: a convex problem with a unique, deterministic solution.
-
-    Parameters
-    ----------
-    alpha : float, default 1e-4
-        L2 penalty on the weights.
-    max_iter : int, default 200
-        L-BFGS iterations.
-    class_weight : None or "balanced", default None
-        Per-class weights of the loss.
     """
 
     name = "logistic"
     task = "classification"
     scale_inputs = True
-
-    def __init__(self, *, alpha: float = 1e-4, max_iter: int = 200, class_weight=None):
-        self.alpha = alpha
-        self.max_iter = max_iter
-        self.class_weight = class_weight
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_float(self, "alpha", 0.0, float("inf"), high_open=True)
-        check_int(self, "max_iter", 1)
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight must be None or 'balanced', got {self.class_weight!r}")
+    hyperparameters = declare(
+        {
+            "alpha": Param(1e-4, Float(low=0.0), "L2 penalty on the weights."),
+            "max_iter": Param(200, Int(minimum=1), "L-BFGS iterations."),
+            "class_weight": Param(None, Choice((None, "balanced")), "Per-class weights of the loss."),
+        }
+    )
 
     def _fit(self, X, y, rows, val) -> None:
         import torch
@@ -199,8 +193,7 @@ class LogisticModel(SignalModel):
         yt = torch.from_numpy(y[rows].astype(np.int64))  # (m,)
         weight = None
         if self.class_weight == "balanced":
-            counts = np.bincount(y[rows].astype(np.int64), minlength=k).astype(np.float64)
-            weight = torch.from_numpy(np.where(counts > 0, rows.size / (k * np.maximum(counts, 1)), 0.0))
+            weight = torch.from_numpy(balanced_weights(y[rows], k))
         W = torch.zeros(X.shape[1], k, dtype=torch.float64, requires_grad=True)
         b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS(
@@ -238,80 +231,40 @@ class LogisticModel(SignalModel):
         self.coef_ = tensors["coef"].numpy().astype(np.float64)
         self.intercept_ = tensors["intercept"].numpy().astype(np.float64)
 
+    def _state_shapes(self):
+        k = len(self.classes_)
+        return {"coef": (int(self.n_features_in_), k), "intercept": (k,)}
+
+
+_UNIT = Float(low=0.0, high=1.0, low_open=True)
+
+LIGHTGBM = {
+    "n_estimators": Param(300, Int(minimum=1), "Maximum boosting rounds."),
+    "learning_rate": Param(0.05, Float(low=0.0, low_open=True), "Shrinkage."),
+    "num_leaves": Param(31, Int(minimum=2), "Leaves per tree."),
+    "min_child_samples": Param(20, Int(minimum=1), "Minimum rows per leaf."),
+    "subsample": Param(1.0, _UNIT, "Row fraction per round (bagging every round when < 1)."),
+    "colsample_bytree": Param(1.0, _UNIT, "Feature fraction per tree."),
+    "reg_lambda": Param(0.0, Float(low=0.0), "L2 regularization of leaf values."),
+    "early_stopping_rounds": Param(30, Int(minimum=1), "Patience on the validation loss (with validation data only)."),
+    "seed": Param(0, Int(minimum=0), "LightGBM's seed."),
+    "n_jobs": Param(1, Int(minimum=1), "Threads (results are reproducible for a fixed value)."),
+}
+
 
 class LightGBMModel(SignalModel):
-    """Gradient-boosted trees on the last row's features (seed 003), multiclass objective.
+    """Gradient-boosted trees on the last row's features, multiclass objective.
 
     Needs the optional ``lightgbm`` extra. Trained with ``deterministic=True`` and a fixed number of threads, so one
     seed gives one model. With validation data, boosting stops after ``early_stopping_rounds`` rounds without a lower
     validation log-loss and the best iteration is kept. The booster is saved as its text model (bytes in the
     ``state_dict``), never pickled.
-
-    Parameters
-    ----------
-    n_estimators : int, default 300
-        Maximum boosting rounds.
-    learning_rate : float, default 0.05
-        Shrinkage.
-    num_leaves : int, default 31
-        Leaves per tree.
-    min_child_samples : int, default 20
-        Minimum rows per leaf.
-    subsample : float, default 1.0
-        Row fraction per round (bagging every round when < 1).
-    colsample_bytree : float, default 1.0
-        Feature fraction per tree.
-    reg_lambda : float, default 0.0
-        L2 regularization of leaf values.
-    early_stopping_rounds : int, default 30
-        Patience on the validation loss (used only with validation data).
-    seed : int, default 0
-        LightGBM's seed.
-    n_jobs : int, default 1
-        Threads (results are reproducible for a fixed value).
     """
 
     name = "lightgbm"
     task = "classification"
     scale_inputs = False
-
-    def __init__(
-        self,
-        *,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
-        subsample: float = 1.0,
-        colsample_bytree: float = 1.0,
-        reg_lambda: float = 0.0,
-        early_stopping_rounds: int = 30,
-        seed: int = 0,
-        n_jobs: int = 1,
-    ):
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.reg_lambda = reg_lambda
-        self.early_stopping_rounds = early_stopping_rounds
-        self.seed = seed
-        self.n_jobs = n_jobs
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int(self, "n_estimators", 1)
-        check_int(self, "num_leaves", 2)
-        check_int(self, "min_child_samples", 1)
-        check_int(self, "early_stopping_rounds", 1)
-        check_int(self, "n_jobs", 1)
-        check_int(self, "seed", 0)
-        check_float(self, "learning_rate", 0.0, float("inf"), low_open=True, high_open=True)
-        check_float(self, "subsample", 0.0, 1.0, low_open=True)
-        check_float(self, "colsample_bytree", 0.0, 1.0, low_open=True)
-        check_float(self, "reg_lambda", 0.0, float("inf"), high_open=True)
+    hyperparameters = declare(LIGHTGBM)
 
     @staticmethod
     def _lgb():
@@ -323,12 +276,10 @@ class LightGBMModel(SignalModel):
             ) from exc
         return lightgbm
 
-    def _fit(self, X, y, rows, val) -> None:
-        lgb = self._lgb()
-        k = len(self.classes_)
-        params = {
+    def _params(self) -> dict:
+        return {
             "objective": "multiclass",
-            "num_class": k,
+            "num_class": len(self.classes_),
             "learning_rate": float(self.learning_rate),
             "num_leaves": int(self.num_leaves),
             "min_data_in_leaf": int(self.min_child_samples),
@@ -342,6 +293,9 @@ class LightGBMModel(SignalModel):
             "num_threads": int(self.n_jobs),
             "verbosity": -1,
         }
+
+    def _fit(self, X, y, rows, val) -> None:
+        lgb = self._lgb()
         train_set = lgb.Dataset(X[rows], label=y[rows].astype(np.int64), free_raw_data=True)
         callbacks = []
         valid_sets = []
@@ -350,7 +304,11 @@ class LightGBMModel(SignalModel):
             valid_sets = [lgb.Dataset(Xv[rows_v], label=yv[rows_v].astype(np.int64), reference=train_set)]
             callbacks.append(lgb.early_stopping(int(self.early_stopping_rounds), verbose=False))
         booster = lgb.train(
-            params, train_set, num_boost_round=int(self.n_estimators), valid_sets=valid_sets, callbacks=callbacks
+            self._params(),
+            train_set,
+            num_boost_round=int(self.n_estimators),
+            valid_sets=valid_sets,
+            callbacks=callbacks,
         )
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
         self.booster_ = booster
@@ -370,5 +328,8 @@ class LightGBMModel(SignalModel):
     def _set_state(self, meta, tensors):
         lgb = self._lgb()
         text = bytes(tensors["booster"].numpy().tobytes()).decode("utf-8")
-        self.booster_ = lgb.Booster(model_str=text)
-        self.best_iteration_ = int(meta["best_iteration"])
+        try:
+            self.booster_ = lgb.Booster(model_str=text)
+        except lgb.basic.LightGBMError as exc:
+            raise ValueError(v.expected("booster", "a LightGBM text model", f"{exc}", raw=True)) from None
+        self.best_iteration_ = v.integer(meta["best_iteration"], "state.best_iteration", minimum=0)

@@ -16,7 +16,9 @@
 three times). Data comes from the model's own :meth:`~signalbench.signals.base.SignalModel.example_data`, so models
 with particular inputs (an order book, two targets) generate what they need. The checks:
 
-- ``init_params``: ``__init__`` stores hyperparameters only (``get_params`` round-trips, no learned attribute);
+- ``init_params``: ``__init__`` stores hyperparameters only (``get_params`` round-trips, no learned attribute); a
+  model with declared hyperparameters rejects a value of the wrong kind for each of them when it is made
+  (``TypeError``) and an unknown name (``ValueError``);
 - ``not_fitted``: predicting or saving before ``fit`` raises ``NotFittedError``;
 - ``output``: ``fit`` returns ``self``; output shape ``(n, k)`` (``(n,)`` for regressors); the first ``window - 1``
   rows NaN and the rest finite; probabilities in [0, 1] summing to 1; ``predict`` gives classes from ``classes_``;
@@ -46,7 +48,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from signalbench.signals.base import NotFittedError, SignalModel
+from signalbench.signals.base import SignalModel
+from signalbench.signals.errors import NotFittedError
+from signalbench.signals.registry import available, get, load
 
 __all__ = ["Check", "check_signal_model", "signal_model_checks"]
 
@@ -119,6 +123,7 @@ def _close(a, b, what: str, atol: float = ATOL) -> None:
 
 
 def _raises(fn, exc_type, what: str, match: str | None = None) -> None:
+    names = " or ".join(t.__name__ for t in exc_type) if isinstance(exc_type, tuple) else exc_type.__name__
     try:
         fn()
     except exc_type as exc:
@@ -126,8 +131,8 @@ def _raises(fn, exc_type, what: str, match: str | None = None) -> None:
             assert match.lower() in str(exc).lower(), f"{what}: error message {str(exc)!r} does not mention {match!r}"
         return
     except Exception as exc:  # noqa: BLE001 - the wrong exception type is a failure to report
-        raise AssertionError(f"{what}: raised {type(exc).__name__}({exc}) instead of {exc_type.__name__}") from exc
-    raise AssertionError(f"{what}: no {exc_type.__name__} raised")
+        raise AssertionError(f"{what}: raised {type(exc).__name__}({exc}) instead of {names}") from exc
+    raise AssertionError(f"{what}: no {names} raised")
 
 
 def _rows_of(X, rows):
@@ -163,10 +168,14 @@ def _check_init_params(ctx: _Context) -> None:
     assert json.dumps(clone.get_params(), default=repr) == json.dumps(params, default=repr), (
         "type(model)(**model.get_params()) must have the same hyperparameters"
     )
-    from signalbench.signals.registry import available, get
-
     if model.name in available():
         assert get(model.name) is type(model), f"the registry's {model.name!r} is {get(model.name)}, not {type(model)}"
+    if type(model)._declared():
+        for name in params:
+            _raises(
+                lambda n=name: type(model)(**{n: object()}), TypeError, f"making the model with {name}=object()", name
+            )
+    _raises(lambda: type(model)(**{"__no_such_parameter__": 1}), (ValueError, TypeError), "an unknown hyperparameter")
 
 
 def _check_not_fitted(ctx: _Context) -> None:
@@ -273,8 +282,6 @@ def _check_determinism(ctx: _Context) -> None:
 
 def _check_save_load(ctx: _Context) -> None:
     import torch
-
-    from signalbench.signals.base import load
 
     X, _ = ctx.data
     model = ctx.fitted

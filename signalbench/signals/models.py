@@ -1,442 +1,194 @@
 """The neural signal models: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor`` and ``deeplob``.
 
-Each is a :class:`~signalbench.signals.base.TorchSignalModel`: hyperparameters in ``__init__``, the network from
-:mod:`signalbench.signals.nets`, the training loop of :mod:`signalbench.signals.training`. The training settings are
-shared:
-
-seq_len : int
-    Rows per window: output row ``t`` reads rows ``t - seq_len + 1 .. t``.
-epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience
-    Adam with weight decay, gradient-norm clipping, learning rate halved after ``lr_patience`` epochs without
-    improvement, early stopping after ``patience`` epochs without a lower *validation* loss (best weights restored;
-    without validation data all ``epochs`` run).
-class_weight : None, "balanced" or list of float
-    Cross-entropy weight per class (in the order of ``classes_``); "balanced" uses ``n / (k * count)``.
-seed : int
-    Seeds initialisation, dropout and shuffling; CPU runs with one seed are identical.
-device : str
-    "auto" (CUDA when available, else CPU), "cpu", "cuda", ...
-progress : bool or None
-    tqdm progress bar over epochs (None: only on a terminal).
-predict_batch_size : int
-    Windows per inference batch.
+Each is a :class:`~signalbench.signals.torch_model.TorchSignalModel`: hyperparameters declared once from shared groups
+(the window length, an architecture, the training settings of :mod:`signalbench.signals.training`, the device and
+seed), the network of :mod:`signalbench.signals.nets` named by its :class:`~signalbench.signals.torch_model.Network`,
+the training loop of :mod:`signalbench.signals.training` (``docs/architecture.md``, "Signal models"). Every class
+docstring ends with the full list of its hyperparameters, defaults and rules.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import nn
 
-from signalbench.signals.base import (
-    TorchSignalModel,
-    _as_vector,
-    _first_true,
-    check_choice,
-    check_float,
-    check_int,
-    most_probable,
-)
+from signalbench import _validation as v
+from signalbench.signals.inputs import as_vector, first_true
 from signalbench.signals.nets import (
     DeepLOBConfig,
     DeepLOBNet,
     LSTMConfig,
     LSTMNet,
+    MidRelativePrices,
     MultiTaskLSTMNet,
     TransformerConfig,
     TransformerNet,
 )
+from signalbench.signals.params import Bool, Choice, Float, Int, Param, declare
+from signalbench.signals.torch_model import CLASS_WEIGHT, NEURAL, TRAINING, Network, TorchSignalModel
+from signalbench.signals.training import multitask_loss
 
 __all__ = ["DeepLOBModel", "LSTMModel", "LSTMRegressor", "MultiTaskLSTM", "TransformerModel"]
 
+_DROPOUT = Float(low=0.0, high=1.0, high_open=True)
 
-def _store(obj, params: dict) -> None:
-    for k, v in params.items():
-        if k not in ("self", "__class__"):
-            setattr(obj, k, v)
+WINDOW = {"seq_len": Param(50, Int(minimum=1), "Window length: output row t reads rows t - seq_len + 1 .. t.")}
 
+LSTM_LAYERS = {
+    "hidden_size": Param(64, Int(minimum=1), "LSTM units per direction."),
+    "num_layers": Param(2, Int(minimum=1), "Stacked LSTM layers."),
+    "head_size": Param(32, Int(minimum=0), "Hidden units of the MLP head (0: a linear layer)."),
+    "dropout": Param(0.2, _DROPOUT, "Dropout between LSTM layers, after pooling and in the head."),
+}
 
-def _check_lstm(model) -> None:
-    check_int(model, "hidden_size", 1)
-    check_int(model, "num_layers", 1)
-    check_int(model, "head_size", 0)
-    check_float(model, "dropout", 0.0, 1.0, high_open=True)
-    check_choice(model, "pooling", ("attention", "last", "mean"))
-    check_choice(model, "bidirectional", (True, False))
-    check_choice(model, "batch_norm", (True, False))
+LSTM_READING = {
+    "bidirectional": Param(True, Bool(), "Also read the window backwards (inside the window only)."),
+    "pooling": Param(
+        "attention",
+        Choice(("attention", "last", "mean")),
+        "Per-step outputs to one vector: learned attention weights, the last step, or the mean.",
+    ),
+    "batch_norm": Param(False, Bool(), "Batch norm on the pooled vector."),
+}
 
+TRANSFORMER = {
+    "d_model": Param(64, Int(minimum=1), "Model width."),
+    "nhead": Param(4, Int(minimum=1), "Attention heads (must divide d_model)."),
+    "num_layers": Param(2, Int(minimum=1), "Encoder layers."),
+    "dim_feedforward": Param(128, Int(minimum=1), "Feed-forward width inside each layer."),
+    "dropout": Param(0.1, _DROPOUT, "Dropout in the layers and the head."),
+    "head_size": Param(32, Int(minimum=0), "Hidden units of the MLP head (0: a linear layer)."),
+}
 
-def _lstm_config(model, n_outputs: int) -> LSTMConfig:
-    return LSTMConfig(
-        n_features=int(model.n_features_in_),
-        n_outputs=int(n_outputs),
-        hidden_size=int(model.hidden_size),
-        num_layers=int(model.num_layers),
-        bidirectional=bool(model.bidirectional),
-        pooling=model.pooling,
-        head_size=int(model.head_size),
-        dropout=float(model.dropout),
-        batch_norm=bool(model.batch_norm),
-    )
+AUXILIARY = {"aux_weight": Param(1.0, Float(low=0.0), "Weight of the auxiliary (mean squared error) loss.")}
+
+DEEPLOB = {
+    "conv_channels": Param(32, Int(minimum=1), "Filters of the convolution blocks."),
+    "inception_channels": Param(64, Int(minimum=1), "Filters per Inception branch."),
+    "lstm_hidden": Param(64, Int(minimum=1), "LSTM units."),
+    "time_kernel": Param(4, Int(minimum=1), "Temporal kernel of the convolution blocks."),
+    "price_input": Param(
+        "mid_bps",
+        Choice(("mid_bps", "raw")),
+        "Prices as seen by the network: 'mid_bps' = (price - mid) / mid * 1e4 of the same row (scale-free); "
+        "'raw' = the price itself (then z-scored with training statistics).",
+    ),
+}
 
 
 class LSTMModel(TorchSignalModel):
-    """LSTM direction classifier (seed 000), with options for the variants of seeds 003 and 004.
+    """LSTM direction classifier.
 
     An LSTM reads the window (optionally in both directions, inside the window only), the per-step outputs are pooled
     (attention weights, the last step or the mean), optionally batch-normalized, and an MLP head gives class logits.
-
-    - seed 000: the defaults (2 layers, bidirectional, attention pooling, head of 32, dropout 0.2);
-    - seed 003: ``num_layers=1, bidirectional=False, pooling="last", batch_norm=True, dropout=0.3``;
-    - seed 004: ``bidirectional=False, pooling="last", head_size=0`` (plain LSTM, linear layer on the last step).
-
-    Parameters
-    ----------
-    seq_len : int, default 50
-        Window length.
-    hidden_size : int, default 64
-        LSTM units per direction.
-    num_layers : int, default 2
-        Stacked LSTM layers.
-    bidirectional : bool, default True
-        Read the window in both directions.
-    pooling : {"attention", "last", "mean"}, default "attention"
-        Pooling of the per-step outputs.
-    head_size : int, default 32
-        Hidden units of the head (0: linear head).
-    dropout : float, default 0.2
-        Dropout rate.
-    batch_norm : bool, default False
-        Batch norm on the pooled vector.
-    epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience, class_weight, seed, device, \
-progress, predict_batch_size
-        Training settings (module docstring).
+    The defaults are a 2-layer bidirectional LSTM with attention pooling and a head of 32 units. Other common variants:
+    a one-layer LSTM read at its last step with batch norm (``num_layers=1, bidirectional=False, pooling="last",
+    batch_norm=True``), and the plain LSTM with a linear layer on its last step (``bidirectional=False,
+    pooling="last", head_size=0``).
     """
 
     name = "lstm"
     task = "classification"
-
-    def __init__(
-        self,
-        *,
-        seq_len: int = 50,
-        hidden_size: int = 64,
-        num_layers: int = 2,
-        bidirectional: bool = True,
-        pooling: str = "attention",
-        head_size: int = 32,
-        dropout: float = 0.2,
-        batch_norm: bool = False,
-        epochs: int = 30,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        clip_grad_norm: float | None = 1.0,
-        patience: int = 5,
-        lr_patience: int = 2,
-        class_weight=None,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        predict_batch_size: int = 1024,
-    ):
-        _store(self, locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        _check_lstm(self)
-
-    def _net_config(self):
-        return _lstm_config(self, len(self.classes_))
-
-    @classmethod
-    def _config_class(cls):
-        return LSTMConfig
-
-    @staticmethod
-    def _build_net(config):
-        return LSTMNet(config)
+    network = Network(LSTMConfig, LSTMNet)
+    hyperparameters = declare(WINDOW, LSTM_LAYERS, LSTM_READING, TRAINING, CLASS_WEIGHT, NEURAL)
 
 
 class TransformerModel(TorchSignalModel):
-    """Seed 000's Transformer classifier: input projection, sinusoidal positions, encoder layers, last-token head.
-
-    Parameters
-    ----------
-    seq_len : int, default 50
-        Window length.
-    d_model : int, default 64
-        Model width.
-    nhead : int, default 4
-        Attention heads (divides ``d_model``).
-    num_layers : int, default 2
-        Encoder layers.
-    dim_feedforward : int, default 128
-        Feed-forward width.
-    dropout : float, default 0.1
-        Dropout rate.
-    head_size : int, default 32
-        Hidden units of the head (0: linear head).
-    epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience, class_weight, seed, device, \
-progress, predict_batch_size
-        Training settings (module docstring).
-    """
+    """Transformer classifier: input projection, sinusoidal positions, encoder layers, head on the newest step."""
 
     name = "transformer"
     task = "classification"
-
-    def __init__(
-        self,
-        *,
-        seq_len: int = 50,
-        d_model: int = 64,
-        nhead: int = 4,
-        num_layers: int = 2,
-        dim_feedforward: int = 128,
-        dropout: float = 0.1,
-        head_size: int = 32,
-        epochs: int = 30,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        clip_grad_norm: float | None = 1.0,
-        patience: int = 5,
-        lr_patience: int = 2,
-        class_weight=None,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        predict_batch_size: int = 1024,
-    ):
-        _store(self, locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        for name in ("d_model", "nhead", "num_layers", "dim_feedforward"):
-            check_int(self, name, 1)
-        check_int(self, "head_size", 0)
-        check_float(self, "dropout", 0.0, 1.0, high_open=True)
-        if self.d_model % self.nhead:
-            raise ValueError(f"nhead ({self.nhead}) must divide d_model ({self.d_model})")
-
-    def _net_config(self):
-        return TransformerConfig(
-            n_features=int(self.n_features_in_),
-            n_outputs=len(self.classes_),
-            seq_len=int(self.seq_len),
-            d_model=int(self.d_model),
-            nhead=int(self.nhead),
-            num_layers=int(self.num_layers),
-            dim_feedforward=int(self.dim_feedforward),
-            dropout=float(self.dropout),
-            head_size=int(self.head_size),
-        )
+    network = Network(TransformerConfig, TransformerNet)
+    hyperparameters = declare(WINDOW, TRANSFORMER, TRAINING, CLASS_WEIGHT, NEURAL)
 
     @classmethod
-    def _config_class(cls):
-        return TransformerConfig
-
-    @staticmethod
-    def _build_net(config):
-        return TransformerNet(config)
+    def _check_combination(cls, params: dict) -> None:
+        if params["d_model"] % params["nhead"]:
+            raise ValueError(
+                v.expected("nhead", f"a divisor of d_model = {params['d_model']}", params["nhead"], raw=True)
+            )
 
 
 class LSTMRegressor(TorchSignalModel):
-    """Seed 002's next-return regressor: a stacked LSTM, a linear layer on the last step, one value per row.
+    """Next-return regressor: a stacked LSTM, a linear layer on the last step, one value per row.
 
-    Fit it on a future return (e.g. :func:`signalbench.data.labels.forward_log_return`); targets are standardized with
-    the training rows' mean and standard deviation for the loss (mean squared error) and ``predict`` returns the
-    forecast in the target's units. Seed 002 predicted the next *price* from raw prices; a return is the honest,
-    stationary version of that target.
-
-    Parameters
-    ----------
-    seq_len : int, default 60
-        Window length.
-    hidden_size : int, default 128
-        LSTM units.
-    num_layers : int, default 2
-        Stacked LSTM layers.
-    dropout : float, default 0.0
-        Dropout between LSTM layers.
-    head_size : int, default 0
-        Hidden units of the head (0: linear layer, as in the seed).
-    epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience, seed, device, progress, \
-predict_batch_size
-        Training settings (module docstring); ``batch_size`` defaults to the seed's 64.
+    Fit it on a future return (e.g. :func:`signalbench.data.labels.forward_log_return`): a return is stationary where
+    a price is not. Targets are standardized with the training rows' mean and standard deviation for the loss (mean
+    squared error) and ``predict`` returns the forecast in the target's units.
     """
 
     name = "lstm_regressor"
     task = "regression"
-
-    def __init__(
-        self,
-        *,
-        seq_len: int = 60,
-        hidden_size: int = 128,
-        num_layers: int = 2,
-        dropout: float = 0.0,
-        head_size: int = 0,
-        epochs: int = 50,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        clip_grad_norm: float | None = 1.0,
-        patience: int = 5,
-        lr_patience: int = 2,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        predict_batch_size: int = 1024,
-    ):
-        _store(self, locals())
-
-    class_weight = None  # not a hyperparameter of a regressor
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int(self, "hidden_size", 1)
-        check_int(self, "num_layers", 1)
-        check_int(self, "head_size", 0)
-        check_float(self, "dropout", 0.0, 1.0, high_open=True)
-
-    def _net_config(self):
-        return LSTMConfig(
-            n_features=int(self.n_features_in_),
-            n_outputs=1,
-            hidden_size=int(self.hidden_size),
-            num_layers=int(self.num_layers),
-            bidirectional=False,
-            pooling="last",
-            head_size=int(self.head_size),
-            dropout=float(self.dropout),
-            batch_norm=False,
-        )
-
-    @classmethod
-    def _config_class(cls):
-        return LSTMConfig
-
-    @staticmethod
-    def _build_net(config):
-        return LSTMNet(config)
+    network = Network(LSTMConfig, LSTMNet, fixed={"bidirectional": False, "pooling": "last", "batch_norm": False})
+    hyperparameters = declare(
+        WINDOW, LSTM_LAYERS, TRAINING, NEURAL, seq_len=60, hidden_size=128, head_size=0, dropout=0.0, epochs=50,
+        batch_size=64,
+    )  # fmt: skip
 
 
 class MultiTaskLSTM(TorchSignalModel):
-    """Seed 001's multi-task LSTM: direction classes plus a spread-change forecast from one shared encoder.
+    """Multi-task LSTM: direction classes plus an auxiliary forecast (e.g. the spread change) from one encoder.
 
     ``fit(X, y)`` takes ``y`` with two columns, ``(n, 2)`` array or DataFrame: column 0 the direction class
     (e.g. :func:`signalbench.data.labels.direction`), column 1 the auxiliary target (e.g.
     :func:`signalbench.data.labels.spread_change`). The loss is cross-entropy plus ``aux_weight`` times the mean
     squared error of the standardized auxiliary target. :meth:`predict_proba` gives the direction probabilities,
-    :meth:`predict_aux` the auxiliary forecast in its own units.
-
-    Parameters
-    ----------
-    seq_len : int, default 50
-        Window length.
-    hidden_size, num_layers, bidirectional, pooling, head_size, dropout, batch_norm
-        As for :class:`LSTMModel`; the defaults are a plain 2-layer LSTM read at its last step.
-    aux_weight : float, default 1.0
-        Weight of the auxiliary loss.
-    epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience, class_weight, seed, device, \
-progress, predict_batch_size
-        Training settings (module docstring).
+    :meth:`predict_aux` the auxiliary forecast in its own units. The defaults read a plain 2-layer LSTM at its last
+    step.
     """
 
     name = "multitask_lstm"
     task = "classification"
-
-    def __init__(
-        self,
-        *,
-        seq_len: int = 50,
-        hidden_size: int = 64,
-        num_layers: int = 2,
-        bidirectional: bool = False,
-        pooling: str = "last",
-        head_size: int = 32,
-        dropout: float = 0.2,
-        batch_norm: bool = False,
-        aux_weight: float = 1.0,
-        epochs: int = 30,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        clip_grad_norm: float | None = 1.0,
-        patience: int = 5,
-        lr_patience: int = 2,
-        class_weight=None,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        predict_batch_size: int = 1024,
-    ):
-        _store(self, locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        _check_lstm(self)
-        check_float(self, "aux_weight", 0.0, float("inf"), high_open=True)
+    network = Network(LSTMConfig, MultiTaskLSTMNet)
+    hyperparameters = declare(
+        WINDOW, LSTM_LAYERS, LSTM_READING, AUXILIARY, TRAINING, CLASS_WEIGHT, NEURAL, bidirectional=False,
+        pooling="last",
+    )  # fmt: skip
 
     def _encode_targets(self, y, n, name, *, fitting):
-        if isinstance(y, pd.DataFrame):
-            y = y.to_numpy(dtype=np.float64, na_value=np.nan)
-        y = np.asarray(y, dtype=np.float64)
+        y = v.numeric_array(y, name, ndim=(1, 2))[0]
         if y.ndim != 2 or y.shape[1] != 2:
             raise ValueError(
-                f"{name} must have two columns (direction class, auxiliary target such as the spread change), "
-                f"got shape {y.shape}"
+                v.expected(
+                    name,
+                    "two columns (the direction class and an auxiliary target such as the spread change)",
+                    f"shape {y.shape}",
+                    raw=True,
+                )
             )
         direction = super()._encode_targets(y[:, 0], n, name + "[:, 0]", fitting=fitting)
-        aux = _as_vector(y[:, 1], name + "[:, 1]", n)
+        aux = as_vector(y[:, 1], name + "[:, 1]", n)
         return np.column_stack([direction, aux])
 
     def _training_targets(self, y, rows):
         aux = y[rows, 1]
-        self.target_mean_ = float(np.mean(aux))
         sd = float(np.std(aux))
+        self.target_mean_ = float(np.mean(aux))
         self.target_scale_ = sd if sd > 0 else 1.0
         return self._apply_target_transform(y)
 
     def _apply_target_transform(self, y):
-        out = y.astype(np.float64).copy()
+        out = y.astype(np.float64)  # a copy
         out[:, 1] = (out[:, 1] - self.target_mean_) / self.target_scale_
         return out.astype(np.float32)
 
     def _criterion(self, y, rows):
-        from signalbench.signals.training import multitask_loss
-
         return multitask_loss(len(self.classes_), float(self.aux_weight), self._class_weights(y[:, 0], rows))
 
     def _n_outputs(self) -> int:
         return len(self.classes_) + 1
 
     def _transform_output(self, out):
-        import torch
-
         k = len(self.classes_)
         probs = torch.softmax(out[:, :k].double(), dim=1)  # (B, k)
         aux = out[:, k:].double() * self.target_scale_ + self.target_mean_  # (B, 1)
         return torch.cat([probs, aux], dim=1)
 
-    def _net_config(self):
-        return _lstm_config(self, len(self.classes_))
-
-    @classmethod
-    def _config_class(cls):
-        return LSTMConfig
-
-    @staticmethod
-    def _build_net(config):
-        return MultiTaskLSTMNet(config)
-
     def predict_proba(self, X) -> np.ndarray:
         """Direction probabilities ``(n, k)``; see :meth:`SignalModel.predict_proba`."""
         return self._outputs(X)[:, : len(self.classes_)]
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable direction class per row (NaN where no prediction is made)."""
-        return most_probable(self.predict_proba(X), self.classes_)
 
     def predict_aux(self, X) -> np.ndarray:
         """Auxiliary (spread-change) forecast per row, in the units of ``y[:, 1]``.
@@ -472,54 +224,25 @@ class DeepLOBModel(TorchSignalModel):
     :func:`signalbench.data.load_lobster` returns): ``ask_price_1, ask_size_1, bid_price_1, bid_size_1,
     ask_price_2, ...`` up to ``bid_size_L``, so ``F = 4 * L``. A DataFrame must have exactly these names in this order
     (``df[DeepLOBModel.book_columns(L)]`` selects them); a plain array must have ``4 * L`` columns in this order.
-    Each column is z-scored with the training rows' mean and standard deviation (the paper normalizes with the
-    previous days' statistics). Empty levels (NaN) make a window unusable, so choose ``L`` such that the book is full.
+    Empty levels (NaN) make a window unusable, so choose ``L`` such that the book is full.
+
+    **Prices are scale-free** (``price_input="mid_bps"``, the default): each price becomes its distance from the same
+    row's mid, ``(price - mid) / mid`` in basis points (:class:`~signalbench.signals.nets.MidRelativePrices`), using
+    that row only. Then every column is z-scored with the training rows' statistics. A test day whose prices lie
+    outside the training range therefore looks like the training days (with raw prices it would sit far outside the
+    training distribution and the network would answer with one class); the price *level* and its moves inside the
+    window are not seen, only the book's shape and sizes. ``price_input="raw"`` z-scores the raw prices (the paper
+    normalizes with the previous days' statistics); files saved before this option load as ``"raw"``.
 
     The unpadded temporal convolutions need ``seq_len >= 6 * (time_kernel - 1) + 1`` (19 with the paper's kernel 4;
     the paper uses 100 events).
-
-    Parameters
-    ----------
-    seq_len : int, default 100
-        Window length.
-    conv_channels : int, default 32
-        Filters of the convolution blocks.
-    inception_channels : int, default 64
-        Filters per Inception branch.
-    lstm_hidden : int, default 64
-        LSTM units.
-    time_kernel : int, default 4
-        Temporal kernel of the convolution blocks.
-    epochs, batch_size, lr, weight_decay, clip_grad_norm, patience, lr_patience, class_weight, seed, device, \
-progress, predict_batch_size
-        Training settings (module docstring); ``batch_size`` defaults to the paper's 64.
     """
 
     name = "deeplob"
     task = "classification"
-
-    def __init__(
-        self,
-        *,
-        seq_len: int = 100,
-        conv_channels: int = 32,
-        inception_channels: int = 64,
-        lstm_hidden: int = 64,
-        time_kernel: int = 4,
-        epochs: int = 30,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        clip_grad_norm: float | None = 1.0,
-        patience: int = 5,
-        lr_patience: int = 2,
-        class_weight=None,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        predict_batch_size: int = 1024,
-    ):
-        _store(self, locals())
+    network = Network(DeepLOBConfig, DeepLOBNet)
+    hyperparameters = declare(WINDOW, DEEPLOB, TRAINING, CLASS_WEIGHT, NEURAL, seq_len=100, batch_size=64)
+    legacy_defaults = {"price_input": "raw"}
 
     @staticmethod
     def book_columns(levels: int) -> list[str]:
@@ -535,52 +258,58 @@ progress, predict_batch_size
         list of str
             ``["ask_price_1", "ask_size_1", "bid_price_1", "bid_size_1", "ask_price_2", ...]``.
         """
-        return _book_columns(levels)
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        for name in ("conv_channels", "inception_channels", "lstm_hidden"):
-            check_int(self, name, 1)
-        check_int(self, "time_kernel", 1)
-        need = 6 * (self.time_kernel - 1) + 1
-        if self.seq_len < need:
-            raise ValueError(
-                f"seq_len must be >= 6 * (time_kernel - 1) + 1 = {need} for DeepLOB's unpadded convolutions, "
-                f"got seq_len={self.seq_len} with time_kernel={self.time_kernel}"
-            )
-
-    def _net_config(self):
-        F = int(self.n_features_in_)
-        names = self.feature_names_in_
-        layout = "ask_price_1, ask_size_1, bid_price_1, bid_size_1, ask_price_2, ... (4 columns per level)"
-        if F % 4:
-            raise ValueError(
-                f"deeplob needs the raw order book as features, {layout}; got {F} columns, not 4 per level"
-            )
-        levels = F // 4
-        if names is not None and names != _book_columns(levels):
-            wrong = _first_true(np.array([a != b for a, b in zip(names, _book_columns(levels))]))
-            raise ValueError(
-                f"deeplob needs the raw order book as features in the order {layout}; column {wrong} is "
-                f"{names[wrong]!r} where {_book_columns(levels)[wrong]!r} is expected "
-                f"(select them with X[DeepLOBModel.book_columns({levels})])"
-            )
-        return DeepLOBConfig(
-            levels=levels,
-            n_outputs=len(self.classes_),
-            conv_channels=int(self.conv_channels),
-            inception_channels=int(self.inception_channels),
-            lstm_hidden=int(self.lstm_hidden),
-            time_kernel=int(self.time_kernel),
-        )
+        return _book_columns(v.integer(levels, "levels", minimum=1))
 
     @classmethod
-    def _config_class(cls):
-        return DeepLOBConfig
+    def _check_combination(cls, params: dict) -> None:
+        need = 6 * (params["time_kernel"] - 1) + 1
+        if params["seq_len"] < need:
+            raise ValueError(
+                v.expected(
+                    "seq_len",
+                    f"at least 6 * (time_kernel - 1) + 1 = {need} for DeepLOB's unpadded convolutions "
+                    f"(time_kernel={params['time_kernel']})",
+                    params["seq_len"],
+                    raw=True,
+                )
+            )
 
-    @staticmethod
-    def _build_net(config):
-        return DeepLOBNet(config)
+    def _check_feature_layout(self, n_features: int, names: list[str] | None) -> None:
+        layout = "the raw order book: ask_price_1, ask_size_1, bid_price_1, bid_size_1, ask_price_2, ..."
+        if n_features % 4:
+            raise ValueError(v.expected("X", f"{layout} (4 columns per level)", f"{n_features} columns", raw=True))
+        want = _book_columns(n_features // 4)
+        if names is not None and names != want:
+            col = first_true(np.array([a != b for a, b in zip(names, want)]))
+            raise ValueError(
+                v.expected(
+                    "X",
+                    f"{layout} in this order",
+                    repr(names[col]),
+                    at=f"column {col} where {want[col]!r} belongs",
+                    raw=True,
+                    hint=f"select them with X[DeepLOBModel.book_columns({n_features // 4})]",
+                )
+            )
+
+    def _network_inputs(self) -> dict:
+        return {"levels": int(self.n_features_in_) // 4, "n_outputs": len(self.classes_)}
+
+    def _row_transform(self, n_features: int) -> nn.Module | None:
+        return MidRelativePrices(n_features // 4) if self.price_input == "mid_bps" else None
+
+    def _transform_features(self, X: np.ndarray) -> np.ndarray:
+        if self.price_input == "mid_bps":
+            mid = (X[:, 0] + X[:, 2]) / 2
+            bad = np.isfinite(mid) & (mid <= 0)
+            if bad.any():
+                row = first_true(bad)
+                raise ValueError(
+                    v.expected(
+                        "X", "order-book prices > 0 (a positive mid)", float(mid[row]), at=v.where(row), raw=True
+                    )
+                )
+        return super()._transform_features(X)
 
     def example_data(self, n: int, seed: int = 0):
         """A random two-level book (LOBSTER column names) and direction classes driven by its level-1 imbalance."""

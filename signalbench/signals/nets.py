@@ -21,6 +21,7 @@ __all__ = [
     "LSTMConfig",
     "LSTMEncoder",
     "LSTMNet",
+    "MidRelativePrices",
     "MultiTaskLSTMNet",
     "TransformerConfig",
     "TransformerNet",
@@ -29,7 +30,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LSTMConfig:
-    """LSTM encoder and head (seeds 000, 003, 004, 001, 002).
+    """LSTM encoder and head: the LSTM classifier's variants, the multi-task LSTM and the LSTM regressor.
 
     Attributes
     ----------
@@ -42,17 +43,16 @@ class LSTMConfig:
     num_layers : int
         Stacked LSTM layers.
     bidirectional : bool
-        Also read the window backwards (inside the window only; seed 000).
+        Also read the window backwards (inside the window only).
     pooling : {"attention", "last", "mean"}
-        How the per-step outputs become one vector: learned attention weights over the steps (seed 000), the last
-        step (seeds 003, 004, 002; with ``bidirectional`` the forward half at the last step and the backward half at
-        the first), or the mean.
+        How the per-step outputs become one vector: learned attention weights over the steps, the last step (with
+        ``bidirectional`` the forward half at the last step and the backward half at the first), or the mean.
     head_size : int
         Units of the hidden layer of the MLP head; 0 for a single linear layer.
     dropout : float
         Dropout between LSTM layers, after pooling and in the head.
     batch_norm : bool
-        Batch-normalize the pooled vector (seed 003).
+        Batch-normalize the pooled vector.
     """
 
     n_features: int
@@ -127,7 +127,7 @@ class LSTMNet(nn.Module):
 
 
 class MultiTaskLSTMNet(nn.Module):
-    """Seed 001: a shared LSTM encoder with a direction head (logits) and a spread-change head (one value).
+    """A shared LSTM encoder with a direction head (logits) and an auxiliary head (one value, e.g. a spread change).
 
     ``cfg.n_outputs`` is the number of direction classes; the output is ``(B, n_outputs + 1)``: the logits, then the
     auxiliary forecast.
@@ -148,7 +148,7 @@ class MultiTaskLSTMNet(nn.Module):
 
 @dataclass(frozen=True)
 class TransformerConfig:
-    """Seed 000's encoder-only Transformer.
+    """An encoder-only Transformer over the window, read at its newest step.
 
     Attributes
     ----------
@@ -311,3 +311,26 @@ class DeepLOBNet(nn.Module):
         h = h.squeeze(3).permute(0, 2, 1)  # (B, T, 3 inc)
         out, _ = self.lstm(h)  # (B, T, hidden)
         return self.fc(out[:, -1])  # (B, n_outputs)
+
+
+class MidRelativePrices(nn.Module):
+    """Order-book rows with every price replaced by its distance from the row's own mid, in basis points.
+
+    The input is the raw book in LOBSTER's order (``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` for
+    ``i = 1..levels``): prices are the even columns, the mid is ``(ask_price_1 + bid_price_1) / 2`` of the same row,
+    and a price becomes ``(price - mid) / mid * 1e4``; sizes pass unchanged. Each row is transformed on its own (no
+    statistics, nothing from other rows), so the result does not depend on the price level: multiplying every price
+    by a constant leaves it unchanged. The same module serves NumPy inputs and the ONNX graph.
+    """
+
+    def __init__(self, levels: int):
+        super().__init__()
+        is_price = torch.zeros(4 * levels, dtype=torch.bool)
+        is_price[0::2] = True
+        self.register_buffer("is_price", is_price, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., 4 * levels)`` -> same shape."""
+        mid = (x[..., 0:1] + x[..., 2:3]) / 2  # (..., 1): level-1 ask and bid of the same row
+        relative = (x - mid) / mid * 1e4  # (..., 4 * levels), meaningful in the price columns
+        return torch.where(self.is_price, relative, x)

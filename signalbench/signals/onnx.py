@@ -1,20 +1,28 @@
 """ONNX export of the neural signal models (the optional ``onnx`` extra: onnx, onnxruntime, onnxscript).
 
-The exported graph is the whole per-window computation: raw features ``(batch, seq_len, F)`` float32 in, feature
-scaling, the network, and the output transform (softmax for classifiers, the target's units for regressors; the
-multi-task model returns the direction probabilities followed by the auxiliary forecast), float32 out. The batch axis
-is dynamic. Feature names, classes, ``seq_len`` and the model name are stored in the file's metadata. Export uses
-``torch.onnx.export(..., dynamo=False)`` (the TorchScript exporter, which handles ``nn.LSTM`` directly).
+The exported graph is the whole per-window computation: raw features ``(batch, seq_len, F)`` in, float32 (float64
+for a model with a per-row input transform; the metadata key ``input_dtype`` says which), then feature scaling, the
+network and the output transform (softmax for classifiers, the target's units for regressors; the multi-task model
+returns the direction probabilities followed by the auxiliary forecast), float32 out. The batch axis is dynamic. A
+model's per-row input transform (DeepLOB's mid-relative prices) is the same ``nn.Module`` in the graph as in
+``predict``. Feature names, classes, ``seq_len`` and the model name are stored in the file's metadata. Export uses
+``torch.onnx.export(..., dynamo=False)`` (the TorchScript exporter, which handles ``nn.LSTM`` directly); the file is
+written atomically (:func:`signalbench._atomic.atomic_path`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
+
+import torch
+from torch import nn
+
+from signalbench import __version__
+from signalbench import _validation as v
+from signalbench._atomic import atomic_path
 
 __all__ = ["export_onnx"]
 
@@ -28,21 +36,20 @@ def _require_onnx():
 
 
 def _wrapper(model):
-    import torch
-    from torch import nn
-
     mean = model.scaler_mean_
     scale = model.scaler_scale_
+    rows = model._row_transform(int(model.n_features_in_))
 
     class _Exported(nn.Module):
         def __init__(self):
             super().__init__()
             self.net = copy.deepcopy(model.net_).to("cpu")  # a copy: exporting never moves or changes the model
+            self.rows = rows if rows is not None else nn.Identity()
             self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
             self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
 
         def forward(self, x):  # (B, L, F) raw features
-            z = (x - self.mean) / self.scale  # (B, L, F) scaled as in predict
+            z = (self.rows(x).float() - self.mean) / self.scale  # (B, L, F) transformed and scaled as in predict
             out = self.net(z)  # (B, d) logits / values
             if model.task == "regression":
                 return out * model.target_scale_ + model.target_mean_  # (B, 1)
@@ -79,21 +86,17 @@ def export_onnx(model, path, *, opset: int = 17) -> Path:
     NotFittedError
         Before ``fit``.
     """
-    import torch
-
     onnx = _require_onnx()
     model._check_fitted()
     if model.scaler_mean_ is None:
-        raise ValueError(f"{type(model).__name__} has no feature scaler; export is for the neural models")
+        raise ValueError(v.expected("model", "a fitted neural model (one with a feature scaler)", model))
     wrapper = _wrapper(model)
     F, L = int(model.n_features_in_), int(model.window)
-    example = torch.zeros(2, L, F, dtype=torch.float32)
+    # float64 input where a row transform takes differences of nearby prices (float32 would round them first)
+    dtype = torch.float32 if model._row_transform(F) is None else torch.float64
+    example = torch.zeros(2, L, F, dtype=dtype)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         # Grad mode on: the Transformer layers then take their exportable (not fused) path. Warnings silenced: the
         # exporter's deprecation notice, tracer notes on shape arithmetic and its advice on LSTMs with a dynamic
         # batch (the export is checked against torch in the tests).
@@ -114,22 +117,20 @@ def export_onnx(model, path, *, opset: int = 17) -> Path:
                 dynamo=False,
             )
         proto = onnx.load(str(tmp))
-        from signalbench import __version__
-
-        meta = {
-            "signalbench_model": model.name,
-            "signalbench_version": __version__,
-            "seq_len": str(L),
-            "feature_names": json.dumps(model.feature_names_in_),
-            "classes": json.dumps(model._classes_json()),
-            "output": "probabilities" if model.task == "classification" else "prediction",
-        }
-        for k, v in meta.items():
+        for k, value in _metadata(model, L, dtype).items():
             entry = proto.metadata_props.add()
-            entry.key, entry.value = k, v
+            entry.key, entry.value = k, value
         onnx.save(proto, str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
+
+
+def _metadata(model, seq_len: int, dtype: torch.dtype) -> dict[str, str]:
+    return {
+        "input_dtype": str(dtype).removeprefix("torch."),
+        "signalbench_model": model.name,
+        "signalbench_version": __version__,
+        "seq_len": str(seq_len),
+        "feature_names": json.dumps(model.feature_names_in_),
+        "classes": json.dumps(model._classes_json()),
+        "output": "probabilities" if model.task == "classification" else "prediction",
+    }

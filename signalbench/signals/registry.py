@@ -1,4 +1,4 @@
-"""Finding signal models by name: the built-ins and third-party plugins.
+"""Signal models by name: the built-ins and third-party plugins, new (:func:`create`) or saved (:func:`load`).
 
 A plugin is a :class:`~signalbench.signals.base.SignalModel` subclass published by any installed distribution under
 the ``signalbench.signals`` entry-point group::
@@ -11,16 +11,26 @@ for (``create``, ``get``, ``load``), and an import failure is reported as :class
 its entry point and the distribution it came from. Built-in names are resolved without entry points; an entry point
 with a built-in's name that points elsewhere is ignored (with a warning) so that saved built-in models always load as
 themselves.
+
+:func:`load` lives here, not in :mod:`signalbench.signals.persistence`, because it finds the class by the name saved in
+``model.json``: the persistence module reads and checks the files and knows no model class, so the modules import each
+other in one direction only (``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
+import os
 import warnings
 
-__all__ = ["BUILTINS", "GROUP", "PluginLoadError", "available", "create", "get", "unknown_params_error"]
+from signalbench import _validation as v
+from signalbench.signals import params as hp
+from signalbench.signals.base import SignalModel
+from signalbench.signals.errors import ModelFileError
+from signalbench.signals.persistence import read_model
+
+__all__ = ["BUILTINS", "GROUP", "PluginLoadError", "available", "create", "get", "load"]
 
 #: Entry-point group of signal-model plugins.
 GROUP = "signalbench.signals"
@@ -79,6 +89,22 @@ def _import_target(target: str):
     return obj
 
 
+def _load_plugin(name: str, ep: importlib.metadata.EntryPoint) -> type:
+    dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
+    what = f"signal-model plugin {name!r} (entry point {ep.value!r} in group {GROUP!r}, from {dist})"
+    try:
+        cls = ep.load()
+    except Exception as exc:
+        raise PluginLoadError(f"{what} failed to load: {type(exc).__name__}: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, SignalModel)):
+        raise PluginLoadError(f"{what} is {cls!r}, not a SignalModel subclass")
+    if cls.name != name:
+        raise PluginLoadError(
+            f"{what}: its class sets name = {cls.name!r}; it must equal the entry-point name so that saved models load"
+        )
+    return cls
+
+
 def get(name: str) -> type:
     """The model class registered under ``name``.
 
@@ -94,70 +120,28 @@ def get(name: str) -> type:
 
     Raises
     ------
+    TypeError
+        When ``name`` is not a string.
     ValueError
-        For an unknown name (with the closest names suggested).
+        For an unknown name (with the closest name suggested and the available ones listed).
     PluginLoadError
         When a plugin's entry point fails to import, or does not point at a ``SignalModel`` subclass.
     """
-    from signalbench.signals.base import SignalModel
-
     if not isinstance(name, str):
-        raise ValueError(f"model name must be a string, got {name!r}")
+        raise TypeError(v.expected("name", "a signal model name (str)", name))
     if name in BUILTINS:
         return _import_target(BUILTINS[name])
     eps = _entry_points()
     if name not in eps:
         names = sorted(set(BUILTINS) | set(eps))
-        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown signal model {name!r}{hint} Available: {', '.join(names)}")
-    ep = eps[name]
-    dist = getattr(getattr(ep, "dist", None), "name", None) or "an unknown distribution"
-    try:
-        cls = ep.load()
-    except Exception as exc:
-        raise PluginLoadError(
-            f"signal-model plugin {name!r} (entry point {ep.value!r} in group {GROUP!r}, from {dist}) failed to "
-            f"load: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not (isinstance(cls, type) and issubclass(cls, SignalModel)):
-        raise PluginLoadError(
-            f"signal-model plugin {name!r} (entry point {ep.value!r}, from {dist}) is {cls!r}, not a SignalModel "
-            "subclass"
+        raise ValueError(
+            v.expected("name", f"a signal model name (one of {', '.join(names)})", name) + v.did_you_mean(name, names)
         )
-    if cls.name != name:
-        raise PluginLoadError(
-            f"signal-model plugin {name!r} (entry point {ep.value!r}, from {dist}): its class sets "
-            f"name = {cls.name!r}; it must equal the entry-point name so that saved models load"
-        )
-    return cls
+    return _load_plugin(name, eps[name])
 
 
-def unknown_params_error(owner: str, unknown: list[str], valid: list[str]) -> ValueError:
-    """A ``ValueError`` naming unknown hyperparameters, with "did you mean" suggestions.
-
-    Parameters
-    ----------
-    owner : str
-        Model (class or registry) name.
-    unknown : list of str
-        The names that are not hyperparameters.
-    valid : list of str
-        The hyperparameters.
-
-    Returns
-    -------
-    ValueError
-    """
-    parts = []
-    for u in unknown:
-        close = difflib.get_close_matches(u, valid, n=1)
-        parts.append(f"{u!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return ValueError(f"unknown hyperparameter(s) for {owner}: {', '.join(parts)}. Valid: {', '.join(valid)}")
-
-
-def create(name: str, **params):
-    """Create an unfitted signal model by name.
+def create(name: str, **params) -> SignalModel:
+    """Create an unfitted signal model by name; every hyperparameter is checked now, not at ``fit``.
 
     Parameters
     ----------
@@ -174,7 +158,9 @@ def create(name: str, **params):
     Raises
     ------
     ValueError
-        For an unknown model or hyperparameter (with suggestions).
+        For an unknown model or hyperparameter name (with a "did you mean"), or a hyperparameter's wrong value.
+    TypeError
+        For a hyperparameter of the wrong kind (``seq_len=1.5``, ``bidirectional="yes"``).
     PluginLoadError
         When the plugin fails to load.
 
@@ -185,8 +171,38 @@ def create(name: str, **params):
     16
     """
     cls = get(name)
-    valid = cls._param_names()
-    unknown = [k for k in params if k not in valid]
-    if unknown:
-        raise unknown_params_error(repr(name), unknown, valid)
+    hp.check_names(repr(name), list(params), cls._param_names())
     return cls(**params)
+
+
+def load(path: str | os.PathLike) -> SignalModel:
+    """Rebuild a model saved with :meth:`SignalModel.save <signalbench.signals.base.SignalModel.save>`.
+
+    The model class is found by the name in ``model.json`` (built-in or plugin). A save that a crash cut short is
+    recovered first (:func:`signalbench._atomic.recover_dir`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The folder ``save`` wrote.
+
+    Returns
+    -------
+    SignalModel
+        The fitted model.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or one of its files is missing.
+    ModelFileError
+        If a file is corrupted or truncated, is not a signalbench model, or the files do not fit together (weights
+        of another architecture, hyperparameters edited); the message names the file and key, what was expected and
+        what was found.
+    """
+    saved = read_model(path)
+    try:
+        cls = get(saved.config["model"])
+    except ValueError as exc:
+        raise ModelFileError(f"{saved.json_path} key 'model': {exc}") from None
+    return cls._from_saved(saved)

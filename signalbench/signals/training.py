@@ -1,4 +1,4 @@
-"""The one training loop shared by every neural signal model.
+"""The one training loop shared by every neural signal model, and its settings (declared once).
 
 Adam, a task loss (cross-entropy with optional class weights, mean squared error, or both for the multi-task model),
 gradient-norm clipping, learning-rate reduction on plateau, early stopping on the **validation** loss with the best
@@ -7,9 +7,13 @@ weights restored, and a per-epoch history of train/validation loss and accuracy.
 ``torch.random.fork_rng`` with the same seed, so two CPU runs with one seed give identical weights.
 
 Training windows are gathered one minibatch at a time from the strided view of the input
-(:func:`signalbench.data.windows.windows`): ``view[rows - seq_len + 1]`` copies ``(batch, seq_len, F)`` and nothing
-larger. Without validation data there is nothing to stop on: all ``epochs`` run, the plateau schedule follows the
-training loss, and the last weights are kept.
+(:func:`signalbench.data.windowing.windows`): ``view[rows - seq_len + 1]`` copies ``(batch, seq_len, F)`` and nothing
+larger. ``max_windows_per_epoch`` caps an epoch at a random subset of the training windows, drawn afresh each epoch
+from the seeded generator (validation is always over every validation window). Without validation data there is
+nothing to stop on: all ``epochs`` run, the plateau schedule follows the training loss, and the last weights are kept.
+
+Progress: a ``callback(epoch, metrics)`` is called after every epoch (``metrics`` is the epoch's history entry), for an
+orchestrator's own progress display; without one, a tqdm bar is shown when ``progress`` asks for it.
 """
 
 from __future__ import annotations
@@ -18,77 +22,82 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
+from signalbench._validation import expected
 from signalbench.data.windowing import windows
+from signalbench.signals.params import Bool, Float, Int, Param
 
-__all__ = ["TrainConfig", "classification_loss", "multitask_loss", "regression_loss", "resolve_device", "train"]
+__all__ = [
+    "TRAINING",
+    "TrainConfig",
+    "classification_loss",
+    "multitask_loss",
+    "regression_loss",
+    "resolve_device",
+    "train",
+]
 
 # criterion(output, target) -> (mean loss over the batch, number of correct class predictions or None)
 Criterion = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
+# callback(epoch, metrics) after every epoch
+Callback = Callable[[int, dict], None]
+
+#: The training settings every neural model shares (its hyperparameters of the same names).
+TRAINING: dict[str, Param] = {
+    "epochs": Param(30, Int(minimum=1), "Maximum passes over the training windows."),
+    "batch_size": Param(256, Int(minimum=1), "Windows per optimisation step."),
+    "lr": Param(1e-3, Float(low=0.0, low_open=True), "Adam's initial learning rate."),
+    "weight_decay": Param(0.0, Float(low=0.0), "Adam's L2 penalty."),
+    "clip_grad_norm": Param(1.0, Float(low=0.0, low_open=True, allow_none=True), "Maximum gradient norm (None: off)."),
+    "patience": Param(5, Int(minimum=0), "Epochs without a lower validation loss before stopping (best restored)."),
+    "lr_patience": Param(2, Int(minimum=0), "Epochs without improvement before the learning rate is halved."),
+    "max_windows_per_epoch": Param(
+        None,
+        Int(minimum=1, allow_none=True),
+        "Cap on training windows per epoch: a seeded random subset each epoch (None: all); validation uses all.",
+    ),
+    "progress": Param(None, Bool(allow_none=True), "tqdm bar over epochs (None: only on a terminal)."),
+}
+
+# Settings of the loop that are not model hyperparameters.
+_LOOP: dict[str, Param] = {
+    "lr_factor": Param(0.5, Float(low=0.0, high=1.0, low_open=True, high_open=True), "Learning-rate reduction."),
+    "min_delta": Param(0.0, Float(low=0.0), "Smallest validation-loss decrease that counts as an improvement."),
+}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (the models' hyperparameters of the same names).
+    """Optimisation settings: :data:`TRAINING` plus ``lr_factor`` and ``min_delta``.
 
-    Attributes
-    ----------
-    epochs : int
-        Maximum number of passes over the training rows.
-    batch_size : int
-        Windows per optimisation step.
-    lr : float
-        Adam's initial learning rate.
-    weight_decay : float
-        Adam's L2 penalty.
-    clip_grad_norm : float or None
-        Maximum gradient norm (None: no clipping).
-    patience : int
-        Epochs without a validation-loss improvement before stopping.
-    lr_patience : int
-        Epochs without improvement before the learning rate is multiplied by ``lr_factor``.
-    lr_factor : float
-        Learning-rate reduction factor.
-    min_delta : float
-        Smallest decrease of the validation loss that counts as an improvement.
-    progress : bool or None
-        Show a tqdm progress bar (None: only when writing to a terminal).
+    :data:`TRAINING` are the models' hyperparameters of the same names; ``lr_factor`` is the learning-rate reduction
+    on plateau and ``min_delta`` the smallest validation-loss decrease that counts as an improvement. Defaults and
+    rules are those of the tables.
     """
 
-    epochs: int = 20
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    clip_grad_norm: float | None = 1.0
-    patience: int = 5
-    lr_patience: int = 2
-    lr_factor: float = 0.5
-    min_delta: float = 0.0
-    progress: bool | None = None
+    epochs: int = TRAINING["epochs"].default
+    batch_size: int = TRAINING["batch_size"].default
+    lr: float = TRAINING["lr"].default
+    weight_decay: float = TRAINING["weight_decay"].default
+    clip_grad_norm: float | None = TRAINING["clip_grad_norm"].default
+    patience: int = TRAINING["patience"].default
+    lr_patience: int = TRAINING["lr_patience"].default
+    max_windows_per_epoch: int | None = TRAINING["max_windows_per_epoch"].default
+    progress: bool | None = TRAINING["progress"].default
+    lr_factor: float = _LOOP["lr_factor"].default
+    min_delta: float = _LOOP["min_delta"].default
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first invalid setting."""
-        for name in ("epochs", "batch_size", "patience", "lr_patience"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if "patience" in name else 1):
-                raise ValueError(f"{name} must be an integer >= {0 if 'patience' in name else 1}, got {v!r}")
-        for name in ("lr", "weight_decay", "min_delta"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
-                raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {v!r}")
-        if self.clip_grad_norm is not None and not (
-            isinstance(self.clip_grad_norm, (int, float)) and self.clip_grad_norm > 0
-        ):
-            raise ValueError(f"clip_grad_norm must be a positive number or None, got {self.clip_grad_norm!r}")
-        if not (isinstance(self.lr_factor, (int, float)) and 0 < self.lr_factor < 1):
-            raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor!r}")
-        if self.progress not in (None, True, False):
-            raise ValueError(f"progress must be True, False or None, got {self.progress!r}")
+        """Raise ``TypeError`` / ``ValueError`` naming the first invalid setting (the rules of the tables)."""
+        rules = {**TRAINING, **_LOOP}
+        for f in fields(self):
+            rules[f.name].rule(getattr(self, f.name), f.name)
 
 
 def resolve_device(device) -> torch.device:
@@ -102,16 +111,35 @@ def resolve_device(device) -> torch.device:
     Returns
     -------
     torch.device
+
+    Raises
+    ------
+    TypeError
+        For anything but a string or a ``torch.device``.
+    ValueError
+        For a string torch does not read as a device, or a CUDA device on a machine without CUDA.
     """
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}") from None
+    dev = parse_device(device, "device")
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available; use device='auto' or 'cpu'")
+        raise ValueError(expected("device", "'auto', 'cpu' or a device this machine has", device, hint="no CUDA here"))
     return dev
+
+
+def parse_device(device, name: str) -> torch.device:
+    """``device`` as a ``torch.device`` without asking whether the machine has it (``"auto"``: the CPU)."""
+    what = "'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device"
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(expected(name, what, device))
+    if device == "auto":
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(expected(name, what, device)) from None
 
 
 def classification_loss(class_weight: torch.Tensor | None = None) -> Criterion:
@@ -197,6 +225,84 @@ def _evaluate(net, view, targets, rows, seq_len, batch_size, criterion, device) 
     return total / count, (correct / count if has_acc else float("nan"))
 
 
+def epoch_rows(rows: np.ndarray, generator: torch.Generator, cap: int | None) -> np.ndarray:
+    """The training rows of one epoch in shuffled order: all of them, or a random subset of ``cap`` rows.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        Every training row.
+    generator : torch.Generator
+        The seeded shuffling generator (advanced by the call).
+    cap : int or None
+        ``max_windows_per_epoch``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``min(len(rows), cap)`` distinct rows.
+    """
+    order = rows[torch.randperm(rows.size, generator=generator).numpy()]
+    return order if cap is None or order.size <= cap else order[:cap]
+
+
+def _train_epoch(net, view, targets, order, seq_len, config, criterion, optimizer, device) -> tuple[float, float]:
+    """One pass over the windows ending at ``order`` (in that order); mean training loss and accuracy."""
+    net.train()
+    total, correct, seen, has_acc = 0.0, 0, 0, False
+    for lo in range(0, order.size, config.batch_size):
+        r = order[lo : lo + config.batch_size]
+        if r.size < 2 and order.size >= 2:  # a lone window breaks batch norm; it is in the next epoch's shuffle
+            continue
+        xb = _gather(view, r, seq_len).to(device)  # (B, seq_len, F)
+        yb = torch.from_numpy(targets[r]).to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss, ok = criterion(net(xb), yb)
+        loss.backward()
+        if config.clip_grad_norm is not None:
+            nn.utils.clip_grad_norm_(net.parameters(), config.clip_grad_norm)
+        optimizer.step()
+        total += float(loss.detach()) * r.size
+        seen += r.size
+        if ok is not None:
+            has_acc = True
+            correct += int(ok)
+    return total / seen, (correct / seen if has_acc else float("nan"))
+
+
+class _EarlyStopping:
+    """Stop after ``patience`` epochs without a lower monitored loss; keep a copy of the best weights."""
+
+    def __init__(self, patience: int, min_delta: float):
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.state, self.stale = math.inf, None, 0
+
+    def should_stop(self, loss: float, net: nn.Module) -> bool:
+        if loss < self.best - self.min_delta:
+            self.best, self.state, self.stale = loss, copy.deepcopy(net.state_dict()), 0
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+
+class _Progress:
+    """Reports each epoch: to the caller's callback when there is one, else to a tqdm bar (if enabled)."""
+
+    def __init__(self, epochs: int, description: str, progress: bool | None, callback: Callback | None):
+        self.callback = callback
+        disable = callback is not None or (None if progress is None else not progress)
+        self.bar = tqdm(total=epochs, desc=description, disable=disable, leave=False)
+
+    def __call__(self, epoch: int, metrics: dict) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(train_loss=f"{metrics['train_loss']:.4f}", val_loss=f"{metrics['val_loss']:.4f}")
+        if self.callback is not None:
+            self.callback(epoch, dict(metrics))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def train(
     net: nn.Module,
     *,
@@ -210,6 +316,7 @@ def train(
     device: torch.device,
     val: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     description: str = "train",
+    callback: Callback | None = None,
 ) -> list[dict]:
     """Train ``net`` in place on the windows ending at ``rows``; return the per-epoch history.
 
@@ -230,22 +337,23 @@ def train(
     config : TrainConfig
         Optimisation settings.
     seed : int
-        Seed of the shuffling generator.
+        Seed of the shuffling (and subsampling) generator.
     device : torch.device
         Where batches go.
     val : tuple, optional
         ``(X_val, targets_val, rows_val)`` prepared the same way; enables early stopping.
     description : str
         Progress-bar label.
+    callback : callable, optional
+        ``callback(epoch, metrics)`` after every epoch; no tqdm bar is shown when it is given.
 
     Returns
     -------
     list of dict
-        One dict per epoch: ``epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, seconds`` (NaN where
-        not applicable). The best epoch's weights (lowest validation loss) are loaded into ``net`` on return.
+        One dict per epoch: ``epoch, train_loss, train_accuracy, val_loss, val_accuracy, lr, train_windows, seconds``
+        (NaN where not applicable). The best epoch's weights (lowest validation loss) are loaded into ``net`` on
+        return.
     """
-    from tqdm.auto import tqdm
-
     view = windows(X, seq_len)  # (n - seq_len + 1, seq_len, F), a view
     val_view = None if val is None else windows(val[0], seq_len)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -254,71 +362,41 @@ def train(
     )
     gen = torch.Generator().manual_seed(int(seed))
     rows = np.asarray(rows, dtype=np.int64)
+    stopper = None if val is None else _EarlyStopping(config.patience, config.min_delta)
+    report = _Progress(int(config.epochs), description, config.progress, callback)
     history: list[dict] = []
-    best_loss = math.inf
-    best_state = None
-    stale = 0
-    disable = None if config.progress is None else not config.progress
-    bar = tqdm(range(int(config.epochs)), desc=description, disable=disable, leave=False)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        net.train()
-        order = rows[torch.randperm(rows.size, generator=gen).numpy()]
-        total, correct, seen, has_acc = 0.0, 0, 0, False
-        for lo in range(0, order.size, config.batch_size):
-            r = order[lo : lo + config.batch_size]
-            if r.size < 2 and order.size >= 2:  # a lone window breaks batch norm; it is in the next epoch's shuffle
-                continue
-            xb = _gather(view, r, seq_len).to(device)  # (B, seq_len, F)
-            yb = torch.from_numpy(targets[r]).to(device)
-            optimizer.zero_grad(set_to_none=True)
-            loss, ok = criterion(net(xb), yb)
-            loss.backward()
-            if config.clip_grad_norm is not None:
-                nn.utils.clip_grad_norm_(net.parameters(), config.clip_grad_norm)
-            optimizer.step()
-            total += float(loss.detach()) * r.size
-            seen += r.size
-            if ok is not None:
-                has_acc = True
-                correct += int(ok)
-        train_loss = total / seen
-        train_acc = correct / seen if has_acc else float("nan")
-        if val is not None:
-            val_loss, val_acc = _evaluate(
-                net, val_view, val[1], val[2], seq_len, 4 * config.batch_size, criterion, device
+    try:
+        for epoch in range(1, int(config.epochs) + 1):
+            t0 = time.perf_counter()
+            order = epoch_rows(rows, gen, config.max_windows_per_epoch)
+            train_loss, train_acc = _train_epoch(
+                net, view, targets, order, seq_len, config, criterion, optimizer, device
             )
-            monitored = val_loss
-        else:
-            val_loss, val_acc = float("nan"), float("nan")
-            monitored = train_loss
-        lr = optimizer.param_groups[0]["lr"]
-        history.append(
-            {
-                "epoch": epoch + 1,
+            val_loss, val_acc = (math.nan, math.nan)
+            if val is not None:
+                val_loss, val_acc = _evaluate(
+                    net, val_view, val[1], val[2], seq_len, 4 * config.batch_size, criterion, device
+                )
+            metrics = {
+                "epoch": epoch,
                 "train_loss": train_loss,
                 "train_accuracy": train_acc,
                 "val_loss": val_loss,
                 "val_accuracy": val_acc,
-                "lr": lr,
+                "lr": optimizer.param_groups[0]["lr"],
+                "train_windows": int(order.size),
                 "seconds": time.perf_counter() - t0,
             }
-        )
-        bar.set_postfix(train_loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}")
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(f"training diverged at epoch {epoch + 1} (train loss {train_loss}); lower lr")
-        scheduler.step(monitored)
-        if val is not None:
-            if monitored < best_loss - config.min_delta:
-                best_loss = monitored
-                best_state = copy.deepcopy(net.state_dict())
-                stale = 0
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    break
-    bar.close()
-    if best_state is not None:
-        net.load_state_dict(best_state)
+            history.append(metrics)
+            report(epoch, metrics)
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(f"training diverged at epoch {epoch} (train loss {train_loss}); lower lr")
+            scheduler.step(train_loss if val is None else val_loss)
+            if stopper is not None and stopper.should_stop(val_loss, net):
+                break
+    finally:
+        report.close()
+    if stopper is not None and stopper.state is not None:
+        net.load_state_dict(stopper.state)
     net.eval()
     return history

@@ -52,7 +52,7 @@ def test_wrong_feature_names_are_a_clear_error(fitted, data):
     X, _ = data
     with pytest.raises(ValueError, match=r"missing \['f2'\], unexpected \['spread'\]"):
         fitted.predict_proba(X.rename(columns={"f2": "spread"}))
-    with pytest.raises(ValueError, match="has 3 features but the model was fitted with 4"):
+    with pytest.raises(ValueError, match=r"X: expected 4 feature columns \(as in fit\), got 3"):
         fitted.predict_proba(X.iloc[:, :3])
     with pytest.raises(ValueError, match="different order"):
         fitted.predict_proba(X[["f1", "f0", "f2", "f3"]])
@@ -63,26 +63,43 @@ def test_wrong_feature_names_are_a_clear_error(fitted, data):
 def test_bad_inputs_name_the_argument(data):
     X, y = data
     model = signals.create("lstm", **TINY)
-    with pytest.raises(ValueError, match="y has 299 rows but X has 300"):
+    with pytest.raises(ValueError, match=r"^y: expected 300 rows \(one label per row of X\), got 299$"):
         model.fit(X, y[:-1])
-    with pytest.raises(ValueError, match="integer class labels"):
+    with pytest.raises(ValueError, match=r"^y: expected integer class labels \(or NaN\), got 0.5 \(float\) at row 0$"):
         model.fit(X, y + 0.5)
-    with pytest.raises(ValueError, match="X_val and y_val must be given together"):
+    with pytest.raises(TypeError, match=r"^y_val: expected a value when X_val is given"):
         model.fit(X, y, X_val=X)
-    with pytest.raises(ValueError, match="X_val has 3 features"):
+    with pytest.raises(ValueError, match=r"^X_val: expected 4 feature columns \(as in fit\), got 3$"):
         model.fit(X, y, X_val=X.iloc[:, :3].to_numpy(), y_val=y)
-    with pytest.raises(ValueError, match=r"y_val has classes \[7\]"):
+    with pytest.raises(
+        ValueError, match=r"^y_val: expected the classes of the training labels \[0, 1, 2\], got classes \[7\]"
+    ):
         model.fit(X, y, X_val=X, y_val=np.full(len(y), 7.0))
-    with pytest.raises(ValueError, match="at least two"):
+    with pytest.raises(ValueError, match=r"^y: expected at least two distinct classes .*, got \[1.0\]$"):
         model.fit(X, np.ones(len(y)))
-    with pytest.raises(ValueError, match="seq_len must be an integer >= 1"):
-        signals.create("lstm", seq_len=0).fit(X, y)
-    with pytest.raises(ValueError, match="nhead .* must divide d_model"):
-        signals.create("transformer", d_model=10, nhead=3).fit(X, y)
-    with pytest.raises(ValueError, match="dropout must be a number in"):
-        signals.create("lstm", dropout=1.5).fit(X, y)
     with pytest.raises(signals.NotFittedError, match="not fitted"):
         signals.create("lstm").predict_proba(X)
+
+
+def test_wrong_kinds_of_input_are_type_errors(data):
+    """The library's rule: strings, datetimes and objects where numbers are expected are a TypeError naming the
+    argument (and column); today's ValueError for a wrong kind is gone."""
+    X, y = data
+    model = signals.create("logistic")
+    with pytest.raises(TypeError, match=r"^X: expected numbers, got datetimes .* at column 'when'"):
+        model.fit(X.assign(when=pd.date_range("2024-01-01", periods=len(X), freq="s")), y)
+    with pytest.raises(TypeError, match=r"^X: expected numbers, got 'n/a' at row 3, column 'f1'"):
+        model.fit(X.astype(object).assign(f1=lambda d: d["f1"].where(d.index != 3, "n/a")), y)
+    with pytest.raises(TypeError, match=r"^y: expected numbers, got strings"):
+        model.fit(X, y.astype(str))
+    with pytest.raises(TypeError, match=r"^X: expected a 2-D array of numbers \(rows, features\), got 'abc'"):
+        model.fit("abc", y)
+    with pytest.raises(ValueError, match=r"^X: expected a 2-D array \(rows, features\), got shape \(300,\)$"):
+        model.fit(X["f0"].to_numpy(), y)
+    with pytest.raises(ValueError, match=r"^X: expected no infinite values, got inf at row 5, column 'f2'"):
+        model.fit(X.assign(f2=np.where(np.arange(len(X)) == 5, np.inf, X["f2"])), y)
+    with pytest.raises(TypeError, match=r"^callback: expected a callable"):
+        model.fit(X, y, callback="print")
 
 
 def test_regressor_has_no_predict_proba(data):
@@ -119,7 +136,9 @@ def test_load_errors_and_version_warning(fitted, tmp_path):
         signals.load(tmp_path / "nothing")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "model.json").write_text('{"format": "something else"}')
-    with pytest.raises(ValueError, match="is not a signalbench signal model"):
+    with pytest.raises(
+        signals.ModelFileError, match=r"model.json key 'format': expected .*signal model.*, got 'something else'"
+    ):
         signals.load(tmp_path / "bad")
     path = fitted.save(tmp_path / "m")
     meta = json.loads((path / "model.json").read_text())
@@ -160,8 +179,10 @@ def test_class_weights_change_the_fit(data):
     plain = signals.create("lstm", **TINY).fit(X, y).predict_proba(X)
     weighted = signals.create("lstm", **TINY, class_weight=[1.0, 5.0, 1.0]).fit(X, y).predict_proba(X)
     assert np.nanmean(weighted[:, 1]) > np.nanmean(plain[:, 1]) + 0.01
-    with pytest.raises(ValueError, match="3 non-negative weights"):
+    with pytest.raises(ValueError, match=r"^class_weight: expected 3 weights, one per class \[0, 1, 2\], got 2$"):
         signals.create("lstm", **TINY, class_weight=[1.0, 2.0]).fit(X, y)
+    with pytest.raises(ValueError, match=r"^class_weight\[1\]: expected a finite number >= 0, got -2.0"):
+        signals.create("lstm", class_weight=[1.0, -2.0, 1.0])  # at construction, not at fit
 
 
 def test_fit_leaves_global_torch_rng_alone(data):
@@ -182,7 +203,7 @@ def test_multitask_forecasts_the_auxiliary_target():
     aux = model.predict_aux(X.iloc[450:])[2:]
     truth = y[450:, 1][2:]
     assert np.corrcoef(aux, truth)[0, 1] > 0.5  # the generator drives it by f1 at t
-    with pytest.raises(ValueError, match="two columns"):
+    with pytest.raises(ValueError, match=r"^y: expected two columns .*, got shape \(600,\)$"):
         model.fit(X, y[:, 0])
 
 
@@ -199,12 +220,12 @@ def test_deeplob_expects_the_book_layout():
     )
     X, y = model.example_data(200, 0)
     assert list(X.columns) == signals.DeepLOBModel.book_columns(2)
-    with pytest.raises(ValueError, match=r"column 1 is 'bid_price_1' where 'ask_size_1' is expected"):
+    with pytest.raises(ValueError, match=r"got 'bid_price_1' at column 1 where 'ask_size_1' belongs"):
         model.fit(X[["ask_price_1", "bid_price_1", "ask_size_1", *X.columns[3:]]], y)
-    with pytest.raises(ValueError, match="not 4 per level"):
+    with pytest.raises(ValueError, match=r"\(4 columns per level\), got 6 columns"):
         model.fit(X.iloc[:, :6], y)
-    with pytest.raises(ValueError, match=r"seq_len must be >= 6 \* \(time_kernel - 1\) \+ 1 = 19"):
-        signals.create("deeplob", seq_len=10).fit(X, y)
+    with pytest.raises(ValueError, match=r"^seq_len: expected at least 6 \* \(time_kernel - 1\) \+ 1 = 19 .*, got 10$"):
+        signals.create("deeplob", seq_len=10)  # when the model is made
     model.fit(X.to_numpy(), y)  # an array in the documented order is accepted
 
 
@@ -253,3 +274,25 @@ def test_suite_catches_broken_models(factory, failure):
 def test_suite_rejects_a_model_registered_under_another_class():
     with pytest.raises(AssertionError, match=r"init_params.*registry's 'majority'"):
         check_signal_model(lambda: _LooksAhead())
+
+
+def test_a_frame_out_of_time_order_is_an_error(data):
+    X, y = data
+    timed = X.set_index(pd.date_range("2024-03-04 09:30", periods=len(X), freq="s"))
+    model = signals.create("logistic").fit(timed, y)
+    backwards = timed.iloc[::-1]
+    with pytest.raises(ValueError, match=r"^X's index: expected timestamps sorted in time .* at row 1; sort it first"):
+        model.predict_proba(backwards)
+    with pytest.raises(ValueError, match=r"^X's index: expected timestamps sorted in time"):
+        signals.create("logistic").fit(backwards, y[::-1])
+
+
+def test_predicting_with_no_complete_window_warns(fitted, data):
+    from signalbench._validation import EmptyResultWarning
+
+    X, _ = data
+    holes = X.copy()
+    holes.iloc[::3, 0] = np.nan  # every window of 5 rows holds a NaN
+    with pytest.warns(EmptyResultWarning, match=r"no row has a complete window of seq_len=5 finite rows"):
+        out = fitted.predict_proba(holes)
+    assert np.isnan(out).all()

@@ -34,7 +34,10 @@ def test_onnxruntime_matches_torch(name, tmp_path):
     assert meta["signalbench_model"] == name and meta["seq_len"] == str(model.window)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     L = model.window
-    W = np.ascontiguousarray(windows(test.to_numpy(np.float32), L))  # raw features: scaling is inside the graph
+    # raw features (scaling is inside the graph); float64 where a row transform takes differences of nearby prices
+    dtype = np.float64 if name == "deeplob" else np.float32
+    assert meta["input_dtype"] == np.dtype(dtype).name
+    W = np.ascontiguousarray(windows(test.to_numpy(dtype), L))
     got = sess.run(None, {"windows": W})[0]
     if name == "multitask_lstm":
         expected = np.column_stack([model.predict_proba(test), model.predict_aux(test)])

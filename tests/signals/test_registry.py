@@ -147,17 +147,28 @@ def test_entry_point_cannot_shadow_a_builtin(monkeypatch, plugin_module):
 
 
 def test_unknown_name_suggests_close_match():
-    with pytest.raises(ValueError, match=r"unknown signal model 'lstn'.*did you mean 'lstm'"):
+    with pytest.raises(
+        ValueError,
+        match=r"^name: expected a signal model name \(one of .*lstm.*\), got 'lstn' \(did you mean 'lstm'\?\)$",
+    ):
         signals.create("lstn")
-    with pytest.raises(ValueError, match="Available:"):
+    with pytest.raises(ValueError, match=r"one of deeplob, .*, transformer\), got 'zzzzzz'$"):
         signals.create("zzzzzz")
+    with pytest.raises(TypeError, match=r"^name: expected a signal model name \(str\), got 3 \(int\)$"):
+        signals.create(3)
 
 
 def test_unknown_hyperparameter_suggests_close_match():
-    with pytest.raises(ValueError, match=r"'hiden_size' \(did you mean 'hidden_size'\?\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^hiden_size: expected a hyperparameter of 'lstm' \(seq_len, .*\), got an unknown name "
+        r"\(did you mean 'hidden_size'\?\)$",
+    ):
         signals.create("lstm", hiden_size=8)
-    with pytest.raises(ValueError, match="did you mean 'seq_len'"):
+    with pytest.raises(ValueError, match=r"^seq_length: .*did you mean 'seq_len'"):
         signals.create("transformer").set_params(seq_length=3)
+    with pytest.raises(ValueError, match=r"^hiden_size: .*did you mean 'hidden_size'"):
+        signals.LSTMModel(hiden_size=8)  # the class itself, not only create()
 
 
 def test_saved_plugin_model_loads_through_the_registry(monkeypatch, plugin_module, tmp_path):
