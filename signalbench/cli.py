@@ -52,10 +52,12 @@ def _print_result(res, console) -> None:
     console.print(summary_table(m["columns"], m["benchmarks"], title))
     bayes = m.get("bayes_accuracy")
     if bayes is not None:
-        accs = ", ".join(f"{name} {v['accuracy']:.3f}" for name, v in m["models"].items() if "accuracy" in v)
-        console.print(f"Bayes-optimal accuracy of the planted edge: {bayes:.3f}   (model accuracy: {accs})")
+        accs = ", ".join(
+            f"{name} {v['direction_accuracy']:.3f}" for name, v in m["models"].items() if "direction_accuracy" in v
+        )
         console.print(
-            "[dim]accuracy here is over all three classes; the Bayes figure is over the rows where the mid moves[/dim]"
+            f"Direction accuracy on the tested rows where the mid moved: {accs}\n"
+            f"Bayes-optimal accuracy of the planted edge (the best any model can do): {bayes:.3f}"
         )
     for note in m.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}")
@@ -69,7 +71,10 @@ def _run(config, args) -> int:
     from signalbench.experiment import compare
 
     res = compare(config, out=args.out, seed=args.seed, device=args.device, progress=not args.quiet)
-    _print_result(res, Console())
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped or captured: do not squeeze the table into 80 columns
+    _print_result(res, console)
     return 0
 
 

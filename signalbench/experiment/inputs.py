@@ -130,17 +130,18 @@ def labels_for(exp: Experiment, inputs: Inputs, train_rows: np.ndarray) -> tuple
     info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon}
     if spec.kind == "forward_return":
         return np.asarray(lab.forward_log_return(price, spec.horizon, groups=inputs.groups), dtype=np.float64), info
-    if spec.kind == "direction":
-        change = lab.forward_change(price, spec.horizon, groups=inputs.groups)
-    else:
-        change = lab.smoothed_change(price, spec.horizon, groups=inputs.groups)
+    make = lab.direction if spec.kind == "direction" else lab.smoothed_direction
+    changes = lab.forward_change if spec.kind == "direction" else lab.smoothed_change
     if spec.stationary_quantile is not None:
+        change = np.asarray(changes(price, spec.horizon, groups=inputs.groups), dtype=np.float64)
         threshold = lab.fit_stationary_threshold(change, train_rows, quantile=spec.stationary_quantile)
         info["threshold_fit_on"] = "training rows"
         info["stationary_quantile"] = spec.stationary_quantile
     elif spec.threshold is not None:
         threshold = spec.threshold
     else:
-        threshold = 0.0 if spec.kind == "direction" else lab.DEFAULT_SMOOTHED_THRESHOLD
+        threshold = 0.0 if spec.kind == "direction" else 2e-5  # the functions' documented defaults
     info["threshold"] = float(threshold)
-    return np.asarray(lab.classify_change(change, threshold), dtype=np.float64), info
+    key = "threshold" if spec.kind == "direction" else "alpha"
+    y = make(price, spec.horizon, groups=inputs.groups, **{key: float(threshold)})
+    return np.asarray(y, dtype=np.float64), info

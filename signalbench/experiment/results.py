@@ -50,6 +50,13 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
     for col in stats.columns:
         if col in benchmarks:
             continue
+        chosen = columns_info.get(col, {}).get("chosen")
+        if chosen and all(c == "flat" for c in chosen):
+            notes.append(
+                f"{col}: tuning on the validation rows chose to stay flat (no candidate of the grid earned after "
+                "costs there), so it does not trade on the tested rows"
+            )
+            continue
         if float(stats.at["n_trades", col]) == 0:
             _warn(
                 f"{col}: never traded on the tested rows (0 trades): its Sharpe and efficiency are not informative; "
@@ -84,8 +91,8 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
         "tested": {
             "rows": int(stop - start),
             "labelled_rows": int(np.isfinite(labels).sum()),
-            "first": str(index[0]),
-            "last": str(index[-1]),
+            "first": str(pd.Timestamp(index[0]).floor("s")),
+            "last": str(pd.Timestamp(index[-1]).floor("s")),
         },
         "split": {
             "kind": exp.split.kind,

@@ -111,19 +111,17 @@ def _with_context(X: pd.DataFrame, labels: np.ndarray, rows: np.ndarray, window:
 
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
     window = _window(model)
-    X_fit, y_fit, _ = _with_context(inputs.features, labels, fold.train, window)
+    X_fit, y_fit, _, _ = _with_context(inputs.features, labels, fold.train, window)
     kwargs: dict[str, Any] = {}
     if fold.val.size:
-        X_val, y_val, _ = _with_context(inputs.features, labels, fold.val, window)
+        X_val, y_val, _, _ = _with_context(inputs.features, labels, fold.val, window)
         kwargs = {"X_val": X_val, "y_val": y_val}
     epochs = int(getattr(model, "epochs", 0) or 0)
-    if epochs and hasattr(model, "callback"):
+    if epochs:
         callback, close = reporter.epochs(name, epochs)
-        model.set_params(callback=callback)
         try:
-            model.fit(X_fit, y_fit, **kwargs)
+            model.fit(X_fit, y_fit, callback=callback, **kwargs)
         finally:
-            model.set_params(callback=None)
             close()
     else:
         with reporter.step(f"fit {name}"):
@@ -232,18 +230,27 @@ def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[
             grid = spec.grid()
             if spec.tune:
                 pos = np.zeros(m.proba.shape[0])
-                choices = []
+                choices, tables = [], []
+                lists = {k: (v if isinstance(v, list) else [v]) for k, v in spec.params.items()}
                 for (val_proba, v0, v1), fold in zip(m.val, folds):
-                    choice = tune(
-                        rule, val_proba, inputs.price.iloc[v0:v1].to_numpy(), grid, **_costs(exp, inputs, v0, v1)
-                    )
+                    price_val = inputs.price.iloc[v0:v1].to_numpy()
+                    with warnings.catch_warnings():  # candidates that never trade are expected while tuning
+                        warnings.simplefilter("ignore")
+                        choice = tune(rule, val_proba, price_val, lists, **_costs(exp, inputs, v0, v1))
                     lo, hi = fold.start - span0, fold.stop - span0
-                    pos[lo:hi] = choice.apply(m.proba[lo:hi])
-                    choices.append(choice.params)
-                extra_trials += len(grid)  # every candidate tried (flat included) is a trial; the column counts once
+                    pos[lo:hi] = np.asarray(choice.apply(m.proba[lo:hi]), dtype=np.float64)
+                    choices.append(choice.params if choice.params is not None else "flat")
+                    tables.append(choice.table.reset_index().to_dict(orient="list"))
+                extra_trials += max(0, choice.n_trials - 1)  # every candidate tried is a trial; the column is one
                 col = _label(m.name, spec, {}, tuned=True)
                 columns[col] = pos
-                info[col] = {"model": m.name, "strategy": spec.rule, "tuned": True, "chosen": choices}
+                info[col] = {
+                    "model": m.name,
+                    "strategy": spec.rule,
+                    "tuned": True,
+                    "chosen": choices,
+                    "tuning": tables,
+                }
                 continue
             for params in grid:
                 col = _label(m.name, spec, params if spec.params else {}, tuned=False)

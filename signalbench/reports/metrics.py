@@ -23,6 +23,7 @@ __all__ = [
     "brier_score",
     "classification_metrics",
     "confusion_matrix",
+    "direction_accuracy",
     "log_loss",
     "macro_f1",
 ]
@@ -152,4 +153,25 @@ def classification_metrics(y_true: Any, proba: Any, classes: Sequence[int] = (0,
         "brier": brier_score(t, p, classes),
         "confusion": cm.tolist(),
         "predicted_share": (cm.sum(axis=0) / max(t.size, 1)).tolist(),
+        "direction_accuracy": direction_accuracy(t, p, classes),
     }
+
+
+def direction_accuracy(y_true: Any, proba: Any, classes: Sequence[int] = (0, 1, 2)) -> float:
+    """On the rows whose label is down or up: the share where ``P(up) > P(down)`` agrees with the label.
+
+    This is the accuracy a synthetic run's Bayes-optimal figure refers to (the direction of the next move, given that
+    it moves), so the two can be compared; ties ``P(up) == P(down)`` count as wrong. NaN without such rows.
+    """
+    onehot, p = _proba(y_true, proba, classes)
+    cls = list(classes)
+    if 0 not in cls or 2 not in cls:
+        return float("nan")
+    down, up = cls.index(0), cls.index(2)
+    moved = (onehot[:, down] + onehot[:, up]) > 0
+    if not moved.any():
+        return float("nan")
+    said_up = p[moved, up] > p[moved, down]
+    said_down = p[moved, down] > p[moved, up]
+    right = np.where(onehot[moved, up] > 0, said_up, said_down)
+    return float(np.mean(right))

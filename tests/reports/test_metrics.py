@@ -58,3 +58,14 @@ def test_bad_inputs_name_the_argument():
         metrics.accuracy(np.array(["a", "b"]), np.zeros(2))
     with pytest.raises(ValueError, match="y_pred: expected 3 labels"):
         metrics.accuracy(np.zeros(3), np.zeros(2))
+
+
+@given(st.integers(0, 10_000), st.integers(1, 200))
+def test_direction_accuracy_counts_only_rows_that_moved(seed, n):
+    y, p = _sample(seed, n)
+    got = metrics.direction_accuracy(y, p)
+    right = [(p[i, 2] > p[i, 0]) if y[i] == 2 else (p[i, 0] > p[i, 2]) for i in range(n) if y[i] != 1]
+    if right:
+        assert got == pytest.approx(np.mean(right))
+    else:
+        assert np.isnan(got)
