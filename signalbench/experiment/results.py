@@ -3,18 +3,63 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from signalbench.experiment.config import Experiment
 from signalbench.experiment.runfolder import default_run_dir, environment, run_folder, write_json
 
-__all__ = ["assemble", "write_run"]
+__all__ = ["ExperimentResult", "ExperimentWarning", "assemble", "write_run"]
 
+
+class ExperimentWarning(UserWarning):
+    """Something in a run's results a researcher must know (a column that never trades, a model that never commits)."""
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`compare` produced (all of it is also in the run folder).
+
+    Attributes
+    ----------
+    experiment : Experiment
+        The resolved experiment (defaults filled in, seed and device as used).
+    metrics : dict
+        What ``metrics.json`` holds.
+    table : pandas.DataFrame
+        ``metrics.csv``: one row per metric, one column per model x strategy (benchmarks last).
+    backtest : BacktestResult
+        The one backtest of every column over the tested span.
+    proba : dict of str to pandas.DataFrame
+        Each model's class probabilities over the tested span.
+    models : dict of str to list
+        Each model's fitted instance per fold.
+    run_dir : pathlib.Path or None
+        Where the run folder was written.
+    """
+
+    experiment: Experiment
+    metrics: dict[str, Any]
+    table: pd.DataFrame
+    backtest: Any
+    proba: dict[str, pd.DataFrame]
+    labels: pd.Series
+    models: dict[str, list[Any]] = field(repr=False)
+    run_dir: Path | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """Every warning the run issued, in order."""
+        return list(self.metrics.get("notes", []))
+
+#: Classes of the direction labels (down, stationary, up), the columns of every probability frame.
 CLASSES = (0, 1, 2)
-_STATIONARY_SHARE = 0.95
+#: A classifier whose argmax is the stationary class on more than this share of tested rows is named in a warning.
+STATIONARY_SHARE = 0.95
 
 
 def _model_metrics(models, labels: np.ndarray, classification: bool) -> dict[str, dict[str, Any]]:
@@ -30,8 +75,6 @@ def _model_metrics(models, labels: np.ndarray, classification: bool) -> dict[str
 
 
 def _warn(message: str, notes: list[str]) -> None:
-    from signalbench.experiment.runner import ExperimentWarning
-
     warnings.warn(message, ExperimentWarning, stacklevel=3)
     notes.append(message)
 
@@ -40,7 +83,7 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
     """Named warnings for columns that never trade and classifiers that almost always say 'stationary'."""
     for name, m in model_metrics.items():
         share = m.get("predicted_share")
-        if share and share[1] > _STATIONARY_SHARE:
+        if share and share[1] > STATIONARY_SHARE:
             _warn(
                 f"{name}: its most probable class is 'stationary' on {share[1]:.1%} of the tested rows, so rules that "
                 "trade on the most probable class (sign, threshold) hardly trade; try a threshold on p_up - p_down "
@@ -67,8 +110,6 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
 
 def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info, bench, result, notes):
     """The ExperimentResult of a run: metrics per column and per model, notes, and the tables."""
-    from signalbench.experiment.runner import ExperimentResult
-
     start, stop = folds[0].start, folds[-1].stop
     index = inputs.price.index[start:stop]
     classification = exp.labels.kind != "forward_return"

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,55 +27,12 @@ from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, l
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import Inputs, labels_for, load_inputs
+from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
 
 #: Benchmark columns every run prices beside the models (they look ahead, except buy-and-hold: never signals).
 BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
-#: A classifier whose argmax is the stationary class on more than this share of tested rows is named in a warning.
-STATIONARY_SHARE = 0.95
-CLASSES = (0, 1, 2)
-
-
-class ExperimentWarning(UserWarning):
-    """Something in a run's results a researcher must know (a column that never trades, a model that never commits)."""
-
-
-@dataclass
-class ExperimentResult:
-    """What :func:`compare` produced (all of it is also in the run folder).
-
-    Attributes
-    ----------
-    experiment : Experiment
-        The resolved experiment (defaults filled in, seed and device as used).
-    metrics : dict
-        What ``metrics.json`` holds.
-    table : pandas.DataFrame
-        ``metrics.csv``: one row per metric, one column per model x strategy (benchmarks last).
-    backtest : BacktestResult
-        The one backtest of every column over the tested span.
-    proba : dict of str to pandas.DataFrame
-        Each model's class probabilities over the tested span.
-    models : dict of str to list
-        Each model's fitted instance per fold.
-    run_dir : pathlib.Path or None
-        Where the run folder was written.
-    """
-
-    experiment: Experiment
-    metrics: dict[str, Any]
-    table: pd.DataFrame
-    backtest: Any
-    proba: dict[str, pd.DataFrame]
-    labels: pd.Series
-    models: dict[str, list[Any]] = field(repr=False)
-    run_dir: Path | None = None
-
-    @property
-    def notes(self) -> list[str]:
-        """Every warning the run issued, in order."""
-        return list(self.metrics.get("notes", []))
 
 
 # --------------------------------------------------------------------------------------------------------- models
@@ -312,8 +269,6 @@ def compare(
     -------
     ExperimentResult
     """
-    from signalbench.experiment.results import assemble, write_run
-
     exp = _coerce(experiment)
     update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
     if update:
