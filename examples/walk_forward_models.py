@@ -11,7 +11,8 @@ import pandas as pd
 
 from signalbench import backtest, create_model, synthetic_ticks
 from signalbench.data import compute_features, direction, mid_price, walk_forward_splits
-from signalbench.strategies import hysteresis, walk_forward
+from signalbench.experiment import walk_forward
+from signalbench.strategies import hysteresis
 
 
 def main() -> None:

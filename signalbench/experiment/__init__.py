@@ -4,6 +4,8 @@ An orchestrator above the stages (``docs/architecture.md``): it may import every
 
 - :class:`Experiment`, :func:`load_experiment`: the validated config (``examples/*.toml`` document every key).
 - :func:`compare`: run one experiment and write its run folder (``signalbench run``).
+- :func:`walk_forward`: the walk-forward evaluation of one model and one rule on arrays you already have (refit per
+  fold on the past with a validation tail, predict the next block, stitch, backtest once).
 - :func:`validate`: load the data and check that the split leaves every part enough rows (``signalbench validate``).
 - The run folder's layout: :mod:`signalbench.experiment.runfolder`.
 """
@@ -21,6 +23,8 @@ _EXPORTS = {
     "validate": "signalbench.experiment.runner",
     "ExperimentResult": "signalbench.experiment.runner",
     "ExperimentWarning": "signalbench.experiment.runner",
+    "walk_forward": "signalbench.experiment.walkforward",
+    "WalkForwardResult": "signalbench.experiment.walkforward",
 }
 
 __all__ = list(_EXPORTS)

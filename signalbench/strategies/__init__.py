@@ -27,8 +27,6 @@ _EXPORTS = {
     "grid": "signalbench.strategies.grids",
     "tune": "signalbench.strategies.tuning",
     "TuneResult": "signalbench.strategies.tuning",
-    "walk_forward": "signalbench.strategies.walkforward",
-    "WalkForwardResult": "signalbench.strategies.walkforward",
 }
 
 __all__ = list(_EXPORTS)

@@ -8,7 +8,8 @@ import pytest
 
 from signalbench import backtest
 from signalbench.data.splits import walk_forward_splits as wf_folds
-from signalbench.strategies import sign, walk_forward
+from signalbench.experiment import walk_forward
+from signalbench.strategies import sign
 
 
 class SpyModel:
@@ -31,6 +32,10 @@ class SpyModel:
         self.labelled_rows_ = X[np.isfinite(y), 0].astype(int)
         self.classes_ = np.unique(y[np.isfinite(y)])
         self.p_up_ = float(np.mean(y[np.isfinite(y)] == self.classes_.max()))
+        self.val_rows_ = None
+        if X_val is not None:
+            Xv, yv = np.asarray(X_val), np.asarray(y_val, dtype=float)
+            self.val_rows_ = Xv[np.isfinite(yv), 0].astype(int)
         return self
 
     def predict_proba(self, X):
@@ -57,7 +62,7 @@ def test_each_fold_sees_only_its_past(data):
     X, y, price = data
     folds = wf_folds(len(X), horizon=2, seq_len=3, n_folds=4)
     SpyModel.instances = []
-    res = walk_forward(lambda: SpyModel(3), X, y, price, folds, sign, {"fee_bps": 1.0})
+    res = walk_forward(lambda: SpyModel(3), X, y, price, folds, sign, {"fee_bps": 1.0}, val_size=0.0)
     assert len(SpyModel.instances) == 4
     for model, (train, test) in zip(SpyModel.instances, folds):
         assert model.seen_rows_.max() < test.min()
@@ -283,3 +288,28 @@ def test_with_a_real_model_the_out_of_sample_edge_is_found():
     # expanding window: each fold's model was trained on more rows than the last
     assert [len(tr) for tr, _ in res.folds] == sorted(len(tr) for tr, _ in res.folds)
     assert res.backtest.returns.sum() > 0  # total additive net return
+
+
+def test_each_fold_gets_its_own_purged_validation_tail(data):
+    """Early stopping needs validation data: the tail of each fold's past, after a purge gap, before its test block."""
+    X, y, price = data
+    folds = wf_folds(len(X), horizon=2, seq_len=3, n_folds=3)
+    SpyModel.instances = []
+    walk_forward(lambda: SpyModel(3), X, y, price, folds, sign, horizon=2, val_size=0.25)
+    for model, (train, test) in zip(SpyModel.instances, folds):
+        val = model.val_rows_
+        assert val is not None and val.size > 0
+        assert set(val) <= set(train)  # taken from the fold's past
+        assert model.labelled_rows_.max() < val.min() - (2 + 3)  # purge gap of horizon + seq_len
+        assert val.max() < test.min()
+        assert not set(val) & set(model.labelled_rows_)
+
+
+def test_val_size_zero_trains_on_every_training_row(data):
+    X, y, price = data
+    folds = wf_folds(len(X), horizon=1, seq_len=3, n_folds=2)
+    SpyModel.instances = []
+    walk_forward(lambda: SpyModel(3), X, y, price, folds, sign, val_size=0.0)
+    for model, (train, _) in zip(SpyModel.instances, folds):
+        assert model.val_rows_ is None
+        np.testing.assert_array_equal(np.sort(model.labelled_rows_), np.sort(train))

@@ -1,7 +1,7 @@
 """Walk-forward evaluation: refit on the past, predict the next block, stitch, backtest once.
 
 Each fold's model is created fresh by ``model_factory()``, fitted on the rows before the fold's test block only
-(the purge gap of :func:`signalbench.data.splits.walk_forward` keeps every training label window clear of the
+(the purge gap of :func:`signalbench.data.splits.walk_forward_splits` keeps every training label window clear of the
 test rows), and predicts the test block using, as context, the ``seq_len - 1`` rows just before it (past rows:
 a prediction at t still uses rows up to t only). The out-of-sample probabilities of all folds are stitched into
 one ``(n, k)`` array (NaN outside the test blocks), turned into positions by ``strategy`` (NaN rows are flat)
@@ -27,6 +27,7 @@ from signalbench._validation import (
     did_you_mean,
     expected,
     integer,
+    number,
     numeric_array,
 )
 from signalbench.engine.backtest import BacktestResult, backtest
@@ -77,6 +78,8 @@ def walk_forward(
     costs: dict[str, Any] | None = None,
     *,
     seq_len: int | None = None,
+    horizon: int = 1,
+    val_size: float = 0.2,
     **backtest_kwargs: Any,
 ) -> WalkForwardResult:
     """Refit per fold on past data only, predict the next fold, stitch the positions, backtest once.
@@ -94,7 +97,7 @@ def walk_forward(
         ``(n,)`` prices > 0 for the backtest.
     folds : sequence of (train, test)
         Integer row positions in ``[0, n)`` per fold, e.g.
-        ``signalbench.data.splits.walk_forward(n, horizon=..., seq_len=...)``. Every training row must precede
+        ``signalbench.data.splits.walk_forward_splits(n, horizon=..., seq_len=...)``. Every training row must precede
         every test row of its fold, test blocks must not overlap, and each fold needs a labelled training row.
     strategy : callable
         Maps ``(n, k)`` probabilities to target positions, e.g. ``signalbench.strategies.sign``.
@@ -103,6 +106,12 @@ def walk_forward(
     seq_len : int, optional
         The model's window length (an integer >= 1), for the context rows before each test block; read from
         the model's ``seq_len`` attribute when not given (1 when it has none).
+    horizon : int, default 1
+        The label horizon in rows, for the purge gap before each fold's validation tail.
+    val_size : float, default 0.2
+        The share of each fold's training rows kept, at its end, as the fold's own validation data: passed to
+        ``fit`` as ``X_val``/``y_val`` (early stopping, best weights restored), separated from the rows trained on by
+        a purge gap of ``horizon + seq_len`` rows. 0 trains on every training row without validation.
     **backtest_kwargs
         Further keywords for :func:`signalbench.engine.backtest` (``delay``, ``mode``, ``periods_per_year``, ...).
 
@@ -130,12 +139,16 @@ def walk_forward(
     _check_callable(model_factory, "model_factory", "a callable returning a new, unfitted model")
     _check_callable(strategy, "strategy", "a callable mapping probabilities to positions")
     seq_len = integer(seq_len, "seq_len", minimum=1, allow_none=True)
+    horizon = integer(horizon, "horizon", minimum=0)
+    val_size = number(val_size, "val_size", low=0.0, high=1.0, high_open=True)
     kwargs = _check_backtest_kwargs(costs, backtest_kwargs, price, n)
     proba = np.full((n, classes.size), np.nan)
     models: list[Any] = []
     for i, (train, test) in enumerate(checked):
         model = _new_model(model_factory, models, i)
-        proba[test] = _fit_predict(model, X, y_arr, train, test, _window(model, seq_len), classes, i)
+        window = _window(model, seq_len)
+        parts = _train_and_val(train, val_size, horizon + window, i)
+        proba[test] = _fit_predict(model, X, y_arr, parts, test, window, classes, i)
         models.append(model)
     index = price.index if isinstance(price, pd.Series) else (X.index if isinstance(X, pd.DataFrame) else None)
     proba_out: Any = proba
@@ -279,15 +292,52 @@ def _window(model: Any, seq_len: int | None) -> int:
     return 1 if value is None else integer(value, "model_factory().seq_len", minimum=1)
 
 
-def _fit_predict(
-    model: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, L: int, classes: np.ndarray, i: int
-) -> np.ndarray:
-    """Fit on the rows up to the last training row (labels on training rows only); predict the test rows."""
-    lo, hi = int(train.min()), int(train.max()) + 1
+def _part(X: Any, y: np.ndarray, rows: np.ndarray, L: int) -> tuple[Any, np.ndarray]:
+    """Rows ``rows[0] - L + 1 .. rows[-1]`` of ``X`` (as many context rows as exist) and labels NaN off ``rows``."""
+    lo, hi = int(rows.min()), int(rows.max()) + 1
     ctx = max(0, lo - (L - 1))
-    y_fit = np.full(hi - ctx, np.nan)
-    y_fit[train - ctx] = y[train]
-    model.fit(_rows(X, ctx, hi), y_fit)
+    y_part = np.full(hi - ctx, np.nan)
+    y_part[rows - ctx] = y[rows]
+    return _rows(X, ctx, hi), y_part
+
+
+def _train_and_val(train: np.ndarray, val_size: float, gap: int, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fold's rows to train on and its validation tail (empty when ``val_size`` is 0), ``gap`` rows apart."""
+    if val_size == 0 or train.size < 2:
+        return train, train[:0]
+    val = train[train.size - max(1, int(round(val_size * train.size))) :]
+    head = train[train < val[0] - gap]
+    if head.size == 0:
+        raise ValueError(
+            expected(
+                f"folds[{i}]",
+                f"training rows left before its validation tail of {val.size} rows and a purge gap of {gap}",
+                f"{train.size} training rows",
+                raw=True,
+                hint="lower val_size (0 disables validation) or train on more rows",
+            )
+        )
+    return head, val
+
+
+def _fit_predict(
+    model: Any,
+    X: Any,
+    y: np.ndarray,
+    parts: tuple[np.ndarray, np.ndarray],
+    test: np.ndarray,
+    L: int,
+    classes: np.ndarray,
+    i: int,
+) -> np.ndarray:
+    """Fit on the training rows (validation tail for early stopping, each with its context); predict the test rows."""
+    train, val = parts
+    X_fit, y_fit = _part(X, y, train, L)
+    if val.size:
+        X_val, y_val = _part(X, y, val, L)
+        model.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+    else:
+        model.fit(X_fit, y_fit)
     # Predict the test block with its seq_len - 1 rows of past context.
     t0, t1 = int(test.min()), int(test.max())
     start = max(0, t0 - (L - 1))
