@@ -27,6 +27,7 @@ This module imports only NumPy and pandas, so every stage may import it (``docs/
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import math
 import warnings
@@ -233,10 +234,12 @@ def choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     A value of another type than every choice (an int where names are expected) is a ``TypeError``.
     """
     options = tuple(choices)
+    if isinstance(value, np.ndarray | pd.Series | pd.DataFrame | list | dict | set):
+        raise TypeError(expected(name, "one of " + ", ".join(repr(o) for o in options), value))
     try:
         if value in options:
             return value
-    except TypeError:  # unhashable or incomparable
+    except (TypeError, ValueError):  # unhashable or incomparable
         pass
     what = "one of " + ", ".join(repr(o) for o in options)
     if options and not any(isinstance(value, type(o)) for o in options):
@@ -328,9 +331,13 @@ def numeric_array(
     index = columns = None
     if isinstance(value, pd.DataFrame):
         index, columns = value.index, value.columns
-        arr = np.empty(value.shape, dtype=np.float64)
-        for j, (col, dt) in enumerate(value.dtypes.items()):
-            arr[:, j] = _column_values(value.iloc[:, j], dt, name, index, col, allow_bool)
+        kinds = {getattr(dt, "kind", "O") for dt in value.dtypes}
+        if kinds <= {"f", "i", "u"} and all(isinstance(dt, np.dtype) for dt in value.dtypes):
+            arr = value.to_numpy(dtype=np.float64)  # plain numeric frame: one step
+        else:
+            arr = np.empty(value.shape, dtype=np.float64)
+            for j, (col, dt) in enumerate(value.dtypes.items()):
+                arr[:, j] = _column_values(value.iloc[:, j], dt, name, index, col, allow_bool)
     elif isinstance(value, pd.Series):
         index = value.index
         arr = _column_values(value, value.dtype, name, index, value.name, allow_bool)
@@ -378,6 +385,8 @@ def numeric_array(
 def _column_values(
     column: pd.Series, dtype: Any, name: str, index: pd.Index | None, label: Any, allow_bool: bool
 ) -> np.ndarray:
+    if isinstance(dtype, pd.CategoricalDtype):
+        raise TypeError(expected(name, "numbers", f"categories (dtype {dtype})", at=f"column {label!r}", raw=True))
     if getattr(dtype, "kind", None) == "O" or isinstance(dtype, pd.StringDtype):
         return _object_to_float(column.to_numpy(dtype=object), name, index, label)
     if not _numeric_dtype(dtype, allow_bool):
@@ -411,13 +420,11 @@ def time_index(index: Any, name: str) -> pd.DatetimeIndex | None:
         return None
     sample = index[: min(len(index), 1000)]
     kinds = {type(v) for v in sample}
-    import datetime as _dt
-
     if not all(issubclass(k, _dt.datetime) for k in kinds):
         return None
     offsets = {v.utcoffset() for v in index}
     if len(offsets) > 1:
-        shown = sorted(str(o) for o in offsets)[:4]
+        shown = sorted(_offset_text(o) for o in offsets)[:4]
         raise ValueError(
             expected(
                 f"{name}'s index",
@@ -428,6 +435,15 @@ def time_index(index: Any, name: str) -> pd.DatetimeIndex | None:
             )
         )
     return pd.DatetimeIndex(index)
+
+
+def _offset_text(offset: _dt.timedelta | None) -> str:
+    """``+05:30``, ``-04:00``, or ``naive`` for a timestamp without a zone."""
+    if offset is None:
+        return "naive"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def check_sorted_index(index: pd.Index | None, name: str) -> None:
