@@ -24,6 +24,9 @@ _EXPORTS = {
     "synthetic_ticks": "signalbench.data",
     "create_model": "signalbench.signals.registry:create",
     "load_model": "signalbench.signals.registry:load",
+    "compare": "signalbench.experiment",
+    "Experiment": "signalbench.experiment",
+    "load_experiment": "signalbench.experiment",
     "deflated_sharpe": "signalbench.engine.selection",
     "pbo": "signalbench.engine.selection",
 }

@@ -1,1 +1,1 @@
-"""signalbench.reports (see ARCHITECTURE.md)."""
+"""Reports: classification metrics of signal models (:mod:`signalbench.reports.metrics`); ``docs/architecture.md``."""
