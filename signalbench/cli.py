@@ -66,11 +66,15 @@ def _print_result(res, console) -> None:
 
 
 def _run(config, args) -> int:
+    import warnings
+
     from rich.console import Console
 
-    from signalbench.experiment import compare
+    from signalbench.experiment import ExperimentWarning, compare
 
-    res = compare(config, out=args.out, seed=args.seed, device=args.device, progress=not args.quiet)
+    with warnings.catch_warnings():  # the run's warnings are printed once, as notes under the table
+        warnings.simplefilter("ignore", ExperimentWarning)
+        res = compare(config, out=args.out, seed=args.seed, device=args.device, progress=not args.quiet)
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: do not squeeze the table into 80 columns

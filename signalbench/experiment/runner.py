@@ -164,10 +164,11 @@ def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
             model = _build(spec, exp)
             label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
             _fit(model, inputs, labels[k], fold, reporter, label)
-            proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)
-            if fold.val.size:
-                v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1
-                vals.append((_predict(model, inputs.features, v0, v1), v0, v1))
+            with reporter.step(f"predict {label}"):
+                proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)
+                if fold.val.size:
+                    v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1
+                    vals.append((_predict(model, inputs.features, v0, v1), v0, v1))
             fitted.append(model)
         out[name] = _Model(name, proba, vals, fitted)
     return out
