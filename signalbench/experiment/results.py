@@ -79,7 +79,7 @@ def _warn(message: str, notes: list[str]) -> None:
     notes.append(message)
 
 
-def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str]) -> None:
+def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str]) -> list[str]:
     """Named warnings for columns that never trade and classifiers that almost always say 'stationary'."""
     for name, m in model_metrics.items():
         share = m.get("predicted_share")
@@ -90,15 +90,13 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
                 "(strategy 'size_by_confidence' with min_edge, tuned on validation rows)",
                 notes,
             )
+    flat = []
     for col in stats.columns:
         if col in benchmarks:
             continue
         chosen = columns_info.get(col, {}).get("chosen")
         if chosen and all(c == "flat" for c in chosen):
-            notes.append(
-                f"{col}: tuning on the validation rows chose to stay flat (no candidate of the grid earned after "
-                "costs there), so it does not trade on the tested rows"
-            )
+            flat.append(col)
             continue
         if float(stats.at["n_trades", col]) == 0:
             _warn(
@@ -106,6 +104,23 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
                 "try a threshold on p_up - p_down ('size_by_confidence' with min_edge) or a lower 'enter'",
                 notes,
             )
+    if flat:
+        notes.append(
+            f"tuning on the validation rows chose to stay flat (no candidate earned after costs there) for "
+            f"{', '.join(flat)}: they do not trade on the tested rows"
+        )
+    return flat
+
+
+def _engine_notes(result, flat: list[str]) -> list[str]:
+    """The backtest's notes, less its 'never hold a position' note when it only names columns tuned to stay flat."""
+    idle = [str(c) for c in result.stats.columns if float(result.stats.at["exposure_time", c]) == 0]
+    out = []
+    for note in getattr(result, "notes", []):
+        if "never hold a position" in note and idle and set(idle) <= set(flat):
+            continue
+        out.append(note)
+    return out
 
 
 def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info, bench, result, notes):
@@ -116,8 +131,9 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
     model_metrics = _model_metrics(models, labels, classification)
     stats = result.stats
     benchmarks = list(bench)
-    _checks(info, stats, model_metrics, benchmarks, notes)
-    notes.extend(n for n in getattr(result, "notes", []) if n not in notes)
+    flat = _checks(info, stats, model_metrics, benchmarks, notes)
+    notes[:] = [n for n in notes if n not in result.notes]  # the engine's warnings, caught during the run
+    notes.extend(_engine_notes(result, flat))
     per_column: dict[str, dict[str, Any]] = {}
     for col in stats.columns:
         row: dict[str, Any] = {"benchmark": col in benchmarks, **info.get(col, {})}
