@@ -155,9 +155,9 @@ class Split(_Strict):
     """Chronological split; the purge gap between parts is derived from the horizon and the longest window.
 
     ``holdout``: the first ``train`` fraction of the usable rows trains, the next ``val`` validates (early stopping,
-    strategy tuning), the last ``test`` is tested. ``walk_forward``: ``n_folds`` consecutive test blocks over the last
-    ``test`` fraction; each fold refits on everything before its block, keeping the last ``val`` share of its
-    training rows as its own validation tail.
+    strategy tuning), the last ``test`` is tested (``train + val + test <= 1``). ``walk_forward``: ``n_folds``
+    consecutive test blocks over the last ``test`` fraction of the usable rows; each fold refits on everything before
+    its block, keeping the last ``val / (train + val)`` share of those rows as its own validation tail.
     """
 
     kind: Literal["holdout", "walk_forward"] = "holdout"
@@ -169,7 +169,7 @@ class Split(_Strict):
     @model_validator(mode="after")
     def _fractions(self) -> Split:
         total = self.train + self.val + self.test
-        if total > 1.0 + 1e-9:
+        if self.kind == "holdout" and total > 1.0 + 1e-9:
             raise ValueError(
                 f"train + val + test must be at most 1, got {self.train:g} + {self.val:g} + {self.test:g} = {total:g}"
             )

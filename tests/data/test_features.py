@@ -471,3 +471,20 @@ def test_the_first_row_out_of_order_is_the_one_named(steps):
         with pytest.raises(ValueError, match=f"got {stamps[first_back]} after {stamps[first_back - 1]} at row "
                                              f"{first_back};"):
             F.compute_features(df, "close_indicators")
+
+
+def test_bar_returns_needs_no_book_and_matches_price_volume():
+    """The bar set is price_volume without the spread and imbalance columns, and runs on plain OHLCV bars."""
+    from signalbench.data import compute_features, synthetic_ticks
+
+    ticks = synthetic_ticks(3000, seed=1, ticks_per_day=1500).data
+    full = compute_features(ticks, "price_volume")
+    bars = compute_features(ticks, "bar_returns")
+    pd.testing.assert_frame_equal(bars, full[bars.columns])
+    assert not {"spread", "imbalance"} & set(bars.columns)
+    ohlcv = pd.DataFrame(
+        {"close": ticks["price"].to_numpy(), "volume": ticks["volume"].to_numpy()}, index=ticks.index
+    )
+    assert compute_features(ohlcv, "bar_returns").shape == (3000, 13)
+    with pytest.raises(ValueError, match="spread"):
+        compute_features(ohlcv, "price_volume")

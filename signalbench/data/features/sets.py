@@ -78,11 +78,9 @@ def _imbalance_series(df):
     return depth_imbalance(df, 1)
 
 
-def _price_volume(df, groups):
+def _bar_returns(df, groups):
     price = price_series(df)
     volume = volume_series(df)
-    spr = _spread_series(df)
-    imb = _imbalance_series(df)
     out = {f"return_{k}": returns(price, k, groups=groups) for k in (1, 5, 10)}
     for w in (5, 10, 20, 50):
         out[f"ma_ratio_{w}"] = ma_ratio(price, w, groups=groups)
@@ -90,6 +88,13 @@ def _price_volume(df, groups):
         out[f"volatility_{w}"] = rolling_volatility(price, w, groups=groups)
     out["volume_ma_ratio"] = volume_ratio(volume, 20, groups=groups)
     out["volume_std"] = volume_dispersion(volume, 20, groups=groups)
+    return out
+
+
+def _price_volume(df, groups):
+    out = _bar_returns(df, groups)
+    spr = _spread_series(df)
+    imb = _imbalance_series(df)
     out["spread"] = spr
     out["spread_ma_ratio"] = spr / rolling_mean(spr, 20, groups=groups)
     out["imbalance"] = imb
@@ -169,6 +174,13 @@ _FEATURE_SETS: dict[str, FeatureSet] = {
             "imbalance and its mean (10). Price: close, else mid, else price; spread: the book's, else the "
             "'spread' column; imbalance: the 'imbalance' column, else level-1 depth imbalance.",
             _price_volume,
+        ),
+        FeatureSet(
+            "bar_returns",
+            "13 scale-free price and volume features for bars (no book needed): returns (1, 5, 10), moving-average "
+            "ratios and volatilities (5, 10, 20, 50), volume ratio and dispersion (20). Price: close, else mid, "
+            "else price.",
+            _bar_returns,
         ),
         FeatureSet(
             "close_indicators",
