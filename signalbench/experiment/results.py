@@ -99,21 +99,23 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
             flat.append(col)
             continue
         if float(stats.at["n_trades", col]) == 0:
+            flat.append(col)  # named here; the engine's own idle-column note would repeat it
             _warn(
                 f"{col}: never traded on the tested rows (0 trades): its Sharpe and efficiency are not informative; "
                 "try a threshold on p_up - p_down ('size_by_confidence' with min_edge) or a lower 'enter'",
                 notes,
             )
-    if flat:
+    tuned_flat = [c for c in flat if columns_info.get(c, {}).get("chosen")]
+    if tuned_flat:
         notes.append(
             f"tuning on the validation rows chose to stay flat (no candidate earned after costs there) for "
-            f"{', '.join(flat)}: they do not trade on the tested rows"
+            f"{', '.join(tuned_flat)}: they do not trade on the tested rows"
         )
     return flat
 
 
 def _engine_notes(result, flat: list[str]) -> list[str]:
-    """The backtest's notes, less its 'never hold a position' note when it only names columns tuned to stay flat."""
+    """The backtest's notes, less its 'never hold a position' note when every column it names was already named."""
     idle = [str(c) for c in result.stats.columns if float(result.stats.at["exposure_time", c]) == 0]
     out = []
     for note in getattr(result, "notes", []):
