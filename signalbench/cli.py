@@ -60,7 +60,7 @@ def _print_result(res, console) -> None:
             f"Bayes-optimal accuracy of the planted edge (the best any model can do): {bayes:.3f}"
         )
     for note in m.get("notes", []):
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     if res.run_dir is not None:
         console.print(f"run folder: [bold]{res.run_dir}[/bold]")
 
