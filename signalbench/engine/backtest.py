@@ -29,6 +29,7 @@ from signalbench.engine._inputs import (
 from signalbench.engine.kernels import simulate_nb
 from signalbench.engine.periods import AnnualizationWarning, decide_clock
 from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
+from signalbench.engine.trades import Priced, trades_frame
 
 
 @dataclass
@@ -58,6 +59,8 @@ class BacktestResult:
         a program (the experiment runner, a report) can show them.
     params : dict
         The costs, delay and close the columns were priced with.
+    trades : pandas.DataFrame
+        The round trips of every column (computed on first access; :mod:`signalbench.engine.trades`).
     """
 
     returns: Any
@@ -74,6 +77,24 @@ class BacktestResult:
     n_trials: int | None = None
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
+    priced: Priced | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """One row per round trip of every column, computed on first access (``backtest`` pays nothing for it).
+
+        Columns: ``column`` (the position column's label), ``entry_row``, ``exit_row``, ``entry_time`` and
+        ``exit_time`` (index labels; the rows for NumPy input), ``side`` (+1 long, -1 short), ``entry_size``,
+        ``size`` (largest |exposure|), ``adjustments`` (partial entries and exits), ``entry_price``,
+        ``exit_price``, ``bars_held``, ``gross_pnl``, ``costs``, ``net_pnl`` (additive, fractions of equity) and
+        ``is_open``. :mod:`signalbench.engine.trades` documents how a trade opens, closes, is resized or stays
+        open; per column, ``net_pnl`` adds up to ``stats.loc["total_return_additive"]``.
+        """
+        if self.priced is None:
+            raise ValueError(expected("BacktestResult", "a result made by backtest()", "one without its inputs"))
+        if self.priced.trades is None:
+            self.priced.trades = trades_frame(self.priced)
+        return self.priced.trades
 
     def __repr__(self) -> str:
         n = len(self.stats.columns)
@@ -213,6 +234,7 @@ def backtest(
         benchmarks=[c for c, t in zip(template.columns, selection.trials) if not t],
         n_trials=selection.dsr_trials,
         notes=messages,
+        priced=Priced(p2, sim, costs, template),
         params={
             "fee_bps": fee_bps,
             "half_spread_bps": half_spread_bps,
