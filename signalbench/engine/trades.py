@@ -80,23 +80,7 @@ def _close_nb(rec, k, acc, streak, t, price_t, is_open):
     rec[k, 9] = t - rec[k, 1]
     rec[k, 12] = rec[k, 10] - rec[k, 11]
     rec[k, 13] = 1.0 if is_open else 0.0
-    net = rec[k, 12]
-    acc[0] += 1.0
-    acc[5] += net
-    acc[8] += rec[k, 9]
-    if net > 0.0:
-        acc[1] += 1.0
-        acc[3] += net
-        streak = streak + 1 if streak > 0 else 1
-        acc[6] = max(acc[6], streak)
-    elif net < 0.0:
-        acc[2] += 1.0
-        acc[4] += net
-        streak = streak - 1 if streak < 0 else -1
-        acc[7] = max(acc[7], -streak)
-    else:
-        streak = 0
-    return streak
+    return _add_trade_nb(acc, rec[k, 12], rec[k, 9], streak)
 
 
 @njit(cache=True)
@@ -114,13 +98,8 @@ def _open_nb(rec, k, j, t, e_t, price_t, cost):
 
 
 @njit(cache=True)
-def _walk_1d_nb(e, g, c, price, j, out, acc):
-    """Walk one column's exposure, filling ``out`` (records, if it has rows) and ``acc``; returns the count.
-
-    Without room in ``out`` (zero rows) one scratch row is reused, so the statistics cost no allocation.
-    """
-    scratch = out.shape[0] == 0
-    rec = np.empty((1, _NF)) if scratch else out
+def _walk_1d_nb(e, g, c, price, j, rec, acc):
+    """Walk one column's exposure, filling the trade records ``rec`` (one row per trade) and ``acc``."""
     n = e.shape[0]
     k = -1
     streak = 0
@@ -136,11 +115,10 @@ def _walk_1d_nb(e, g, c, price, j, out, acc):
             rec[k, 11] += share
             streak = _close_nb(rec, k, acc, streak, t, p, False)
             if cur != 0.0:
-                k = k if scratch else k + 1
-                k = max(k, 0)
+                k += 1
                 _open_nb(rec, k, j, t, cur, p, c[t] - share)
         elif prev == 0.0 and cur != 0.0:
-            k = 0 if scratch else k + 1
+            k += 1
             _open_nb(rec, k, j, t, cur, p, c[t])
         elif cur != prev:
             rec[k, 11] += c[t]
@@ -149,17 +127,69 @@ def _walk_1d_nb(e, g, c, price, j, out, acc):
         prev = cur
     if prev != 0.0:
         _close_nb(rec, k, acc, streak, n - 1, flex(price, n - 1, j), True)
-    return int(acc[0])
+
+
+@njit(cache=True)
+def _add_trade_nb(acc, net, bars, streak):
+    """Add one finished trade (net PnL, bars held) to the accumulators; returns the new win/loss streak."""
+    acc[0] += 1.0
+    acc[5] += net
+    acc[8] += bars
+    if net > 0.0:
+        acc[1] += 1.0
+        acc[3] += net
+        streak = streak + 1 if streak > 0 else 1
+        acc[6] = max(acc[6], streak)
+    elif net < 0.0:
+        acc[2] += 1.0
+        acc[4] += net
+        streak = streak - 1 if streak < 0 else -1
+        acc[7] = max(acc[7], -streak)
+    else:
+        streak = 0
+    return streak
+
+
+@njit(cache=True)
+def _stats_1d_nb(e, r, c, acc):
+    """The accumulators of one column in one lean pass over ``e`` and ``r`` (``c`` read on reversals only).
+
+    The same trades as :func:`_walk_1d_nb`: a trade's net PnL is the sum of ``r`` over its bars, except that on
+    a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest.
+    """
+    n = e.shape[0]
+    prev = 0.0
+    net = 0.0
+    start = 0
+    streak = 0
+    for t in range(n):
+        cur = e[t]
+        if prev == 0.0:
+            if cur != 0.0:
+                net = r[t]
+                start = t
+        elif cur == 0.0:
+            streak = _add_trade_nb(acc, net + r[t], t - start, streak)
+        elif (cur > 0.0) != (prev > 0.0):
+            opening = c[t] * abs(cur) / (abs(prev) + abs(cur))
+            streak = _add_trade_nb(acc, net + r[t] + opening, t - start, streak)
+            net = -opening
+            start = t
+        else:
+            net += r[t]
+        prev = cur
+    if prev != 0.0:
+        _add_trade_nb(acc, net, n - 1 - start, streak)
 
 
 @njit(cache=True, parallel=True)
-def round_trip_stats_nb(exposure, gross, costs, price):
+def round_trip_stats_nb(exposure, returns, costs):
     """Per-column trade accumulators, shape ``(9, m)``: no record is stored (see :func:`trade_records_nb`)."""
     m = exposure.shape[1]
     out = np.zeros((_N_ACC, m))
     for jj in prange(m):
         j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        _walk_1d_nb(exposure[:, j], gross[:, j], costs[:, j], price, j, np.empty((0, _NF)), out[:, j])
+        _stats_1d_nb(exposure[:, j], returns[:, j], costs[:, j], out[:, j])
     return out
 
 
@@ -167,7 +197,8 @@ def round_trip_stats_nb(exposure, gross, costs, price):
 def trade_records_nb(exposure, gross, costs, price, counts):
     """All trades of all columns, shape ``(counts.sum(), len(RECORD_FIELDS))``, by column then entry row.
 
-    ``counts`` is the per-column number of trades (row 0 of :func:`round_trip_stats_nb`).
+    ``counts`` is the per-column number of trades (row 0 of :func:`round_trip_stats_nb`); the records' accumulators are
+    discarded.
     """
     m = exposure.shape[1]
     starts = np.zeros(m + 1, dtype=np.int64)
@@ -214,7 +245,7 @@ class Priced:
 def trades_frame(priced: Priced) -> pd.DataFrame:
     """The records of :func:`trade_records_nb` as a DataFrame with the inputs' labels (see ``BacktestResult``)."""
     sim = priced.sim
-    counts = round_trip_stats_nb(sim.exposure, sim.gross_returns, sim.costs, priced.price)[0]
+    counts = round_trip_stats_nb(sim.exposure, sim.returns, sim.costs)[0]
     rec = trade_records_nb(sim.exposure, sim.gross_returns, sim.costs, priced.price, counts)
     frame = pd.DataFrame(rec, columns=list(RECORD_FIELDS))
     ints = ["column", "entry_row", "exit_row", "side", "adjustments", "bars_held"]
