@@ -26,6 +26,7 @@ from signalbench.engine._inputs import (
     check_positions,
     wrap_like,
 )
+from signalbench.engine.handoff import to_vectorbt
 from signalbench.engine.kernels import simulate_nb
 from signalbench.engine.periods import AnnualizationWarning, decide_clock
 from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
@@ -90,11 +91,32 @@ class BacktestResult:
         ``is_open``. :mod:`signalbench.engine.trades` documents how a trade opens, closes, is resized or stays
         open; per column, ``net_pnl`` adds up to ``stats.loc["total_return_additive"]``.
         """
+        priced = self._priced()
+        if priced.trades is None:
+            priced.trades = trades_frame(priced)
+        return priced.trades
+
+    def to_vectorbt(self, **kwargs: Any) -> Any:
+        """The same backtest as a ``vectorbt.Portfolio`` (``Portfolio.from_orders``; extra ``signalbench[vectorbt]``).
+
+        Built on the prices and the executed exposure of this backtest, with the all-in cost per unit as
+        vectorbt's ``fees``; ``kwargs`` go to ``from_orders``. Equal returns and compounded equity without
+        costs; with costs vectorbt pays for rebalancing drift on its target-percent orders and takes fees out of
+        the order, where signalbench holds a constant-notional exposure and pays only when it changes:
+        :mod:`signalbench.engine.handoff` says exactly where and by how much they differ.
+
+        Raises
+        ------
+        ImportError
+            vectorbt is not installed.
+        """
+        return to_vectorbt(self._priced(), **kwargs)
+
+    def _priced(self) -> Priced:
+        """What :func:`backtest` priced; a result built by hand has nothing to hand over."""
         if self.priced is None:
             raise ValueError(expected("BacktestResult", "a result made by backtest()", "one without its inputs"))
-        if self.priced.trades is None:
-            self.priced.trades = trades_frame(self.priced)
-        return self.priced.trades
+        return self.priced
 
     def __repr__(self) -> str:
         n = len(self.stats.columns)
