@@ -59,6 +59,7 @@ class ExperimentResult:
         """Every warning the run issued, in order."""
         return list(self.metrics.get("notes", []))
 
+
 #: Classes of the direction labels (down, stationary, up), the columns of every probability frame.
 CLASSES = (0, 1, 2)
 #: A classifier whose argmax is the stationary class on more than this share of tested rows is named in a warning.
