@@ -66,6 +66,12 @@ def _print_result(res, console) -> None:
         )
     for note in m.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}")
+    audit = getattr(res, "audit", None)
+    if audit is not None:
+        for f in audit.findings:
+            console.print(f"[bold red]audit finding[/bold red] [{f.check}] {f.subject}: {f.message}")
+        if audit.clean:
+            console.print(f"audit: clean ({', '.join(audit.checks)}: passed)")
     if res.run_dir is not None:
         console.print(f"run folder: [bold]{res.run_dir}[/bold]")
 

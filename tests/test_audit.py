@@ -188,3 +188,15 @@ def test_too_good_to_be_true_from_the_metrics():
     assert len(found) == 4 and {f.subject for f in found} == {"lstm", "lstm:sign"}
     # 0.7 is (0.7 - 0.6) / sqrt(0.24 / 1000) = 6.5 standard errors above the Bayes accuracy
     assert any(f.figures.get("moves") == 1000 for f in found)
+
+
+def test_the_run_summary_says_the_audit_passed(clean):
+    import io
+
+    from rich.console import Console
+
+    from signalbench.cli import _print_result
+
+    out = io.StringIO()
+    _print_result(clean[0], Console(file=out, width=200))
+    assert "audit: clean (causality, features_vs_future, split_hygiene, too_good: passed)" in out.getvalue()
