@@ -200,3 +200,23 @@ def test_the_run_summary_says_the_audit_passed(clean):
     out = io.StringIO()
     _print_result(clean[0], Console(file=out, width=200))
     assert "audit: clean (causality, features_vs_future, split_hygiene, too_good: passed)" in out.getvalue()
+
+
+def test_a_label_threshold_fit_on_all_rows_and_a_split_that_is_not_the_configs(clean):
+    from signalbench.audit import check_recorded
+    from signalbench.experiment import parse_experiment
+
+    _, inputs, _, _ = clean
+    exp = parse_experiment(
+        {**config(), "labels": {"kind": "smoothed_direction", "horizon": 5, "stationary_quantile": 0.33}}
+    )
+    folds, _ = make_folds(exp, inputs.n, 1, inputs.groups)
+    split = {"folds": [{"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds]}  # noqa: E501
+    honest = {"split": split, "labels": [labels_for(exp, inputs, folds[0].train)[1]]}
+    assert check_recorded(exp, inputs, folds, honest) == []
+    on_all = {"split": split, "labels": [labels_for(exp, inputs, np.arange(inputs.n))[1]]}
+    found = check_recorded(exp, inputs, folds, on_all)
+    assert [f.subject for f in found] == ["labels (fold 1)"]
+    other = copy.deepcopy(honest)
+    other["split"]["folds"][0]["train"] += 10
+    assert [f.subject for f in check_recorded(exp, inputs, folds, other)] == ["split"]

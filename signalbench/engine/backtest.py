@@ -62,6 +62,9 @@ class BacktestResult:
         The costs, delay and close the columns were priced with.
     trades : pandas.DataFrame
         The round trips of every column (computed on first access; :mod:`signalbench.engine.trades`).
+    priced : signalbench.engine.trades.Priced or None
+        The checked prices, simulated series, costs and labels, kept (no copy) for ``trades`` and
+        :meth:`to_vectorbt`; None for a result built by hand.
     """
 
     returns: Any
