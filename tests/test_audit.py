@@ -211,7 +211,11 @@ def test_a_label_threshold_fit_on_all_rows_and_a_split_that_is_not_the_configs(c
         {**config(), "labels": {"kind": "smoothed_direction", "horizon": 5, "stationary_quantile": 0.33}}
     )
     folds, _ = make_folds(exp, inputs.n, 1, inputs.groups)
-    split = {"folds": [{"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds]}  # noqa: E501
+    split = {
+        "folds": [
+            {"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds
+        ]
+    }
     honest = {"split": split, "labels": [labels_for(exp, inputs, folds[0].train)[1]]}
     assert check_recorded(exp, inputs, folds, honest) == []
     on_all = {"split": split, "labels": [labels_for(exp, inputs, np.arange(inputs.n))[1]]}
