@@ -23,9 +23,10 @@ models (``docs/architecture.md``) and names what it found, with its figures; a c
 ``too_good``
     A model's macro-F1 above :data:`MACRO_F1_LEAK` (order-book direction at these horizons: published deep models on
     LOBSTER reach :data:`MACRO_F1_BAND`; above 0.80 is almost surely a leak), accuracy of at least
-    :data:`ACCURACY_NEAR_ONE`, a column whose net return exceeds the cost-aware oracle's (a bug by construction), or,
-    on a synthetic run, a direction accuracy above the planted edge's Bayes accuracy by more than :data:`BAYES_Z`
-    standard errors ``sqrt(a (1 - a) / moves)``.
+    :data:`ACCURACY_NEAR_ONE` with fewer than half the errors of always predicting the most frequent class (so a
+    label that is almost always "stationary" is not an alarm), a column whose net return exceeds the cost-aware
+    oracle's (a bug by construction), or, on a synthetic run, a direction accuracy above the planted edge's Bayes
+    accuracy by more than :data:`BAYES_Z` standard errors ``sqrt(a (1 - a) / moves)``.
 
 Each finding is an :class:`AuditWarning` and an entry of ``audit.json`` in the run folder (written atomically).
 False alarms, measured: none of the four checks fired on any of the clean runs tried, 0 of 20 check outcomes: the
@@ -80,7 +81,7 @@ NEAR_COPY = 0.9
 MACRO_F1_BAND = (0.48, 0.64)
 #: A macro-F1 above this is almost surely a leak.
 MACRO_F1_LEAK = 0.80
-#: An accuracy at least this high is a leak or a trivial label.
+#: An accuracy at least this high, with under half the errors of the majority class, is a leak.
 ACCURACY_NEAR_ONE = 0.98
 #: Standard errors by which a model may exceed the Bayes accuracy of a synthetic run before it is named.
 BAYES_Z = 3.0
@@ -334,8 +335,17 @@ def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
                     {"macro_f1": f1, "band": list(MACRO_F1_BAND)},
                 )
             )
-        if acc is not None and acc >= ACCURACY_NEAR_ONE:
-            found.append(Finding("too_good", name, f"accuracy {acc:.4f} is near 1", {"accuracy": acc}))
+        majority = _majority_share(m.get("confusion"))
+        if acc is not None and acc >= ACCURACY_NEAR_ONE and 1 - acc < 0.5 * (1 - majority):
+            found.append(
+                Finding(
+                    "too_good",
+                    name,
+                    f"accuracy {acc:.4f} is near 1, with under half the errors of always predicting the most "
+                    f"frequent class ({majority:.4f})",
+                    {"accuracy": acc, "majority_share": majority},
+                )
+            )
         found += _beats_bayes(name, m, metrics.get("bayes_accuracy"))
     benchmarks = set(metrics.get("benchmarks", []))
     for col, row in metrics.get("columns", {}).items():
@@ -353,6 +363,13 @@ def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
                 )
             )
     return found
+
+
+def _majority_share(confusion: Any) -> float:
+    """The share of the most frequent true class in a confusion matrix (rows: true classes); 0 without one."""
+    cm = np.asarray(confusion if confusion else [[0.0]], dtype=float)
+    total = cm.sum()
+    return float(cm.sum(axis=1).max() / total) if total > 0 else 0.0
 
 
 def _beats_bayes(name: str, m: dict[str, Any], bayes: float | None) -> list[Finding]:

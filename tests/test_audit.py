@@ -188,6 +188,11 @@ def test_too_good_to_be_true_from_the_metrics():
     assert len(found) == 4 and {f.subject for f in found} == {"lstm", "lstm:sign"}
     # 0.7 is (0.7 - 0.6) / sqrt(0.24 / 1000) = 6.5 standard errors above the Bayes accuracy
     assert any(f.figures.get("moves") == 1000 for f in found)
+    # a label that is almost always 'stationary': 0.99 accuracy is what the majority class gets, not an alarm
+    trivial = {"models": {"majority": {"accuracy": 0.99, "confusion": [[0, 5, 0], [0, 990, 0], [0, 5, 0]]}}}
+    assert check_too_good(trivial) == []
+    trivial["models"]["majority"]["accuracy"] = 0.998
+    assert [f.subject for f in check_too_good(trivial)] == ["majority"]
 
 
 def test_the_run_summary_says_the_audit_passed(clean):
