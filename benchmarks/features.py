@@ -74,14 +74,23 @@ def pandas_lob_basic(df):
 
     levels = F.book_levels(df)
     e1 = ofi(1)
-    tmp = pd.DataFrame({"day": df.day, "e1": e1, "e": sum(ofi(i) for i in range(1, levels + 1)),
-                        "v": df.trade_sign * df.volume, "a": df.volume, "mid": mid})
+    tmp = pd.DataFrame(
+        {
+            "day": df.day,
+            "e1": e1,
+            "e": sum(ofi(i) for i in range(1, levels + 1)),
+            "v": df.trade_sign * df.volume,
+            "a": df.volume,
+            "mid": mid,
+        }
+    )
     gt = tmp.groupby("day", sort=False)
     out["ofi_l1_sum_10"] = gt.e1.transform(lambda s: s.rolling(10).sum())
     out["ofi_l1_sum_100"] = gt.e1.transform(lambda s: s.rolling(100).sum())
     out["ofi_sum_10"] = gt.e.transform(lambda s: s.rolling(10).sum())
     out["trade_imbalance_10"] = gt.v.transform(lambda s: s.rolling(10).sum()) / gt.a.transform(
-        lambda s: s.rolling(10).sum())
+        lambda s: s.rolling(10).sum()
+    )
     out["trade_flow_100"] = gt.v.transform(lambda s: s.rolling(100).sum())
     out["mid_ret_1"] = gt.mid.pct_change(1)
     out["mid_ret_10"] = gt.mid.pct_change(10)
@@ -96,7 +105,8 @@ def pandas_lob_levels(df):
     g = _g(df)
     for i in range(1, levels + 1):
         out[f"depth_imbalance_{i}"] = (df[f"bid_size_{i}"] - df[f"ask_size_{i}"]) / (
-            df[f"bid_size_{i}"] + df[f"ask_size_{i}"])
+            df[f"bid_size_{i}"] + df[f"ask_size_{i}"]
+        )
     for i in range(1, levels + 1):
         bp, bq, ap, aq = (df[f"{k}_{i}"] for k in ("bid_price", "bid_size", "ask_price", "ask_size"))
         pbp, pbq, pap, paq = (g[f"{k}_{i}"].shift(1) for k in ("bid_price", "bid_size", "ask_price", "ask_size"))
@@ -149,8 +159,12 @@ def pandas_close_indicators(df):
     return out
 
 
-FLOORS = {"lob_basic": pandas_lob_basic, "lob_levels": pandas_lob_levels, "price_volume": pandas_price_volume,
-          "close_indicators": pandas_close_indicators}
+FLOORS = {
+    "lob_basic": pandas_lob_basic,
+    "lob_levels": pandas_lob_levels,
+    "price_volume": pandas_price_volume,
+    "close_indicators": pandas_close_indicators,
+}
 
 
 def main():
@@ -164,8 +178,10 @@ def main():
     t_gen, ticks = best_of(lambda: synthetic_ticks(n, seed=1, levels=3, ticks_per_day=n // 4))
     t_loop, _ = best_of(lambda: python_loop_generator(args.loop_sample), repeat=1)
     gen_rate, loop_rate = n / t_gen, args.loop_sample / t_loop
-    print(f"synthetic_ticks({n:,}): {t_gen:.3f} s = {gen_rate:,.0f} ticks/s; per-tick Python loop "
-          f"{loop_rate:,.0f} ticks/s (on {args.loop_sample:,}); ratio {gen_rate / loop_rate:,.0f}x")
+    print(
+        f"synthetic_ticks({n:,}): {t_gen:.3f} s = {gen_rate:,.0f} ticks/s; per-tick Python loop "
+        f"{loop_rate:,.0f} ticks/s (on {args.loop_sample:,}); ratio {gen_rate / loop_rate:,.0f}x"
+    )
 
     df = ticks.data
     print(f"\n{'feature set':<16} {'cols':>4} {'ours s':>8} {'rows/s':>14} {'pandas s':>9} {'ratio':>7}  max|diff|")
@@ -173,11 +189,15 @@ def main():
         F.compute_features(df.iloc[:2000], name)  # compile
         t_ours, ours = best_of(lambda name=name: F.compute_features(df, name))
         t_pd, ref = best_of(lambda name=name: FLOORS[name](df), repeat=1)
-        diff = np.nanmax(np.abs(ours.to_numpy() - ref[ours.columns].to_numpy().astype(float)) /
-                         (1 + np.abs(ref[ours.columns].to_numpy().astype(float))))
+        diff = np.nanmax(
+            np.abs(ours.to_numpy() - ref[ours.columns].to_numpy().astype(float))
+            / (1 + np.abs(ref[ours.columns].to_numpy().astype(float)))
+        )
         same_nan = np.array_equal(np.isnan(ours.to_numpy()), np.isnan(ref[ours.columns].to_numpy(float)))
-        print(f"{name:<16} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
-              f"{t_pd / t_ours:>6.1f}x  {diff:.1e}{'' if same_nan else ' (NaN positions differ)'}")
+        print(
+            f"{name:<16} {ours.shape[1]:>4} {t_ours:>8.3f} {n / t_ours:>14,.0f} {t_pd:>9.3f} "
+            f"{t_pd / t_ours:>6.1f}x  {diff:.1e}{'' if same_nan else ' (NaN positions differ)'}"
+        )
 
 
 if __name__ == "__main__":

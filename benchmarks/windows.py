@@ -71,12 +71,16 @@ def main():
 
     gb = 1e9
     print(f"X: {a.rows:,} x {a.features} float32 = {x_bytes / gb:.3f} GB; seq_len {a.seq_len}, batch {a.batch}")
-    print(f"stacked copy a window loop allocates: {stacked_bytes / gb:.1f} GB = {stacked_bytes / x_bytes:.0f}x X "
-          "(computed, not allocated)")
+    print(
+        f"stacked copy a window loop allocates: {stacked_bytes / gb:.1f} GB = {stacked_bytes / x_bytes:.0f}x X "
+        "(computed, not allocated)"
+    )
     print(f"one batch: {batch_bytes / 1e6:.1f} MB = {batch_bytes / x_bytes:.3f}x X")
     print(f"iterated {count:,} windows in {elapsed:.2f} s ({count / elapsed:,.0f} windows/s)")
-    print(f"peak traced allocations while iterating: {traced_peak / 1e6:.1f} MB = {traced_peak / x_bytes:.3f}x X "
-          f"(X itself excluded), {(x_bytes + traced_peak) / x_bytes:.3f}x X including X")
+    print(
+        f"peak traced allocations while iterating: {traced_peak / 1e6:.1f} MB = {traced_peak / x_bytes:.3f}x X "
+        f"(X itself excluded), {(x_bytes + traced_peak) / x_bytes:.3f}x X including X"
+    )
     print(f"RSS growth while iterating: {rss_growth / 1e6:.1f} MB = {rss_growth / x_bytes:.3f}x X")
     print(f"vs the stacked copy: {stacked_bytes / max(traced_peak, 1):,.0f}x less memory")
 

@@ -2,7 +2,8 @@
 
 ``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder; ``signalbench validate`` checks a
 config (and that its data allow the split) without fitting anything; ``signalbench demo`` runs the bundled synthetic
-experiment; ``signalbench models`` lists the registered signal models and their hyperparameters.
+experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs the leakage audit on a run folder (exit status 1 on a
+finding with ``--strict``); ``signalbench models`` lists the registered signal models and their hyperparameters.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("config", type=Path, help="the experiment TOML file")
     validate.add_argument("--schema-only", action="store_true", help="do not load the data")
     sub.add_parser("models", help="list the registered signal models and their hyperparameters")
+    audit = sub.add_parser("audit", help="re-run the leakage audit on a finished run folder (writes audit.json)")
+    audit.add_argument("run_dir", type=Path, help="the run folder")
+    audit.add_argument("--config", type=Path, help="the experiment TOML (default: the folder's config.json)")
+    audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
     return parser
 
 
@@ -61,6 +66,12 @@ def _print_result(res, console) -> None:
         )
     for note in m.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    audit = getattr(res, "audit", None)
+    if audit is not None:
+        for f in audit.findings:
+            console.print(f"[bold red]audit finding[/bold red] [{f.check}] {f.subject}: {f.message}", soft_wrap=True)
+        if audit.clean:
+            console.print(f"audit: clean ({', '.join(audit.checks)}: passed)")
     if res.run_dir is not None:
         console.print(f"run folder: [bold]{res.run_dir}[/bold]")
 
@@ -91,6 +102,22 @@ def _validate(args) -> int:
         print(summary)
     print(f"{args.config}: valid")
     return 0
+
+
+def _audit(args) -> int:
+    import warnings
+
+    from signalbench.audit import audit_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the findings are printed below, once
+        report = audit_run(args.run_dir, args.config)
+    for name, outcome in report.checks.items():
+        print(f"{name}: {outcome}")
+    for f in report.findings:
+        print(f"FINDING [{f.check}] {f.subject}: {f.message}")
+    print(f"audit written to {args.run_dir / 'audit.json'}")
+    return 1 if args.strict and not report.clean else 0
 
 
 def _models() -> int:
@@ -132,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _run(path, args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "audit":
+            return _audit(args)
         return _models()
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

@@ -26,9 +26,11 @@ from signalbench.engine._inputs import (
     check_positions,
     wrap_like,
 )
+from signalbench.engine.handoff import to_vectorbt
 from signalbench.engine.kernels import simulate_nb
 from signalbench.engine.periods import AnnualizationWarning, decide_clock
 from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
+from signalbench.engine.trades import Priced, trades_frame
 
 
 @dataclass
@@ -58,6 +60,11 @@ class BacktestResult:
         a program (the experiment runner, a report) can show them.
     params : dict
         The costs, delay and close the columns were priced with.
+    trades : pandas.DataFrame
+        The round trips of every column (computed on first access; :mod:`signalbench.engine.trades`).
+    priced : signalbench.engine.trades.Priced or None
+        The checked prices, simulated series, costs and labels, kept (no copy) for ``trades`` and
+        :meth:`to_vectorbt`; None for a result built by hand.
     """
 
     returns: Any
@@ -74,6 +81,45 @@ class BacktestResult:
     n_trials: int | None = None
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
+    priced: Priced | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """One row per round trip of every column, computed on first access (``backtest`` pays nothing for it).
+
+        Columns: ``column`` (the position column's label), ``entry_row``, ``exit_row``, ``entry_time`` and
+        ``exit_time`` (index labels; the rows for NumPy input), ``side`` (+1 long, -1 short), ``entry_size``,
+        ``size`` (largest |exposure|), ``adjustments`` (partial entries and exits), ``entry_price``,
+        ``exit_price``, ``bars_held``, ``gross_pnl``, ``costs``, ``net_pnl`` (additive, fractions of equity) and
+        ``is_open``. :mod:`signalbench.engine.trades` documents how a trade opens, closes, is resized or stays
+        open; per column, ``net_pnl`` adds up to ``stats.loc["total_return_additive"]``.
+        """
+        priced = self._priced()
+        if priced.trades is None:
+            priced.trades = trades_frame(priced)
+        return priced.trades
+
+    def to_vectorbt(self, **kwargs: Any) -> Any:
+        """The same backtest as a ``vectorbt.Portfolio`` (``Portfolio.from_orders``; extra ``signalbench[vectorbt]``).
+
+        Built on the prices and the executed exposure of this backtest, with the all-in cost per unit as
+        vectorbt's ``fees``; ``kwargs`` go to ``from_orders``. Equal returns and compounded equity without
+        costs; with costs vectorbt pays for rebalancing drift on its target-percent orders and takes fees out of
+        the order, where signalbench holds a constant-notional exposure and pays only when it changes:
+        :mod:`signalbench.engine.handoff` says exactly where and by how much they differ.
+
+        Raises
+        ------
+        ImportError
+            vectorbt is not installed.
+        """
+        return to_vectorbt(self._priced(), **kwargs)
+
+    def _priced(self) -> Priced:
+        """What :func:`backtest` priced; a result built by hand has nothing to hand over."""
+        if self.priced is None:
+            raise ValueError(expected("BacktestResult", "a result made by backtest()", "one without its inputs"))
+        return self.priced
 
     def __repr__(self) -> str:
         n = len(self.stats.columns)
@@ -213,6 +259,7 @@ def backtest(
         benchmarks=[c for c, t in zip(template.columns, selection.trials) if not t],
         n_trials=selection.dsr_trials,
         notes=messages,
+        priced=Priced(p2, sim, costs, template),
         params={
             "fee_bps": fee_bps,
             "half_spread_bps": half_spread_bps,

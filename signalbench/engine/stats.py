@@ -32,13 +32,15 @@ from signalbench._validation import choice
 from signalbench.engine._inputs import MODES, as_2d, wrap_per_column
 from signalbench.engine.kernels import COLUMN_STATS, column_stats_nb
 from signalbench.engine.periods import checked_periods_per_year
+from signalbench.engine.trades import TRADE_ROWS
 
 _ROW = {name: i for i, name in enumerate(COLUMN_STATS)}
 
 #: Rows of ``BacktestResult.stats``, in order. Every return row names its basis: ``_compound`` (equity
 #: ``cumprod(1 + r)``) or ``_additive`` (``1 + cumsum(r)``, constant notional); ``signal_efficiency`` is
 #: ``total_return_additive / oracle_return_additive`` and stands right after the two. ``max_drawdown`` and
-#: ``calmar`` are measured on ``BacktestResult.equity``, i.e. in the backtest's ``mode``.
+#: ``calmar`` are measured on ``BacktestResult.equity``, i.e. in the backtest's ``mode``. The round-trip rows
+#: (:data:`signalbench.engine.trades.TRADE_ROWS`) are documented in :mod:`signalbench.engine.trades`.
 STAT_ROWS = (
     "total_return_compound",
     "total_return_additive",
@@ -59,6 +61,7 @@ STAT_ROWS = (
     "hit_rate",
     "profit_factor",
     "breakeven_cost_bps",
+    *TRADE_ROWS,
     "periods_per_year",
 )
 

@@ -28,6 +28,7 @@ from signalbench.engine.periods import (
 )
 from signalbench.engine.selection import dsr_values
 from signalbench.engine.stats import STAT_ROWS, summarize
+from signalbench.engine.trades import round_trip_rows, round_trip_stats_nb
 
 _TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
 _COL = {name: i for i, name in enumerate(COLUMN_STATS)}
@@ -95,6 +96,7 @@ def stats_table(
     clock_col = col if on_clock is sim.returns else column_stats_nb(on_clock)
     rows = performance_rows(col, clock_col, ppy, opts.mode, notes)
     rows.update(trade_rows(sim, col))
+    rows.update(round_trip_rows(round_trip_stats_nb(sim.exposure, sim.returns, sim.costs)))
     rows.update(oracle_rows(price, costs, opts, rows["total_return_additive"]))
     rows["periods_per_year"] = np.full(sim.returns.shape[1], ppy)
     names = list(STAT_ROWS)

@@ -40,6 +40,8 @@ class ExperimentResult:
         Each model's fitted instance per fold.
     run_dir : pathlib.Path or None
         Where the run folder was written.
+    audit : signalbench.audit.AuditReport or None
+        The leakage audit of the run (``audit.json`` in the run folder).
     """
 
     experiment: Experiment
@@ -50,11 +52,13 @@ class ExperimentResult:
     labels: pd.Series
     models: dict[str, list[Any]] = field(repr=False)
     run_dir: Path | None = None
+    audit: Any = None
 
     @property
     def notes(self) -> list[str]:
         """Every warning the run issued, in order."""
         return list(self.metrics.get("notes", []))
+
 
 #: Classes of the direction labels (down, stationary, up), the columns of every probability frame.
 CLASSES = (0, 1, 2)
@@ -206,6 +210,8 @@ def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
         write_json(tmp / "config.json", resolved)
         write_json(tmp / "environment.json", environment(exp.device))
         write_json(tmp / "metrics.json", res.metrics)
+        if res.audit is not None:
+            res.audit.write(tmp)
         res.table.to_csv(tmp / "metrics.csv", index_label="metric")
         preds = {"label": res.labels.to_numpy()}
         for name, p in res.proba.items():

@@ -13,6 +13,7 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     returns.parquet      tested rows: the net return of every column, and the traded price
     models/<model>/      each fitted model, loadable with ``signalbench.load_model``
     history/<model>.json each model's training history (per epoch: train and validation loss and accuracy)
+    audit.json           the leakage audit (:mod:`signalbench.audit`): the checks that ran and every finding
 
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is
@@ -51,6 +52,7 @@ LAYOUT = (
     "returns.parquet",
     "models",
     "history",
+    "audit.json",
 )
 
 _PACKAGES = ("signalbench", "numpy", "pandas", "numba", "torch", "scipy", "pyarrow", "pydantic", "scikit-learn")

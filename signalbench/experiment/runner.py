@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench.audit import audit_experiment
 from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.folds import Fold, make_folds
@@ -295,6 +296,9 @@ def compare(
     notes += [str(w.message) for w in caught if _ours(w)]
     stitched = _stitch_labels(labels, folds)
     res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
+    fitted = {name: m.fitted for name, m in models.items()}
+    res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics)  # audit.json in the run folder
+    res.audit.warn(stacklevel=2)
     if write:
         res.run_dir = write_run(res, out, runs_root)
     return res

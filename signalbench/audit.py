@@ -1,0 +1,532 @@
+"""The leakage audit: run on every experiment, and again with ``signalbench audit RUN_DIR`` from its run folder.
+
+Most "model beats the market" results are leaks. Each check below runs on the run's own data, features and fitted
+models (``docs/architecture.md``) and names what it found, with its figures; a clean run lists the checks that ran.
+
+``causality``
+    At :data:`N_CUTS` cut points ``t`` inside the tested rows, every raw input row after ``t`` is scrambled (its
+    values permuted among the rows after ``t``; the time index stays), the features are recomputed and every fitted
+    model predicts again; features and probabilities up to ``t`` must not change (exactly for features, within
+    :data:`PREDICTION_TOL` for probabilities). Catches a feature or a model that looks ahead.
+``features_vs_future``
+    The Spearman rank correlation of each feature at ``t`` with the forward return (and with the label) at ``t``
+    against the same quantity one step earlier. A feature is named when ``|rho|`` with the future is at least
+    :data:`FUTURE_RHO` and :data:`FUTURE_TO_PAST` times ``|rho|`` with the past (no causal market feature predicts
+    the next move that well), or when it is a near copy (``|rho| >=`` :data:`NEAR_COPY`) of the forward return or
+    the label.
+``split_hygiene``
+    In every fold no row is in two parts, the label window (``horizon`` rows) of every training row ends before the
+    first validation or tested row and that of every validation row before the first tested row; each fitted
+    model's input scaler equals the statistics of its training span (not of all rows); a stationary threshold given
+    as a quantile equals the one fit on the fold's training rows; the split recorded in ``metrics.json`` is the one
+    the config makes.
+``too_good``
+    A model's macro-F1 above :data:`MACRO_F1_LEAK` (order-book direction at these horizons: published deep models on
+    LOBSTER reach :data:`MACRO_F1_BAND`; above 0.80 is almost surely a leak), accuracy of at least
+    :data:`ACCURACY_NEAR_ONE` with fewer than half the errors of always predicting the most frequent class (so a
+    label that is almost always "stationary" is not an alarm), a column whose net return exceeds the cost-aware
+    oracle's (a bug by construction), or, on a synthetic run, a direction accuracy above the planted edge's Bayes
+    accuracy by more than :data:`BAYES_Z` standard errors ``sqrt(a (1 - a) / moves)``.
+
+Each finding is an :class:`AuditWarning` and an entry of ``audit.json`` in the run folder (written atomically).
+False alarms, measured: none of the four checks fired on any of the clean runs tried, 0 of 20 check outcomes: the
+bundled demo (seeds 7 and 8, its LSTM and Transformer and the baselines), ``examples/amzn_lobster.toml`` (the AMZN
+sample), the 1-minute bars example (with ``close_indicators`` features and a 0.2 test share) and the clean pipeline
+of ``tests/test_audit.py``. Five runs say little about rare alarms; the thresholds above are deliberately far from
+the figures of clean runs (e.g. the demo's planted queue-imbalance edge has a rank correlation of about 0.25 with the
+next move, against the :data:`FUTURE_RHO` of 0.5).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench._atomic import write_text
+
+__all__ = [
+    "AuditReport",
+    "AuditWarning",
+    "Finding",
+    "audit_experiment",
+    "audit_run",
+    "check_causality",
+    "check_features",
+    "check_scalers",
+    "check_split",
+    "check_too_good",
+]
+
+CHECKS = ("causality", "features_vs_future", "split_hygiene", "too_good")
+#: Cut points of the causality check.
+N_CUTS = 3
+#: Rows predicted on each side of a cut by the causality check.
+CUT_WINDOW = 16
+#: Largest change of a probability up to the cut that still counts as "identical" (float noise of a recomputation).
+PREDICTION_TOL = 1e-9
+#: Rank correlation with the next-step quantity from which a feature can be a leak ...
+FUTURE_RHO = 0.5
+#: ... when it is also this many times its rank correlation with the same quantity one step earlier.
+FUTURE_TO_PAST = 3.0
+#: A feature whose |rank correlation| with the forward return or the label reaches this is a near copy of it.
+NEAR_COPY = 0.9
+#: Published macro-F1 of deep models on LOBSTER order-book direction at short horizons.
+MACRO_F1_BAND = (0.48, 0.64)
+#: A macro-F1 above this is almost surely a leak.
+MACRO_F1_LEAK = 0.80
+#: An accuracy at least this high, with under half the errors of the majority class, is a leak.
+ACCURACY_NEAR_ONE = 0.98
+#: Standard errors by which a model may exceed the Bayes accuracy of a synthetic run before it is named.
+BAYES_Z = 3.0
+
+
+class AuditWarning(UserWarning):
+    """A finding of the leakage audit (the message names the check, the column or model, and the figures)."""
+
+
+@dataclass
+class Finding:
+    """One thing the audit found: the check, what it is about (a feature, model, fold or column), and figures."""
+
+    check: str
+    subject: str
+    message: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AuditReport:
+    """The checks that ran (``"passed"``, ``"N finding(s)"`` or ``"skipped: why"``) and the findings."""
+
+    checks: dict[str, str]
+    findings: list[Finding]
+
+    @property
+    def clean(self) -> bool:
+        """Whether nothing was found."""
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``audit.json``."""
+        return {"clean": self.clean, "checks": self.checks, "findings": [asdict(f) for f in self.findings]}
+
+    def warn(self, stacklevel: int = 2) -> None:
+        """Issue one :class:`AuditWarning` per finding."""
+        for f in self.findings:
+            warnings.warn(f"audit [{f.check}] {f.subject}: {f.message}", AuditWarning, stacklevel=stacklevel + 1)
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``audit.json`` into ``folder`` atomically; returns its path."""
+        from signalbench.experiment.runfolder import to_jsonable
+
+        path = Path(folder) / "audit.json"
+        text = json.dumps(to_jsonable(self.to_dict()), indent=1, sort_keys=True, allow_nan=False)
+        return write_text(path, text + "\n")
+
+
+# ------------------------------------------------------------------------------------------------------ causality
+
+
+def scramble_after(frame: pd.DataFrame, t: int, seed: int) -> pd.DataFrame:
+    """A copy of ``frame`` whose rows after ``t`` hold the values of those rows in a random order (index kept).
+
+    A column named ``day`` (the session a row belongs to) keeps its order, so days stay contiguous.
+    """
+    rng = np.random.default_rng(seed)
+    order = np.r_[np.arange(t + 1), t + 1 + rng.permutation(len(frame) - t - 1)]
+    out = frame.copy()
+    for c in frame.columns:  # column by column: each keeps its dtype
+        if c != "day":
+            out[c] = frame[c].to_numpy()[order]
+    return out
+
+
+#: A predictor for the causality check: (features, start, stop) -> probabilities of rows start .. stop - 1.
+Predictor = Callable[[pd.DataFrame, int, int], np.ndarray]
+
+
+def check_causality(
+    frame: pd.DataFrame,
+    make_features: Callable[[pd.DataFrame], pd.DataFrame],
+    predictors: dict[str, tuple[Predictor, int, int]],
+    cuts: list[int],
+    seed: int = 0,
+) -> list[Finding]:
+    """Scramble the raw rows after each cut, recompute; features and predictions up to the cut must not change.
+
+    ``predictors`` maps a model name to ``(predict, start, stop)``: the rows ``[start, stop)`` it predicts.
+    """
+    base = make_features(frame)
+    found: list[Finding] = []
+    for k, t in enumerate(cuts):
+        feats = make_features(scramble_after(frame, t, seed + k))
+        a, b = base.iloc[: t + 1].to_numpy(dtype=float), feats.iloc[: t + 1].to_numpy(dtype=float)
+        changed = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        for j in np.flatnonzero(changed.any(axis=0)):
+            row = int(np.flatnonzero(changed[:, j])[0])
+            found.append(_lookahead(str(base.columns[j]), "feature", t, row, float(np.nanmax(np.abs(a - b)[:, j]))))
+        for name, (predict, start, stop) in predictors.items():
+            lo, hi = max(start, t - CUT_WINDOW), min(stop, t + CUT_WINDOW + 1)
+            if not lo <= t < hi:
+                continue
+            p0, p1 = predict(base, lo, hi)[: t + 1 - lo], predict(feats, lo, hi)[: t + 1 - lo]
+            diff = np.where(np.isnan(p0) & np.isnan(p1), 0.0, np.abs(p0 - p1))
+            bad = np.flatnonzero((diff > PREDICTION_TOL).any(axis=1) | (np.isnan(p0) != np.isnan(p1)).any(axis=1))
+            if bad.size:
+                found.append(_lookahead(name, "model", t, lo + int(bad[0]), float(np.nanmax(diff))))
+    return found
+
+
+def _lookahead(subject: str, what: str, cut: int, row: int, change: float) -> Finding:
+    return Finding(
+        "causality",
+        subject,
+        f"{what} output at row {row} changed (by up to {change:.3g}) when the raw rows after row {cut} were "
+        f"scrambled: it reads rows after {'its own row' if what == 'feature' else 'the row it predicts'}",
+        {"cut": cut, "first_changed_row": row, "max_change": change},
+    )
+
+
+# ---------------------------------------------------------------------------------------- features vs the future
+
+
+def _rank_corr(features: pd.DataFrame, target: np.ndarray, rows: np.ndarray) -> pd.Series:
+    """Spearman correlation of every feature with ``target`` on ``rows`` where both are finite."""
+    x = features.iloc[rows]
+    y = pd.Series(target[rows], index=x.index)
+    ok = np.isfinite(y.to_numpy()) & np.isfinite(x.to_numpy(dtype=float)).all(axis=1)
+    if ok.sum() < 3:
+        return pd.Series(np.nan, index=features.columns)
+    return x[ok].corrwith(y[ok], method="spearman").fillna(0.0)
+
+
+def check_features(features: pd.DataFrame, targets: dict[str, np.ndarray], rows: np.ndarray) -> list[Finding]:
+    """Name features far more related to a next-step quantity (``targets``: name -> (n,) array) than to its past.
+
+    For each target ``y`` (the forward return, the label), the rank correlation of feature ``f[t]`` with ``y[t]``
+    is compared with that with ``y[t - 1]``, on ``rows`` (positions with ``t >= 1``).
+    """
+    rows = rows[rows >= 1]
+    found: list[Finding] = []
+    for name, y in targets.items():
+        y = np.asarray(y, dtype=float)
+        past = np.r_[np.nan, y[:-1]]
+        future_rho, past_rho = _rank_corr(features, y, rows), _rank_corr(features, past, rows)
+        for col in features.columns:
+            f, p = abs(float(future_rho[col])), abs(float(past_rho[col]))
+            copy = f >= NEAR_COPY
+            if copy or (f >= FUTURE_RHO and f >= FUTURE_TO_PAST * p):
+                what = "is a near copy of" if copy else "is far more related to"
+                found.append(
+                    Finding(
+                        "features_vs_future",
+                        str(col),
+                        f"{what} the {name} at t (|rank corr| {f:.3f}) than to the {name} one step earlier "
+                        f"({p:.3f}): it is built from the future",
+                        {"target": name, "rank_corr_future": f, "rank_corr_past": p},
+                    )
+                )
+    return found
+
+
+# ------------------------------------------------------------------------------------------------- split hygiene
+
+
+def check_split(folds: list[Any], horizon: int) -> list[Finding]:
+    """No row in two parts; label windows of training (validation) rows end before the first val/test (test) row.
+
+    ``folds`` have ``train``, ``val`` and ``test`` arrays of row positions (:class:`signalbench.experiment.folds.Fold`);
+    the label of row ``t`` reads rows up to ``t + horizon``.
+    """
+    found: list[Finding] = []
+    for k, fold in enumerate(folds):
+        parts = {"train": np.asarray(fold.train), "val": np.asarray(fold.val), "test": np.asarray(fold.test)}
+        for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+            both = np.intersect1d(parts[a], parts[b])
+            if both.size:
+                found.append(
+                    Finding(
+                        "split_hygiene",
+                        f"fold {k + 1}",
+                        f"{both.size} row(s) are in both {a} and {b} (first: row {int(both[0])})",
+                        {"parts": [a, b], "rows": int(both.size), "first_row": int(both[0])},
+                    )
+                )
+        for part, later in (("train", ("val", "test")), ("val", ("test",))):
+            nxt = [parts[p] for p in later if parts[p].size]
+            if not parts[part].size or not nxt:
+                continue
+            first = int(min(int(x.min()) for x in nxt))
+            reach = int(parts[part].max()) + horizon
+            if reach >= first:
+                found.append(
+                    Finding(
+                        "split_hygiene",
+                        f"fold {k + 1}",
+                        f"the label window of the last {part} row (row {int(parts[part].max())}, horizon {horizon}) "
+                        f"reaches row {reach}, at or after the first {'/'.join(later)} row {first}: the purge is "
+                        "missing or too short",
+                        {"part": part, "label_reach": reach, "first_later_row": first, "horizon": horizon},
+                    )
+                )
+    return found
+
+
+def check_scalers(
+    models: dict[str, list[Any]], features: pd.DataFrame, folds: list[Any], labels: list[np.ndarray]
+) -> list[Finding]:
+    """Each fitted model's input scaler must hold the mean of its training span, not that of more rows.
+
+    The training span of a fold is the rows from ``seq_len - 1`` before its first labelled training row to its last
+    one, rows with a non-finite feature left out (``signalbench.signals.base``).
+    """
+    found: list[Finding] = []
+    X_all = features.to_numpy(dtype=np.float64)
+    for name, fits in models.items():
+        for k, model in enumerate(fits):
+            mean = getattr(model, "scaler_mean_", None)
+            if mean is None or k >= len(folds):
+                continue
+            X = model._transform_features(X_all) if hasattr(model, "_transform_features") else X_all
+            train = np.asarray(folds[k].train)
+            train = train[np.isfinite(labels[k][train])]
+            window = int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
+            span = X[max(0, int(train[0]) - window + 1) : int(train[-1]) + 1]
+            expected_mean = span[np.isfinite(span).all(axis=1)].mean(axis=0)
+            off = float(np.max(np.abs(np.asarray(mean) - expected_mean) / (np.abs(expected_mean) + 1e-12)))
+            if not np.allclose(mean, expected_mean, rtol=1e-6, atol=1e-9):
+                found.append(
+                    Finding(
+                        "split_hygiene",
+                        f"{name} (fold {k + 1})",
+                        f"its input scaler's mean differs from that of its training rows (largest relative "
+                        f"difference {off:.3g}): it was fit on other rows (all rows, or validation/test rows)",
+                        {"max_relative_difference": off},
+                    )
+                )
+    return found
+
+
+# --------------------------------------------------------------------------------------------- too good to be true
+
+
+def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
+    """Macro-F1 or accuracy out of reach, a column beating the cost-aware oracle, a model beating the Bayes rule.
+
+    ``metrics`` is the content of a run folder's ``metrics.json``.
+    """
+    found: list[Finding] = []
+    for name, m in metrics.get("models", {}).items():
+        f1, acc = m.get("macro_f1"), m.get("accuracy")
+        if f1 is not None and f1 > MACRO_F1_LEAK:
+            found.append(
+                Finding(
+                    "too_good",
+                    name,
+                    f"macro-F1 {f1:.3f} is above {MACRO_F1_LEAK}: published deep models on order-book direction "
+                    f"reach {MACRO_F1_BAND[0]}-{MACRO_F1_BAND[1]}; this is almost surely a leak",
+                    {"macro_f1": f1, "band": list(MACRO_F1_BAND)},
+                )
+            )
+        majority = _majority_share(m.get("confusion"))
+        if acc is not None and acc >= ACCURACY_NEAR_ONE and 1 - acc < 0.5 * (1 - majority):
+            found.append(
+                Finding(
+                    "too_good",
+                    name,
+                    f"accuracy {acc:.4f} is near 1, with under half the errors of always predicting the most "
+                    f"frequent class ({majority:.4f})",
+                    {"accuracy": acc, "majority_share": majority},
+                )
+            )
+        found += _beats_bayes(name, m, metrics.get("bayes_accuracy"))
+    benchmarks = set(metrics.get("benchmarks", []))
+    for col, row in metrics.get("columns", {}).items():
+        net, oracle = row.get("total_return_additive"), row.get("oracle_return_additive")
+        if col in benchmarks or net is None or oracle is None:
+            continue
+        if net > oracle + 1e-9 * max(1.0, abs(oracle)):
+            found.append(
+                Finding(
+                    "too_good",
+                    col,
+                    f"net return {net:.6g} exceeds the cost-aware oracle's {oracle:.6g}, the best any position path "
+                    "can earn under the same costs: a bug by construction (a look-ahead in the positions or prices)",
+                    {"total_return_additive": net, "oracle_return_additive": oracle},
+                )
+            )
+    return found
+
+
+def _majority_share(confusion: Any) -> float:
+    """The share of the most frequent true class in a confusion matrix (rows: true classes); 0 without one."""
+    cm = np.asarray(confusion if confusion else [[0.0]], dtype=float)
+    total = cm.sum()
+    return float(cm.sum(axis=1).max() / total) if total > 0 else 0.0
+
+
+def _beats_bayes(name: str, m: dict[str, Any], bayes: float | None) -> list[Finding]:
+    """A direction accuracy above the synthetic run's Bayes accuracy by more than BAYES_Z standard errors."""
+    acc, confusion = m.get("direction_accuracy"), m.get("confusion")
+    if bayes is None or acc is None or not confusion:
+        return []
+    cm = np.asarray(confusion, dtype=float)
+    moves = float(cm[0].sum() + cm[-1].sum())
+    if moves < 1:
+        return []
+    se = float(np.sqrt(bayes * (1 - bayes) / moves))
+    if acc <= bayes + BAYES_Z * se:
+        return []
+    return [
+        Finding(
+            "too_good",
+            name,
+            f"direction accuracy {acc:.4f} beats the Bayes accuracy {bayes:.4f} of the planted edge by "
+            f"{(acc - bayes) / se:.1f} standard errors ({se:.4f} on {int(moves)} moves): no model can, without "
+            "looking ahead",
+            {"direction_accuracy": acc, "bayes_accuracy": bayes, "standard_error": se, "moves": int(moves)},
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------------------ the run
+
+
+def check_recorded(exp: Any, inputs: Any, folds: list[Any], metrics: dict[str, Any]) -> list[Finding]:
+    """The split and the label thresholds recorded in ``metrics.json`` are those the config makes on training rows."""
+    from signalbench.experiment.inputs import labels_for
+
+    found: list[Finding] = []
+    recorded = metrics.get("split", {}).get("folds", [])
+    made = [{"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds]
+    if recorded and [{k: r[k] for k in made[0]} for r in recorded] != made:
+        found.append(Finding("split_hygiene", "split", "metrics.json records another split than the config makes",
+                             {"recorded": recorded, "config": made}))  # fmt: skip
+    for k, (fold, info) in enumerate(zip(folds, metrics.get("labels", []))):
+        if "stationary_quantile" not in info:
+            continue
+        _, refit = labels_for(exp, inputs, fold.train)
+        if not np.isclose(info["threshold"], refit["threshold"], rtol=1e-9, atol=0.0):
+            found.append(
+                Finding(
+                    "split_hygiene",
+                    f"labels (fold {k + 1})",
+                    f"the stationary threshold {info['threshold']:.6g} is not the one fit on the training rows "
+                    f"({refit['threshold']:.6g}): it was fit on other rows",
+                    {"recorded": info["threshold"], "training_rows": refit["threshold"]},
+                )
+            )
+    return found
+
+
+def _window(model: Any) -> int:
+    return int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
+
+
+def _predictor(model: Any) -> Predictor:
+    def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
+        ctx = max(0, start - (_window(model) - 1))
+        return np.asarray(model.predict_proba(features.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
+
+    return predict
+
+
+def audit_experiment(
+    exp: Any, inputs: Any, folds: list[Any], labels: list[np.ndarray], models: dict[str, list[Any]], metrics: dict
+) -> AuditReport:
+    """Every check on one run: its experiment, loaded inputs, folds, per-fold labels, fitted models and metrics."""
+    from signalbench.data import compute_features
+    from signalbench.data.labels import forward_log_return
+
+    start, stop = folds[0].start, folds[-1].stop
+    cuts = [int(start + (stop - start) * (k + 1) / (N_CUTS + 1)) for k in range(N_CUTS)]
+    predictors = {
+        (name if len(fits) == 1 else f"{name} (fold {k + 1})"): (_predictor(m), folds[k].start, folds[k].stop)
+        for name, fits in models.items()
+        for k, m in enumerate(fits)
+    }
+    results: dict[str, list[Finding]] = {}
+    results["causality"] = check_causality(
+        inputs.frame, lambda f: compute_features(f, exp.features), predictors, cuts, seed=exp.seed
+    )
+    label = np.full(inputs.n, np.nan)
+    for fold, y in zip(folds, labels):
+        label[fold.test] = y[fold.test]
+    targets = {"next return": forward_log_return(inputs.price.to_numpy(), 1, groups=inputs.groups)}
+    if exp.labels.kind != "forward_return":
+        targets["label"] = label
+    results["features_vs_future"] = check_features(inputs.features, targets, np.arange(inputs.n))
+    results["split_hygiene"] = (
+        check_split(folds, exp.labels.horizon)
+        + check_scalers(models, inputs.features, folds, labels)
+        + check_recorded(exp, inputs, folds, metrics)
+    )
+    results["too_good"] = check_too_good(metrics)
+    return AuditReport(
+        {c: "passed" if not results[c] else f"{len(results[c])} finding(s)" for c in CHECKS},
+        [f for c in CHECKS for f in results[c]],
+    )
+
+
+def _load_models(run_dir: Path) -> dict[str, list[Any]]:
+    """The fitted models of a run folder, per name and fold (``models/<name>`` or ``models/<name>-fold<k>``)."""
+    from signalbench.signals.registry import load
+
+    found: dict[str, dict[int, Any]] = {}
+    for path in sorted((run_dir / "models").iterdir()):
+        name, _, fold = path.name.rpartition("-fold")
+        if not (name and fold.isdigit()):
+            name, fold = path.name, "1"
+        found.setdefault(name, {})[int(fold)] = load(path)
+    return {name: [fits[k] for k in sorted(fits)] for name, fits in found.items()}
+
+
+def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
+    """Re-run the audit on a finished run folder; write ``audit.json`` there and warn once per finding.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run folder written by :func:`signalbench.experiment.compare`.
+    experiment : Experiment or path, optional
+        The run's experiment (a TOML path is read); default: the folder's ``config.json``, whose relative data paths
+        are taken from the current folder.
+    write : bool, default True
+        Write ``audit.json`` into the run folder (atomically).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``run_dir`` is not a run folder (no ``metrics.json``).
+    """
+    from signalbench.experiment.config import Experiment, load_experiment, parse_experiment
+    from signalbench.experiment.folds import make_folds
+    from signalbench.experiment.inputs import labels_for, load_inputs
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "metrics.json").is_file():
+        raise FileNotFoundError(f"run_dir: expected a run folder with metrics.json, got {run_dir}")
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    if experiment is None:
+        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        raw.pop("models_resolved", None)
+        experiment = parse_experiment(raw, source=str(run_dir / "config.json"))
+    elif not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    inputs = load_inputs(experiment)
+    models = _load_models(run_dir)
+    window = max([_window(m) for fits in models.values() for m in fits] + [1])
+    folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
+    labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
+    report = audit_experiment(experiment, inputs, folds, labels, models, metrics)
+    if write:
+        report.write(run_dir)
+    report.warn(stacklevel=2)
+    return report
