@@ -517,7 +517,8 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     if experiment is None:
         raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
         raw.pop("models_resolved", None)
-        experiment = parse_experiment(raw, source=str(run_dir / "config.json"))
+        base_dir = raw.pop("base_dir", ".")
+        experiment = parse_experiment(raw, source=str(run_dir / "config.json"), base_dir=base_dir)
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     inputs = load_inputs(experiment)

@@ -205,7 +205,8 @@ def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
     rows = np.arange(start, start + len(res.labels))
     index = res.labels.index
     with run_folder(destination) as tmp:
-        resolved = exp.model_dump(exclude={"base_dir"})
+        resolved = exp.model_dump()
+        resolved["base_dir"] = str(Path(exp.base_dir).resolve())  # where relative data paths are read from
         resolved["models_resolved"] = {name: fits[-1].get_params() for name, fits in res.models.items()}
         write_json(tmp / "config.json", resolved)
         write_json(tmp / "environment.json", environment(exp.device))
