@@ -217,7 +217,7 @@ def test_synthetic_information_is_exactly_a_causal_feature():
 # ------------------------------------------------------------------------------------------- feature sets
 
 
-SETS = ["lob_basic", "lob_levels", "price_volume", "close_indicators"]
+SETS = ["lob_basic", "lob_levels", "price_volume", "bar_returns", "close_indicators"]
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -284,7 +284,7 @@ def test_registry_errors():
     assert set(SETS) == set(F.available_feature_sets())
     with pytest.raises(ValueError, match="did you mean 'lob_basic'"):
         F.feature_set("lob_basics")
-    with pytest.raises(ValueError, match="features: expected one of 'close_indicators', 'lob_basic'"):
+    with pytest.raises(ValueError, match="features: expected one of 'bar_returns', 'close_indicators', 'lob_basic'"):
         F.compute_features(pd.DataFrame({"close": [1.0]}), "nope")
     with pytest.raises(ValueError, match="df: expected a column 'ask_price_1'"):
         F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "lob_basic")
@@ -312,7 +312,7 @@ WRONG_KINDS = [
     (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), 3), r"features: expected a name \(str\) or a list"),
     (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), ["close_indicators", 3]),
      r"features\[1\]: expected a name"),
-    (lambda: F.feature_set(7), "features: expected one of 'close_indicators', 'lob_basic'"),
+    (lambda: F.feature_set(7), "features: expected one of 'bar_returns', 'close_indicators', 'lob_basic'"),
     (lambda: F.feature_set(np.array([1, 2])), "features: expected one of"),
     (lambda: F.compute_features({"close": [1.0]}, "close_indicators"), "df: expected a pandas DataFrame"),
     (lambda: F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "close_indicators", groups=3),
