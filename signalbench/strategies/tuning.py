@@ -10,6 +10,7 @@ are never read while tuning (``docs/architecture.md``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import boolean, expected, integer
+from signalbench._validation import EmptyResultWarning, boolean, expected, integer
 from signalbench.engine.backtest import backtest
+from signalbench.engine.periods import ShortSampleWarning
 from signalbench.strategies import grids
 from signalbench.strategies._inputs import as_values, check_cells, check_same_index, wrap
 
@@ -248,8 +250,16 @@ def _label(names: list[str], values: tuple[Any, ...]) -> str:
 def _price_candidates(
     px: np.ndarray, positions: np.ndarray, candidates: dict[str, dict[str, Any]], costs: dict[str, Any]
 ) -> pd.DataFrame:
-    """One backtest of every candidate; the table of objectives, "flat" first."""
-    result = backtest(px, positions, periods_per_year=1.0, **costs)
+    """One backtest of every candidate; the table of objectives, "flat" first.
+
+    Only sums of returns, costs and exposure are read, so the engine's warnings about annualized figures (short
+    samples) and idle candidates (a grid point no probability reaches) say nothing about the objective: they are
+    kept out of the caller's way.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortSampleWarning)
+        warnings.simplefilter("ignore", EmptyResultWarning)
+        result = backtest(px, positions, periods_per_year=1.0, **costs)
     exposure = np.asarray(result.exposure)
     traded = np.abs(np.diff(exposure, axis=0, prepend=0.0))
     names = list(next(iter(candidates.values())))  # every candidate sets the same parameters
