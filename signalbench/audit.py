@@ -433,6 +433,8 @@ def _window(model: Any) -> int:
 def _predictor(model: Any) -> Predictor:
     def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
         ctx = max(0, start - (_window(model) - 1))
+        if getattr(model, "task", "classification") == "regression":
+            return np.asarray(model.predict(features.iloc[ctx:stop]), dtype=np.float64)[start - ctx :, None]
         return np.asarray(model.predict_proba(features.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
 
     return predict

@@ -287,7 +287,12 @@ class Experiment(_Strict):
         return names
 
     def model_specs(self) -> list[ModelSpec]:
-        """The listed models followed by the baselines that are not excluded (and not already listed)."""
+        """The listed models followed by the baselines that are not excluded (and not already listed).
+
+        The baselines are classifiers: with ``forward_return`` labels (regressors) none is added.
+        """
+        if self.labels.kind == "forward_return":
+            return list(self.models)
         listed = {m.name for m in self.models}
         extra = [ModelSpec(name=b) for b in BASELINES if b not in self.baselines.exclude and b not in listed]
         return [*self.models, *extra]
@@ -430,12 +435,42 @@ def parse_experiment(raw: dict[str, Any], *, source: str = "<config>", base_dir:
     except ValidationError as exc:
         problems += _problems(exc, raw)
         experiment = None
-    problems += _model_problems(raw) + _strategy_problems(raw)
+    problems += _model_problems(raw) + _strategy_problems(raw) + _task_problems(raw)
     problems += _path_problems(raw, Path(base_dir))
     if problems:
         raise ConfigError(source, problems)
     assert experiment is not None
     return experiment
+
+
+def _task_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Classifiers for direction labels, regressors for ``forward_return`` (traded by the sign, rule ``sign`` only)."""
+    from signalbench.signals import registry
+
+    labels = raw.get("labels", {})
+    regression = isinstance(labels, dict) and labels.get("kind") == "forward_return"
+    want = "regression" if regression else "classification"
+    problems = []
+    for i, entry in enumerate(raw.get("models", []) if isinstance(raw.get("models"), list) else []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name not in registry.available():
+            continue  # reported elsewhere
+        try:
+            task = getattr(registry.get(name), "task", "classification")
+        except Exception:  # a plugin failing to load is reported elsewhere
+            continue
+        if task != want:
+            kind = labels.get("kind", "direction") if isinstance(labels, dict) else "direction"
+            message = f"expected a {want} model for {kind!r} labels, got {name!r} ({task})"
+            problems.append((f"models[{i}].name", message))
+    strategies = raw.get("strategies", [])
+    if regression and isinstance(strategies, list):
+        for i, entry in enumerate(strategies):
+            if isinstance(entry, dict) and entry.get("rule") not in (None, "sign"):
+                problems.append(
+                    (f"strategies[{i}].rule", f"expected 'sign' for forward_return labels, got {entry.get('rule')!r}")
+                )
+    return problems
 
 
 def _strategy_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:

@@ -67,12 +67,14 @@ STATIONARY_SHARE = 0.95
 
 
 def _model_metrics(models, labels: np.ndarray, classification: bool) -> dict[str, dict[str, Any]]:
-    from signalbench.reports.metrics import classification_metrics
+    from signalbench.reports.metrics import classification_metrics, regression_metrics
 
     out = {}
     for name, m in models.items():
         if classification:
             out[name] = classification_metrics(labels, m.proba, CLASSES)
+        else:
+            out[name] = regression_metrics(labels, m.proba[:, 0])
         history = getattr(m.fitted[-1], "history_", None)
         out.setdefault(name, {})["epochs_run"] = len(history) if isinstance(history, list) else None
     return out
@@ -180,7 +182,8 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
         "notes": notes,
     }
     table = pd.DataFrame({c: {k: v for k, v in row.items() if _scalar(v)} for c, row in per_column.items()})
-    proba = {name: pd.DataFrame(m.proba, index=index, columns=[f"p{c}" for c in CLASSES]) for name, m in models.items()}
+    names = [f"p{c}" for c in CLASSES] if classification else ["prediction"]
+    proba = {name: pd.DataFrame(m.proba, index=index, columns=names) for name, m in models.items()}
     fitted = {name: m.fitted for name, m in models.items()}
     y = pd.Series(labels, index=index, name="label")
     return ExperimentResult(exp, metrics, table, result, proba, y, fitted)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench import strategies
 from signalbench.audit import audit_experiment
+from signalbench.data.splits import with_context
+from signalbench.engine import backtest, naive_oracle_positions, oracle_positions
 from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import Inputs, labels_for, load_inputs
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
+from signalbench.signals import registry
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
 
@@ -41,10 +46,6 @@ BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
 
 def _build(spec: ModelSpec, exp: Experiment) -> Any:
     """The unfitted model of ``spec``: the experiment's seed and device unless the spec sets its own."""
-    import inspect
-
-    from signalbench.signals import registry
-
     cls = registry.get(spec.name)
     accepted = inspect.signature(cls).parameters
     params = spec.params
@@ -61,18 +62,12 @@ def _window(model: Any) -> int:
     return int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
 
 
-def _with_context(X: pd.DataFrame, labels: np.ndarray, rows: np.ndarray, window: int):
-    from signalbench.data.splits import with_context
-
-    return with_context(X, labels, rows, window)
-
-
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
     window = _window(model)
-    X_fit, y_fit, _, _ = _with_context(inputs.features, labels, fold.train, window)
+    X_fit, y_fit, _, _ = with_context(inputs.features, labels, fold.train, window)
     kwargs: dict[str, Any] = {}
     if fold.val.size:
-        X_val, y_val, _, _ = _with_context(inputs.features, labels, fold.val, window)
+        X_val, y_val, _, _ = with_context(inputs.features, labels, fold.val, window)
         kwargs = {"X_val": X_val, "y_val": y_val}
     epochs = int(getattr(model, "epochs", 0) or 0)
     if epochs:
@@ -88,8 +83,13 @@ def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: R
 
 
 def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
-    """``(stop - start, 3)`` probabilities of classes 0, 1, 2 for rows ``start .. stop - 1`` (past context used)."""
+    """Predictions of rows ``start .. stop - 1``, made with their past context.
+
+    ``(n, 3)`` probabilities of classes 0, 1, 2 for classifiers; ``(n, 1)`` predicted values for regressors.
+    """
     ctx = max(0, start - (_window(model) - 1))
+    if getattr(model, "task", "classification") == "regression":
+        return np.asarray(model.predict(X.iloc[ctx:stop]), dtype=np.float64)[start - ctx :, None]
     out = np.asarray(model.predict_proba(X.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
     proba = np.zeros((stop - start, len(CLASSES)))
     cols = [CLASSES.index(int(c)) for c in model.classes_]
@@ -111,8 +111,6 @@ def _usable(spec: ModelSpec, inputs: Inputs) -> str | None:
 
 
 def _rule(name: str):
-    from signalbench import strategies
-
     return getattr(strategies, name)
 
 
@@ -159,7 +157,8 @@ def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
             notes.append(why)
             continue
         name = spec.column
-        proba = np.full((span1 - span0, len(CLASSES)), np.nan)
+        width = 1 if exp.labels.kind == "forward_return" else len(CLASSES)
+        proba = np.full((span1 - span0, width), np.nan)
         vals, fitted = [], []
         for k, fold in enumerate(folds):
             model = _build(spec, exp)
@@ -176,15 +175,21 @@ def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
 
 
 def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[str, dict], int]:
-    """Every model x strategy column over the tested span, the column descriptions, and the extra trials."""
-    from signalbench.strategies import tune
+    """Every model x strategy column over the tested span, the column descriptions, and the extra trials.
 
+    Regressors (``forward_return`` labels) are traded by the sign of their predicted return (rule ``sign``).
+    """
     span0 = folds[0].start
     columns: dict[str, np.ndarray] = {}
     info: dict[str, dict] = {}
     extra_trials = 0
     for m in models.values():
         for spec in exp.strategies:
+            if m.proba.shape[1] == 1:  # a regressor: long a predicted rise, short a predicted fall
+                col = _label(m.name, spec, {}, tuned=False)
+                columns[col] = np.sign(np.nan_to_num(m.proba[:, 0]))
+                info[col] = {"model": m.name, "strategy": spec.rule, "params": {}, "tuned": False}
+                continue
             rule = _rule(spec.rule)
             grid = spec.grid()
             if spec.tune:
@@ -195,7 +200,7 @@ def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[
                     price_val = inputs.price.iloc[v0:v1].to_numpy()
                     with warnings.catch_warnings():  # candidates that never trade are expected while tuning
                         warnings.simplefilter("ignore")
-                        choice = tune(rule, val_proba, price_val, lists, **_costs(exp, inputs, v0, v1))
+                        choice = strategies.tune(rule, val_proba, price_val, lists, **_costs(exp, inputs, v0, v1))
                     lo, hi = fold.start - span0, fold.stop - span0
                     pos[lo:hi] = np.asarray(choice.apply(m.proba[lo:hi]), dtype=np.float64)
                     choices.append(choice.params if choice.params is not None else "flat")
@@ -219,15 +224,14 @@ def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[
 
 
 def _benchmarks(exp, inputs, start, stop) -> dict[str, np.ndarray]:
-    from signalbench.engine import naive_oracle_positions, oracle_positions
-
     price = inputs.price.iloc[start:stop].to_numpy()
     costs = _costs(exp, inputs, start, stop)
-    return {
+    positions = {
         "oracle": np.asarray(oracle_positions(price, **costs), dtype=np.float64),
         "naive_oracle": np.asarray(naive_oracle_positions(price), dtype=np.float64),
         "buy_and_hold": np.ones(stop - start),
     }
+    return {name: positions[name] for name in BENCHMARKS}
 
 
 def _coerce(experiment: Any) -> Experiment:
@@ -317,8 +321,6 @@ def _stitch_labels(labels: list[np.ndarray], folds: list[Fold]) -> np.ndarray:
 
 
 def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
-    from signalbench.engine import backtest
-
     index = inputs.price.index[start:stop]
     frame = pd.DataFrame({**columns, **bench}, index=index)
     return backtest(

@@ -26,6 +26,7 @@ __all__ = [
     "direction_accuracy",
     "log_loss",
     "macro_f1",
+    "regression_metrics",
 ]
 
 _EPS = 1e-15
@@ -175,3 +176,33 @@ def direction_accuracy(y_true: Any, proba: Any, classes: Sequence[int] = (0, 1, 
     said_down = p[moved, down] > p[moved, up]
     right = np.where(onehot[moved, up] > 0, said_up, said_down)
     return float(np.mean(right))
+
+
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, Any]:
+    """Forecast quality of predicted returns on the rows with both a label and a prediction.
+
+    Returns
+    -------
+    dict
+        ``n_rows``; ``rmse``; ``correlation`` (Pearson) and ``rank_correlation`` (Spearman, the information
+        coefficient), NaN when either side is constant; ``direction_accuracy``: on rows whose label is not 0, the share
+        where the prediction has the label's sign (a zero prediction counts as wrong).
+    """
+    t, _, _ = numeric_array(y_true, "y_true", ndim=(1,))
+    p, _, _ = numeric_array(y_pred, "y_pred", ndim=(1,))
+    if t.shape != p.shape:
+        raise ValueError(expected("y_pred", f"{t.shape[0]} values to match y_true", f"{p.shape[0]}", raw=True))
+    ok = np.isfinite(t) & np.isfinite(p)
+    t, p = t[ok], p[ok]
+    out: dict[str, Any] = {"n_rows": int(t.size), "rmse": float(np.sqrt(np.mean((t - p) ** 2))) if t.size else np.nan}
+    varies = t.size > 1 and np.ptp(t) > 0 and np.ptp(p) > 0
+    out["correlation"] = float(np.corrcoef(t, p)[0, 1]) if varies else float("nan")
+    if varies:
+        rt = np.argsort(np.argsort(t, kind="stable"), kind="stable").astype(np.float64)
+        rp = np.argsort(np.argsort(p, kind="stable"), kind="stable").astype(np.float64)
+        out["rank_correlation"] = float(np.corrcoef(rt, rp)[0, 1])
+    else:
+        out["rank_correlation"] = float("nan")
+    moved = t != 0
+    out["direction_accuracy"] = float(np.mean(np.sign(p[moved]) == np.sign(t[moved]))) if moved.any() else np.nan
+    return out

@@ -144,3 +144,28 @@ def test_never_trading_column_is_named(tmp_path):
 def test_parse_and_override_seed():
     exp = parse_experiment(tiny())
     assert exp.seed == 1 and exp.model_specs()[0].params["seq_len"] == 5
+
+
+def test_forward_return_labels_with_a_regressor(tmp_path):
+    """Regressors learn the forward return; they are traded by its sign, and their forecast quality is reported."""
+    cfg = tiny(
+        labels={"kind": "forward_return", "horizon": 1},
+        models=[{"name": "lstm_regressor", "seq_len": 5, "hidden_size": 4, "num_layers": 1, "epochs": 2}],
+        strategies=[{"rule": "sign"}],
+    )
+    res = compare(cfg, write=False)
+    assert list(res.metrics["models"]) == ["lstm_regressor"]  # no classifier baselines
+    m = res.metrics["models"]["lstm_regressor"]
+    assert m["n_rows"] > 0 and np.isfinite(m["rmse"]) and 0 <= m["direction_accuracy"] <= 1
+    pos = res.backtest.exposure["lstm_regressor:sign"]
+    assert set(np.unique(pos)) <= {-1.0, 0.0, 1.0}
+
+
+def test_task_and_label_kind_must_agree():
+    from signalbench.experiment import ConfigError
+
+    with pytest.raises(ConfigError, match=r"models\[0\].name: expected a classification model"):
+        parse_experiment(tiny(models=[{"name": "lstm_regressor"}]))
+    cfg = tiny(labels={"kind": "forward_return", "horizon": 1}, models=[{"name": "lstm_regressor"}])
+    with pytest.raises(ConfigError, match=r"strategies\[1\].rule: expected 'sign'"):
+        parse_experiment(cfg)
