@@ -69,3 +69,17 @@ def test_direction_accuracy_counts_only_rows_that_moved(seed, n):
         assert got == pytest.approx(np.mean(right))
     else:
         assert np.isnan(got)
+
+
+@given(st.integers(0, 10_000), st.integers(3, 200))
+def test_regression_metrics_against_scipy(seed, n):
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    p = 0.5 * y + rng.normal(size=n)
+    got = metrics.regression_metrics(y, p)
+    assert got["rmse"] == pytest.approx(np.sqrt(np.mean((y - p) ** 2)))
+    assert got["correlation"] == pytest.approx(stats.pearsonr(y, p)[0])
+    assert got["rank_correlation"] == pytest.approx(stats.spearmanr(y, p)[0])
+    assert got["direction_accuracy"] == pytest.approx(np.mean(np.sign(p) == np.sign(y)))
