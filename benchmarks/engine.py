@@ -15,27 +15,17 @@ import argparse
 import gc
 import platform
 import resource
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from signalbench import backtest, oracle_positions
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def make_inputs(n: int, m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,24 +12,13 @@ for). Prints each as a ratio to the backtest; the target is under 0.20 for the s
 from __future__ import annotations
 
 import argparse
-import gc
-import time
 import warnings
 
 import numpy as np
+from _timing import best_of
 
 from signalbench import backtest
 from signalbench.engine.trades import round_trip_stats_nb, trades_frame
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def inputs(n: int, m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
