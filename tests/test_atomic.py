@@ -151,3 +151,18 @@ def test_discard_retries_once_and_warns_when_it_cannot(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: (_ for _ in ()).throw(OSError("stuck")))
     with pytest.warns(RuntimeWarning, match="could not remove the temporary"):
         atomic._discard(_make(tmp_path / "u", a="1"))
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from signalbench import _atomic
+
+    mask = os.umask(0o022)
+    try:
+        path = _atomic.write_text(tmp_path / "a.json", "{}")
+        (tmp_path / "b.json").write_text("{}")
+        assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)
