@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench._validation import boolean
 from signalbench.audit import audit_experiment
 from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
@@ -249,6 +250,7 @@ def compare(
     progress: bool = False,
     write: bool = True,
     runs_root: str | Path = "runs",
+    report: bool = True,
 ) -> ExperimentResult:
     """Run one experiment and write its run folder; see the module docstring for what is guaranteed.
 
@@ -266,6 +268,9 @@ def compare(
         Write the run folder (``False`` keeps everything in memory).
     runs_root : path, default "runs"
         Where default run folders go.
+    report : bool, default True
+        Write ``report.html`` into the run folder (:func:`signalbench.reports.html.build_report`) before it is
+        renamed into place.
 
     Returns
     -------
@@ -300,7 +305,7 @@ def compare(
     res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics)  # audit.json in the run folder
     res.audit.warn(stacklevel=2)
     if write:
-        res.run_dir = write_run(res, out, runs_root)
+        res.run_dir = write_run(res, out, runs_root, report=boolean(report, "report"))
     return res
 
 
