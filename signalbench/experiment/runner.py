@@ -276,6 +276,7 @@ def compare(
     -------
     ExperimentResult
     """
+    report = boolean(report, "report")
     exp = _coerce(experiment)
     update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
     if update:
@@ -305,7 +306,7 @@ def compare(
     res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics)  # audit.json in the run folder
     res.audit.warn(stacklevel=2)
     if write:
-        res.run_dir = write_run(res, out, runs_root, report=boolean(report, "report"))
+        res.run_dir = write_run(res, out, runs_root, report=report)
     return res
 
 

@@ -88,6 +88,7 @@ def history_figure(histories: Mapping[str, list[dict[str, Any]]]) -> Any:
                         ax.plot(frame["epoch"], frame[col], ls, color=f"C{k}", marker="o", label=f"{name} {split}")
         for ax, metric in zip(axes[0], ("loss", "accuracy")):
             ax.set(xlabel="epoch", ylabel=metric, title=f"{metric}: training (solid) and validation (dashed)")
+            ax.xaxis.get_major_locator().set_params(integer=True)
         axes[0][0].legend(fontsize=7)
     return fig
 
