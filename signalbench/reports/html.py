@@ -33,20 +33,21 @@ CLASSIFICATION_ROWS = (
     ("log_loss", -1, ".4f"),
     ("brier", -1, ".4f"),
     ("direction_accuracy", 1, ".4f"),
+    ("accuracy_over_majority", 1, "+.4f"),
 )
 #: The trading block, same form.
 TRADING_ROWS = (
     ("total_return_additive", 1, ".4%"),
     ("total_return_compound", 1, ".4%"),
     ("ann_return_compound", 1, ".2%"),
-    ("ann_volatility", -1, ".2%"),
+    ("ann_volatility", 0, ".2%"),
     ("sharpe", 1, ".2f"),
     ("sortino", 1, ".2f"),
     ("calmar", 1, ".2f"),
     ("max_drawdown", 1, ".3%"),
     ("n_trades", 0, ".0f"),
     ("turnover", 0, ".1f"),
-    ("cost_paid", -1, ".4%"),
+    ("cost_paid", 0, ".4%"),
     ("hit_rate", 1, ".3f"),
     ("profit_factor", 1, ".3f"),
     ("breakeven_cost_bps", 1, ".2f"),
@@ -109,12 +110,21 @@ def _row(name: str, better: int, fmt: str, columns: dict[str, dict], bench: set[
     return {"name": name, "help": {1: "higher is better", -1: "lower is better"}.get(better, ""), "cells": cells}
 
 
-def comparison_table(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The table's model columns first, then the benchmarks, with the classification and trading blocks."""
+def _with_baseline(columns: dict[str, dict], models: dict[str, dict]) -> dict[str, dict]:
+    """Add ``accuracy_over_majority``: a column's accuracy minus the majority-class baseline's (when it ran)."""
+    base = _number(models.get("majority", {}).get("accuracy"))
+    if math.isnan(base):
+        return columns
+    return {c: {**m, "accuracy_over_majority": _number(m.get("accuracy")) - base} for c, m in columns.items()}
+
+
+def comparison_table(metrics: dict[str, Any], order: list[str] | None = None) -> dict[str, Any]:
+    """The table's model columns first (in ``order``, default the JSON's), then the benchmarks, in two blocks."""
     bench = set(metrics.get("benchmarks", []))
     cols = metrics["columns"]
-    order = [c for c in cols if c not in bench] + [c for c in metrics.get("benchmarks", []) if c in cols]
-    columns = {c: cols[c] for c in order}
+    order = [c for c in (order or []) if c in cols] + [c for c in cols if c not in (order or [])]
+    order = [c for c in order if c not in bench] + [c for c in metrics.get("benchmarks", []) if c in cols]
+    columns = _with_baseline({c: cols[c] for c in order}, metrics.get("models", {}))
     groups = []
     for title, rows in (("classification (tested rows)", CLASSIFICATION_ROWS), ("trading (after costs)", TRADING_ROWS)):
         built = [r for r in (_row(n, b, f, columns, bench) for n, b, f in rows) if r is not None]
@@ -255,6 +265,14 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"title": t, "text": txt, "uri": plots.to_data_uri(f), "tables": tb} for t, txt, f, tb in figs]
 
 
+def _csv_order(run_dir: Path) -> list[str]:
+    """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return []
+    return [str(c) for c in pd.read_csv(path, index_col=0, nrows=0).columns]
+
+
 def render(run_dir: str | Path) -> str:
     """The HTML of the report of ``run_dir`` (what :func:`build_report` writes)."""
     import jinja2
@@ -275,7 +293,7 @@ def render(run_dir: str | Path) -> str:
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
         audit=_audit(_json(run_dir / "audit.json", required=False)),
         notes=metrics.get("notes", []),
-        table=comparison_table(metrics),
+        table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
     )
 
