@@ -16,7 +16,7 @@ from signalbench._validation import expected
 
 __all__ = ["plot_result"]
 
-_BENCH_STYLE = {"oracle": ("black", "--"), "naive_oracle": ("grey", "--"), "buy_and_hold": ("tab:brown", ":")}
+_BENCH_STYLE = {"oracle": ("black", "--"), "naive_oracle": ("grey", "--"), "buy_and_hold": ("darkgoldenrod", ":")}
 
 
 def _frame(values: Any) -> pd.DataFrame:

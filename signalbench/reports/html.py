@@ -212,7 +212,7 @@ def _cost_inputs(returns: pd.DataFrame, columns: dict[str, dict]) -> tuple[pd.Se
 def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     columns = metrics["columns"]
     bench = list(metrics.get("benchmarks", []))
-    model_cols = [c for c in columns if c not in bench]
+    model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     models = list(metrics.get("models", {}))
     returns = _parquet(run_dir / "returns.parquet")
     positions = _parquet(run_dir / "positions.parquet")

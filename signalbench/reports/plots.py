@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "none"}
-_BENCH = {"oracle": ("black", "--"), "naive_oracle": ("grey", "--"), "buy_and_hold": ("tab:brown", ":")}
+_BENCH = {"oracle": ("black", "--"), "naive_oracle": ("grey", "--"), "buy_and_hold": ("darkgoldenrod", ":")}
 
 
 @contextmanager
@@ -109,11 +109,22 @@ def equity_figure(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> A
     return fig
 
 
+def _cost_axis(breakeven: pd.Series, turnover: pd.Series) -> float:
+    """Cost axis end: 1.5 x the largest breakeven among the columns that trade much (>= 10% of the top turnover)."""
+    active = breakeven[turnover[breakeven.index] >= 0.1 * turnover.max()]
+    finite = active[np.isfinite(active) & (active > 0)]
+    return float(max(1.0, 1.5 * finite.max())) if len(finite) else 5.0
+
+
 def cost_figure(gross_total: pd.Series, turnover: pd.Series, max_bps: float | None = None) -> Any:
-    """Net additive return against an all-in cost per unit traded, with each column's breakeven cost marked."""
+    """Net additive return against an all-in cost per unit traded, with each column's breakeven cost marked.
+
+    Net at cost ``c`` bps is ``gross - c / 1e4 * turnover``; breakeven is where it crosses zero. A column whose
+    breakeven lies beyond the axis says so in the legend.
+    """
     traded = turnover[turnover > 0].index
     breakeven = 1e4 * gross_total[traded] / turnover[traded]
-    top = max_bps or float(max(5.0, 1.5 * np.nanmax(np.r_[breakeven.to_numpy(), 1.0])))
+    top = max_bps or _cost_axis(breakeven, turnover)
     bps = np.linspace(0.0, top, 200)
     with style():
         fig, axes = _figure()
@@ -122,8 +133,10 @@ def cost_figure(gross_total: pd.Series, turnover: pd.Series, max_bps: float | No
             if col not in traded:
                 continue
             net = gross_total[col] - bps * 1e-4 * turnover[col]
-            ax.plot(bps, net, label=col, **_color(col, k))
-            if 0 <= breakeven[col] <= top:
+            inside = 0 <= breakeven[col] <= top
+            label = col if inside else f"{col} (breakeven {breakeven[col]:.3g} bps)"
+            ax.plot(bps, net, label=label, **_color(col, k))
+            if inside:
                 ax.plot([breakeven[col]], [0.0], "o", color=_color(col, k)["color"])
         ax.axhline(0.0, color="black", lw=0.8)
         ax.set(
@@ -209,15 +222,24 @@ def confusion_figure(confusions: Mapping[str, Any]) -> Any:
 
 
 def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, returns: pd.DataFrame) -> Any:
-    """A window of the price, each column's position (middle) and cumulative PnL in the window (bottom)."""
+    """A window of the price (top), each column's position on its own lane (middle), cumulative net return (bottom).
+
+    Lane ``k`` is drawn at ``k + 0.4 * position``: its centre line is flat, above it long, below it short.
+    """
     with style():
-        fig, axes = _figure(3, 1, (9.0, 6.5))
+        fig, axes = _figure(3, 1, (9.0, 4.0 + 0.45 * len(positions.columns) + 2.5))
         axes[0][0].plot(x, price, color="black", lw=0.9)
         axes[0][0].set(ylabel="price", title=f"zoomed window: {len(x)} rows")
-        for k, col in enumerate(positions.columns):
-            axes[1][0].step(x, positions[col].to_numpy(), where="post", label=col, **_color(col, k))
-            axes[2][0].plot(x, np.cumsum(returns[col].fillna(0.0).to_numpy()), **_color(col, k))
-        axes[1][0].set(ylabel="position")
+        names = list(positions.columns)
+        for k, col in enumerate(names):
+            lane = len(names) - 1 - k
+            style_k = _color(col, k)
+            axes[1][0].step(x, lane + 0.4 * positions[col].to_numpy(), where="post", lw=0.8, **style_k)
+            axes[1][0].axhline(lane, color="grey", lw=0.4)
+            axes[2][0].plot(x, np.cumsum(returns[col].fillna(0.0).to_numpy()), label=col, **style_k)
+        axes[1][0].set_yticks(range(len(names)), names[::-1], fontsize=7)
+        axes[1][0].set(ylabel="position (long above the lane, short below)")
+        axes[1][0].grid(False)
         axes[2][0].set(ylabel="cumulative net return")
-        axes[1][0].legend(fontsize=7, ncol=3)
+        axes[2][0].legend(fontsize=7, ncol=3)
     return fig
