@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3, "svg.fonttype": "none"}
+_CLASS_NAMES = {3: ("down", "stationary", "up"), 2: ("down", "up")}
 _BENCH = {"oracle": ("black", "--"), "naive_oracle": ("grey", "--"), "buy_and_hold": ("darkgoldenrod", ":")}
 
 
@@ -170,21 +171,26 @@ def calibration_table(pred: pd.DataFrame, model: str, bins: int = 10) -> pd.Data
     return out
 
 
-def reliability_figure(pred: pd.DataFrame, models: list[str]) -> Any:
-    """Hit rate against mean confidence per bucket, one line per model; the diagonal is perfect calibration."""
+def reliability_figure(pred: pd.DataFrame, models: list[str], min_rows: int = 20) -> Any:
+    """Hit rate against mean confidence per bucket, one line per model; the diagonal is perfect calibration.
+
+    Buckets with fewer than ``min_rows`` rows are left out of the drawing (their hit rate is noise); the
+    accuracy-by-confidence table (:func:`calibration_table`) lists every bucket.
+    """
     with style():
         fig, axes = _figure(size=(5.0, 4.2))
         ax = axes[0][0]
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
         for k, m in enumerate(models):
             t = calibration_table(pred, m)
+            t = t[t["count"] >= min_rows]
             ax.plot(t["mean_confidence"], t["hit_rate"], marker="o", ms=3, color=f"C{k}", label=m)
         ax.set(
             xlabel="mean confidence (top-class probability)",
             ylabel="hit rate",
             xlim=(0, 1),
             ylim=(0, 1),
-            title="reliability diagram",
+            title=f"reliability diagram (buckets of >= {min_rows} rows)",
         )
         ax.legend(fontsize=7)
     return fig
@@ -196,8 +202,9 @@ def probability_figure(pred: pd.DataFrame, models: list[str]) -> Any:
         fig, axes = _figure(1, max(1, len(models)), (max(4.0, 2.6 * len(models)), 2.8))
         for ax, m in zip(axes[0], models):
             _, _, proba = _confidence(pred, m)
+            names = _CLASS_NAMES.get(proba.shape[1], tuple(f"class {j}" for j in range(proba.shape[1])))
             for j in range(proba.shape[1]):
-                ax.hist(proba[:, j], bins=np.linspace(0, 1, 41), alpha=0.5, label=f"p{j}")
+                ax.hist(proba[:, j], bins=np.linspace(0, 1, 41), alpha=0.5, label=f"p({names[j]})")
             ax.set(title=m, xlabel="probability")
         axes[0][0].set_ylabel("rows")
         axes[0][0].legend(fontsize=7)
@@ -216,7 +223,10 @@ def confusion_figure(confusions: Mapping[str, Any]) -> Any:
                 ax.text(
                     j, i, str(v), ha="center", va="center", fontsize=8, color="white" if v > cm.max() / 2 else "black"
                 )
-            ax.set(title=m, xlabel="predicted", xticks=range(cm.shape[1]), yticks=range(cm.shape[0]))
+            names = _CLASS_NAMES.get(cm.shape[0], tuple(str(j) for j in range(cm.shape[0])))
+            ax.set_xticks(range(cm.shape[1]), names, fontsize=7)
+            ax.set_yticks(range(cm.shape[0]), names, fontsize=7)
+            ax.set(title=m, xlabel="predicted")
         axes[0][0].set_ylabel("true")
     return fig
 
