@@ -174,3 +174,25 @@ def test_long_lines_are_downsampled():
     for ax in fig.axes:
         for line in ax.get_lines():
             assert len(line.get_xdata()) <= 10_002
+
+
+def test_building_changes_no_global_matplotlib_setting(run_dir, tmp_path):
+    import matplotlib
+
+    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    build_report(copy)
+    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
+
+
+def test_a_broken_metrics_file_is_named(run_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (copy / "metrics.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"metrics.json: expected valid JSON"):
+        build_report(copy)
+    (copy / "metrics.json").write_text("[]")
+    with pytest.raises(ValueError, match="'columns' table"):
+        build_report(copy)
+    assert (copy / "report.html").read_text() == (run_dir / "report.html").read_text()  # the old file is untouched
