@@ -23,7 +23,7 @@ from signalbench._atomic import write_text
 from signalbench._validation import expected
 from signalbench.reports import plots
 
-__all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report"]
+__all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
 
 #: (metric, better: +1 higher, -1 lower, 0 no ranking, format) of the classification block.
 CLASSIFICATION_ROWS = (
