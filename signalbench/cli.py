@@ -1,9 +1,11 @@
 """The ``signalbench`` command line.
 
-``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder; ``signalbench validate`` checks a
-config (and that its data allow the split) without fitting anything; ``signalbench demo`` runs the bundled synthetic
-experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs the leakage audit on a run folder (exit status 1 on a
-finding with ``--strict``); ``signalbench models`` lists the registered signal models and their hyperparameters.
+``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder (with ``report.html`` unless
+``--no-report``); ``signalbench validate`` checks a config (and that its data allow the split) without fitting
+anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs
+the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
+rebuilds a run folder's ``report.html`` from its files, without retraining; ``signalbench models`` lists the
+registered signal models and their hyperparameters.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the config's device")
         p.add_argument("--seed", type=int, help="override the config's seed")
         p.add_argument("--quiet", action="store_true", help="no progress bars (the summary is still printed)")
+        p.add_argument("--no-report", action="store_true", help="do not write report.html into the run folder")
 
     run = sub.add_parser("run", help="run an experiment from a TOML file and write its run folder")
     run.add_argument("config", type=Path, help="the experiment TOML file")
@@ -46,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("run_dir", type=Path, help="the run folder")
     audit.add_argument("--config", type=Path, help="the experiment TOML (default: the folder's config.json)")
     audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
+    report = sub.add_parser("report", help="rebuild report.html of a finished run folder from its files")
+    report.add_argument("run_dir", type=Path, help="the run folder")
     return parser
 
 
@@ -85,7 +90,14 @@ def _run(config, args) -> int:
 
     with warnings.catch_warnings():  # the run's warnings are printed once, as notes under the table
         warnings.simplefilter("ignore", ExperimentWarning)
-        res = compare(config, out=args.out, seed=args.seed, device=args.device, progress=not args.quiet)
+        res = compare(
+            config,
+            out=args.out,
+            seed=args.seed,
+            device=args.device,
+            progress=not args.quiet,
+            report=not args.no_report,
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: do not squeeze the table into 80 columns
@@ -118,6 +130,14 @@ def _audit(args) -> int:
         print(f"FINDING [{f.check}] {f.subject}: {f.message}")
     print(f"audit written to {args.run_dir / 'audit.json'}")
     return 1 if args.strict and not report.clean else 0
+
+
+def _report(args) -> int:
+    from signalbench.reports.html import build_report
+
+    path = build_report(args.run_dir)
+    print(f"report written to {path}")
+    return 0
 
 
 def _models() -> int:
@@ -161,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "report":
+            return _report(args)
         return _models()
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

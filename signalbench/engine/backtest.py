@@ -29,6 +29,7 @@ from signalbench.engine._inputs import (
 from signalbench.engine.handoff import to_vectorbt
 from signalbench.engine.kernels import simulate_nb
 from signalbench.engine.periods import AnnualizationWarning, decide_clock
+from signalbench.engine.plot import plot_result
 from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
 from signalbench.engine.trades import Priced, trades_frame
 
@@ -114,6 +115,18 @@ class BacktestResult:
             vectorbt is not installed.
         """
         return to_vectorbt(self._priced(), **kwargs)
+
+    def plot(self, columns: list[Any] | None = None) -> Any:
+        """Equity and drawdown of ``columns`` (default: all) against the benchmarks, as a ``matplotlib`` Figure.
+
+        Benchmarks (the oracles, buy-and-hold) are dashed; see :mod:`signalbench.engine.plot`.
+
+        Raises
+        ------
+        ValueError
+            A label of ``columns`` is not a column of the result.
+        """
+        return plot_result(self, columns)
 
     def _priced(self) -> Priced:
         """What :func:`backtest` priced; a result built by hand has nothing to hand over."""

@@ -12,6 +12,7 @@ import pandas as pd
 
 from signalbench.experiment.config import Experiment
 from signalbench.experiment.runfolder import default_run_dir, environment, run_folder, write_json
+from signalbench.reports.html import build_report
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "assemble", "write_run"]
 
@@ -200,8 +201,8 @@ def _frame(index: pd.Index, rows: np.ndarray, columns: dict[str, np.ndarray]) ->
     return frame
 
 
-def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
-    """Write the run folder of ``res`` atomically; returns its path."""
+def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool = False) -> Path:
+    """Write the run folder of ``res`` atomically (with ``report.html`` when ``report``); returns its path."""
     exp = res.experiment
     destination = Path(out) if out is not None else default_run_dir(exp.name, runs_root)
     start = res.metrics["split"]["folds"][0]["span"][0]
@@ -225,8 +226,10 @@ def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
         exposure = res.backtest.exposure
         targets = {c: np.asarray(v) for c, v in _positions_of(res).items()}
         _frame(index, rows, targets).to_parquet(tmp / "positions.parquet")
-        returns = {"price": np.asarray(res.backtest.params.get("price", np.full(len(index), np.nan)))}
+        returns = {"price": _price_of(res, len(index))}
         returns.update({str(c): np.asarray(res.backtest.returns[c]) for c in res.backtest.returns.columns})
+        gross = res.backtest.gross_returns
+        returns.update({f"gross:{c}": np.asarray(gross[c]) for c in gross.columns})  # the report's cost curves
         _frame(index, rows, returns).to_parquet(tmp / "returns.parquet")
         del exposure
         (tmp / "models").mkdir()
@@ -237,7 +240,17 @@ def write_run(res, out: str | Path | None, runs_root: str | Path) -> Path:
                 model.save(tmp / "models" / folder)
             history = [getattr(m, "history_", None) for m in fits]
             write_json(tmp / "history" / f"{name}.json", history if len(fits) > 1 else history[0])
+        if report:
+            build_report(tmp)  # from the folder's own files, before it is renamed into place
     return destination
+
+
+def _price_of(res, n: int) -> np.ndarray:
+    """The traded price of the tested rows (NaN when the backtest kept no prices)."""
+    priced = getattr(res.backtest, "priced", None)
+    if priced is None:
+        return np.full(n, np.nan)
+    return np.asarray(priced.price, dtype=np.float64)[:, 0]
 
 
 def _positions_of(res) -> dict[str, np.ndarray]:

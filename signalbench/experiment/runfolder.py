@@ -10,10 +10,11 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     metrics.csv          the same metrics as a table: one row per metric, one column per model x strategy
     predictions.parquet  tested rows: label, and each model's class probabilities (``<model>:p0``, ``:p1``, ``:p2``)
     positions.parquet    tested rows: the target position of every column (benchmarks included)
-    returns.parquet      tested rows: the net return of every column, and the traded price
+    returns.parquet      tested rows: the traded price, each column's net return and its gross return (``gross:<col>``)
     models/<model>/      each fitted model, loadable with ``signalbench.load_model``
     history/<model>.json each model's training history (per epoch: train and validation loss and accuracy)
     audit.json           the leakage audit (:mod:`signalbench.audit`): the checks that ran and every finding
+    report.html          the self-contained HTML report (:mod:`signalbench.reports.html`), unless ``report=False``
 
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench import strategies
+from signalbench._validation import boolean
 from signalbench.audit import audit_experiment
 from signalbench.data.splits import with_context
 from signalbench.engine import backtest, naive_oracle_positions, oracle_positions
@@ -253,6 +254,7 @@ def compare(
     progress: bool = False,
     write: bool = True,
     runs_root: str | Path = "runs",
+    report: bool = True,
 ) -> ExperimentResult:
     """Run one experiment and write its run folder; see the module docstring for what is guaranteed.
 
@@ -270,11 +272,15 @@ def compare(
         Write the run folder (``False`` keeps everything in memory).
     runs_root : path, default "runs"
         Where default run folders go.
+    report : bool, default True
+        Write ``report.html`` into the run folder (:func:`signalbench.reports.html.build_report`) before it is
+        renamed into place.
 
     Returns
     -------
     ExperimentResult
     """
+    report = boolean(report, "report")
     exp = _coerce(experiment)
     update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
     if update:
@@ -304,7 +310,7 @@ def compare(
     res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics)  # audit.json in the run folder
     res.audit.warn(stacklevel=2)
     if write:
-        res.run_dir = write_run(res, out, runs_root)
+        res.run_dir = write_run(res, out, runs_root, report=report)
     return res
 
 

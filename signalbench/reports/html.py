@@ -1,0 +1,324 @@
+"""``report.html``: one self-contained file comparing every model x strategy of a run on identical costs.
+
+:func:`build_report` reads only the run folder (``metrics.json``, ``config.json``, ``audit.json``,
+``history/<model>.json`` and the three parquet files; layout in :mod:`signalbench.experiment.runfolder`), so a report
+can be rebuilt without retraining (``signalbench report RUN_DIR``). The page holds what was run, a banner per
+leakage-audit finding, the comparison table (best value per row highlighted, columns sortable by a few lines of
+inline JavaScript), the plots of :mod:`signalbench.reports.plots` as base64 PNG images, and a short guide to reading
+it. Nothing is loaded from outside the file (no external scripts, fonts, styles or images). See
+``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench._atomic import write_text
+from signalbench._validation import expected
+from signalbench.reports import plots
+
+__all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
+
+#: (metric, better: +1 higher, -1 lower, 0 no ranking, format) of the classification block.
+CLASSIFICATION_ROWS = (
+    ("accuracy", 1, ".4f"),
+    ("balanced_accuracy", 1, ".4f"),
+    ("macro_f1", 1, ".4f"),
+    ("log_loss", -1, ".4f"),
+    ("brier", -1, ".4f"),
+    ("direction_accuracy", 1, ".4f"),
+    ("accuracy_over_majority", 1, "+.4f"),
+)
+#: The trading block, same form.
+TRADING_ROWS = (
+    ("total_return_additive", 1, ".4%"),
+    ("total_return_compound", 1, ".4%"),
+    ("ann_return_compound", 1, ".2%"),
+    ("ann_volatility", 0, ".2%"),
+    ("sharpe", 1, ".2f"),
+    ("sortino", 1, ".2f"),
+    ("calmar", 1, ".2f"),
+    ("max_drawdown", 1, ".3%"),
+    ("n_trades", 0, ".0f"),
+    ("turnover", 0, ".1f"),
+    ("cost_paid", 0, ".4%"),
+    ("hit_rate", 1, ".3f"),
+    ("profit_factor", 1, ".3f"),
+    ("breakeven_cost_bps", 1, ".2f"),
+    ("oracle_return_additive", 0, ".4%"),
+    ("signal_efficiency", 1, ".3f"),
+    ("deflated_sharpe", 1, ".3f"),
+    ("pbo", -1, ".3f"),
+)
+_ZOOM = 400
+
+
+def _json(path: Path, required: bool = True) -> Any:
+    if not path.exists():
+        if required:
+            raise FileNotFoundError(
+                expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
+            )
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            expected(path.name, "valid JSON", f"{exc.msg} at line {exc.lineno}", at=str(path), raw=True)
+        ) from None
+
+
+def _parquet(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(
+            expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
+        )
+    return pd.read_parquet(path)
+
+
+def _number(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _cell(v: float, fmt: str) -> str:
+    if math.isnan(v):
+        return "—"
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    return format(v, fmt)
+
+
+def _row(name: str, better: int, fmt: str, columns: dict[str, dict], bench: set[str]) -> dict[str, Any] | None:
+    values = {c: _number(m.get(name)) for c, m in columns.items()}
+    if all(math.isnan(v) for v in values.values()):
+        return None
+    ranked = [v for c, v in values.items() if c not in bench and math.isfinite(v)]
+    best = (max(ranked) if better > 0 else min(ranked)) if ranked and better and len(ranked) > 1 else None
+    cells = []
+    for c, v in values.items():
+        cls = "bench" if c in bench else ("best" if best is not None and v == best else "")
+        cells.append({"text": _cell(v, fmt), "sort": "" if math.isnan(v) else repr(v), "cls": cls})
+    return {"name": name, "help": {1: "higher is better", -1: "lower is better"}.get(better, ""), "cells": cells}
+
+
+def _with_baseline(columns: dict[str, dict], models: dict[str, dict]) -> dict[str, dict]:
+    """Add ``accuracy_over_majority``: a column's accuracy minus the majority-class baseline's (when it ran)."""
+    base = _number(models.get("majority", {}).get("accuracy"))
+    if math.isnan(base):
+        return columns
+    return {c: {**m, "accuracy_over_majority": _number(m.get("accuracy")) - base} for c, m in columns.items()}
+
+
+def comparison_table(metrics: dict[str, Any], order: list[str] | None = None) -> dict[str, Any]:
+    """The table's model columns first (in ``order``, default the JSON's), then the benchmarks, in two blocks."""
+    bench = set(metrics.get("benchmarks", []))
+    cols = metrics["columns"]
+    order = [c for c in (order or []) if c in cols] + [c for c in cols if c not in (order or [])]
+    order = [c for c in order if c not in bench] + [c for c in metrics.get("benchmarks", []) if c in cols]
+    columns = _with_baseline({c: cols[c] for c in order}, metrics.get("models", {}))
+    groups = []
+    for title, rows in (("classification (tested rows)", CLASSIFICATION_ROWS), ("trading (after costs)", TRADING_ROWS)):
+        built = [r for r in (_row(n, b, f, columns, bench) for n, b, f in rows) if r is not None]
+        if built:
+            groups.append({"title": title, "rows": built})
+    return {"columns": [{"name": c, "bench": c in bench} for c in order], "groups": groups}
+
+
+def _costs(config: dict[str, Any] | None) -> str:
+    if not config or "costs" not in config:
+        return "not recorded"
+    return ", ".join(f"{k} {v}" for k, v in config["costs"].items() if v is not None)
+
+
+def _split(split: dict[str, Any]) -> str:
+    folds = split.get("folds", [])
+    parts = [f"{f.get('train')} train / {f.get('val')} validation / {f.get('test')} tested rows" for f in folds]
+    return f"{split.get('kind', '?')}, purge gap {split.get('purge_gap', '?')}: " + "; ".join(parts)
+
+
+def _facts(metrics: dict[str, Any], config: dict[str, Any] | None) -> list[tuple[str, str]]:
+    return [f for f in _fact_list(metrics, config, metrics.get("tested", {})) if f is not None]
+
+
+def _fact_list(metrics, config, tested) -> list[tuple[str, str] | None]:
+    bayes = metrics.get("bayes_accuracy")
+    return [
+        ("data", str(metrics.get("data", "not recorded"))),
+        (
+            "tested span",
+            f"{tested.get('first')} to {tested.get('last')} ({tested.get('rows')} rows, "
+            f"{tested.get('labelled_rows')} labelled)",
+        ),
+        ("costs", _costs(config)),
+        ("split", _split(metrics.get("split", {}))),
+        ("seed", str((config or {}).get("seed", "not recorded"))),
+        ("labels", json.dumps(metrics.get("labels"))),
+        ("clock", str(metrics.get("clock", ""))),
+        ("Bayes accuracy (planted edge)", f"{bayes:.4f}") if isinstance(bayes, int | float) else None,
+    ]
+
+
+def _audit(audit: dict[str, Any] | None) -> dict[str, Any]:
+    if audit is None:
+        return {"present": False, "findings": [], "checks": ""}
+    checks = ", ".join(f"{k}: {v}" for k, v in sorted(audit.get("checks", {}).items()))
+    return {"present": True, "findings": audit.get("findings", []), "checks": checks}
+
+
+def _histories(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    for path in sorted((run_dir / "history").glob("*.json")):
+        h = _json(path)
+        if isinstance(h, list) and h and isinstance(h[0], list):  # walk-forward: one history per fold, show the last
+            h = h[-1]
+        if isinstance(h, list) and h and isinstance(h[0], dict) and "epoch" in h[0]:
+            out[path.stem] = h
+    return out
+
+
+def _zoom_rows(positions: pd.DataFrame, models: list[str]) -> slice:
+    """The window of ``_ZOOM`` rows with the most position changes of the model columns."""
+    n = len(positions)
+    if n <= _ZOOM or not models:
+        return slice(0, min(n, _ZOOM))
+    changes = positions[models].diff().abs().fillna(0.0).sum(axis=1).to_numpy()
+    busy = np.convolve(changes, np.ones(_ZOOM), mode="valid")
+    start = int(np.argmax(busy))
+    return slice(start, start + _ZOOM)
+
+
+def _cost_inputs(returns: pd.DataFrame, columns: dict[str, dict]) -> tuple[pd.Series, pd.Series, str]:
+    turnover = pd.Series({c: _number(m.get("turnover")) for c, m in columns.items()}).fillna(0.0)
+    if all(f"gross:{c}" in returns for c in columns):
+        gross = pd.Series({c: float(returns[f"gross:{c}"].fillna(0.0).sum()) for c in columns})
+        return gross, turnover, "Gross returns from returns.parquet; net = gross - cost x turnover."
+    be = pd.Series({c: _number(m.get("breakeven_cost_bps")) for c, m in columns.items()})
+    return (
+        (be * turnover / 1e4).fillna(0.0),
+        turnover,
+        "This run folder has no gross returns: gross = breakeven x turnover.",
+    )
+
+
+def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    columns = metrics["columns"]
+    bench = list(metrics.get("benchmarks", []))
+    model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
+    models = list(metrics.get("models", {}))
+    returns = _parquet(run_dir / "returns.parquet")
+    positions = _parquet(run_dir / "positions.parquet")
+    pred = _parquet(run_dir / "predictions.parquet")
+    x = pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
+    figs = []
+    histories = _histories(run_dir)
+    if histories:
+        figs.append(("Training history", "", plots.history_figure(histories), []))
+    shown = [c for c in model_cols + bench if c in returns]
+    figs.append(
+        (
+            "Equity and drawdown",
+            f"{len(returns)} tested rows, at most ~10,000 points drawn per line (min and max of each bucket kept).",
+            plots.equity_figure(returns, shown, x),
+            [],
+        )
+    )
+    gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
+    figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
+    if models and "label" in pred:
+        tables = [(m, plots.calibration_table(pred, m).to_html(float_format="%.3f", classes="metrics")) for m in models]
+        figs.append(
+            ("Reliability", "Accuracy by confidence per model.", plots.reliability_figure(pred, models), tables)
+        )
+        figs.append(("Predicted probabilities", "", plots.probability_figure(pred, models), []))
+    confusions = {m: v["confusion"] for m, v in metrics.get("models", {}).items() if v.get("confusion") is not None}
+    if confusions:
+        figs.append(
+            (
+                "Confusion matrices",
+                "Rows: true class; columns: predicted class.",
+                plots.confusion_figure(confusions),
+                [],
+            )
+        )
+    if "price" in returns and returns["price"].notna().any():
+        w = _zoom_rows(positions, model_cols)
+        shown_pos = [c for c in model_cols[:6] if c in positions] + [c for c in ("buy_and_hold",) if c in positions]
+        figs.append(
+            (
+                "Zoomed window: price, positions and PnL",
+                "The window with the most position changes.",
+                plots.zoom_figure(
+                    x[w], returns["price"].to_numpy()[w], positions[shown_pos].iloc[w], returns[shown_pos].iloc[w]
+                ),
+                [],
+            )
+        )
+    return [{"title": t, "text": txt, "uri": plots.to_data_uri(f), "tables": tb} for t, txt, f, tb in figs]
+
+
+def _csv_order(run_dir: Path) -> list[str]:
+    """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return []
+    return [str(c) for c in pd.read_csv(path, index_col=0, nrows=0).columns]
+
+
+def render(run_dir: str | Path) -> str:
+    """The HTML of the report of ``run_dir`` (what :func:`build_report` writes)."""
+    import jinja2
+
+    run_dir = Path(run_dir)
+    metrics = _json(run_dir / "metrics.json")
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("columns"), dict):
+        raise ValueError(
+            expected("metrics.json", "an object with a 'columns' table", "something else", at=str(run_dir), raw=True)
+        )
+    config = _json(run_dir / "config.json", required=False)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("signalbench.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2").render(
+        run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
+        audit=_audit(_json(run_dir / "audit.json", required=False)),
+        notes=metrics.get("notes", []),
+        table=comparison_table(metrics, _csv_order(run_dir)),
+        figures=_figures(run_dir, metrics),
+    )
+
+
+def build_report(run_dir: str | Path) -> Path:
+    """Write ``run_dir/report.html`` atomically from the run folder's files; returns its path.
+
+    Parameters
+    ----------
+    run_dir : path
+        A finished run folder (or the temporary folder of one being written).
+
+    Returns
+    -------
+    pathlib.Path
+        ``run_dir/report.html``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``run_dir`` lacks ``metrics.json`` or one of the parquet files.
+    ValueError
+        A JSON file of the folder cannot be read.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(expected("run_dir", "an existing run folder", str(run_dir), raw=True))
+    return write_text(run_dir / "report.html", render(run_dir))

@@ -1,0 +1,198 @@
+"""report.html of a tiny synthetic run: self-contained, one column per model x strategy, audit banner, CLI rebuild."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from signalbench.cli import main
+from signalbench.experiment import compare
+from signalbench.reports.html import build_report
+from signalbench.reports.plots import equity_figure
+
+TINY = {
+    "name": "tiny-report",
+    "seed": 3,
+    "device": "cpu",
+    "data": {"kind": "synthetic", "n": 2400, "edge": 0.6, "ticks_per_day": 1200},
+    "labels": {"kind": "direction", "horizon": 1},
+    "costs": {"fee_bps": 0.1, "half_spread_bps": "quoted", "delay": 1},
+    "baselines": {"exclude": ["persistence"]},
+    "models": [
+        {
+            "name": "lstm",
+            "seq_len": 4,
+            "hidden_size": 4,
+            "num_layers": 1,
+            "bidirectional": False,
+            "pooling": "last",
+            "head_size": 0,
+            "epochs": 2,
+            "batch_size": 256,
+        }
+    ],
+    "strategies": [{"rule": "sign"}, {"rule": "threshold", "enter": [0.4, 0.5], "tune": True}],
+}
+
+
+class _Page(HTMLParser):
+    """Collects the header cells of the comparison table, every img src and every link/script src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers: list[str] = []
+        self.imgs: list[str] = []
+        self.external: list[str] = []
+        self._in_th = False
+        self._in_metrics = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "metrics":
+            self._in_metrics = True
+        if tag == "th" and self._in_metrics:
+            self._in_th = True
+            self.headers.append("")
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        if tag in ("link", "script", "iframe") and (a.get("src") or a.get("href")):
+            self.external.append(a.get("src") or a.get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._in_th = False
+        if tag == "thead":
+            self._in_metrics = False
+
+    def handle_data(self, data):
+        if self._in_th:
+            self.headers[-1] += data
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "run"
+    compare(TINY, out=out)
+    return out
+
+
+def test_run_writes_a_self_contained_report(run_dir):
+    html = (run_dir / "report.html").read_text()
+    page = parse(html)
+    assert page.external == []
+    assert "<link" not in html and 'src="http' not in html and "url(" not in html
+    assert len(page.imgs) >= 6
+    assert all(src.startswith("data:image/png;base64,") for src in page.imgs)
+
+
+def test_one_table_column_per_model_and_strategy_benchmarks_last(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    page = parse((run_dir / "report.html").read_text())
+    header = page.headers[1:]
+    assert sorted(header) == sorted(metrics["columns"])
+    for model in ("lstm", "majority", "logistic"):
+        assert f"{model}:sign" in header and f"{model}:threshold(tuned)" in header
+    assert header[-3:] == metrics["benchmarks"]
+
+
+def test_best_value_per_row_is_the_highlighted_one(run_dir):
+    table = pd.read_csv(run_dir / "metrics.csv", index_col=0)
+    html = (run_dir / "report.html").read_text()
+    bench = {"oracle", "naive_oracle", "buy_and_hold"}
+    models = [c for c in table.columns if c not in bench]
+    for row, pick in (("sharpe", max), ("log_loss", min)):
+        values = pd.to_numeric(table.loc[row, models], errors="coerce").dropna()
+        best = pick(values.to_numpy())
+        tr = re.search(rf'<tr><td title="[^"]*" class="rowname">{row}</td>(.*?)</tr>', html).group(1)
+        highlighted = [float(v) for v in re.findall(r'<td class="best" data-v="([^"]+)"', tr)]
+        assert highlighted and all(v == pytest.approx(best, rel=1e-12) for v in highlighted)
+
+
+def test_audit_finding_gets_a_banner_naming_the_column(run_dir, tmp_path):
+    assert "audit: clean" in (run_dir / "report.html").read_text()
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    finding = {"check": "too_good", "subject": "lstm:sign", "message": "net return above the oracle's", "figures": {}}
+    audit = json.loads((copy / "audit.json").read_text())
+    audit.update(clean=False, findings=[finding], checks={**audit["checks"], "too_good": "1 finding(s)"})
+    (copy / "audit.json").write_text(json.dumps(audit))
+    html = build_report(copy).read_text()
+    assert "LEAKAGE AUDIT FINDING" in html and "<code>lstm:sign</code>" in html
+    assert "audit: clean" not in html
+
+
+def test_returns_hold_gross_returns_consistent_with_the_breakeven(run_dir):
+    returns = pd.read_parquet(run_dir / "returns.parquet")
+    metrics = json.loads((run_dir / "metrics.json").read_text())["columns"]
+    assert returns["price"].notna().all()
+    for col, m in metrics.items():
+        gross = returns[f"gross:{col}"].to_numpy()
+        assert np.all(gross >= returns[col].to_numpy() - 1e-15)  # costs are never negative
+        if m["turnover"]:
+            assert 1e4 * gross.sum() / m["turnover"] == pytest.approx(m["breakeven_cost_bps"], rel=1e-9)
+
+
+def test_cli_rebuilds_the_report_and_names_a_missing_folder(run_dir, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (copy / "report.html").unlink()
+    assert main(["report", str(copy)]) == 0
+    assert (copy / "report.html").is_file()
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err
+    (copy / "metrics.json").unlink()
+    with pytest.raises(FileNotFoundError, match="metrics.json"):
+        build_report(copy)
+
+
+def test_no_report_skips_the_file(tmp_path):
+    out = tmp_path / "run"
+    cfg = {**TINY, "models": [], "strategies": [{"rule": "sign"}]}
+    compare(cfg, out=out, report=False)
+    assert (out / "metrics.json").is_file() and not (out / "report.html").exists()
+    with pytest.raises(TypeError, match="report"):
+        compare(cfg, out=tmp_path / "r2", report="no")
+
+
+def test_long_lines_are_downsampled():
+    n = 200_000
+    x = np.arange(n)
+    returns = pd.DataFrame({"a": np.random.default_rng(0).normal(0, 1e-4, n)})
+    fig = equity_figure(returns, ["a"], x)
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            assert len(line.get_xdata()) <= 10_002
+
+
+def test_building_changes_no_global_matplotlib_setting(run_dir, tmp_path):
+    import matplotlib
+
+    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    build_report(copy)
+    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
+
+
+def test_a_broken_metrics_file_is_named(run_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (copy / "metrics.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"metrics.json: expected valid JSON"):
+        build_report(copy)
+    (copy / "metrics.json").write_text("[]")
+    with pytest.raises(ValueError, match="'columns' table"):
+        build_report(copy)
+    assert (copy / "report.html").read_text() == (run_dir / "report.html").read_text()  # the old file is untouched
