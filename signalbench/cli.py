@@ -79,6 +79,8 @@ def _print_result(res, console) -> None:
             console.print(f"audit: clean ({', '.join(audit.checks)}: passed)")
     if res.run_dir is not None:
         console.print(f"run folder: [bold]{res.run_dir}[/bold]")
+        if (res.run_dir / "report.html").is_file():
+            console.print(f"report:     [bold]{res.run_dir / 'report.html'}[/bold] (opens offline in any browser)")
 
 
 def _run(config, args) -> int:
