@@ -43,6 +43,8 @@ class ExperimentResult:
         Where the run folder was written.
     audit : signalbench.audit.AuditReport or None
         The leakage audit of the run (``audit.json`` in the run folder).
+    positions : pandas.DataFrame
+        The target position of every column over the tested span, as given to the backtest (benchmarks included).
     """
 
     experiment: Experiment
@@ -54,6 +56,7 @@ class ExperimentResult:
     models: dict[str, list[Any]] = field(repr=False)
     run_dir: Path | None = None
     audit: Any = None
+    positions: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def notes(self) -> list[str]:
@@ -187,7 +190,8 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
     proba = {name: pd.DataFrame(m.proba, index=index, columns=names) for name, m in models.items()}
     fitted = {name: m.fitted for name, m in models.items()}
     y = pd.Series(labels, index=index, name="label")
-    return ExperimentResult(exp, metrics, table, result, proba, y, fitted)
+    positions = pd.DataFrame({**columns, **bench}, index=index)
+    return ExperimentResult(exp, metrics, table, result, proba, y, fitted, positions=positions)
 
 
 def _scalar(v: Any) -> bool:
@@ -223,15 +227,13 @@ def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool =
             for c in p.columns:
                 preds[f"{name}:{c}"] = p[c].to_numpy()
         _frame(index, rows, preds).to_parquet(tmp / "predictions.parquet")
-        exposure = res.backtest.exposure
-        targets = {c: np.asarray(v) for c, v in _positions_of(res).items()}
+        targets = {str(c): res.positions[c].to_numpy() for c in res.positions.columns}
         _frame(index, rows, targets).to_parquet(tmp / "positions.parquet")
         returns = {"price": _price_of(res, len(index))}
         returns.update({str(c): np.asarray(res.backtest.returns[c]) for c in res.backtest.returns.columns})
         gross = res.backtest.gross_returns
         returns.update({f"gross:{c}": np.asarray(gross[c]) for c in gross.columns})  # the report's cost curves
         _frame(index, rows, returns).to_parquet(tmp / "returns.parquet")
-        del exposure
         (tmp / "models").mkdir()
         (tmp / "history").mkdir()
         for name, fits in res.models.items():
@@ -253,8 +255,3 @@ def _price_of(res, n: int) -> np.ndarray:
     return np.asarray(priced.price, dtype=np.float64)[:, 0]
 
 
-def _positions_of(res) -> dict[str, np.ndarray]:
-    positions = getattr(res.backtest, "positions", None)
-    if positions is not None:
-        return {str(c): positions[c].to_numpy() for c in positions.columns}
-    return {str(c): res.backtest.exposure[c].to_numpy() for c in res.backtest.exposure.columns}

@@ -169,3 +169,12 @@ def test_task_and_label_kind_must_agree():
     cfg = tiny(labels={"kind": "forward_return", "horizon": 1}, models=[{"name": "lstm_regressor"}])
     with pytest.raises(ConfigError, match=r"strategies\[1\].rule: expected 'sign'"):
         parse_experiment(cfg)
+
+
+def test_positions_file_holds_the_targets_given_to_the_backtest(run):
+    saved = pd.read_parquet(run.run_dir / "positions.parquet")
+    for col in run.backtest.stats.columns:
+        np.testing.assert_array_equal(saved[str(col)].to_numpy(), run.positions[col].to_numpy())
+    delay = run.experiment.costs.delay
+    exposure = run.backtest.exposure["lstm:sign"].to_numpy()
+    np.testing.assert_array_equal(exposure[delay:-1], saved["lstm:sign"].to_numpy()[: len(exposure) - delay - 1])
