@@ -55,6 +55,13 @@ TRADING_ROWS = (
     ("signal_efficiency", 1, ".3f"),
     ("deflated_sharpe", 1, ".3f"),
     ("pbo", -1, ".3f"),
+    ("round_trips", 0, ".0f"),
+    ("win_rate", 1, ".3f"),
+    ("payoff_ratio", 1, ".3f"),
+    ("expectancy", 1, ".3g"),
+    ("max_win_streak", 0, ".0f"),
+    ("max_loss_streak", 0, ".0f"),
+    ("avg_bars_held", 0, ".1f"),
 )
 _ZOOM = 400
 
