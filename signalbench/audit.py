@@ -50,6 +50,8 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import write_text
+from signalbench.experiment.predict import predict_span
+from signalbench.experiment.predict import window as model_window
 
 __all__ = [
     "AuditReport",
@@ -426,16 +428,9 @@ def check_recorded(exp: Any, inputs: Any, folds: list[Any], metrics: dict[str, A
     return found
 
 
-def _window(model: Any) -> int:
-    return int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
-
-
 def _predictor(model: Any) -> Predictor:
     def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
-        ctx = max(0, start - (_window(model) - 1))
-        if getattr(model, "task", "classification") == "regression":
-            return np.asarray(model.predict(features.iloc[ctx:stop]), dtype=np.float64)[start - ctx :, None]
-        return np.asarray(model.predict_proba(features.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
+        return predict_span(model, features, start, stop)
 
     return predict
 
@@ -525,7 +520,7 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
         experiment = load_experiment(experiment)
     inputs = load_inputs(experiment)
     models = _load_models(run_dir)
-    window = max([_window(m) for fits in models.values() for m in fits] + [1])
+    window = max([model_window(m) for fits in models.values() for m in fits] + [1])
     folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
     labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
     report = audit_experiment(experiment, inputs, folds, labels, models, metrics)

@@ -33,6 +33,7 @@ from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, l
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import Inputs, labels_for, load_inputs
+from signalbench.experiment.predict import predict_span, window
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
 from signalbench.signals import registry
 
@@ -59,16 +60,18 @@ def _build(spec: ModelSpec, exp: Experiment) -> Any:
     return registry.create(spec.name, **params)
 
 
-def _window(model: Any) -> int:
-    return int(getattr(model, "window", getattr(model, "seq_len", 1)) or 1)
+def _longest_window(exp: Experiment) -> int:
+    """The longest input window of the experiment's models (it sets the purge gap)."""
+    specs = exp.model_specs()
+    return max(window(_build(s, exp)) for s in specs) if specs else 1
 
 
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
-    window = _window(model)
-    X_fit, y_fit, _, _ = with_context(inputs.features, labels, fold.train, window)
+    L = window(model)
+    X_fit, y_fit, _, _ = with_context(inputs.features, labels, fold.train, L)
     kwargs: dict[str, Any] = {}
     if fold.val.size:
-        X_val, y_val, _, _ = with_context(inputs.features, labels, fold.val, window)
+        X_val, y_val, _, _ = with_context(inputs.features, labels, fold.val, L)
         kwargs = {"X_val": X_val, "y_val": y_val}
     epochs = int(getattr(model, "epochs", 0) or 0)
     if epochs:
@@ -86,12 +89,12 @@ def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: R
 def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
     """Predictions of rows ``start .. stop - 1``, made with their past context.
 
-    ``(n, 3)`` probabilities of classes 0, 1, 2 for classifiers; ``(n, 1)`` predicted values for regressors.
+    ``(n, 3)`` probabilities of classes 0, 1, 2 for classifiers (a class the model never saw gets 0); ``(n, 1)``
+    predicted values for regressors.
     """
-    ctx = max(0, start - (_window(model) - 1))
+    out = predict_span(model, X, start, stop)
     if getattr(model, "task", "classification") == "regression":
-        return np.asarray(model.predict(X.iloc[ctx:stop]), dtype=np.float64)[start - ctx :, None]
-    out = np.asarray(model.predict_proba(X.iloc[ctx:stop]), dtype=np.float64)[start - ctx :]
+        return out
     proba = np.zeros((stop - start, len(CLASSES)))
     cols = [CLASSES.index(int(c)) for c in model.classes_]
     proba[:, cols] = out
@@ -290,8 +293,7 @@ def compare(
         warnings.simplefilter("always")
         with reporter.step("load data and features"):
             inputs = load_inputs(exp)
-        window = max(_window(_build(s, exp)) for s in exp.model_specs()) if exp.model_specs() else 1
-        folds, gap = make_folds(exp, inputs.n, window, inputs.groups)
+        folds, gap = make_folds(exp, inputs.n, _longest_window(exp), inputs.groups)
         labels, label_info = [], []
         for fold in folds:
             y, info = labels_for(exp, inputs, fold.train)
@@ -351,10 +353,9 @@ def validate(experiment: Experiment | str | Path | dict) -> str:
     """
     exp = _coerce(experiment)
     inputs = load_inputs(exp)
-    specs = exp.model_specs()
-    window = max(_window(_build(s, exp)) for s in specs) if specs else 1
-    folds, gap = make_folds(exp, inputs.n, window, inputs.groups)
-    for spec in specs:
+    longest = _longest_window(exp)
+    folds, gap = make_folds(exp, inputs.n, longest, inputs.groups)
+    for spec in exp.model_specs():
         why = _usable(spec, inputs)
         if why:
             warnings.warn(why, ExperimentWarning, stacklevel=2)
@@ -362,6 +363,6 @@ def validate(experiment: Experiment | str | Path | dict) -> str:
         f"fold {k + 1}: train {f.train.size:,}, val {f.val.size:,}, test {f.test.size:,}" for k, f in enumerate(folds)
     )
     return (
-        f"{inputs.description}; {inputs.features.shape[1]} features; longest window {window}, "
+        f"{inputs.description}; {inputs.features.shape[1]} features; longest window {longest}, "
         f"purge gap {gap} rows; {parts}"
     )
