@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles from pyproject.toml, slow marker, shared data location."""
+"""Shared test configuration: hypothesis profiles, slow marker, shared data location, required system programs."""
 
 from __future__ import annotations
 
@@ -46,3 +46,20 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "lobster").is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA} (set SIGNALBENCH_SHARED_DATA to its location)")
     return SHARED_DATA
+
+
+def require_executable(name: str, *, package: str | None = None) -> str:
+    """The path of system program ``name``, or skip the calling test with a reason naming it.
+
+    CI (``.ci/run``) installs the system components and sets ``SIGNALBENCH_REQUIRE_SYSTEM=1``: there a missing program
+    fails the test instead of skipping it, so an integration test can never pass by being skipped.
+    """
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    how = f"apt-get install {package or name}"
+    if os.environ.get("SIGNALBENCH_REQUIRE_SYSTEM") == "1":
+        pytest.fail(f"{name} not found on PATH, and SIGNALBENCH_REQUIRE_SYSTEM=1 (CI) requires it ({how})")
+    pytest.skip(f"{name} not found on PATH: this test drives the real program ({how} to run it)")
