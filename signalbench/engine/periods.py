@@ -139,8 +139,16 @@ def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
         return Clock(inner.periods_per_year, False, EVENT_CLOCK, rule)
     session, why = _session(ns, day, same_day, bar, days_per_year)
     ppy = days_per_year * session / bar
-    text = f"{pd.Timedelta(bar, unit='ns')} bars, {why}, {days_per_year} days: {ppy:g}/year"
+    text = f"{duration_text(pd.Timedelta(bar, unit='ns'))} bars, {why}, {days_per_year} days: {ppy:g}/year"
     return Clock(float(ppy), True, pd.Timedelta(bar, unit="ns"), text)
+
+
+def duration_text(value: pd.Timedelta) -> str:
+    """A bar length in words: "1-minute", "5-second", "250-millisecond", else pandas' own text."""
+    for unit, name in ((3600 * 10**9, "hour"), (60 * 10**9, "minute"), (10**9, "second"), (10**6, "millisecond")):
+        if value.value >= unit and value.value % unit == 0:
+            return f"{value.value // unit}-{name}"
+    return str(value)
 
 
 def _slow_clock(gap_days: float, days_per_year: int) -> Clock:
@@ -260,6 +268,7 @@ __all__ = [
     "ShortSampleWarning",
     "checked_periods_per_year",
     "decide_clock",
+    "duration_text",
     "event_clock_index",
     "infer_clock",
     "resample_to_clock",
