@@ -4,8 +4,8 @@
 ``--no-report``); ``signalbench validate`` checks a config (and that its data allow the split) without fitting
 anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
-rebuilds a run folder's ``report.html`` from its files, without retraining; ``signalbench models`` lists the
-registered signal models and their hyperparameters.
+rebuilds a run folder's ``report.html`` and its quantstats tear sheets from its files, without retraining;
+``signalbench models`` lists the registered signal models and their hyperparameters.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the config's device")
         p.add_argument("--seed", type=int, help="override the config's seed")
         p.add_argument("--quiet", action="store_true", help="no progress bars (the summary is still printed)")
-        p.add_argument("--no-report", action="store_true", help="do not write report.html into the run folder")
+        p.add_argument("--no-report", action="store_true", help="do not write report.html and the tear sheets")
 
     run = sub.add_parser("run", help="run an experiment from a TOML file and write its run folder")
     run.add_argument("config", type=Path, help="the experiment TOML file")
@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("run_dir", type=Path, help="the run folder")
     audit.add_argument("--config", type=Path, help="the experiment TOML (default: the folder's config.json)")
     audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
-    report = sub.add_parser("report", help="rebuild report.html of a finished run folder from its files")
+    report = sub.add_parser(
+        "report", help="rebuild report.html and the tear sheets of a finished run folder from its files"
+    )
     report.add_argument("run_dir", type=Path, help="the run folder")
     return parser
 
@@ -139,6 +141,11 @@ def _report(args) -> int:
 
     path = build_report(args.run_dir)
     print(f"report written to {path}")
+    sheets = path.parent / "tearsheets"
+    if sheets.is_dir():
+        print(f"tear sheets written to {sheets} ({len(list(sheets.glob('*.html')))} files)")
+    else:
+        print("no tear sheets: they need the reports extra (pip install 'signalbench[reports]')")
     return 0
 
 

@@ -15,6 +15,8 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     history/<model>.json each model's training history (per epoch: train and validation loss and accuracy)
     audit.json           the leakage audit (:mod:`signalbench.audit`): the checks that ran and every finding
     report.html          the self-contained HTML report (:mod:`signalbench.reports.html`), unless ``report=False``
+    tearsheets/          one quantstats tear sheet per model x strategy column, ``<column>.html``
+                         (:mod:`signalbench.reports.tearsheet`; needs the ``reports`` extra), unless ``report=False``
 
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is

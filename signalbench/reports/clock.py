@@ -55,7 +55,11 @@ def bar_name(index: pd.DatetimeIndex) -> str:
     if len(index) < 2:
         return "period"
     gap = pd.Timedelta(np.median(np.diff(index.asi8)), unit="ns")
-    for limit, name in ((pd.Timedelta(days=4), "day"), (pd.Timedelta(days=20), "week"), (pd.Timedelta(days=60), "month")):
+    for limit, name in (
+        (pd.Timedelta(days=4), "day"),
+        (pd.Timedelta(days=20), "week"),
+        (pd.Timedelta(days=60), "month"),
+    ):
         if gap >= pd.Timedelta(hours=20) and gap < limit:
             return name
     if gap >= pd.Timedelta(days=60):

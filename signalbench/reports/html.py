@@ -22,6 +22,7 @@ import pandas as pd
 from signalbench._atomic import write_text
 from signalbench._validation import expected
 from signalbench.reports import plots
+from signalbench.reports.tearsheet import build_tearsheets
 
 __all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
 
@@ -104,11 +105,13 @@ def _cell(v: float, fmt: str) -> str:
     return format(v, fmt)
 
 
-def _row(name: str, better: int, fmt: str, columns: dict[str, dict], bench: set[str]) -> dict[str, Any] | None:
+def _row(name: str, better: int, fmt: str, columns: dict[str, dict], unranked: set[str]) -> dict[str, Any] | None:
+    """One table row; the best value among the columns not in ``unranked`` is marked (benchmarks never are)."""
     values = {c: _number(m.get(name)) for c, m in columns.items()}
     if all(math.isnan(v) for v in values.values()):
         return None
-    ranked = [v for c, v in values.items() if c not in bench and math.isfinite(v)]
+    bench = {c for c, m in columns.items() if m.get("benchmark")}
+    ranked = [v for c, v in values.items() if c not in unranked and c not in bench and math.isfinite(v)]
     best = (max(ranked) if better > 0 else min(ranked)) if ranked and better and len(ranked) > 1 else None
     cells = []
     for c, v in values.items():
@@ -131,13 +134,17 @@ def comparison_table(metrics: dict[str, Any], order: list[str] | None = None) ->
     cols = metrics["columns"]
     order = [c for c in (order or []) if c in cols] + [c for c in cols if c not in (order or [])]
     order = [c for c in order if c not in bench] + [c for c in metrics.get("benchmarks", []) if c in cols]
-    columns = _with_baseline({c: cols[c] for c in order}, metrics.get("models", {}))
+    columns = _with_baseline({c: {**cols[c], "benchmark": c in bench} for c in order}, metrics.get("models", {}))
+    idle = {c for c, m in columns.items() if _number(m.get("n_trades")) == 0}  # nothing traded: nothing to rank
     groups = []
-    for title, rows in (("classification (tested rows)", CLASSIFICATION_ROWS), ("trading (after costs)", TRADING_ROWS)):
-        built = [r for r in (_row(n, b, f, columns, bench) for n, b, f in rows) if r is not None]
+    for title, rows, unranked in (
+        ("classification (tested rows)", CLASSIFICATION_ROWS, set()),
+        ("trading (after costs)", TRADING_ROWS, idle),
+    ):
+        built = [r for r in (_row(n, b, f, columns, unranked) for n, b, f in rows) if r is not None]
         if built:
             groups.append({"title": title, "rows": built})
-    return {"columns": [{"name": c, "bench": c in bench} for c in order], "groups": groups}
+    return {"columns": [{"name": c, "bench": c in bench} for c in order], "groups": groups, "idle": sorted(idle)}
 
 
 def _costs(config: dict[str, Any] | None) -> str:
@@ -262,7 +269,8 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
         figs.append(
             (
                 "Zoomed window: price, positions and PnL",
-                "The window with the most position changes.",
+                f"The {_ZOOM} rows with the most position changes; positions of "
+                f"{', '.join(shown_pos)}" + (" (the first six model columns)" if len(model_cols) > 6 else "") + ".",
                 plots.zoom_figure(
                     x[w], returns["price"].to_numpy()[w], positions[shown_pos].iloc[w], returns[shown_pos].iloc[w]
                 ),
@@ -280,8 +288,12 @@ def _csv_order(run_dir: Path) -> list[str]:
     return [str(c) for c in pd.read_csv(path, index_col=0, nrows=0).columns]
 
 
-def render(run_dir: str | Path) -> str:
-    """The HTML of the report of ``run_dir`` (what :func:`build_report` writes)."""
+def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
+    """The HTML of the report of ``run_dir`` (what :func:`build_report` writes).
+
+    ``sheets`` is what :func:`signalbench.reports.tearsheet.build_tearsheets` returned (links to the tear sheets, or
+    why there are none); None leaves the tear-sheet section out.
+    """
     import jinja2
 
     run_dir = Path(run_dir)
@@ -302,16 +314,23 @@ def render(run_dir: str | Path) -> str:
         notes=metrics.get("notes", []),
         table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
+        sheets=sheets,
     )
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path, tearsheets: bool = True) -> Path:
     """Write ``run_dir/report.html`` atomically from the run folder's files; returns its path.
+
+    With ``tearsheets`` the quantstats tear sheets are (re)built first into ``run_dir/tearsheets/``
+    (:func:`signalbench.reports.tearsheet.build_tearsheets`) and linked from the report; without quantstats the
+    report still builds and says that the tear sheets need the ``reports`` extra.
 
     Parameters
     ----------
     run_dir : path
         A finished run folder (or the temporary folder of one being written).
+    tearsheets : bool, default True
+        Build and link the tear sheets.
 
     Returns
     -------
@@ -328,4 +347,5 @@ def build_report(run_dir: str | Path) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(expected("run_dir", "an existing run folder", str(run_dir), raw=True))
-    return write_text(run_dir / "report.html", render(run_dir))
+    sheets = build_tearsheets(run_dir) if tearsheets else None
+    return write_text(run_dir / "report.html", render(run_dir, sheets))

@@ -112,10 +112,15 @@ def render_tearsheet(
     head = [
         ("benchmark", benchmark or "none"),
         ("tested span", f"{returns.index[0]} to {returns.index[-1]} ({len(returns)} rows)"),
-        ("clock", f"{cr.rule}; {len(cr.returns)} {cr.bar}s" + (" (event time compounded per minute)" if cr.resampled else "")),
+        (
+            "clock",
+            f"{cr.rule}; {len(cr.returns)} {cr.bar}s" + (" (event time compounded per minute)" if cr.resampled else ""),
+        ),
         ("periods per year", f"{cr.periods_per_year:g} (the engine's, passed to every quantstats function)"),
     ]
-    return _template().render(column=column, benchmark=benchmark, facts=head + list(facts or []), sec=sec, version=qs.__version__)
+    return _template().render(
+        column=column, benchmark=benchmark, facts=head + list(facts or []), sec=sec, version=qs.__version__
+    )
 
 
 def _template() -> Any:

@@ -81,16 +81,25 @@ def metric_rows(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Sec
         ]
     else:
         sec.omitted.append(
-            ("CAGR and Calmar", f"the tested span is {years:.3g} of a year ({len(frame)} {bar}s at {ppy:g} a year); "
-             "compounding less than a year up to one would print noise")
+            (
+                "CAGR and Calmar",
+                f"the tested span is {years:.3g} of a year ({len(frame)} {bar}s at {ppy:g} a year); "
+                "compounding less than a year up to one would print noise",
+            )
         )
     rows.append((f"Expected return per {bar} (geometric mean)", qs.stats.expected_return, "pct"))
-    for unit, key, n in (("day", "D", counts["days"]), ("month", "M", counts["months"]), ("year", "Y", counts["years"])):
+    for unit, key, n in (
+        ("day", "D", counts["days"]),
+        ("month", "M", counts["months"]),
+        ("year", "Y", counts["years"]),
+    ):
         if bar in _SLOW[_SLOW.index(unit) :]:
             continue  # the clock's own period, or coarser
         adjective = {"day": "daily", "month": "monthly", "year": "yearly"}[unit]
         if n >= 2:
-            rows.append((f"Expected {adjective} return ({n} calendar {unit}s, geometric mean)", _expected_by(qs, key), "pct"))
+            rows.append(
+                (f"Expected {adjective} return ({n} calendar {unit}s, geometric mean)", _expected_by(qs, key), "pct")
+            )
         else:
             sec.omitted.append((f"Expected {adjective} return", f"the tested span covers {n} calendar {unit}"))
     rows += _distribution_rows(qs, bar)
@@ -174,7 +183,12 @@ def figures(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Section
     r, b = frame[col], (frame[bench] if bench else None)
     common = {"fontname": FONT, "show": False}
     draw = [("Cumulative return", lambda: qs.plots.returns(r, b, subtitle=False, figsize=(9, 4.5), **common))]
-    draw.append(("Drawdown (underwater; dashed red: its average)", lambda: qs.plots.drawdown(r, subtitle=False, figsize=(9, 3.5), **common)))
+    draw.append(
+        (
+            "Drawdown (underwater; dashed red: its average)",
+            lambda: qs.plots.drawdown(r, subtitle=False, figsize=(9, 3.5), **common),
+        )
+    )
     _daily_figures(qs, cr, frame, col, bench, sec, draw, common)
     _long_figures(qs, cr, col, bench, sec, draw, common)
     for title, make in draw:
@@ -232,9 +246,11 @@ def _long_figures(qs, cr, col, bench, sec, draw, common) -> None:
         draw.append(("Rolling Sortino (6 months)", lambda: qs.plots.rolling_sortino(r, b, **kw)))
     else:
         sec.omitted.append(
-            ("Rolling volatility, Sharpe and Sortino (6 months)",
-             f"a 6-month window is {window} {cr.bar}s and the tested span has {len(frame)}: a rolling line needs "
-             "at least a year")
+            (
+                "Rolling volatility, Sharpe and Sortino (6 months)",
+                f"a 6-month window is {window} {cr.bar}s and the tested span has {len(frame)}: a rolling line needs "
+                "at least a year",
+            )
         )
     counts = span_counts(frame.index)
     if counts["months"] >= 2:
