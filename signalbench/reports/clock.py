@@ -54,7 +54,7 @@ def bar_name(index: pd.DatetimeIndex) -> str:
     """The clock period of a sorted, unique DatetimeIndex in words (the median gap, by calendar for slow bars)."""
     if len(index) < 2:
         return "period"
-    gap = pd.Timedelta(np.median(np.diff(index.asi8)), unit="ns")
+    gap = pd.Timedelta(float(np.median(np.diff(index.as_unit("ns").asi8))), unit="ns")
     for limit, name in (
         (pd.Timedelta(days=4), "day"),
         (pd.Timedelta(days=20), "week"),

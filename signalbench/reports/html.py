@@ -22,6 +22,7 @@ import pandas as pd
 from signalbench._atomic import write_text
 from signalbench._validation import expected
 from signalbench.reports import plots
+from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.tearsheet import build_tearsheets
 
 __all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
@@ -65,29 +66,6 @@ TRADING_ROWS = (
     ("avg_bars_held", 0, ".1f"),
 )
 _ZOOM = 400
-
-
-def _json(path: Path, required: bool = True) -> Any:
-    if not path.exists():
-        if required:
-            raise FileNotFoundError(
-                expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
-            )
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            expected(path.name, "valid JSON", f"{exc.msg} at line {exc.lineno}", at=str(path), raw=True)
-        ) from None
-
-
-def _parquet(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise FileNotFoundError(
-            expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
-        )
-    return pd.read_parquet(path)
 
 
 def _number(v: Any) -> float:
@@ -191,7 +169,7 @@ def _audit(audit: dict[str, Any] | None) -> dict[str, Any]:
 def _histories(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     out = {}
     for path in sorted((run_dir / "history").glob("*.json")):
-        h = _json(path)
+        h = read_json(path)
         if isinstance(h, list) and h and isinstance(h[0], list):  # walk-forward: one history per fold, show the last
             h = h[-1]
         if isinstance(h, list) and h and isinstance(h[0], dict) and "epoch" in h[0]:
@@ -228,9 +206,9 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     bench = list(metrics.get("benchmarks", []))
     model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     models = list(metrics.get("models", {}))
-    returns = _parquet(run_dir / "returns.parquet")
-    positions = _parquet(run_dir / "positions.parquet")
-    pred = _parquet(run_dir / "predictions.parquet")
+    returns = read_parquet(run_dir / "returns.parquet")
+    positions = read_parquet(run_dir / "positions.parquet")
+    pred = read_parquet(run_dir / "predictions.parquet")
     x = pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
     figs = []
     histories = _histories(run_dir)
@@ -297,12 +275,8 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     import jinja2
 
     run_dir = Path(run_dir)
-    metrics = _json(run_dir / "metrics.json")
-    if not isinstance(metrics, dict) or not isinstance(metrics.get("columns"), dict):
-        raise ValueError(
-            expected("metrics.json", "an object with a 'columns' table", "something else", at=str(run_dir), raw=True)
-        )
-    config = _json(run_dir / "config.json", required=False)
+    metrics = metrics_of(run_dir)
+    config = read_json(run_dir / "config.json", required=False)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("signalbench.reports", "templates"),
         autoescape=True,
@@ -310,7 +284,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     )
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
-        audit=_audit(_json(run_dir / "audit.json", required=False)),
+        audit=_audit(read_json(run_dir / "audit.json", required=False)),
         notes=metrics.get("notes", []),
         table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
@@ -347,5 +321,6 @@ def build_report(run_dir: str | Path, tearsheets: bool = True) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(expected("run_dir", "an existing run folder", str(run_dir), raw=True))
+    metrics_of(run_dir)  # a broken folder fails before anything is rewritten
     sheets = build_tearsheets(run_dir) if tearsheets else None
     return write_text(run_dir / "report.html", render(run_dir, sheets))

@@ -16,7 +16,6 @@ method: the engine may not import the reports stage (``docs/architecture.md``, "
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import pandas as pd
 
 from signalbench._atomic import _umask, atomic_dir, write_text
 from signalbench._validation import did_you_mean, expected
+from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.clock import clock_returns
 from signalbench.reports.tearsheet_parts import FONT, Sections, drawdown_table, figures, metric_rows
 
@@ -180,10 +180,9 @@ def build_tearsheets(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if load_quantstats() is None:
         return {"error": MISSING, "sheets": []}
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    config_path = run_dir / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    returns = pd.read_parquet(run_dir / "returns.parquet")
+    metrics = metrics_of(run_dir)
+    config = read_json(run_dir / "config.json", required=False) or {}
+    returns = read_parquet(run_dir / "returns.parquet")
     index = pd.DatetimeIndex(returns["timestamp"]) if "timestamp" in returns else returns.index
     returns = returns.set_axis(index, axis=0)
     bench = set(metrics.get("benchmarks", []))

@@ -16,31 +16,6 @@ from signalbench.experiment import compare
 from signalbench.reports.html import build_report
 from signalbench.reports.plots import equity_figure
 
-TINY = {
-    "name": "tiny-report",
-    "seed": 3,
-    "device": "cpu",
-    "data": {"kind": "synthetic", "n": 2400, "edge": 0.6, "ticks_per_day": 1200},
-    "labels": {"kind": "direction", "horizon": 1},
-    "costs": {"fee_bps": 0.1, "half_spread_bps": "quoted", "delay": 1},
-    "baselines": {"exclude": ["persistence"]},
-    "models": [
-        {
-            "name": "lstm",
-            "seq_len": 4,
-            "hidden_size": 4,
-            "num_layers": 1,
-            "bidirectional": False,
-            "pooling": "last",
-            "head_size": 0,
-            "epochs": 2,
-            "batch_size": 256,
-        }
-    ],
-    "strategies": [{"rule": "sign"}, {"rule": "threshold", "enter": [0.4, 0.5], "tune": True}],
-}
-
-
 class _Page(HTMLParser):
     """Collects the header cells of the comparison table, every img src and every link/script src."""
 
@@ -81,11 +56,9 @@ def parse(html: str) -> _Page:
     return page
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "run"
-    compare(TINY, out=out)
-    return out
+@pytest.fixture
+def run_dir(tiny_run):
+    return tiny_run
 
 
 def test_run_writes_a_self_contained_report(run_dir):
@@ -157,9 +130,9 @@ def test_cli_rebuilds_the_report_and_names_a_missing_folder(run_dir, tmp_path, c
         build_report(copy)
 
 
-def test_no_report_skips_the_file(tmp_path):
+def test_no_report_skips_the_file(tmp_path, tiny_config):
     out = tmp_path / "run"
-    cfg = {**TINY, "models": [], "strategies": [{"rule": "sign"}]}
+    cfg = {**tiny_config, "models": [], "strategies": [{"rule": "sign"}]}
     compare(cfg, out=out, report=False)
     assert (out / "metrics.json").is_file() and not (out / "report.html").exists()
     with pytest.raises(TypeError, match="report"):
