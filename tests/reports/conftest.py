@@ -33,7 +33,6 @@ TINY = {
 }
 
 
-
 @pytest.fixture
 def tiny_config():
     """The tiny experiment (a fresh copy)."""

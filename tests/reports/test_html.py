@@ -16,6 +16,7 @@ from signalbench.experiment import compare
 from signalbench.reports.html import build_report
 from signalbench.reports.plots import equity_figure
 
+
 class _Page(HTMLParser):
     """Collects the header cells of the comparison table, every img src and every link/script src."""
 

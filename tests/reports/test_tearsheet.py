@@ -1,4 +1,4 @@
-"""quantstats tear sheets: the engine's Sharpe on three clocks, sections left out with a reason, no noise, run folder."""
+"""quantstats tear sheets: the engine's Sharpe on three clocks, sections left out with a reason, no noise."""
 
 from __future__ import annotations
 
