@@ -1,0 +1,129 @@
+"""report.html and a tear sheet in a real browser (Debian's chromium, driven by Playwright; nothing is downloaded).
+
+Checks what a reader sees: no console error, every image decoded, one table column per model x strategy, no request
+leaving the file, the sort keeping the benchmarks apart, a working link to a tear sheet. Full-page screenshots are
+saved under ``tests/artifacts/`` (or ``$SIGNALBENCH_ARTIFACTS``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_IMAGES = "Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight])"
+_SVGS = (
+    "Array.from(document.querySelectorAll('svg'))"
+    ".map(s => {const r = s.getBoundingClientRect(); return [r.width, r.height]})"
+)
+_HEADER = "Array.from(document.querySelectorAll('#metrics thead th')).slice(1).map(th => th.textContent)"
+
+
+def _artifacts() -> Path:
+    root = Path(os.environ.get("SIGNALBENCH_ARTIFACTS") or Path(__file__).resolve().parents[1] / "artifacts")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser(chromium, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium, args=ARGS, headless=True, viewport={"width": 1400, "height": 900}
+        )
+        yield context
+        context.close()
+
+
+class _Visit:
+    """A page with every console error, page error and request that left the file recorded."""
+
+    def __init__(self, context) -> None:
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.page = context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def check_loaded(self) -> None:
+        self.page.wait_for_load_state("load")
+        images = self.page.evaluate(_IMAGES)
+        assert images, "no image on the page"
+        bad = [alt for alt, complete, w, h in images if not (complete and w > 0 and h > 0)]
+        assert bad == [], f"images not decoded: {bad}"
+        assert all(w > 0 and h > 0 for w, h in self.page.evaluate(_SVGS))
+        assert self.errors == [] and self.outside == []
+
+
+def _expected_order(metrics: dict, row: str, descending: bool) -> list[str]:
+    bench = metrics["benchmarks"]
+    models = [c for c in metrics["columns"] if c not in bench]
+    value = {c: metrics["columns"][c].get(row) for c in models}
+    known = [c for c in models if value[c] is not None and not math.isnan(value[c])]
+    unknown = [c for c in models if c not in known]
+    return sorted(known, key=lambda c: value[c], reverse=descending) + unknown, bench
+
+
+def test_report_in_chromium(browser, tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.check_loaded()
+    header = visit.page.evaluate(_HEADER)
+    assert len(header) == len(metrics["columns"]) and set(header) == set(metrics["columns"])
+    visit.page.screenshot(path=str(_artifacts() / "report.png"), full_page=True)
+    for descending in (True, False):  # first click: highest first; second click: reversed
+        visit.page.click("#metrics td.rowname:text-is('sharpe')")
+        header = visit.page.evaluate(_HEADER)
+        models, bench = _expected_order(metrics, "sharpe", descending)
+        values = [metrics["columns"][c]["sharpe"] for c in header[: len(models)]]
+        expected = [metrics["columns"][c]["sharpe"] for c in models]
+        assert values == expected and header[len(models) :] == bench
+        row = visit.page.evaluate(
+            "Array.from(document.querySelectorAll('#metrics tbody tr')).find(r => r.cells[0].textContent === 'sharpe')"
+            ".cells.length"
+        )
+        assert row == len(header) + 1
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_tear_sheet_in_chromium(browser, tiny_run):
+    visit = _Visit(browser)
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    link = visit.page.locator("#tearsheets a").first
+    column = link.text_content()
+    link.click()
+    visit.page.wait_for_url("**/tearsheets/*.html")
+    visit.check_loaded()
+    assert visit.page.locator("h1").text_content() == f"tear sheet: {column}"
+    cells = visit.page.evaluate(
+        "Array.from(document.querySelectorAll('#key-metrics thead th')).map(t => t.textContent)"
+    )
+    assert cells == ["metric", column, "buy_and_hold (benchmark)"]
+    visit.page.screenshot(path=str(_artifacts() / "tearsheet.png"), full_page=True)
+    assert visit.errors == [] and visit.outside == []
