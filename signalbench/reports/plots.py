@@ -64,6 +64,11 @@ def to_data_uri(fig: Any, dpi: int = 90) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _legend_outside(ax: Any) -> None:
+    """The legend of ``ax`` right of every panel, where it cannot hide a line (constrained layout makes room)."""
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7)
+
+
 def _line(ax: Any, x: np.ndarray, y: np.ndarray, **kw: Any) -> None:
     keep = minmax_downsample(y)
     ax.plot(x[keep], y[keep], lw=kw.pop("lw", 1.0), **kw)
@@ -106,7 +111,7 @@ def equity_figure(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> A
             _line(axes[1][0], x, drawdown, **_color(col, k))
         axes[0][0].set(ylabel="equity (start = 1)", title="equity of every column against the oracles and buy-and-hold")
         axes[1][0].set(ylabel="drawdown", title="drawdown")
-        axes[0][0].legend(fontsize=7, ncol=3)
+        _legend_outside(axes[0][0])
     return fig
 
 
@@ -145,7 +150,7 @@ def cost_figure(gross_total: pd.Series, turnover: pd.Series, max_bps: float | No
             ylabel="net return (additive)",
             title="net return against cost; dots mark the breakeven cost",
         )
-        ax.legend(fontsize=7, ncol=2)
+        _legend_outside(ax)
     return fig
 
 
@@ -188,8 +193,8 @@ def reliability_figure(pred: pd.DataFrame, models: list[str], min_rows: int = 20
         ax.set(
             xlabel="mean confidence (top-class probability)",
             ylabel="hit rate",
-            xlim=(0, 1),
-            ylim=(0, 1),
+            xlim=(0, 1.02),  # a bucket at confidence 1 stays visible
+            ylim=(0, 1.02),
             title=f"reliability diagram (buckets of >= {min_rows} rows)",
         )
         ax.legend(fontsize=7)
@@ -207,7 +212,7 @@ def probability_figure(pred: pd.DataFrame, models: list[str]) -> Any:
                 ax.hist(proba[:, j], bins=np.linspace(0, 1, 41), alpha=0.5, label=f"p({names[j]})")
             ax.set(title=m, xlabel="probability")
         axes[0][0].set_ylabel("rows")
-        axes[0][0].legend(fontsize=7)
+        _legend_outside(axes[0][-1])
     return fig
 
 
@@ -251,5 +256,5 @@ def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, retur
         axes[1][0].set(ylabel="position (long above the lane, short below)")
         axes[1][0].grid(False)
         axes[2][0].set(ylabel="cumulative net return")
-        axes[2][0].legend(fontsize=7, ncol=3)
+        _legend_outside(axes[2][0])
     return fig
