@@ -55,12 +55,15 @@ def _compound_by(r: pd.Series, key: Any) -> pd.Series:
 
 
 def _fmt(v: Any, kind: str) -> str:
+    """A table cell: percent (three decimals, or three significant digits below 0.001 %), ratio or count."""
     v = float(v)
     if math.isnan(v):
         return "—"
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
-    return {"pct": f"{v:.3%}", "ratio": f"{v:.3f}", "count": f"{v:.0f}"}[kind]
+    if kind == "pct":
+        return f"{v:.3%}" if v == 0 or abs(v) >= 1e-5 else f"{v * 100:.3g}%"
+    return {"ratio": f"{v:.3f}", "count": f"{v:.0f}"}[kind]
 
 
 def metric_rows(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Sections) -> None:
@@ -153,11 +156,18 @@ def drawdown_table(qs: Any, r: pd.Series, top: int = 5) -> list[dict[str, str]]:
                 "start": str(idx[s]),
                 "valley": str(idx[v]),
                 "recovered": str(idx[rec]) if rec is not None else "not recovered",
-                "length": str(idx[rec if rec is not None else -1] - idx[s]),
+                "length": _duration(idx[rec if rec is not None else -1] - idx[s]),
                 "depth": f"{depth:.3%}",
             }
         )
     return rows
+
+
+def _duration(value: pd.Timedelta) -> str:
+    """``3 days 02:34`` or ``02:34:00``: a drawdown's length without pandas' "0 days" prefix."""
+    days, rest = divmod(int(value.total_seconds()), 86_400)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return f"{days} day{'s' if days != 1 else ''} {clock}" if days else f"{clock}:{rest % 60:02d}"
 
 
 def _plot_frame(cr: ClockReturns, sec: Sections) -> pd.DataFrame:
@@ -190,7 +200,7 @@ def figures(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Section
         )
     )
     _daily_figures(qs, cr, frame, col, bench, sec, draw, common)
-    _long_figures(qs, cr, col, bench, sec, draw, common)
+    _long_figures(qs, cr, frame, col, bench, sec, draw, common)
     for title, make in draw:
         sec.figures.append((title, _png(make())))
 
@@ -198,7 +208,8 @@ def figures(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Section
 def _png(fig: Any) -> str:
     """The figure as a PNG data URI, cropped to its content, with exact percent ticks.
 
-    quantstats' percent axis rounds to whole percents, so a drawdown of -0.4 % would be ticked "-0%" at every line.
+    quantstats' percent axes round (or truncate) to whole percents, so a drawdown of -0.4 % would be ticked "-0%" at
+    every line and a histogram's -0.5 % and 0.4 % both "0%"; every percent axis gets matplotlib's exact one.
     """
     import base64
     import io
@@ -206,10 +217,10 @@ def _png(fig: Any) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-    for ax in fig.axes:
-        formatter = ax.yaxis.get_major_formatter()
-        if isinstance(formatter, FuncFormatter) and getattr(formatter.func, "__name__", "") == "format_pct_axis":
-            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    for axis in (a for ax in fig.axes for a in (ax.xaxis, ax.yaxis)):
+        formatter = axis.get_major_formatter()
+        if isinstance(formatter, FuncFormatter) and str(formatter.func(0.5, 0)).endswith("%"):
+            axis.set_major_formatter(PercentFormatter(xmax=1.0))
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
@@ -225,25 +236,37 @@ def _daily_figures(qs, cr, frame, col, bench, sec, draw, common) -> None:
         return
     daily = _compound_by(cr.returns, cr.returns.index.normalize())
     d, db = daily[col], (daily[bench] if bench else None)
-    draw.append(("Daily returns (cumulative sum)", lambda: qs.plots.daily_returns(d, db, subtitle=False, **common)))
-    if counts["days"] >= 20:
-        draw.append(
-            ("Distribution of daily returns", lambda: qs.plots.histogram(d, db, resample="D", subtitle=False, **common))
+    # not qs.plots.daily_returns: it resamples the running sum to calendar days and sums each day, so every weekend
+    # and holiday drops the line to 0
+    draw.append(
+        (
+            "Daily returns (cumulative sum)",
+            lambda: qs.plots.returns(d, db, compound=False, ylabel="Sum of daily returns", subtitle=False, **common),
         )
+    )
+    if counts["days"] >= 20:
+        draw.append(("Distribution of daily returns", lambda: _histogram(qs, d, db, common)))
     else:
         sec.omitted.append(("Distribution of daily returns", f"{counts['days']} days are too few for a histogram"))
 
 
-def _long_figures(qs, cr, col, bench, sec, draw, common) -> None:
-    """Rolling 6-month ratios (a year of periods), monthly heat map (2+ months), yearly returns (2+ years)."""
+def _long_figures(qs, cr, plotted, col, bench, sec, draw, common) -> None:
+    """Rolling 6-month ratios (a year of periods), monthly heat map (2+ months), yearly returns (2+ years).
+
+    The rolling lines are computed on the returns the charts are drawn from (``plotted``: the clock's, or coarser
+    buckets for long series), with the window and the annualization scaled to that many points a year.
+    """
     ppy, frame = cr.periods_per_year, cr.returns
     window = int(round(ppy / 2))
     r, b = frame[col], (frame[bench] if bench else None)
     if len(frame) >= 2 * window and window >= 2:
-        kw = {"period": window, "period_label": "6 months", "periods_per_year": ppy, "subtitle": False, **common}
-        draw.append(("Rolling volatility (6 months)", lambda: qs.plots.rolling_volatility(r, b, **kw)))
-        draw.append(("Rolling Sharpe (6 months)", lambda: qs.plots.rolling_sharpe(r, b, **kw)))
-        draw.append(("Rolling Sortino (6 months)", lambda: qs.plots.rolling_sortino(r, b, **kw)))
+        scale = len(plotted) / len(frame)
+        pr, pb = plotted[col], (plotted[bench] if bench else None)
+        kw = {"period": max(2, int(round(window * scale))), "period_label": "6 months", "subtitle": False, **common}
+        kw["periods_per_year"] = ppy * scale
+        draw.append(("Rolling volatility (6 months)", lambda: qs.plots.rolling_volatility(pr, pb, **kw)))
+        draw.append(("Rolling Sharpe (6 months)", lambda: qs.plots.rolling_sharpe(pr, pb, **kw)))
+        draw.append(("Rolling Sortino (6 months)", lambda: qs.plots.rolling_sortino(pr, pb, **kw)))
     else:
         sec.omitted.append(
             (
@@ -253,6 +276,9 @@ def _long_figures(qs, cr, col, bench, sec, draw, common) -> None:
             )
         )
     counts = span_counts(frame.index)
+    if len(frame) > MAX_POINTS:  # calendar months and years compound exactly from calendar days
+        days = _compound_by(frame, frame.index.normalize())
+        r, b = days[col], (days[bench] if bench else None)
     if counts["months"] >= 2:
         draw.append(
             ("Monthly returns (%)", lambda: qs.plots.monthly_heatmap(r, returns_label=col, fontname=FONT, show=False))
@@ -260,6 +286,34 @@ def _long_figures(qs, cr, col, bench, sec, draw, common) -> None:
     else:
         sec.omitted.append(("Monthly returns heat map", f"the tested span covers {counts['months']} calendar month"))
     if counts["years"] >= 2:
-        draw.append(("Returns per year", lambda: qs.plots.yearly_returns(r, b, subtitle=False, **common)))
+        draw.append(("Returns per year (dashed red: their mean)", lambda: _yearly(qs, r, b, common)))
     else:
         sec.omitted.append(("Year-over-year returns", f"the tested span covers {counts['years']} calendar year"))
+
+
+def _yearly(qs: Any, r: pd.Series, b: pd.Series | None, common: dict[str, Any]) -> Any:
+    """The calendar-year bars of quantstats, one tick label per year under its bars.
+
+    quantstats labels the bar plot's automatic ticks with the years in order, so with current matplotlib the
+    labels fall between bars and skip years (2016 under the bars of 2017); the ticks are set on the bars here.
+    """
+    fig = qs.plots.yearly_returns(r, b, subtitle=False, **common)
+    years = sorted(set(r.index.year))
+    ax = fig.axes[0]
+    centers = sorted({round(p.get_x() + p.get_width() / 2) for p in ax.patches})  # one group of bars per year
+    if len(centers) == len(years):
+        ax.set_xticks(centers, [str(y) for y in years], rotation=0)
+    return fig
+
+
+def _histogram(qs: Any, d: pd.Series, db: pd.Series | None, common: dict[str, Any]) -> Any:
+    """The histogram of daily returns by quantstats, its y axis named for what it shows (a density, not a count)."""
+    # resampling to calendar days would add every weekend and holiday as a 0 % day; a business-day calendar whose
+    # holidays are exactly the days without data keeps the trading days, one bucket each
+    missing = pd.date_range(d.index[0], d.index[-1], freq="D").difference(d.index)
+    days = pd.offsets.CustomBusinessDay(weekmask="Mon Tue Wed Thu Fri Sat Sun", holidays=list(missing))
+    fig = qs.plots.histogram(d, db, resample=days, subtitle=False, **common)
+    for ax in fig.axes:
+        if ax.get_ylabel() == "Occurrences":
+            ax.set_ylabel("Density", fontname=FONT, fontweight="bold", fontsize=12)
+    return fig
