@@ -18,7 +18,14 @@ import pytest
 import signalbench
 
 # The packages whose ``__init__`` exports names (lazily through ``_EXPORTS``, or eagerly under ``__all__``).
-PACKAGES = ["signalbench", "signalbench.data", "signalbench.signals", "signalbench.strategies", "signalbench.engine"]
+PACKAGES = [
+    "signalbench",
+    "signalbench.data",
+    "signalbench.signals",
+    "signalbench.strategies",
+    "signalbench.engine",
+    "signalbench.reports",
+]
 
 
 def _import_everything() -> list[str]:

@@ -16,7 +16,7 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     audit.json           the leakage audit (:mod:`signalbench.audit`): the checks that ran and every finding
     report.html          the self-contained HTML report (:mod:`signalbench.reports.html`), unless ``report=False``
     tearsheets/          one quantstats tear sheet per model x strategy column, ``<column>.html``
-                         (:mod:`signalbench.reports.tearsheet`; needs the ``reports`` extra), unless ``report=False``
+                         (:mod:`signalbench.reports.tearsheets`; needs the ``reports`` extra), unless ``report=False``
 
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is

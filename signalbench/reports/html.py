@@ -23,7 +23,7 @@ from signalbench._atomic import write_text
 from signalbench._validation import expected
 from signalbench.reports import plots
 from signalbench.reports._files import metrics_of, read_json, read_parquet
-from signalbench.reports.tearsheet import build_tearsheets
+from signalbench.reports.tearsheets import build_tearsheets
 
 __all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
 
@@ -269,7 +269,7 @@ def _csv_order(run_dir: Path) -> list[str]:
 def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     """The HTML of the report of ``run_dir`` (what :func:`build_report` writes).
 
-    ``sheets`` is what :func:`signalbench.reports.tearsheet.build_tearsheets` returned (links to the tear sheets, or
+    ``sheets`` is what :func:`signalbench.reports.tearsheets.build_tearsheets` returned (links to the tear sheets, or
     why there are none); None leaves the tear-sheet section out.
     """
     import jinja2
@@ -296,7 +296,7 @@ def build_report(run_dir: str | Path, tearsheets: bool = True) -> Path:
     """Write ``run_dir/report.html`` atomically from the run folder's files; returns its path.
 
     With ``tearsheets`` the quantstats tear sheets are (re)built first into ``run_dir/tearsheets/``
-    (:func:`signalbench.reports.tearsheet.build_tearsheets`) and linked from the report; without quantstats the
+    (:func:`signalbench.reports.tearsheets.build_tearsheets`) and linked from the report; without quantstats the
     report still builds and says that the tear sheets need the ``reports`` extra.
 
     Parameters

@@ -18,7 +18,7 @@ import pytest
 from signalbench import backtest, load_lobster
 from signalbench.reports.clock import clock_returns
 from signalbench.reports.html import build_report
-from signalbench.reports.tearsheet import load_quantstats, render_tearsheet, tearsheet, tearsheet_filename
+from signalbench.reports.tearsheets import load_quantstats, render_tearsheet, tearsheet, tearsheet_filename
 
 qs = pytest.importorskip("quantstats")
 
