@@ -19,7 +19,16 @@ import pandas as pd
 
 from signalbench.reports.clock import ClockReturns
 
-__all__ = ["FONT", "MAX_POINTS", "Sections", "drawdown_table", "figures", "metric_rows", "span_counts"]
+__all__ = [
+    "FONT",
+    "MAX_POINTS",
+    "Sections",
+    "drawdown_table",
+    "figures",
+    "metric_rows",
+    "span_counts",
+    "trading_days",
+]
 
 #: The font every quantstats figure is drawn with (ships with matplotlib; quantstats' default, Arial, may not exist).
 FONT = "DejaVu Sans"
@@ -306,13 +315,17 @@ def _yearly(qs: Any, r: pd.Series, b: pd.Series | None, common: dict[str, Any]) 
     return fig
 
 
+def trading_days(index: pd.DatetimeIndex) -> pd.offsets.CustomBusinessDay:
+    """A day frequency whose only days are those of ``index`` (normalized): resampling to it adds no empty day."""
+    missing = pd.date_range(index[0], index[-1], freq="D").difference(index)
+    return pd.offsets.CustomBusinessDay(weekmask="Mon Tue Wed Thu Fri Sat Sun", holidays=list(missing))
+
+
 def _histogram(qs: Any, d: pd.Series, db: pd.Series | None, common: dict[str, Any]) -> Any:
     """The histogram of daily returns by quantstats, its y axis named for what it shows (a density, not a count)."""
     # resampling to calendar days would add every weekend and holiday as a 0 % day; a business-day calendar whose
     # holidays are exactly the days without data keeps the trading days, one bucket each
-    missing = pd.date_range(d.index[0], d.index[-1], freq="D").difference(d.index)
-    days = pd.offsets.CustomBusinessDay(weekmask="Mon Tue Wed Thu Fri Sat Sun", holidays=list(missing))
-    fig = qs.plots.histogram(d, db, resample=days, subtitle=False, **common)
+    fig = qs.plots.histogram(d, db, resample=trading_days(d.index), subtitle=False, **common)
     for ax in fig.axes:
         if ax.get_ylabel() == "Occurrences":
             ax.set_ylabel("Density", fontname=FONT, fontweight="bold", fontsize=12)

@@ -18,6 +18,7 @@ import pytest
 from signalbench import backtest, load_lobster
 from signalbench.reports.clock import clock_returns
 from signalbench.reports.html import build_report
+from signalbench.reports.tearsheet_parts import FONT
 from signalbench.reports.tearsheets import load_quantstats, render_tearsheet, tearsheet, tearsheet_filename
 
 qs = pytest.importorskip("quantstats")
@@ -232,3 +233,44 @@ def test_report_builds_without_quantstats_and_says_so(tiny_run, tmp_path, monkey
     assert load_quantstats() is None
     html = build_report(copy).read_text()
     assert "tear sheets need the reports extra" in html and 'href="tearsheets/' not in html
+
+
+def test_yearly_bars_are_labelled_with_their_own_year():
+    from signalbench.reports.tearsheet_parts import _yearly
+
+    r = _daily().pct_change().fillna(0.0).rename("m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # quantstats' own tick labelling warns
+        fig = _yearly(qs, r, (r * 0.5).rename("b"), {"fontname": FONT, "show": False})
+    ax = fig.axes[0]
+    labels = {round(t): lab.get_text() for t, lab in zip(ax.get_xticks(), ax.get_xticklabels())}
+    for bar in ax.patches:  # every bar stands on the tick of its own year
+        year = labels[round(bar.get_x() + bar.get_width() / 2)]
+        assert year in {"2021", "2022", "2023", "2024"}
+    assert sorted(labels.values()) == [str(y) for y in sorted(set(r.index.year))]
+
+
+def test_percent_axes_are_exact_below_one_percent():
+    from matplotlib.ticker import PercentFormatter
+
+    from signalbench.reports.tearsheet_parts import _png
+
+    idx = pd.date_range("2024-03-04 09:30", periods=300, freq="min")
+    r = pd.Series(np.random.default_rng(8).normal(0.0, 2e-4, len(idx)), idx, name="m")
+    fig = qs.plots.drawdown(r, fontname=FONT, show=False, subtitle=False)
+    assert _png(fig).startswith("data:image/png;base64,")
+    axis = fig.axes[0].yaxis
+    assert isinstance(axis.get_major_formatter(), PercentFormatter)
+    labels = [axis.get_major_formatter()(t) for t in axis.get_ticklocs()]
+    assert len(set(labels)) == len(labels)  # quantstats' own formatter gave "-0%" for every tick
+
+
+def test_trading_days_resample_adds_no_empty_day():
+    from quantstats._compat import safe_resample
+
+    from signalbench.reports.tearsheet_parts import trading_days
+
+    idx = pd.bdate_range("2024-01-01", periods=40).delete([7, 8])  # weekends and two holidays missing
+    d = pd.Series(np.arange(1.0, 41.0)[: len(idx)], idx)
+    out = safe_resample(d, trading_days(idx), "sum")
+    assert list(out.index) == list(idx) and list(out) == list(d)
