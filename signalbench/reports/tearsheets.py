@@ -192,8 +192,14 @@ def build_tearsheets(run_dir: str | Path) -> dict[str, Any]:
     sheets = []
     with atomic_dir(run_dir / "tearsheets", overwrite=True) as tmp:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; the folder gets what mkdir would have given it
+        used: set[str] = set()
         for col in columns:
             name = tearsheet_filename(col)
+            k = 1
+            while name.lower() in used:  # two columns that differ only in replaced characters (or case)
+                k += 1
+                name = f"{tearsheet_filename(col)[:-5]}-{k}.html"
+            used.add(name.lower())
             try:
                 html = render_tearsheet(
                     returns, col, benchmark, periods_per_year=config.get("periods_per_year"), facts=facts
