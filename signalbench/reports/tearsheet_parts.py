@@ -84,7 +84,7 @@ def metric_rows(qs: Any, cr: ClockReturns, col: str, bench: str | None, sec: Sec
         (f"Sharpe (annualized, {ppy:g} {bar}s a year)", lambda r: qs.stats.sharpe(r, periods=ppy), "ratio"),
         ("Sortino (annualized)", lambda r: qs.stats.sortino(r, periods=ppy), "ratio"),
         ("Volatility (annualized)", lambda r: qs.stats.volatility(r, periods=ppy), "pct"),
-        ("Max drawdown", qs.stats.max_drawdown, "pct"),
+        ("Max drawdown" + (f" (on {bar}s)" if cr.resampled else ""), qs.stats.max_drawdown, "pct"),
     ]
     if years >= 1:
         rows += [

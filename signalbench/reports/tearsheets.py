@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from signalbench._atomic import _umask, atomic_dir, write_text
@@ -109,9 +110,11 @@ def render_tearsheet(
         figures(qs, cr, column, benchmark, sec)
     if not sec.drawdowns:
         sec.omitted.append(("Worst drawdowns", f"{column} never drew down on the tested span"))
+    if cr.resampled:
+        sec.notes.append(_event_drawdown_note(returns[column], cr.bar))
     head = [
         ("benchmark", benchmark or "none"),
-        ("tested span", f"{returns.index[0]} to {returns.index[-1]} ({len(returns)} rows)"),
+        ("tested span", f"{_stamp(returns.index[0])} to {_stamp(returns.index[-1])} ({len(returns)} rows)"),
         (
             "clock",
             f"{cr.rule}; {len(cr.returns)} {cr.bar}s" + (" (event time compounded per minute)" if cr.resampled else ""),
@@ -120,6 +123,22 @@ def render_tearsheet(
     ]
     return _template().render(
         column=column, benchmark=benchmark, facts=head + list(facts or []), sec=sec, version=qs.__version__
+    )
+
+
+def _stamp(value: Any) -> str:
+    """A timestamp to the millisecond (event times carry nanoseconds nobody reads)."""
+    return pd.Timestamp(value).isoformat(sep=" ", timespec="milliseconds")
+
+
+def _event_drawdown_note(r: pd.Series, bar: str) -> str:
+    """Why the tear sheet's drawdowns differ from the report's: they are measured on the clock, not on every event."""
+    equity = (1.0 + r.to_numpy(dtype=np.float64)).cumprod()
+    deepest = float((equity / np.maximum(1.0, np.maximum.accumulate(equity)) - 1.0).min())
+    return (
+        f"Drawdowns on this page (table, chart, max drawdown) are measured on the {bar}s the returns were compounded "
+        f"onto, so a dip and recovery within one {bar} does not show; on every event, as in the report's max_drawdown, "
+        f"the deepest drawdown is {deepest:.3%}."
     )
 
 

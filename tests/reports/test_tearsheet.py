@@ -124,10 +124,15 @@ def test_quantstats_sharpe_equals_the_engines(kind, request):
     for col in res.returns.columns:
         theirs = qs.stats.sharpe(cr.returns[col], periods=cr.periods_per_year)
         assert theirs == pytest.approx(res.stats.loc["sharpe", col], rel=1e-9)
-    page = _sheet(res)
+    html = render_tearsheet(res.returns, "momentum", "buy_and_hold", mode=res.mode)
+    page = _Page(html)
     ours = res.stats["momentum"]
     assert _row(page, "Sharpe")[0] == f"{ours['sharpe']:.3f}"
     assert _row(page, "Max drawdown")[0] == f"{qs.stats.max_drawdown(cr.returns['momentum']):.3%}"
+    if cr.resampled:  # drawdowns on the clock miss dips within a minute: the page gives the engine's, from every event
+        assert f"the deepest drawdown is {ours['max_drawdown']:.3%}" in html
+    else:
+        assert _row(page, "Max drawdown")[0] == f"{ours['max_drawdown']:.3%}"
 
 
 def test_an_explicit_periods_per_year_is_kept():
