@@ -136,6 +136,7 @@ def test_no_report_skips_the_file(tmp_path, tiny_config):
     cfg = {**tiny_config, "models": [], "strategies": [{"rule": "sign"}]}
     compare(cfg, out=out, report=False)
     assert (out / "metrics.json").is_file() and not (out / "report.html").exists()
+    assert not (out / "tearsheets").exists()
     with pytest.raises(TypeError, match="report"):
         compare(cfg, out=tmp_path / "r2", report="no")
 
