@@ -61,7 +61,7 @@ def load_quantstats() -> Any:
 
 def tearsheet_filename(column: str) -> str:
     """``tearsheets/<column>.html``'s file name: the column with characters unsafe in file names replaced."""
-    return re.sub(r"[^A-Za-z0-9._()+=-]+", "_", str(column)).strip("._") + ".html" or "column.html"
+    return (re.sub(r"[^A-Za-z0-9._()+=-]+", "_", str(column)).strip("._") or "column") + ".html"
 
 
 def render_tearsheet(
@@ -111,7 +111,7 @@ def render_tearsheet(
     if not sec.drawdowns:
         sec.omitted.append(("Worst drawdowns", f"{column} never drew down on the tested span"))
     if cr.resampled:
-        sec.notes.append(_event_drawdown_note(returns[column], cr.bar))
+        sec.notes.append(_event_drawdown_note(returns[column], cr.bar, mode))
     head = [
         ("benchmark", benchmark or "none"),
         ("tested span", f"{_stamp(returns.index[0])} to {_stamp(returns.index[-1])} ({len(returns)} rows)"),
@@ -131,9 +131,10 @@ def _stamp(value: Any) -> str:
     return pd.Timestamp(value).isoformat(sep=" ", timespec="milliseconds")
 
 
-def _event_drawdown_note(r: pd.Series, bar: str) -> str:
+def _event_drawdown_note(r: pd.Series, bar: str, mode: str) -> str:
     """Why the tear sheet's drawdowns differ from the report's: they are measured on the clock, not on every event."""
-    equity = (1.0 + r.to_numpy(dtype=np.float64)).cumprod()
+    values = r.to_numpy(dtype=np.float64)
+    equity = (1.0 + values).cumprod() if mode == "compound" else 1.0 + values.cumsum()
     deepest = float((equity / np.maximum(1.0, np.maximum.accumulate(equity)) - 1.0).min())
     return (
         f"Drawdowns on this page (table, chart, max drawdown) are measured on the {bar}s the returns were compounded "

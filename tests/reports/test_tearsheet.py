@@ -216,6 +216,7 @@ def test_returns_without_timestamps_are_named():
 def test_file_names_are_safe_and_keep_the_column():
     assert tearsheet_filename("lstm:threshold(tuned)") == "lstm_threshold(tuned).html"
     assert tearsheet_filename("a/b\\c") == "a_b_c.html"
+    assert tearsheet_filename("::") == "column.html"
 
 
 def test_run_folder_tear_sheets_are_linked_and_carry_the_run_sharpe(tiny_run):
