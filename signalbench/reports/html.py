@@ -4,9 +4,10 @@
 ``history/<model>.json`` and the three parquet files; layout in :mod:`signalbench.experiment.runfolder`), so a report
 can be rebuilt without retraining (``signalbench report RUN_DIR``). The page holds what was run, a banner per
 leakage-audit finding, the comparison table (best value per row highlighted, columns sortable by a few lines of
-inline JavaScript), the plots of :mod:`signalbench.reports.plots` as base64 PNG images, and a short guide to reading
-it. Nothing is loaded from outside the file (no external scripts, fonts, styles or images). See
-``docs/architecture.md``.
+inline JavaScript; the benchmarks stay apart), links to the quantstats tear sheets of
+:mod:`signalbench.reports.tearsheets` (or why there are none), the plots of :mod:`signalbench.reports.plots` as base64
+PNG images, and a short guide to reading it. Nothing is loaded from outside the file (no external scripts, fonts,
+styles or images). See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
