@@ -280,3 +280,29 @@ def test_trading_days_resample_adds_no_empty_day():
     d = pd.Series(np.arange(1.0, 41.0)[: len(idx)], idx)
     out = safe_resample(d, trading_days(idx), "sum")
     assert list(out.index) == list(idx) and list(out) == list(d)
+
+
+FRESH = """
+import sys, warnings, matplotlib, numpy as np, pandas as pd
+from signalbench.reports.tearsheets import render_tearsheet  # imports scipy, which adds filters of its own
+assert "quantstats" not in sys.modules
+filters, family = list(warnings.filters), list(matplotlib.rcParams["font.family"])
+idx = pd.date_range("2024-03-04 09:30", periods=200, freq="min")
+r = pd.DataFrame({"m": np.random.default_rng(0).normal(0, 1e-3, 200)}, index=idx)
+html = render_tearsheet(r, "m", None)
+assert warnings.filters == filters, "warning filters changed"
+assert list(matplotlib.rcParams["font.family"]) == family, matplotlib.rcParams["font.family"]
+"""
+
+
+def test_first_use_in_a_fresh_interpreter_is_silent_and_leaves_the_font_alone():
+    """quantstats sets matplotlib's global font to Arial when imported: our first import of it must undo that."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "PYTHONWARNINGS": ""}
+    out = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and out.stderr == ""
