@@ -96,6 +96,9 @@ def test_report_in_chromium(browser, tiny_run):
     visit.check_loaded()
     header = visit.page.evaluate(_HEADER)
     assert len(header) == len(metrics["columns"]) and set(header) == set(metrics["columns"])
+    marked = visit.page.evaluate(_HEADER.replace("thead th'", "thead th.bench'").replace(".slice(1)", ""))
+    models = [c for c in metrics["columns"] if c not in metrics["benchmarks"]]
+    assert marked == metrics["benchmarks"] and sorted(c for c in header if c not in marked) == sorted(models)
     visit.page.screenshot(path=str(_artifacts() / "report.png"), full_page=True)
     for descending in (True, False):  # first click: highest first; second click: reversed
         visit.page.click("#metrics td.rowname:text-is('sharpe')")
