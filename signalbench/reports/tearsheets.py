@@ -90,11 +90,15 @@ def render_tearsheet(
 
     Raises
     ------
+    TypeError
+        ``returns`` is not a DataFrame.
     ImportError
         quantstats is not installed.
     ValueError
         A column is missing, or the returns cannot be put on a clock (:func:`signalbench.reports.clock.clock_returns`).
     """
+    if not isinstance(returns, pd.DataFrame):
+        raise TypeError(expected("returns", "a pandas DataFrame of per-row returns (one column per label)", returns))
     qs = load_quantstats()
     if qs is None:
         raise ImportError(MISSING)
@@ -203,7 +207,7 @@ def build_tearsheets(run_dir: str | Path) -> dict[str, Any]:
     metrics = metrics_of(run_dir)
     config = read_json(run_dir / "config.json", required=False) or {}
     returns = read_parquet(run_dir / "returns.parquet")
-    index = pd.DatetimeIndex(returns["timestamp"]) if "timestamp" in returns else returns.index
+    index = pd.Index(returns["timestamp"]) if "timestamp" in returns else returns.index  # never ints read as dates
     returns = returns.set_axis(index, axis=0)
     bench = set(metrics.get("benchmarks", []))
     columns = [c for c in metrics["columns"] if c not in bench and c in returns]

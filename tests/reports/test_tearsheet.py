@@ -306,3 +306,20 @@ def test_first_use_in_a_fresh_interpreter_is_silent_and_leaves_the_font_alone():
     out = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
+
+
+def test_a_run_without_timestamps_gets_a_reason_instead_of_invented_dates(tiny_run, tmp_path):
+    from signalbench.reports.tearsheets import build_tearsheets
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_run, copy)
+    returns = pd.read_parquet(copy / "returns.parquet")
+    returns["timestamp"] = np.arange(len(returns))  # bars without a clock: row numbers, not nanoseconds since 1970
+    returns.to_parquet(copy / "returns.parquet")
+    sheets = build_tearsheets(copy)
+    assert sheets["sheets"] and all(s["href"] is None for s in sheets["sheets"])
+    assert all("returns: expected a DatetimeIndex" in s["error"] for s in sheets["sheets"])
+    html = build_report(copy).read_text()
+    assert "no tear sheet (returns: expected a DatetimeIndex" in html
+    with pytest.raises(TypeError, match="returns: expected a pandas DataFrame"):
+        render_tearsheet(returns["row"], "row")
