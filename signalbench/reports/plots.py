@@ -69,6 +69,16 @@ def _legend_outside(ax: Any) -> None:
     ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7)
 
 
+def _date_ticks(ax: Any, x: np.ndarray) -> None:
+    """At most six concise date ticks ("13:30", the day once) on a datetime x axis, so labels never overlap."""
+    if np.issubdtype(np.asarray(x).dtype, np.datetime64) or isinstance(x, pd.DatetimeIndex):
+        from matplotlib import dates as mdates
+
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def _line(ax: Any, x: np.ndarray, y: np.ndarray, **kw: Any) -> None:
     keep = minmax_downsample(y)
     ax.plot(x[keep], y[keep], lw=kw.pop("lw", 1.0), **kw)
@@ -93,7 +103,7 @@ def history_figure(histories: Mapping[str, list[dict[str, Any]]]) -> Any:
                     if col in frame:
                         ax.plot(frame["epoch"], frame[col], ls, color=f"C{k}", marker="o", label=f"{name} {split}")
         for ax, metric in zip(axes[0], ("loss", "accuracy")):
-            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric}: training (solid) and validation (dashed)")
+            ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: training, dashed: validation)")
             ax.xaxis.get_major_locator().set_params(integer=True)
         axes[0][0].legend(fontsize=7)
     return fig
@@ -111,6 +121,8 @@ def equity_figure(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> A
             _line(axes[1][0], x, drawdown, **_color(col, k))
         axes[0][0].set(ylabel="equity (start = 1)", title="equity of every column against the oracles and buy-and-hold")
         axes[1][0].set(ylabel="drawdown", title="drawdown")
+        for ax in axes[:, 0]:
+            _date_ticks(ax, x)
         _legend_outside(axes[0][0])
     return fig
 
@@ -256,5 +268,7 @@ def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, retur
         axes[1][0].set(ylabel="position (long above the lane, short below)")
         axes[1][0].grid(False)
         axes[2][0].set(ylabel="cumulative net return")
+        for ax in axes[:, 0]:
+            _date_ticks(ax, x)
         _legend_outside(axes[2][0])
     return fig
