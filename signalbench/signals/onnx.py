@@ -7,12 +7,13 @@ returns the direction probabilities followed by the auxiliary forecast), float32
 model's per-row input transform (DeepLOB's mid-relative prices) is the same ``nn.Module`` in the graph as in
 ``predict``. Feature names, classes, ``seq_len`` and the model name are stored in the file's metadata. Export uses
 ``torch.onnx.export(..., dynamo=False)`` (the TorchScript exporter, which handles ``nn.LSTM`` directly); the file is
-written atomically (:func:`signalbench._atomic.atomic_path`).
+written atomically (:func:`signalbench._atomic.write_bytes`).
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import warnings
 from pathlib import Path
@@ -22,9 +23,9 @@ from torch import nn
 
 from signalbench import __version__
 from signalbench import _validation as v
-from signalbench._atomic import atomic_path
+from signalbench._atomic import write_bytes
 
-__all__ = ["export_onnx"]
+__all__ = ["export_onnx", "window_graph"]
 
 
 def _require_onnx():
@@ -86,41 +87,65 @@ def export_onnx(model, path, *, opset: int = 17) -> Path:
     NotFittedError
         Before ``fit``.
     """
+    return _write(path, window_graph(model, opset=opset))
+
+
+def window_graph(model, *, opset: int = 17) -> bytes:
+    """The serialized window graph of :func:`export_onnx` (raw windows in, outputs of their last rows out)."""
     onnx = _require_onnx()
-    model._check_fitted()
-    if model.scaler_mean_ is None:
-        raise ValueError(v.expected("model", "a fitted neural model (one with a feature scaler)", model))
+    _check_exportable(model)
     wrapper = _wrapper(model)
     F, L = int(model.n_features_in_), int(model.window)
     # float64 input where a row transform takes differences of nearby prices (float32 would round them first)
     dtype = torch.float32 if model._row_transform(F) is None else torch.float64
-    example = torch.zeros(2, L, F, dtype=dtype)
+    example = (torch.zeros(2, L, F, dtype=dtype),)
+    axes = {"windows": {0: "batch"}, "output": {0: "batch"}}
+    raw = _trace(wrapper, example, ["windows"], ["output"], axes, opset)
+    return _with_metadata(onnx, raw, _metadata(model, L, dtype))
+
+
+def _check_exportable(model) -> None:
+    model._check_fitted()
+    if model.scaler_mean_ is None:
+        raise ValueError(v.expected("model", "a fitted neural model (one with a feature scaler)", model))
+
+
+def _trace(wrapper: nn.Module, example: tuple, inputs: list[str], outputs: list[str], axes, opset: int) -> bytes:
+    """``torch.onnx.export(..., dynamo=False)`` of ``wrapper`` into memory."""
+    buffer = io.BytesIO()
+    # Grad mode on: the Transformer layers then take their exportable (not fused) path. Warnings silenced: the
+    # exporter's deprecation notice, tracer notes on shape arithmetic and its advice on LSTMs with a dynamic
+    # batch (the export is checked against torch in the tests).
+    with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r".*(legacy TorchScript|will be removed|trace might not generalize|trace to be incorrect"
+            r"|batch_size other than 1).*",
+        )
+        torch.onnx.export(
+            wrapper,
+            example,
+            buffer,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=int(opset),
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def _with_metadata(onnx, raw: bytes, metadata: dict[str, str]) -> bytes:
+    proto = onnx.load_from_string(raw)
+    for k, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, value
+    return proto.SerializeToString()
+
+
+def _write(path, graph: bytes) -> Path:
     path = Path(path)
-    with atomic_path(path) as tmp:
-        # Grad mode on: the Transformer layers then take their exportable (not fused) path. Warnings silenced: the
-        # exporter's deprecation notice, tracer notes on shape arithmetic and its advice on LSTMs with a dynamic
-        # batch (the export is checked against torch in the tests).
-        with torch.inference_mode(False), torch.enable_grad(), warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore",
-                message=r".*(legacy TorchScript|will be removed|trace might not generalize|trace to be incorrect"
-                r"|batch_size other than 1).*",
-            )
-            torch.onnx.export(
-                wrapper,
-                (example,),
-                str(tmp),
-                input_names=["windows"],
-                output_names=["output"],
-                dynamic_axes={"windows": {0: "batch"}, "output": {0: "batch"}},
-                opset_version=int(opset),
-                dynamo=False,
-            )
-        proto = onnx.load(str(tmp))
-        for k, value in _metadata(model, L, dtype).items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = k, value
-        onnx.save(proto, str(tmp))
+    write_bytes(path, graph)
     return path
 
 
