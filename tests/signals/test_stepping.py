@@ -352,3 +352,17 @@ def test_online_features_then_step_equal_offline_predictions(shared_data, name, 
         assert stepper.feature_names == online.names
         got = np.array([stepper.step(online.update(event)) for event in events])
         assert_parity(got, expected)
+
+
+def test_torch_steps_leave_the_callers_thread_setting(window_models, stateful_model):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        window_models["lstm"][0].stepper().step(window_models["lstm"][1][0])
+        stateful = stateful_model[0].stepper("stateful")
+        stateful.step(stateful_model[1][5])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
