@@ -61,7 +61,8 @@ class OnlineFeatures:
     fields : tuple of str
         Event fields read, in order (columns of :func:`signalbench.data.load_lobster`'s frame): ``type, size,
         direction`` then ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` for each level. An empty level is
-        NaN, as in the loader's frame.
+        NaN, as in the loader's frame. (Synthetic ticks: ``type`` 4, ``size = volume``, ``direction =
+        -trade_sign``, as the batch path reads them.)
 
     Notes
     -----
