@@ -186,12 +186,14 @@ def test_event_vector_names_the_field():
     assert online.event_vector(good).dtype == np.float64
     for bad, field in [({**good, "size": "n/a"}, "size"), ({**good, "bid_size_1": b"x"}, "bid_size_1"),
                        ({k: v for k, v in good.items() if k != "ask_price_1"}, "ask_price_1"),
-                       ({**good, "type": None}, "type"), ({**good, "direction": True}, "direction"),
-                       ({**good, "size": [1]}, "size")]:
+                       ({**good, "type": None}, "type"), ({**good, "direction": "1,5"}, "direction"),
+                       ({**good, "size": [1]}, "size"), ({**good, "bid_price_1": ""}, "bid_price_1")]:
         with pytest.raises(ValueError, match=f"event field '{field}': expected"):
             online.event_vector(bad)
     assert np.isnan(online.event_vector({**good, "ask_price_1": "nan"})[3])  # an empty level
     assert online.event_vector({f.encode(): b"2" for f in online.fields}).tolist() == [2.0] * 7
+    mixed = {(f.encode() if i % 2 else f): i for i, f in enumerate(online.fields)}  # str and bytes keys
+    assert online.event_vector(mixed).tolist() == list(range(7))
     with pytest.raises(TypeError, match="mapping: expected a mapping"):
         online.event_vector([1.0] * 7)
 
