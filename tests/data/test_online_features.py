@@ -93,6 +93,7 @@ def test_day_restart_matches_batch_groups(lobster_frame):
     df = lobster_frame(900, levels=2, seed=6, days=2)
     for sets in SETS:
         batch = compute_features(df, sets, groups="day")
+        assert OnlineFeatures(sets, levels=2).names == tuple(batch.columns)
         assert_parity(run_online(df, OnlineFeatures(sets, levels=2)), batch)
         day2 = (df["day"] == df["day"].iloc[-1]).to_numpy()
         alone = run_online(df[day2], OnlineFeatures(sets, levels=2))

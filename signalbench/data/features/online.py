@@ -80,8 +80,9 @@ class OnlineFeatures:
     """
 
     def __init__(self, feature_sets: str | Sequence[str] = "lob_basic", *, levels: int = 1) -> None:
-        self._layout = layout = Layout(integer(levels, "levels", minimum=1))
         self.feature_sets = tuple(_sets(feature_sets))
+        levels = integer(levels, "levels", minimum=1)
+        self._layout = layout = Layout(levels, basic="lob_basic" in self.feature_sets)
         self.names: tuple[str, ...] = set_names(self.feature_sets, layout.levels)
         self.fields: tuple[str, ...] = layout.fields
         self._str_keys = self.fields
@@ -91,7 +92,8 @@ class OnlineFeatures:
         self._out = np.empty(len(self.names))
         sel = np.array([layout.index(n) for n in self.names], dtype=np.int64)
         s = self._state
-        self._args = (self._out, sel, layout.slots, s["ring"], s["acc"], s["cnt"], s["prev"], np.empty(layout.n_full))
+        self._args = (self._out, sel, layout.basic, layout.slots, s["ring"], s["acc"], s["cnt"], s["prev"],
+                      np.empty(layout.n_full))
 
     @property
     def levels(self) -> int:
