@@ -54,7 +54,7 @@ def parse_speed(text: str | float | None) -> float | None:
         value = float(raw)
     except (TypeError, ValueError):
         raise ValueError(expected("--speed", "'max' or a factor such as 1x, 10x, 0.5x", text)) from None
-    return number(value, "--speed", minimum=0.0, low_open=True)
+    return number(value, "--speed", low=0.0, low_open=True)
 
 
 @dataclass

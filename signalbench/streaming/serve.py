@@ -44,7 +44,7 @@ def build_consumer(args) -> Consumer:
     cfg = InferConfig(
         stream=args.stream, out=args.out, group=args.group, consumer=args.consumer,
         max_deliveries=integer(args.max_deliveries, "--max-deliveries", minimum=1),
-        claim_idle=number(args.claim_idle, "--claim-idle", minimum=0.0),
+        claim_idle=number(args.claim_idle, "--claim-idle", low=0.0),
         exit_at_end=args.exit_at_end, idle_exit=args.idle_exit,
     )  # fmt: skip
     link = RedisLink(args.redis, retry_for=args.retry_for)
@@ -55,6 +55,6 @@ def build_consumer(args) -> Consumer:
                                levels=levels)  # fmt: skip
     sink = ParquetSink(args.sink, sink_identity(processor, cfg, meta),
                        batch_size=integer(args.batch_size, "--batch-size", minimum=1),
-                       flush_interval=number(args.flush_interval, "--flush-interval", minimum=0.0))  # fmt: skip
+                       flush_interval=number(args.flush_interval, "--flush-interval", low=0.0))  # fmt: skip
     metrics = Metrics(interval=args.metrics_interval)
     return Consumer(link, processor, sink, cfg, metrics)

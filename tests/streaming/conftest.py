@@ -146,3 +146,14 @@ def run_toy(url: str, sink: Path, *extra: str, timeout: float = 120) -> subproce
     """Run the toy consumer to the end of the replay."""
     return subprocess.run(consumer_command(url, sink, *extra), env=env(), capture_output=True, text=True,
                           timeout=timeout, check=True)  # fmt: skip
+
+
+@pytest.fixture
+def make_lobster(tmp_path):
+    """``make_lobster({date: events}, seed)``: a fresh synthetic LOBSTER folder."""
+    counter = iter(range(1000))
+
+    def make(days: dict[str, int], seed: int = 0) -> Path:
+        return write_lobster(tmp_path / f"lobster{next(counter)}", days, seed)
+
+    return make
