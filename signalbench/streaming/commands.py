@@ -79,16 +79,21 @@ def _infer(args) -> int:
     consumer = build_consumer(args)
 
     def stop(signum, frame):
+        if consumer.stopping:  # a second Ctrl-C: stop now (the next start resumes from the last checkpoint)
+            raise KeyboardInterrupt
         consumer.stopping = True
+        logging.getLogger("signalbench.streaming").warning("stopping after this batch (Ctrl-C again to stop now)")
 
-    signal.signal(signal.SIGTERM, stop)
+    handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = consumer.run()
     except KeyboardInterrupt:
-        consumer.flush()
+        print("interrupted: the sink holds every flushed batch; restart to resume", file=sys.stderr)
         return 130
     finally:
         consumer.metrics.close()
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
     print(f"{summary['events']} events, {summary['batches']} batches, {summary['dead_letters']} dead letters; "
           f"sink {args.sink}")  # fmt: skip
     return 0
