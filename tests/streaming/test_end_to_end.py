@@ -110,7 +110,10 @@ def test_cli_replay_and_infer_window_mode(link, redis_server, amzn, run_dir, tmp
     assert_parity(tmp_path / "sink", expected_proba(run, "lstm", X), "window", "torch")
     published = link.client.xrange("lob:predictions", count=1, min="1340236800000-2999")[0][1]
     assert published["event_id"] == "1340236800000-2999" and published["mode"] == "window"
-    assert published["pred"] in ("0", "1", "2") and {"p_0", "p_1", "p_2", "latency_us"} <= set(published)
+    assert set(published) == {"event_id", "pred", "p_0", "p_1", "p_2", "mode", "latency_us"}
+    row = read_sink(tmp_path / "sink").to_pandas().set_index("event_id").loc["1340236800000-2999"]
+    assert [float(published[f"p_{c}"]) for c in (0, 1, 2)] == [row["p_0"], row["p_1"], row["p_2"]]
+    assert published["pred"] == str(row["pred"]) and float(published["latency_us"]) > 0
 
 
 def test_cli_errors_name_the_argument(link, redis_server, run_dir, tmp_path, capsys, torch_threads):
