@@ -10,19 +10,23 @@ State (a few float64/int64 arrays, see :class:`Layout`):
 - ``ring`` (series x 128): the last 128 values of each per-event series (OFI of each level, OFI summed over the
   levels, signed and absolute traded volume, one-event mid return, mid), written at position ``p & 127`` where ``p``
   counts the events since the last reset. Windows (10, 50, 100) and lags (1, 10) read it.
-- ``acc`` (slots + 1, 3) and ``cnt`` (slots + 2, 2): per trailing sum its compensated total and compensation
-  (Kahan), the count of missing values in its window and the events since its last re-anchoring; for the
-  volatility the shifted sums ``s1, s2`` and their shift; ``cnt[-1, 0]`` is ``p``.
+- ``acc`` (slots + 1, 3) and ``cnt`` (slots + 2, 2): per trailing sum its total (``acc[k, 0]``), the count of
+  missing values in its window and the events since its last re-anchoring (``cnt[k]``); for the volatility
+  (row ``slots``) the shifted sums ``s1, s2`` and their shift ``K``; ``cnt[-1, 0]`` is ``p``.
 - ``prev`` (levels x 4): the previous event's book (bid price, bid size, ask price, ask size per level, an empty
   level as bid -inf / ask +inf with size 0), for the order-flow imbalance.
 
-Re-anchoring: a trailing sum over ``w`` events is updated by adding the new value and removing the one leaving the
-window (compensated), and every ``w`` events (``p % w == 0``) it is recomputed from the ring (compensated sum of
-the ``w`` values in the window), so rounding never accumulates over more than ``2 w`` events whatever the length
-of the day. The volatility's sums of ``x - K`` and ``(x - K)^2`` take a shift ``K`` (the value at the re-anchoring
-event) and are recomputed exactly in the same way every ``w`` events, as
+Re-anchoring: a trailing sum over ``w`` events is updated by adding the value entering the window and subtracting
+the one leaving it, and every ``w`` events (``p % w == 0``, kept as a phase counter) it is recomputed from the ring
+(a fresh sum of the ``w`` values in the window), so rounding never accumulates over more than ``w`` events
+whatever the length of the day. The volatility's sums of ``x - K`` and ``(x - K)^2`` take a shift ``K`` (the value
+at the re-anchoring event) and are recomputed in the same way every ``w`` events, as
 :func:`~signalbench.data.features.kernels.rolling_var_nb` does. Recomputation costs ``w`` reads once per ``w``
 events: O(1) amortized.
+
+The kernels never allocate and are compiled with ``_nrt=False``: without reference counting of the arrays passed
+from function to function (atomic increments Numba could not prune around branches) an event costs about a
+quarter of the time.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from signalbench.data.features.kernels import _kahan_add, _ofi_step
+from signalbench.data.features.kernels import _ofi_step
 
 __all__ = ["BASIC", "RING", "Layout", "reset_nb", "replay_nb", "step_nb"]
 
@@ -61,17 +65,21 @@ class Layout:
     """Where everything lives for a book of ``levels`` levels: event fields, ring series, sums, the full row.
 
     The full row holds the 11 ``lob_basic`` features, then ``depth_imbalance_2..L``, then ``ofi_l2..L_sum_10``,
-    then two scratch values (the signed and absolute traded volume over 10 events).
+    then two scratch values (the signed and absolute traded volume over 10 events). With ``basic=False`` (only
+    ``lob_levels`` asked for) the kernel keeps and computes only the depth imbalances and per-level OFI sums.
     """
 
-    def __init__(self, levels: int) -> None:
+    def __init__(self, levels: int, *, basic: bool = True) -> None:
         L = self.levels = int(levels)
+        self.basic = bool(basic)
         self.fields = _MESSAGE_FIELDS + tuple(f"{k}_{i}" for i in range(1, L + 1) for k in _FIELDS_PER_LEVEL)
         self.n_series = L + 5  # ofi_1..L, ofi total, v, |v|, return 1, mid
         self.n_full = _N_BASIC + 2 * (L - 1) + 2
         tot, v, absv = L, L + 1, L + 2
         scratch = self.n_full - 2
-        rows = [(0, 10, 3), (0, 100, 4), (tot, 10, 5), (v, 100, 7), (v, 10, scratch), (absv, 10, scratch + 1)]
+        rows = [(0, 10, 3)]
+        if self.basic:
+            rows += [(0, 100, 4), (tot, 10, 5), (v, 100, 7), (v, 10, scratch), (absv, 10, scratch + 1)]
         rows += [(i - 1, 10, self.index(f"ofi_l{i}_sum_10")) for i in range(2, L + 1)]
         #: (series, window, index in the full row) of each trailing sum.
         self.slots = np.array(rows, dtype=np.int64)
@@ -101,7 +109,7 @@ class Layout:
         return state
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def reset_nb(ring, acc, cnt, prev):
     """Start of a group (day): no event seen, empty windows."""
     ring[:] = np.nan
@@ -110,7 +118,7 @@ def reset_nb(ring, acc, cnt, prev):
     prev[:] = np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _depth_imbalance(ap, aq, bp, bq):
     qb = bq if np.isfinite(bp) else 0.0
     qa = aq if np.isfinite(ap) else 0.0
@@ -120,9 +128,9 @@ def _depth_imbalance(ap, aq, bp, bq):
     return 0.0 if np.isfinite(total) else np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _book_row(x, levels, full):
-    """The features of the book after this event alone: spread, micro-price deviation, depth imbalances."""
+    """The features of the book after this event alone: spread, micro-price deviation; returns the mid."""
     ap, aq, bp, bq = x[3], x[4], x[5], x[6]
     mid = (ap + bp) / 2.0
     full[0] = (ap - bp) / ((ap + bp) / 2.0) * 1e4
@@ -130,14 +138,19 @@ def _book_row(x, levels, full):
     if not np.isfinite(micro):
         micro = np.nan
     full[1] = (micro - mid) / mid * 1e4
-    full[2] = _depth_imbalance(ap, aq, bp, bq)
-    for i in range(1, levels):
-        j = 3 + 4 * i
-        full[_N_BASIC + i - 1] = _depth_imbalance(x[j], x[j + 1], x[j + 2], x[j + 3])
     return mid
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _depth_row(x, levels, full):
+    """Depth imbalance of every level."""
+    full[2] = _depth_imbalance(x[3], x[4], x[5], x[6])
+    for i in range(1, levels):
+        j = 3 + 4 * i
+        full[_N_BASIC + i - 1] = _depth_imbalance(x[j], x[j + 1], x[j + 2], x[j + 3])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _flows(x, levels, p, prev, ring, pos):
     """Write this event's order-flow imbalance per level and in total, and signed/absolute traded volume."""
     total = 0.0
@@ -160,37 +173,37 @@ def _flows(x, levels, p, prev, ring, pos):
     ring[levels + 2, pos] = abs(v)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _window_sum(ring, s, w, p, acc, cnt, k):
     """Trailing sum of series ``s`` over ``w`` events (NaN in warm-up or with a missing value in the window)."""
     phase = cnt[k, 1]  # events since the last re-anchoring (p % w without a division)
-    if phase == 0:  # re-anchor: recompute the window's sum from the ring
-        total, comp, missing = 0.0, 0.0, 0
+    if phase == 0:  # re-anchor: a fresh sum of the window's values in the ring
+        total, missing = 0.0, 0
         for j in range(max(0, p - w + 1), p + 1):
             value = ring[s, j & _MASK]
             if np.isfinite(value):
-                total, comp = _kahan_add(total, comp, value)
+                total += value
             else:
                 missing += 1
     else:
-        total, comp, missing = acc[k, 0], acc[k, 1], cnt[k, 0]
+        total, missing = acc[k, 0], cnt[k, 0]
         value = ring[s, p & _MASK]
         if np.isfinite(value):
-            total, comp = _kahan_add(total, comp, value)
+            total += value
         else:
             missing += 1
         if p >= w:  # the value leaving the window
             old = ring[s, (p - w) & _MASK]
             if np.isfinite(old):
-                total, comp = _kahan_add(total, comp, -old)
+                total -= old
             else:
                 missing -= 1
-    acc[k, 0], acc[k, 1], cnt[k, 0] = total, comp, missing
+    acc[k, 0], cnt[k, 0] = total, missing
     cnt[k, 1] = phase + 1 if phase + 1 < w else 0
     return total if p + 1 >= w and missing == 0 else np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _window_std(ring, s, w, p, acc, cnt, k):
     """Trailing sample standard deviation of series ``s`` over ``w`` events (as ``rolling_var_nb``, ddof 1)."""
     lo = max(0, p - w + 1)
@@ -231,51 +244,75 @@ def _window_std(ring, s, w, p, acc, cnt, k):
     return np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _lag(ring, s, p, k):
     return ring[s, (p - k) & _MASK] if p >= k else np.nan
 
 
-@njit(cache=True, error_model="numpy")
-def step_nb(x, out, sel, slots, ring, acc, cnt, prev, full):
-    """Update the state by one event ``x`` (fields of :class:`Layout`) and write the selected features to ``out``.
-
-    Returns 0, or -1 (nothing changed) when ``x`` does not have the layout's number of fields.
-    """
-    levels = prev.shape[0]
-    if x.shape[0] != 3 + 4 * levels:
-        return -1
-    k_sums = slots.shape[0]
-    p = cnt[k_sums + 1, 0]
-    pos = p & _MASK
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _basic_row(x, levels, p, pos, slots, ring, acc, cnt, full):
+    """The ``lob_basic`` features that are not sums of one series: spread, micro-price, returns, volatility, trades."""
     mid = _book_row(x, levels, full)
-    _flows(x, levels, p, prev, ring, pos)
     ret_s, mid_s = levels + 3, levels + 4
     ring[mid_s, pos] = mid
     ring[ret_s, pos] = mid / _lag(ring, mid_s, p, 1) - 1.0
     full[8] = ring[ret_s, pos]
     full[9] = mid / _lag(ring, mid_s, p, 10) - 1.0
+    full[10] = _window_std(ring, ret_s, _VOL_WINDOW, p, acc, cnt, slots.shape[0])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _advance(x, basic, slots, ring, acc, cnt, prev, full):
+    """Update the state by one event ``x`` and write the full feature row (see :class:`Layout`) to ``full``.
+
+    ``basic`` False (``Layout(basic=False)``): only the depth imbalances and the per-level OFI sums.
+    """
+    levels = prev.shape[0]
+    k_sums = slots.shape[0]
+    p = cnt[k_sums + 1, 0]
+    pos = p & _MASK
+    _depth_row(x, levels, full)
+    _flows(x, levels, p, prev, ring, pos)
+    if basic:
+        _basic_row(x, levels, p, pos, slots, ring, acc, cnt, full)
     for k in range(k_sums):
         full[slots[k, 2]] = _window_sum(ring, slots[k, 0], slots[k, 1], p, acc, cnt, k)
-    full[10] = _window_std(ring, ret_s, _VOL_WINDOW, p, acc, cnt, k_sums)
-    num, den = full[full.shape[0] - 2], full[full.shape[0] - 1]
-    if np.isfinite(num) and np.isfinite(den):
-        full[6] = num / den if den != 0 else 0.0
-    else:
-        full[6] = np.nan
+    if basic:
+        num, den = full[full.shape[0] - 2], full[full.shape[0] - 1]
+        if np.isfinite(num) and np.isfinite(den):
+            full[6] = num / den if den != 0 else 0.0
+        else:
+            full[6] = np.nan
     cnt[k_sums + 1, 0] = p + 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def step_nb(x, out, sel, basic, slots, ring, acc, cnt, prev, full):
+    """One event ``x`` (fields of :class:`Layout`): update the state, write the features ``sel`` of the row to ``out``.
+
+    Returns 0, or -1 (nothing changed) when ``x`` does not have the layout's number of fields.
+    """
+    if x.shape[0] != 3 + 4 * prev.shape[0]:
+        return -1
+    _advance(x, basic, slots, ring, acc, cnt, prev, full)
     for j in range(sel.shape[0]):
         out[j] = full[sel[j]]
     return 0
 
 
-@njit(cache=True)
-def replay_nb(X, gid, sel, slots, ring, acc, cnt, prev, full):
-    """The batch path: :func:`step_nb` over the rows of ``X``, reset where ``gid`` starts a new run."""
-    n = X.shape[0]
-    out = np.empty((n, sel.shape[0]))
+@njit(cache=True, _nrt=False)
+def replay_nb(X, gid, out, sel, basic, slots, ring, acc, cnt, prev, full, x):
+    """The batch path: :func:`step_nb`'s update over the events ``X[:, t]``, restarting where ``gid`` changes.
+
+    ``X`` is (fields, n), ``out`` (features, n): one contiguous row per field and per feature; ``x`` is a buffer
+    of one event.
+    """
+    n = X.shape[1]
     for t in range(n):
         if t == 0 or gid[t] != gid[t - 1]:
             reset_nb(ring, acc, cnt, prev)
-        step_nb(X[t], out[t], sel, slots, ring, acc, cnt, prev, full)
-    return out
+        for j in range(X.shape[0]):
+            x[j] = X[j, t]
+        _advance(x, basic, slots, ring, acc, cnt, prev, full)
+        for j in range(sel.shape[0]):
+            out[j, t] = full[sel[j]]
