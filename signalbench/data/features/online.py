@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from signalbench._validation import describe, expected, integer, name_list
+from signalbench._validation import describe, did_you_mean, expected, integer, name_list
 from signalbench.data.features.lob import LOB_SETS, set_names
 from signalbench.data.features.lob_kernel import Layout, reset_nb, step_nb
 
@@ -26,7 +26,8 @@ def _sets(feature_sets: Any) -> list[str]:
     names = name_list(feature_sets, "feature_sets")
     for name in names:
         if name not in LOB_SETS:
-            raise ValueError(expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name))
+            raise ValueError(expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name)
+                             + did_you_mean(name, LOB_SETS))
     twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if twice is not None:
         raise ValueError(expected("feature_sets", "each feature set once", f"{twice!r} twice in {names}", raw=True))
@@ -74,9 +75,9 @@ class OnlineFeatures:
 
     Notes
     -----
-    State lives in a few NumPy arrays (ring buffers of the last 128 events per series, compensated running sums
-    re-anchored every window, the previous book); :meth:`update` is one Numba call. See docs/architecture.md,
-    "Online features".
+    State lives in a few NumPy arrays (ring buffers of the last 128 events per series, running sums recomputed
+    from the ring every window so they never drift, the previous book); :meth:`update` is one Numba call. See
+    docs/architecture.md, "Online features".
     """
 
     def __init__(self, feature_sets: str | Sequence[str] = "lob_basic", *, levels: int = 1) -> None:
