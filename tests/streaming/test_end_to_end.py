@@ -1,7 +1,7 @@
 """End to end on the shared AMZN sample: replay -> infer -> sink equals the saved model's predict_proba (1e-5).
 
-The first 3000 events of the AMZN day (57,515 events) keep the four runs (window and stateful mode; torch and
-onnxruntime) to a few seconds each; online features and model steps are tested on the whole day in their own tests.
+The first 3000 events of the AMZN day (57,515 events) keep most runs (window and stateful mode; torch and
+onnxruntime) to a few seconds each; one test streams the whole day in both modes (onnxruntime, the fast backend).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def expected_proba(run, name, X) -> np.ndarray:
 
 def assert_parity(sink_dir, proba: np.ndarray, mode: str, backend: str) -> None:
     table = read_sink(sink_dir).to_pandas()
-    assert table["pos"].tolist() == list(range(N))
+    assert table["pos"].tolist() == list(range(len(proba)))
     got = table[[c for c in table.columns if c.startswith("p_")]].to_numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(proba))
     assert np.isfinite(proba).all(axis=1).sum() > N / 2  # most rows carry a prediction
@@ -155,3 +155,19 @@ def test_restart_from_the_checkpoint_with_the_real_model(link, amzn, run_dir, tm
     assert link.client.xpending("lob:events", "g")["pending"] == len(first.sink) > 0
     consumer().run()  # the abandoned consumer's buffered rows are re-processed from the checkpoint
     assert_parity(tmp_path / "sink", expected_proba(run, name, X), mode, backend)
+
+
+@pytest.mark.parametrize(("name", "mode"), [("lstm", "window"), ("stateful_lstm", "stateful")])
+def test_whole_amzn_day_streamed_equals_predict_proba(link, amzn, run_dir, tmp_path, name, mode):
+    """Every one of the day's 57,515 events through Redis: the sink equals predict_proba on the batch features."""
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    run, _ = run_dir
+    X = compute_features(load_lobster(amzn), "lob_basic")
+    sent = replay(amzn, "lob:events", link=link)
+    assert sent.sent == len(X) == 57_515
+    cfg = InferConfig(group="g", consumer="c1", exit_at_end=True, read_count=1000)
+    meta = link.client.hgetall("lob:events:meta")
+    proc = ModelProcessor(run / "models" / name, mode=mode, backend="onnxruntime", levels=int(meta["levels"]))
+    sink = ParquetSink(tmp_path / "sink", sink_identity(proc, cfg, meta), batch_size=20_000, flush_interval=60.0)
+    Consumer(link, proc, sink, cfg).run()
+    assert_parity(tmp_path / "sink", expected_proba(run, name, X), mode, "onnxruntime")
