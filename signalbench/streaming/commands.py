@@ -51,14 +51,28 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     return stream
 
 
-def _logging() -> None:
+def _logging():
+    """Log ``signalbench.streaming`` at INFO to stderr, through rich on a terminal; return that rich console.
+
+    The live status line (:class:`~signalbench.streaming.metrics.Metrics`) shares the console, so log lines print
+    above it instead of through it. Not a terminal (or handlers already set): plain lines, None.
+    """
     root = logging.getLogger("signalbench.streaming")
+    console = None
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.logging import RichHandler
+
+            console = Console(stderr=True)
+            handler = RichHandler(console=console, show_path=False, log_time_format="%H:%M:%S")
+        else:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         root.propagate = False
+    return console
 
 
 def _replay(args) -> int:
@@ -101,7 +115,7 @@ def _infer(args) -> int:
 
 def run_stream_command(args) -> int:
     """Run ``signalbench stream <command>`` from parsed arguments; the exit status."""
-    _logging()
+    args.console = _logging()
     if args.stream_command == "replay":
         return _replay(args)
     if args.stream_command == "infer":

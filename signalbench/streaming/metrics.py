@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-__all__ = ["Metrics", "format_status"]
+__all__ = ["Metrics", "duration", "format_status"]
 
 log = logging.getLogger("signalbench.streaming")
 
@@ -30,14 +30,38 @@ def _n(value) -> str:
     return "?" if value is None else str(value)
 
 
+def duration(us: float) -> str:
+    """A latency in microseconds in the unit that reads best: ``1.3us``, ``57us``, ``12.4ms``, ``9.32s``."""
+    if not np.isfinite(us):
+        return "-"
+    if us < 10:
+        return f"{us:.1f}us"
+    if us < 1_000:
+        return f"{us:.0f}us"
+    if us < 1_000_000:
+        return f"{us / 1e3:.1f}ms"
+    return f"{us / 1e6:.2f}s"
+
+
 def format_status(s: dict[str, Any]) -> str:
-    """One line: ``events 1234 (5678/s) | e2e p50 .. p99 .. us | model p50 .. us | batches .. | lag .. | ...``."""
+    """One line: ``events 1234 (5678/s) | e2e p50/p90/p99 .. | model p50/p99 .. | features p50 .. | batches ..``...
+
+    Latencies are in the unit that reads best (:func:`duration`); ``lag`` is entries not yet delivered to the group,
+    ``pending`` entries delivered and not yet acknowledged.
+    """
+    d = duration
     return (
-        f"events {s['events']} ({s['events_per_s']:.0f}/s) | e2e p50 {s['e2e_p50_us']:.0f} p90 {s['e2e_p90_us']:.0f} "
-        f"p99 {s['e2e_p99_us']:.0f} us | model p50 {s['model_p50_us']:.0f} p99 {s['model_p99_us']:.0f} us | "
-        f"features p50 {s['feature_p50_us']:.1f} us | batches {s['batches']} | lag {_n(s['lag'])} | "
-        f"pending {_n(s['pending'])} | dead letters {s['dead_letters']}"
+        f"events {s['events']} ({s['events_per_s']:.0f}/s) | "
+        f"e2e p50/p90/p99 {d(s['e2e_p50_us'])}/{d(s['e2e_p90_us'])}/{d(s['e2e_p99_us'])} | "
+        f"model p50/p99 {d(s['model_p50_us'])}/{d(s['model_p99_us'])} | features p50 {d(s['feature_p50_us'])} | "
+        f"batches {s['batches']} | lag {_n(s['lag'])} | pending {_n(s['pending'])} | "
+        f"dead letters {s['dead_letters']}"
     )
+
+
+def _line(snap: dict[str, Any]) -> Text:
+    """The live line: never wrapped (a wrapped line cannot be redrawn in place), cut with an ellipsis instead."""
+    return Text(format_status(snap), no_wrap=True, overflow="ellipsis")
 
 
 class Metrics:
@@ -52,7 +76,9 @@ class Metrics:
     live : bool, optional
         Show a live status line on stderr (default: when stderr is a terminal).
     console : rich.console.Console, optional
-        Where the live line goes (default: stderr).
+        Where the live line goes (default: stderr). Give the console of the log handler
+        (:func:`signalbench.streaming.commands` uses one ``RichHandler`` on it) so log lines print above the live
+        line instead of through it.
     """
 
     def __init__(self, window: int = 10_000, interval: float | None = 5.0, live: bool | None = None,
@@ -105,14 +131,14 @@ class Metrics:
         if not force and not self.due():
             if self._live is not None and now - self._shown >= 0.25:
                 self._shown = now
-                self._live.update(Text(format_status(self.snapshot())))
+                self._live.update(_line(self.snapshot()))
             return None
         self._rate = (self.events - n0) / (now - t0) if now > t0 else 0.0
         self._last = (now, self.events)
         snap = self.snapshot()
         log.info("stream: %s", format_status(snap))
         if self._live is not None:
-            self._live.update(Text(format_status(snap)))
+            self._live.update(_line(snap))
         return snap
 
     def close(self) -> None:

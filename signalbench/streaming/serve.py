@@ -60,5 +60,5 @@ def build_consumer(args) -> Consumer:
     sink = ParquetSink(args.sink, sink_identity(processor, cfg, meta),
                        batch_size=integer(args.batch_size, "--batch-size", minimum=1),
                        flush_interval=number(args.flush_interval, "--flush-interval", low=0.0))  # fmt: skip
-    metrics = Metrics(interval=args.metrics_interval)
+    metrics = Metrics(interval=args.metrics_interval, console=getattr(args, "console", None))
     return Consumer(link, processor, sink, cfg, metrics)

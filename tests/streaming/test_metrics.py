@@ -63,3 +63,30 @@ def test_missing_redis_client_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)  # as if the package were not installed
     with pytest.raises(ImportError, match=r"pip install 'signalbench\[streaming\]'"):
         RedisLink("redis://127.0.0.1:1/0")
+
+
+def test_latencies_read_in_their_unit():
+    from signalbench.streaming.metrics import duration
+
+    assert [duration(x) for x in (1.26, 57.4, 12_400.0, 9_318_482.0)] == ["1.3us", "57us", "12.4ms", "9.32s"]
+    assert duration(float("nan")) == "-"
+    m = Metrics(interval=None, live=False)
+    m.record(1.0, 20.0, 2_500_000.0)
+    assert "e2e p50/p90/p99 2.50s/2.50s/2.50s | model p50/p99 20us/20us | features p50 1.0us" in format_status(
+        m.snapshot()
+    )
+
+
+def test_live_line_is_never_wrapped_on_a_narrow_terminal():
+    """A wrapped live line cannot be redrawn in place (it scrolls the terminal): it is cut with an ellipsis."""
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    m = Metrics(interval=None, live=True, console=Console(file=out, force_terminal=True, width=60))
+    m.record(1.0, 2.0, 3.0)
+    m.tick(force=True)
+    m.close()
+    lines = [ln for ln in out.getvalue().replace("\r", "\n").split("\n") if "events 1 " in ln]
+    assert lines and all("…" in ln and "dead letters" not in ln for ln in lines)
