@@ -1,0 +1,1 @@
+"""Streaming inference (issue 12); see ``docs/architecture.md``, "Streaming"."""

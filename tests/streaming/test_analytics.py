@@ -1,0 +1,331 @@
+"""Stream evaluation: sinks built directly (pyarrow, the contract's format) from known predictions, scored against
+independent computations (scikit-learn, NumPy, the standard library), on the shared AMZN sample and on synthetic data.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from signalbench.streaming.analytics import evaluate, latency_summary
+from signalbench.streaming.sinkread import read_sink
+
+AMZN = "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"
+CLASSES = (0, 1, 2)
+
+
+# --------------------------------------------------------------------------------------------------- sink building
+
+
+def sink_rows(n_data: int, first: int, last: int, labels: np.ndarray | None, seed: int = 0,
+              warmup: int = 20, classes=CLASSES) -> pd.DataFrame:
+    """Rows for positions first..last: informative probabilities (mixed with the label when given), NaN in warm-up."""
+    rng = np.random.default_rng(seed)
+    pos = np.arange(first, last + 1, dtype=np.int64)
+    k = len(classes)
+    proba = rng.dirichlet(np.ones(k), size=pos.size)
+    if labels is not None:
+        y = labels[pos]
+        ok = np.isfinite(y)
+        onehot = np.zeros((pos.size, k))
+        onehot[ok, y[ok].astype(int)] = 1.0
+        proba = np.where(ok[:, None], 0.55 * proba + 0.45 * onehot, proba)
+    proba[:warmup] = np.nan
+    pred = np.where(np.isfinite(proba).all(axis=1), np.asarray(classes, float)[np.argmax(np.nan_to_num(proba), 1)],
+                    np.nan)
+    received = 1_700_000_000_000_000_000 + pos * 20_000 + rng.integers(0, 5_000, pos.size)
+    published = received + rng.integers(10_000, 90_000, pos.size)
+    frame = pd.DataFrame({
+        "event_id": [f"{1_000 + p}-0" for p in pos],
+        "pos": pos,
+        "time": pd.to_datetime(1_340_000_000_000_000_000 + pos * 1_000_000, unit="ns"),
+        "pred": pred,
+        **{f"p_{c}": proba[:, j] for j, c in enumerate(classes)},
+        "mode": "window",
+        "backend": "torch",
+        "model": "lstm",
+        "feature_us": rng.gamma(2.0, 2.0, pos.size),
+        "model_us": rng.gamma(3.0, 40.0, pos.size),
+        "e2e_us": (published - received) / 1e3 + rng.gamma(2.0, 10.0, pos.size),
+        "received_ns": received.astype(np.int64),
+        "published_ns": published.astype(np.int64),
+    })
+    return frame
+
+
+def write_sink(sink: Path, rows: pd.DataFrame, batch: int = 1000, **manifest) -> Path:
+    """The contract's layout: Parquet files named by event id range, listed in manifest.json."""
+    sink.mkdir(parents=True, exist_ok=True)
+    files = []
+    for start in range(0, len(rows), batch):
+        part = rows.iloc[start : start + batch]
+        name = f"{part['event_id'].iloc[0]}_{part['event_id'].iloc[-1]}.parquet"
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), sink / name)
+        files.append({"name": name, "first_id": part["event_id"].iloc[0], "last_id": part["event_id"].iloc[-1],
+                      "rows": len(part)})
+    (sink / "manifest.json").write_text(json.dumps({"files": files, **manifest}))
+    return sink
+
+
+# ------------------------------------------------------------------------------------------ independent references
+
+
+def direction_labels(mid: np.ndarray, horizon: int, threshold: float = 0.0) -> np.ndarray:
+    """One day: 2 up / 0 down / 1 stationary by mid[t + h] / mid[t] - 1 against the threshold (+ float tolerance)."""
+    out = np.full(mid.size, np.nan)
+    r = mid[horizon:] / mid[:-horizon] - 1.0
+    bound = threshold + 1e-10
+    out[:-horizon] = np.where(r > bound, 2.0, np.where(r < -bound, 0.0, 1.0))
+    return out
+
+
+def smoothed_change(mid: np.ndarray, horizon: int) -> np.ndarray:
+    out = np.full(mid.size, np.nan)
+    csum = np.concatenate([[0.0], np.cumsum(mid)])
+    t = np.arange(mid.size - horizon)
+    out[t] = (csum[t + horizon + 1] - csum[t + 1]) / horizon / mid[t] - 1.0
+    return out
+
+
+def calibration_reference(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[int, tuple[int, float, float]]:
+    conf = proba.max(axis=1)
+    hit = (np.argmax(proba, axis=1) == y).astype(float)
+    out = {}
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = (conf >= lo) & ((conf < hi) if b < bins - 1 else (conf <= hi))
+        if inside.any():
+            out[b] = (int(inside.sum()), float(conf[inside].mean()), float(hit[inside].mean()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def amzn(shared_data):
+    from signalbench.data import load_lobster
+
+    path = shared_data / "lobster" / AMZN
+    frame = load_lobster(path)
+    mid = (frame["ask_price_1"].to_numpy() + frame["bid_price_1"].to_numpy()) / 2
+    return path, frame, mid
+
+
+# -------------------------------------------------------------------------------------------------------- the tests
+
+
+def test_metrics_match_sklearn_on_amzn(amzn, tmp_path):
+    path, frame, mid = amzn
+    h = 5
+    y_all = direction_labels(mid, h)
+    rows = sink_rows(len(frame), 0, len(frame) - 1, y_all, seed=1)
+    sink = write_sink(tmp_path / "sink", rows, batch=5000, source=str(path))
+    ev = evaluate(sink, labels={"kind": "direction", "horizon": h})
+    proba = rows[["p_0", "p_1", "p_2"]].to_numpy()
+    keep = np.isfinite(proba).all(axis=1) & np.isfinite(y_all)
+    y, p = y_all[keep].astype(int), proba[keep]
+    pred = np.argmax(p, axis=1)
+    assert ev.counts["scored"] == keep.sum()
+    assert ev.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, pred), abs=1e-12)
+    assert ev.metrics["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred), abs=1e-12)
+    assert ev.metrics["macro_f1"] == pytest.approx(skm.f1_score(y, pred, average="macro", labels=[0, 1, 2]), abs=1e-12)
+    assert ev.metrics["log_loss"] == pytest.approx(skm.log_loss(y, p, labels=[0, 1, 2]), rel=1e-9)
+    assert np.array_equal(np.asarray(ev.metrics["confusion"]), skm.confusion_matrix(y, pred, labels=[0, 1, 2]))
+    assert ev.metrics["accuracy"] > 0.5  # the planted information is found: the join is on the right rows
+    assert ev.counts["no_label"] == h  # the day's last h rows
+    assert ev.counts["no_prediction"] == 20
+    assert ev.counts["duplicates"] == 0 and ev.counts["gaps"] == 0 and ev.counts["pred_mismatch"] == 0
+
+
+def test_calibration_buckets_match_numpy(amzn, tmp_path):
+    path, frame, mid = amzn
+    y_all = direction_labels(mid, 10)
+    rows = sink_rows(len(frame), 1000, 20_000, y_all, seed=2)
+    ev = evaluate(write_sink(tmp_path / "s", rows, source=str(path)), labels={"kind": "direction", "horizon": 10})
+    proba = rows[["p_0", "p_1", "p_2"]].to_numpy()
+    y = y_all[rows["pos"].to_numpy()]
+    keep = np.isfinite(proba).all(axis=1) & np.isfinite(y)
+    ref = calibration_reference(proba[keep], y[keep])
+    got = ev.calibration
+    assert len(got) == len(ref) >= 4
+    for (count, conf, hit), (_, row) in zip(ref.values(), got.iterrows()):
+        assert row["count"] == count
+        assert row["mean_confidence"] == pytest.approx(conf, abs=1e-12)
+        assert row["hit_rate"] == pytest.approx(hit, abs=1e-12)
+    assert sum(r["count"] for _, r in got.iterrows()) == ev.counts["scored"]
+
+
+def test_latency_and_throughput_against_the_standard_library(tmp_path):
+    n = 3000
+    mid = 100 + np.cumsum(np.random.default_rng(3).choice([-0.01, 0.0, 0.01], n))
+    frame = _frame_from_mid(mid)
+    rows = sink_rows(n, 0, n - 1, direction_labels(mid, 1), seed=3)
+    ev = evaluate(write_sink(tmp_path / "s", rows, batch=700), data=frame, labels={"kind": "direction"})
+    for col in ("feature_us", "model_us", "e2e_us"):
+        v = rows[col].to_list()
+        q = statistics.quantiles(v, n=100, method="inclusive")  # q[k-1] is the k-th percentile, linear
+        got = ev.latency[col]
+        assert got["p50"] == pytest.approx(statistics.median(v), rel=1e-12)
+        assert got["p90"] == pytest.approx(q[89], rel=1e-12)
+        assert got["p99"] == pytest.approx(q[98], rel=1e-12)
+        assert got["max"] == max(v) and got["n"] == n
+    span = (rows["published_ns"].max() - rows["received_ns"].min()) / 1e9
+    assert ev.throughput["events"] == n
+    assert ev.throughput["events_per_s"] == pytest.approx(n / span, rel=1e-12)
+
+
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=200))
+def test_latency_summary_is_ordered_and_bounded(values):
+    s = latency_summary(values)
+    assert min(values) <= s["p50"] <= s["p90"] <= s["p99"] <= s["max"] == max(values)
+
+
+def _frame_from_mid(mid: np.ndarray) -> pd.DataFrame:
+    n = mid.size
+    index = pd.DatetimeIndex(pd.Timestamp("2024-01-02 09:30") + pd.to_timedelta(np.arange(n), unit="s"),
+                             name="timestamp")
+    return pd.DataFrame({"ask_price_1": mid + 0.005, "bid_price_1": mid - 0.005, "day": np.zeros(n, int)},
+                        index=index)
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    n = 2000
+    mid = 50 + np.cumsum(np.random.default_rng(4).choice([-0.01, 0.0, 0.01], n))
+    frame = _frame_from_mid(mid)
+    y = direction_labels(mid, 2)
+    return frame, y, sink_rows(n, 0, n - 1, y, seed=4, warmup=0)
+
+
+def _scores(ev):
+    return {k: ev.metrics[k] for k in ("accuracy", "macro_f1", "log_loss")}, ev.counts["scored"]
+
+
+def test_unlisted_and_temporary_files_are_ignored(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    labels = {"kind": "direction", "horizon": 2}
+    sink = write_sink(tmp_path / "s", rows.iloc[:1500], batch=500)
+    before = _scores(evaluate(sink, data=frame, labels=labels, write=False))
+    write_sink(tmp_path / "other", rows.iloc[1500:], batch=500)  # a finished file never listed (crash before manifest)
+    for f in (tmp_path / "other").glob("*.parquet"):
+        f.rename(sink / f.name)
+    (sink / ".1-0_9-0.parquet.tmp").write_bytes(b"PAR1 half written")
+    (sink / "junk.parquet").write_bytes(b"not parquet at all")
+    after = evaluate(sink, data=frame, labels=labels, write=False)
+    assert _scores(after) == before
+    assert after.counts["last_pos"] == 1499
+    assert len(read_sink(sink).files) == 3
+
+
+def test_a_corrupt_listed_file_is_an_error_naming_it(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    sink = write_sink(tmp_path / "s", rows, batch=500)
+    victim = sorted(sink.glob("*.parquet"))[1]
+    victim.write_bytes(victim.read_bytes()[:200])
+    with pytest.raises(ValueError, match=rf"files\[\d\]: expected a readable Parquet file.*{victim.name}"):
+        evaluate(sink, data=frame, labels={"kind": "direction"})
+    assert not (sink / "evaluation.json").exists()
+
+
+def test_missing_listed_file_and_missing_column_are_named(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    sink = write_sink(tmp_path / "s", rows, batch=500)
+    first = sorted(sink.glob("*.parquet"))[0]
+    first.unlink()
+    with pytest.raises(FileNotFoundError, match=first.name):
+        read_sink(sink)
+    sink2 = write_sink(tmp_path / "s2", rows.drop(columns=["model_us"]), batch=500)
+    with pytest.raises(ValueError, match="model_us"):
+        read_sink(sink2)
+    with pytest.raises(FileNotFoundError, match="manifest.json"):
+        read_sink(tmp_path)
+
+
+def test_missing_labels_duplicates_and_gaps_are_counted(synthetic, tmp_path):
+    frame, y, rows = synthetic
+    n = len(frame)
+    dup = rows.iloc[[100, 101, 102]]
+    holed = rows.drop(index=range(500, 510))
+    sink = write_sink(tmp_path / "s", pd.concat([holed, dup], ignore_index=True), batch=400)
+    ev = evaluate(sink, data=frame, labels={"kind": "direction", "horizon": 2})
+    assert ev.counts["duplicates"] == 3 and ev.counts["duplicate_positions"] == [100, 101, 102]
+    assert ev.counts["gaps"] == 10 and ev.counts["gap_ranges"] == [[500, 509]]
+    assert ev.counts["no_label"] == 2  # positions n-2, n-1: their horizon leaves the day
+    assert ev.counts["scored"] == n - 10 - 2
+    text = (sink / "evaluation.html").read_text()
+    assert "3 duplicated positions" in text and "10 positions missing" in text
+    assert np.isfinite(y[ev.scored["pos"].to_numpy()]).all()
+
+
+def _run_folder(tmp_path: Path, labels: dict, thresholds: list[float] | None) -> Path:
+    run = tmp_path / "run"
+    (run / "models" / "lstm-fold2").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"labels": labels}))
+    if thresholds is not None:
+        (run / "metrics.json").write_text(json.dumps({"labels": [{"threshold": t} for t in thresholds]}))
+    return run
+
+
+def test_the_run_folders_fitted_threshold_is_used(amzn, tmp_path):
+    path, frame, mid = amzn
+    h = 10
+    change = smoothed_change(mid, h)
+    t1, t2 = 1e-5, float(np.quantile(np.abs(change[np.isfinite(change)]), 0.5))
+    run = _run_folder(tmp_path, {"kind": "smoothed_direction", "horizon": h, "stationary_quantile": 0.33}, [t1, t2])
+    rows = sink_rows(len(frame), 0, 9999, None, seed=5)
+    sink = write_sink(tmp_path / "s", rows, source=str(path), run_dir=str(run),
+                      model_dir=str(run / "models" / "lstm-fold2"))
+    ev = evaluate(sink)
+    assert ev.labels["threshold"] == t2 and "labels[1]" in ev.labels["threshold_source"]
+    c = change[ev.scored["pos"].to_numpy()]
+    expect = np.where(c > t2 + 1e-10, 2, np.where(c < -t2 - 1e-10, 0, 1))
+    assert np.array_equal(ev.scored["label"].to_numpy(), expect)
+
+
+def test_an_unrecorded_quantile_threshold_is_fit_on_the_head_only(amzn, tmp_path):
+    path, frame, mid = amzn
+    h = 10
+    run = _run_folder(tmp_path, {"kind": "smoothed_direction", "horizon": h, "stationary_quantile": 0.4}, None)
+    rows = sink_rows(len(frame), 3000, 8999, None, seed=6, warmup=0)
+    sink = write_sink(tmp_path / "s", rows, source=str(path), run_dir=str(run), model_dir=str(run / "models" / "x"))
+    ev = evaluate(sink)
+    head = np.arange(3000, 5000)  # the first third of the 6000 streamed (all labelled) rows
+    change = smoothed_change(mid, h)
+    assert ev.labels["threshold"] == pytest.approx(np.quantile(np.abs(change[head]), 0.4), rel=1e-12)
+    assert ev.labels["threshold_fit_on"] == [3000, 4999]
+    assert ev.scored["pos"].min() == 4999 + h + 1
+    assert ev.counts["before_first_scored"] == 2000 + h
+
+
+def test_outputs_are_written_and_readable(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    sink = write_sink(tmp_path / "s", rows, batch=500)
+    ev = evaluate(sink, data=frame, labels={"kind": "direction", "horizon": 2})
+    doc = json.loads((sink / "evaluation.json").read_text())
+    assert doc["metrics"]["accuracy"] == ev.metrics["accuracy"]
+    assert doc["counts"]["scored"] == ev.counts["scored"]
+    assert sum(b["count"] for b in doc["calibration"]) == ev.counts["scored"]
+    html = (sink / "evaluation.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "http" not in html.replace("http-equiv", "")
+    assert sorted(p.name for p in sink.iterdir() if p.name.startswith(".")) == []
+
+
+def test_probabilities_of_unknown_classes_are_refused(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    shifted = rows.rename(columns={"p_0": "p_-1", "p_1": "p_0", "p_2": "p_1"})
+    with pytest.raises(ValueError, match=r"p_-1"):
+        evaluate(write_sink(tmp_path / "s", shifted), data=frame, labels={"kind": "direction"})
+
+
+def test_no_label_definition_is_a_clear_error(synthetic, tmp_path):
+    frame, _, rows = synthetic
+    with pytest.raises(ValueError, match="labels: expected the label definition"):
+        evaluate(write_sink(tmp_path / "s", rows), data=frame)
