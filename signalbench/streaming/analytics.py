@@ -84,11 +84,21 @@ class StreamEvaluation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (non-finite numbers as None)."""
-        buckets = [{"bucket": str(k), **{c: _plain(v) for c, v in row.items()}}
-                   for k, row in self.calibration.iterrows()]
-        return _plain({"sink_dir": str(self.sink_dir), "info": self.info, "counts": self.counts,
-                       "labels": self.labels, "metrics": self.metrics, "calibration": buckets,
-                       "latency": self.latency, "throughput": self.throughput})
+        buckets = [
+            {"bucket": str(k), **{c: _plain(v) for c, v in row.items()}} for k, row in self.calibration.iterrows()
+        ]
+        return _plain(
+            {
+                "sink_dir": str(self.sink_dir),
+                "info": self.info,
+                "counts": self.counts,
+                "labels": self.labels,
+                "metrics": self.metrics,
+                "calibration": buckets,
+                "latency": self.latency,
+                "throughput": self.throughput,
+            }
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -112,8 +122,12 @@ def latency_summary(values: Any) -> dict[str, float]:
     if not v.size:
         return {"n": 0, **{f"p{q}": float("nan") for q in _PERCENTILES}, "max": float("nan"), "mean": float("nan")}
     pct = np.percentile(v, _PERCENTILES)
-    return {"n": int(v.size), **{f"p{q}": float(p) for q, p in zip(_PERCENTILES, pct)},
-            "max": float(v.max()), "mean": float(v.mean())}
+    return {
+        "n": int(v.size),
+        **{f"p{q}": float(p) for q, p in zip(_PERCENTILES, pct)},
+        "max": float(v.max()),
+        "mean": float(v.mean()),
+    }
 
 
 def _throughput(frame: pd.DataFrame) -> dict[str, float]:
@@ -134,10 +148,16 @@ def _positions(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise ValueError(expected("sink column 'pos'", "row positions >= 0", int(upos[0]), raw=True))
     steps = np.diff(upos)
     gaps = [[int(a) + 1, int(b) - 1] for a, b, s in zip(upos[:-1], upos[1:], steps) if s > 1]
-    counts = {"sink_rows": int(len(frame)), "unique_rows": int(len(unique)), "duplicates": int(dup.sum()),
-              "duplicate_positions": sorted({int(p) for p in pos[dup]})[:20],
-              "gaps": int((steps - 1).clip(min=0).sum()), "gap_ranges": gaps[:20],
-              "first_pos": int(upos[0]) if upos.size else None, "last_pos": int(upos[-1]) if upos.size else None}
+    counts = {
+        "sink_rows": int(len(frame)),
+        "unique_rows": int(len(unique)),
+        "duplicates": int(dup.sum()),
+        "duplicate_positions": sorted({int(p) for p in pos[dup]})[:20],
+        "gaps": int((steps - 1).clip(min=0).sum()),
+        "gap_ranges": gaps[:20],
+        "first_pos": int(upos[0]) if upos.size else None,
+        "last_pos": int(upos[-1]) if upos.size else None,
+    }
     return unique, counts
 
 
@@ -145,8 +165,14 @@ def _label_proba(sink: Sink, unique: pd.DataFrame) -> np.ndarray:
     """``(n, 3)`` probabilities over :data:`LABEL_CLASSES` (0 for a class the model never predicts)."""
     unknown = [c for c in sink.classes if c not in LABEL_CLASSES]
     if unknown:
-        raise ValueError(expected("sink columns", f"p_<class> for classes among {LABEL_CLASSES} (the label classes)",
-                                  [f"p_{c}" for c in unknown], at=str(sink.path)))
+        raise ValueError(
+            expected(
+                "sink columns",
+                f"p_<class> for classes among {LABEL_CLASSES} (the label classes)",
+                [f"p_{c}" for c in unknown],
+                at=str(sink.path),
+            )
+        )
     out = np.zeros((len(unique), len(LABEL_CLASSES)))
     for c in sink.classes:
         out[:, LABEL_CLASSES.index(c)] = unique[f"p_{c}"].to_numpy(dtype=np.float64)
@@ -164,8 +190,16 @@ def _load_data(sink: Sink, data: Any) -> tuple[pd.DataFrame, str]:
         return data, "the given DataFrame"
     path = data if data is not None else _manifest_value(sink.manifest, "source", "source_path", "data")
     if path is None:
-        raise ValueError(expected("data", "the replayed data (the manifest records no source path)", "none",
-                                  at=str(sink.path), raw=True, hint="pass --data PATH"))
+        raise ValueError(
+            expected(
+                "data",
+                "the replayed data (the manifest records no source path)",
+                "none",
+                at=str(sink.path),
+                raw=True,
+                hint="pass --data PATH",
+            )
+        )
     crossed = _manifest_value(sink.manifest, "crossed") or "raise"
     return load_lobster(path, crossed=crossed), str(path)
 
@@ -179,25 +213,40 @@ def _spec(sink: Sink, labels: Mapping[str, Any] | None):
 def _info(sink: Sink, source: str) -> dict[str, Any]:
     frame = sink.frame
     one = {c: sorted({str(v) for v in frame[c].unique()}) for c in ("model", "mode", "backend") if c in frame}
-    return {"model": _manifest_value(sink.manifest, "model_dir", "model"),
-            "run_dir": _manifest_value(sink.manifest, "run_dir", "run"),
-            "data": source, "files": [p.name for p in sink.files], "classes": list(sink.classes),
-            **{k: v[0] if len(v) == 1 else v for k, v in one.items()}}
+    return {
+        "model": _manifest_value(sink.manifest, "model_dir", "model"),
+        "run_dir": _manifest_value(sink.manifest, "run_dir", "run"),
+        "data": source,
+        "files": [p.name for p in sink.files],
+        "classes": list(sink.classes),
+        **{k: v[0] if len(v) == 1 else v for k, v in one.items()},
+    }
 
 
 def _join(unique: pd.DataFrame, proba: np.ndarray, labels: np.ndarray, first_scored: int, n_data: int):
     """The scored rows and the counts of the rows left out (no prediction, no label, before the first scored)."""
     pos = unique["pos"].to_numpy(dtype=np.int64)
     if pos.size and pos[-1] >= n_data:
-        raise ValueError(expected("sink column 'pos'", f"row positions < {n_data} (the rows of the data)",
-                                  int(pos[-1]), raw=True, hint="is --data the file that was replayed?"))
+        raise ValueError(
+            expected(
+                "sink column 'pos'",
+                f"row positions < {n_data} (the rows of the data)",
+                int(pos[-1]),
+                raw=True,
+                hint="is --data the file that was replayed?",
+            )
+        )
     predicted = np.isfinite(proba).all(axis=1)
     y = labels[pos]
     early = pos < first_scored
     labelled = np.isfinite(y)
     keep = predicted & labelled & ~early
-    counts = {"no_prediction": int((~predicted).sum()), "no_label": int((predicted & ~labelled).sum()),
-              "before_first_scored": int((predicted & labelled & early).sum()), "scored": int(keep.sum())}
+    counts = {
+        "no_prediction": int((~predicted).sum()),
+        "no_label": int((predicted & ~labelled).sum()),
+        "before_first_scored": int((predicted & labelled & early).sum()),
+        "scored": int(keep.sum()),
+    }
     scored = pd.DataFrame({"pos": pos[keep], "label": y[keep]})
     for j, c in enumerate(LABEL_CLASSES):
         scored[f"{_MODEL}:p{c}"] = proba[keep, j]
@@ -213,8 +262,11 @@ def _pred_mismatch(unique: pd.DataFrame, proba: np.ndarray, predicted: np.ndarra
 def _score(scored: pd.DataFrame, bins: int) -> tuple[dict[str, Any], pd.DataFrame]:
     proba = scored[[f"{_MODEL}:p{c}" for c in LABEL_CLASSES]].to_numpy()
     metrics = classification_metrics(scored["label"].to_numpy(), proba, LABEL_CLASSES)
-    calib = calibration_table(scored, _MODEL, bins=bins) if len(scored) else pd.DataFrame(
-        columns=["count", "mean_confidence", "hit_rate"])
+    calib = (
+        calibration_table(scored, _MODEL, bins=bins)
+        if len(scored)
+        else pd.DataFrame(columns=["count", "mean_confidence", "hit_rate"])
+    )
     return metrics, calib
 
 
@@ -266,9 +318,15 @@ def evaluate(
     counts["pred_mismatch"] = _pred_mismatch(unique, proba, predicted)
     metrics, calib = _score(scored, bins)
     result = StreamEvaluation(
-        sink_dir=Path(sink_dir), info=_info(sink, source), counts=counts, labels=label_info, metrics=metrics,
-        calibration=calib, latency={c: latency_summary(unique[c]) for c in LATENCY_COLUMNS},
-        throughput=_throughput(unique), scored=scored,
+        sink_dir=Path(sink_dir),
+        info=_info(sink, source),
+        counts=counts,
+        labels=label_info,
+        metrics=metrics,
+        calibration=calib,
+        latency={c: latency_summary(unique[c]) for c in LATENCY_COLUMNS},
+        throughput=_throughput(unique),
+        scored=scored,
     )
     if write:
         write_evaluation(result)

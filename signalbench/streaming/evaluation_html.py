@@ -58,11 +58,19 @@ def _figures(result: StreamEvaluation) -> list[dict[str, Any]]:
     pred = result.scored.rename(columns=lambda c: c.replace("stream:", f"{name}:", 1))
     table = plots.calibration_table(pred, name).to_html(float_format="%.3f", classes="metrics")
     figs = [
-        ("Reliability", "Hit rate against mean confidence (top-class probability); the table lists every bucket.",
-         plots.reliability_figure(pred, [name]), [(name, table)]),
+        (
+            "Reliability",
+            "Hit rate against mean confidence (top-class probability); the table lists every bucket.",
+            plots.reliability_figure(pred, [name]),
+            [(name, table)],
+        ),
         ("Predicted probabilities", "", plots.probability_figure(pred, [name]), []),
-        ("Confusion matrix", "Rows: true class; columns: predicted class (argmax).",
-         plots.confusion_figure({name: result.metrics["confusion"]}), []),
+        (
+            "Confusion matrix",
+            "Rows: true class; columns: predicted class (argmax).",
+            plots.confusion_figure({name: result.metrics["confusion"]}),
+            [],
+        ),
     ]
     return [{"title": t, "text": txt, "uri": plots.to_data_uri(f), "tables": tb} for t, txt, f, tb in figs]
 
@@ -79,8 +87,11 @@ def _facts(result: StreamEvaluation) -> list[tuple[str, str]]:
         ("files", f"{len(info.get('files', []))} listed Parquet files"),
         ("labels", label),
         ("positions", f"{result.counts['first_pos']} .. {result.counts['last_pos']}"),
-        ("throughput", f"{_fmt(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events in "
-                       f"{_fmt(tp['seconds'], '.3f')} s, first received to last published)"),
+        (
+            "throughput",
+            f"{_fmt(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events in "
+            f"{_fmt(tp['seconds'], '.3f')} s, first received to last published)",
+        ),
     ]
 
 
@@ -88,8 +99,10 @@ def _findings(result: StreamEvaluation) -> list[str]:
     c = result.counts
     out = []
     if c["duplicates"]:
-        out.append(f"{c['duplicates']} duplicated positions in the sink (first: {c['duplicate_positions'][:5]}); "
-                   "each is scored once (its first row)")
+        out.append(
+            f"{c['duplicates']} duplicated positions in the sink (first: {c['duplicate_positions'][:5]}); "
+            "each is scored once (its first row)"
+        )
     if c["gaps"]:
         out.append(f"{c['gaps']} positions missing between the first and the last (ranges: {c['gap_ranges'][:5]})")
     if c["pred_mismatch"]:
@@ -117,8 +130,10 @@ def render_evaluation(result: StreamEvaluation) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    latency = [{"name": k, **{q: _fmt(v.get(q), ".1f") for q in ("p50", "p90", "p99", "max", "mean")},
-                "n": v.get("n")} for k, v in result.latency.items()]
+    latency = [
+        {"name": k, **{q: _fmt(v.get(q), ".1f") for q in ("p50", "p90", "p99", "max", "mean")}, "n": v.get("n")}
+        for k, v in result.latency.items()
+    ]
     return env.get_template("evaluation.html.j2").render(
         title=_name(result),
         facts=_facts(result),

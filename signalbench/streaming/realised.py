@@ -76,8 +76,14 @@ def _recorded_threshold(run_dir: Path, fold: int) -> float | None:
 def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
     kind = labels.get("kind", "direction")
     if kind == "forward_return":
-        raise ValueError(expected("labels.kind", f"one of {_KINDS} (a classifier's labels)", kind,
-                                  hint="streamed predictions are class probabilities; a regressor is not evaluated"))
+        raise ValueError(
+            expected(
+                "labels.kind",
+                f"one of {_KINDS} (a classifier's labels)",
+                kind,
+                hint="streamed predictions are class probabilities; a regressor is not evaluated",
+            )
+        )
     kind = choice(kind, "labels.kind", _KINDS)
     horizon = integer(labels.get("horizon", 1), "labels.horizon", minimum=1)
     quantile = labels.get("stationary_quantile")
@@ -85,13 +91,19 @@ def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
     if threshold is not None:
         return LabelSpec(kind, horizon, number(threshold, "labels.threshold", low=0.0), None, source)
     if quantile is not None:
-        return LabelSpec(kind, horizon, None, number(quantile, "labels.stationary_quantile", low=0.0, high=1.0,
-                                                     low_open=True, high_open=True), source)
+        return LabelSpec(
+            kind,
+            horizon,
+            None,
+            number(quantile, "labels.stationary_quantile", low=0.0, high=1.0, low_open=True, high_open=True),
+            source,
+        )
     return LabelSpec(kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source} (the documented default)")
 
 
-def label_spec(run_dir: str | Path | None, model_dir: str | Path | None = None,
-               labels: Mapping[str, Any] | None = None) -> LabelSpec:
+def label_spec(
+    run_dir: str | Path | None, model_dir: str | Path | None = None, labels: Mapping[str, Any] | None = None
+) -> LabelSpec:
     """The label definition a model was trained with (see the module docstring for where each part comes from).
 
     Parameters
@@ -115,8 +127,15 @@ def label_spec(run_dir: str | Path | None, model_dir: str | Path | None = None,
     if labels is not None:
         return _from_mapping(labels, "given labels")
     if run_dir is None:
-        raise ValueError(expected("labels", "the label definition (the model did not come from a run folder)",
-                                  "none", raw=True, hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...}"))
+        raise ValueError(
+            expected(
+                "labels",
+                "the label definition (the model did not come from a run folder)",
+                "none",
+                raw=True,
+                hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...}",
+            )
+        )
     run_dir = Path(run_dir)
     config = _read_json(run_dir / "config.json")
     spec = _from_mapping(config.get("labels") or {}, f"{run_dir / 'config.json'}")
@@ -177,12 +196,23 @@ def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[f
     change = np.asarray(change, dtype=np.float64)
     labelled = positions[np.isfinite(change[positions])]
     if labelled.size < 3:
-        raise ValueError(expected("sink", "at least 3 streamed rows with a label to fit the stationary threshold",
-                                  labelled.size, hint="pass labels={..., 'threshold': ...}"))
+        raise ValueError(
+            expected(
+                "sink",
+                "at least 3 streamed rows with a label to fit the stationary threshold",
+                labelled.size,
+                hint="pass labels={..., 'threshold': ...}",
+            )
+        )
     rows = labelled[: labelled.size // 3]
     threshold = fit_stationary_threshold(change, rows, quantile=spec.quantile)
     first = int(rows[-1]) + spec.horizon + 1  # the fit rows' label windows end before this row
-    how = (f"quantile {spec.quantile:g} of |change| on the first third of the streamed rows with a label "
-           f"(rows {int(rows[0])}..{int(rows[-1])}, {rows.size} rows); the run folder records no fitted threshold")
-    return threshold, {"threshold_source": how, "threshold_fit_on": [int(rows[0]), int(rows[-1])],
-                       "first_scored_pos": first}
+    how = (
+        f"quantile {spec.quantile:g} of |change| on the first third of the streamed rows with a label "
+        f"(rows {int(rows[0])}..{int(rows[-1])}, {rows.size} rows); the run folder records no fitted threshold"
+    )
+    return threshold, {
+        "threshold_source": how,
+        "threshold_fit_on": [int(rows[0]), int(rows[-1])],
+        "first_scored_pos": first,
+    }

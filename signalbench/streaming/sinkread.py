@@ -60,8 +60,14 @@ def _manifest(sink: Path) -> dict[str, Any]:
     path = sink / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(
-            expected("sink_dir", "a sink folder with manifest.json", "no manifest.json", at=str(sink), raw=True,
-                     hint="the consumer writes it with its first batch; nothing has been flushed yet")
+            expected(
+                "sink_dir",
+                "a sink folder with manifest.json",
+                "no manifest.json",
+                at=str(sink),
+                raw=True,
+                hint="the consumer writes it with its first batch; nothing has been flushed yet",
+            )
         )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -87,8 +93,14 @@ def _entry_path(sink: Path, entry: Any, k: int) -> Path:
         )
     if not path.is_file():
         raise FileNotFoundError(
-            expected(f"manifest.json files[{k}]", "an existing Parquet file", "no such file", at=str(path), raw=True,
-                     hint="the manifest lists a file that is gone; the sink folder was changed by hand")
+            expected(
+                f"manifest.json files[{k}]",
+                "an existing Parquet file",
+                "no such file",
+                at=str(path),
+                raw=True,
+                hint="the manifest lists a file that is gone; the sink folder was changed by hand",
+            )
         )
     return path
 
@@ -101,8 +113,13 @@ def _read_file(path: Path, k: int) -> pd.DataFrame:
         return pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(
-            expected(f"manifest.json files[{k}]", "a readable Parquet file", f"{type(exc).__name__}: {exc}",
-                     at=str(path), raw=True)
+            expected(
+                f"manifest.json files[{k}]",
+                "a readable Parquet file",
+                f"{type(exc).__name__}: {exc}",
+                at=str(path),
+                raw=True,
+            )
         ) from None
 
 
@@ -124,11 +141,15 @@ def _classes(frame: pd.DataFrame, path: Path) -> tuple[int, ...]:
 def _check_columns(frame: pd.DataFrame, path: Path) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(expected("sink columns", f"columns {list(REQUIRED_COLUMNS)}", f"none named {missing}",
-                                  at=str(path), raw=True))
+        raise ValueError(
+            expected(
+                "sink columns", f"columns {list(REQUIRED_COLUMNS)}", f"none named {missing}", at=str(path), raw=True
+            )
+        )
     if not pd.api.types.is_integer_dtype(frame["pos"]):
-        raise ValueError(expected("sink column 'pos'", "int64 row positions", str(frame["pos"].dtype), at=str(path),
-                                  raw=True))
+        raise ValueError(
+            expected("sink column 'pos'", "int64 row positions", str(frame["pos"].dtype), at=str(path), raw=True)
+        )
 
 
 def read_sink(sink_dir: str | Path) -> Sink:
@@ -160,13 +181,22 @@ def read_sink(sink_dir: str | Path) -> Sink:
         _check_columns(frame, path)
         mine = _classes(frame, path)
         if classes is not None and mine != classes:
-            raise ValueError(expected("sink columns", f"the classes {classes} of the earlier files", mine,
-                                      at=str(path)))
+            raise ValueError(
+                expected("sink columns", f"the classes {classes} of the earlier files", mine, at=str(path))
+            )
         classes = mine
         files.append(path)
         frames.append(frame)
     if not frames:
-        raise ValueError(expected("manifest.json", "at least one listed file", "none", at=str(sink), raw=True,
-                                  hint="nothing has been flushed yet"))
+        raise ValueError(
+            expected(
+                "manifest.json",
+                "at least one listed file",
+                "none",
+                at=str(sink),
+                raw=True,
+                hint="nothing has been flushed yet",
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     return Sink(sink, manifest, files, frame, classes)

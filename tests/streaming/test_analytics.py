@@ -27,8 +27,9 @@ CLASSES = (0, 1, 2)
 # --------------------------------------------------------------------------------------------------- sink building
 
 
-def sink_rows(n_data: int, first: int, last: int, labels: np.ndarray | None, seed: int = 0,
-              warmup: int = 20, classes=CLASSES) -> pd.DataFrame:
+def sink_rows(
+    n_data: int, first: int, last: int, labels: np.ndarray | None, seed: int = 0, warmup: int = 20, classes=CLASSES
+) -> pd.DataFrame:
     """Rows for positions first..last: informative probabilities (mixed with the label when given), NaN in warm-up."""
     rng = np.random.default_rng(seed)
     pos = np.arange(first, last + 1, dtype=np.int64)
@@ -41,25 +42,28 @@ def sink_rows(n_data: int, first: int, last: int, labels: np.ndarray | None, see
         onehot[ok, y[ok].astype(int)] = 1.0
         proba = np.where(ok[:, None], 0.55 * proba + 0.45 * onehot, proba)
     proba[:warmup] = np.nan
-    pred = np.where(np.isfinite(proba).all(axis=1), np.asarray(classes, float)[np.argmax(np.nan_to_num(proba), 1)],
-                    np.nan)
+    pred = np.where(
+        np.isfinite(proba).all(axis=1), np.asarray(classes, float)[np.argmax(np.nan_to_num(proba), 1)], np.nan
+    )
     received = 1_700_000_000_000_000_000 + pos * 20_000 + rng.integers(0, 5_000, pos.size)
     published = received + rng.integers(10_000, 90_000, pos.size)
-    frame = pd.DataFrame({
-        "event_id": [f"{1_000 + p}-0" for p in pos],
-        "pos": pos,
-        "time": pd.to_datetime(1_340_000_000_000_000_000 + pos * 1_000_000, unit="ns"),
-        "pred": pred,
-        **{f"p_{c}": proba[:, j] for j, c in enumerate(classes)},
-        "mode": "window",
-        "backend": "torch",
-        "model": "lstm",
-        "feature_us": rng.gamma(2.0, 2.0, pos.size),
-        "model_us": rng.gamma(3.0, 40.0, pos.size),
-        "e2e_us": (published - received) / 1e3 + rng.gamma(2.0, 10.0, pos.size),
-        "received_ns": received.astype(np.int64),
-        "published_ns": published.astype(np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "event_id": [f"{1_000 + p}-0" for p in pos],
+            "pos": pos,
+            "time": pd.to_datetime(1_340_000_000_000_000_000 + pos * 1_000_000, unit="ns"),
+            "pred": pred,
+            **{f"p_{c}": proba[:, j] for j, c in enumerate(classes)},
+            "mode": "window",
+            "backend": "torch",
+            "model": "lstm",
+            "feature_us": rng.gamma(2.0, 2.0, pos.size),
+            "model_us": rng.gamma(3.0, 40.0, pos.size),
+            "e2e_us": (published - received) / 1e3 + rng.gamma(2.0, 10.0, pos.size),
+            "received_ns": received.astype(np.int64),
+            "published_ns": published.astype(np.int64),
+        }
+    )
     return frame
 
 
@@ -71,8 +75,14 @@ def write_sink(sink: Path, rows: pd.DataFrame, batch: int = 1000, **manifest) ->
         part = rows.iloc[start : start + batch]
         name = f"{part['event_id'].iloc[0]}_{part['event_id'].iloc[-1]}.parquet"
         pq.write_table(pa.Table.from_pandas(part, preserve_index=False), sink / name)
-        files.append({"name": name, "first_id": part["event_id"].iloc[0], "last_id": part["event_id"].iloc[-1],
-                      "rows": len(part)})
+        files.append(
+            {
+                "name": name,
+                "first_id": part["event_id"].iloc[0],
+                "last_id": part["event_id"].iloc[-1],
+                "rows": len(part),
+            }
+        )
     (sink / "manifest.json").write_text(json.dumps({"files": files, **manifest}))
     return sink
 
@@ -190,10 +200,10 @@ def test_latency_summary_is_ordered_and_bounded(values):
 
 def _frame_from_mid(mid: np.ndarray) -> pd.DataFrame:
     n = mid.size
-    index = pd.DatetimeIndex(pd.Timestamp("2024-01-02 09:30") + pd.to_timedelta(np.arange(n), unit="s"),
-                             name="timestamp")
-    return pd.DataFrame({"ask_price_1": mid + 0.005, "bid_price_1": mid - 0.005, "day": np.zeros(n, int)},
-                        index=index)
+    index = pd.DatetimeIndex(
+        pd.Timestamp("2024-01-02 09:30") + pd.to_timedelta(np.arange(n), unit="s"), name="timestamp"
+    )
+    return pd.DataFrame({"ask_price_1": mid + 0.005, "bid_price_1": mid - 0.005, "day": np.zeros(n, int)}, index=index)
 
 
 @pytest.fixture
@@ -281,8 +291,9 @@ def test_the_run_folders_fitted_threshold_is_used(amzn, tmp_path):
     t1, t2 = 1e-5, float(np.quantile(np.abs(change[np.isfinite(change)]), 0.5))
     run = _run_folder(tmp_path, {"kind": "smoothed_direction", "horizon": h, "stationary_quantile": 0.33}, [t1, t2])
     rows = sink_rows(len(frame), 0, 9999, None, seed=5)
-    sink = write_sink(tmp_path / "s", rows, source=str(path), run_dir=str(run),
-                      model_dir=str(run / "models" / "lstm-fold2"))
+    sink = write_sink(
+        tmp_path / "s", rows, source=str(path), run_dir=str(run), model_dir=str(run / "models" / "lstm-fold2")
+    )
     ev = evaluate(sink)
     assert ev.labels["threshold"] == t2 and "labels[1]" in ev.labels["threshold_source"]
     c = change[ev.scored["pos"].to_numpy()]
