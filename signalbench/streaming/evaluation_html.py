@@ -81,7 +81,7 @@ def _facts(result: StreamEvaluation) -> list[tuple[str, str]]:
     return [
         ("sink", str(result.sink_dir)),
         ("model", str(info.get("model"))),
-        ("run folder", str(info.get("run_dir"))),
+        ("run folder", str(info.get("run_dir") or "none (the labels were given)")),
         ("mode / backend", f"{info.get('mode')} / {info.get('backend')}"),
         ("data", str(info.get("data"))),
         ("files", f"{len(info.get('files', []))} listed Parquet files"),

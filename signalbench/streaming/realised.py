@@ -98,7 +98,9 @@ def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
             number(quantile, "labels.stationary_quantile", low=0.0, high=1.0, low_open=True, high_open=True),
             source,
         )
-    return LabelSpec(kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source} (the documented default)")
+    return LabelSpec(
+        kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
+    )
 
 
 def label_spec(

@@ -340,3 +340,25 @@ def test_no_label_definition_is_a_clear_error(synthetic, tmp_path):
     frame, _, rows = synthetic
     with pytest.raises(ValueError, match="labels: expected the label definition"):
         evaluate(write_sink(tmp_path / "s", rows), data=frame)
+
+
+def test_the_page_renders_in_a_real_browser(synthetic, tmp_path):
+    from tests.conftest import require_executable
+
+    chromium = require_executable("chromium")
+    from playwright.sync_api import sync_playwright
+
+    frame, _, rows = synthetic
+    sink = write_sink(tmp_path / "s", rows, batch=500)
+    evaluate(sink, data=frame, labels={"kind": "direction", "horizon": 2})
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto((sink / "evaluation.html").as_uri())
+            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+            headings = page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+        finally:
+            browser.close()
+    assert len(widths) == 3 and min(widths) > 100  # every figure decoded
+    assert {"Reliability", "Confusion matrix", "Latency (microseconds per event)"} <= set(headings)
