@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
@@ -362,3 +362,37 @@ def test_the_page_renders_in_a_real_browser(synthetic, tmp_path):
             browser.close()
     assert len(widths) == 3 and min(widths) > 100  # every figure decoded
     assert {"Reliability", "Confusion matrix", "Latency (microseconds per event)"} <= set(headings)
+
+
+@settings(max_examples=25)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(5, 300),
+    horizon=st.integers(1, 4),
+    batch=st.integers(1, 120),
+    sharp=st.floats(0.05, 20.0),
+)
+def test_any_sink_scores_like_sklearn_and_numpy(tmp_path_factory, seed, n, horizon, batch, sharp):
+    """Property: whatever the batching, warm-up and probability shape, the scores are the independent ones."""
+    rng = np.random.default_rng(seed)
+    mid = 20 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], n))
+    frame = _frame_from_mid(mid)
+    y_all = direction_labels(mid, horizon)
+    rows = sink_rows(n, 0, n - 1, None, seed=seed % 1000, warmup=int(rng.integers(0, n // 2 + 1)))
+    proba = rng.dirichlet(np.full(3, 1.0 / sharp), size=n)
+    proba[np.isnan(rows["p_0"].to_numpy())] = np.nan
+    for j in range(3):
+        rows[f"p_{j}"] = proba[:, j]
+    sink = write_sink(tmp_path_factory.mktemp("sink"), rows, batch=batch)
+    ev = evaluate(sink, data=frame, labels={"kind": "direction", "horizon": horizon}, write=False)
+    keep = np.isfinite(proba).all(axis=1) & np.isfinite(y_all)
+    assert ev.counts["scored"] == keep.sum()
+    assert ev.counts["no_label"] == (np.isfinite(proba).all(axis=1) & ~np.isfinite(y_all)).sum()
+    if keep.any():
+        y, p = y_all[keep].astype(int), proba[keep]
+        assert ev.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y, np.argmax(p, 1)), abs=1e-12)
+        f1 = skm.f1_score(y, np.argmax(p, 1), average="macro", labels=[0, 1, 2], zero_division=0)
+        assert ev.metrics["macro_f1"] == pytest.approx(f1, abs=1e-12)
+        ref = calibration_reference(p, y)
+        assert [int(c) for c in ev.calibration["count"]] == [v[0] for v in ref.values()]
+        np.testing.assert_allclose(ev.calibration["hit_rate"], [v[2] for v in ref.values()], atol=1e-12)
