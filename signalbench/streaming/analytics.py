@@ -1,8 +1,9 @@
 """Score a prediction sink against the realised labels: accuracy, calibration, latency and throughput.
 
 :func:`evaluate` reads the sink (:mod:`signalbench.streaming.sinkread`: only the files the manifest lists), loads the
-replayed day (the manifest's source path, or ``data=``), computes the label the model was trained with
-(:mod:`signalbench.streaming.realised`) and joins the two on the row position ``pos``. It reports
+replayed data (the manifest's source path, or ``data=``), computes the label the model was trained with
+(:mod:`signalbench.streaming.realised`) and joins the two on the data row: ``pos`` (the position within its day)
+plus the rows of the earlier days of the data (the day is the date of the sink's ``time``). It reports
 
 - the classification metrics of :mod:`signalbench.reports.metrics` on the rows that have both a prediction and a
   label (the predicted class is the argmax of the probabilities, as offline; the published ``pred`` is checked
@@ -11,7 +12,7 @@ replayed day (the manifest's source path, or ``data=``), computes the label the 
 - latency percentiles (p50, p90, p99, max; NumPy's linear interpolation) of ``feature_us``, ``model_us``, ``e2e_us``;
 - throughput: events per second from the first ``received_ns`` to the last ``published_ns``;
 - what was left out and why: rows without a prediction (warm-up), rows without a label (each day's last ``horizon``
-  rows), duplicated and missing positions (there should be none: the sink is idempotent by event id).
+  rows), duplicated and missing data rows (there should be none: the sink is idempotent by event id).
 
 It writes ``evaluation.json`` and ``evaluation.html`` (:mod:`signalbench.streaming.evaluation_html`) into the sink
 folder atomically. See ``docs/architecture.md``, "Streaming".
@@ -138,25 +139,41 @@ def _throughput(frame: pd.DataFrame) -> dict[str, float]:
     return {"events": int(len(frame)), "seconds": float(seconds), "events_per_s": float(rate)}
 
 
+def _data_rows(sink_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """The data row of each sink row: ``pos`` is the position within its day, so add the rows of earlier days."""
+    pos = sink_frame["pos"].to_numpy(dtype=np.int64)
+    if pos.size and pos.min() < 0:
+        raise ValueError(expected("sink column 'pos'", "row positions >= 0", int(pos.min()), raw=True))
+    if "day" not in frame.columns or frame["day"].nunique() <= 1:
+        return pos
+    days = pd.DatetimeIndex(frame["day"].to_numpy())
+    first = pd.Series(np.arange(len(frame)), index=days).groupby(level=0).min()
+    sink_days = pd.DatetimeIndex(pd.to_datetime(sink_frame["time"]).to_numpy()).normalize()
+    offset = first.reindex(sink_days).to_numpy()
+    if np.isnan(offset).any():
+        bad = sink_days[np.isnan(offset)][0]
+        raise ValueError(expected("sink column 'time'", "days of the data", str(bad.date()), raw=True,
+                                  hint="is --data the file that was replayed?"))  # fmt: skip
+    return offset.astype(np.int64) + pos
+
+
 def _positions(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Unique rows by ``pos`` (the first of duplicates), sorted; the duplicates and gaps found."""
-    pos = frame["pos"].to_numpy(dtype=np.int64)
-    dup = pd.Series(pos).duplicated(keep="first").to_numpy()
-    unique = frame.loc[~dup].sort_values("pos", kind="stable").reset_index(drop=True)
-    upos = unique["pos"].to_numpy(dtype=np.int64)
-    if upos.size and upos[0] < 0:
-        raise ValueError(expected("sink column 'pos'", "row positions >= 0", int(upos[0]), raw=True))
-    steps = np.diff(upos)
-    gaps = [[int(a) + 1, int(b) - 1] for a, b, s in zip(upos[:-1], upos[1:], steps) if s > 1]
+    """Unique sink rows by data ``row`` (the first of duplicates), sorted; the duplicates and gaps found."""
+    row = frame["row"].to_numpy(dtype=np.int64)
+    dup = pd.Series(row).duplicated(keep="first").to_numpy()
+    unique = frame.loc[~dup].sort_values("row", kind="stable").reset_index(drop=True)
+    urow = unique["row"].to_numpy(dtype=np.int64)
+    steps = np.diff(urow)
+    gaps = [[int(a) + 1, int(b) - 1] for a, b, s in zip(urow[:-1], urow[1:], steps) if s > 1]
     counts = {
         "sink_rows": int(len(frame)),
         "unique_rows": int(len(unique)),
         "duplicates": int(dup.sum()),
-        "duplicate_positions": sorted({int(p) for p in pos[dup]})[:20],
+        "duplicate_rows": sorted({int(p) for p in row[dup]})[:20],
         "gaps": int((steps - 1).clip(min=0).sum()),
         "gap_ranges": gaps[:20],
-        "first_pos": int(upos[0]) if upos.size else None,
-        "last_pos": int(upos[-1]) if upos.size else None,
+        "first_row": int(urow[0]) if urow.size else None,
+        "last_row": int(urow[-1]) if urow.size else None,
     }
     return unique, counts
 
@@ -225,7 +242,7 @@ def _info(sink: Sink, source: str) -> dict[str, Any]:
 
 def _join(unique: pd.DataFrame, proba: np.ndarray, labels: np.ndarray, first_scored: int, n_data: int):
     """The scored rows and the counts of the rows left out (no prediction, no label, before the first scored)."""
-    pos = unique["pos"].to_numpy(dtype=np.int64)
+    pos = unique["row"].to_numpy(dtype=np.int64)
     if pos.size and pos[-1] >= n_data:
         raise ValueError(
             expected(
@@ -247,7 +264,7 @@ def _join(unique: pd.DataFrame, proba: np.ndarray, labels: np.ndarray, first_sco
         "before_first_scored": int((predicted & labelled & early).sum()),
         "scored": int(keep.sum()),
     }
-    scored = pd.DataFrame({"pos": pos[keep], "label": y[keep]})
+    scored = pd.DataFrame({"row": pos[keep], "label": y[keep]})
     for j, c in enumerate(LABEL_CLASSES):
         scored[f"{_MODEL}:p{c}"] = proba[keep, j]
     return scored, counts, predicted
@@ -308,12 +325,13 @@ def evaluate(
     """
     bins = integer(bins, "bins", minimum=1, maximum=1000)
     sink = read_sink(sink_dir)
+    frame, source = _load_data(sink, data)
+    sink.frame["row"] = _data_rows(sink.frame, frame)
     unique, counts = _positions(sink.frame)
     proba = _label_proba(sink, unique)
-    frame, source = _load_data(sink, data)
     spec = _spec(sink, labels)
-    y, label_info = realised_labels(frame, spec, unique["pos"].to_numpy(dtype=np.int64))
-    scored, join_counts, predicted = _join(unique, proba, y, label_info.get("first_scored_pos", 0), len(frame))
+    y, label_info = realised_labels(frame, spec, unique["row"].to_numpy(dtype=np.int64))
+    scored, join_counts, predicted = _join(unique, proba, y, label_info.get("first_scored_row", 0), len(frame))
     counts.update(join_counts)
     counts["pred_mismatch"] = _pred_mismatch(unique, proba, predicted)
     metrics, calib = _score(scored, bins)

@@ -28,7 +28,7 @@ _METRICS = (
 )
 _COUNTS = (
     ("sink_rows", "rows in the listed files"),
-    ("unique_rows", "distinct positions"),
+    ("unique_rows", "distinct data rows (pos within its day, plus the rows of earlier days)"),
     ("duplicates", "rows whose position was already seen (should be 0)"),
     ("gaps", "positions missing between the first and the last (should be 0)"),
     ("no_prediction", "no prediction (warm-up: the model's window or the features not ready)"),
@@ -86,7 +86,7 @@ def _facts(result: StreamEvaluation) -> list[tuple[str, str]]:
         ("data", str(info.get("data"))),
         ("files", f"{len(info.get('files', []))} listed Parquet files"),
         ("labels", label),
-        ("positions", f"{result.counts['first_pos']} .. {result.counts['last_pos']}"),
+        ("data rows", f"{result.counts['first_row']} .. {result.counts['last_row']}"),
         (
             "throughput",
             f"{_fmt(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events in "
@@ -100,7 +100,7 @@ def _findings(result: StreamEvaluation) -> list[str]:
     out = []
     if c["duplicates"]:
         out.append(
-            f"{c['duplicates']} duplicated positions in the sink (first: {c['duplicate_positions'][:5]}); "
+            f"{c['duplicates']} duplicated positions in the sink (first: {c['duplicate_rows'][:5]}); "
             "each is scored once (its first row)"
         )
     if c["gaps"]:

@@ -163,12 +163,11 @@ def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray)
     Parameters
     ----------
     frame : pandas.DataFrame
-        The replayed data as :func:`signalbench.data.load_lobster` returns it (its row positions are the sink's
-        ``pos``).
+        The replayed data as :func:`signalbench.data.load_lobster` returns it.
     spec : LabelSpec
         From :func:`label_spec`.
     positions : numpy.ndarray
-        The sink's row positions (sorted, unique); used only when the threshold must be fit.
+        The data rows of the sink's predictions (sorted, unique); used only when the threshold must be fit.
 
     Returns
     -------
@@ -176,7 +175,7 @@ def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray)
         ``(len(frame),)`` float64.
     info : dict
         ``kind``, ``horizon``, ``threshold``, ``threshold_source`` and, when fit here, ``threshold_fit_on`` and
-        ``first_scored_pos`` (rows before it are not scored).
+        ``first_scored_row`` (data rows before it are not scored).
     """
     from signalbench.data.features import mid_price
 
@@ -216,5 +215,5 @@ def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[f
     return threshold, {
         "threshold_source": how,
         "threshold_fit_on": [int(rows[0]), int(rows[-1])],
-        "first_scored_pos": first,
+        "first_scored_row": first,
     }

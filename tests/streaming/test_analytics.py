@@ -231,7 +231,7 @@ def test_unlisted_and_temporary_files_are_ignored(synthetic, tmp_path):
     (sink / "junk.parquet").write_bytes(b"not parquet at all")
     after = evaluate(sink, data=frame, labels=labels, write=False)
     assert _scores(after) == before
-    assert after.counts["last_pos"] == 1499
+    assert after.counts["last_row"] == 1499
     assert len(read_sink(sink).files) == 3
 
 
@@ -266,13 +266,13 @@ def test_missing_labels_duplicates_and_gaps_are_counted(synthetic, tmp_path):
     holed = rows.drop(index=range(500, 510))
     sink = write_sink(tmp_path / "s", pd.concat([holed, dup], ignore_index=True), batch=400)
     ev = evaluate(sink, data=frame, labels={"kind": "direction", "horizon": 2})
-    assert ev.counts["duplicates"] == 3 and ev.counts["duplicate_positions"] == [100, 101, 102]
+    assert ev.counts["duplicates"] == 3 and ev.counts["duplicate_rows"] == [100, 101, 102]
     assert ev.counts["gaps"] == 10 and ev.counts["gap_ranges"] == [[500, 509]]
     assert ev.counts["no_label"] == 2  # positions n-2, n-1: their horizon leaves the day
     assert ev.counts["scored"] == n - 10 - 2
     text = (sink / "evaluation.html").read_text()
     assert "3 duplicated positions" in text and "10 positions missing" in text
-    assert np.isfinite(y[ev.scored["pos"].to_numpy()]).all()
+    assert np.isfinite(y[ev.scored["row"].to_numpy()]).all()
 
 
 def _run_folder(tmp_path: Path, labels: dict, thresholds: list[float] | None) -> Path:
@@ -296,7 +296,7 @@ def test_the_run_folders_fitted_threshold_is_used(amzn, tmp_path):
     )
     ev = evaluate(sink)
     assert ev.labels["threshold"] == t2 and "labels[1]" in ev.labels["threshold_source"]
-    c = change[ev.scored["pos"].to_numpy()]
+    c = change[ev.scored["row"].to_numpy()]
     expect = np.where(c > t2 + 1e-10, 2, np.where(c < -t2 - 1e-10, 0, 1))
     assert np.array_equal(ev.scored["label"].to_numpy(), expect)
 
@@ -312,7 +312,7 @@ def test_an_unrecorded_quantile_threshold_is_fit_on_the_head_only(amzn, tmp_path
     change = smoothed_change(mid, h)
     assert ev.labels["threshold"] == pytest.approx(np.quantile(np.abs(change[head]), 0.4), rel=1e-12)
     assert ev.labels["threshold_fit_on"] == [3000, 4999]
-    assert ev.scored["pos"].min() == 4999 + h + 1
+    assert ev.scored["row"].min() == 4999 + h + 1
     assert ev.counts["before_first_scored"] == 2000 + h
 
 
@@ -396,3 +396,34 @@ def test_any_sink_scores_like_sklearn_and_numpy(tmp_path_factory, seed, n, horiz
         ref = calibration_reference(p, y)
         assert [int(c) for c in ev.calibration["count"]] == [v[0] for v in ref.values()]
         np.testing.assert_allclose(ev.calibration["hit_rate"], [v[2] for v in ref.values()], atol=1e-12)
+
+
+def test_two_days_join_on_the_day_and_its_position(tmp_path):
+    """pos counts within a day: the second day's pos 0 is the data's row n1; labels never reach across days."""
+    rng = np.random.default_rng(8)
+    n1, n2, h = 700, 500, 3
+    mids = [30 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], n)) for n in (n1, n2)]
+    frames = []
+    for d, mid in enumerate(mids):
+        f = _frame_from_mid(mid)
+        f.index = f.index + pd.Timedelta(days=d)
+        f["day"] = f.index.normalize()
+        frames.append(f)
+    frame = pd.concat(frames)
+    y_days = [direction_labels(m, h) for m in mids]
+    parts = []
+    for d, (f, y) in enumerate(zip(frames, y_days)):
+        rows = sink_rows(len(f), 0, len(f) - 1, y, seed=d, warmup=5)
+        rows["time"] = f.index.to_numpy()
+        rows["event_id"] = [f"{d}-{p + 1}" for p in rows["pos"]]
+        parts.append(rows)
+    both = pd.concat(parts, ignore_index=True)
+    ev = evaluate(write_sink(tmp_path / "s", both, batch=300), data=frame, labels={"kind": "direction", "horizon": h})
+    assert ev.counts["duplicates"] == 0 and ev.counts["gaps"] == 0 and ev.counts["last_row"] == n1 + n2 - 1
+    assert ev.counts["no_label"] == 2 * h  # the last h rows of each day
+    y = np.concatenate(y_days)
+    proba = both[["p_0", "p_1", "p_2"]].to_numpy()
+    keep = np.isfinite(proba).all(axis=1) & np.isfinite(y)
+    assert ev.counts["scored"] == keep.sum()
+    assert np.array_equal(ev.scored["label"].to_numpy(), y[keep])
+    assert ev.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y[keep], np.argmax(proba[keep], 1)), abs=1e-12)
