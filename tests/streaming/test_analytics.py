@@ -427,3 +427,50 @@ def test_two_days_join_on_the_day_and_its_position(tmp_path):
     assert ev.counts["scored"] == keep.sum()
     assert np.array_equal(ev.scored["label"].to_numpy(), y[keep])
     assert ev.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y[keep], np.argmax(proba[keep], 1)), abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def amzn_run(shared_data, tmp_path_factory):
+    """A real walk-forward run on the AMZN day (two folds, each with its own fitted stationary threshold)."""
+    from signalbench.experiment import compare
+
+    cfg = {
+        "name": "amzn-stream-eval",
+        "seed": 0,
+        "device": "cpu",
+        "features": "lob_basic",
+        "data": {"kind": "lobster", "path": str(shared_data / "lobster" / AMZN), "levels": 1},
+        "labels": {"kind": "smoothed_direction", "horizon": 10, "stationary_quantile": 0.33},
+        "split": {"kind": "walk_forward", "n_folds": 2, "test": 0.3},
+        "models": [{"name": "logistic"}],
+        "strategies": [{"rule": "sign"}],
+    }
+    out = tmp_path_factory.mktemp("runs") / "run"
+    compare(cfg, out=out, report=False)
+    return out
+
+
+@pytest.mark.parametrize("fold", [1, 2])
+def test_offline_predictions_of_a_real_run_score_as_offline(amzn_run, shared_data, tmp_path, fold):
+    """A sink holding a run's own tested predictions of one fold: the realised labels are the run's, row for row."""
+    pred = pd.read_parquet(amzn_run / "predictions.parquet")
+    span = json.loads((amzn_run / "metrics.json").read_text())["split"]["folds"][fold - 1]["span"]
+    part = pred[(pred["row"] >= span[0]) & (pred["row"] < span[1])].reset_index(drop=True)
+    proba = part[[f"logistic:p{c}" for c in CLASSES]].to_numpy()
+    rows = sink_rows(int(part["row"].max()) + 1, int(part["row"].min()), int(part["row"].max()), None, warmup=0)
+    for j, c in enumerate(CLASSES):
+        rows[f"p_{c}"] = proba[:, j]
+    rows["pred"] = np.argmax(proba, axis=1)
+    model_dir = amzn_run / "models" / f"logistic-fold{fold}"
+    sink = write_sink(tmp_path / "s", rows, batch=4000, source=str(shared_data / "lobster" / AMZN),
+                      run_dir=str(amzn_run), model_dir=str(model_dir))  # fmt: skip
+    ev = evaluate(sink)
+    assert f"labels[{fold - 1}]" in ev.labels["threshold_source"]
+    offline = part["label"].to_numpy()
+    keep = np.isfinite(offline)
+    assert np.array_equal(ev.scored["row"].to_numpy(), part["row"].to_numpy()[keep])
+    assert np.array_equal(ev.scored["label"].to_numpy(), offline[keep])
+    y, p = offline[keep].astype(int), proba[keep]
+    assert ev.metrics["macro_f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro"), abs=1e-12)
+    # (the two folds' thresholds differ in the 3rd digit but label these rows alike: the fold choice itself is
+    # checked by test_the_run_folders_fitted_threshold_is_used, whose folds' thresholds differ widely)
