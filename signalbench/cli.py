@@ -5,7 +5,8 @@
 anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
 rebuilds a run folder's ``report.html`` from its files, without retraining; ``signalbench models`` lists the
-registered signal models and their hyperparameters.
+registered signal models and their hyperparameters; ``signalbench stream replay | infer`` serves a model on a Redis
+Stream (:mod:`signalbench.streaming.commands`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from signalbench import __version__
+from signalbench.streaming.commands import add_stream_commands, run_stream_command
 
 #: The bundled demo experiment (synthetic ticks with a planted edge of known Bayes accuracy).
 DEMO = "demo.toml"
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
     report = sub.add_parser("report", help="rebuild report.html of a finished run folder from its files")
     report.add_argument("run_dir", type=Path, help="the run folder")
+    add_stream_commands(sub)
     return parser
 
 
@@ -185,11 +188,13 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "stream":
+            return run_stream_command(args)
         return _models()
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError) as exc:
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, ConnectionError, ImportError) as exc:
         print(f"signalbench {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ _MODULES = {
         "feature_set",
         "available_feature_sets",
         "FeatureSet",
+        "OnlineFeatures",
         "mid_price",
         "spread_bps",
         "half_spread_bps",

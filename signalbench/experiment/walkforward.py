@@ -338,9 +338,9 @@ def _fit_predict(
         model.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
     else:
         model.fit(X_fit, y_fit)
-    # Predict the test block with its seq_len - 1 rows of past context.
+    # Predict the test block with its past context: seq_len - 1 rows (a stateful model: its run of finite rows).
     t0, t1 = int(test.min()), int(test.max())
-    start = max(0, t0 - (L - 1))
+    start = int(model.context_start(X, t0)) if getattr(model, "stateful", False) else max(0, t0 - (L - 1))
     name = f"folds[{i}] predict_proba"
     out, _, _ = numeric_array(model.predict_proba(_rows(X, start, t1 + 1)), name, ndim=(2,))
     if not hasattr(model, "classes_"):

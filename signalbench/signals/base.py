@@ -44,6 +44,7 @@ from signalbench.signals.errors import ModelFileError, NotFittedError, SignalMod
 from signalbench.signals.inputs import as_matrix, as_vector, first_true, valid_window_rows
 from signalbench.signals.params import Hyperparameters, Param
 from signalbench.signals.persistence import FORMAT, Persistent
+from signalbench.signals.stepping import ModelWindow, Stepper, make_stepper
 
 __all__ = [
     "FORMAT",
@@ -97,6 +98,10 @@ class SignalModel(Hyperparameters, Persistent):
         The declared hyperparameters (:mod:`signalbench.signals.params`).
     legacy_defaults : mapping
         Values for hyperparameters that files saved before they existed lack (the behaviour those files had).
+    stateful : bool
+        False: row ``t``'s output reads the window ``t - window + 1 .. t``. True: it reads every row back to the start
+        of its run of finite rows (a recurrent state that a non-finite row resets; ``window`` is 1), see
+        :meth:`context_start`.
     """
 
     name: ClassVar[str] = ""
@@ -104,6 +109,7 @@ class SignalModel(Hyperparameters, Persistent):
     scale_inputs: ClassVar[bool] = True
     hyperparameters: ClassVar[Mapping[str, Param]] = {}
     legacy_defaults: ClassVar[Mapping[str, Any]] = {}
+    stateful: ClassVar[bool] = False
 
     def example_data(self, n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         """Random inputs and targets of the shape this model takes (for the conformance suite and examples).
@@ -143,6 +149,66 @@ class SignalModel(Hyperparameters, Persistent):
     def window(self) -> int:
         """Input rows per prediction (``seq_len`` for sequence models, 1 for models of the last row)."""
         return int(getattr(self, "seq_len", 1))
+
+    def context_start(self, X, start: int) -> int:
+        """The first row that the outputs of rows ``start, start + 1, ...`` read (their context).
+
+        Predicting ``X[context_start(X, start):stop]`` gives rows ``start .. stop - 1`` exactly as predicting all of
+        ``X`` does.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            ``(n, F)`` features (only rows before ``start`` are read).
+        start : int
+            The first row to predict.
+
+        Returns
+        -------
+        int
+            ``max(0, start - window + 1)`` for window models; for stateful models the first row of the run of finite
+            rows that ends at ``start - 1`` (``start`` itself when row ``start - 1`` is not finite, 0 when every row
+            before ``start`` is finite).
+        """
+        start = v.integer(start, "start", minimum=0)
+        if not self.stateful:
+            return max(0, start - self.window + 1)
+        values = X.to_numpy() if isinstance(X, pd.DataFrame) else np.asarray(X)
+        bad = np.flatnonzero(~np.isfinite(values[:start]).all(axis=1))
+        return int(bad[-1]) + 1 if bad.size else 0
+
+    def stepper(self, mode: str = "window", backend: str = "torch") -> Stepper:
+        """The streaming form of :meth:`predict_proba`: one raw feature row at a time (``docs/architecture.md``).
+
+        Stepping the rows of ``X`` in order (with :meth:`Stepper.reset` where a new day starts) gives
+        ``predict_proba(X)`` row for row, to 1e-5 (see :mod:`signalbench.signals.stepping`).
+
+        Parameters
+        ----------
+        mode : {"window", "stateful"}, default "window"
+            ``"window"``: the model on a ring buffer of the last ``seq_len`` rows (every window model).
+            ``"stateful"``: the recurrent state carried from row to row (models with ``stateful = True``).
+        backend : {"torch", "onnxruntime"}, default "torch"
+            ``"onnxruntime"`` (neural models, the ``onnx`` extra) runs the exported graph.
+
+        Returns
+        -------
+        Stepper
+
+        Raises
+        ------
+        ValueError
+            For a ``mode`` the model does not have (the message names ``mode``) or an unknown ``backend``.
+        ImportError
+            For ``"onnxruntime"`` without the ``onnx`` extra.
+        NotFittedError
+            Before ``fit``.
+        """
+        return make_stepper(self, mode, backend)
+
+    def _step_engine(self, mode: str, backend: str):
+        """What runs a valid window (window mode) or a finite row (stateful mode) for :class:`Stepper`."""
+        return ModelWindow(self)
 
     def _check_feature_layout(self, n_features: int, names: list[str] | None) -> None:
         """Raise when the features given to ``fit`` do not have the layout the model needs (default: any)."""

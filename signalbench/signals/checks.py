@@ -22,11 +22,12 @@ with particular inputs (an order book, two targets) generate what they need. The
 - ``not_fitted``: predicting or saving before ``fit`` raises ``NotFittedError``;
 - ``output``: ``fit`` returns ``self``; output shape ``(n, k)`` (``(n,)`` for regressors); the first ``window - 1``
   rows NaN and the rest finite; probabilities in [0, 1] summing to 1; ``predict`` gives classes from ``classes_``;
-- ``batch_invariance``: predicting overlapping pieces, or with other inference batch sizes, equals predicting at once
-  (catches dropout or batch norm left in training mode);
+- ``batch_invariance``: predicting pieces with their context (:meth:`SignalModel.context_start`: ``window - 1`` rows,
+  or a stateful model's run), or with other inference batch sizes, equals predicting at once (catches dropout or
+  batch norm left in training mode);
 - ``causality``: changing the rows after ``t`` leaves rows ``<= t`` unchanged;
-- ``nan_rows``: a NaN row blanks exactly the outputs whose window contains it and changes no other row; fitting on
-  data with NaN rows works;
+- ``nan_rows``: a NaN row blanks exactly the outputs whose window contains it and changes no other row (a stateful
+  model: blanks its own row, and the rows after it equal a fresh start there); fitting on data with NaN rows works;
 - ``determinism``: two fits with the same hyperparameters (seed) give the same predictions, and refitting an instance
   gives what a fresh fit gives;
 - ``save_load``: ``save`` then :func:`signalbench.signals.load` gives the same class, hyperparameters and predictions;
@@ -216,18 +217,19 @@ def _check_batch_invariance(ctx: _Context) -> None:
     model = ctx.fitted
     ref = ctx.reference
     n, L = len(X), model.window
-    # pieces overlapping by window - 1 rows of context
+    # pieces with the context their rows read (window - 1 rows; a stateful model's run before them)
     size = max(L + 3, n // 5)
     pieces = []
     lo = 0
     while lo < n:
         hi = min(n, lo + size)
-        part = output(model, _rows_of(X, slice(max(0, lo - (L - 1)), hi)))
-        pieces.append(part[lo - max(0, lo - (L - 1)) :])
+        ctx_lo = model.context_start(X, lo)
+        part = output(model, _rows_of(X, slice(ctx_lo, hi)))
+        pieces.append(part[lo - ctx_lo :])
         if hi == n:
             break
         lo = hi
-    _close(np.concatenate(pieces, axis=0), ref, "predicting in overlapping pieces vs at once")
+    _close(np.concatenate(pieces, axis=0), ref, "predicting in pieces with their context vs at once")
     if "predict_batch_size" in model.get_params():
         old = model.predict_batch_size
         try:
@@ -264,7 +266,12 @@ def _check_nan_rows(ctx: _Context) -> None:
     blank = np.zeros(n, dtype=bool)
     blank[r : r + L] = True
     assert np.isnan(out[blank]).all(), f"rows {r}..{r + L - 1} (windows containing the NaN row {r}) must be NaN"
-    _close(out[~blank], ref[~blank], "rows whose window has no NaN")
+    if model.stateful:  # the state restarts after the NaN row: the rows after it are predicted as if data began there
+        assert model.context_start(values, r + 1) == r + 1, "context_start must not reach back past a NaN row"
+        _close(out[:r], ref[:r], "rows before the NaN row")
+        _close(out[r + 1 :], output(model, _rows_of(X, slice(r + 1, n))), "rows after the NaN row vs a fresh start")
+    else:
+        _close(out[~blank], ref[~blank], "rows whose window has no NaN")
     refit = ctx.new().fit(_with_values(X, values), y)
     out2 = output(refit, X)
     assert np.isfinite(out2[L - 1 :]).all(), "a model fitted on data with a NaN row must predict finite values"

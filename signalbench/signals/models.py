@@ -1,4 +1,6 @@
-"""The neural signal models: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor`` and ``deeplob``.
+"""The neural signal models: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor``, ``deeplob``, ...
+
+The window models and ``stateful_lstm`` (no window: a recurrent state carried over each run of finite rows).
 
 Each is a :class:`~signalbench.signals.torch_model.TorchSignalModel`: hyperparameters declared once from shared groups
 (the window length, an architecture, the training settings of :mod:`signalbench.signals.training`, the device and
@@ -23,14 +25,20 @@ from signalbench.signals.nets import (
     LSTMNet,
     MidRelativePrices,
     MultiTaskLSTMNet,
+    StatefulLSTMConfig,
+    StatefulLSTMNet,
     TransformerConfig,
     TransformerNet,
 )
+from signalbench.signals.onnx import step_graph
 from signalbench.signals.params import Bool, Choice, Float, Int, Param, declare
+from signalbench.signals.stepping import OrtStateful
+from signalbench.signals.tbptt import run_outputs, train_tbptt
 from signalbench.signals.torch_model import CLASS_WEIGHT, NEURAL, TRAINING, Network, TorchSignalModel
-from signalbench.signals.training import multitask_loss
+from signalbench.signals.torch_stepping import TorchStateful
+from signalbench.signals.training import multitask_loss, resolve_device
 
-__all__ = ["DeepLOBModel", "LSTMModel", "LSTMRegressor", "MultiTaskLSTM", "TransformerModel"]
+__all__ = ["DeepLOBModel", "LSTMModel", "LSTMRegressor", "MultiTaskLSTM", "StatefulLSTM", "TransformerModel"]
 
 _DROPOUT = Float(low=0.0, high=1.0, high_open=True)
 
@@ -60,6 +68,15 @@ TRANSFORMER = {
     "dim_feedforward": Param(128, Int(minimum=1), "Feed-forward width inside each layer."),
     "dropout": Param(0.1, _DROPOUT, "Dropout in the layers and the head."),
     "head_size": Param(32, Int(minimum=0), "Hidden units of the MLP head (0: a linear layer)."),
+}
+
+STATEFUL_LSTM = {
+    "hidden_size": Param(64, Int(minimum=1), "LSTM units."),
+    "num_layers": Param(2, Int(minimum=1), "Stacked LSTM layers."),
+    "dropout": Param(0.0, _DROPOUT, "Dropout between LSTM layers and before the head (training only)."),
+    "tbptt_len": Param(
+        100, Int(minimum=1), "Rows per chunk of truncated backpropagation through time (gradients stop at its edge)."
+    ),
 }
 
 AUXILIARY = {"aux_weight": Param(1.0, Float(low=0.0), "Weight of the auxiliary (mean squared error) loss.")}
@@ -326,3 +343,83 @@ class DeepLOBModel(TorchSignalModel):
         signal = imb.to_numpy() + 0.3 * rng.standard_normal(n)
         y = np.where(signal > 0.3, 2.0, np.where(signal < -0.3, 0.0, 1.0))
         return X, y
+
+
+class StatefulLSTM(TorchSignalModel):
+    """Stateful LSTM direction classifier: a unidirectional LSTM carried from row to row, a linear head on ``h_t``.
+
+    **No window.** Row ``t``'s probabilities are ``softmax(head(h_t))`` after the LSTM has read every row of its run,
+    ``s .. t``, from zero state, where a *run* is a maximal stretch of consecutive finite rows: a row holding a NaN
+    (every day starts with the features' NaN warm-up) gets NaN and restarts the state, so days start afresh. So
+    ``window`` is 1, ``stateful`` is True, and the context a prediction needs is the run before it
+    (:meth:`~signalbench.signals.base.SignalModel.context_start`), not a fixed number of rows: predicting a slice that
+    starts inside a run gives other numbers than predicting the whole run.
+
+    **Training** is truncated backpropagation through time over contiguous chunks of ``tbptt_len`` rows in
+    ``batch_size`` parallel lanes, the state carried (detached) from chunk to chunk within a run and reset where a row
+    is not finite; the exact policy is in :mod:`signalbench.signals.tbptt`. ``batch_size`` is the number of lanes and
+    ``max_windows_per_epoch`` caps the labelled rows per epoch. Validation (early stopping) runs the prediction
+    recurrence over the validation rows.
+
+    **Streaming.** ``stepper("stateful")`` carries ``(h, c)`` one row at a time (torch, or onnxruntime on the
+    single-step graph of :func:`signalbench.signals.onnx.step_graph`) and gives ``predict_proba`` row for row.
+    """
+
+    name = "stateful_lstm"
+    task = "classification"
+    stateful = True
+    network = Network(StatefulLSTMConfig, StatefulLSTMNet)
+    hyperparameters = declare(STATEFUL_LSTM, TRAINING, CLASS_WEIGHT, NEURAL, batch_size=16, predict_batch_size=4096)
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        """Scaled float32 copy of ``X`` that keeps NaN: a non-finite row ends a run (the state restarts after it)."""
+        out = np.empty(X.shape, dtype=np.float32)
+        out[:] = (X - self.scaler_mean_) / self.scaler_scale_
+        return out
+
+    def _fit(self, X, y, rows, val) -> None:
+        device = resolve_device(self.device)
+        targets = self._training_targets(y, rows)
+        criterion = self._criterion(y, rows)
+        labelled = np.zeros(X.shape[0], dtype=bool)
+        labelled[rows] = True
+        config = self._net_config()
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(int(self.seed))
+            net = self._build_network(config).to(device)
+            validate = None if val is None else self._validator(net, val, criterion, device)
+            history = train_tbptt(
+                net, X=X, targets=targets, labelled=labelled, tbptt_len=int(self.tbptt_len), criterion=criterion,
+                config=self._train_config(), seed=int(self.seed), device=device, validate=validate,
+                description=self.name, callback=getattr(self, "_fit_callback", None),
+            )  # fmt: skip
+        self.net_ = net.eval()
+        self.net_config_ = config
+        self.history_ = history
+        self.device_ = device
+
+    def _validator(self, net, val, criterion, device):
+        Xv, yv, rows_v = val
+        target = torch.from_numpy(yv[rows_v].astype(np.float32))
+
+        def validate() -> tuple[float, float]:
+            net.eval()
+            logits = torch.from_numpy(run_outputs(net, Xv, int(self.predict_batch_size), device)[rows_v])
+            with torch.inference_mode():
+                loss, correct = criterion(logits, target)
+            return float(loss), int(correct) / rows_v.size
+
+        return validate
+
+    def _predict_valid(self, X: np.ndarray, start: int) -> np.ndarray:
+        if self.net_.training:
+            raise RuntimeError("network is in training mode")
+        logits = run_outputs(self.net_, X[start:], int(self.predict_batch_size), self.device_)
+        with torch.inference_mode():
+            return self._transform_output(torch.from_numpy(logits)).numpy()
+
+    def _step_engine(self, mode: str, backend: str):
+        if backend == "torch":
+            return TorchStateful(self)
+        return OrtStateful(self, step_graph(self))

@@ -23,6 +23,8 @@ __all__ = [
     "LSTMNet",
     "MidRelativePrices",
     "MultiTaskLSTMNet",
+    "StatefulLSTMConfig",
+    "StatefulLSTMNet",
     "TransformerConfig",
     "TransformerNet",
 ]
@@ -144,6 +146,61 @@ class MultiTaskLSTMNet(nn.Module):
         """``(B, L, F)`` -> ``(B, n_outputs + 1)``."""
         z = self.encoder(x)  # (B, H * D)
         return torch.cat([self.direction_head(z), self.aux_head(z)], dim=1)  # (B, k + 1)
+
+
+@dataclass(frozen=True)
+class StatefulLSTMConfig:
+    """A unidirectional LSTM read at every step, for the stateful model (no window: the state is the context).
+
+    Attributes
+    ----------
+    n_features : int
+        Input width ``F``.
+    n_outputs : int
+        Classes.
+    hidden_size : int
+        LSTM units.
+    num_layers : int
+        Stacked LSTM layers.
+    dropout : float
+        Dropout between LSTM layers and before the head.
+    """
+
+    n_features: int
+    n_outputs: int
+    hidden_size: int = 64
+    num_layers: int = 2
+    dropout: float = 0.0
+
+
+class StatefulLSTMNet(nn.Module):
+    """A stacked unidirectional LSTM and a linear head on each step's ``h_t``; takes and returns ``(h, c)``.
+
+    Unlike the window networks it maps a run of rows ``(B, T, F)`` to logits for every step ``(B, T, n_outputs)``:
+    step ``t`` sees rows ``0 .. t`` of the run and the state it started from (zero when none is given). It is the
+    one network of :class:`~signalbench.signals.models.StatefulLSTM`'s training (chunks of a run, the state carried),
+    prediction (whole runs) and streaming (one row at a time).
+    """
+
+    def __init__(self, cfg: StatefulLSTMConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.lstm = nn.LSTM(
+            cfg.n_features,
+            cfg.hidden_size,
+            cfg.num_layers,
+            batch_first=True,
+            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden_size, cfg.n_outputs)
+
+    def forward(
+        self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``(B, T, F)`` and optional ``(h, c)``, each ``(num_layers, B, H)`` -> logits ``(B, T, k)``, ``(h, c)``."""
+        out, state = self.lstm(x, state)  # (B, T, H)
+        return self.head(self.drop(out)), state
 
 
 @dataclass(frozen=True)

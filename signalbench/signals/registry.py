@@ -42,6 +42,7 @@ BUILTINS: dict[str, str] = {
     "multitask_lstm": "signalbench.signals.models:MultiTaskLSTM",
     "lstm_regressor": "signalbench.signals.models:LSTMRegressor",
     "deeplob": "signalbench.signals.models:DeepLOBModel",
+    "stateful_lstm": "signalbench.signals.models:StatefulLSTM",
     "majority": "signalbench.signals.baselines:MajorityModel",
     "persistence": "signalbench.signals.baselines:PersistenceModel",
     "logistic": "signalbench.signals.baselines:LogisticModel",

@@ -25,9 +25,11 @@ from signalbench import _validation as v
 from signalbench.data.windowing import iter_batches
 from signalbench.signals.base import SignalModel, balanced_weights
 from signalbench.signals.errors import ModelFileError
-from signalbench.signals.onnx import export_onnx
+from signalbench.signals.onnx import export_onnx, window_graph
 from signalbench.signals.params import Int, Param, Rule
 from signalbench.signals.persistence import SavedModel, check_tensors
+from signalbench.signals.stepping import OrtWindow
+from signalbench.signals.torch_stepping import TorchWindow
 from signalbench.signals.training import (
     TRAINING,
     TrainConfig,
@@ -268,6 +270,12 @@ class TorchSignalModel(SignalModel):
         if self.task == "regression" or "target" in meta:
             self.target_mean_ = float(meta["target"]["mean"])
             self.target_scale_ = float(meta["target"]["scale"])
+
+    def _step_engine(self, mode: str, backend: str):
+        if backend == "torch":
+            return TorchWindow(self)
+        dtype = np.float32 if self._row_transform(int(self.n_features_in_)) is None else np.float64
+        return OrtWindow(self, window_graph(self), dtype)
 
     def export_onnx(self, path, *, opset: int = 17) -> Path:
         """Export the fitted network, with the input transform, scaling and output transform, to an ONNX file.

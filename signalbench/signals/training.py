@@ -37,6 +37,7 @@ __all__ = [
     "TRAINING",
     "TrainConfig",
     "classification_loss",
+    "fit_epochs",
     "multitask_loss",
     "regression_loss",
     "resolve_device",
@@ -356,27 +357,68 @@ def train(
     """
     view = windows(X, seq_len)  # (n - seq_len + 1, seq_len, F), a view
     val_view = None if val is None else windows(val[0], seq_len)
+    rows = np.asarray(rows, dtype=np.int64)
+
+    def one_epoch(gen: torch.Generator, optimizer) -> tuple[float, float, int]:
+        order = epoch_rows(rows, gen, config.max_windows_per_epoch)
+        loss, acc = _train_epoch(net, view, targets, order, seq_len, config, criterion, optimizer, device)
+        return loss, acc, int(order.size)
+
+    def validate() -> tuple[float, float]:
+        return _evaluate(net, val_view, val[1], val[2], seq_len, 4 * config.batch_size, criterion, device)
+
+    return fit_epochs(
+        net, config, seed, one_epoch, None if val is None else validate, description=description, callback=callback
+    )
+
+
+def fit_epochs(
+    net: nn.Module,
+    config: TrainConfig,
+    seed: int,
+    one_epoch: Callable[[torch.Generator, torch.optim.Optimizer], tuple[float, float, int]],
+    validate: Callable[[], tuple[float, float]] | None,
+    *,
+    description: str = "train",
+    callback: Callback | None = None,
+) -> list[dict]:
+    """The epoch loop every neural model shares: Adam, learning rate halved on plateau, early stopping, history.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network (trained in place; the best epoch's weights are loaded on return when ``validate`` is given).
+    config : TrainConfig
+        Optimisation settings.
+    seed : int
+        Seed of the generator handed to ``one_epoch`` (shuffling, subsets).
+    one_epoch : callable
+        ``one_epoch(generator, optimizer) -> (train loss, train accuracy, rows trained on)``: one pass.
+    validate : callable or None
+        ``validate() -> (loss, accuracy)`` on the validation rows; enables early stopping.
+    description : str
+        Progress-bar label.
+    callback : callable, optional
+        ``callback(epoch, metrics)`` after every epoch.
+
+    Returns
+    -------
+    list of dict
+        The per-epoch history (see :func:`train`).
+    """
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=config.lr_factor, patience=config.lr_patience
     )
     gen = torch.Generator().manual_seed(int(seed))
-    rows = np.asarray(rows, dtype=np.int64)
-    stopper = None if val is None else _EarlyStopping(config.patience, config.min_delta)
+    stopper = None if validate is None else _EarlyStopping(config.patience, config.min_delta)
     report = _Progress(int(config.epochs), description, config.progress, callback)
     history: list[dict] = []
     try:
         for epoch in range(1, int(config.epochs) + 1):
             t0 = time.perf_counter()
-            order = epoch_rows(rows, gen, config.max_windows_per_epoch)
-            train_loss, train_acc = _train_epoch(
-                net, view, targets, order, seq_len, config, criterion, optimizer, device
-            )
-            val_loss, val_acc = (math.nan, math.nan)
-            if val is not None:
-                val_loss, val_acc = _evaluate(
-                    net, val_view, val[1], val[2], seq_len, 4 * config.batch_size, criterion, device
-                )
+            train_loss, train_acc, seen = one_epoch(gen, optimizer)
+            val_loss, val_acc = (math.nan, math.nan) if validate is None else validate()
             metrics = {
                 "epoch": epoch,
                 "train_loss": train_loss,
@@ -384,14 +426,14 @@ def train(
                 "val_loss": val_loss,
                 "val_accuracy": val_acc,
                 "lr": optimizer.param_groups[0]["lr"],
-                "train_windows": int(order.size),
+                "train_windows": int(seen),
                 "seconds": time.perf_counter() - t0,
             }
             history.append(metrics)
             report(epoch, metrics)
             if not math.isfinite(train_loss):
                 raise FloatingPointError(f"training diverged at epoch {epoch} (train loss {train_loss}); lower lr")
-            scheduler.step(train_loss if val is None else val_loss)
+            scheduler.step(train_loss if validate is None else val_loss)
             if stopper is not None and stopper.should_stop(val_loss, net):
                 break
     finally:

@@ -33,6 +33,7 @@ TINY = {
     "multitask_lstm": {"seq_len": 6, "hidden_size": 8, "head_size": 8, **TRAIN},
     "lstm_regressor": {"seq_len": 6, "hidden_size": 8, **TRAIN},
     "deeplob": {"seq_len": 8, "time_kernel": 2, "conv_channels": 4, "inception_channels": 4, "lstm_hidden": 8, **TRAIN},
+    "stateful_lstm": {"hidden_size": 8, "num_layers": 2, "tbptt_len": 16, "batch_size": 4, **TRAIN},
     "majority": {},
     "persistence": {"column": "f0", "threshold": 0.5},
     "ofi_sign": {"column": 1, "threshold": 0.5},

@@ -40,6 +40,7 @@ from signalbench.data.features.book import (
     spread,
     spread_bps,
 )
+from signalbench.data.features.online import OnlineFeatures
 from signalbench.data.features.price import (
     ma_ratio,
     price_series,
@@ -57,6 +58,7 @@ from signalbench.data.features.trades import signed_trade_volume, trade_flow, tr
 
 __all__ = [
     "FeatureSet",
+    "OnlineFeatures",
     "available_feature_sets",
     "book_levels",
     "compute_features",

@@ -10,16 +10,12 @@ import pandas as pd
 
 from signalbench._validation import expected, name_list
 from signalbench.data._inputs import Runs, group_ids, name_choice
-from signalbench.data.features._frame import book_levels, column, frame, frame_groups, missing
+from signalbench.data.features._frame import column, frame, frame_groups
 from signalbench.data.features.book import (
     depth_imbalance,
-    microprice_deviation_bps,
-    mid_price,
-    order_flow_imbalance,
-    order_flow_imbalance_total,
     spread,
-    spread_bps,
 )
+from signalbench.data.features.lob import lob_set
 from signalbench.data.features.price import (
     ma_ratio,
     price_series,
@@ -31,39 +27,17 @@ from signalbench.data.features.price import (
     volume_ratio,
     volume_series,
 )
-from signalbench.data.features.rolling import ema, rolling_mean, rolling_sum
-from signalbench.data.features.trades import trade_flow, trade_imbalance
+from signalbench.data.features.rolling import ema, rolling_mean
 
 __all__ = ["FeatureSet", "available_feature_sets", "compute_features", "feature_set"]
 
 
 def _lob_basic(df, groups):
-    mid = mid_price(df)
-    ofi1 = order_flow_imbalance(df, level=1, groups=groups)
-    ofi = order_flow_imbalance_total(df, groups=groups)
-    return {
-        "spread_bps": spread_bps(df),
-        "microprice_dev_bps": microprice_deviation_bps(df),
-        "depth_imbalance_1": depth_imbalance(df, 1),
-        "ofi_l1_sum_10": rolling_sum(ofi1, 10, groups=groups),
-        "ofi_l1_sum_100": rolling_sum(ofi1, 100, groups=groups),
-        "ofi_sum_10": rolling_sum(ofi, 10, groups=groups),
-        "trade_imbalance_10": trade_imbalance(df, 10, groups=groups),
-        "trade_flow_100": trade_flow(df, 100, groups=groups),
-        "mid_ret_1": returns(mid, 1, groups=groups),
-        "mid_ret_10": returns(mid, 10, groups=groups),
-        "mid_volatility_50": rolling_volatility(mid, 50, groups=groups),
-    }
+    return lob_set(df, "lob_basic", groups)
 
 
 def _lob_levels(df, groups):
-    levels = book_levels(df)
-    if levels == 0:
-        raise missing(df, "book columns ask_price_1, ask_size_1, bid_price_1, bid_size_1 (needed by 'lob_levels')")
-    out = {f"depth_imbalance_{i}": depth_imbalance(df, i) for i in range(1, levels + 1)}
-    for i in range(1, levels + 1):
-        out[f"ofi_l{i}_sum_10"] = rolling_sum(order_flow_imbalance(df, level=i, groups=groups), 10, groups=groups)
-    return out
+    return lob_set(df, "lob_levels", groups)
 
 
 def _spread_series(df):

@@ -1,0 +1,102 @@
+"""``signalbench stream replay | infer``: the argparse sub-commands and their handlers (``docs/architecture.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from signalbench.streaming._redis import DEFAULT_URL
+
+__all__ = ["add_stream_commands", "run_stream_command"]
+
+
+def add_stream_commands(sub) -> argparse.ArgumentParser:
+    """Add ``stream`` with its ``replay`` and ``infer`` sub-commands to the CLI's sub-parsers; return its parser."""
+    stream = sub.add_parser("stream", help="serve a model on a Redis Stream: replay events, infer, evaluate")
+    cmds = stream.add_subparsers(dest="stream_command", required=True, metavar="STREAM_COMMAND")
+    rp = cmds.add_parser("replay", help="put a LOBSTER day's events into a Redis Stream, in order")
+    rp.add_argument("source", type=Path, metavar="LOBSTER_PATH", help="a LOBSTER zip, folder or file pair")
+    rp.add_argument("--stream", default="lob:events", help="the stream key (default lob:events)")
+    rp.add_argument("--speed", default="max", help="1x = recorded pace, 10x = ten times faster, max (default)")
+    rp.add_argument("--levels", type=int, help="book levels to keep (default: all in the file)")
+    rp.add_argument("--day", help="only this trading day, YYYY-MM-DD (default: every day, in order)")
+    rp.add_argument("--limit", type=int, help="only the first N events of each day")
+    rp.add_argument("--batch", type=int, default=500, help="entries per pipelined XADD batch (default 500)")
+    rp.add_argument("--max-len", type=int, help="backpressure: wait while the slowest group has N unacked entries")
+    inf = cmds.add_parser("infer", help="consume events, predict, publish, write the Parquet sink")
+    inf.add_argument("--model", type=Path, required=True, help="a saved model: RUN_DIR/models/NAME")
+    inf.add_argument("--in", dest="stream", default="lob:events", help="the events stream (default lob:events)")
+    inf.add_argument("--out", default="lob:predictions", help="the predictions stream (default lob:predictions)")
+    inf.add_argument("--sink", type=Path, required=True, help="the Parquet sink folder")
+    inf.add_argument("--mode", choices=("window", "stateful"), default="window")
+    inf.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
+    inf.add_argument("--features", nargs="+", help="feature sets (default: the run folder's config.json)")
+    inf.add_argument("--group", default="signalbench", help="consumer group (default signalbench)")
+    inf.add_argument("--consumer", default="consumer-1", help="consumer name (default consumer-1)")
+    inf.add_argument("--batch-size", type=int, default=1000, help="rows per Parquet batch (default 1000)")
+    inf.add_argument("--flush-interval", type=float, default=1.0, help="seconds before a partial batch is flushed")
+    inf.add_argument("--max-deliveries", type=int, default=5, help="dead-letter an entry delivered more times")
+    inf.add_argument("--claim-idle", type=float, default=0.0, help="claim other consumers' entries idle this long")
+    inf.add_argument("--exit-at-end", action="store_true", help="stop when the replay is done and all is consumed")
+    inf.add_argument("--idle-exit", type=float, help="stop after this many seconds without a new event")
+    inf.add_argument("--metrics-interval", type=float, default=5.0, help="seconds between metrics log lines")
+    for p in (rp, inf):
+        p.add_argument("--redis", default=DEFAULT_URL, help=f"Redis URL (default {DEFAULT_URL})")
+        p.add_argument("--retry-for", type=float, help="give up after this many seconds without Redis (default never)")
+    return stream
+
+
+def _logging() -> None:
+    root = logging.getLogger("signalbench.streaming")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+
+
+def _replay(args) -> int:
+    from signalbench.streaming._redis import RedisLink
+    from signalbench.streaming.replay import parse_speed, replay
+
+    link = RedisLink(args.redis, retry_for=args.retry_for)
+    s = replay(args.source, args.stream, link=link, speed=parse_speed(args.speed), levels=args.levels, day=args.day,
+               limit=args.limit, batch=args.batch, max_len=args.max_len)  # fmt: skip
+    print(f"{s.stream}: {s.sent} events sent ({s.skipped} already there) from {', '.join(s.days)}, ids "
+          f"{s.first_id} .. {s.last_id}, {s.seconds:.2f}s ({s.events_per_second:.0f} events/s)")  # fmt: skip
+    return 0
+
+
+def _infer(args) -> int:
+    from signalbench.streaming.serve import build_consumer
+
+    consumer = build_consumer(args)
+
+    def stop(signum, frame):
+        consumer.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        summary = consumer.run()
+    except KeyboardInterrupt:
+        consumer.flush()
+        return 130
+    finally:
+        consumer.metrics.close()
+    print(f"{summary['events']} events, {summary['batches']} batches, {summary['dead_letters']} dead letters; "
+          f"sink {args.sink}")  # fmt: skip
+    return 0
+
+
+def run_stream_command(args) -> int:
+    """Run ``signalbench stream <command>`` from parsed arguments; the exit status."""
+    _logging()
+    if args.stream_command == "replay":
+        return _replay(args)
+    if args.stream_command == "infer":
+        return _infer(args)
+    raise SystemExit(f"stream: unknown command {args.stream_command!r}")

@@ -1,0 +1,333 @@
+"""The inference consumer: read events through a consumer group, predict, publish, sink, acknowledge.
+
+``signalbench stream infer --model RUN_DIR/models/NAME --in lob:events --out lob:predictions --sink DIR``
+(``docs/architecture.md``, "Streaming"). The protocol, per read batch (``XREADGROUP ... >``):
+
+1. each entry is checked (fields present and numeric, in order by day/pos/time: else it goes to ``<in>:dead`` with
+   the reason and is acknowledged), the features are updated and the model stepped (a new day resets both);
+2. the predictions are published with one pipelined ``XADD <out>`` per event under the event's own id (a
+   re-publish after a crash is refused by Redis: idempotent) and buffered in the sink;
+3. when the sink is due (batch size or interval) it flushes the rows together with the checkpoint (features and
+   model state, the position); only then are the flushed events acknowledged (``XACK``).
+
+On start the checkpoint is restored and the pending entries taken over (:mod:`signalbench.streaming.recovery`):
+entries at or before the checkpoint are acknowledged without reprocessing (they are in the sink), an entry delivered
+more than ``max_deliveries`` times goes to the dead letters, the rest is processed in id order. The same take-over
+runs after a Redis outage, so entries whose delivery reply was lost are not skipped; acknowledgements are retried
+until Redis answers, and any still missing at a crash are made at the next start (the entries are then at or before
+the checkpoint).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from signalbench.streaming._redis import RedisLink
+from signalbench.streaming.codec import EventMeta, id_key, parse_meta
+from signalbench.streaming.metrics import Metrics
+from signalbench.streaming.processor import Processor
+from signalbench.streaming.recovery import Pending, take_over
+from signalbench.streaming.replay import meta_key
+from signalbench.streaming.sink import ParquetSink
+
+__all__ = ["Consumer", "InferConfig"]
+
+log = logging.getLogger("signalbench.streaming")
+_REFUSED = "equal or smaller"
+
+
+@dataclass
+class InferConfig:
+    """The consumer's settings (CLI flags of ``signalbench stream infer``)."""
+
+    stream: str = "lob:events"
+    out: str = "lob:predictions"
+    group: str = "signalbench"
+    consumer: str = "consumer-1"
+    max_deliveries: int = 5
+    read_count: int = 500
+    block_ms: int = 200
+    claim_idle: float = 0.0
+    out_max_len: int | None = None
+    exit_at_end: bool = False
+    idle_exit: float | None = None
+
+    @property
+    def dead(self) -> str:
+        """The dead-letter stream: ``<in>:dead``."""
+        return f"{self.stream}:dead"
+
+
+class _Batch:
+    """What one read batch produced: rows to publish and sink, dead letters, ids to acknowledge now."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.dead: list[tuple[str, dict[str, str], str, int]] = []
+        self.settled: list[str] = []
+
+
+class Consumer:
+    """One consumer of a group (see the module docstring).
+
+    Parameters
+    ----------
+    link : RedisLink
+        The connection.
+    processor : Processor
+        Event fields -> probabilities (:class:`signalbench.streaming.processor.ModelProcessor`).
+    sink : ParquetSink
+        Where predictions and checkpoints go.
+    config : InferConfig
+        Names and settings.
+    metrics : Metrics, optional
+        Live metrics (default: a silent one).
+    """
+
+    def __init__(self, link: RedisLink, processor: Processor, sink: ParquetSink, config: InferConfig,
+                 metrics: Metrics | None = None) -> None:  # fmt: skip
+        self.link, self.r, self.processor, self.sink, self.cfg = link, link.client, processor, sink, config
+        self.metrics = metrics if metrics is not None else Metrics(interval=None, live=False)
+        self.position: dict[str, Any] | None = None  # the last processed event: id, day, pos, time
+        self.seen: str | None = None  # the last entry handled in any way
+        self.stopping = False
+        self._idle_since = time.monotonic()
+
+    # ------------------------------------------------------------------------------------------------ start, run
+
+    def start(self) -> None:
+        """Connect, create the group (at id 0, MKSTREAM), restore the checkpoint, take over pending entries."""
+        self.link.ping()
+        self._ensure_group()
+        state = self.sink.checkpoint()
+        if state is not None:
+            self.processor.set_state(state)
+            self.position = dict(self.sink.position)
+            self.seen = self.position["id"]
+            log.info("restored the checkpoint at %s (pos %d of %s)", self.position["id"], self.position["pos"],
+                     self.position["day"])  # fmt: skip
+        self.recover()
+
+    def _ensure_group(self) -> None:
+        try:
+            self.link.call("XGROUP CREATE", self.r.xgroup_create, self.cfg.stream, self.cfg.group, id="0",
+                           mkstream=True)  # fmt: skip
+        except Exception as exc:  # BUSYGROUP: it exists
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def recover(self) -> None:
+        """Take over the pending entries (own and dead consumers') and process them in id order."""
+        pending: Pending = take_over(self.link, self.cfg.stream, self.cfg.group, self.cfg.consumer,
+                                     self.cfg.claim_idle)  # fmt: skip
+        batch = _Batch()
+        for eid in pending.deleted:
+            batch.dead.append((eid, {}, "entry deleted from the stream while pending (trimmed?)", 0))
+        received = time.time_ns()
+        for eid, fields in pending.entries:
+            self._handle(eid, fields, received, batch, pending.deliveries.get(eid, 1))
+        self._finish(batch)
+        if pending.entries:
+            log.info("took over %d pending entries (%d acknowledged as already in the sink)",
+                     len(pending.entries), len(batch.settled))  # fmt: skip
+
+    def run(self) -> dict[str, Any]:
+        """Start, then consume until stopped (``stopping``), idle (``idle_exit``) or at the end (``exit_at_end``)."""
+        self.start()
+        try:
+            while not self.stopping:
+                self.step()
+                if self._done():
+                    break
+        finally:
+            self.flush()
+            self.metrics.tick(force=True)
+        return self.metrics.snapshot()
+
+    def step(self) -> int:
+        """One read batch (blocking up to ``block_ms``): handle it, flush when due, report; entries read."""
+        outages = self.link.outages
+        count = max(1, min(self.cfg.read_count, self.sink.batch_size - len(self.sink)))
+        block = max(1, min(self.cfg.block_ms, int(self.sink.flush_interval * 1000)))
+        resp = self.link.call("XREADGROUP", self._read, count, block)
+        if self.link.outages != outages:  # a reply may have been lost: re-read what is pending, in order
+            self.recover()
+            return 0
+        entries = resp[0][1] if resp else []
+        batch = _Batch()
+        received = time.time_ns()
+        for eid, fields in entries:
+            self._handle(eid, fields, received, batch, 1)
+        self._finish(batch)
+        if entries:
+            self._idle_since = time.monotonic()
+        if self.sink.due():
+            self.flush()
+        if self.metrics.due():
+            self._backlog()
+            self.metrics.tick()
+        return len(entries)
+
+    def _read(self, count: int, block: int):
+        try:
+            return self.r.xreadgroup(self.cfg.group, self.cfg.consumer, {self.cfg.stream: ">"}, count=count,
+                                     block=block)  # fmt: skip
+        except Exception as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            log.warning("group %s of %s is gone (Redis lost its data?); creating it again at id 0", self.cfg.group,
+                        self.cfg.stream)  # fmt: skip
+            self._ensure_group()
+            return []
+
+    def _backlog(self) -> None:
+        try:
+            groups = self.link.call("XINFO GROUPS", self.r.xinfo_groups, self.cfg.stream)
+        except Exception:  # metrics only
+            return
+        for g in groups:
+            if g["name"] == self.cfg.group:
+                self.metrics.lag, self.metrics.pending = g.get("lag"), g.get("pending")
+
+    def _done(self) -> bool:
+        if self.cfg.idle_exit is not None and time.monotonic() - self._idle_since >= self.cfg.idle_exit:
+            return True
+        if not self.cfg.exit_at_end:
+            return False
+        meta = self.link.call("HGETALL", self.r.hgetall, meta_key(self.cfg.stream))
+        last = meta.get("last_id")
+        return meta.get("done") == "1" and bool(last) and self.seen is not None and id_key(self.seen) >= id_key(last)
+
+    # ------------------------------------------------------------------------------------------- one entry, a batch
+
+    def _handle(self, eid: str, fields: dict[str, str], received: int, batch: _Batch, deliveries: int) -> None:
+        key = id_key(eid)
+        flushed = self.sink.position
+        if flushed is not None and key <= id_key(flushed["id"]):
+            batch.settled.append(eid)  # in the sink (or dead-lettered) before the checkpoint: acknowledge only
+            return
+        if self.seen is not None and key <= id_key(self.seen):
+            return  # handled already and buffered (re-read after an outage): acknowledged at the next flush
+        self.seen = eid
+        if deliveries > self.cfg.max_deliveries:
+            why = f"delivered {deliveries} times (--max-deliveries {self.cfg.max_deliveries})"
+            batch.dead.append((eid, fields, why, deliveries))
+            return
+        if not fields:
+            batch.dead.append((eid, fields, "entry deleted from the stream while pending (trimmed?)", deliveries))
+            return
+        try:
+            meta = parse_meta(fields)
+            x = self.processor.check(fields)
+            new_day = self._check_order(meta)
+        except ValueError as exc:
+            batch.dead.append((eid, fields, str(exc), deliveries))
+            return
+        if new_day:
+            self.processor.reset()
+        try:
+            probs, feature_us, model_us = self.processor.process(x)
+        except Exception as exc:  # a model that fails on one event: dead-letter it, keep running
+            batch.dead.append((eid, fields, f"processing failed: {type(exc).__name__}: {exc}", deliveries))
+            return
+        self.position = {"id": eid, "day": meta.day, "pos": meta.pos, "time": meta.time}
+        batch.rows.append(self._row(eid, meta, probs, feature_us, model_us, received))
+
+    def _check_order(self, meta: EventMeta) -> bool:
+        """True at a new day; ValueError when the event is before the last processed one."""
+        last = self.position
+        if last is None:
+            return False
+        if meta.day < last["day"]:
+            raise ValueError(f"day: expected {last['day']} or later (events in order), got {meta.day}; out of order")
+        if meta.day > last["day"]:
+            return True
+        if meta.pos <= last["pos"]:
+            raise ValueError(f"pos: expected > {last['pos']} (the last processed event of {meta.day}), "
+                             f"got {meta.pos}; out of order")  # fmt: skip
+        if meta.time < last["time"]:
+            raise ValueError(f"time: expected >= {last['time']} (the last processed event's time), got {meta.time}; "
+                             "out of order")  # fmt: skip
+        return False
+
+    def _row(self, eid, meta: EventMeta, probs: np.ndarray, feature_us, model_us, received) -> dict[str, Any]:
+        classes = self.processor.classes
+        pred = classes[int(np.argmax(probs))] if np.isfinite(probs).all() else None
+        row = {"event_id": eid, "pos": meta.pos, "time": meta.time, "pred": pred}
+        row.update({f"p_{c}": float(p) for c, p in zip(classes, probs)})
+        row.update(mode=self.processor.mode, backend=self.processor.backend, model=self.processor.name,
+                   feature_us=feature_us, model_us=model_us, producer_ns=meta.producer_ns, received_ns=received)
+        return row
+
+    def _finish(self, batch: _Batch) -> None:
+        """Dead letters, then publish the rows, then buffer them in the sink; acknowledge what is settled."""
+        if batch.dead:
+            self._dead_letters(batch.dead)
+        if batch.rows:
+            published = self._publish(batch.rows)
+            for row in batch.rows:
+                row["published_ns"] = published
+                row["e2e_us"] = (published - row["producer_ns"]) / 1e3
+                self.sink.add(row)
+                self.metrics.record(row["feature_us"], row["model_us"], row["e2e_us"])
+        acks = batch.settled + [d[0] for d in batch.dead]
+        if acks:
+            self._ack(acks)
+
+    def _dead_letters(self, dead: list[tuple[str, dict[str, str], str, int]]) -> None:
+        def attempt():
+            pipe = self.r.pipeline(transaction=False)
+            for eid, fields, reason, deliveries in dead:
+                extra = {"dead:reason": reason, "dead:id": eid, "dead:stream": self.cfg.stream,
+                         "dead:group": self.cfg.group, "dead:deliveries": str(deliveries)}  # fmt: skip
+                pipe.xadd(self.cfg.dead, {**fields, **extra}, id=eid)
+            _check(pipe.execute(raise_on_error=False))
+
+        self.link.call("XADD dead letters", attempt)
+        self.metrics.dead_letters += len(dead)
+        for eid, _, reason, _ in dead:
+            log.warning("dead letter %s -> %s: %s", eid, self.cfg.dead, reason)
+
+    def _publish(self, rows: list[dict[str, Any]]) -> int:
+        def attempt():
+            pipe = self.r.pipeline(transaction=False)
+            for row in rows:
+                pipe.xadd(self.cfg.out, _published_fields(row), id=row["event_id"], maxlen=self.cfg.out_max_len,
+                          approximate=True)  # fmt: skip
+            _check(pipe.execute(raise_on_error=False))
+            return time.time_ns()
+
+        return self.link.call("XADD predictions", attempt)
+
+    def _ack(self, ids: list[str]) -> None:
+        for k in range(0, len(ids), 1000):
+            self.link.call("XACK", self.r.xack, self.cfg.stream, self.cfg.group, *ids[k : k + 1000])
+
+    def flush(self) -> None:
+        """Flush the sink with the checkpoint, then acknowledge the flushed events."""
+        if not len(self.sink):
+            return
+        ids = self.sink.flush(self.processor.get_state(), self.position)
+        self.metrics.batches += 1
+        self._ack(ids)
+
+
+def _check(results: list[Any]) -> None:
+    """Raise the first error of a pipeline, except "id equal or smaller" (already written: idempotent)."""
+    for res in results:
+        if isinstance(res, Exception) and _REFUSED not in str(res):
+            raise res
+
+
+def _published_fields(row: dict[str, Any]) -> dict[str, str]:
+    out = {"event_id": row["event_id"], "pos": str(row["pos"]), "pred": "" if row["pred"] is None else str(row["pred"])}
+    out.update({k: repr(v) for k, v in row.items() if k.startswith("p_")})
+    out.update(mode=row["mode"], backend=row["backend"], model=row["model"],
+               latency_us=repr(round((time.time_ns() - row["producer_ns"]) / 1e3, 1)),
+               feature_us=repr(round(row["feature_us"], 2)), model_us=repr(round(row["model_us"], 2)))  # fmt: skip
+    return out

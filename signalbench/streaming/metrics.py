@@ -1,0 +1,113 @@
+"""Live metrics of the consumer: throughput, latency percentiles, flushes, lag, pending entries, dead letters.
+
+Latencies are kept in rolling windows (the last ``window`` events); events per second is measured over the last
+reporting interval. :meth:`Metrics.tick` logs one line at the interval (``logging``, logger
+``signalbench.streaming``) and, when stderr is a terminal, refreshes a one-line live status (rich) in between
+(``docs/architecture.md``, "Streaming").
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Metrics", "format_status"]
+
+log = logging.getLogger("signalbench.streaming")
+
+
+def _pct(values: deque, q: float) -> float:
+    return float(np.percentile(np.fromiter(values, float, len(values)), q)) if values else float("nan")
+
+
+def format_status(s: dict[str, Any]) -> str:
+    """One line: ``events 1234 (5678/s) | e2e p50 .. p99 .. us | model p50 .. us | batches .. | lag .. | ...``."""
+    return (
+        f"events {s['events']} ({s['events_per_s']:.0f}/s) | e2e p50 {s['e2e_p50_us']:.0f} p90 {s['e2e_p90_us']:.0f} "
+        f"p99 {s['e2e_p99_us']:.0f} us | model p50 {s['model_p50_us']:.0f} p99 {s['model_p99_us']:.0f} us | "
+        f"features p50 {s['feature_p50_us']:.1f} us | batches {s['batches']} | lag {s['lag']} | "
+        f"pending {s['pending']} | dead letters {s['dead_letters']}"
+    )
+
+
+class Metrics:
+    """Counters and rolling latency windows, reported every ``interval`` seconds.
+
+    Parameters
+    ----------
+    window : int, default 10000
+        Events in the rolling latency windows.
+    interval : float, default 5.0
+        Seconds between log lines (0 or None: never log).
+    live : bool, optional
+        Show a live status line on stderr (default: when stderr is a terminal).
+    """
+
+    def __init__(self, window: int = 10_000, interval: float | None = 5.0, live: bool | None = None) -> None:
+        self.e2e: deque = deque(maxlen=window)
+        self.model: deque = deque(maxlen=window)
+        self.feature: deque = deque(maxlen=window)
+        self.events = 0
+        self.batches = 0
+        self.dead_letters = 0
+        self.lag: int | None = None
+        self.pending: int | None = None
+        self.interval = interval
+        self._last = (time.monotonic(), 0)
+        self._rate = 0.0
+        self._live = None
+        self._shown = 0.0
+        if live if live is not None else sys.stderr.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live("", console=Console(stderr=True), refresh_per_second=4, transient=True)
+            self._live.start()
+
+    def record(self, feature_us: float, model_us: float, e2e_us: float) -> None:
+        """One processed event's latencies."""
+        self.events += 1
+        self.feature.append(feature_us)
+        self.model.append(model_us)
+        self.e2e.append(e2e_us)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current values (percentiles over the rolling windows, microseconds)."""
+        s: dict[str, Any] = {"events": self.events, "events_per_s": self._rate, "batches": self.batches,
+                             "dead_letters": self.dead_letters, "lag": self.lag, "pending": self.pending}  # fmt: skip
+        for name, values in (("e2e", self.e2e), ("model", self.model), ("feature", self.feature)):
+            for q in (50, 90, 99):
+                s[f"{name}_p{q}_us"] = _pct(values, q)
+        return s
+
+    def due(self) -> bool:
+        """True when a report is due (the caller then refreshes ``lag``/``pending`` and calls :meth:`tick`)."""
+        return bool(self.interval) and time.monotonic() - self._last[0] >= self.interval
+
+    def tick(self, force: bool = False) -> dict[str, Any] | None:
+        """Log and show the status when the interval has passed (or ``force``); return the snapshot then."""
+        now = time.monotonic()
+        t0, n0 = self._last
+        if not force and not self.due():
+            if self._live is not None and now - self._shown >= 0.25:
+                self._shown = now
+                self._live.update(format_status(self.snapshot()))
+            return None
+        self._rate = (self.events - n0) / (now - t0) if now > t0 else 0.0
+        self._last = (now, self.events)
+        snap = self.snapshot()
+        log.info("stream: %s", format_status(snap))
+        if self._live is not None:
+            self._live.update(format_status(snap))
+        return snap
+
+    def close(self) -> None:
+        """Stop the live status line."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
