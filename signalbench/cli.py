@@ -6,7 +6,8 @@ anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbe
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
 rebuilds a run folder's ``report.html`` from its files, without retraining; ``signalbench models`` lists the
 registered signal models and their hyperparameters; ``signalbench stream replay | infer`` serves a model on a Redis
-Stream (:mod:`signalbench.streaming.commands`).
+Stream (:mod:`signalbench.streaming.commands`); ``signalbench stream evaluate SINK_DIR`` scores its Parquet sink
+against the realised labels (:mod:`signalbench.streaming.analytics`).
 """
 
 from __future__ import annotations
@@ -53,8 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
     report = sub.add_parser("report", help="rebuild report.html of a finished run folder from its files")
     report.add_argument("run_dir", type=Path, help="the run folder")
-    add_stream_commands(sub)
+    _add_stream_evaluate(add_stream_commands(sub))
     return parser
+
+
+def _add_stream_evaluate(stream: argparse.ArgumentParser) -> None:
+    """``signalbench stream evaluate SINK_DIR``, added to the ``stream`` sub-commands."""
+    cmds = next(a for a in stream._actions if isinstance(a, argparse._SubParsersAction))  # the stream sub-commands
+    ev = cmds.add_parser("evaluate", help="score a prediction sink against the realised labels (writes evaluation.*)")
+    ev.add_argument("sink_dir", type=Path, metavar="SINK_DIR", help="the Parquet sink folder of `stream infer`")
+    ev.add_argument("--data", type=Path, help="the replayed LOBSTER data (default: the source the manifest records)")
+    ev.add_argument("--json", action="store_true", help="print evaluation.json instead of the tables")
+    ev.add_argument("--label-kind", choices=("direction", "smoothed_direction"), help="labels, when not from a run")
+    ev.add_argument("--horizon", type=int, help="label horizon in events (with --label-kind)")
+    ev.add_argument("--threshold", type=float, help="stationary threshold (with --label-kind)")
 
 
 def _print_result(res, console) -> None:
@@ -145,6 +158,29 @@ def _report(args) -> int:
     return 0
 
 
+def _stream_evaluate(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    from signalbench.streaming.analytics import evaluate
+    from signalbench.streaming.evaluation_console import evaluation_view
+
+    labels = None
+    if args.label_kind is not None:
+        labels = {"kind": args.label_kind, "horizon": args.horizon or 1, "threshold": args.threshold}
+    res = evaluate(args.sink_dir, data=args.data, labels=labels)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1, sort_keys=True))
+        return 0
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(evaluation_view(res))
+    console.print(f"written: {args.sink_dir / 'evaluation.json'}, {args.sink_dir / 'evaluation.html'}")
+    return 0
+
+
 def _models() -> int:
     import inspect
 
@@ -188,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "stream" and args.stream_command == "evaluate":
+            return _stream_evaluate(args)
         if args.command == "stream":
             return run_stream_command(args)
         return _models()

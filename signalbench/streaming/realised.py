@@ -135,7 +135,7 @@ def label_spec(
                 "the label definition (the model did not come from a run folder)",
                 "none",
                 raw=True,
-                hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...}",
+                hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...} (--label-kind, --horizon)",
             )
         )
     run_dir = Path(run_dir)

@@ -474,3 +474,22 @@ def test_offline_predictions_of_a_real_run_score_as_offline(amzn_run, shared_dat
     assert ev.metrics["macro_f1"] == pytest.approx(skm.f1_score(y, p.argmax(1), average="macro"), abs=1e-12)
     # (the two folds' thresholds differ in the 3rd digit but label these rows alike: the fold choice itself is
     # checked by test_the_run_folders_fitted_threshold_is_used, whose folds' thresholds differ widely)
+
+
+def test_cli_stream_evaluate(amzn, tmp_path, capsys):
+    from signalbench.cli import main
+
+    path, frame, mid = amzn
+    rows = sink_rows(len(frame), 0, 4999, direction_labels(mid, 3), seed=9)
+    sink = write_sink(tmp_path / "s", rows, source=str(path))
+    assert main(["stream", "evaluate", str(sink), "--label-kind", "direction", "--horizon", "3", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((sink / "evaluation.json").read_text())
+    assert printed["labels"]["horizon"] == 3 and printed["counts"]["scored"] == 5000 - 20
+    assert main(["stream", "evaluate", str(sink), "--label-kind", "direction", "--horizon", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "macro_f1" in out and "p99" in out and "evaluation.html" in out
+    assert main(["stream", "evaluate", str(sink)]) == 2  # no run folder, no labels given
+    assert "--label-kind" in capsys.readouterr().err
+    assert main(["stream", "evaluate", str(tmp_path / "missing")]) == 2
+    assert "sink_dir: expected an existing sink folder" in capsys.readouterr().err
