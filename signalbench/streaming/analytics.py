@@ -31,6 +31,7 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._validation import expected, integer
+from signalbench.experiment.runfolder import to_jsonable
 from signalbench.reports.metrics import classification_metrics
 from signalbench.reports.plots import calibration_table
 from signalbench.streaming.evaluation_html import render_evaluation
@@ -57,8 +58,9 @@ class StreamEvaluation:
     info : dict
         Model, mode, backend, data, files read.
     counts : dict
-        ``sink_rows``, ``unique_rows``, ``duplicates``, ``gaps`` (missing positions between the first and the last),
-        ``no_prediction``, ``no_label``, ``before_first_scored``, ``pred_mismatch``, ``scored``.
+        ``sink_rows``, ``unique_rows``, ``duplicates``, ``gaps`` (data rows missing between the first and the last;
+        ``duplicate_rows`` and ``gap_ranges`` name the first 20), ``first_row``, ``last_row``, ``no_prediction``,
+        ``no_label``, ``before_first_scored``, ``pred_mismatch``, ``scored``.
     labels : dict
         How the labels were made (kind, horizon, threshold and where it came from).
     metrics : dict
@@ -66,11 +68,13 @@ class StreamEvaluation:
     calibration : pandas.DataFrame
         Per bucket: ``count``, ``mean_confidence``, ``hit_rate`` (empty buckets left out).
     latency : dict
-        Per latency column: ``n``, ``p50``, ``p90``, ``p99``, ``max``, ``mean`` (microseconds).
+        Per latency column, and ``consumer_us`` (``published_ns - received_ns``: read to publish, in the consumer):
+        ``n``, ``p50``, ``p90``, ``p99``, ``max``, ``mean`` (microseconds).
     throughput : dict
-        ``events``, ``seconds``, ``events_per_s``.
+        ``events``, ``seconds`` and ``events_per_s`` (first received to last published); with a ``producer_ns``
+        column also ``pipeline_seconds`` and ``pipeline_events_per_s`` (first produced to last published).
     scored : pandas.DataFrame
-        The scored rows: ``pos``, ``label`` and ``stream:p<class>`` (the report plots' layout).
+        The scored rows: ``row`` (the data row), ``label`` and ``stream:p<class>`` (the report plots' layout).
     """
 
     sink_dir: Path
@@ -85,10 +89,8 @@ class StreamEvaluation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (non-finite numbers as None)."""
-        buckets = [
-            {"bucket": str(k), **{c: _plain(v) for c, v in row.items()}} for k, row in self.calibration.iterrows()
-        ]
-        return _plain(
+        buckets = [{"bucket": str(k), **row.to_dict()} for k, row in self.calibration.iterrows()]
+        return to_jsonable(
             {
                 "sink_dir": str(self.sink_dir),
                 "info": self.info,
@@ -100,20 +102,6 @@ class StreamEvaluation:
                 "throughput": self.throughput,
             }
         )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def latency_summary(values: Any) -> dict[str, float]:
@@ -131,12 +119,25 @@ def latency_summary(values: Any) -> dict[str, float]:
     }
 
 
+def _latency(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    out = {c: latency_summary(frame[c]) for c in LATENCY_COLUMNS}
+    consumer = (frame["published_ns"].to_numpy(dtype=np.int64) - frame["received_ns"].to_numpy(dtype=np.int64)) / 1e3
+    out["consumer_us"] = latency_summary(consumer)
+    return out
+
+
 def _throughput(frame: pd.DataFrame) -> dict[str, float]:
     received = frame["received_ns"].to_numpy(dtype=np.int64)
     published = frame["published_ns"].to_numpy(dtype=np.int64)
-    seconds = (int(published.max()) - int(received.min())) / 1e9 if len(frame) else float("nan")
-    rate = len(frame) / seconds if seconds > 0 else float("nan")
-    return {"events": int(len(frame)), "seconds": float(seconds), "events_per_s": float(rate)}
+    out = {"events": int(len(frame))}
+    starts = [("", received)]
+    if "producer_ns" in frame.columns:
+        starts.append(("pipeline_", frame["producer_ns"].to_numpy(dtype=np.int64)))
+    for prefix, start in starts:
+        seconds = (int(published.max()) - int(start.min())) / 1e9 if len(frame) else float("nan")
+        out[f"{prefix}seconds"] = float(seconds)
+        out[f"{prefix}events_per_s"] = float(len(frame) / seconds) if seconds > 0 else float("nan")
+    return out
 
 
 def _data_rows(sink_frame: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
@@ -342,7 +343,7 @@ def evaluate(
         labels=label_info,
         metrics=metrics,
         calibration=calib,
-        latency={c: latency_summary(unique[c]) for c in LATENCY_COLUMNS},
+        latency=_latency(unique),
         throughput=_throughput(unique),
         scored=scored,
     )

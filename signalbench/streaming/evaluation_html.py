@@ -87,12 +87,16 @@ def _facts(result: StreamEvaluation) -> list[tuple[str, str]]:
         ("files", f"{len(info.get('files', []))} listed Parquet files"),
         ("labels", label),
         ("data rows", f"{result.counts['first_row']} .. {result.counts['last_row']}"),
-        (
-            "throughput",
-            f"{_fmt(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events in "
-            f"{_fmt(tp['seconds'], '.3f')} s, first received to last published)",
-        ),
+        ("throughput", _throughput_text(tp)),
     ]
+
+
+def _throughput_text(tp: dict[str, Any]) -> str:
+    text = f"{_fmt(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events in {_fmt(tp['seconds'], '.3f')} s, "
+    text += "first received to last published)"
+    if "pipeline_events_per_s" in tp:
+        text += f"; {_fmt(tp['pipeline_events_per_s'], ',.0f')} events/s from the first produced"
+    return text
 
 
 def _findings(result: StreamEvaluation) -> list[str]:

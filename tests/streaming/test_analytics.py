@@ -45,7 +45,8 @@ def sink_rows(
     pred = np.where(
         np.isfinite(proba).all(axis=1), np.asarray(classes, float)[np.argmax(np.nan_to_num(proba), 1)], np.nan
     )
-    received = 1_700_000_000_000_000_000 + pos * 20_000 + rng.integers(0, 5_000, pos.size)
+    produced = 1_700_000_000_000_000_000 + pos * 20_000
+    received = produced + rng.integers(100, 5_000, pos.size)
     published = received + rng.integers(10_000, 90_000, pos.size)
     frame = pd.DataFrame(
         {
@@ -59,7 +60,8 @@ def sink_rows(
             "model": "lstm",
             "feature_us": rng.gamma(2.0, 2.0, pos.size),
             "model_us": rng.gamma(3.0, 40.0, pos.size),
-            "e2e_us": (published - received) / 1e3 + rng.gamma(2.0, 10.0, pos.size),
+            "e2e_us": (published - produced) / 1e3,
+            "producer_ns": produced.astype(np.int64),
             "received_ns": received.astype(np.int64),
             "published_ns": published.astype(np.int64),
         }
@@ -187,9 +189,16 @@ def test_latency_and_throughput_against_the_standard_library(tmp_path):
         assert got["p90"] == pytest.approx(q[89], rel=1e-12)
         assert got["p99"] == pytest.approx(q[98], rel=1e-12)
         assert got["max"] == max(v) and got["n"] == n
+    consumer = ((rows["published_ns"] - rows["received_ns"]) / 1e3).to_list()
+    assert ev.latency["consumer_us"]["p99"] == pytest.approx(
+        statistics.quantiles(consumer, n=100, method="inclusive")[98], rel=1e-12
+    )
     span = (rows["published_ns"].max() - rows["received_ns"].min()) / 1e9
+    pipeline = (rows["published_ns"].max() - rows["producer_ns"].min()) / 1e9
     assert ev.throughput["events"] == n
     assert ev.throughput["events_per_s"] == pytest.approx(n / span, rel=1e-12)
+    assert ev.throughput["pipeline_events_per_s"] == pytest.approx(n / pipeline, rel=1e-12)
+    assert ev.throughput["pipeline_events_per_s"] < ev.throughput["events_per_s"]
 
 
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=200))
