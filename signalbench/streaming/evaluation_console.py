@@ -42,7 +42,11 @@ def _summary(ev: StreamEvaluation) -> Table:
     for k in _COUNTS:
         style = "red" if k in ("duplicates", "gaps") and ev.counts[k] else ""
         table.add_row(f"rows: {k}", f"[{style}]{ev.counts[k]}[/{style}]" if style else str(ev.counts[k]))
-    table.add_row("throughput", f"{_num(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events)")
+    table.add_row(
+        "throughput", f"{_num(tp['events_per_s'], ',.0f')} events/s ({tp['events']} events, received to published)"
+    )
+    if "pipeline_events_per_s" in tp:
+        table.add_row("pipeline", f"{_num(tp['pipeline_events_per_s'], ',.0f')} events/s (produced to published)")
     return table
 
 
