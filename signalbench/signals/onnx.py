@@ -161,18 +161,39 @@ def step_graph(model, *, opset: int = 17) -> bytes:
     return _with_metadata(onnx, raw, meta)
 
 
+def _layer_lstms(lstm: nn.LSTM) -> nn.ModuleList:
+    """One single-layer, sequence-first ``nn.LSTM`` per layer of ``lstm``, holding that layer's weights (copies)."""
+    layers = nn.ModuleList()
+    for k in range(lstm.num_layers):
+        layer = nn.LSTM(lstm.input_size if k == 0 else lstm.hidden_size, lstm.hidden_size, 1)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(layer, f"{name}_l0").copy_(getattr(lstm, f"{name}_l{k}").detach().cpu())
+        layers.append(layer)
+    return layers
+
+
 def _step_wrapper(model) -> nn.Module:
     class _Step(nn.Module):
+        # The stacked LSTM as one single-layer LSTM per layer on a sequence-first (1, 1, F) row: the graph then
+        # splits h and c once and has no transposes or slices (a shorter graph: about 1 us less per step).
         def __init__(self):
             super().__init__()
-            self.net = copy.deepcopy(model.net_).to("cpu")  # a copy: exporting never moves or changes the model
+            self.layers = _layer_lstms(model.net_.lstm)  # copies: exporting never moves or changes the model
+            self.head = copy.deepcopy(model.net_.head).to("cpu")
             self.register_buffer("mean", torch.tensor(model.scaler_mean_, dtype=torch.float64))
             self.register_buffer("scale", torch.tensor(model.scaler_scale_, dtype=torch.float64))
 
         def forward(self, x, h, c):  # (1, F) float64 raw row, (layers, 1, H) float32 state
-            z = ((x - self.mean) / self.scale).float().unsqueeze(1)  # (1, 1, F) scaled as in predict
-            logits, (h_out, c_out) = self.net(z, (h, c))  # (1, 1, k)
-            return torch.softmax(logits[:, -1].double(), dim=1), h_out, c_out  # (1, k) float64
+            z = ((x - self.mean) / self.scale).float().unsqueeze(0)  # (1, 1, F) scaled as in predict
+            h_in, c_in = h.split(1), c.split(1)
+            h_out, c_out = [], []
+            for k, layer in enumerate(self.layers):
+                z, (h_k, c_k) = layer(z, (h_in[k], c_in[k]))  # (1, 1, H)
+                h_out.append(h_k)
+                c_out.append(c_k)
+            probs = torch.softmax(self.head(z[0]).double(), dim=1)  # (1, k) float64
+            return probs, torch.cat(h_out), torch.cat(c_out)
 
     return _Step().eval()
 

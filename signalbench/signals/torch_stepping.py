@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import nn
 
 from signalbench.signals.stepping import check_state, prepare_rows, state_tensors_shape
 
@@ -35,15 +36,32 @@ class TorchWindow:
         """Nothing to forget (the window is the state)."""
 
 
+def lstm_cells(lstm: nn.LSTM) -> list[nn.LSTMCell]:
+    """One ``nn.LSTMCell`` per layer of a unidirectional ``lstm``, holding that layer's trained weights (copies)."""
+    cells = []
+    for k in range(lstm.num_layers):
+        cell = nn.LSTMCell(lstm.input_size if k == 0 else lstm.hidden_size, lstm.hidden_size)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, name).copy_(getattr(lstm, f"{name}_l{k}").detach())
+        cells.append(cell.to(lstm.weight_ih_l0.device).eval())
+    return cells
+
+
 class TorchStateful:
-    """Stateful engine: one step of the model's LSTM on a ``(1, 1, F)`` input, ``(h, c)`` carried between steps."""
+    """Stateful engine: the model's LSTM as one ``nn.LSTMCell`` per layer (its trained weights), ``(h, c)`` carried.
+
+    The same weights and equations as the ``nn.LSTM`` that ``predict_proba`` runs over whole runs; a cell per layer
+    skips the sequence machinery of ``nn.LSTM`` (about 3x faster for one row), and the head is the model's own.
+    """
 
     def __init__(self, model):
         self.model = model
-        self.net = model.net_
+        self.cells = lstm_cells(model.net_.lstm)
+        self.head = model.net_.head
         layers, hidden = state_tensors_shape(model)
         device = model.device_
-        self.input = torch.zeros(1, 1, int(model.n_features_in_), device=device)
+        self.input = torch.zeros(1, int(model.n_features_in_), device=device)
         self.h = torch.zeros(layers, 1, hidden, device=device)
         self.c = torch.zeros(layers, 1, hidden, device=device)
 
@@ -51,11 +69,14 @@ class TorchStateful:
         """Probabilities of one finite raw row; advances ``(h, c)``."""
         z = torch.from_numpy(prepare_rows(self.model, x[None]))
         with torch.inference_mode():
-            self.input[0].copy_(z)
-            logits, (h, c) = self.net(self.input, (self.h, self.c))  # (1, 1, k)
-            self.h.copy_(h)
-            self.c.copy_(c)
-            out = self.model._transform_output(logits[:, -1])  # (1, k) float64
+            self.input.copy_(z)
+            z = self.input
+            for k, cell in enumerate(self.cells):
+                h, c = cell(z, (self.h[k], self.c[k]))  # (1, H) each
+                self.h[k].copy_(h)
+                self.c[k].copy_(c)
+                z = h
+            out = self.model._transform_output(self.head(z))  # (1, k) float64
         return out[0].cpu().numpy()
 
     def reset(self) -> None:

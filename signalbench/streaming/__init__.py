@@ -3,7 +3,8 @@
 An orchestrator (``docs/architecture.md``, "Streaming"): it may import every stage; no stage imports it. Needs the
 ``streaming`` extra (the ``redis`` client): ``pip install 'signalbench[streaming]'``.
 
-- :func:`signalbench.streaming.replay.replay` (``signalbench stream replay``; not re-exported: the module has its name): a LOBSTER day into a stream, ids ``<day epoch ms>-<pos+1>``.
+- :func:`signalbench.streaming.replay.replay` (``signalbench stream replay``; not re-exported, the module has its
+  name): a LOBSTER day into a stream, ids ``<day epoch ms>-<pos+1>``.
 - :class:`Consumer`, :class:`InferConfig` (``signalbench stream infer``): consumer group, checkpointed restarts,
   dead letters, capped back-off; :class:`ModelProcessor` (online features + model stepper) and the
   :class:`Processor` protocol it implements.

@@ -42,6 +42,8 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     inf.add_argument("--claim-idle", type=float, default=0.0, help="claim other consumers' entries idle this long")
     inf.add_argument("--exit-at-end", action="store_true", help="stop when the replay is done and all is consumed")
     inf.add_argument("--idle-exit", type=float, help="stop after this many seconds without a new event")
+    inf.add_argument("--torch-threads", type=int, default=1,
+                     help="torch intra-op threads (default 1: one event at a time is fastest on one thread)")
     inf.add_argument("--metrics-interval", type=float, default=5.0, help="seconds between metrics log lines")
     for p in (rp, inf):
         p.add_argument("--redis", default=DEFAULT_URL, help=f"Redis URL (default {DEFAULT_URL})")
@@ -77,16 +79,21 @@ def _infer(args) -> int:
     consumer = build_consumer(args)
 
     def stop(signum, frame):
+        if consumer.stopping:  # a second Ctrl-C: stop now (the next start resumes from the last checkpoint)
+            raise KeyboardInterrupt
         consumer.stopping = True
+        logging.getLogger("signalbench.streaming").warning("stopping after this batch (Ctrl-C again to stop now)")
 
-    signal.signal(signal.SIGTERM, stop)
+    handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = consumer.run()
     except KeyboardInterrupt:
-        consumer.flush()
+        print("interrupted: the sink holds every flushed batch; restart to resume", file=sys.stderr)
         return 130
     finally:
         consumer.metrics.close()
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
     print(f"{summary['events']} events, {summary['batches']} batches, {summary['dead_letters']} dead letters; "
           f"sink {args.sink}")  # fmt: skip
     return 0

@@ -15,6 +15,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
+from rich.text import Text
 
 __all__ = ["Metrics", "format_status"]
 
@@ -25,13 +26,17 @@ def _pct(values: deque, q: float) -> float:
     return float(np.percentile(np.fromiter(values, float, len(values)), q)) if values else float("nan")
 
 
+def _n(value) -> str:
+    return "?" if value is None else str(value)
+
+
 def format_status(s: dict[str, Any]) -> str:
     """One line: ``events 1234 (5678/s) | e2e p50 .. p99 .. us | model p50 .. us | batches .. | lag .. | ...``."""
     return (
         f"events {s['events']} ({s['events_per_s']:.0f}/s) | e2e p50 {s['e2e_p50_us']:.0f} p90 {s['e2e_p90_us']:.0f} "
         f"p99 {s['e2e_p99_us']:.0f} us | model p50 {s['model_p50_us']:.0f} p99 {s['model_p99_us']:.0f} us | "
-        f"features p50 {s['feature_p50_us']:.1f} us | batches {s['batches']} | lag {s['lag']} | "
-        f"pending {s['pending']} | dead letters {s['dead_letters']}"
+        f"features p50 {s['feature_p50_us']:.1f} us | batches {s['batches']} | lag {_n(s['lag'])} | "
+        f"pending {_n(s['pending'])} | dead letters {s['dead_letters']}"
     )
 
 
@@ -46,9 +51,12 @@ class Metrics:
         Seconds between log lines (0 or None: never log).
     live : bool, optional
         Show a live status line on stderr (default: when stderr is a terminal).
+    console : rich.console.Console, optional
+        Where the live line goes (default: stderr).
     """
 
-    def __init__(self, window: int = 10_000, interval: float | None = 5.0, live: bool | None = None) -> None:
+    def __init__(self, window: int = 10_000, interval: float | None = 5.0, live: bool | None = None,
+                 console=None) -> None:  # fmt: skip
         self.e2e: deque = deque(maxlen=window)
         self.model: deque = deque(maxlen=window)
         self.feature: deque = deque(maxlen=window)
@@ -66,7 +74,8 @@ class Metrics:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live("", console=Console(stderr=True), refresh_per_second=4, transient=True)
+            console = console if console is not None else Console(stderr=True)
+            self._live = Live("", console=console, refresh_per_second=4, transient=True)
             self._live.start()
 
     def record(self, feature_us: float, model_us: float, e2e_us: float) -> None:
@@ -96,14 +105,14 @@ class Metrics:
         if not force and not self.due():
             if self._live is not None and now - self._shown >= 0.25:
                 self._shown = now
-                self._live.update(format_status(self.snapshot()))
+                self._live.update(Text(format_status(self.snapshot())))
             return None
         self._rate = (self.events - n0) / (now - t0) if now > t0 else 0.0
         self._last = (now, self.events)
         snap = self.snapshot()
         log.info("stream: %s", format_status(snap))
         if self._live is not None:
-            self._live.update(format_status(snap))
+            self._live.update(Text(format_status(snap)))
         return snap
 
     def close(self) -> None:

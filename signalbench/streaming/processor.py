@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from signalbench._validation import expected
+from signalbench.data import OnlineFeatures
+from signalbench.signals.registry import load as load_model
 
 __all__ = ["ModelProcessor", "Processor", "feature_sets_of"]
 
@@ -72,9 +74,6 @@ class ModelProcessor:
     """
 
     def __init__(self, model_dir, *, mode: str = "window", backend: str = "torch", feature_sets=None, levels: int = 1):
-        from signalbench import load_model
-        from signalbench.data import OnlineFeatures
-
         self.model_dir = Path(model_dir).resolve()
         if feature_sets is None:
             feature_sets = feature_sets_of(self.model_dir)

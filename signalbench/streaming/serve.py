@@ -47,6 +47,10 @@ def build_consumer(args) -> Consumer:
         claim_idle=number(args.claim_idle, "--claim-idle", low=0.0),
         exit_at_end=args.exit_at_end, idle_exit=args.idle_exit,
     )  # fmt: skip
+    if args.backend == "torch":
+        import torch
+
+        torch.set_num_threads(integer(args.torch_threads, "--torch-threads", minimum=1))
     link = RedisLink(args.redis, retry_for=args.retry_for)
     link.ping()
     meta = link.call("HGETALL", link.client.hgetall, meta_key(cfg.stream))

@@ -182,3 +182,146 @@ def test_onnxruntime_missing_names_the_extra(window_models, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ImportError, match=r"signalbench\[onnx\]"):
         model.stepper("window", "onnxruntime")
+
+
+# ------------------------------------------------------------------------------------------------ stateful mode
+
+STATEFUL = {"hidden_size": 8, "num_layers": 2, "tbptt_len": 25, "batch_size": 4, "epochs": 2, **TRAIN}
+
+
+@pytest.fixture(scope="module")
+def stateful_model(tmp_path_factory):
+    """A fitted stateful_lstm, saved and loaded back (the stepper of a loaded model is what a stream serves)."""
+    model = signals.create("stateful_lstm", **STATEFUL)
+    X, y = model.example_data(500, 4)
+    X, _ = with_days(X.to_numpy(), warmup=3, days=2)
+    model.fit(X[:300], y[:300], X_val=X[300:350], y_val=y[300:350])
+    path = model.save(tmp_path_factory.mktemp("models") / "stateful")
+    loaded = signals.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    return loaded, X[300:]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stateful_step_equals_predict_proba(stateful_model, backend):
+    _needs(backend)
+    model, X = stateful_model
+    X, starts = with_days(X, warmup=2, days=2)
+    X[40, 1] = np.nan  # a NaN row mid-day: NaN output and the state restarts after it
+    stepper = model.stepper("stateful", backend)
+    assert (stepper.mode, stepper.backend, stepper.window) == ("stateful", backend, 1)
+    expected = model.predict_proba(X)
+    assert np.isnan(expected[40]).all() and np.isfinite(expected[41]).all()
+    assert_parity(step_all(stepper, X, starts), expected)
+    # the recurrence matters: row 60 with a fresh state at row 41 differs from row 60 predicted alone
+    assert np.abs(model.predict_proba(X[60:61])[0] - expected[60]).max() > 1e-4
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stateful_step_on_amzn_features(shared_data, backend):
+    _needs(backend)
+    from signalbench.data import compute_features, load_lobster
+    from signalbench.data.labels import direction
+
+    df = load_lobster(shared_data / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip").iloc[:3000]
+    X = compute_features(df, "lob_basic")
+    mid = (df["ask_price_1"] + df["bid_price_1"]).to_numpy() / 2
+    y = np.asarray(direction(mid, 10))
+    model = signals.create("stateful_lstm", hidden_size=16, tbptt_len=50, batch_size=8, **TRAIN)
+    model.fit(X.iloc[:2000], y[:2000])
+    stepper = model.stepper("stateful", backend)
+    assert stepper.feature_names == tuple(X.columns)
+    expected = model.predict_proba(X)
+    assert np.isnan(expected[0]).all() and np.isfinite(expected[-1]).all()  # the warm-up, then one run
+    assert_parity(step_all(stepper, X.to_numpy()), expected)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 199), backend=st.sampled_from(BACKENDS), other=st.sampled_from(BACKENDS))
+def test_stateful_state_checkpoint_continues_identically(stateful_model, cut, backend, other):
+    _needs(backend)
+    _needs(other)
+    model, X = stateful_model
+    X = X[:200]
+    a = model.stepper("stateful", backend)
+    step_all(a, X[:cut])
+    state = a.get_state()
+    assert set(state) == {"h", "c"} and state["h"].shape == (2, 8)
+    b = model.stepper("stateful", backend)
+    b.set_state(state)
+    rest_a, rest_b = step_all(a, X[cut:]), step_all(b, X[cut:])
+    np.testing.assert_array_equal(rest_a, rest_b)  # same backend: bit for bit
+    c = model.stepper("stateful", other)  # a state moves between backends
+    c.set_state(state)
+    assert_parity(step_all(c, X[cut:]), model.predict_proba(X)[cut:])
+
+
+def test_stateful_errors(stateful_model):
+    model, X = stateful_model
+    with pytest.raises(ValueError, match="^mode: "):
+        model.stepper("window")
+    stepper = model.stepper("stateful")
+    with pytest.raises(ValueError, match="^x: "):
+        stepper.step(np.zeros(model.n_features_in_ + 1))
+    with pytest.raises(ValueError, match=r"state\['h'\]"):
+        stepper.set_state({"h": np.zeros((1, 8)), "c": np.zeros((2, 8))})
+    with pytest.raises(ValueError, match="'c'"):
+        stepper.set_state({"h": np.zeros((2, 8))})
+
+
+def test_onnx_step_graph_file(stateful_model, tmp_path):
+    _needs("onnxruntime")
+    import onnx
+    import onnxruntime as ort
+
+    from signalbench.signals.onnx import export_onnx_step
+
+    model, X = stateful_model
+    path = export_onnx_step(model, tmp_path / "step.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step.onnx"]  # no temporary file left
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert meta["graph"] == "step" and meta["signalbench_model"] == "stateful_lstm"
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    h = c = np.zeros((2, 1, 8), dtype=np.float32)
+    rows = X[3:40]  # after the first day's warm-up: one run
+    got = []
+    for row in rows:
+        p, h, c = sess.run(None, {"x": row[None], "h": h, "c": c})
+        got.append(p[0])
+    np.testing.assert_allclose(np.array(got), model.predict_proba(rows), atol=TOL, rtol=0)
+    with pytest.raises(ValueError, match="^model: "):
+        export_onnx_step(signals.create("logistic").fit(*signals.create("logistic").example_data(100)), path)
+
+
+def planted(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A marker every 30-60 rows carries a sign; the label is the sign of the latest marker, NaN before the first.
+
+    No single row tells the label (the marker is 30-60 rows back): only a model that remembers can beat chance.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.zeros(n), np.zeros(n), rng.standard_normal(n)])
+    y = np.full(n, np.nan)
+    t = int(rng.integers(0, 30))
+    while t < n:
+        sign = rng.choice([-1.0, 1.0])
+        X[t, :2] = 1.0, sign
+        y[t : t + 60] = 1.0 if sign > 0 else 0.0
+        t += int(rng.integers(30, 60))
+    X[n // 2 : n // 2 + 5] = np.nan  # a day boundary: the state restarts
+    y[n // 2 : n // 2 + 5] = np.nan
+    return X, y
+
+
+def test_tbptt_learns_a_signal_from_far_back():
+    X, y = planted(5000, 0)
+    Xt, yt = planted(2000, 1)
+    params = {**TRAIN, "epochs": 8, "lr": 1e-2}
+    model = signals.create("stateful_lstm", hidden_size=16, num_layers=1, tbptt_len=100, batch_size=8, **params)
+    model.fit(X, y)
+    ok = np.isfinite(yt) & np.isfinite(Xt).all(axis=1)
+    accuracy = np.mean(model.predict(Xt)[ok] == yt[ok])
+    memoryless = signals.create("logistic").fit(X, y).predict(Xt)
+    chance = max(np.mean(yt[ok] == 0), np.mean(yt[ok] == 1))  # always answering the commoner class
+    assert np.mean(memoryless[ok] == yt[ok]) < chance + 0.05  # the current row alone does not beat chance
+    assert accuracy > 0.9

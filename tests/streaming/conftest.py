@@ -157,3 +157,12 @@ def make_lobster(tmp_path):
         return write_lobster(tmp_path / f"lobster{next(counter)}", days, seed)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    """The helpers of this conftest (test modules cannot import it under --import-mode=importlib)."""
+    import types
+
+    return types.SimpleNamespace(RedisServer=RedisServer, run_toy=run_toy, consumer_command=consumer_command, env=env,
+                                 toy=toy_module(), write_lobster=write_lobster, free_port=free_port)  # fmt: skip

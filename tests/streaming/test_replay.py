@@ -19,7 +19,7 @@ from signalbench.streaming.replay import _send, meta_key, replay
 
 def decode(fields: dict[str, str], column: str, dtype) -> object:
     text = fields[column]
-    if dtype == bool:
+    if dtype is np.dtype(bool):
         return text == "1"
     if np.issubdtype(dtype, np.datetime64):
         return pd.Timestamp(text)

@@ -21,8 +21,11 @@ The modules, one job each: :mod:`~signalbench.data.features.kernels` (the Numba 
 window; each is a per-row state update, the form an online version repeats), :mod:`~signalbench.data.features.rolling`
 (generic trailing transforms), :mod:`~signalbench.data.features.price` (price and volume features),
 :mod:`~signalbench.data.features.book` (order-book features), :mod:`~signalbench.data.features.trades` (trade flow),
+:mod:`~signalbench.data.features.lob_kernel` (the order-book sets as one O(1) per-event step kernel),
+:mod:`~signalbench.data.features.lob` (those sets of a frame, a replay of the kernel),
+:mod:`~signalbench.data.features.online` (:class:`OnlineFeatures`, the kernel one event at a time),
 :mod:`~signalbench.data.features.sets` (the named feature sets and :func:`compute_features`). Each feature set
-computes a million rows in well under a second.
+computes a million rows in well under a second. See docs/architecture.md, "Online features".
 """
 
 from __future__ import annotations

@@ -46,11 +46,11 @@ def _trade_columns(df: pd.DataFrame, what: str) -> list[np.ndarray]:
 
 
 def lob_inputs(df: pd.DataFrame, layout: Layout, what: str) -> np.ndarray:
-    """The frame as event vectors: a C-contiguous float64 matrix, one row per event, columns ``layout.fields``."""
+    """The frame's events as a C-contiguous float64 matrix (fields, n): one row per field of ``layout.fields``."""
     book = [column(df, name, what) for name in layout.fields[3:]]
-    X = np.empty((len(df), len(layout.fields)))
+    X = np.empty((len(layout.fields), len(df)))
     for j, values in enumerate(_trade_columns(df, what) + book):
-        X[:, j] = values
+        X[j] = values
     return X
 
 
@@ -78,11 +78,11 @@ def lob_set(df: pd.DataFrame, name: str, groups) -> dict[str, np.ndarray]:
             raise missing(df, "book columns ask_price_1, ask_size_1, bid_price_1, bid_size_1 (needed by 'lob_levels')")
         levels = 1  # reading the level-1 columns names the first one missing
     layout = Layout(levels)
-    X = lob_inputs(df, layout, name)
+    X = lob_inputs(df, layout, name)  # read first: a missing or non-numeric column is named before anything runs
     names = set_names([name], levels)
     sel = np.array([layout.index(n) for n in names], dtype=np.int64)
     state = layout.new_state()
-    full = np.empty(layout.n_full)
-    out = replay_nb(X, runs(groups, len(df)), sel, layout.slots, state["ring"], state["acc"], state["cnt"],
-                    state["prev"], full)
-    return {n: out[:, j] for j, n in enumerate(names)}
+    out = np.empty((len(names), len(df)))
+    replay_nb(X, runs(groups, len(df)), out, sel, layout.slots, state["ring"], state["acc"], state["cnt"],
+              state["prev"], np.empty(layout.n_full), np.empty(len(layout.fields)))
+    return dict(zip(names, out, strict=True))

@@ -1,0 +1,53 @@
+"""Live metrics: rolling percentiles against numpy, the rate over the interval, the logged status line."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from signalbench.streaming import Metrics
+from signalbench.streaming.metrics import format_status
+
+
+def test_rolling_percentiles_and_counters():
+    rng = np.random.default_rng(0)
+    m = Metrics(window=500, interval=None, live=False)
+    e2e, model, feat = rng.exponential(300, 800), rng.exponential(30, 800), rng.exponential(3, 800)
+    for a, b, c in zip(feat, model, e2e):
+        m.record(a, b, c)
+    s = m.snapshot()
+    assert s["events"] == 800
+    for name, values in (("e2e", e2e), ("model", model), ("feature", feat)):
+        for q in (50, 90, 99):
+            assert s[f"{name}_p{q}_us"] == np.percentile(values[-500:], q)  # the last `window` events only
+    assert np.isnan(Metrics(interval=None, live=False).snapshot()["e2e_p50_us"])
+
+
+def test_tick_logs_rate_and_status(caplog):
+    m = Metrics(interval=0.05, live=False)
+    m.batches, m.dead_letters, m.lag, m.pending = 3, 1, 7, 9
+    time.sleep(0.06)
+    for _ in range(40):
+        m.record(1.0, 20.0, 100.0)
+    with caplog.at_level(logging.INFO, logger="signalbench.streaming"):
+        snap = m.tick()
+    assert snap is not None and snap["events_per_s"] > 0
+    line = caplog.records[-1].getMessage()
+    assert line == "stream: " + format_status(snap)
+    assert "events 40" in line and "batches 3 | lag 7 | pending 9 | dead letters 1" in line
+    assert m.tick() is None  # not due again yet
+
+
+def test_live_status_line_renders():
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    m = Metrics(interval=None, live=True, console=Console(file=out, force_terminal=True, width=300))
+    m.record(1.0, 2.0, 3.0)
+    m.tick(force=True)
+    m.close()
+    assert "events 1 " in out.getvalue() and "dead letters 0" in out.getvalue()
