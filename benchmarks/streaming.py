@@ -16,8 +16,8 @@
    the replay's start to the consumer's last flush, and the sink's own latency percentiles and throughput
    (``signalbench.streaming.analytics.evaluate``).
 
-The consumer runs with ``OMP_NUM_THREADS=1`` (one event at a time gains nothing from intra-op threads); one extra run
-on 3,000 events shows torch's default threads for comparison.
+The consumer runs with ``--torch-threads 1`` (its default: one event at a time gains nothing from intra-op threads);
+one extra run on 3,000 events with one torch thread per core shows what that default avoids.
 
 Run: .venv/bin/python benchmarks/streaming.py [--events N] [--threads 1] [--skip-redis]
 """
@@ -258,13 +258,11 @@ def _wait_for_group(url: str, stream: str = "lob:events", group: str = "signalbe
     raise SystemExit(f"the consumer did not create its group within {timeout:.0f} s")
 
 
-def one_pipeline(model, mode: str, backend: str, events: int | None, threads: str | None) -> dict:
+def one_pipeline(model, mode: str, backend: str, events: int | None, threads: str) -> dict:
     """Consumer started and ready, then the replay at max speed; both run until the consumer exits at the end."""
     from signalbench.streaming.analytics import evaluate
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if threads is not None:
-        env["OMP_NUM_THREADS"] = threads
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         proc, url = start_redis(tmp)
@@ -273,7 +271,7 @@ def one_pipeline(model, mode: str, backend: str, events: int | None, threads: st
             infer = subprocess.Popen(
                 _cli("infer", "--model", str(tmp / "models" / "m"), "--sink", str(tmp / "sink"), "--mode", mode,
                      "--backend", backend, "--features", FEATURES, "--redis", url, "--exit-at-end",
-                     "--batch-size", "5000", "--metrics-interval", "3600"),
+                     "--batch-size", "5000", "--metrics-interval", "3600", "--torch-threads", threads),
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )  # fmt: skip
             _wait_for_group(url)
@@ -313,11 +311,11 @@ def through_redis(models: dict, events: int | None) -> None:
     print(f"{'model':14} {'mode':8} {'backend':11} {'torch thr':9} | {'events':>6} {'pipeline/s':>10} "
           f"{'consumer/s':>10} | {'e2e p50/p99 (ms)':>17} | feature/model p50 (us)")  # fmt: skip
     runs = [(name, mode, backend, "1") for name, mode in CASES for backend in ("torch", "onnxruntime")]
-    runs.append(("stateful_lstm", "stateful", "torch", None))  # torch's default threads, on a slice (slow)
+    runs.append(("stateful_lstm", "stateful", "torch", str(os.cpu_count())))  # one thread per core, on a slice (slow)
     for name, mode, backend, threads in runs:
-        n_events = events if threads is not None else min(events or 3000, 3000)
+        n_events = events if threads == "1" else min(events or 3000, 3000)
         r = one_pipeline(models[name], mode, backend, n_events, threads)
-        label = "default" if threads is None else threads
+        label = threads
         print(f"{name:14} {mode:8} {backend:11} {label:9} | {r['n']:6d} {r['pipeline']:10.0f} {r['consumer']:10.0f} "
               f"| {r['e2e']['p50'] / 1e3:8.1f} {r['e2e']['p99'] / 1e3:8.1f} | "
               f"{r['feature_p50']:.1f} / {r['model_p50']:.1f}")  # fmt: skip
