@@ -93,6 +93,7 @@ def test_day_restart_matches_batch_groups(lobster_frame):
     df = lobster_frame(900, levels=2, seed=6, days=2)
     for sets in SETS:
         batch = compute_features(df, sets, groups="day")
+        assert OnlineFeatures(sets, levels=2).names == tuple(batch.columns)
         assert_parity(run_online(df, OnlineFeatures(sets, levels=2)), batch)
         day2 = (df["day"] == df["day"].iloc[-1]).to_numpy()
         alone = run_online(df[day2], OnlineFeatures(sets, levels=2))
@@ -186,12 +187,14 @@ def test_event_vector_names_the_field():
     assert online.event_vector(good).dtype == np.float64
     for bad, field in [({**good, "size": "n/a"}, "size"), ({**good, "bid_size_1": b"x"}, "bid_size_1"),
                        ({k: v for k, v in good.items() if k != "ask_price_1"}, "ask_price_1"),
-                       ({**good, "type": None}, "type"), ({**good, "direction": True}, "direction"),
-                       ({**good, "size": [1]}, "size")]:
+                       ({**good, "type": None}, "type"), ({**good, "direction": "1,5"}, "direction"),
+                       ({**good, "size": [1]}, "size"), ({**good, "bid_price_1": ""}, "bid_price_1")]:
         with pytest.raises(ValueError, match=f"event field '{field}': expected"):
             online.event_vector(bad)
     assert np.isnan(online.event_vector({**good, "ask_price_1": "nan"})[3])  # an empty level
     assert online.event_vector({f.encode(): b"2" for f in online.fields}).tolist() == [2.0] * 7
+    mixed = {(f.encode() if i % 2 else f): i for i, f in enumerate(online.fields)}  # str and bytes keys
+    assert online.event_vector(mixed).tolist() == list(range(7))
     with pytest.raises(TypeError, match="mapping: expected a mapping"):
         online.event_vector([1.0] * 7)
 
@@ -207,7 +210,7 @@ def test_update_and_constructor_errors_name_the_argument():
     assert online.update(np.ones(11, dtype=np.int64)).shape == (11,)  # integers are converted
     with pytest.raises(ValueError, match="feature_sets: expected the order-book sets"):
         OnlineFeatures("price_volume")
-    with pytest.raises(ValueError, match="feature_sets: expected one of|feature_sets: expected the order-book"):
+    with pytest.raises(ValueError, match=r"feature_sets: expected the order-book .* \(did you mean 'lob_basic'"):
         OnlineFeatures("lob_basics")
     with pytest.raises(ValueError, match="feature_sets: expected each feature set once"):
         OnlineFeatures(["lob_basic", "lob_basic"])
@@ -293,3 +296,16 @@ def test_synthetic_ticks_trade_columns_give_the_same_features_as_lobster_ones():
     pd.testing.assert_frame_equal(compute_features(ticks, "lob_basic"), compute_features(as_lobster, "lob_basic"))
     v = (ticks["trade_sign"] * ticks["volume"]).groupby(ticks["day"]).transform(lambda s: s.rolling(100).sum())
     np.testing.assert_allclose(compute_features(ticks, "lob_basic")["trade_flow_100"], v, equal_nan=True)
+
+
+def test_zero_sizes_and_prices_give_nan_or_inf_not_an_exception():
+    """Divisions by zero (both queues empty of shares, a zero mid) follow IEEE rules in both paths, as before."""
+    df = pd.DataFrame({
+        "type": [1.0, 4.0, 4.0, 1.0], "size": [5.0, 5.0, 5.0, 5.0], "direction": [1.0, 1.0, -1.0, 1.0],
+        "ask_price_1": [10.01, 0.0, 10.02, 10.02], "ask_size_1": [0.0, 3.0, 0.0, 2.0],
+        "bid_price_1": [10.0, 0.0, 10.0, 10.0], "bid_size_1": [0.0, 4.0, 0.0, 2.0],
+    })
+    batch = compute_features(df, ["lob_basic", "lob_levels"])
+    assert_parity(run_online(df, OnlineFeatures(["lob_basic", "lob_levels"])), batch)
+    assert np.isnan(batch["microprice_dev_bps"][0]) and batch["depth_imbalance_1"][0] == 0.0
+    assert np.isnan(batch["spread_bps"][1]) and np.isinf(batch["mid_ret_1"][2])

@@ -77,12 +77,12 @@ def lob_set(df: pd.DataFrame, name: str, groups) -> dict[str, np.ndarray]:
         if name == "lob_levels":
             raise missing(df, "book columns ask_price_1, ask_size_1, bid_price_1, bid_size_1 (needed by 'lob_levels')")
         levels = 1  # reading the level-1 columns names the first one missing
-    layout = Layout(levels)
+    layout = Layout(levels, basic=name == "lob_basic")
     X = lob_inputs(df, layout, name)  # read first: a missing or non-numeric column is named before anything runs
     names = set_names([name], levels)
     sel = np.array([layout.index(n) for n in names], dtype=np.int64)
     state = layout.new_state()
     out = np.empty((len(names), len(df)))
-    replay_nb(X, runs(groups, len(df)), out, sel, layout.slots, state["ring"], state["acc"], state["cnt"],
+    replay_nb(X, runs(groups, len(df)), out, sel, layout.basic, layout.slots, state["ring"], state["acc"], state["cnt"],
               state["prev"], np.empty(layout.n_full), np.empty(len(layout.fields)))
     return dict(zip(names, out, strict=True))

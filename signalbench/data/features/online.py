@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from signalbench._validation import describe, expected, integer, name_list
+from signalbench._validation import describe, did_you_mean, expected, integer, name_list
 from signalbench.data.features.lob import LOB_SETS, set_names
 from signalbench.data.features.lob_kernel import Layout, reset_nb, step_nb
 
@@ -26,21 +26,30 @@ def _sets(feature_sets: Any) -> list[str]:
     names = name_list(feature_sets, "feature_sets")
     for name in names:
         if name not in LOB_SETS:
-            raise ValueError(expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name))
+            raise ValueError(expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name)
+                             + did_you_mean(name, LOB_SETS))
     twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if twice is not None:
         raise ValueError(expected("feature_sets", "each feature set once", f"{twice!r} twice in {names}", raw=True))
     return names
 
 
-def _number(value: Any, field: str) -> float:
-    """One event field as float: a number, or str/bytes holding one (as read from Redis)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | bytes | np.integer | np.floating):
-        raise ValueError(expected(f"event field {field!r}", "a number (or str/bytes holding one)", value))
+def _field_error(mapping: Mapping[Any, Any], name: str) -> ValueError:
+    """The error for the first field of an event that is missing or does not hold a number."""
+    value = mapping.get(name, mapping.get(name.encode()))
+    if value is None:
+        return ValueError(expected(f"event field {name!r}", "a value", "none (the field is missing)", raw=True))
+    return ValueError(expected(f"event field {name!r}", "a number (or str/bytes holding one)", value))
+
+
+def _readable(value: Any) -> bool:
+    if not isinstance(value, int | float | str | bytes | np.integer | np.floating):
+        return False
     try:
-        return float(value)
+        float(value)
     except ValueError:
-        raise ValueError(expected(f"event field {field!r}", "a number (or str/bytes holding one)", value)) from None
+        return False
+    return True
 
 
 class OnlineFeatures:
@@ -61,27 +70,31 @@ class OnlineFeatures:
     fields : tuple of str
         Event fields read, in order (columns of :func:`signalbench.data.load_lobster`'s frame): ``type, size,
         direction`` then ``ask_price_i, ask_size_i, bid_price_i, bid_size_i`` for each level. An empty level is
-        NaN, as in the loader's frame.
+        NaN, as in the loader's frame. (Synthetic ticks: ``type`` 4, ``size = volume``, ``direction =
+        -trade_sign``, as the batch path reads them.)
 
     Notes
     -----
-    State lives in a few NumPy arrays (ring buffers of the last 128 events per series, compensated running sums
-    re-anchored every window, the previous book); :meth:`update` is one Numba call. See docs/architecture.md,
-    "Online features".
+    State lives in a few NumPy arrays (ring buffers of the last 128 events per series, running sums recomputed
+    from the ring every window so they never drift, the previous book); :meth:`update` is one Numba call. See
+    docs/architecture.md, "Online features".
     """
 
     def __init__(self, feature_sets: str | Sequence[str] = "lob_basic", *, levels: int = 1) -> None:
-        self._layout = layout = Layout(integer(levels, "levels", minimum=1))
         self.feature_sets = tuple(_sets(feature_sets))
+        levels = integer(levels, "levels", minimum=1)
+        self._layout = layout = Layout(levels, basic="lob_basic" in self.feature_sets)
         self.names: tuple[str, ...] = set_names(self.feature_sets, layout.levels)
         self.fields: tuple[str, ...] = layout.fields
-        self._keys = tuple((name, name.encode()) for name in self.fields)
+        self._str_keys = self.fields
+        self._bytes_keys = tuple(name.encode() for name in self.fields)
         self._shape = (len(self.fields),)
         self._state = layout.new_state()
         self._out = np.empty(len(self.names))
         sel = np.array([layout.index(n) for n in self.names], dtype=np.int64)
         s = self._state
-        self._args = (self._out, sel, layout.slots, s["ring"], s["acc"], s["cnt"], s["prev"], np.empty(layout.n_full))
+        self._args = (self._out, sel, layout.basic, layout.slots, s["ring"], s["acc"], s["cnt"], s["prev"],
+                      np.empty(layout.n_full))
 
     @property
     def levels(self) -> int:
@@ -112,14 +125,20 @@ class OnlineFeatures:
         """
         if not isinstance(mapping, Mapping):
             raise TypeError(expected("mapping", "a mapping of event field -> value", mapping))
+        keys = self._str_keys if self._str_keys[0] in mapping else self._bytes_keys
+        try:
+            return np.array([float(mapping[key]) for key in keys])
+        except (KeyError, TypeError, ValueError):
+            return self._checked_vector(mapping)
+
+    def _checked_vector(self, mapping: Mapping[Any, Any]) -> np.ndarray:
+        """:meth:`event_vector` field by field (keys str or bytes), naming the first field that is not a number."""
         x = np.empty(self._shape)
-        for j, (name, raw) in enumerate(self._keys):
-            value = mapping.get(name)
-            if value is None:
-                value = mapping.get(raw)
-            if value is None:
-                raise ValueError(expected(f"event field {name!r}", "a value", "none (the field is missing)", raw=True))
-            x[j] = _number(value, name)
+        for j, name in enumerate(self.fields):
+            value = mapping.get(name, mapping.get(name.encode()))
+            if not _readable(value):
+                raise _field_error(mapping, name)
+            x[j] = float(value)
         return x
 
     def _vector(self, x: Any) -> np.ndarray:
