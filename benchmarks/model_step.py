@@ -22,13 +22,14 @@ Run: .venv/bin/python benchmarks/model_step.py [--steps 20000] [--seq-len 100] [
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 F, HIDDEN, LAYERS = 20, 64, 2
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "lobster"
+SHARED = Path(os.environ.get("SIGNALBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def fit(name: str, n_features: int, seq_len: int, seed: int = 0):
@@ -106,7 +107,7 @@ def with_features(model_rows: int) -> None:
     except ImportError:
         print("\nfeatures + step: signalbench.data.OnlineFeatures is not on this branch (issue 12's online branch)")
         return
-    path = SHARED / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"
+    path = SHARED / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"
     if not path.is_file():
         print(f"\nfeatures + step: {path} not found")
         return

@@ -105,7 +105,8 @@ def walk_forward(
         ``fee_bps``, ``half_spread_bps``, ``slippage_bps`` for :func:`signalbench.engine.backtest`.
     seq_len : int, optional
         The model's window length (an integer >= 1), for the context rows before each test block; read from
-        the model's ``seq_len`` attribute when not given (1 when it has none).
+        the model's ``seq_len`` attribute when not given (1 when it has none). A stateful model (``stateful_lstm``)
+        gets its whole run of finite rows before the block instead (``model.context_start``).
     horizon : int, default 1
         The label horizon in rows, for the purge gap before each fold's validation tail.
     val_size : float, default 0.2

@@ -374,7 +374,8 @@ class StatefulLSTM(TorchSignalModel):
     def _prepare(self, X: np.ndarray) -> np.ndarray:
         """Scaled float32 copy of ``X`` that keeps NaN: a non-finite row ends a run (the state restarts after it)."""
         out = np.empty(X.shape, dtype=np.float32)
-        out[:] = (X - self.scaler_mean_) / self.scaler_scale_
+        for lo in range(0, X.shape[0], 1 << 16):  # bounded float64 temporaries, as SignalModel._prepare
+            out[lo : lo + (1 << 16)] = (X[lo : lo + (1 << 16)] - self.scaler_mean_) / self.scaler_scale_
         return out
 
     def _fit(self, X, y, rows, val) -> None:

@@ -47,3 +47,22 @@ def test_stateful_lstm_runs_audits_and_predicts_with_its_whole_run(tmp_path):
     alone = model.predict_proba(features.iloc[start : rows[-1] + 1])
     assert np.nanmax(np.abs(alone - whole[start : rows[-1] + 1])) > 1e-4
     np.testing.assert_allclose(predict_span(model, features, start, rows[-1] + 1), whole[rows], atol=1e-6, rtol=0)
+
+
+def test_walk_forward_predicts_each_block_with_its_whole_run():
+    from signalbench.data.splits import walk_forward_splits
+    from signalbench.experiment import walk_forward
+    from signalbench.signals import create
+    from signalbench.strategies import sign
+
+    params = {"hidden_size": 8, "num_layers": 1, "tbptt_len": 20, "batch_size": 4, "epochs": 1}
+    factory = lambda: create("stateful_lstm", progress=False, device="cpu", **params)  # noqa: E731
+    X, y = factory().example_data(900, 5)
+    X = X.to_numpy().copy()
+    X[450:453] = np.nan  # a second "day": its warm-up restarts the state
+    price = 100 * np.exp(np.cumsum(0.001 * np.nan_to_num(X[:, 0]).clip(-3, 3)))
+    folds = walk_forward_splits(900, n_folds=2, horizon=1, seq_len=1)
+    res = walk_forward(factory, X, y, price, folds, sign, val_size=0, periods_per_year=252)
+    for (_, test), model in zip(folds, res.models):
+        # each block equals the fold's model predicting the whole history at once (its state starts at a run start)
+        np.testing.assert_allclose(res.proba[test], model.predict_proba(X)[test], atol=1e-6, rtol=0)

@@ -325,3 +325,30 @@ def test_tbptt_learns_a_signal_from_far_back():
     chance = max(np.mean(yt[ok] == 0), np.mean(yt[ok] == 1))  # always answering the commoner class
     assert np.mean(memoryless[ok] == yt[ok]) < chance + 0.05  # the current row alone does not beat chance
     assert accuracy > 0.9
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(("name", "mode"), [("lstm", "window"), ("stateful_lstm", "stateful")])
+def test_online_features_then_step_equal_offline_predictions(shared_data, name, mode):
+    """The streaming path end to end (issue 12): each event's online feature row, stepped, is predict_proba's row."""
+    import signalbench.data as data
+
+    if not hasattr(data, "OnlineFeatures"):
+        pytest.skip("signalbench.data.OnlineFeatures is not on this branch (issue 12's online branch)")
+    from signalbench.data.labels import direction
+
+    df = data.load_lobster(shared_data / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip").iloc[:2500]
+    X = data.compute_features(df, "lob_basic")
+    mid = (df["ask_price_1"] + df["bid_price_1"]).to_numpy() / 2
+    params = {"seq_len": 10, "head_size": 8} if name == "lstm" else {"tbptt_len": 50}
+    model = signals.create(name, hidden_size=8, **params, **TRAIN).fit(X.iloc[:1500], direction(mid, 10)[:1500])
+    online = data.OnlineFeatures("lob_basic")
+    events = df[list(online.fields)].to_numpy(np.float64)
+    expected = model.predict_proba(X)
+    for backend in BACKENDS:
+        _needs(backend)
+        online.reset()
+        stepper = model.stepper(mode, backend)
+        assert stepper.feature_names == online.names
+        got = np.array([stepper.step(online.update(event)) for event in events])
+        assert_parity(got, expected)
