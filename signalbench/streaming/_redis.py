@@ -39,7 +39,7 @@ def require_redis():
     """
     try:
         import redis
-    except ImportError as exc:  # pragma: no cover - the test environment has the extra
+    except ImportError as exc:
         raise ImportError(
             "signalbench.streaming needs the Redis client: pip install 'signalbench[streaming]' (the redis package)"
         ) from exc

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +41,6 @@ __all__ = [
 
 #: The fields every entry carries besides the frame's columns.
 META_FIELDS = ("pos", "time", "day", "producer_ns")
-_ID = re.compile(r"^(\d+)-(\d+)$")
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -62,10 +60,10 @@ def entry_id(day: dt.date | pd.Timestamp | str, pos: int) -> str:
 
 def id_key(entry: str) -> tuple[int, int]:
     """``(ms, seq)`` of a Redis entry id, for ordering (ids compare as number pairs, not as strings)."""
-    m = _ID.match(entry)
-    if m is None:
+    ms, dash, seq = entry.partition("-")
+    if not (dash and ms.isascii() and ms.isdigit() and seq.isascii() and seq.isdigit()):
         raise ValueError(f"entry id: expected '<ms>-<seq>', got {entry!r}")
-    return int(m.group(1)), int(m.group(2))
+    return int(ms), int(seq)
 
 
 def next_id(entry: str) -> str:

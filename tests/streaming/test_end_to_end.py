@@ -125,3 +125,33 @@ def test_cli_errors_name_the_argument(link, redis_server, run_dir, tmp_path, cap
     assert main(["stream", "replay", "nowhere.zip", "--redis", url]) == 2
     assert "nowhere.zip" in capsys.readouterr().err
     assert main(["stream", "replay", "x.zip", "--speed", "fast", "--redis", url]) == 2
+
+
+@pytest.mark.parametrize(("name", "mode", "backend"), [("lstm", "window", "torch"),
+                                                       ("stateful_lstm", "stateful", "onnxruntime")])  # fmt: skip
+def test_restart_from_the_checkpoint_with_the_real_model(link, amzn, run_dir, tmp_path, torch_threads, name, mode,
+                                                         backend):  # fmt: skip
+    """A consumer abandoned mid-run (as after SIGKILL: no final flush) and a new one started on the same sink: the
+    feature and model state restored from the checkpoint continue exactly where the last flush left them."""
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    import torch
+
+    torch.set_num_threads(1)
+    run, X = run_dir
+    replay(amzn, "lob:events", link=link, limit=N)
+    meta = link.client.hgetall("lob:events:meta")
+
+    def consumer():
+        cfg = InferConfig(group="g", consumer="c1", exit_at_end=True, read_count=128)
+        proc = ModelProcessor(run / "models" / name, mode=mode, backend=backend)
+        sink = ParquetSink(tmp_path / "sink", sink_identity(proc, cfg, meta), batch_size=500, flush_interval=60)
+        return Consumer(link, proc, sink, cfg)
+
+    first = consumer()
+    first.start()
+    while first.sink.batches < 2 or len(first.sink) == 0:  # two batches flushed and some rows only buffered
+        first.step()
+    assert link.client.xpending("lob:events", "g")["pending"] == len(first.sink) > 0
+    consumer().run()  # the abandoned consumer's buffered rows are re-processed from the checkpoint
+    assert_parity(tmp_path / "sink", expected_proba(run, name, X), mode, backend)

@@ -51,3 +51,15 @@ def test_live_status_line_renders():
     m.tick(force=True)
     m.close()
     assert "events 1 " in out.getvalue() and "dead letters 0" in out.getvalue()
+
+
+def test_missing_redis_client_names_the_extra(monkeypatch):
+    import sys
+
+    import pytest
+
+    from signalbench.streaming import RedisLink
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the package were not installed
+    with pytest.raises(ImportError, match=r"pip install 'signalbench\[streaming\]'"):
+        RedisLink("redis://127.0.0.1:1/0")

@@ -68,7 +68,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(link, redis_serve
     df = load_lobster(toy_lobster)
     expected = reference(helpers.toy, df)
     rng = np.random.default_rng(20240304)
-    points = sorted(rng.choice(np.arange(150, 1900), size=4, replace=False).tolist())
+    points = sorted(rng.choice(np.arange(150, 1500), size=4, replace=False).tolist())
     logs, killed = [], 0
     for k, point in enumerate(points):
         name = "c2" if k == 2 else "c1"  # one restart under another name: the dead c1's entries are claimed
@@ -145,7 +145,7 @@ def _wait_for(lines: list[str], text: str, proc, timeout: float = 60.0) -> None:
 def test_redis_down_at_start_and_restarted_mid_run(redis_executable, toy_lobster, helpers, tmp_path):
     server = helpers.RedisServer(redis_executable, tmp_path / "redis", aof=True)
     (tmp_path / "redis").mkdir()
-    proc = subprocess.Popen(helpers.consumer_command(server.url, tmp_path / "sink", "--delay", "0.0005"),
+    proc = subprocess.Popen(helpers.consumer_command(server.url, tmp_path / "sink", "--delay", "0.001"),
                             env=helpers.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     lines = _stderr_lines(proc)
     try:

@@ -129,3 +129,13 @@ def test_amzn_sample_round_trip(link, shared_data):
     df = load_lobster(path).iloc[:3000]
     assert s.sent == 3000 and s.first_id == "1340236800000-1"
     assert_entries_match_frame(link.client.xrange("amzn"), df)
+
+
+@pytest.mark.parametrize("bad", ["1-", "-1", "a-1", "1-2-3", "\u0661-1", "", "1"])
+def test_malformed_entry_ids_are_refused(bad):
+    with pytest.raises(ValueError, match=r"entry id: expected '<ms>-<seq>'"):
+        id_key(bad)
+    with pytest.raises(ValueError, match=r"entry id: expected"):
+        position_of(bad)
+    with pytest.raises(ValueError, match=r"signalbench replay ids"):
+        position_of("1000-1")  # not a midnight
