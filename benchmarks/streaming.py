@@ -296,9 +296,9 @@ def one_pipeline(model, mode: str, backend: str, events: int | None, threads: st
 
 
 def read_sink_frame(folder: Path):
-    from signalbench.streaming.sinkread import read_sink
+    from signalbench.streaming.sinkread import load_sink
 
-    return read_sink(folder).frame
+    return load_sink(folder).frame
 
 
 def through_redis(models: dict, events: int | None) -> None:

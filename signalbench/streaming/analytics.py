@@ -36,7 +36,7 @@ from signalbench.reports.metrics import classification_metrics
 from signalbench.reports.plots import calibration_table
 from signalbench.streaming.evaluation_html import render_evaluation
 from signalbench.streaming.realised import label_spec, realised_labels
-from signalbench.streaming.sinkread import Sink, read_sink
+from signalbench.streaming.sinkread import SinkData, load_sink
 
 __all__ = ["LABEL_CLASSES", "LATENCY_COLUMNS", "StreamEvaluation", "evaluate", "latency_summary", "write_evaluation"]
 
@@ -179,7 +179,7 @@ def _positions(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return unique, counts
 
 
-def _label_proba(sink: Sink, unique: pd.DataFrame) -> np.ndarray:
+def _label_proba(sink: SinkData, unique: pd.DataFrame) -> np.ndarray:
     """``(n, 3)`` probabilities over :data:`LABEL_CLASSES` (0 for a class the model never predicts)."""
     unknown = [c for c in sink.classes if c not in LABEL_CLASSES]
     if unknown:
@@ -201,7 +201,7 @@ def _manifest_value(manifest: Mapping[str, Any], *keys: str) -> Any:
     return next((manifest[k] for k in keys if manifest.get(k) is not None), None)
 
 
-def _load_data(sink: Sink, data: Any) -> tuple[pd.DataFrame, str]:
+def _load_data(sink: SinkData, data: Any) -> tuple[pd.DataFrame, str]:
     from signalbench.data import load_lobster
 
     if isinstance(data, pd.DataFrame):
@@ -222,13 +222,13 @@ def _load_data(sink: Sink, data: Any) -> tuple[pd.DataFrame, str]:
     return load_lobster(path, crossed=crossed), str(path)
 
 
-def _spec(sink: Sink, labels: Mapping[str, Any] | None):
+def _spec(sink: SinkData, labels: Mapping[str, Any] | None):
     run = _manifest_value(sink.manifest, "run_dir", "run")
     model = _manifest_value(sink.manifest, "model_dir", "model")
     return label_spec(run, model, labels)
 
 
-def _info(sink: Sink, source: str) -> dict[str, Any]:
+def _info(sink: SinkData, source: str) -> dict[str, Any]:
     frame = sink.frame
     one = {c: sorted({str(v) for v in frame[c].unique()}) for c in ("model", "mode", "backend") if c in frame}
     return {
@@ -325,7 +325,7 @@ def evaluate(
         A corrupt listed file or manifest (named), a missing column, positions outside the data, no label definition.
     """
     bins = integer(bins, "bins", minimum=1, maximum=1000)
-    sink = read_sink(sink_dir)
+    sink = load_sink(sink_dir)
     frame, source = _load_data(sink, data)
     sink.frame["row"] = _data_rows(sink.frame, frame)
     unique, counts = _positions(sink.frame)

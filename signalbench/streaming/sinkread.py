@@ -3,7 +3,8 @@
 The sink format is the one the consumer writes (``docs/architecture.md``, "Streaming"): ``SINK_DIR/manifest.json``
 lists the finished Parquet files; a file that is not listed (a temporary name, a file written after the manifest was
 last rewritten, anything left by a crash) is never read. Every problem is a clear error naming the sink, the manifest
-entry or the file, and the column.
+entry or the file, and the column. (:func:`signalbench.streaming.sink.read_sink` is the sink's own reader of the same
+files, as one Arrow table, for the consumer and its tests; :func:`load_sink` adds the checks evaluation needs.)
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from signalbench._validation import expected
 
-__all__ = ["REQUIRED_COLUMNS", "Sink", "read_sink"]
+__all__ = ["REQUIRED_COLUMNS", "SinkData", "load_sink"]
 
 #: The sink columns evaluation reads (besides one ``p_<class>`` column per class).
 REQUIRED_COLUMNS = ("event_id", "pos", "pred", "feature_us", "model_us", "e2e_us", "received_ns", "published_ns")
@@ -26,7 +26,7 @@ _ENTRY_KEYS = ("name", "file", "path")
 
 
 @dataclass
-class Sink:
+class SinkData:
     """A sink as read: its folder, its manifest, the listed files and their rows in file order.
 
     Attributes
@@ -48,10 +48,6 @@ class Sink:
     files: list[Path]
     frame: pd.DataFrame
     classes: tuple[int, ...]
-
-    def proba(self) -> np.ndarray:
-        """``(n, k)`` float64 class probabilities, columns in the order of :attr:`classes`."""
-        return self.frame[[f"p_{c}" for c in self.classes]].to_numpy(dtype=np.float64)
 
 
 def _manifest(sink: Path) -> dict[str, Any]:
@@ -152,7 +148,7 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
-def read_sink(sink_dir: str | Path) -> Sink:
+def load_sink(sink_dir: str | Path) -> SinkData:
     """Read the manifest of ``sink_dir`` and the Parquet files it lists (only those).
 
     Parameters
@@ -162,7 +158,7 @@ def read_sink(sink_dir: str | Path) -> Sink:
 
     Returns
     -------
-    Sink
+    SinkData
 
     Raises
     ------
@@ -199,4 +195,4 @@ def read_sink(sink_dir: str | Path) -> Sink:
             )
         )
     frame = pd.concat(frames, ignore_index=True)
-    return Sink(sink, manifest, files, frame, classes)
+    return SinkData(sink, manifest, files, frame, classes)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from signalbench.streaming.analytics import evaluate, latency_summary
-from signalbench.streaming.sinkread import read_sink
+from signalbench.streaming.sinkread import load_sink
 
 AMZN = "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"
 CLASSES = (0, 1, 2)
@@ -241,7 +241,7 @@ def test_unlisted_and_temporary_files_are_ignored(synthetic, tmp_path):
     after = evaluate(sink, data=frame, labels=labels, write=False)
     assert _scores(after) == before
     assert after.counts["last_row"] == 1499
-    assert len(read_sink(sink).files) == 3
+    assert len(load_sink(sink).files) == 3
 
 
 def test_a_corrupt_listed_file_is_an_error_naming_it(synthetic, tmp_path):
@@ -260,12 +260,12 @@ def test_missing_listed_file_and_missing_column_are_named(synthetic, tmp_path):
     first = sorted(sink.glob("*.parquet"))[0]
     first.unlink()
     with pytest.raises(FileNotFoundError, match=first.name):
-        read_sink(sink)
+        load_sink(sink)
     sink2 = write_sink(tmp_path / "s2", rows.drop(columns=["model_us"]), batch=500)
     with pytest.raises(ValueError, match="model_us"):
-        read_sink(sink2)
+        load_sink(sink2)
     with pytest.raises(FileNotFoundError, match="manifest.json"):
-        read_sink(tmp_path)
+        load_sink(tmp_path)
 
 
 def test_missing_labels_duplicates_and_gaps_are_counted(synthetic, tmp_path):
