@@ -134,7 +134,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--seq-len", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (onnxruntime always uses 1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads of the process (the steppers run on 1 thread; this sets the bare torch floor's)",
+    )
     args = parser.parse_args()
     import torch
 

@@ -352,3 +352,29 @@ def test_online_features_then_step_equal_offline_predictions(shared_data, name, 
         assert stepper.feature_names == online.names
         got = np.array([stepper.step(online.update(event)) for event in events])
         assert_parity(got, expected)
+
+
+def test_torch_steps_leave_the_callers_thread_setting(window_models, stateful_model):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        window_models["lstm"][0].stepper().step(window_models["lstm"][1][0])
+        stateful = stateful_model[0].stepper("stateful")
+        stateful.step(stateful_model[1][5])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_regressor_steps_its_value(backend):
+    _needs(backend)
+    model = signals.create("lstm_regressor", seq_len=5, hidden_size=8, **TRAIN)
+    X, y = model.example_data(250, 3)
+    model.fit(X.iloc[:150], y[:150])
+    test = X.iloc[150:].to_numpy()
+    stepper = model.stepper(backend=backend)
+    assert stepper.classes == ()
+    assert_parity(step_all(stepper, test), model.predict(test)[:, None])
