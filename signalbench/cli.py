@@ -6,7 +6,8 @@ anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbe
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
 rebuilds a run folder's ``report.html`` and its quantstats tear sheets from its files, without retraining;
 ``signalbench models`` lists the registered signal models and their hyperparameters; ``signalbench stream replay |
-infer`` serves a model on a Redis Stream (:mod:`signalbench.streaming.commands`).
+infer`` serves a model on a Redis Stream (:mod:`signalbench.streaming.commands`); ``signalbench stream evaluate
+SINK_DIR`` scores its Parquet sink against the realised labels (:mod:`signalbench.streaming.analytics`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ An orchestrator (``docs/architecture.md``, "Streaming"): it may import every sta
 - :class:`ParquetSink`, :func:`read_sink`: crash-safe Parquet batches listed in ``manifest.json``.
 - :class:`Metrics`: live throughput and latency percentiles. :class:`RedisLink`: the connection and retry policy.
 - :func:`safe_trim_id`, :func:`trim_behind_groups`: backpressure behind the slowest group.
+- :func:`evaluate` (``signalbench stream evaluate``) -> :class:`StreamEvaluation`: a sink scored against the
+  realised labels (accuracy, macro-F1, calibration, latency percentiles, throughput); ``evaluation.json`` and
+  ``evaluation.html``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ _EXPORTS = {
     "trim_behind_groups": "signalbench.streaming.backpressure",
     "entry_id": "signalbench.streaming.codec",
     "position_of": "signalbench.streaming.codec",
+    "evaluate": "signalbench.streaming.analytics",
+    "StreamEvaluation": "signalbench.streaming.analytics",
 }
 
 __all__ = list(_EXPORTS)

@@ -1,4 +1,4 @@
-"""``signalbench stream replay | infer``: the argparse sub-commands and their handlers (``docs/architecture.md``)."""
+"""``signalbench stream replay | infer | evaluate``: the sub-commands and their handlers (``docs/architecture.md``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["add_stream_commands", "run_stream_command"]
 
 
 def add_stream_commands(sub) -> argparse.ArgumentParser:
-    """Add ``stream`` with its ``replay`` and ``infer`` sub-commands to the CLI's sub-parsers; return its parser."""
+    """Add ``stream`` (sub-commands ``replay``, ``infer``, ``evaluate``) to the CLI's sub-parsers; return its parser."""
     stream = sub.add_parser("stream", help="serve a model on a Redis Stream: replay events, infer, evaluate")
     cmds = stream.add_subparsers(dest="stream_command", required=True, metavar="STREAM_COMMAND")
     rp = cmds.add_parser("replay", help="put a LOBSTER day's events into a Redis Stream, in order")
@@ -48,6 +48,7 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     for p in (rp, inf):
         p.add_argument("--redis", default=DEFAULT_URL, help=f"Redis URL (default {DEFAULT_URL})")
         p.add_argument("--retry-for", type=float, help="give up after this many seconds without Redis (default never)")
+    _add_evaluate(cmds)
     return stream
 
 
@@ -73,6 +74,39 @@ def _logging():
         root.setLevel(logging.INFO)
         root.propagate = False
     return console
+
+
+def _add_evaluate(cmds) -> None:
+    ev = cmds.add_parser("evaluate", help="score a prediction sink against the realised labels (writes evaluation.*)")
+    ev.add_argument("sink_dir", type=Path, metavar="SINK_DIR", help="the Parquet sink folder of `stream infer`")
+    ev.add_argument("--data", type=Path, help="the replayed LOBSTER data (default: the source the manifest records)")
+    ev.add_argument("--json", action="store_true", help="print evaluation.json instead of the tables")
+    ev.add_argument("--label-kind", choices=("direction", "smoothed_direction"), help="labels, when not from a run")
+    ev.add_argument("--horizon", type=int, help="label horizon in events (with --label-kind)")
+    ev.add_argument("--threshold", type=float, help="stationary threshold (with --label-kind)")
+
+
+def _evaluate(args) -> int:
+    import json
+
+    from rich.console import Console
+
+    from signalbench.streaming.analytics import evaluate
+    from signalbench.streaming.evaluation_console import evaluation_view
+
+    labels = None
+    if args.label_kind is not None:
+        labels = {"kind": args.label_kind, "horizon": args.horizon or 1, "threshold": args.threshold}
+    res = evaluate(args.sink_dir, data=args.data, labels=labels)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1, sort_keys=True))
+        return 0
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(evaluation_view(res))
+    console.print(f"written: {args.sink_dir / 'evaluation.json'}, {args.sink_dir / 'evaluation.html'}")
+    return 0
 
 
 def _replay(args) -> int:
@@ -120,4 +154,6 @@ def run_stream_command(args) -> int:
         return _replay(args)
     if args.stream_command == "infer":
         return _infer(args)
+    if args.stream_command == "evaluate":
+        return _evaluate(args)
     raise SystemExit(f"stream: unknown command {args.stream_command!r}")

@@ -1,0 +1,219 @@
+"""The realised labels of streamed predictions: the label the model was trained on, computed on the replayed day.
+
+**Look-ahead by design**, like :mod:`signalbench.data.labels`: this runs after the stream, to score it, never inside
+the consumer. The label definition comes from the run folder the model was saved in (``docs/architecture.md``,
+"Streaming"):
+
+- kind and horizon from ``config.json`` (``labels``);
+- the stationary threshold as the run used it: ``metrics.json`` records, per fold, the threshold every label of that
+  fold was made with (``labels[k].threshold``, fitted on that fold's training rows when the config gives a
+  ``stationary_quantile``); the model folder ``<name>-fold<k>`` picks fold ``k``, a plain ``<name>`` the only fold;
+- when the run folder does not record it (a quantile band and no ``metrics.json``), it is fit the documented way
+  (:func:`signalbench.data.labels.fit_stationary_threshold`) on the **first third** of the streamed rows that have a
+  label, and only rows whose label window starts after those rows' windows end are scored, so no scored label
+  influenced its own threshold. The evaluation says which rows it was fit on.
+
+A model that did not come from a run folder needs the definition passed in (``labels={"kind": ..., "horizon": ...,
+"threshold": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench._validation import choice, expected, integer, number
+
+__all__ = ["LabelSpec", "label_spec", "realised_labels"]
+
+_KINDS = ("direction", "smoothed_direction")
+_DEFAULT_THRESHOLD = {"direction": 0.0, "smoothed_direction": 2e-5}  # the label functions' documented defaults
+_FOLD = re.compile(r"^(?P<name>.+)-fold(?P<k>[0-9]+)$")
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """How the labels are made: kind, horizon, and the threshold (None: fit it, with ``quantile``)."""
+
+    kind: str
+    horizon: int
+    threshold: float | None
+    quantile: float | None = None
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(expected(path.name, "a readable JSON file", str(exc), at=str(path), raw=True)) from None
+
+
+def _fold_of(model_dir: Path | None) -> int:
+    match = _FOLD.match(model_dir.name) if model_dir is not None else None
+    return int(match["k"]) - 1 if match else 0
+
+
+def _recorded_threshold(run_dir: Path, fold: int) -> float | None:
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return None
+    labels = _read_json(path).get("labels")
+    if isinstance(labels, list) and 0 <= fold < len(labels) and isinstance(labels[fold], dict):
+        value = labels[fold].get("threshold")
+        return float(value) if isinstance(value, int | float) else None
+    return None
+
+
+def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
+    kind = labels.get("kind", "direction")
+    if kind == "forward_return":
+        raise ValueError(
+            expected(
+                "labels.kind",
+                f"one of {_KINDS} (a classifier's labels)",
+                kind,
+                hint="streamed predictions are class probabilities; a regressor is not evaluated",
+            )
+        )
+    kind = choice(kind, "labels.kind", _KINDS)
+    horizon = integer(labels.get("horizon", 1), "labels.horizon", minimum=1)
+    quantile = labels.get("stationary_quantile")
+    threshold = labels.get("threshold")
+    if threshold is not None:
+        return LabelSpec(kind, horizon, number(threshold, "labels.threshold", low=0.0), None, source)
+    if quantile is not None:
+        return LabelSpec(
+            kind,
+            horizon,
+            None,
+            number(quantile, "labels.stationary_quantile", low=0.0, high=1.0, low_open=True, high_open=True),
+            source,
+        )
+    return LabelSpec(
+        kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
+    )
+
+
+def label_spec(
+    run_dir: str | Path | None, model_dir: str | Path | None = None, labels: Mapping[str, Any] | None = None
+) -> LabelSpec:
+    """The label definition a model was trained with (see the module docstring for where each part comes from).
+
+    Parameters
+    ----------
+    run_dir : path, optional
+        The run folder the model was saved in (its ``config.json`` and ``metrics.json`` are read).
+    model_dir : path, optional
+        The model folder (``<run>/models/<name>`` or ``<name>-fold<k>``), which picks the fold's threshold.
+    labels : mapping, optional
+        ``kind``, ``horizon`` and ``threshold`` or ``stationary_quantile``; overrides the run folder.
+
+    Returns
+    -------
+    LabelSpec
+
+    Raises
+    ------
+    ValueError
+        Neither a run folder nor ``labels``; regression labels; an unreadable ``config.json``.
+    """
+    if labels is not None:
+        return _from_mapping(labels, "given labels")
+    if run_dir is None:
+        raise ValueError(
+            expected(
+                "labels",
+                "the label definition (the model did not come from a run folder)",
+                "none",
+                raw=True,
+                hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...} (--label-kind, --horizon)",
+            )
+        )
+    run_dir = Path(run_dir)
+    config = _read_json(run_dir / "config.json")
+    spec = _from_mapping(config.get("labels") or {}, f"{run_dir / 'config.json'}")
+    fold = _fold_of(Path(model_dir) if model_dir is not None else None)
+    recorded = _recorded_threshold(run_dir, fold)
+    if recorded is not None and spec.quantile is not None:
+        where = f"{run_dir / 'metrics.json'} labels[{fold}] (fit on that fold's training rows)"
+        return LabelSpec(spec.kind, spec.horizon, recorded, spec.quantile, where)
+    return spec
+
+
+def _change_and_make(kind: str):
+    from signalbench.data import labels as lab
+
+    if kind == "direction":
+        return lab.forward_change, lambda p, h, t, g: lab.direction(p, h, threshold=t, groups=g)
+    return lab.smoothed_change, lambda p, h, t, g: lab.smoothed_direction(p, h, alpha=t, groups=g)
+
+
+def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Labels of every row of ``frame`` (classes 0 down, 1 stationary, 2 up; NaN at each day's end).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The replayed data as :func:`signalbench.data.load_lobster` returns it.
+    spec : LabelSpec
+        From :func:`label_spec`.
+    positions : numpy.ndarray
+        The data rows of the sink's predictions (sorted, unique); used only when the threshold must be fit.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        ``(len(frame),)`` float64.
+    info : dict
+        ``kind``, ``horizon``, ``threshold``, ``threshold_source`` and, when fit here, ``threshold_fit_on`` and
+        ``first_scored_row`` (data rows before it are not scored).
+    """
+    from signalbench.data.features import mid_price
+
+    price = np.asarray(mid_price(frame), dtype=np.float64)
+    groups = frame["day"].to_numpy() if "day" in frame.columns else None
+    changes, make = _change_and_make(spec.kind)
+    info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon, "threshold_source": spec.source}
+    threshold = spec.threshold
+    if threshold is None:
+        threshold, fit_info = _fit_on_head(changes(price, spec.horizon, groups=groups), spec, positions)
+        info.update(fit_info)
+    info["threshold"] = float(threshold)
+    return np.asarray(make(price, spec.horizon, float(threshold), groups), dtype=np.float64), info
+
+
+def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[float, dict[str, Any]]:
+    from signalbench.data.labels import fit_stationary_threshold
+
+    change = np.asarray(change, dtype=np.float64)
+    labelled = positions[np.isfinite(change[positions])]
+    if labelled.size < 3:
+        raise ValueError(
+            expected(
+                "sink",
+                "at least 3 streamed rows with a label to fit the stationary threshold",
+                labelled.size,
+                hint="pass labels={..., 'threshold': ...}",
+            )
+        )
+    rows = labelled[: labelled.size // 3]
+    threshold = fit_stationary_threshold(change, rows, quantile=spec.quantile)
+    first = int(rows[-1]) + spec.horizon + 1  # the fit rows' label windows end before this row
+    how = (
+        f"quantile {spec.quantile:g} of |change| on the first third of the streamed rows with a label "
+        f"(rows {int(rows[0])}..{int(rows[-1])}, {rows.size} rows); the run folder records no fitted threshold"
+    )
+    return threshold, {
+        "threshold_source": how,
+        "threshold_fit_on": [int(rows[0]), int(rows[-1])],
+        "first_scored_row": first,
+    }
