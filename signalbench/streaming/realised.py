@@ -124,7 +124,8 @@ def label_spec(
     Raises
     ------
     ValueError
-        Neither a run folder nor ``labels``; regression labels; an unreadable ``config.json``.
+        Neither a run folder nor ``labels``; a ``config.json`` without a ``labels`` section (never guessed);
+        regression labels; an unreadable ``config.json``.
     """
     if labels is not None:
         return _from_mapping(labels, "given labels")
@@ -140,7 +141,17 @@ def label_spec(
         )
     run_dir = Path(run_dir)
     config = _read_json(run_dir / "config.json")
-    spec = _from_mapping(config.get("labels") or {}, f"{run_dir / 'config.json'}")
+    if not config.get("labels"):
+        raise ValueError(
+            expected(
+                "labels",
+                f"a 'labels' section in {run_dir / 'config.json'} (a run folder's resolved experiment has one)",
+                "none",
+                raw=True,
+                hint="pass labels={'kind': ..., 'horizon': ..., 'threshold': ...} (--label-kind, --horizon)",
+            )
+        )
+    spec = _from_mapping(config["labels"], f"{run_dir / 'config.json'}")
     fold = _fold_of(Path(model_dir) if model_dir is not None else None)
     recorded = _recorded_threshold(run_dir, fold)
     if recorded is not None and spec.quantile is not None:

@@ -540,3 +540,14 @@ def compute_features_of(frame):
     from signalbench.data import compute_features
 
     return compute_features(frame, "lob_basic")
+
+
+def test_a_run_config_without_labels_is_refused_not_guessed(tmp_path):
+    """A config.json with no labels section must not fall back to default labels (a silent wrong score)."""
+    from signalbench.streaming.realised import label_spec
+
+    (tmp_path / "config.json").write_text('{"features": ["lob_basic"]}')
+    with pytest.raises(ValueError, match=r"labels: expected a 'labels' section in .*config\.json.*--label-kind"):
+        label_spec(tmp_path)
+    spec = label_spec(tmp_path, labels={"kind": "direction", "horizon": 20, "threshold": 1e-5})
+    assert (spec.kind, spec.horizon) == ("direction", 20)
