@@ -52,6 +52,18 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     return stream
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler that writes to whatever ``sys.stderr`` is at each record (not the one at set-up time)."""
+
+    @property
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _logging():
     """Log ``signalbench.streaming`` at INFO to stderr, through rich on a terminal; return that rich console.
 
@@ -68,7 +80,7 @@ def _logging():
             console = Console(stderr=True)
             handler = RichHandler(console=console, show_path=False, log_time_format="%H:%M:%S")
         else:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)

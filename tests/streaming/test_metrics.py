@@ -77,11 +77,13 @@ def test_latencies_read_in_their_unit():
     )
 
 
-def test_live_line_is_never_wrapped_on_a_narrow_terminal():
+def test_live_line_is_never_wrapped_on_a_narrow_terminal(monkeypatch):
     """A wrapped live line cannot be redrawn in place (it scrolls the terminal): it is cut with an ellipsis."""
     import io
 
     from rich.console import Console
+
+    monkeypatch.setattr(logging.getLogger("signalbench.streaming"), "disabled", True)  # only the live line here
 
     out = io.StringIO()
     m = Metrics(interval=None, live=True, console=Console(file=out, force_terminal=True, width=60))
