@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluation_view"]
 
 _METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier", "direction_accuracy")
-_COUNTS = ("sink_rows", "duplicates", "gaps", "no_prediction", "no_label", "before_first_scored", "scored")
+_COUNTS = ("sink_rows", "duplicates", "gaps", "no_prediction", "no_label", "before_first_scored", "in_sample", "scored")
 
 
 def _num(v: Any, spec: str) -> str:
@@ -37,9 +37,11 @@ def _summary(ev: StreamEvaluation) -> Table:
     table.add_column("value")
     table.add_row("labels", f"{lab['kind']}, horizon {lab['horizon']}, threshold {lab['threshold']:.6g}")
     table.add_row("threshold from", str(lab["threshold_source"]))
+    if "in_sample" in lab:
+        table.add_row("in-sample rows", str(lab["in_sample"]))
     for k in _METRICS:
         table.add_row(k, _num(ev.metrics.get(k), ".4f"))
-    for k in _COUNTS:
+    for k in (k for k in _COUNTS if k in ev.counts):
         style = "red" if k in ("duplicates", "gaps") and ev.counts[k] else ""
         table.add_row(f"rows: {k}", f"[{style}]{ev.counts[k]}[/{style}]" if style else str(ev.counts[k]))
     table.add_row(

@@ -33,7 +33,8 @@ _COUNTS = (
     ("gaps", "positions missing between the first and the last (should be 0)"),
     ("no_prediction", "no prediction (warm-up: the model's window or the features not ready)"),
     ("no_label", "no realised label (the last horizon rows of each day)"),
-    ("before_first_scored", "rows used to fit the stationary threshold, and their purge gap"),
+    ("before_first_scored", "rows before the first scored row (in-sample rows, a threshold fit on the head)"),
+    ("in_sample", "of those: rows the model was fitted, validated or tuned on (the run's own data; never scored)"),
     ("pred_mismatch", "published pred differs from the argmax of the published probabilities (should be 0)"),
     ("scored", "rows scored"),
 )
@@ -88,7 +89,7 @@ def _facts(result: StreamEvaluation) -> list[tuple[str, str]]:
         ("labels", label),
         ("data rows", f"{result.counts['first_row']} .. {result.counts['last_row']}"),
         ("throughput", _throughput_text(tp)),
-    ]
+    ] + ([("scored rows", f"from row {lab['first_unseen_row']}: {lab['in_sample']}")] if "in_sample" in lab else [])
 
 
 def _throughput_text(tp: dict[str, Any]) -> str:
@@ -143,7 +144,7 @@ def render_evaluation(result: StreamEvaluation) -> str:
         facts=_facts(result),
         findings=_findings(result),
         metrics=[(k, _fmt(result.metrics.get(k)), why) for k, why in _METRICS],
-        counts=[(k, result.counts.get(k), why) for k, why in _COUNTS],
+        counts=[(k, result.counts[k], why) for k, why in _COUNTS if k in result.counts],
         latency=latency,
         figures=_figures(result),
     )

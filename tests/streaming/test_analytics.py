@@ -506,34 +506,39 @@ def test_cli_stream_evaluate(amzn, tmp_path, capsys):
 
 def test_a_real_consumers_sink_evaluates_with_the_runs_labels(amzn_run, amzn, link, tmp_path):
     """replay -> Consumer -> ParquetSink on a real redis-server, a model from a real run folder: evaluate finds the
-    run folder, the fold's threshold and the source in the manifest; its numbers match independent ones."""
+    run folder, the fold's threshold and the source in the manifest; its numbers match independent ones; and the rows
+    the fold's model was fitted, validated and tuned on (the run's own data before its test block) are never scored."""
     import signalbench.signals as signals
     from signalbench.streaming import Consumer, InferConfig, ModelProcessor, ParquetSink
     from signalbench.streaming.replay import replay
     from signalbench.streaming.serve import sink_identity
 
     path, frame, mid = amzn
-    n, model_dir = 2500, amzn_run / "models" / "logistic-fold2"
+    metrics = json.loads((amzn_run / "metrics.json").read_text())
+    unseen = metrics["split"]["folds"][1]["span"][0]  # fold 2's first tested row
+    n, model_dir = unseen + 1500, amzn_run / "models" / "logistic-fold2"
     replay(path, "lob:events", link=link, limit=n)
-    cfg = InferConfig(group="g", consumer="c1", exit_at_end=True)
+    cfg = InferConfig(group="g", consumer="c1", exit_at_end=True, read_count=2000)
     meta = link.client.hgetall("lob:events:meta")
     proc = ModelProcessor(model_dir, mode="window", backend="torch", levels=int(meta["levels"]))
-    sink = ParquetSink(tmp_path / "sink", sink_identity(proc, cfg, meta), batch_size=600, flush_interval=5.0)
+    sink = ParquetSink(tmp_path / "sink", sink_identity(proc, cfg, meta), batch_size=20_000, flush_interval=30.0)
     Consumer(link, proc, sink, cfg).run()
     ev = evaluate(tmp_path / "sink")  # everything from the manifest
-    metrics = json.loads((amzn_run / "metrics.json").read_text())
     assert ev.labels["threshold"] == metrics["labels"][1]["threshold"] and ev.info["run_dir"] == str(amzn_run)
     proba = signals.load(model_dir).predict_proba(compute_features_of(frame.iloc[:n]))
     c = smoothed_change(mid, 10)[:n]
     t = ev.labels["threshold"]
     y = np.where(c > t + 1e-10, 2.0, np.where(c < -t - 1e-10, 0.0, 1.0))
     y[~np.isfinite(c)] = np.nan
-    keep = np.isfinite(proba).all(axis=1) & np.isfinite(y)
-    assert ev.counts["scored"] == keep.sum() and ev.counts["sink_rows"] == n and ev.counts["gaps"] == 0
+    usable = np.isfinite(proba).all(axis=1) & np.isfinite(y)
+    keep = usable & (np.arange(n) >= unseen)
+    assert ev.counts["in_sample"] == usable[:unseen].sum() > 40_000 and ev.labels["first_unseen_row"] == unseen
+    assert ev.counts["scored"] == keep.sum() > 1000 and ev.counts["sink_rows"] == n and ev.counts["gaps"] == 0
+    assert ev.scored["row"].min() >= unseen
     pred = np.argmax(proba[keep], axis=1)
     assert ev.metrics["accuracy"] == pytest.approx(skm.accuracy_score(y[keep], pred), abs=1e-12)
     assert ev.counts["pred_mismatch"] == 0
-    assert (tmp_path / "sink" / "evaluation.html").is_file()
+    assert "in-sample" in (tmp_path / "sink" / "evaluation.html").read_text()
 
 
 def compute_features_of(frame):
