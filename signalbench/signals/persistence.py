@@ -38,6 +38,7 @@ __all__ = [
     "Persistent",
     "SavedModel",
     "check_tensors",
+    "load_device",
     "read_model",
     "write_model",
 ]
@@ -273,6 +274,38 @@ def read_model(path: str | os.PathLike) -> SavedModel:
     return SavedModel(path, config, _read_weights(weights))
 
 
+def load_device(device: Any = None) -> Any:
+    """The ``torch.device`` a saved model is loaded onto: the CPU unless ``device`` asks for another.
+
+    The device a model was trained on is never re-used by itself: a model saved on a GPU machine loads on a CPU-only
+    one (the weights are read with ``map_location="cpu"``), and its ``device`` hyperparameter is kept as saved
+    (``docs/architecture.md``, "Saved models").
+
+    Parameters
+    ----------
+    device : str, torch.device or None, default None
+        ``None``: the CPU. ``"auto"``: CUDA when available, else the CPU. ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...:
+        that device, which this machine must have.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    TypeError
+        For anything but None, a string or a ``torch.device``.
+    ValueError
+        For a string torch does not read as a device, or a device this machine does not have; the message names
+        ``device``.
+    """
+    import torch
+
+    from signalbench.signals.training import resolve_device  # imports torch: only when a model is loaded
+
+    return torch.device("cpu") if device is None else resolve_device(device)
+
+
 def check_tensors(found: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], source: Path) -> None:
     """``ModelFileError`` unless ``found`` holds exactly the tensors named in ``shapes``, with those shapes.
 
@@ -393,8 +426,11 @@ class Persistent:
         return write_model(path, self._config(), self.state_dict(), overwrite=overwrite)
 
     @classmethod
-    def _from_saved(cls, saved: SavedModel) -> Persistent:
-        """Rebuild a fitted model from a checked :class:`~signalbench.signals.persistence.SavedModel`."""
+    def _from_saved(cls, saved: SavedModel, device: Any = None) -> Persistent:
+        """Rebuild a fitted model from a checked :class:`SavedModel`, on ``device`` (a ``torch.device``; None: CPU).
+
+        The state is restored on the CPU (:meth:`_set_state`), then moved by :meth:`_place`.
+        """
         config = saved.config
         params = {**{k: d for k, d in cls.legacy_defaults.items() if k not in config["params"]}, **config["params"]}
         try:
@@ -411,7 +447,12 @@ class Persistent:
             raise ModelFileError(
                 v.expected(str(saved.weights_path), f"the learned state of a {cls.name!r} model", f"{exc!r}", raw=True)
             ) from exc
+        if device is not None:
+            model._place(device)
         return model
+
+    def _place(self, device: Any) -> None:
+        """Move the loaded model's learned state to ``device`` (a checked ``torch.device``); no-op by default."""
 
     def _restore_learned(self, saved: SavedModel) -> None:
         config, source = saved.config, saved.json_path

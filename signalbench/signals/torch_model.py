@@ -263,13 +263,19 @@ class TorchSignalModel(SignalModel):
         config = self._net_config()
         net = self._build_network(config)
         net.load_state_dict(tensors, strict=True)
-        self.device_ = resolve_device(self.device)
-        self.net_ = net.to(self.device_).eval()
+        # the saved `device` hyperparameter is where it was trained, maybe a GPU this machine lacks: restore on the
+        # CPU; signalbench.signals.load(path, device=...) moves it on (_place)
+        self.device_ = torch.device("cpu")
+        self.net_ = net.eval()
         self.net_config_ = config
         self.history_ = meta.get("history", [])
         if self.task == "regression" or "target" in meta:
             self.target_mean_ = float(meta["target"]["mean"])
             self.target_scale_ = float(meta["target"]["scale"])
+
+    def _place(self, device: torch.device) -> None:
+        self.net_ = self.net_.to(device).eval()
+        self.device_ = device
 
     def _step_engine(self, mode: str, backend: str):
         if backend == "torch":

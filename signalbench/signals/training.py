@@ -123,8 +123,11 @@ def resolve_device(device) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = parse_device(device, "device")
+    what = "'auto', 'cpu' or a device this machine has"
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(expected("device", "'auto', 'cpu' or a device this machine has", device, hint="no CUDA here"))
+        raise ValueError(expected("device", what, device, hint="no CUDA here"))
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(expected("device", what, device, hint=f"{torch.cuda.device_count()} CUDA device(s) here"))
     return dev
 
 
