@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -448,7 +449,8 @@ def test_a_second_onnxruntime_stepper_does_not_export_again(window_models, state
     model.set_params(predict_batch_size=7)
     model.stepper(backend="onnxruntime")
     assert len(calls) == 3
-    stateful, Xs = stateful_model
+    stateful, Xs = stateful_model  # other tests may have made its steppers (and cached its graph): a copy, then
+    stateful = copy.deepcopy(stateful).set_params(predict_batch_size=99)  # set_params drops the copied cache
     a = step_all(stateful.stepper("stateful", "onnxruntime"), Xs[:30])
     b = step_all(stateful.stepper("stateful", "onnxruntime"), Xs[:30])
     assert len(calls) == 4  # the single-step graph: one export for both steppers
