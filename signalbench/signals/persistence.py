@@ -38,7 +38,6 @@ __all__ = [
     "Persistent",
     "SavedModel",
     "check_tensors",
-    "load_device",
     "read_model",
     "write_model",
 ]
@@ -272,38 +271,6 @@ def read_model(path: str | os.PathLike) -> SavedModel:
         )
     weights = path / config.get("weights", WEIGHTS_NAME)
     return SavedModel(path, config, _read_weights(weights))
-
-
-def load_device(device: Any = None) -> Any:
-    """The ``torch.device`` a saved model is loaded onto: the CPU unless ``device`` asks for another.
-
-    The device a model was trained on is never re-used by itself: a model saved on a GPU machine loads on a CPU-only
-    one (the weights are read with ``map_location="cpu"``), and its ``device`` hyperparameter is kept as saved
-    (``docs/architecture.md``, "Saved models").
-
-    Parameters
-    ----------
-    device : str, torch.device or None, default None
-        ``None``: the CPU. ``"auto"``: CUDA when available, else the CPU. ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...:
-        that device, which this machine must have.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    TypeError
-        For anything but None, a string or a ``torch.device``.
-    ValueError
-        For a string torch does not read as a device, or a device this machine does not have; the message names
-        ``device``.
-    """
-    import torch
-
-    from signalbench.signals.training import resolve_device  # imports torch: only when a model is loaded
-
-    return torch.device("cpu") if device is None else resolve_device(device)
 
 
 def check_tensors(found: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], source: Path) -> None:

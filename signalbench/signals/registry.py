@@ -27,8 +27,9 @@ import warnings
 from signalbench import _validation as v
 from signalbench.signals import params as hp
 from signalbench.signals.base import SignalModel
+from signalbench.signals.devices import load_device
 from signalbench.signals.errors import ModelFileError
-from signalbench.signals.persistence import load_device, read_model
+from signalbench.signals.persistence import read_model
 
 __all__ = ["BUILTINS", "GROUP", "PluginLoadError", "available", "create", "get", "load"]
 
@@ -190,7 +191,7 @@ def load(path: str | os.PathLike, *, device=None) -> SignalModel:
         The folder ``save`` wrote.
     device : str, torch.device or None, default None
         Where a neural model's network goes: ``None`` the CPU, ``"auto"`` CUDA when available, else a device this
-        machine has (``"cpu"``, ``"cuda"``, ``"cuda:1"``); see :func:`signalbench.signals.persistence.load_device`.
+        machine has (``"cpu"``, ``"cuda"``, ``"cuda:1"``); see :func:`signalbench.signals.devices.load_device`.
 
     Returns
     -------
