@@ -115,9 +115,8 @@ def pandas_lob_levels(df):
     return out
 
 
-def pandas_price_volume(df):
-    price = (df.ask_price_1 + df.bid_price_1) / 2
-    tmp = pd.DataFrame({"day": df.day, "p": price, "v": df.volume, "s": df.spread, "i": df.imbalance})
+def _pandas_returns_volume(df, tmp):
+    """The price/volume columns shared by ``bar_returns`` and ``price_volume`` (price: the mid)."""
     g = tmp.groupby("day", sort=False)
     out = pd.DataFrame(index=df.index)
     for k in (1, 5, 10):
@@ -131,6 +130,25 @@ def pandas_price_volume(df):
     vm = g.v.transform(lambda s: s.rolling(20).mean())
     out["volume_ma_ratio"] = tmp.v / vm
     out["volume_std"] = g.v.transform(lambda s: s.rolling(20).std()) / vm
+    return out
+
+
+def _mid_frame(df, book=True):
+    """Day, mid price and volume (and, with ``book``, the spread and imbalance columns) in one frame."""
+    tmp = pd.DataFrame({"day": df.day, "p": (df.ask_price_1 + df.bid_price_1) / 2, "v": df.volume})
+    if book:
+        tmp["s"], tmp["i"] = df.spread, df.imbalance
+    return tmp
+
+
+def pandas_bar_returns(df):
+    return _pandas_returns_volume(df, _mid_frame(df, book=False))
+
+
+def pandas_price_volume(df):
+    tmp = _mid_frame(df)
+    out = _pandas_returns_volume(df, tmp)
+    g = tmp.groupby("day", sort=False)
     out["spread"] = tmp.s
     out["spread_ma_ratio"] = tmp.s / g.s.transform(lambda s: s.rolling(20).mean())
     out["imbalance"] = tmp.i
@@ -163,6 +181,7 @@ FLOORS = {
     "lob_basic": pandas_lob_basic,
     "lob_levels": pandas_lob_levels,
     "price_volume": pandas_price_volume,
+    "bar_returns": pandas_bar_returns,
     "close_indicators": pandas_close_indicators,
 }
 
@@ -173,6 +192,9 @@ def main():
     parser.add_argument("--loop-sample", type=int, default=20_000, help="ticks for the Python-loop floor")
     args = parser.parse_args()
     n = args.rows
+    missing = sorted(set(F.available_feature_sets()) - set(FLOORS))
+    if missing:  # a new feature set needs its pandas floor here, before anything is timed
+        raise SystemExit(f"benchmarks/features.py: no pandas floor for feature set(s) {missing}; add one to FLOORS")
 
     synthetic_ticks(1000, seed=0)  # compile / load the Numba cache
     t_gen, ticks = best_of(lambda: synthetic_ticks(n, seed=1, levels=3, ticks_per_day=n // 4))

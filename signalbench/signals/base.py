@@ -217,6 +217,19 @@ class SignalModel(Hyperparameters, Persistent):
         """Transform each row on its own, before the scaler (default: unchanged). Must not modify ``X``."""
         return X
 
+    def _forget_derived(self) -> None:
+        """Drop the caches derived from the fitted state (the exported ONNX graphs of the steppers)."""
+        self.__dict__.pop("_onnx_graphs", None)
+
+    def _row_problem(self):
+        """None, or ``problem(x) -> (what was expected, what was found) | None`` for one raw row ``x``.
+
+        The check :meth:`_transform_features` makes of each row, for :class:`~signalbench.signals.stepping.Stepper`:
+        it checks every row it is given before storing it, so a bad row is reported as the stepper's argument ``x``
+        at its row (both backends; the onnxruntime graph checks nothing). Default: no check.
+        """
+        return None
+
     def _fit(self, X: np.ndarray, y: np.ndarray, rows: np.ndarray, val) -> None:
         """Learn from scaled ``X`` (float32, NaN replaced by 0) at training ``rows``.
 
@@ -380,6 +393,7 @@ class SignalModel(Hyperparameters, Persistent):
         X, names = self._features(X, "X", None)
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)  # refitting starts from scratch
+        self._forget_derived()
         y_enc = self._encode_targets(y, X.shape[0], "y", fitting=True)
         rows = self._training_rows(X, y_enc)
         if rows.size < 2:

@@ -30,7 +30,6 @@ from signalbench.signals.nets import (
     TransformerConfig,
     TransformerNet,
 )
-from signalbench.signals.onnx import step_graph
 from signalbench.signals.params import Bool, Choice, Float, Int, Param, declare
 from signalbench.signals.stepping import OrtStateful
 from signalbench.signals.tbptt import run_outputs, train_tbptt
@@ -234,6 +233,9 @@ def _book_columns(levels: int) -> list[str]:
     return [f"{side}_{what}_{i}" for i in range(1, levels + 1) for side in ("ask", "bid") for what in ("price", "size")]
 
 
+_POSITIVE_MID = "order-book prices > 0 (a positive mid)"
+
+
 class DeepLOBModel(TorchSignalModel):
     """DeepLOB (Zhang, Zohren and Roberts 2019) for multi-level order-book input.
 
@@ -321,12 +323,18 @@ class DeepLOBModel(TorchSignalModel):
             bad = np.isfinite(mid) & (mid <= 0)
             if bad.any():
                 row = first_true(bad)
-                raise ValueError(
-                    v.expected(
-                        "X", "order-book prices > 0 (a positive mid)", float(mid[row]), at=v.where(row), raw=True
-                    )
-                )
+                raise ValueError(v.expected("X", _POSITIVE_MID, float(mid[row]), at=v.where(row), raw=True))
         return super()._transform_features(X)
+
+    def _row_problem(self):
+        if self.price_input != "mid_bps":
+            return None
+
+        def problem(x: np.ndarray):
+            mid = (x[0] + x[2]) / 2  # NaN (a missing price) is not a problem: the row is a gap, as in predict
+            return (_POSITIVE_MID, float(mid)) if mid <= 0 else None
+
+        return problem
 
     def example_data(self, n: int, seed: int = 0):
         """A random two-level book (LOBSTER column names) and direction classes driven by its level-1 imbalance."""
@@ -423,4 +431,4 @@ class StatefulLSTM(TorchSignalModel):
     def _step_engine(self, mode: str, backend: str):
         if backend == "torch":
             return TorchStateful(self)
-        return OrtStateful(self, step_graph(self))
+        return OrtStateful(self, self._onnx_graph("step"))

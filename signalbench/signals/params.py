@@ -322,7 +322,11 @@ class Hyperparameters:
             params = self._checked_params(params, self.get_params())
         for k, value in params.items():
             setattr(self, k, value)
+        self._forget_derived()
         return self
+
+    def _forget_derived(self) -> None:
+        """Drop what was derived from the hyperparameters and learned state (caches); called by ``set_params``."""
 
     def __repr__(self) -> str:
         sig = inspect.signature(type(self).__init__).parameters

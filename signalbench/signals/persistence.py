@@ -393,8 +393,11 @@ class Persistent:
         return write_model(path, self._config(), self.state_dict(), overwrite=overwrite)
 
     @classmethod
-    def _from_saved(cls, saved: SavedModel) -> Persistent:
-        """Rebuild a fitted model from a checked :class:`~signalbench.signals.persistence.SavedModel`."""
+    def _from_saved(cls, saved: SavedModel, device: Any = None) -> Persistent:
+        """Rebuild a fitted model from a checked :class:`SavedModel`, on ``device`` (a ``torch.device``; None: CPU).
+
+        The state is restored on the CPU (:meth:`_set_state`), then moved by :meth:`_place`.
+        """
         config = saved.config
         params = {**{k: d for k, d in cls.legacy_defaults.items() if k not in config["params"]}, **config["params"]}
         try:
@@ -411,7 +414,12 @@ class Persistent:
             raise ModelFileError(
                 v.expected(str(saved.weights_path), f"the learned state of a {cls.name!r} model", f"{exc!r}", raw=True)
             ) from exc
+        if device is not None:
+            model._place(device)
         return model
+
+    def _place(self, device: Any) -> None:
+        """Move the loaded model's learned state to ``device`` (a checked ``torch.device``); no-op by default."""
 
     def _restore_learned(self, saved: SavedModel) -> None:
         config, source = saved.config, saved.json_path

@@ -27,6 +27,7 @@ import warnings
 from signalbench import _validation as v
 from signalbench.signals import params as hp
 from signalbench.signals.base import SignalModel
+from signalbench.signals.devices import load_device
 from signalbench.signals.errors import ModelFileError
 from signalbench.signals.persistence import read_model
 
@@ -176,16 +177,21 @@ def create(name: str, **params) -> SignalModel:
     return cls(**params)
 
 
-def load(path: str | os.PathLike) -> SignalModel:
+def load(path: str | os.PathLike, *, device=None) -> SignalModel:
     """Rebuild a model saved with :meth:`SignalModel.save <signalbench.signals.base.SignalModel.save>`.
 
     The model class is found by the name in ``model.json`` (built-in or plugin). A save that a crash cut short is
-    recovered first (:func:`signalbench._atomic.recover_dir`).
+    recovered first (:func:`signalbench._atomic.recover_dir`). A neural model is loaded onto the CPU unless
+    ``device`` asks for another, whatever device it was trained on (a model saved with ``device="cuda"`` loads on a
+    CPU-only machine); its ``device`` hyperparameter stays as saved (``fit`` uses it), ``device_`` says where it is.
 
     Parameters
     ----------
     path : str or os.PathLike
         The folder ``save`` wrote.
+    device : str, torch.device or None, default None
+        Where a neural model's network goes: ``None`` the CPU, ``"auto"`` CUDA when available, else a device this
+        machine has (``"cpu"``, ``"cuda"``, ``"cuda:1"``); see :func:`signalbench.signals.devices.load_device`.
 
     Returns
     -------
@@ -200,10 +206,15 @@ def load(path: str | os.PathLike) -> SignalModel:
         If a file is corrupted or truncated, is not a signalbench model, or the files do not fit together (weights
         of another architecture, hyperparameters edited); the message names the file and key, what was expected and
         what was found.
+    ValueError
+        If ``device`` names a device this machine does not have (checked before the files are read).
+    TypeError
+        If ``device`` is not None, a string or a ``torch.device``.
     """
+    target = load_device(device)
     saved = read_model(path)
     try:
         cls = get(saved.config["model"])
     except ValueError as exc:
         raise ModelFileError(f"{saved.json_path} key 'model': {exc}") from None
-    return cls._from_saved(saved)
+    return cls._from_saved(saved, target)

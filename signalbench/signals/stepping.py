@@ -147,6 +147,8 @@ class Stepper:
         self._ring = np.zeros((2 * L, F))  # row i lives at i % L and i % L + L: the window is ring[pos : pos + L]
         self._pos = 0  # where the next row goes (mod L); the window of the newest row starts at ring[pos]
         self._run = 0  # consecutive finite rows ending at the newest one (capped at L)
+        self._problem = model._row_problem()  # the model's check of one raw row (None: none)
+        self._rows = 0  # rows stepped since the last reset (for messages)
 
     def __repr__(self) -> str:
         return f"Stepper(model={self.model_name!r}, mode={self.mode!r}, backend={self.backend!r})"
@@ -183,7 +185,8 @@ class Stepper:
         TypeError
             When ``x`` is not numeric.
         ValueError
-            For a row of the wrong length or with an infinite value.
+            For a row of the wrong length or with an infinite value, or a row the model rejects (DeepLOB: a mid
+            <= 0), named ``x`` at its row (counted from 0 since the last reset); the state is left as it was.
         """
         x = self._row(x)
         total = float(np.add.reduce(x))
@@ -195,12 +198,20 @@ class Stepper:
                 v.expected("x", "no infinite values", float(x[col]), at=f"feature {name!r}", raw=True,
                            hint="only NaN marks a missing value")
             )  # fmt: skip
+        if self._problem is not None:
+            self._check_row(x, "x", f"row {self._rows} stepped since the last reset")
+        self._rows += 1
         if self.mode == "stateful":
             if not finite:
                 self._engine.reset()
                 return self._nan.copy()
             return self._engine.step(x)
         return self._window_step(x, finite)
+
+    def _check_row(self, x: np.ndarray, name: str, at: str) -> None:
+        found = self._problem(x)
+        if found is not None:
+            raise ValueError(v.expected(name, found[0], found[1], at=at, raw=True))
 
     def _window_step(self, x: np.ndarray, finite: bool) -> np.ndarray:
         L, pos = self.window, self._pos
@@ -217,6 +228,7 @@ class Stepper:
         self._ring[:] = 0.0
         self._pos = 0
         self._run = 0
+        self._rows = 0
         self._engine.reset()
 
     def get_state(self) -> dict[str, np.ndarray]:
@@ -252,6 +264,9 @@ class Stepper:
         run = int(_state_array(state, "run", (), np.int64))
         if not 0 <= run <= self.window:
             raise ValueError(v.expected("state['run']", f"an integer in [0, {self.window}]", run))
+        if self._problem is not None:
+            for i, row in enumerate(rows):
+                self._check_row(row, "state['rows']", f"row {i}")
         self._ring[: self.window] = rows
         self._ring[self.window :] = rows
         self._pos = 0

@@ -25,7 +25,7 @@ from signalbench import _validation as v
 from signalbench.data.windowing import iter_batches
 from signalbench.signals.base import SignalModel, balanced_weights
 from signalbench.signals.errors import ModelFileError
-from signalbench.signals.onnx import export_onnx, window_graph
+from signalbench.signals.onnx import export_onnx, step_graph, window_graph
 from signalbench.signals.params import Int, Param, Rule
 from signalbench.signals.persistence import SavedModel, check_tensors
 from signalbench.signals.stepping import OrtWindow
@@ -263,19 +263,36 @@ class TorchSignalModel(SignalModel):
         config = self._net_config()
         net = self._build_network(config)
         net.load_state_dict(tensors, strict=True)
-        self.device_ = resolve_device(self.device)
-        self.net_ = net.to(self.device_).eval()
+        # the saved `device` hyperparameter is where it was trained, maybe a GPU this machine lacks: restore on the
+        # CPU; signalbench.signals.load(path, device=...) moves it on (_place)
+        self.device_ = torch.device("cpu")
+        self.net_ = net.eval()
         self.net_config_ = config
         self.history_ = meta.get("history", [])
         if self.task == "regression" or "target" in meta:
             self.target_mean_ = float(meta["target"]["mean"])
             self.target_scale_ = float(meta["target"]["scale"])
 
+    def _place(self, device: torch.device) -> None:
+        self.net_ = self.net_.to(device).eval()
+        self.device_ = device
+
     def _step_engine(self, mode: str, backend: str):
         if backend == "torch":
             return TorchWindow(self)
         dtype = np.float32 if self._row_transform(int(self.n_features_in_)) is None else np.float64
-        return OrtWindow(self, window_graph(self), dtype)
+        return OrtWindow(self, self._onnx_graph("window"), dtype)
+
+    def _onnx_graph(self, kind: str) -> bytes:
+        """The serialized ONNX graph an onnxruntime stepper runs (``"window"`` or ``"step"``), exported once.
+
+        The bytes are cached on the model (``_onnx_graphs``), so every stepper after the first skips the export;
+        ``fit`` and ``set_params`` drop the cache (:meth:`_forget_derived`) and a loaded model starts without one.
+        """
+        cache = self.__dict__.setdefault("_onnx_graphs", {})
+        if kind not in cache:
+            cache[kind] = window_graph(self) if kind == "window" else step_graph(self)
+        return cache[kind]
 
     def export_onnx(self, path, *, opset: int = 17) -> Path:
         """Export the fitted network, with the input transform, scaling and output transform, to an ONNX file.

@@ -29,8 +29,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from signalbench._validation import expected
 from signalbench.data.windowing import windows
+from signalbench.signals.devices import parse_device, resolve_device
 from signalbench.signals.params import Bool, Float, Int, Param
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "classification_loss",
     "fit_epochs",
     "multitask_loss",
+    "parse_device",
     "regression_loss",
     "resolve_device",
     "train",
@@ -99,48 +100,6 @@ class TrainConfig:
         rules = {**TRAINING, **_LOOP}
         for f in fields(self):
             rules[f.name].rule(getattr(self, f.name), f.name)
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else as ``torch.device``.
-
-    Parameters
-    ----------
-    device : str or torch.device
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    TypeError
-        For anything but a string or a ``torch.device``.
-    ValueError
-        For a string torch does not read as a device, or a CUDA device on a machine without CUDA.
-    """
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = parse_device(device, "device")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(expected("device", "'auto', 'cpu' or a device this machine has", device, hint="no CUDA here"))
-    return dev
-
-
-def parse_device(device, name: str) -> torch.device:
-    """``device`` as a ``torch.device`` without asking whether the machine has it (``"auto"``: the CPU)."""
-    what = "'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device"
-    if isinstance(device, torch.device):
-        return device
-    if not isinstance(device, str):
-        raise TypeError(expected(name, what, device))
-    if device == "auto":
-        return torch.device("cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, ValueError):
-        raise ValueError(expected(name, what, device)) from None
 
 
 def classification_loss(class_weight: torch.Tensor | None = None) -> Criterion:

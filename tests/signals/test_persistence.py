@@ -344,3 +344,67 @@ def test_a_file_saved_before_price_input_existed_loads_as_raw_prices(tmp_path):
     loaded = signals.load(path)
     assert loaded.price_input == "raw"
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A model saved on a GPU machine loads on a CPU-only one
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _as_if_saved_on_cuda(path: Path, mp: pytest.MonkeyPatch) -> None:
+    """Rewrite a saved model as a GPU machine writes it: ``device="cuda"`` and weights tagged as CUDA storage."""
+    _edit_json(path, lambda m: m["params"].update(device="cuda"))
+    tensors = torch.load(path / "weights.pt", weights_only=True)
+    with mp.context() as m:  # torch.save records each storage's location tag; a CUDA tensor's is "cuda:0"
+        m.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+        torch.save(tensors, path / "weights.pt")
+
+
+def test_a_model_saved_with_device_cuda_loads_on_the_cpu(saved, tmp_path, two_models, monkeypatch):
+    _, _, X, ref_old, _ = two_models
+    path = _copy(saved, "lstm", tmp_path)
+    _as_if_saved_on_cuda(path, monkeypatch)
+    if not torch.cuda.is_available():  # the rewritten file really says CUDA: a plain torch.load cannot read it here
+        with pytest.raises(RuntimeError, match="CUDA"):
+            torch.load(path / "weights.pt", weights_only=True)
+    loaded = signals.load(path)
+    assert loaded.device_ == torch.device("cpu")
+    assert {p.device for p in loaded.net_.parameters()} == {torch.device("cpu")}
+    assert loaded.get_params()["device"] == "cuda"  # the hyperparameter is kept as saved; fit would use it
+    np.testing.assert_array_equal(loaded.predict_proba(X), ref_old)
+    stepper = loaded.stepper(backend="torch")
+    rows = [stepper.step(x) for x in np.asarray(X, dtype=np.float64)[:12]]
+    np.testing.assert_allclose(rows[-1], ref_old[11], atol=1e-5)
+
+
+def test_load_onto_a_requested_device(saved, tmp_path, two_models, monkeypatch):
+    _, _, X, ref_old, _ = two_models
+    path = _copy(saved, "lstm", tmp_path)
+    _as_if_saved_on_cuda(path, monkeypatch)
+    for device in ("cpu", torch.device("cpu"), "auto"):
+        loaded = signals.load(path, device=device)
+        want = "cuda" if device == "auto" and torch.cuda.is_available() else "cpu"
+        assert loaded.device_.type == want
+        assert {p.device.type for p in loaded.net_.parameters()} == {want}
+        np.testing.assert_allclose(loaded.predict_proba(X), ref_old, atol=1e-5)
+    baseline = signals.create("majority").fit(X, signals.LSTMModel().example_data(120, 0)[1])
+    np.testing.assert_array_equal(
+        signals.load(baseline.save(tmp_path / "majority"), device="cpu").predict_proba(X), baseline.predict_proba(X)
+    )
+
+
+def test_a_requested_device_this_machine_lacks_is_a_clear_error(saved, tmp_path):
+    kinds = r"^device: expected 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch\.device, got "
+    cases = [("gpu", ValueError, kinds + "'gpu'"), (3, TypeError, kinds + "3")]
+    if not torch.cuda.is_available():
+        no_cuda = r"^device: expected 'auto', 'cpu' or a device this machine has, got {}; no CUDA here$"
+        cases += [("cuda", ValueError, no_cuda.format("'cuda'")), ("cuda:1", ValueError, no_cuda.format("'cuda:1'"))]
+    else:
+        many = torch.cuda.device_count()
+        cases.append((f"cuda:{many}", ValueError, rf"^device: expected .* got 'cuda:{many}'; {many} CUDA device"))
+    for device, kind, pattern in cases:
+        with pytest.raises(kind, match=pattern) as info:
+            signals.load(saved / "lstm", device=device)
+        assert type(info.value) is kind  # not a ModelFileError: the file is fine, the request is not
+        with pytest.raises(kind, match=pattern):  # checked before the folder is read
+            signals.load(tmp_path / "no-such-model", device=device)

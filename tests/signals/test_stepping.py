@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -378,3 +379,79 @@ def test_a_regressor_steps_its_value(backend):
     stepper = model.stepper(backend=backend)
     assert stepper.classes == ()
     assert_parity(step_all(stepper, test), model.predict(test)[:, None])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_row_the_model_rejects_names_x_and_its_row(backend):
+    _needs(backend)
+    model = signals.create(
+        "deeplob", seq_len=8, time_kernel=2, conv_channels=4, inception_channels=4, lstm_hidden=8, **TRAIN
+    )
+    X, y = model.example_data(300, 1)
+    model.fit(X.iloc[:200], y[:200])
+    test = X.iloc[200:].to_numpy()
+    bad = test[0].copy()
+    bad[[0, 2]] = [-1.0, -1.2]  # ask_price_1, bid_price_1: mid -1.1
+    stepper = model.stepper(backend=backend)
+    no_mid = r"^x: expected order-book prices > 0 \(a positive mid\), got -1\.1 at row {} stepped since the last reset$"
+    got = [stepper.step(row) for row in test[:3]]  # in the warm-up: the row is checked before its window is full
+    with pytest.raises(ValueError, match=no_mid.format(3)):
+        stepper.step(bad)
+    got += [stepper.step(row) for row in test[3:20]]  # the rejected row left no trace
+    with pytest.raises(ValueError, match=no_mid.format(20)):  # a full window: was "X: ... at row 7" (torch), or
+        stepper.step(bad)  # no error at all (onnxruntime: the graph divides by the negative mid)
+    got += [stepper.step(row) for row in test[20:40]]
+    assert_parity(np.array(got), model.predict_proba(test[:40]))
+    stepper.reset()
+    stepper.step(test[0])
+    with pytest.raises(ValueError, match=no_mid.format(1)):  # counted again from the reset
+        stepper.step(bad)
+    rows = test[:8].copy()
+    rows[5] = bad
+    with pytest.raises(ValueError, match=r"^state\['rows'\]: expected order-book prices > 0 .* at row 5$"):
+        stepper.set_state({"rows": rows, "run": np.array(8)})
+    nan_mid = bad.copy()
+    nan_mid[0] = np.nan  # a missing price is a gap, not an error (as in predict_proba)
+    assert np.isnan(stepper.step(nan_mid)).all()
+
+
+def _count_exports(monkeypatch) -> list:
+    import torch
+
+    calls = []
+    export = torch.onnx.export
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return export(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", counting)
+    return calls
+
+
+def test_a_second_onnxruntime_stepper_does_not_export_again(window_models, stateful_model, monkeypatch):
+    _needs("onnxruntime")
+    _, X = window_models["lstm"]
+    model = signals.create("lstm", **WINDOW_MODELS["lstm"])  # its own model: this test fits it twice
+    data, y = model.example_data(400, 3)
+    model.fit(data.iloc[:250], y[:250])
+    calls = _count_exports(monkeypatch)
+    first = step_all(model.stepper(backend="onnxruntime"), X[:30])
+    assert len(calls) == 1
+    second = step_all(model.stepper(backend="onnxruntime"), X[:30])
+    assert len(calls) == 1  # the graph exported for the first stepper is reused
+    np.testing.assert_array_equal(first, second)
+    model.fit(data.iloc[100:350], y[100:350])  # refit on other rows: other weights, the same classes
+    refit = step_all(model.stepper(backend="onnxruntime"), X[:30])
+    assert len(calls) == 2
+    assert_parity(refit, model.predict_proba(X[:30]))  # a stale graph would give the first fit's probabilities
+    assert np.nanmax(np.abs(refit - first)) > 10 * TOL  # so that the parity above tells a stale graph apart
+    model.set_params(predict_batch_size=7)
+    model.stepper(backend="onnxruntime")
+    assert len(calls) == 3
+    stateful, Xs = stateful_model  # other tests may have made its steppers (and cached its graph): a copy, then
+    stateful = copy.deepcopy(stateful).set_params(predict_batch_size=99)  # set_params drops the copied cache
+    a = step_all(stateful.stepper("stateful", "onnxruntime"), Xs[:30])
+    b = step_all(stateful.stepper("stateful", "onnxruntime"), Xs[:30])
+    assert len(calls) == 4  # the single-step graph: one export for both steppers
+    np.testing.assert_array_equal(a, b)

@@ -126,8 +126,11 @@ def test_regressors_have_no_accuracy(data):
 
 def test_device_auto_uses_cuda_when_present(monkeypatch, data):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert resolve_device("auto") == torch.device("cuda")
     assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match=r"^device: expected .* got 'cuda:2'; 2 CUDA device\(s\) here$"):
+        resolve_device("cuda:2")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == torch.device("cpu")
     X, y = data

@@ -183,8 +183,8 @@ def feature_set(name: str) -> FeatureSet:
     Parameters
     ----------
     name : str
-        One of :func:`available_feature_sets` (``"lob_basic"``, ``"lob_levels"``, ``"price_volume"``,
-        ``"close_indicators"``).
+        One of :func:`available_feature_sets` (``"bar_returns"``, ``"close_indicators"``, ``"lob_basic"``,
+        ``"lob_levels"``, ``"price_volume"``).
 
     Returns
     -------
