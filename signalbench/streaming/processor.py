@@ -75,6 +75,9 @@ class ModelProcessor:
 
     def __init__(self, model_dir, *, mode: str = "window", backend: str = "torch", feature_sets=None, levels: int = 1):
         self.model_dir = Path(model_dir).resolve()
+        if not self.model_dir.is_dir():
+            raise FileNotFoundError(expected("--model", "a saved model folder (RUN_DIR/models/NAME)",
+                                             f"{self.model_dir} (no such folder)", raw=True))  # fmt: skip
         if feature_sets is None:
             feature_sets = feature_sets_of(self.model_dir)
             if feature_sets is None:

@@ -122,6 +122,9 @@ def test_cli_errors_name_the_argument(link, redis_server, run_dir, tmp_path, cap
     code = main(["stream", "infer", "--model", str(run / "models" / "lstm"), "--sink", str(tmp_path / "s"),
                  "--mode", "stateful", "--redis", url, "--idle-exit", "0"])  # fmt: skip
     assert code == 2 and "mode" in capsys.readouterr().err
+    assert main(["stream", "infer", "--model", str(tmp_path / "no-model"), "--sink", str(tmp_path / "s"),
+                 "--redis", url, "--idle-exit", "0"]) == 2  # fmt: skip
+    assert "--model: expected a saved model folder" in capsys.readouterr().err
     assert main(["stream", "replay", "nowhere.zip", "--redis", url]) == 2
     assert "nowhere.zip" in capsys.readouterr().err
     assert main(["stream", "replay", "x.zip", "--speed", "fast", "--redis", url]) == 2
