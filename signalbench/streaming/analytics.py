@@ -35,7 +35,7 @@ from signalbench.experiment.runfolder import to_jsonable
 from signalbench.reports.metrics import classification_metrics
 from signalbench.reports.plots import calibration_table
 from signalbench.streaming.evaluation_html import render_evaluation
-from signalbench.streaming.realised import _fold_of, label_spec, realised_labels
+from signalbench.streaming.realised import first_unseen_row, label_spec, realised_labels
 from signalbench.streaming.sinkread import SinkData, load_sink
 
 __all__ = ["LABEL_CLASSES", "LATENCY_COLUMNS", "StreamEvaluation", "evaluate", "latency_summary", "write_evaluation"]
@@ -223,59 +223,23 @@ def _load_data(sink: SinkData, data: Any) -> tuple[pd.DataFrame, str]:
     return load_lobster(path, crossed=crossed), str(path)
 
 
-def _spec(sink: SinkData, labels: Mapping[str, Any] | None):
-    run = _manifest_value(sink.manifest, "run_dir", "run")
-    model = _manifest_value(sink.manifest, "model_dir", "model")
-    return label_spec(run, model, labels)
+def _run_and_model(sink: SinkData) -> tuple[Any, Any]:
+    """The run folder and the model folder the manifest records (None when absent)."""
+    return _manifest_value(sink.manifest, "run_dir", "run"), _manifest_value(sink.manifest, "model_dir", "model")
 
 
 def _info(sink: SinkData, source: str) -> dict[str, Any]:
     frame = sink.frame
     one = {c: sorted({str(v) for v in frame[c].unique()}) for c in ("model", "mode", "backend") if c in frame}
+    run, model = _run_and_model(sink)
     return {
-        "model": _manifest_value(sink.manifest, "model_dir", "model"),
-        "run_dir": _manifest_value(sink.manifest, "run_dir", "run"),
+        "model": model,
+        "run_dir": run,
         "data": source,
         "files": [p.name for p in sink.files],
         "classes": list(sink.classes),
         **{k: v[0] if len(v) == 1 else v for k, v in one.items()},
     }
-
-
-def _same_file(a: Any, b: Any) -> bool:
-    try:
-        return Path(a).expanduser().resolve().samefile(Path(b).expanduser().resolve())
-    except (OSError, TypeError):
-        return False
-
-
-def _first_unseen_row(sink: SinkData, source: str) -> tuple[int, str | None]:
-    """The first data row the model was not fitted, validated or tuned on, when the stream replays its run's data.
-
-    A model from a run folder was fitted on rows of the run's data before its fold's test block (``metrics.json``
-    ``split.folds[k].span``); scoring those rows would report in-sample accuracy. When the replayed source is the
-    run's own data file, rows before the fold's first tested row are left out (counted as ``in_sample``). Another
-    file (another day) is unseen from its first row.
-    """
-    run = _manifest_value(sink.manifest, "run_dir", "run")
-    if run is None or not (Path(run) / "metrics.json").is_file() or not (Path(run) / "config.json").is_file():
-        return 0, None
-    config = json.loads((Path(run) / "config.json").read_text())
-    data = config.get("data") or {}
-    paths = data.get("path") if isinstance(data.get("path"), list) else [data.get("path")]
-    base = Path(config.get("base_dir") or run)
-    if not any(isinstance(p, str) and _same_file(p if Path(p).is_absolute() else base / p, source) for p in paths):
-        return 0, None
-    folds = json.loads((Path(run) / "metrics.json").read_text()).get("split", {}).get("folds") or []
-    model = _manifest_value(sink.manifest, "model_dir", "model")
-    k = _fold_of(Path(model)) if model is not None else 0
-    if not 0 <= k < len(folds):
-        return 0, None
-    start = int(folds[k]["span"][0])
-    return start, (
-        f"the stream replays the run's own data: rows 0 .. {start - 1} are the rows fold {k + 1}'s model was fitted, "
-        f"validated and tuned on (metrics.json split.folds[{k}]), left out as in-sample"
-    )
 
 
 def _join(unique: pd.DataFrame, proba: np.ndarray, labels: np.ndarray, first_scored: int, n_data: int):
@@ -367,9 +331,10 @@ def evaluate(
     sink.frame["row"] = _data_rows(sink.frame, frame)
     unique, counts = _positions(sink.frame)
     proba = _label_proba(sink, unique)
-    spec = _spec(sink, labels)
+    run, model = _run_and_model(sink)
+    spec = label_spec(run, model, labels)
     y, label_info = realised_labels(frame, spec, unique["row"].to_numpy(dtype=np.int64))
-    unseen, why = _first_unseen_row(sink, source)
+    unseen, why = first_unseen_row(run, model, source)
     first = label_info.get("first_scored_row", 0)
     scored, join_counts, predicted = _join(unique, proba, y, max(first, unseen), len(frame))
     counts.update(join_counts)

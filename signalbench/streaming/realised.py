@@ -31,7 +31,7 @@ import pandas as pd
 
 from signalbench._validation import choice, expected, integer, number
 
-__all__ = ["LabelSpec", "label_spec", "realised_labels"]
+__all__ = ["LabelSpec", "first_unseen_row", "label_spec", "realised_labels"]
 
 _KINDS = ("direction", "smoothed_direction")
 _DEFAULT_THRESHOLD = {"direction": 0.0, "smoothed_direction": 2e-5}  # the label functions' documented defaults
@@ -60,6 +60,46 @@ def _read_json(path: Path) -> Any:
 def _fold_of(model_dir: Path | None) -> int:
     match = _FOLD.match(model_dir.name) if model_dir is not None else None
     return int(match["k"]) - 1 if match else 0
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    try:
+        return Path(a).expanduser().resolve().samefile(Path(b).expanduser().resolve())
+    except (OSError, TypeError):
+        return False
+
+
+def first_unseen_row(run_dir: Any, model_dir: Any, source: Any) -> tuple[int, str | None]:
+    """The first data row the model was not fitted, validated or tuned on, when the stream replays its run's data.
+
+    A model from a run folder was fitted on rows of the run's data before its fold's test block (``metrics.json``
+    ``split.folds[k].span``); scoring those rows would report in-sample accuracy. When the replayed ``source`` is the
+    run's own data file, rows before the fold's first tested row are left out (counted as ``in_sample``). Another
+    file (another day), or no run folder, is unseen from its first row: ``(0, None)``.
+
+    Returns
+    -------
+    tuple of (int, str or None)
+        The first row to score and why (None when nothing is left out).
+    """
+    run = Path(run_dir) if run_dir is not None else None
+    if run is None or not (run / "metrics.json").is_file() or not (run / "config.json").is_file():
+        return 0, None
+    config = _read_json(run / "config.json")
+    data = config.get("data") or {}
+    paths = data.get("path") if isinstance(data.get("path"), list) else [data.get("path")]
+    base = Path(config.get("base_dir") or run)
+    if not any(isinstance(p, str) and _same_file(p if Path(p).is_absolute() else base / p, source) for p in paths):
+        return 0, None
+    folds = _read_json(run / "metrics.json").get("split", {}).get("folds") or []
+    k = _fold_of(Path(model_dir) if model_dir is not None else None)
+    if not 0 <= k < len(folds):
+        return 0, None
+    start = int(folds[k]["span"][0])
+    return start, (
+        f"the stream replays the run's own data: rows 0 .. {start - 1} are the rows fold {k + 1}'s model was fitted, "
+        f"validated and tuned on (metrics.json split.folds[{k}]), left out as in-sample"
+    )
 
 
 def _recorded_threshold(run_dir: Path, fold: int) -> float | None:
