@@ -2,7 +2,8 @@
 
 The public API (``docs/architecture.md``, "Signal models"):
 
-- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in or
+- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``, :func:`register` ``(name, cls)``:
+  models by name, built-in, registered in-process or
   from the ``signalbench.signals`` entry-point group (plugins load lazily; a failing plugin is named in
   :class:`PluginLoadError`). Hyperparameters are checked when the model is made.
 - :class:`SignalModel`: the contract (``fit``, ``predict_proba`` / ``predict``, ``save``), and :func:`load` to bring
@@ -30,6 +31,7 @@ _EXPORTS = {
     "available": "signalbench.signals.registry",
     "get": "signalbench.signals.registry",
     "load": "signalbench.signals.registry",
+    "register": "signalbench.signals.registry",
     "PluginLoadError": "signalbench.signals.registry",
     "SignalModel": "signalbench.signals.base",
     "TorchSignalModel": "signalbench.signals.torch_model",
