@@ -2,10 +2,10 @@
 
 The public API (``docs/architecture.md``, "Signal models"):
 
-- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``, :func:`register` ``(name, cls)``:
-  models by name, built-in, registered in-process or
-  from the ``signalbench.signals`` entry-point group (plugins load lazily; a failing plugin is named in
-  :class:`PluginLoadError`). Hyperparameters are checked when the model is made.
+- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in,
+  given to :func:`register` ``(name, cls)`` in this process, or from the ``signalbench.signals`` entry-point group
+  (plugins load lazily; a failing plugin is named in :class:`PluginLoadError`). Hyperparameters are checked when the
+  model is made.
 - :class:`SignalModel`: the contract (``fit``, ``predict_proba`` / ``predict``, ``save``), and :func:`load` to bring
   a saved model back (a damaged or mismatched file is a :class:`ModelFileError`). :class:`TorchSignalModel` is the
   base of the neural models.

@@ -415,7 +415,8 @@ class SignalModel(Hyperparameters, Persistent):
             Validation data (its own context rows included: the first ``seq_len - 1`` rows only feed windows), used
             for early stopping and reported in ``history_``; never used to fit the scaler.
         callback : callable, optional
-            ``callback(epoch, metrics)`` after every training epoch (models trained in epochs), with ``metrics`` the
+            ``callback(epoch, metrics)`` after every training epoch (models trained in epochs; ``epoch`` counts from 1,
+            so the last call of a full run has ``epoch == epochs``), with ``metrics`` the
             epoch's entry of ``history_`` (train and validation loss and accuracy, learning rate, seconds). When it is
             given, no progress bar is shown.
 

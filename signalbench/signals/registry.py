@@ -8,7 +8,9 @@ the ``signalbench.signals`` entry-point group::
 
 A class can also be registered in-process with :func:`register` (a notebook, a test, a script that defines its
 model): it is then found by name like an installed plugin (``create``, ``load``, the conformance suite's save/load
-check) for the rest of the process. Entry points are listed without importing anything; a plugin's module is imported the first time its name is asked
+check) for the rest of the process.
+
+Entry points are listed without importing anything; a plugin's module is imported the first time its name is asked
 for (``create``, ``get``, ``load``), and an import failure is reported as :class:`PluginLoadError` naming the plugin,
 its entry point and the distribution it came from. Built-in names are resolved without entry points; an entry point
 with a built-in's name that points elsewhere is ignored (with a warning) so that saved built-in models always load as
