@@ -103,10 +103,16 @@ def _warn(message: str, notes: list[str]) -> None:
     notes.append(message)
 
 
-def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str]) -> list[str]:
-    """Named warnings for columns that never trade and classifiers that almost always predict one class."""
+def _checks(
+    columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str], one_by_design=()
+) -> list[str]:
+    """Named warnings for columns that never trade and classifiers that almost always predict one class.
+
+    ``one_by_design`` names the models that predict one class by construction (the majority baseline): not warned.
+    """
     for name, m in model_metrics.items():
-        _one_class(name, m.get("predicted_share"), m.get("n_rows"), notes)
+        if name not in one_by_design:
+            _one_class(name, m.get("predicted_share"), m.get("n_rows"), notes)
     flat = []
     for col in stats.columns:
         if col in benchmarks:
@@ -186,7 +192,8 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
     model_metrics = _model_metrics(models, labels, classification)
     stats = result.stats
     benchmarks = list(bench)
-    flat = _checks(info, stats, model_metrics, benchmarks, notes)
+    constant = [name for name, m in models.items() if m.fitted and getattr(m.fitted[-1], "name", "") == "majority"]
+    flat = _checks(info, stats, model_metrics, benchmarks, notes, constant)
     notes[:] = [n for n in notes if n not in result.notes]  # the engine's warnings, caught during the run
     notes.extend(_engine_notes(result, flat))
     per_column: dict[str, dict[str, Any]] = {}

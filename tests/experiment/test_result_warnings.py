@@ -66,3 +66,13 @@ def test_the_never_traded_hint_follows_the_rule():
     assert "tuning grid" in _idle_note({"strategy": "threshold", "tuned": True, "chosen": [{"enter": 0.9}]})
     regressor = _idle_note({"strategy": "sign", "params": {}, "tuned": False}, metrics={"lstm": {"n_rows": 10}})
     assert "predicted return" in regressor and "p_up" not in regressor
+
+
+def test_the_majority_baseline_is_not_warned_for_predicting_its_one_class():
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _checks(
+            {}, pd.DataFrame(), {"majority": {"n_rows": 9, "predicted_share": [0.0, 0.0, 1.0]}}, [], notes, ["majority"]
+        )
+    assert notes == []
