@@ -199,7 +199,7 @@ def test_an_unregistered_plugin_fails_save_load_with_how_to_register(monkeypatch
         check_signal_model(lambda: ToyPlugin(seq_len=4))
     model = ToyPlugin().fit(*ToyPlugin().example_data(120, 3))
     model.save(tmp_path / "m")
-    with pytest.raises(signals.ModelFileError, match=r"key 'model': .*'toy_plugin'.*register\(name, cls\).*entry point"):
+    with pytest.raises(signals.ModelFileError, match=r"key 'model': .*'toy_plugin'.*register\(name, cls\).*entry"):
         signals.load(tmp_path / "m")
 
 
