@@ -219,3 +219,18 @@ def test_a_registered_class_wins_over_an_entry_point_of_its_name(monkeypatch, cl
     _fake_entry_points(monkeypatch, {"toy_plugin": "module_that_does_not_exist_xyz:Model"})
     signals.register("toy_plugin", ToyPlugin)
     assert signals.get("toy_plugin") is ToyPlugin
+
+
+def test_a_model_without_the_public_hooks_is_told_which_to_write():
+    class OldStyle(SignalModel):
+        name = "old_style"
+
+        def __init__(self, *, seq_len: int = 2):
+            self.seq_len = seq_len
+
+        def _fit(self, X, y, rows, val):  # the private name of an earlier release: not called
+            self.done_ = True
+
+    X, y = OldStyle().example_data(60, 0)
+    with pytest.raises(NotImplementedError, match=r"OldStyle must implement fit_prepared\(X, y, rows, val"):
+        OldStyle().fit(X, y)
