@@ -240,7 +240,8 @@ class SignalModel(Hyperparameters, Persistent):
         ----------
         X : numpy.ndarray
             ``(n, F)`` float32: the features after :meth:`_transform_features` and the scaler (when
-            ``scale_inputs``), NaN replaced by 0. Row ``t``'s window is ``X[t - window + 1 : t + 1]``.
+            ``scale_inputs``), NaN replaced by 0 (``stateful`` models keep NaN: it ends a run). Row ``t``'s window is
+            ``X[t - window + 1 : t + 1]``.
         y : numpy.ndarray
             ``(n,)`` float64 encoded targets: for classifiers the index into ``classes_`` (0 .. k - 1), for
             regressors the value; NaN where a row has no label.
@@ -270,9 +271,10 @@ class SignalModel(Hyperparameters, Persistent):
         -------
         numpy.ndarray
             ``(n - start, d)`` float: row ``i`` is the output of row ``start + i``, read from rows
-            ``start + i - window + 1 .. start + i`` only; ``d = len(classes_)`` probabilities (classifiers, each row
-            summing to 1) or ``d = 1`` value (regressors). Rows whose window held a NaN may hold anything: they are
-            set to NaN afterwards. Must not change the model.
+            ``start + i - window + 1 .. start + i`` only (``stateful`` models: from the start of its run);
+            ``d = len(classes_)`` probabilities (classifiers, each row summing to 1) or ``d = 1`` value
+            (regressors). Rows whose window held a NaN may hold anything: they are set to NaN afterwards. Must not
+            change the model.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement predict_prepared(X, start)")
 
@@ -416,9 +418,9 @@ class SignalModel(Hyperparameters, Persistent):
             for early stopping and reported in ``history_``; never used to fit the scaler.
         callback : callable, optional
             ``callback(epoch, metrics)`` after every training epoch (models trained in epochs; ``epoch`` counts from 1,
-            so the last call of a full run has ``epoch == epochs``), with ``metrics`` the
-            epoch's entry of ``history_`` (train and validation loss and accuracy, learning rate, seconds). When it is
-            given, no progress bar is shown.
+            so the last call of a full run has ``epoch == epochs``), with ``metrics`` the epoch's entry of
+            ``history_`` (train and validation loss and accuracy, learning rate, seconds). When it is given, no
+            progress bar is shown.
 
         Returns
         -------
