@@ -82,7 +82,10 @@ class _SignRule(SignalModel):
     _what = ""
 
     def _resolve_column(self) -> int:
-        names = self.feature_names_in_
+        return self._find_column(self.feature_names_in_, int(self.n_features_in_))
+
+    def _find_column(self, names: list[str] | None, n_features: int) -> int:
+        """The index of the rule's column among ``n_features`` columns named ``names`` (None: unnamed)."""
         c = self.column
         if c is None:
             if names is None:
@@ -95,7 +98,8 @@ class _SignRule(SignalModel):
                 raise ValueError(
                     v.expected(
                         "X",
-                        f"a {self._what} column named {' or '.join(self._candidates)}",
+                        f"{'an' if self._what[0] in 'aeiou' else 'a'} {self._what} column named "
+                        f"{' or '.join(self._candidates)}",
                         f"the features {names}",
                         raw=True,
                         hint="pass column=<name or index>",
@@ -106,7 +110,15 @@ class _SignRule(SignalModel):
             if names is None:
                 raise ValueError(v.expected("column", "a column index (X has no column names)", c))
             return names.index(v.choice(c, "column", names))
-        return v.integer(c, "column", minimum=0, maximum=int(self.n_features_in_) - 1)
+        return v.integer(c, "column", minimum=0, maximum=n_features - 1)
+
+    def required_features(self, columns) -> str | None:
+        """Why features named ``columns`` lack this rule's column (None when they have it): see ``column``."""
+        try:
+            self._find_column(list(columns), len(columns))
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+        return None
 
     def _fit(self, X, y, rows, val) -> None:
         if self.classes_.tolist() != [0, 1, 2]:
