@@ -63,11 +63,11 @@ def build(spec: ModelSpec, exp: Experiment) -> Any:
 
 
 def _where(exp: Experiment, spec: ModelSpec) -> str:
-    """The config location of a model: ``models[i]``, or ``baselines`` for one added by default."""
+    """The config location of a model: ``models[i]``, or ``baselines (name)`` for one added by default."""
     for i, listed in enumerate(exp.models):
         if listed is spec:
             return f"models[{i}]"
-    return "baselines"
+    return f"baselines ({spec.name})"
 
 
 def _model_problems(exp: Experiment, spec: ModelSpec, model: Any, columns: list[str]) -> list[tuple[str, str]]:
@@ -80,7 +80,7 @@ def _model_problems(exp: Experiment, spec: ModelSpec, model: Any, columns: list[
         try:
             resolve_device(model.device)
         except (TypeError, ValueError) as exc:
-            loc = f"{where}.device" if "device" in spec.params or where == "baselines" else "device"
+            loc = f"{where}.device" if "device" in spec.params else "device"
             problems.append((loc, str(exc).removeprefix("device: ")))
     need = model.required_features(columns) if hasattr(model, "required_features") else None
     if need:
@@ -97,7 +97,7 @@ def _models(exp: Experiment, inputs: Inputs, problems: list, skipped: list) -> l
     for spec in exp.model_specs():
         model = build(spec, exp)
         found = _model_problems(exp, spec, model, columns)
-        if found and _where(exp, spec) == "baselines":
+        if found and not _where(exp, spec).startswith("models"):
             skipped.append(f"{spec.name} baseline skipped: {found[0][1]}")
             continue
         problems += found
@@ -149,8 +149,7 @@ def _fit_problems(exp, inputs, folds, labels, models) -> list[tuple[str, str]]:
                     what = f"at least {need} {part} row(s) with a complete finite window of {L} rows and a label"
                     found = f"{got} of fold {k + 1}'s {rows.size:,} {part} rows"
                     hint = "use more data, a shorter window or a larger share for that part"
-                    who = "" if _where(exp, spec).startswith("models") else f"{spec.name}: "
-                    problems.append((_where(exp, spec), f"{who}expected {what}, got {found}; {hint}"))
+                    problems.append((_where(exp, spec), f"expected {what}, got {found}; {hint}"))
                     break
             else:
                 continue

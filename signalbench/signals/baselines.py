@@ -80,6 +80,7 @@ class _SignRule(SignalModel):
     scale_inputs = False
     _candidates: tuple[str, ...] = ()
     _what = ""
+    _article = "a"
 
     def _resolve_column(self) -> int:
         return self._find_column(self.feature_names_in_, int(self.n_features_in_))
@@ -98,8 +99,7 @@ class _SignRule(SignalModel):
                 raise ValueError(
                     v.expected(
                         "X",
-                        f"{'an' if self._what[0] in 'aeiou' else 'a'} {self._what} column named "
-                        f"{' or '.join(self._candidates)}",
+                        f"{self._article} {self._what} column named {' or '.join(self._candidates)}",
                         f"the features {names}",
                         raw=True,
                         hint="pass column=<name or index>",
@@ -176,6 +176,7 @@ class OFISignModel(_SignRule):
     name = "ofi_sign"
     _candidates = ("ofi_l1_sum_10", "ofi_sum_10", "ofi")
     _what = "order-flow imbalance"
+    _article = "an"
     hyperparameters = declare(SIGN_RULE)
 
 
