@@ -2,10 +2,13 @@
 
 The schema is a set of pydantic models (:class:`Experiment` at the top). :func:`load_experiment` reads a TOML file with
 :mod:`tomllib` and reports **every** problem at once in one :class:`ConfigError`, each with its location in the file
-(``models[2].seq_len``), what was expected and what was found; unknown keys get a "did you mean". Checks that need
-the data (a split part too short for a model's window and the label horizon, a feature set whose columns the data
-lacks) are made by :func:`signalbench.experiment.runner.validate` after loading the data, still before anything is
-fitted, so a config that validates does not fail later for a reason validation could have seen.
+(``models[2].seq_len``), what was expected and what was found; unknown keys get a "did you mean". Numbers are
+strict (``true`` is not ``1``, ``inf`` is refused); each strategy entry is checked by its rule
+(:mod:`signalbench.strategies.specs`), grids bounded before they are built; costs are checked against the data kind.
+Checks that need the data (a model's features and device, fold sizes on the real rows) are made by
+:func:`signalbench.experiment.preflight.check` after loading the data, still before anything is fitted, at
+``validate`` and at the start of every run, so a config that validates does not fail later for a reason validation
+could have seen.
 
 A minimal file::
 
@@ -366,14 +369,19 @@ _KINDS = {
 }
 
 
+def _literal_choices(text: str) -> list[str]:
+    """The quoted choices in a message about a Literal (``"'holdout' or 'walk_forward'"`` -> both names)."""
+    return re.findall(r"'([^']*)'", text)
+
+
 def _expected(err: dict[str, Any]) -> str:
     """What the schema wanted, in the library's words."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in _BOUNDS:
         bound = next(iter(ctx.values()), "?")
         return f"a number {_BOUNDS[kind]} {bound}"
-    if kind == "literal_error":
-        return f"one of {ctx.get('expected', '?')}"
+    if kind == "literal_error":  # pydantic's "'a', 'b' or 'c'" in the form of _validation.choice: 'a', 'b', 'c'
+        return "one of " + ", ".join(repr(o) for o in _literal_choices(str(ctx.get("expected", ""))))
     if kind == "string_pattern_mismatch":
         return "letters, digits, '_', '.' or '-' only"
     if kind in ("string_too_short", "too_short"):
@@ -407,7 +415,7 @@ def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
         other = [m for m in msgs if not m.startswith("\0")]
         if wanted:
             value = found.get(loc)
-            hint = did_you_mean(value, re.findall(r"'([^']*)'", wanted[-1]))  # the quoted choices of a Literal
+            hint = did_you_mean(value, _literal_choices(wanted[-1]))
             problems.append((loc, f"expected {' or '.join(dict.fromkeys(wanted))}, got {value!r}{hint}"))
         problems += [(loc, m) for m in other]
     return problems
