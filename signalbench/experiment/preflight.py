@@ -173,7 +173,8 @@ def check(exp: Experiment, inputs: Inputs) -> Plan:
     try:
         folds, gap = make_folds(exp, inputs.n, longest, inputs.groups)
     except ValueError as exc:
-        raise ConfigError(source, [*problems, ("split", f"{exc} ({inputs.description})")]) from None
+        found = str(exc).removeprefix("split: ")
+        raise ConfigError(source, [*problems, ("split", f"{found} ({inputs.description})")]) from None
     problems += _tested_problems(exp, inputs, folds, longest)
     labels, label_info = [], []
     for fold in folds:
