@@ -233,6 +233,7 @@ def test_the_rules_kernel_runs_on_a_regressor_end_to_end():
         strategies=[
             {"rule": "sign"},
             {"rule": "rules", "threshold": 0.0, "stop_loss": 0.0005, "take_profit": 0.001, "max_hold": [3, 10]},
+            {"rule": "rules", "max_hold": [1, 5], "exit_on_opposite": False, "tune": True},
         ],
     )
     exp = parse_experiment(cfg)
@@ -247,3 +248,5 @@ def test_the_rules_kernel_runs_on_a_regressor_end_to_end():
         run = run + 1 if short[t] != 0 and t and short[t] == short[t - 1] else int(short[t] != 0)
         longest = max(longest, run)
     assert longest == 3
+    tuned = res.metrics["columns"]["lstm_regressor:rules(tuned)"]  # chosen on each fold's validation rows
+    assert len(tuned["chosen"]) == 1 and tuned["chosen"][0] in ({"max_hold": 1}, {"max_hold": 5}, "flat")
