@@ -68,6 +68,8 @@ __all__ = [
 
 #: Baseline models added to every experiment unless turned off by name in ``[baselines] exclude``.
 BASELINES = ("majority", "persistence", "logistic")
+
+
 class ConfigError(ValueError):
     """An experiment file with problems; ``problems`` lists ``(location, message)`` for each, all at once."""
 

@@ -165,11 +165,11 @@ def check(exp: Experiment, inputs: Inputs) -> Plan:
     ConfigError
         Listing every problem at once, each at its place in the config.
     """
+    source = f"experiment {exp.name!r}"
     problems: list[tuple[str, str]] = []
     skipped: list[str] = []
     models = _models(exp, inputs, problems, skipped)
     longest = max((window(m) for _, m in models), default=1)
-    source = f"experiment {exp.name!r}"
     try:
         folds, gap = make_folds(exp, inputs.n, longest, inputs.groups)
     except ValueError as exc:

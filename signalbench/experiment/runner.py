@@ -92,9 +92,13 @@ def _label(model: str, spec: StrategySpec, params: dict[str, Any], tuned: bool) 
         return f"{model}:{rule}(tuned)"
     if not params:
         return f"{model}:{rule}"
-    inner = ",".join(f"{k}={v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else f"{k}={v}"
-                     for k, v in params.items())
+    inner = ",".join(f"{k}={_value(v)}" for k, v in params.items())
     return f"{model}:{rule}({inner})"
+
+
+def _value(v: Any) -> str:
+    """A parameter value in a column name: numbers in ``%g`` form, flags and names as written."""
+    return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
 # ------------------------------------------------------------------------------------------------------- the run
@@ -221,8 +225,9 @@ def _benchmarks(exp, inputs, start, stop) -> dict[str, np.ndarray]:
 
 
 def _coerce(experiment: Any) -> Experiment:
-    if isinstance(experiment, Experiment):
-        return experiment
+    if isinstance(experiment, Experiment):  # built in Python: the checks of the file's entries were not made
+        raw = experiment.model_dump(exclude={"base_dir"})
+        return parse_experiment(raw, source=f"experiment {experiment.name!r}", base_dir=experiment.base_dir)
     if isinstance(experiment, str | Path):
         return load_experiment(experiment)
     if isinstance(experiment, dict):

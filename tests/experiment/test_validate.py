@@ -163,6 +163,16 @@ def test_every_problem_is_reported_at_once():
     assert {"models[0]", "models[1].device", "split.n_folds"} <= set(got)
 
 
+def test_an_experiment_built_in_python_gets_the_same_checks_at_validate():
+    from signalbench.experiment import Experiment
+
+    cfg = bars(costs={"half_spread_bps": "quoted"}, strategies=[{"rule": "threshold", "enter": 1.5}])
+    exp = Experiment(**cfg)  # the schema alone: the entries' checks are made by parse_experiment
+    with pytest.raises(ConfigError) as info:
+        validate(exp)
+    assert {"costs.half_spread_bps", "strategies[0].enter"} <= set(dict(info.value.problems))
+
+
 # ------------------------------------------------------------------------------------------ what models declare
 
 
