@@ -9,7 +9,8 @@ place in the config:
   asked whether the feature set's columns give it what it needs (``SignalModel.required_features``); a baseline added
   by default that cannot run on these features is skipped with a note instead;
 - the folds are cut on the real rows; each fold tests at least as many rows as the longest window, and every model
-  has at least 2 rows to train on (a complete finite window and a label) and, with a validation part, 1 to validate on.
+  has at least 2 rows to train on (a complete finite window and a label) and, with a validation part, 1 to validate on;
+- with class labels, each fold's training rows hold 2+ classes and its validation rows no class they lack.
 
 The checks of the config alone (the schema, the strategies' parameters by the rules themselves, grid sizes, costs
 against the data kind) are made when the config is read (:func:`signalbench.experiment.config.parse_experiment`).
@@ -157,6 +158,24 @@ def _fit_problems(exp, inputs, folds, labels, models) -> list[tuple[str, str]]:
     return problems
 
 
+def _class_problems(exp: Experiment, folds: list[Fold], labels: list[np.ndarray]) -> list[tuple[str, str]]:
+    """Classifiers learn 2+ classes per fold and meet no other class in its validation rows (as ``fit`` requires)."""
+    if exp.labels.kind == "forward_return":
+        return []
+    problems = []
+    for k, (fold, y) in enumerate(zip(folds, labels)):
+        train = np.unique(y[fold.train][np.isfinite(y[fold.train])]).astype(np.int64).tolist()
+        val = np.unique(y[fold.val][np.isfinite(y[fold.val])]).astype(np.int64).tolist()
+        if len(train) < 2:
+            what = f"at least two classes among fold {k + 1}'s labelled training rows"
+            problems.append(("labels", f"expected {what}, got {train}; use more data or another stationary band"))
+        elif set(val) - set(train):
+            what = f"fold {k + 1}'s validation labels within the classes of its training labels {train}"
+            hint = "a class the models never learnt cannot be validated on: use more training rows"
+            problems.append(("labels", f"expected {what}, got classes {sorted(set(val) - set(train))}; {hint}"))
+    return problems
+
+
 def check(exp: Experiment, inputs: Inputs) -> Plan:
     """Every check that needs no fitting, on the loaded data; the folds and labels the run will use.
 
@@ -181,6 +200,7 @@ def check(exp: Experiment, inputs: Inputs) -> Plan:
         y, info = labels_for(exp, inputs, fold.train)
         labels.append(y)
         label_info.append(info)
+    problems += _class_problems(exp, folds, labels)
     if not problems:
         problems += _fit_problems(exp, inputs, folds, labels, models)
     if problems:

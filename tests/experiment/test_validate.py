@@ -98,6 +98,14 @@ def test_a_data_file_with_too_few_rows_to_train_on_is_refused(tmp_path):
     assert "baselines (persistence)" in got
 
 
+def test_labels_of_one_class_are_refused_before_fitting():
+    got = problems(synthetic(labels={"kind": "direction", "horizon": 1, "threshold": 0.5}))  # no 50% move: all 1
+    assert got["labels"] == (
+        "expected at least two classes among fold 1's labelled training rows, got [1]; "
+        "use more data or another stationary band"
+    )
+
+
 # --------------------------------------------------------------------------------------- the schema and the rules
 
 
