@@ -2,10 +2,13 @@
 
 The schema is a set of pydantic models (:class:`Experiment` at the top). :func:`load_experiment` reads a TOML file with
 :mod:`tomllib` and reports **every** problem at once in one :class:`ConfigError`, each with its location in the file
-(``models[2].seq_len``), what was expected and what was found; unknown keys get a "did you mean". Checks that need
-the data (a split part too short for a model's window and the label horizon, a feature set whose columns the data
-lacks) are made by :func:`signalbench.experiment.runner.validate` after loading the data, still before anything is
-fitted, so a config that validates does not fail later for a reason validation could have seen.
+(``models[2].seq_len``), what was expected and what was found; unknown keys get a "did you mean". Numbers are
+strict (``true`` is not ``1``, ``inf`` is refused); each strategy entry is checked by its rule
+(:mod:`signalbench.strategies.specs`), grids bounded before they are built; costs are checked against the data kind.
+Checks that need the data (a model's features and device, fold sizes on the real rows) are made by
+:func:`signalbench.experiment.preflight.check` after loading the data, still before anything is fitted, at
+``validate`` and at the start of every run, so a config that validates does not fail later for a reason validation
+could have seen.
 
 A minimal file::
 
@@ -27,7 +30,7 @@ A minimal file::
 from __future__ import annotations
 
 import inspect
-import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -42,6 +45,8 @@ from pydantic import (
 )
 
 from signalbench._validation import did_you_mean
+from signalbench.strategies import specs as rule_specs
+from signalbench.strategies.specs import RULES
 
 __all__ = [
     "BASELINES",
@@ -63,13 +68,6 @@ __all__ = [
 
 #: Baseline models added to every experiment unless turned off by name in ``[baselines] exclude``.
 BASELINES = ("majority", "persistence", "logistic")
-#: Position rules of :mod:`signalbench.strategies` an experiment can use, with their tunable parameters.
-RULES: dict[str, tuple[str, ...]] = {
-    "sign": (),
-    "threshold": ("enter",),
-    "hysteresis": ("enter", "exit"),
-    "size_by_confidence": ("scale", "min_edge"),
-}
 
 
 class ConfigError(ValueError):
@@ -84,7 +82,7 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True, strict=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------------------------------------------- data
@@ -192,7 +190,7 @@ class Costs(_Strict):
 class ModelSpec(BaseModel):
     """One signal model: ``name`` from the registry, an optional column ``label``, and its hyperparameters inline."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
     name: str
     label: str | None = None
@@ -213,13 +211,15 @@ class StrategySpec(BaseModel):
 
     With ``tune = true`` the grid is searched on the validation rows (net return after costs, "stay flat" always a
     candidate) and only the choice is tested; otherwise every grid point is its own column (and a trial of the
-    deflated Sharpe).
+    deflated Sharpe). ``of`` names the rule whose positions ``spread_filter`` filters (default ``"sign"``). The rules,
+    their parameters and their checks are those of :mod:`signalbench.strategies.specs`.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
     rule: str
     tune: bool = False
+    of: str | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -233,13 +233,9 @@ class StrategySpec(BaseModel):
             raise ValueError(f"expected one of {', '.join(map(repr, RULES))}, got {v!r}{did_you_mean(v, RULES)}")
         return v
 
-    def grid(self) -> list[dict[str, float]]:
+    def grid(self) -> list[dict[str, Any]]:
         """Every combination of the parameter values, in the order given."""
-        combos: list[dict[str, float]] = [{}]
-        for key, value in self.params.items():
-            values = value if isinstance(value, list) else [value]
-            combos = [{**c, key: float(v)} for c in combos for v in values]
-        return combos
+        return rule_specs.combinations(self.params)
 
 
 class Baselines(_Strict):
@@ -375,14 +371,19 @@ _KINDS = {
 }
 
 
+def _literal_choices(text: str) -> list[str]:
+    """The quoted choices in a message about a Literal (``"'holdout' or 'walk_forward'"`` -> both names)."""
+    return re.findall(r"'([^']*)'", text)
+
+
 def _expected(err: dict[str, Any]) -> str:
     """What the schema wanted, in the library's words."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in _BOUNDS:
         bound = next(iter(ctx.values()), "?")
         return f"a number {_BOUNDS[kind]} {bound}"
-    if kind == "literal_error":
-        return f"one of {ctx.get('expected', '?')}"
+    if kind == "literal_error":  # pydantic's "'a', 'b' or 'c'" in the form of _validation.choice: 'a', 'b', 'c'
+        return "one of " + ", ".join(repr(o) for o in _literal_choices(str(ctx.get("expected", ""))))
     if kind == "string_pattern_mismatch":
         return "letters, digits, '_', '.' or '-' only"
     if kind in ("string_too_short", "too_short"):
@@ -416,7 +417,7 @@ def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
         other = [m for m in msgs if not m.startswith("\0")]
         if wanted:
             value = found.get(loc)
-            hint = did_you_mean(value, [w.strip("'") for w in wanted[-1].removeprefix("one of ").split(", ")])
+            hint = did_you_mean(value, _literal_choices(wanted[-1]))
             problems.append((loc, f"expected {' or '.join(dict.fromkeys(wanted))}, got {value!r}{hint}"))
         problems += [(loc, m) for m in other]
     return problems
@@ -436,7 +437,7 @@ def parse_experiment(raw: dict[str, Any], *, source: str = "<config>", base_dir:
         problems += _problems(exc, raw)
         experiment = None
     problems += _model_problems(raw) + _strategy_problems(raw) + _task_problems(raw)
-    problems += _path_problems(raw, Path(base_dir))
+    problems += _path_problems(raw, Path(base_dir)) + _book_problems(raw)
     if problems:
         raise ConfigError(source, problems)
     assert experiment is not None
@@ -444,7 +445,7 @@ def parse_experiment(raw: dict[str, Any], *, source: str = "<config>", base_dir:
 
 
 def _task_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """Classifiers for direction labels, regressors for ``forward_return`` (traded by the sign, rule ``sign`` only)."""
+    """Classifiers for direction labels, regressors for ``forward_return`` (their rules: ``_strategy_problems``)."""
     from signalbench.signals import registry
 
     labels = raw.get("labels", {})
@@ -463,43 +464,47 @@ def _task_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
             kind = labels.get("kind", "direction") if isinstance(labels, dict) else "direction"
             message = f"expected a {want} model for {kind!r} labels, got {name!r} ({task})"
             problems.append((f"models[{i}].name", message))
-    strategies = raw.get("strategies", [])
-    if regression and isinstance(strategies, list):
-        for i, entry in enumerate(strategies):
-            if isinstance(entry, dict) and entry.get("rule") not in (None, "sign"):
-                problems.append(
-                    (f"strategies[{i}].rule", f"expected 'sign' for forward_return labels, got {entry.get('rule')!r}")
-                )
     return problems
 
 
 def _strategy_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """Each ``[[strategies]]`` entry's parameters: known to its rule, numbers or non-empty lists of numbers."""
+    """Each ``[[strategies]]`` entry, checked by :func:`signalbench.strategies.specs.problems` (the rules' checks)."""
     entries = raw.get("strategies", [])
-    problems: list[tuple[str, str]] = []
     if not isinstance(entries, list):
-        return problems
+        return []
+    labels = raw.get("labels", {})
+    task = "regression" if isinstance(labels, dict) and labels.get("kind") == "forward_return" else "classification"
+    problems: list[tuple[str, str]] = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or entry.get("rule") not in RULES:
             continue  # the schema reported it
-        rule, allowed = entry["rule"], RULES[entry["rule"]]
-        params = {k: v for k, v in entry.items() if k not in ("rule", "tune")}
-        for key, value in params.items():
-            loc = f"strategies[{i}].{key}"
-            if key not in allowed:
-                valid = ", ".join(allowed) or "none"
-                problems.append(
-                    (loc, f"not a parameter of {rule!r} (its parameters: {valid}){did_you_mean(key, allowed)}")
-                )
-                continue
-            values = value if isinstance(value, list) else [value]
-            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)]
-            if not values or bad:
-                problems.append((loc, f"expected a finite number or a non-empty list of them, got {value!r}"))
+        of = entry.get("of")
+        params = {k: v for k, v in entry.items() if k not in ("rule", "tune", "of")}
+        found = rule_specs.problems(entry["rule"], params, of=of if isinstance(of, str) else None, task=task)
+        problems += [(f"strategies[{i}].{key}" if key else f"strategies[{i}]", msg) for key, msg in found]
         if entry.get("tune") is True and not any(isinstance(v, list) and len(v) > 1 for v in params.values()):
             problems.append(
                 (f"strategies[{i}].tune", "expected a grid to tune (a parameter given as a list of 2+ values)")
             )
+    return problems
+
+
+def _book_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """What needs a quoted order book (``half_spread_bps = "quoted"``, ``spread_filter``) on bars, which have none."""
+    data = raw.get("data")
+    if not isinstance(data, dict) or data.get("kind") != "bars":
+        return []
+    problems = []
+    costs = raw.get("costs")
+    if isinstance(costs, dict) and costs.get("half_spread_bps") == "quoted":
+        hint = "bars carry no quoted book: give a fixed half spread in bps"
+        problems.append(("costs.half_spread_bps", f"expected a number for bars, got 'quoted'; {hint}"))
+    entries = raw.get("strategies", [])
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get("rule"), str) and entry["rule"] in RULES:
+            if "spread" in RULES[entry["rule"]].needs:
+                why = "the quoted spread of an order book (LOBSTER or synthetic data); bars carry none"
+                problems.append((f"strategies[{i}].rule", f"{entry['rule']!r} needs {why}"))
     return problems
 
 

@@ -30,7 +30,7 @@ class Inputs:
     price : pandas.Series
         The traded price: the mid for order books and ticks, the close for bars.
     half_spread_bps : numpy.ndarray or None
-        The book's quoted half spread in bps per row (when the costs say ``"quoted"``).
+        The book's quoted half spread in bps per row (when the costs say ``"quoted"`` or a strategy reads it).
     groups : numpy.ndarray or None
         Day labels (rolling state and label windows restart each day).
     bayes_accuracy : float or None
@@ -90,23 +90,25 @@ def _groups(frame: pd.DataFrame) -> np.ndarray | None:
     return None
 
 
+def needs_spread(exp: Experiment) -> bool:
+    """Whether the run reads the book's quoted half spread (as its costs or as a strategy's input)."""
+    from signalbench.strategies.specs import RULES
+
+    return exp.costs.half_spread_bps == "quoted" or any("spread" in RULES[s.rule].needs for s in exp.strategies)
+
+
 def load_inputs(exp: Experiment) -> Inputs:
     """Load the data of ``exp`` and compute its features, traded price and (when asked) quoted half spread."""
     from signalbench.data import compute_features
     from signalbench.data.features import half_spread_bps, mid_price
 
     frame, bayes, what = _load_frame(exp)
-    is_book = "ask_price_1" in frame.columns and "bid_price_1" in frame.columns
     if isinstance(exp.data, BarsData):
         price = pd.Series(frame["close"].to_numpy(dtype=np.float64), index=frame.index, name="close")
     else:
         price = pd.Series(mid_price(frame), index=frame.index, name="mid")
     spread = None
-    if exp.costs.half_spread_bps == "quoted":
-        if not is_book:
-            raise ValueError(
-                "costs.half_spread_bps: expected a number for data without a quoted book (bars), got 'quoted'"
-            )
+    if needs_spread(exp):  # the config refused it for bars (experiment/config.py, _book_problems)
         spread = np.asarray(half_spread_bps(frame), dtype=np.float64)
     features = compute_features(frame, exp.features)
     return Inputs(frame, features, price, spread, _groups(frame), bayes, what)

@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,14 @@ from signalbench._validation import boolean
 from signalbench.audit import audit_experiment
 from signalbench.data.splits import with_context
 from signalbench.engine import backtest, naive_oracle_positions, oracle_positions
-from signalbench.experiment.config import Experiment, ModelSpec, StrategySpec, load_experiment, parse_experiment
+from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
-from signalbench.experiment.folds import Fold, make_folds
-from signalbench.experiment.inputs import Inputs, labels_for, load_inputs
+from signalbench.experiment.folds import Fold
+from signalbench.experiment.inputs import Inputs, load_inputs
 from signalbench.experiment.predict import predict_span, window
+from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
-from signalbench.signals import registry
+from signalbench.strategies import specs as rule_specs
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
 
@@ -44,26 +45,6 @@ BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
 
 
 # --------------------------------------------------------------------------------------------------------- models
-
-
-def _build(spec: ModelSpec, exp: Experiment) -> Any:
-    """The unfitted model of ``spec``: the experiment's seed and device unless the spec sets its own."""
-    cls = registry.get(spec.name)
-    accepted = inspect.signature(cls).parameters
-    params = spec.params
-    if "seed" in accepted and "seed" not in params:
-        params["seed"] = exp.seed
-    if "device" in accepted and "device" not in params:
-        params["device"] = exp.device
-    if "progress" in accepted and "progress" not in params:
-        params["progress"] = False
-    return registry.create(spec.name, **params)
-
-
-def _longest_window(exp: Experiment) -> int:
-    """The longest input window of the experiment's models (it sets the purge gap)."""
-    specs = exp.model_specs()
-    return max(window(_build(s, exp)) for s in specs) if specs else 1
 
 
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
@@ -102,29 +83,22 @@ def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
     return proba
 
 
-def _usable(spec: ModelSpec, inputs: Inputs) -> str | None:
-    """Why a baseline cannot run on these features (None when it can)."""
-    if spec.name == "persistence" and "column" not in spec.params:
-        names = list(inputs.features.columns)
-        if not any(n.startswith(("mid_ret_1", "return_1")) for n in names):
-            return "persistence baseline skipped: the features have no one-row return (mid_ret_1 or return_1)"
-    return None
-
-
 # ----------------------------------------------------------------------------------------------------- strategies
 
 
-def _rule(name: str):
-    return getattr(strategies, name)
-
-
-def _label(model: str, spec: StrategySpec, params: dict[str, float], tuned: bool) -> str:
+def _label(model: str, spec: StrategySpec, params: dict[str, Any], tuned: bool) -> str:
+    rule = f"{spec.rule}[{spec.of or 'sign'}]" if rule_specs.RULES[spec.rule].wraps else spec.rule
     if tuned:
-        return f"{model}:{spec.rule}(tuned)"
+        return f"{model}:{rule}(tuned)"
     if not params:
-        return f"{model}:{spec.rule}"
-    inner = ",".join(f"{k}={v:g}" for k, v in params.items())
-    return f"{model}:{spec.rule}({inner})"
+        return f"{model}:{rule}"
+    inner = ",".join(f"{k}={_value(v)}" for k, v in params.items())
+    return f"{model}:{rule}({inner})"
+
+
+def _value(v: Any) -> str:
+    """A parameter value in a column name: numbers in ``%g`` form, flags and names as written."""
+    return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
 # ------------------------------------------------------------------------------------------------------- the run
@@ -152,20 +126,17 @@ def _costs(exp: Experiment, inputs: Inputs, start: int, stop: int) -> dict[str, 
     }
 
 
-def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
+def _fit_all(exp, inputs, plan: Plan, reporter) -> dict[str, _Model]:
+    folds, labels = plan.folds, plan.labels
     span0, span1 = folds[0].start, folds[-1].stop
     out: dict[str, _Model] = {}
-    for spec in exp.model_specs():
-        why = _usable(spec, inputs)
-        if why:
-            notes.append(why)
-            continue
+    for spec in plan.specs:
         name = spec.column
         width = 1 if exp.labels.kind == "forward_return" else len(CLASSES)
         proba = np.full((span1 - span0, width), np.nan)
         vals, fitted = [], []
         for k, fold in enumerate(folds):
-            model = _build(spec, exp)
+            model = build(spec, exp)
             label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
             _fit(model, inputs, labels[k], fold, reporter, label)
             with reporter.step(f"predict {label}"):
@@ -178,52 +149,67 @@ def _fit_all(exp, inputs, folds, labels, reporter, notes) -> dict[str, _Model]:
     return out
 
 
+def _signal(proba: np.ndarray) -> np.ndarray:
+    """A model's output as its rules take it: (n, 3) class probabilities, or (n,) predicted returns of a regressor."""
+    return proba[:, 0] if proba.shape[1] == 1 else proba
+
+
+def _rows(inputs: Inputs, lo: int, hi: int) -> dict[str, Any]:
+    """The per-row inputs a rule may read (the traded price, the quoted half spread) of rows ``lo .. hi - 1``."""
+    spread = None if inputs.half_spread_bps is None else inputs.half_spread_bps[lo:hi]
+    return {"price": inputs.price.iloc[lo:hi].to_numpy(), "spread": spread}
+
+
+def _tuned(exp, inputs, folds, m: _Model, spec: StrategySpec, bound) -> tuple[np.ndarray, dict[str, Any], int]:
+    """A tuned column: per fold, the grid point chosen on its validation rows applied to its tested rows."""
+    span0 = folds[0].start
+    pos = np.zeros(m.proba.shape[0])
+    choices, tables = [], []
+    lists = {k: (v if isinstance(v, list) else [v]) for k, v in spec.params.items()}
+    n_trials = 1
+    for (val_proba, v0, v1), fold in zip(m.val, folds):
+        price_val = inputs.price.iloc[v0:v1].to_numpy()
+        with warnings.catch_warnings():  # candidates that never trade are expected while tuning
+            warnings.simplefilter("ignore")
+            choice = strategies.tune(
+                bound(**_rows(inputs, v0, v1)), _signal(val_proba), price_val, lists, **_costs(exp, inputs, v0, v1)
+            )
+        lo, hi = fold.start - span0, fold.stop - span0
+        on_test = replace(choice, rule=bound(**_rows(inputs, fold.start, fold.stop)))
+        pos[lo:hi] = np.asarray(on_test.apply(_signal(m.proba[lo:hi])), dtype=np.float64)
+        choices.append(choice.params if choice.params is not None else "flat")
+        tables.append(choice.table.reset_index().to_dict(orient="list"))
+        n_trials = choice.n_trials
+    entry = {"model": m.name, "strategy": spec.rule, "tuned": True, "chosen": choices, "tuning": tables}
+    return pos, entry, n_trials
+
+
 def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[str, dict], int]:
     """Every model x strategy column over the tested span, the column descriptions, and the extra trials.
 
-    Regressors (``forward_return`` labels) are traded by the sign of their predicted return (rule ``sign``).
+    Each rule is called as :func:`signalbench.strategies.specs.bind` says (regressors, ``forward_return`` labels,
+    give it their predicted returns).
     """
-    span0 = folds[0].start
+    span0, span1 = folds[0].start, folds[-1].stop
     columns: dict[str, np.ndarray] = {}
     info: dict[str, dict] = {}
     extra_trials = 0
     for m in models.values():
+        task = "regression" if m.proba.shape[1] == 1 else "classification"
         for spec in exp.strategies:
-            if m.proba.shape[1] == 1:  # a regressor: long a predicted rise, short a predicted fall
-                col = _label(m.name, spec, {}, tuned=False)
-                columns[col] = np.sign(np.nan_to_num(m.proba[:, 0]))
-                info[col] = {"model": m.name, "strategy": spec.rule, "params": {}, "tuned": False}
-                continue
-            rule = _rule(spec.rule)
-            grid = spec.grid()
+            bound = partial(rule_specs.bind, spec.rule, of=spec.of, task=task)
             if spec.tune:
-                pos = np.zeros(m.proba.shape[0])
-                choices, tables = [], []
-                lists = {k: (v if isinstance(v, list) else [v]) for k, v in spec.params.items()}
-                for (val_proba, v0, v1), fold in zip(m.val, folds):
-                    price_val = inputs.price.iloc[v0:v1].to_numpy()
-                    with warnings.catch_warnings():  # candidates that never trade are expected while tuning
-                        warnings.simplefilter("ignore")
-                        choice = strategies.tune(rule, val_proba, price_val, lists, **_costs(exp, inputs, v0, v1))
-                    lo, hi = fold.start - span0, fold.stop - span0
-                    pos[lo:hi] = np.asarray(choice.apply(m.proba[lo:hi]), dtype=np.float64)
-                    choices.append(choice.params if choice.params is not None else "flat")
-                    tables.append(choice.table.reset_index().to_dict(orient="list"))
-                extra_trials += max(0, choice.n_trials - 1)  # every candidate tried is a trial; the column is one
                 col = _label(m.name, spec, {}, tuned=True)
-                columns[col] = pos
-                info[col] = {
-                    "model": m.name,
-                    "strategy": spec.rule,
-                    "tuned": True,
-                    "chosen": choices,
-                    "tuning": tables,
-                }
+                columns[col], info[col], n_trials = _tuned(exp, inputs, folds, m, spec, bound)
+                extra_trials += max(0, n_trials - 1)  # every candidate tried is a trial; the column is one
                 continue
-            for params in grid:
+            rule = bound(**_rows(inputs, span0, span1))
+            for params in spec.grid():
                 col = _label(m.name, spec, params if spec.params else {}, tuned=False)
-                columns[col] = np.nan_to_num(np.asarray(rule(m.proba, **params), dtype=np.float64))
+                columns[col] = np.nan_to_num(np.asarray(rule(_signal(m.proba), **params), dtype=np.float64))
                 info[col] = {"model": m.name, "strategy": spec.rule, "params": params, "tuned": False}
+                if spec.of:
+                    info[col]["of"] = spec.of
     return columns, info, extra_trials
 
 
@@ -239,8 +225,9 @@ def _benchmarks(exp, inputs, start, stop) -> dict[str, np.ndarray]:
 
 
 def _coerce(experiment: Any) -> Experiment:
-    if isinstance(experiment, Experiment):
-        return experiment
+    if isinstance(experiment, Experiment):  # built in Python: the checks of the file's entries were not made
+        raw = experiment.model_dump(exclude={"base_dir"})
+        return parse_experiment(raw, source=f"experiment {experiment.name!r}", base_dir=experiment.base_dir)
     if isinstance(experiment, str | Path):
         return load_experiment(experiment)
     if isinstance(experiment, dict):
@@ -293,13 +280,10 @@ def compare(
         warnings.simplefilter("always")
         with reporter.step("load data and features"):
             inputs = load_inputs(exp)
-        folds, gap = make_folds(exp, inputs.n, _longest_window(exp), inputs.groups)
-        labels, label_info = [], []
-        for fold in folds:
-            y, info = labels_for(exp, inputs, fold.train)
-            labels.append(y)
-            label_info.append(info)
-        models = _fit_all(exp, inputs, folds, labels, reporter, notes)
+        plan = check(exp, inputs)  # every check that needs no fitting (what `validate` reports), before any fit
+        folds, gap, labels, label_info = plan.folds, plan.gap, plan.labels, plan.label_info
+        notes += plan.skipped
+        models = _fit_all(exp, inputs, plan, reporter)
         start, stop = folds[0].start, folds[-1].stop
         with reporter.step("strategies and backtest"):
             columns, info, extra = _positions(exp, inputs, folds, models)
@@ -342,27 +326,31 @@ def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
 
 
 def validate(experiment: Experiment | str | Path | dict) -> str:
-    """Load the data of an experiment and check that its split works, without fitting anything.
+    """Load the data of an experiment and make every check a run makes that needs no fitting (nothing is fitted).
+
+    The checks are those of :func:`signalbench.experiment.preflight.check`, which every run makes first: the models
+    built, their devices and feature needs, the folds on the real rows and the rows each model trains on. A baseline
+    that cannot run on these features is skipped with an :class:`ExperimentWarning`, as a run skips it.
 
     Returns a one-paragraph summary (rows, features, folds and their sizes, the purge gap).
 
     Raises
     ------
-    ConfigError, ValueError
-        For a bad config, data that cannot be loaded, or a split that leaves a part too few rows.
+    ConfigError
+        Listing every problem at once, each at its place in the config.
+    ValueError
+        For data that cannot be loaded (a :class:`signalbench.data.DataFormatError` names the file and row).
     """
     exp = _coerce(experiment)
     inputs = load_inputs(exp)
-    longest = _longest_window(exp)
-    folds, gap = make_folds(exp, inputs.n, longest, inputs.groups)
-    for spec in exp.model_specs():
-        why = _usable(spec, inputs)
-        if why:
-            warnings.warn(why, ExperimentWarning, stacklevel=2)
+    plan = check(exp, inputs)
+    for why in plan.skipped:
+        warnings.warn(why, ExperimentWarning, stacklevel=2)
     parts = "; ".join(
-        f"fold {k + 1}: train {f.train.size:,}, val {f.val.size:,}, test {f.test.size:,}" for k, f in enumerate(folds)
+        f"fold {k + 1}: train {f.train.size:,}, val {f.val.size:,}, test {f.test.size:,}"
+        for k, f in enumerate(plan.folds)
     )
     return (
-        f"{inputs.description}; {inputs.features.shape[1]} features; longest window {longest}, "
-        f"purge gap {gap} rows; {parts}"
+        f"{inputs.description}; {inputs.features.shape[1]} features; longest window {plan.longest}, "
+        f"purge gap {plan.gap} rows; {parts}"
     )

@@ -534,3 +534,25 @@ class SignalModel(Hyperparameters, Persistent):
         if self.task == "classification":
             return most_probable(self.predict_proba(X), self.classes_)
         return self._outputs(X)[:, 0]
+
+    def required_features(self, columns) -> str | None:
+        """What this model needs of the feature columns, asked before anything is fitted (``signalbench validate``).
+
+        Parameters
+        ----------
+        columns : sequence of str
+            The names of the feature columns ``fit`` will get, in order.
+
+        Returns
+        -------
+        str or None
+            None when such features serve, else why not, in the message form of :mod:`signalbench._validation`
+            (what ``fit`` would raise on them). The default asks the layout check ``fit`` makes
+            (:meth:`_check_feature_layout`); a model that needs a particular column (``ofi_sign``: an order-flow
+            column) overrides this.
+        """
+        try:
+            self._check_feature_layout(len(columns), list(columns))
+        except ValueError as exc:
+            return str(exc)
+        return None

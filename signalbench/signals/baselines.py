@@ -85,9 +85,13 @@ class _SignRule(SignalModel):
     scale_inputs = False
     _candidates: tuple[str, ...] = ()
     _what = ""
+    _article = "a"
 
     def _resolve_column(self) -> int:
-        names = self.feature_names_in_
+        return self._find_column(self.feature_names_in_, int(self.n_features_in_))
+
+    def _find_column(self, names: list[str] | None, n_features: int) -> int:
+        """The index of the rule's column among ``n_features`` columns named ``names`` (None: unnamed)."""
         c = self.column
         if c is None:
             if names is None:
@@ -100,7 +104,7 @@ class _SignRule(SignalModel):
                 raise ValueError(
                     v.expected(
                         "X",
-                        f"a {self._what} column named {' or '.join(self._candidates)}",
+                        f"{self._article} {self._what} column named {' or '.join(self._candidates)}",
                         f"the features {names}",
                         raw=True,
                         hint="pass column=<name or index>",
@@ -111,7 +115,15 @@ class _SignRule(SignalModel):
             if names is None:
                 raise ValueError(v.expected("column", "a column index (X has no column names)", c))
             return names.index(v.choice(c, "column", names))
-        return v.integer(c, "column", minimum=0, maximum=int(self.n_features_in_) - 1)
+        return v.integer(c, "column", minimum=0, maximum=n_features - 1)
+
+    def required_features(self, columns) -> str | None:
+        """Why features named ``columns`` lack this rule's column (None when they have it): see ``column``."""
+        try:
+            self._find_column(list(columns), len(columns))
+        except (TypeError, ValueError) as exc:
+            return str(exc)
+        return None
 
     def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
         """See :meth:`SignalModel.fit_prepared`: the column the sign is read from."""
@@ -174,6 +186,7 @@ class OFISignModel(_SignRule):
     name = "ofi_sign"
     _candidates = ("ofi_l1_sum_10", "ofi_sum_10", "ofi")
     _what = "order-flow imbalance"
+    _article = "an"
     hyperparameters = declare(SIGN_RULE)
 
 

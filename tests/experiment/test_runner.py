@@ -167,7 +167,7 @@ def test_task_and_label_kind_must_agree():
     with pytest.raises(ConfigError, match=r"models\[0\].name: expected a classification model"):
         parse_experiment(tiny(models=[{"name": "lstm_regressor"}]))
     cfg = tiny(labels={"kind": "forward_return", "horizon": 1}, models=[{"name": "lstm_regressor"}])
-    with pytest.raises(ConfigError, match=r"strategies\[1\].rule: expected 'sign'"):
+    with pytest.raises(ConfigError, match=r"strategies\[1\].rule: expected a rule of a predicted return \('sign', "):
         parse_experiment(cfg)
 
 
