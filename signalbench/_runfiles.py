@@ -29,6 +29,7 @@ __all__ = [
     "CONFIG",
     "HISTORY",
     "METRICS",
+    "REPORTED",
     "RunFolderError",
     "read_json",
     "written",
@@ -193,24 +194,24 @@ _COLUMN = record(
 #: One model of ``metrics.json``: its confusion matrix and class shares, every other value a number or null.
 _MODEL = record({"confusion": _matrix, "predicted_share": list_of(number_or_null)}, rest=number_or_null)
 
-#: ``metrics.json``.
-METRICS = record(
-    {
-        "experiment": text,
-        "data": text,
-        "clock": text,
-        "tested": record({"rows": integer, "labelled_rows": integer, "first": text, "last": text}),
-        "split": record({"kind": text, "purge_gap": integer, "folds": list_of(_FOLD)}),
-        "labels": list_of(_LABELS, "a list of label definitions (one object per fold)"),
-        "bayes_accuracy": number_or_null,
-        "benchmarks": list_of(text),
-        "periods_per_year": number_or_null,
-        "columns": mapping_of(_COLUMN),
-        "models": mapping_of(_MODEL),
-        "notes": list_of(text),
-    },
-    required=("columns",),
-)
+_METRICS_KEYS = {
+    "experiment": text,
+    "data": text,
+    "clock": text,
+    "tested": record({"rows": integer, "labelled_rows": integer, "first": text, "last": text}),
+    "split": record({"kind": text, "purge_gap": integer, "folds": list_of(_FOLD)}),
+    "labels": list_of(_LABELS, "a list of label definitions (one object per fold)"),
+    "bayes_accuracy": number_or_null,
+    "benchmarks": list_of(text),
+    "periods_per_year": number_or_null,
+    "columns": mapping_of(_COLUMN),
+    "models": mapping_of(_MODEL),
+    "notes": list_of(text),
+}
+#: ``metrics.json`` (a reader that needs a key checks that it is there: :data:`REPORTED`).
+METRICS = record(_METRICS_KEYS)
+#: ``metrics.json`` with its ``columns`` table, as the report needs it.
+REPORTED = record(_METRICS_KEYS, required=("columns",))
 
 #: ``config.json`` (the resolved experiment; :func:`signalbench.experiment.parse_experiment` checks the rest).
 CONFIG = record(

@@ -21,7 +21,10 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is
 removed on any exception, and a process killed outright leaves only a hidden ``.<name>.tmp-*`` folder.
-The reports and the audit read only this folder, so they can be rebuilt without retraining.
+The reports and the audit read only this folder, so they can be rebuilt without retraining; they read its JSON files
+through :mod:`signalbench._runfiles` (each file's declared shape, a :class:`signalbench.RunFolderError` naming the file
+and the key when it is damaged). :func:`check_destination` refuses, before anything is fitted, a destination that
+exists or cannot be written.
 """
 
 from __future__ import annotations

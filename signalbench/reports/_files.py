@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from signalbench._runfiles import AUDIT, CONFIG, HISTORY, METRICS, RunFolderError, read_json
+from signalbench._runfiles import AUDIT, CONFIG, HISTORY, REPORTED, RunFolderError, read_json
 from signalbench._validation import expected
 
 __all__ = ["audit_of", "check_run", "config_of", "histories_of", "metrics_of", "read_json", "read_parquet"]
@@ -20,7 +20,7 @@ __all__ = ["audit_of", "check_run", "config_of", "histories_of", "metrics_of", "
 
 def metrics_of(run_dir: Path) -> dict[str, Any]:
     """``metrics.json`` of ``run_dir``, checked (it holds a ``columns`` table; numbers are numbers)."""
-    return read_json(Path(run_dir) / "metrics.json", METRICS)
+    return read_json(Path(run_dir) / "metrics.json", REPORTED)
 
 
 def config_of(run_dir: Path) -> dict[str, Any] | None:
