@@ -71,7 +71,6 @@ def _kind(test: Callable[[Any], bool], what: str) -> Check:
         if not test(value):
             raise _Mismatch(key, what, value)
 
-    check.what = what  # type: ignore[attr-defined]
     return check
 
 
@@ -265,6 +264,14 @@ def _found(value: Any) -> str:
     return "nothing" if value is _MISSING else describe(value)
 
 
+def _kind_of(path: Path) -> str:
+    if path.is_dir():
+        return "a folder"
+    if path.is_symlink() and not path.exists():
+        return "a broken symbolic link"
+    return "a special file (a device, a pipe or a socket)"
+
+
 def read_json(path: str | Path, shape: Check = anything, *, required: bool = True) -> Any:
     """The JSON of a run folder's file, checked against ``shape``; None when it is missing and not ``required``.
 
@@ -292,10 +299,17 @@ def read_json(path: str | Path, shape: Check = anything, *, required: bool = Tru
                 expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
             )
         return None
+    if not path.is_file():  # a folder, a device or a pipe in its place (reading a pipe would never end)
+        message = expected(path.name, "a regular file", _kind_of(path), at=str(path), hint=_HINT, raw=True)
+        raise RunFolderError(message, path)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         found = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        message = expected(path.name, "valid JSON", found, at=str(path), hint=_HINT, raw=True)
+        raise RunFolderError(message, path) from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits; nesting deeper than Python's stack
+        found = f"JSON that Python cannot hold ({type(exc).__name__}: {str(exc)[:80]})"
         message = expected(path.name, "valid JSON", found, at=str(path), hint=_HINT, raw=True)
         raise RunFolderError(message, path) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -40,6 +40,7 @@ next move, against the :data:`FUTURE_RHO` of 0.5).
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -529,7 +530,7 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     from signalbench.experiment.inputs import labels_for, load_inputs
 
     run_dir = Path(run_dir)
-    if not (run_dir / "metrics.json").exists():
+    if not os.path.lexists(run_dir / "metrics.json"):
         raise FileNotFoundError(f"run_dir: expected a run folder with metrics.json, got {run_dir}")
     metrics = read_json(run_dir / "metrics.json", METRICS)
     if experiment is None:

@@ -204,8 +204,9 @@ def _read_json(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             config = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(v.expected(str(path), "a JSON model file", f"unreadable JSON ({exc})", raw=True)) from None
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors; a 5,000-digit number; nesting too deep
+        found = f"unreadable JSON ({type(exc).__name__}: {str(exc)[:120]})"
+        raise ModelFileError(v.expected(str(path), "a JSON model file", found, raw=True)) from None
     return _check_config(config, path)
 
 

@@ -95,6 +95,9 @@ def corruptions(text: str) -> list[tuple[str, str, str]]:
         ("emptied", "", ""),
         ("not JSON", "name = 'not json'\n", ""),
         ("a list or an object instead", json.dumps([value] if isinstance(value, dict) else {"entries": value}), ""),
+        ("a number of 5,000 digits", "1" * 5000, ""),
+        ("nested 100,000 deep", "[" * 100_000 + "]" * 100_000, ""),
+        ("not UTF-8", "\udcff", ""),
     ]
     if isinstance(value, dict):
         out += [(f"wrong type at {k}", json.dumps({**value, k: _wrong(v)}), k) for k, v in value.items()]
@@ -107,7 +110,7 @@ def _ends_in_run_folder_error(action, run, name: str) -> None:
     path = run / name
     text = path.read_text()
     for what, damaged, key in corruptions(text):
-        path.write_text(damaged)
+        path.write_bytes(damaged.encode("utf-8", "surrogateescape"))
         with pytest.raises(RunFolderError) as info:  # any other exception fails the test
             action(run)
         message = str(info.value)
@@ -320,3 +323,20 @@ def test_the_labels_row_shows_one_definition_when_every_fold_agrees(pristine):
     other = {**same, "threshold": 0.5}
     facts = dict(html._facts({**metrics, "labels": [same, other]}, None))
     assert facts["labels"] == f"fold 1: {json.dumps(same)}; fold 2: {json.dumps(other)}"
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe", "broken link"])
+def test_a_folder_a_pipe_or_a_broken_link_in_place_of_a_json_file(run, kind):
+    path = run / "metrics.json"
+    path.unlink()
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)  # reading it would block for ever
+    else:
+        path.symlink_to(run / "nowhere.json")
+    for action in (lambda: build_report(run, tearsheets=False), lambda: audit_run(run, write=False)):
+        with pytest.raises(
+            RunFolderError, match=rf"metrics.json: expected a regular file, got a (folder|special|broken)"
+        ):
+            action()
