@@ -15,7 +15,7 @@ import pandas as pd
 from signalbench._runfiles import AUDIT, CONFIG, HISTORY, REPORTED, RunFolderError, read_json
 from signalbench._validation import expected
 
-__all__ = ["audit_of", "check_run", "config_of", "histories_of", "metrics_of", "read_json", "read_parquet"]
+__all__ = ["TABLES", "audit_of", "check_run", "config_of", "histories_of", "metrics_of", "read_json", "read_parquet"]
 
 
 def metrics_of(run_dir: Path) -> dict[str, Any]:
@@ -45,16 +45,22 @@ def histories_of(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+#: The parquet tables of a run folder that the report reads.
+TABLES = ("returns.parquet", "positions.parquet", "predictions.parquet")
+
+
 def check_run(run_dir: Path) -> None:
-    """Read and check every JSON file the report reads, so that a damaged folder fails before anything is written."""
+    """Check every file the report reads (the JSON files whole, the tables' footers), before anything is written."""
     metrics_of(run_dir)
     config_of(run_dir)
     audit_of(run_dir)
     histories_of(run_dir)
+    for name in TABLES:
+        read_parquet(Path(run_dir) / name, columns=[])
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """The table of a parquet file of the run folder.
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table of a parquet file of the run folder (only ``columns`` when given: ``[]`` reads just its footer).
 
     Raises
     ------
@@ -68,7 +74,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
             expected("run_dir", f"a run folder with {path.name}", "no such file", at=str(path.parent), raw=True)
         )
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, columns=columns)
     except Exception as exc:  # pyarrow's errors have no common base with OSError / ValueError across versions
         found = f"{type(exc).__name__} ({exc})"
         message = expected(path.name, "a readable parquet table", found, at=str(path), raw=True)

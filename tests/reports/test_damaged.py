@@ -337,6 +337,19 @@ def test_a_folder_a_pipe_or_a_broken_link_in_place_of_a_json_file(run, kind):
         path.symlink_to(run / "nowhere.json")
     for action in (lambda: build_report(run, tearsheets=False), lambda: audit_run(run, write=False)):
         with pytest.raises(
-            RunFolderError, match=rf"metrics.json: expected a regular file, got a (folder|special|broken)"
+            RunFolderError, match=r"metrics.json: expected a regular file, got a (folder|special|broken)"
         ):
             action()
+
+
+@pytest.mark.parametrize("name", ["returns.parquet", "positions.parquet", "predictions.parquet"])
+def test_a_truncated_table_is_named_before_anything_is_rebuilt(run, name, capsys):
+    data = (run / name).read_bytes()
+    (run / name).write_bytes(data[: len(data) // 2])
+    before = sorted(p.name for p in (run / "tearsheets").iterdir()) if (run / "tearsheets").exists() else None
+    code, err = _cli(["report", str(run)], capsys)
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert f"{name}: expected a readable parquet table, got " in err and str(run / name) in err
+    assert (run / "report.html").read_text() == OLD_REPORT
+    after = sorted(p.name for p in (run / "tearsheets").iterdir()) if (run / "tearsheets").exists() else None
+    assert after == before  # the tear sheets were not rebuilt either
