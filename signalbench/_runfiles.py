@@ -334,8 +334,10 @@ def written(path: str | Path, exc: BaseException, left: str, kind: str = "file")
     """
     reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     found = f"{type(exc).__name__} ({reason})"
-    if isinstance(exc, IsADirectoryError | NotADirectoryError):
+    if isinstance(exc, IsADirectoryError):
         left = f"a folder is in the way: move or remove it; {left}"
+    elif isinstance(exc, NotADirectoryError):
+        left = f"a file is in the way: move or remove it; {left}"
     elif isinstance(exc, PermissionError):
         left = f"choose a folder you can write to; {left}"
     message = expected(Path(path).name, f"a {kind} it can write", found, at=str(path), hint=left, raw=True)

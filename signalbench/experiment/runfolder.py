@@ -30,6 +30,7 @@ exists or cannot be written.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -88,8 +89,8 @@ def default_run_dir(name: str, root: str | Path = "runs", now: dt.datetime | Non
 def check_destination(out: str | Path | None, runs_root: str | Path = "runs") -> None:
     """Fail now, before anything is fitted, when the run folder could not be written at the end.
 
-    ``out`` (or, without it, ``runs_root``) is checked: ``out`` must not exist, and the folder it goes in must be
-    creatable and writable (a hidden probe folder is made there and removed).
+    ``out`` (or, without it, ``runs_root``) is checked: ``out`` must not exist, and a folder must be creatable where
+    it goes (a hidden probe folder is made in the nearest existing folder above it and removed; nothing is left).
 
     Raises
     ------
@@ -101,13 +102,15 @@ def check_destination(out: str | Path | None, runs_root: str | Path = "runs") ->
     if out is not None and os.path.lexists(out):
         raise FileExistsError(f"run folder {out} exists already; choose another --out")
     parent = Path(out).parent if out is not None else Path(runs_root)
+    existing = next((p for p in (parent, *parent.parents) if os.path.lexists(p)), Path("."))
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        probe = parent / f".{Path(out).name if out is not None else 'run'}.probe-{uuid.uuid4().hex[:8]}"
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / f".{Path(out).name if out is not None else 'run'}.probe-{uuid.uuid4().hex[:8]}"
         probe.mkdir()
         probe.rmdir()
     except OSError as exc:
-        raise written(parent, exc, "nothing was fitted or written", kind="folder") from exc
+        raise written(existing, exc, "nothing was fitted or written", kind="folder") from exc
 
 
 @contextmanager

@@ -101,3 +101,16 @@ def test_an_unwritable_file_anywhere_ends_in_one_line_and_status_2(tmp_path, cap
     assert main(["audit", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err == f"signalbench audit: [Errno 28] No space left on device: '{tmp_path / 'audit.json'}'\n"
+
+
+def test_run_out_below_a_file_fails_before_fitting(tmp_path, capsys, monkeypatch):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(textwrap.dedent(TINY))
+    (tmp_path / "notes.txt").write_text("mine")
+    fitted = []
+    monkeypatch.setattr("signalbench.experiment.runner._fit_all", lambda *a, **k: fitted.append(1))
+    assert main(["run", str(cfg), "--quiet", "--out", str(tmp_path / "notes.txt" / "sub" / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt: expected a folder it can write, got NotADirectoryError" in err and "a file is in the way" in err
+    assert str(tmp_path / "notes.txt") in err and err.count("\n") == 1 and not fitted
+    assert (tmp_path / "notes.txt").read_text() == "mine"
