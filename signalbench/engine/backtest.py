@@ -223,7 +223,7 @@ def backtest(
     AnnualizationWarning
         ``periods_per_year`` is unknown: the annualized rows are NaN.
     ShortSampleWarning
-        The Sharpe rests on fewer than 100 clock bars, or the sample spans fewer than 20 trading days (annual
+        The Sharpe rests on fewer than 100 clock bars, or the sample spans fewer than 20 days of its calendar (annual
         returns and Calmar are then NaN); :mod:`signalbench.engine.periods` says why.
     signalbench._validation.EmptyResultWarning
         Nothing was traded: ``delay`` covers every row, a single row, or columns that never hold a position.

@@ -40,8 +40,10 @@ Short samples (:class:`ShortSampleWarning`)
   annualized standard error ``sqrt(periods_per_year / T)`` (50 for 39 one-minute bars).
 - **Annual return and Calmar.** Compounding or scaling a sample of a few days up to a year multiplies its
   noise (five days of +0.5 % a day "annualize" to several hundred percent). A sample shorter than
-  :data:`MIN_SAMPLE_DAYS` = 20 trading days (``clock_bars / periods_per_year * 252 < 20``) gets NaN annual
-  returns and Calmar, with the reason in a warning; the Sharpe ratio, which scales by a square root, stays.
+  :data:`MIN_SAMPLE_DAYS` = 20 days of the data's own calendar (``clock_bars / periods_per_year * days_per_year
+  < 20``: trading days of a 252-day year, calendar days of a market that trades every day, rule 1 above) gets NaN
+  annual returns and Calmar, with the reason in a warning; the Sharpe ratio, which scales by a square root, stays.
+  With an explicit ``periods_per_year`` the calendar is still read from the DatetimeIndex (252 without one).
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ EVENT_CLOCK = pd.Timedelta(minutes=1)
 
 #: Fewest clock bars a Sharpe ratio may rest on without a :class:`ShortSampleWarning` (see the module docstring).
 MIN_CLOCK_BARS = 100
-#: Fewest trading days (of a 252-day year) a sample needs for an annual return and a Calmar ratio.
+#: Fewest days a sample needs for an annual return and a Calmar ratio, counted on the data's own calendar
+#: (trading days of a 252-day year; calendar days when the market trades every day).
 MIN_SAMPLE_DAYS = 20
 
 
@@ -93,16 +96,43 @@ class Clock:
         The bar length (the resampling clock for event time); None for daily and slower data.
     rule : str
         A human-readable account of how the figure was inferred.
+    days_per_year : int
+        The calendar: 252 trading days a year, or 365 when the market trades every day (rule 1).
     """
 
     periods_per_year: float
     regular: bool
     bar: pd.Timedelta | None
     rule: str
+    days_per_year: int = 252
 
 
 def _days_per_year(index: pd.DatetimeIndex) -> int:
     return 365 if bool((index.day_of_week >= 5).any()) else 252
+
+
+def calendar_days_per_year(clock: Clock | None, times: pd.DatetimeIndex | None) -> int:
+    """The calendar the sample's length is counted on: the clock's, else the index's (rule 1), else 252."""
+    if clock is not None:
+        return clock.days_per_year
+    return _days_per_year(times) if times is not None and len(times) else 252
+
+
+def short_sample_note(bars: int, periods_per_year: float, days_per_year: int) -> str | None:
+    """The :class:`ShortSampleWarning` text when ``bars`` span fewer than :data:`MIN_SAMPLE_DAYS` days, else None.
+
+    The days are counted on the data's calendar: ``bars / periods_per_year * days_per_year`` (trading days when
+    ``days_per_year`` is 252, calendar days when it is 365).
+    """
+    days = bars / periods_per_year * days_per_year
+    if not days < MIN_SAMPLE_DAYS:
+        return None
+    unit = "calendar days" if days_per_year == 365 else "trading days"
+    return (
+        f"ann_return_compound, ann_return_additive and calmar are NaN: the sample spans {days:.3g} {unit} "
+        f"({bars} bars at {periods_per_year:g} a year, {days_per_year} days a year), fewer than {MIN_SAMPLE_DAYS}; "
+        "a year extrapolated from it would be noise (sharpe, scaled by a square root, is kept)"
+    )
 
 
 def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
@@ -136,11 +166,11 @@ def infer_clock(index: pd.DatetimeIndex) -> Clock | None:
         if inner is None:
             return None
         rule = f"event time (irregular timestamps): annualized on a 1-minute clock; {inner.rule}"
-        return Clock(inner.periods_per_year, False, EVENT_CLOCK, rule)
+        return Clock(inner.periods_per_year, False, EVENT_CLOCK, rule, inner.days_per_year)
     session, why = _session(ns, day, same_day, bar, days_per_year)
     ppy = days_per_year * session / bar
-    text = f"{duration_text(pd.Timedelta(bar, unit='ns'))} bars, {why}, {days_per_year} days: {ppy:g}/year"
-    return Clock(float(ppy), True, pd.Timedelta(bar, unit="ns"), text)
+    text = f"{duration_text(pd.Timedelta(bar, unit='ns'))} bars, {why}, {days_per_year} days a year: {ppy:g}/year"
+    return Clock(float(ppy), True, pd.Timedelta(bar, unit="ns"), text, days_per_year)
 
 
 def duration_text(value: pd.Timedelta) -> str:
@@ -160,8 +190,9 @@ def _slow_clock(gap_days: float, days_per_year: int) -> Clock:
         (200, 4, "quarterly"),
     ):
         if gap_days < limit:
-            return Clock(float(ppy), True, None, f"{name} bars (median gap {gap_days:.3g} days): {ppy}/year")
-    return Clock(1.0, True, None, f"yearly bars (median gap {gap_days:.3g} days): 1/year")
+            rule = f"{name} bars (median gap {gap_days:.3g} days): {ppy}/year"
+            return Clock(float(ppy), True, None, rule, days_per_year)
+    return Clock(1.0, True, None, f"yearly bars (median gap {gap_days:.3g} days): 1/year", days_per_year)
 
 
 def _session(ns: np.ndarray, day: np.ndarray, same_day: np.ndarray, bar: int, days_per_year: int) -> tuple[int, str]:
@@ -172,7 +203,7 @@ def _session(ns: np.ndarray, day: np.ndarray, same_day: np.ndarray, bar: int, da
     if time_of_day.min() >= open_ns and time_of_day.max() <= close_ns:
         return US_SESSION_NS, "US equity session 09:30-16:00"
     if days_per_year == 365:
-        return NS_PER_DAY, "24-hour market, 365 days"
+        return NS_PER_DAY, "24-hour market"
     starts = np.r_[0, np.flatnonzero(~same_day) + 1]
     ends = np.r_[starts[1:] - 1, len(ns) - 1]
     session = min(int((ns[ends] - ns[starts]).max()) + bar, NS_PER_DAY)
@@ -266,10 +297,12 @@ __all__ = [
     "AnnualizationWarning",
     "Clock",
     "ShortSampleWarning",
+    "calendar_days_per_year",
     "checked_periods_per_year",
     "decide_clock",
     "duration_text",
     "event_clock_index",
     "infer_clock",
     "resample_to_clock",
+    "short_sample_note",
 ]

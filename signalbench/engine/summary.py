@@ -21,10 +21,11 @@ from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_n
 from signalbench.engine.oracle import oracle_nb
 from signalbench.engine.periods import (
     MIN_CLOCK_BARS,
-    MIN_SAMPLE_DAYS,
     Clock,
     ShortSampleWarning,
+    calendar_days_per_year,
     resample_to_clock,
+    short_sample_note,
 )
 from signalbench.engine.selection import dsr_values
 from signalbench.engine.stats import STAT_ROWS, summarize
@@ -94,7 +95,7 @@ def stats_table(
     on_clock = sim.returns if info is None or info.regular else resample_to_clock(sim.returns, times, opts.mode)
     col = column_stats_nb(sim.returns)
     clock_col = col if on_clock is sim.returns else column_stats_nb(on_clock)
-    rows = performance_rows(col, clock_col, ppy, opts.mode, notes)
+    rows = performance_rows(col, clock_col, ppy, opts.mode, notes, calendar_days_per_year(info, times))
     rows.update(trade_rows(sim, col))
     rows.update(round_trip_rows(round_trip_stats_nb(sim.exposure, sim.returns, sim.costs)))
     rows.update(oracle_rows(price, costs, opts, rows["total_return_additive"]))
@@ -108,28 +109,24 @@ def stats_table(
 
 
 def performance_rows(
-    col: np.ndarray, clock_col: np.ndarray, ppy: float, mode: str, notes: Notes
+    col: np.ndarray, clock_col: np.ndarray, ppy: float, mode: str, notes: Notes, days_per_year: int = 252
 ) -> dict[str, np.ndarray]:
     """Totals and drawdown (of the rows), annualized figures and ``clock_bars`` (of the clock); short samples noted.
 
     ``col`` and ``clock_col`` are :func:`column_stats_nb` of the rows' and of the clock's returns (the same
-    array unless the rows are event time).
+    array unless the rows are event time); ``days_per_year`` is the data's calendar (252 or 365), on which the
+    sample's length in days is counted.
     """
     rows = summarize(clock_col, ppy, mode, exact=col)
     bars = int(clock_col[_COL["n_periods"], 0])
     rows["clock_bars"] = np.full(col.shape[1], float(bars))
     if not np.isfinite(ppy):
         return rows
-    days = bars / ppy * 252
-    if days < MIN_SAMPLE_DAYS:
+    short = short_sample_note(bars, ppy, days_per_year)
+    if short is not None:
         for key in ("ann_return_compound", "ann_return_additive", "calmar"):
             rows[key] = np.full(col.shape[1], np.nan)
-        notes.add(
-            ShortSampleWarning,
-            f"ann_return_compound, ann_return_additive and calmar are NaN: the sample spans {days:.3g} trading "
-            f"days ({bars} bars at {ppy:g} a year), fewer than {MIN_SAMPLE_DAYS}; a year extrapolated from it "
-            "would be noise (sharpe, scaled by a square root, is kept)",
-        )
+        notes.add(ShortSampleWarning, short)
     if bars < MIN_CLOCK_BARS:
         notes.add(
             ShortSampleWarning,

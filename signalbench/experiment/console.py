@@ -73,7 +73,7 @@ class Reporter:
                 v = metrics.get(key)
                 if v is not None and np.isfinite(v):
                     parts.append(f"{key} {v:.4f}")
-            progress.update(task, completed=epoch + 1, info="  ".join(parts))
+            progress.update(task, completed=epoch, info="  ".join(parts))  # epochs count from 1
 
         def close() -> None:
             t = progress.tasks[task]

@@ -66,8 +66,22 @@ class ExperimentResult:
 
 #: Classes of the direction labels (down, stationary, up), the columns of every probability frame.
 CLASSES = (0, 1, 2)
-#: A classifier whose argmax is the stationary class on more than this share of tested rows is named in a warning.
-STATIONARY_SHARE = 0.95
+#: Their names, as the warnings write them.
+CLASS_NAMES = ("down", "stationary", "up")
+#: A classifier whose argmax is one class on more than this share of tested rows is named in a warning.
+ONE_CLASS_SHARE = 0.95
+#: What to try instead when a column of a rule never trades (the rule's own knob first, then another rule).
+_IDLE_HINTS = {
+    "sign": "'sign' holds no position while 'stationary' is the most probable class: try a threshold on "
+    "p_up - p_down ('size_by_confidence' with min_edge)",
+    "threshold": "try a lower 'enter', or a threshold on p_up - p_down ('size_by_confidence' with min_edge)",
+    "hysteresis": "try a lower 'enter', or a threshold on p_up - p_down ('size_by_confidence' with min_edge)",
+    "size_by_confidence": "|p_up - p_down| stays within the dead zone on every row: try a lower 'min_edge' "
+    "(or tune = true to choose it on validation rows), or 'threshold' with a low 'enter'",
+    "size_by_confidence, no min_edge": "p_up - p_down is 0 on every row: the model gives no direction",
+    "tuned": "widen the tuning grid toward the values that trade",
+    "regressor": "the predicted return is 0 on every row: the model gives no direction",
+}
 
 
 def _model_metrics(models, labels: np.ndarray, classification: bool) -> dict[str, dict[str, Any]]:
@@ -89,17 +103,16 @@ def _warn(message: str, notes: list[str]) -> None:
     notes.append(message)
 
 
-def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str]) -> list[str]:
-    """Named warnings for columns that never trade and classifiers that almost always say 'stationary'."""
+def _checks(
+    columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes: list[str], one_by_design=()
+) -> list[str]:
+    """Named warnings for columns that never trade and classifiers that almost always predict one class.
+
+    ``one_by_design`` names the models that predict one class by construction (the majority baseline): not warned.
+    """
     for name, m in model_metrics.items():
-        share = m.get("predicted_share")
-        if share and share[1] > STATIONARY_SHARE:
-            _warn(
-                f"{name}: its most probable class is 'stationary' on {share[1]:.1%} of the tested rows, so rules that "
-                "trade on the most probable class (sign, threshold) hardly trade; try a threshold on p_up - p_down "
-                "(strategy 'size_by_confidence' with min_edge, tuned on validation rows)",
-                notes,
-            )
+        if name not in one_by_design:
+            _one_class(name, m.get("predicted_share"), m.get("n_rows"), notes)
     flat = []
     for col in stats.columns:
         if col in benchmarks:
@@ -112,7 +125,7 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
             flat.append(col)  # named here; the engine's own idle-column note would repeat it
             _warn(
                 f"{col}: never traded on the tested rows (0 trades): its Sharpe and efficiency are not informative; "
-                "try a threshold on p_up - p_down ('size_by_confidence' with min_edge) or a lower 'enter'",
+                f"{_idle_hint(columns_info.get(col, {}), model_metrics)}",
                 notes,
             )
     tuned_flat = [c for c in flat if columns_info.get(c, {}).get("chosen")]
@@ -122,6 +135,42 @@ def _checks(columns_info, stats: pd.DataFrame, model_metrics, benchmarks, notes:
             f"{', '.join(tuned_flat)}: they do not trade on the tested rows"
         )
     return flat
+
+
+def _one_class(name: str, share, n_rows, notes: list[str]) -> None:
+    """Warn when a classifier's most probable class is one class on more than ``ONE_CLASS_SHARE`` of the rows."""
+    if not share or len(share) != len(CLASS_NAMES):
+        return
+    k = int(np.argmax(share))
+    if share[k] <= ONE_CLASS_SHARE:
+        return
+    rows = f" ({round(share[k] * n_rows):,} of {n_rows:,})" if n_rows else ""
+    where = f"{name}: its most probable class is {CLASS_NAMES[k]!r} on {share[k]:.1%} of the tested rows{rows}"
+    if CLASS_NAMES[k] == "stationary":
+        advice = (
+            "so rules that trade on the most probable class (sign, threshold) hardly trade; try a threshold on "
+            "p_up - p_down (strategy 'size_by_confidence' with min_edge, tuned on validation rows)"
+        )
+    else:
+        advice = (
+            f"so rules on the most probable class hold one side ({CLASS_NAMES[k]}) almost throughout: the model "
+            "learned one answer (class imbalance of the training labels, or a fit that did not converge), not a "
+            "signal; compare it with the 'majority' baseline and check its training history"
+        )
+    _warn(f"{where}, {advice}", notes)
+
+
+def _idle_hint(info: dict, model_metrics) -> str:
+    """What to try for a column that never traded, from the rule (and parameters) that made it."""
+    if info.get("tuned"):
+        return _IDLE_HINTS["tuned"]
+    model = model_metrics.get(info.get("model"), {})
+    if info.get("model") is not None and "predicted_share" not in model and "n_rows" in model:
+        return _IDLE_HINTS["regressor"]
+    rule = info.get("strategy")
+    if rule == "size_by_confidence" and not (info.get("params") or {}).get("min_edge"):
+        return _IDLE_HINTS["size_by_confidence, no min_edge"]
+    return _IDLE_HINTS.get(rule, _IDLE_HINTS["threshold"])
 
 
 def _engine_notes(result, flat: list[str]) -> list[str]:
@@ -143,7 +192,8 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
     model_metrics = _model_metrics(models, labels, classification)
     stats = result.stats
     benchmarks = list(bench)
-    flat = _checks(info, stats, model_metrics, benchmarks, notes)
+    constant = [name for name, m in models.items() if m.fitted and getattr(m.fitted[-1], "name", "") == "majority"]
+    flat = _checks(info, stats, model_metrics, benchmarks, notes, constant)
     notes[:] = [n for n in notes if n not in result.notes]  # the engine's warnings, caught during the run
     notes.extend(_engine_notes(result, flat))
     per_column: dict[str, dict[str, Any]] = {}

@@ -2,9 +2,10 @@
 
 The public API (``docs/architecture.md``, "Signal models"):
 
-- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in or
-  from the ``signalbench.signals`` entry-point group (plugins load lazily; a failing plugin is named in
-  :class:`PluginLoadError`). Hyperparameters are checked when the model is made.
+- :func:`create` ``(name, **params)``, :func:`available` ``()``, :func:`get` ``(name)``: models by name, built-in,
+  given to :func:`register` ``(name, cls)`` in this process, or from the ``signalbench.signals`` entry-point group
+  (plugins load lazily; a failing plugin is named in :class:`PluginLoadError`). Hyperparameters are checked when the
+  model is made.
 - :class:`SignalModel`: the contract (``fit``, ``predict_proba`` / ``predict``, ``save``), and :func:`load` to bring
   a saved model back (a damaged or mismatched file is a :class:`ModelFileError`). :class:`TorchSignalModel` is the
   base of the neural models.
@@ -30,6 +31,7 @@ _EXPORTS = {
     "available": "signalbench.signals.registry",
     "get": "signalbench.signals.registry",
     "load": "signalbench.signals.registry",
+    "register": "signalbench.signals.registry",
     "PluginLoadError": "signalbench.signals.registry",
     "SignalModel": "signalbench.signals.base",
     "TorchSignalModel": "signalbench.signals.torch_model",

@@ -81,9 +81,10 @@ class SignalModel(Hyperparameters, Persistent):
     :class:`~signalbench.signals.params.Hyperparameters`, ``save`` and the rebuild by ``load`` from
     :class:`~signalbench.signals.persistence.Persistent`.
 
-    Subclasses set the class attributes below, declare their ``hyperparameters`` (or write a keyword-only
-    ``__init__``), and implement :meth:`_fit` and :meth:`_predict_valid` (and, when they learn more than the base class
-    saves, :meth:`_get_state` / :meth:`_set_state`).
+    Subclasses (plugins included) set the class attributes below, declare their ``hyperparameters`` (or write a
+    keyword-only ``__init__``), and implement the public hooks :meth:`fit_prepared` and :meth:`predict_prepared` (and,
+    when they learn more than the base class saves, :meth:`get_learned_state` / :meth:`set_learned_state` /
+    :meth:`learned_state_shapes`). ``examples/plugin/`` is a complete plugin.
 
     Attributes
     ----------
@@ -230,35 +231,81 @@ class SignalModel(Hyperparameters, Persistent):
         """
         return None
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, rows: np.ndarray, val) -> None:
-        """Learn from scaled ``X`` (float32, NaN replaced by 0) at training ``rows``.
+    # ------------------------------------------------------------------ the plugin hooks (what a model writes)
 
-        ``y`` holds encoded targets (class indices for classifiers), ``val`` is ``None`` or a tuple
-        ``(X_val, y_val, rows_val)`` prepared the same way. ``self._fit_callback`` is the ``callback`` given to
-        :meth:`fit` (None when not given); models that train in epochs call it after each one.
+    def fit_prepared(self, X: np.ndarray, y: np.ndarray, rows: np.ndarray, val, *, callback=None) -> None:
+        """Learn from prepared inputs; every model writes this (:meth:`fit` checks and prepares, then calls it).
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            ``(n, F)`` float32: the features after :meth:`_transform_features` and the scaler (when
+            ``scale_inputs``), NaN replaced by 0 (``stateful`` models keep NaN: it ends a run). Row ``t``'s window is
+            ``X[t - window + 1 : t + 1]``.
+        y : numpy.ndarray
+            ``(n,)`` float64 encoded targets: for classifiers the index into ``classes_`` (0 .. k - 1), for
+            regressors the value; NaN where a row has no label.
+        rows : numpy.ndarray
+            ``(m,)`` int64, increasing: the rows to train on (a complete finite window and a finite label), m >= 2.
+        val : tuple or None
+            ``(X_val, y_val, rows_val)`` prepared the same way (validation data), or None.
+        callback : callable or None
+            ``callback(epoch, metrics)`` as given to :meth:`fit`; a model that trains in epochs calls it after each.
+
+        Store what is learned in attributes with a trailing underscore (``table_``, ``net_``). ``classes_``,
+        ``n_features_in_``, ``feature_names_in_`` and the scaler are already set.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement fit_prepared(X, y, rows, val, *, callback)")
 
-    def _predict_valid(self, X: np.ndarray, start: int) -> np.ndarray:
-        """Raw outputs ``(n - start, d)`` for rows ``start .. n - 1`` of prepared ``X`` (invalid rows included)."""
-        raise NotImplementedError
+    def predict_prepared(self, X: np.ndarray, start: int) -> np.ndarray:
+        """Outputs of rows ``start .. n - 1`` of prepared ``X``; every model writes this.
 
-    def _get_state(self) -> tuple[dict, dict]:
-        """Learned state beyond what the base class keeps: (JSON-able dict, dict of tensors)."""
+        Parameters
+        ----------
+        X : numpy.ndarray
+            ``(n, F)`` float32, prepared as in :meth:`fit_prepared`; rows before ``start`` are context only.
+        start : int
+            The first row with a complete window (``>= window - 1``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n - start, d)`` float: row ``i`` is the output of row ``start + i``, read from rows
+            ``start + i - window + 1 .. start + i`` only (``stateful`` models: from the start of its run);
+            ``d = len(classes_)`` probabilities (classifiers, each row summing to 1) or ``d = 1`` value
+            (regressors). Rows whose window held a NaN may hold anything: they are set to NaN afterwards. Must not
+            change the model.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement predict_prepared(X, start)")
+
+    def get_learned_state(self) -> tuple[dict, dict]:
+        """What :meth:`fit_prepared` learned, to save (default: nothing).
+
+        Returns
+        -------
+        tuple
+            ``(meta, tensors)``: a JSON-able dict (saved in ``model.json`` under ``state``) and a dict of name to
+            ``torch.Tensor`` (saved in ``weights.pt``, read back with ``weights_only=True``). The scaler, classes and
+            feature names are saved by the base class.
+        """
         return {}, {}
 
-    def _set_state(self, meta: dict, tensors: dict) -> None:
-        """Restore what :meth:`_get_state` returned."""
+    def set_learned_state(self, meta: dict, tensors: dict) -> None:
+        """Restore what :meth:`get_learned_state` returned (``meta`` from JSON, ``tensors`` on the CPU)."""
 
-    def _state_shapes(self) -> dict[str, tuple[int, ...]] | None:
-        """The tensors :meth:`_set_state` needs, by name and shape (None: not checked before ``_set_state``)."""
+    def learned_state_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        """The tensors :meth:`set_learned_state` needs, by name and shape, from the hyperparameters and ``classes_``.
+
+        ``load`` checks the saved tensors against it first, so a damaged file is a ``ModelFileError`` naming the
+        tensor. None (the default): not checked.
+        """
         return None
 
     def _n_outputs(self) -> int:
         return len(self.classes_) if self.task == "classification" else 1
 
     def _encode_targets(self, y, n: int, name: str, *, fitting: bool) -> np.ndarray:
-        """Targets to what :meth:`_fit` trains on; NaN marks rows without a label (float64 array)."""
+        """Targets to what :meth:`fit_prepared` trains on; NaN marks rows without a label (float64 array)."""
         y = as_vector(y, name, n)
         if self.task != "classification":
             return y
@@ -370,9 +417,10 @@ class SignalModel(Hyperparameters, Persistent):
             Validation data (its own context rows included: the first ``seq_len - 1`` rows only feed windows), used
             for early stopping and reported in ``history_``; never used to fit the scaler.
         callback : callable, optional
-            ``callback(epoch, metrics)`` after every training epoch (models trained in epochs), with ``metrics`` the
-            epoch's entry of ``history_`` (train and validation loss and accuracy, learning rate, seconds). When it is
-            given, no progress bar is shown.
+            ``callback(epoch, metrics)`` after every training epoch (models trained in epochs; ``epoch`` counts from 1,
+            so the last call of a full run has ``epoch == epochs``), with ``metrics`` the epoch's entry of
+            ``history_`` (train and validation loss and accuracy, learning rate, seconds). When it is given, no
+            progress bar is shown.
 
         Returns
         -------
@@ -410,11 +458,7 @@ class SignalModel(Hyperparameters, Persistent):
         val = self._validation_part(X_val, y_val, (X.shape[1], names))
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = names
-        self._fit_callback = callback
-        try:
-            self._fit(self._prepare(X), y_enc, rows, val)
-        finally:
-            del self._fit_callback
+        self.fit_prepared(self._prepare(X), y_enc, rows, val, callback=callback)
         return self
 
     def _check_columns(self, X, names, what, F, fitted_names) -> None:
@@ -445,7 +489,7 @@ class SignalModel(Hyperparameters, Persistent):
             )
             return out
         start = first_true(valid)
-        out[start:] = self._predict_valid(self._prepare(X), start)
+        out[start:] = self.predict_prepared(self._prepare(X), start)
         out[~valid] = np.nan
         return out
 

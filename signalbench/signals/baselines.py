@@ -40,22 +40,27 @@ class MajorityModel(SignalModel):
     scale_inputs = False
     hyperparameters = declare()
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: the class frequencies of the training rows."""
         counts = np.bincount(y[rows].astype(np.int64), minlength=len(self.classes_)).astype(np.float64)
         self.class_prior_ = counts / counts.sum()
 
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
+        """See :meth:`SignalModel.predict_prepared`: the training frequencies on every row."""
         return np.tile(self.class_prior_, (X.shape[0] - start, 1))
 
-    def _get_state(self):
+    def get_learned_state(self):
+        """See :meth:`SignalModel.get_learned_state`: the class prior ``(k,)``."""
         import torch
 
         return {}, {"class_prior": torch.from_numpy(self.class_prior_.copy())}
 
-    def _set_state(self, meta, tensors):
+    def set_learned_state(self, meta, tensors):
+        """See :meth:`SignalModel.set_learned_state`."""
         self.class_prior_ = tensors["class_prior"].numpy().astype(np.float64)
 
-    def _state_shapes(self):
+    def learned_state_shapes(self):
+        """See :meth:`SignalModel.learned_state_shapes`."""
         return {"class_prior": (len(self.classes_),)}
 
 
@@ -108,7 +113,8 @@ class _SignRule(SignalModel):
             return names.index(v.choice(c, "column", names))
         return v.integer(c, "column", minimum=0, maximum=int(self.n_features_in_) - 1)
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: the column the sign is read from."""
         if self.classes_.tolist() != [0, 1, 2]:
             raise ValueError(
                 v.expected(
@@ -121,22 +127,26 @@ class _SignRule(SignalModel):
             )
         self.column_index_ = self._resolve_column()
 
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
+        """See :meth:`SignalModel.predict_prepared`: one-hot ``(n - start, 3)`` from the sign."""
         x = X[start:, self.column_index_].astype(np.float64)
         cls = np.where(x > self.threshold, 2, np.where(x < -self.threshold, 0, 1))
         out = np.zeros((x.size, 3))
         out[np.arange(x.size), cls] = 1.0
         return out
 
-    def _get_state(self):
+    def get_learned_state(self):
+        """See :meth:`SignalModel.get_learned_state`: the column index."""
         return {"column_index": int(self.column_index_)}, {}
 
-    def _set_state(self, meta, tensors):
+    def set_learned_state(self, meta, tensors):
+        """See :meth:`SignalModel.set_learned_state`."""
         self.column_index_ = v.integer(
             meta["column_index"], "state.column_index", minimum=0, maximum=int(self.n_features_in_) - 1
         )
 
-    def _state_shapes(self):
+    def learned_state_shapes(self):
+        """See :meth:`SignalModel.learned_state_shapes`."""
         return {}
 
 
@@ -185,7 +195,8 @@ class LogisticModel(SignalModel):
         }
     )
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: L-BFGS on the training rows."""
         import torch
 
         k = len(self.classes_)
@@ -216,22 +227,26 @@ class LogisticModel(SignalModel):
         self.coef_ = W.detach().numpy().copy()  # (F, k)
         self.intercept_ = b.detach().numpy().copy()  # (k,)
 
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
+        """See :meth:`SignalModel.predict_prepared`: the softmax of the linear scores."""
         z = X[start:].astype(np.float64) @ self.coef_ + self.intercept_  # (m, k)
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def _get_state(self):
+    def get_learned_state(self):
+        """See :meth:`SignalModel.get_learned_state`: ``coef`` ``(F, k)`` and ``intercept`` ``(k,)``."""
         import torch
 
         return {}, {"coef": torch.from_numpy(self.coef_.copy()), "intercept": torch.from_numpy(self.intercept_.copy())}
 
-    def _set_state(self, meta, tensors):
+    def set_learned_state(self, meta, tensors):
+        """See :meth:`SignalModel.set_learned_state`."""
         self.coef_ = tensors["coef"].numpy().astype(np.float64)
         self.intercept_ = tensors["intercept"].numpy().astype(np.float64)
 
-    def _state_shapes(self):
+    def learned_state_shapes(self):
+        """See :meth:`SignalModel.learned_state_shapes`."""
         k = len(self.classes_)
         return {"coef": (int(self.n_features_in_), k), "intercept": (k,)}
 
@@ -294,7 +309,8 @@ class LightGBMModel(SignalModel):
             "verbosity": -1,
         }
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: boosted trees on the training rows."""
         lgb = self._lgb()
         train_set = lgb.Dataset(X[rows], label=y[rows].astype(np.int64), free_raw_data=True)
         callbacks = []
@@ -313,11 +329,13 @@ class LightGBMModel(SignalModel):
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
         self.booster_ = booster
 
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
+        """See :meth:`SignalModel.predict_prepared`: the booster's class probabilities."""
         p = self.booster_.predict(X[start:], num_iteration=self.best_iteration_)
         return np.asarray(p, dtype=np.float64).reshape(X.shape[0] - start, len(self.classes_))
 
-    def _get_state(self):
+    def get_learned_state(self):
+        """See :meth:`SignalModel.get_learned_state`: the booster as text bytes."""
         import torch
 
         text = self.booster_.model_to_string(num_iteration=self.best_iteration_).encode("utf-8")
@@ -325,7 +343,8 @@ class LightGBMModel(SignalModel):
             "booster": torch.frombuffer(bytearray(text), dtype=torch.uint8)
         }
 
-    def _set_state(self, meta, tensors):
+    def set_learned_state(self, meta, tensors):
+        """See :meth:`SignalModel.set_learned_state`."""
         lgb = self._lgb()
         text = bytes(tensors["booster"].numpy().tobytes()).decode("utf-8")
         try:

@@ -30,7 +30,9 @@ with particular inputs (an order book, two targets) generate what they need. The
   model: blanks its own row, and the rows after it equal a fresh start there); fitting on data with NaN rows works;
 - ``determinism``: two fits with the same hyperparameters (seed) give the same predictions, and refitting an instance
   gives what a fresh fit gives;
-- ``save_load``: ``save`` then :func:`signalbench.signals.load` gives the same class, hyperparameters and predictions;
+- ``save_load``: ``save`` then :func:`signalbench.signals.load` gives the same class, hyperparameters and predictions
+  (``load`` finds the class by its ``name``: a plugin is installed with its entry point, or registered in this process
+  with :func:`signalbench.signals.register` before the check);
   the folder holds ``model.json`` and a ``weights.pt`` that ``torch.load(weights_only=True)`` reads; saving onto an
   existing path needs ``overwrite=True``;
 - ``no_mutation``: predicting changes neither the model nor the input; fitting does not change ``X`` or ``y``;
@@ -51,7 +53,7 @@ import pandas as pd
 
 from signalbench.signals.base import SignalModel
 from signalbench.signals.errors import NotFittedError
-from signalbench.signals.registry import available, get, load
+from signalbench.signals.registry import HOW_TO_REGISTER, available, get, load
 
 __all__ = ["Check", "check_signal_model", "signal_model_checks"]
 
@@ -292,6 +294,10 @@ def _check_save_load(ctx: _Context) -> None:
 
     X, _ = ctx.data
     model = ctx.fitted
+    try:
+        get(model.name)
+    except ValueError:
+        raise AssertionError(f"load cannot find a model named {model.name!r}: {HOW_TO_REGISTER}") from None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model"
         returned = model.save(path)

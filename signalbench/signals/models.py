@@ -386,7 +386,8 @@ class StatefulLSTM(TorchSignalModel):
             out[lo : lo + (1 << 16)] = (X[lo : lo + (1 << 16)] - self.scaler_mean_) / self.scaler_scale_
         return out
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: truncated BPTT over the runs (:mod:`signalbench.signals.tbptt`)."""
         device = resolve_device(self.device)
         targets = self._training_targets(y, rows)
         criterion = self._criterion(y, rows)
@@ -401,7 +402,7 @@ class StatefulLSTM(TorchSignalModel):
             history = train_tbptt(
                 net, X=X, targets=targets, labelled=labelled, tbptt_len=int(self.tbptt_len), criterion=criterion,
                 config=self._train_config(), seed=int(self.seed), device=device, validate=validate,
-                description=self.name, callback=getattr(self, "_fit_callback", None),
+                description=self.name, callback=callback,
             )  # fmt: skip
         self.net_ = net.eval()
         self.net_config_ = config
@@ -421,7 +422,8 @@ class StatefulLSTM(TorchSignalModel):
 
         return validate
 
-    def _predict_valid(self, X: np.ndarray, start: int) -> np.ndarray:
+    def predict_prepared(self, X: np.ndarray, start: int) -> np.ndarray:
+        """See :meth:`SignalModel.predict_prepared`: the network over each run from zero state."""
         if self.net_.training:
             raise RuntimeError("network is in training mode")
         logits = run_outputs(self.net_, X[start:], int(self.predict_batch_size), self.device_)

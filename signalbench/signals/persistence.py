@@ -323,7 +323,7 @@ class Persistent:
     """The save/load half of :class:`~signalbench.signals.base.SignalModel`.
 
     ``save``, ``state_dict`` and the rebuild from a checked :class:`SavedModel`; the model's own learned state passes
-    through its ``_get_state`` / ``_set_state``, checked first against ``_state_shapes``.
+    through its ``get_learned_state`` / ``set_learned_state``, checked first against ``learned_state_shapes``.
     """
 
     legacy_defaults: ClassVar[Mapping[str, Any]] = {}
@@ -337,7 +337,7 @@ class Persistent:
             raise ValueError(
                 v.expected("hyperparameters", "JSON-serializable values to save", f"{exc}", raw=True)
             ) from None
-        meta, _ = self._get_state()
+        meta, _ = self.get_learned_state()
         return {
             "format": FORMAT,
             "model": self.name,
@@ -366,7 +366,7 @@ class Persistent:
             CPU tensors.
         """
         self._check_fitted()
-        _, tensors = self._get_state()
+        _, tensors = self.get_learned_state()
         return {k: t.detach().to("cpu") for k, t in tensors.items()}
 
     def save(self, path, *, overwrite: bool = False) -> Path:
@@ -406,7 +406,7 @@ class Persistent:
     def _from_saved(cls, saved: SavedModel, device: Any = None) -> Persistent:
         """Rebuild a fitted model from a checked :class:`SavedModel`, on ``device`` (a ``torch.device``; None: CPU).
 
-        The state is restored on the CPU (:meth:`_set_state`), then moved by :meth:`_place`.
+        The state is restored on the CPU (:meth:`set_learned_state`), then moved by :meth:`_place`.
         """
         config = saved.config
         params = {**{k: d for k, d in cls.legacy_defaults.items() if k not in config["params"]}, **config["params"]}
@@ -417,7 +417,7 @@ class Persistent:
         model._restore_learned(saved)
         model._check_saved_state(saved)
         try:
-            model._set_state(config.get("state") or {}, saved.tensors)
+            model.set_learned_state(config.get("state") or {}, saved.tensors)
         except ModelFileError:
             raise
         except (KeyError, IndexError, RuntimeError, TypeError, ValueError) as exc:
@@ -454,7 +454,7 @@ class Persistent:
         self.scaler_scale_ = None if scaler is None else np.asarray(scaler["scale"], dtype=np.float64)
 
     def _check_saved_state(self, saved: SavedModel) -> None:
-        """Check the saved tensors against :meth:`_state_shapes` before :meth:`_set_state` reads them."""
-        shapes = self._state_shapes()
+        """Check the saved tensors against :meth:`learned_state_shapes` before :meth:`set_learned_state` reads them."""
+        shapes = self.learned_state_shapes()
         if shapes is not None:
             check_tensors(saved.tensors, shapes, saved.weights_path)

@@ -6,11 +6,15 @@ the ``signalbench.signals`` entry-point group::
     [project.entry-points."signalbench.signals"]
     my_model = "my_package.models:MyModel"
 
+A class can also be registered in-process with :func:`register` (a notebook, a test, a script that defines its
+model): it is then found by name like an installed plugin (``create``, ``load``, the conformance suite's save/load
+check) for the rest of the process.
+
 Entry points are listed without importing anything; a plugin's module is imported the first time its name is asked
 for (``create``, ``get``, ``load``), and an import failure is reported as :class:`PluginLoadError` naming the plugin,
 its entry point and the distribution it came from. Built-in names are resolved without entry points; an entry point
 with a built-in's name that points elsewhere is ignored (with a warning) so that saved built-in models always load as
-themselves.
+themselves. A name registered in-process wins over an entry point of the same name.
 
 :func:`load` lives here, not in :mod:`signalbench.signals.persistence`, because it finds the class by the name saved in
 ``model.json``: the persistence module reads and checks the files and knows no model class, so the modules import each
@@ -31,7 +35,7 @@ from signalbench.signals.devices import load_device
 from signalbench.signals.errors import ModelFileError
 from signalbench.signals.persistence import read_model
 
-__all__ = ["BUILTINS", "GROUP", "PluginLoadError", "available", "create", "get", "load"]
+__all__ = ["BUILTINS", "GROUP", "PluginLoadError", "available", "create", "get", "load", "register"]
 
 #: Entry-point group of signal-model plugins.
 GROUP = "signalbench.signals"
@@ -50,6 +54,15 @@ BUILTINS: dict[str, str] = {
     "ofi_sign": "signalbench.signals.baselines:OFISignModel",
     "lightgbm": "signalbench.signals.baselines:LightGBMModel",
 }
+
+# Classes registered in-process with register(): name -> class.
+_REGISTERED: dict[str, type] = {}
+
+# What makes a plugin's name known, for the messages of load and the conformance suite.
+HOW_TO_REGISTER = (
+    f"register the class in this process with signalbench.signals.register(name, cls), or install its distribution "
+    f"with an entry point in group {GROUP!r}"
+)
 
 
 class PluginLoadError(ImportError):
@@ -80,7 +93,53 @@ def available() -> tuple[str, ...]:
     tuple of str
         Sorted names.
     """
-    return tuple(sorted(set(BUILTINS) | set(_entry_points())))
+    return tuple(sorted(set(BUILTINS) | set(_REGISTERED) | set(_entry_points())))
+
+
+def register(name: str, cls: type) -> type:
+    """Register a model class under ``name`` in this process, as if it were an installed plugin.
+
+    After it, :func:`create`, :func:`get` and :func:`load` (and so
+    :func:`~signalbench.signals.checks.check_signal_model`'s save/load check) find ``cls`` by ``name``. Registering a
+    name again replaces the class (a notebook cell run twice); a registered name wins over an entry point of that name.
+    Nothing is written anywhere: another process needs its own ``register`` or an installed entry point.
+
+    Parameters
+    ----------
+    name : str
+        The model's name; must equal ``cls.name`` (saved models are found by it) and not be a built-in's.
+    cls : type
+        A :class:`~signalbench.signals.base.SignalModel` subclass.
+
+    Returns
+    -------
+    type
+        ``cls`` (so that ``register`` can be written after the class statement and its result kept).
+
+    Raises
+    ------
+    TypeError
+        When ``name`` is not a string or ``cls`` is not a ``SignalModel`` subclass.
+    ValueError
+        When ``name`` is a built-in's, or ``cls.name`` differs from ``name``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(v.expected("name", "a signal model name (str)", name))
+    if not (isinstance(cls, type) and issubclass(cls, SignalModel)):
+        raise TypeError(v.expected("cls", "a SignalModel subclass", cls))
+    if name in BUILTINS:
+        raise ValueError(v.expected("name", "a name that is not a built-in model's", name, hint="choose another name"))
+    if cls.name != name:
+        raise ValueError(
+            v.expected(
+                "name",
+                f"the class's name attribute {cls.name!r}",
+                name,
+                hint=f"set name = {name!r} in {cls.__name__} (saved models are found by it)",
+            )
+        )
+    _REGISTERED[name] = cls
+    return cls
 
 
 def _import_target(target: str):
@@ -133,9 +192,11 @@ def get(name: str) -> type:
         raise TypeError(v.expected("name", "a signal model name (str)", name))
     if name in BUILTINS:
         return _import_target(BUILTINS[name])
+    if name in _REGISTERED:
+        return _REGISTERED[name]
     eps = _entry_points()
     if name not in eps:
-        names = sorted(set(BUILTINS) | set(eps))
+        names = sorted(set(BUILTINS) | set(_REGISTERED) | set(eps))
         raise ValueError(
             v.expected("name", f"a signal model name (one of {', '.join(names)})", name) + v.did_you_mean(name, names)
         )
@@ -180,7 +241,8 @@ def create(name: str, **params) -> SignalModel:
 def load(path: str | os.PathLike, *, device=None) -> SignalModel:
     """Rebuild a model saved with :meth:`SignalModel.save <signalbench.signals.base.SignalModel.save>`.
 
-    The model class is found by the name in ``model.json`` (built-in or plugin). A save that a crash cut short is
+    The model class is found by the name in ``model.json``: a built-in, a class given to :func:`register` in this
+    process, or an installed plugin. A save that a crash cut short is
     recovered first (:func:`signalbench._atomic.recover_dir`). A neural model is loaded onto the CPU unless
     ``device`` asks for another, whatever device it was trained on (a model saved with ``device="cuda"`` loads on a
     CPU-only machine); its ``device`` hyperparameter stays as saved (``fit`` uses it), ``device_`` says where it is.
@@ -216,5 +278,5 @@ def load(path: str | os.PathLike, *, device=None) -> SignalModel:
     try:
         cls = get(saved.config["model"])
     except ValueError as exc:
-        raise ModelFileError(f"{saved.json_path} key 'model': {exc}") from None
+        raise ModelFileError(f"{saved.json_path} key 'model': {exc}; {HOW_TO_REGISTER}") from None
     return cls._from_saved(saved, target)

@@ -191,7 +191,8 @@ class TorchSignalModel(SignalModel):
 
     # ------------------------------------------------------------------ fit / predict
 
-    def _fit(self, X, y, rows, val) -> None:
+    def fit_prepared(self, X, y, rows, val, *, callback=None) -> None:
+        """See :meth:`SignalModel.fit_prepared`: the training loop of :mod:`signalbench.signals.training`."""
         device = resolve_device(self.device)
         targets = self._training_targets(y, rows)
         criterion = self._criterion(y, rows)
@@ -215,14 +216,15 @@ class TorchSignalModel(SignalModel):
                 device=device,
                 val=val,
                 description=self.name,
-                callback=getattr(self, "_fit_callback", None),
+                callback=callback,
             )
         self.net_ = net.eval()
         self.net_config_ = config
         self.history_ = history
         self.device_ = device
 
-    def _predict_valid(self, X: np.ndarray, start: int) -> np.ndarray:
+    def predict_prepared(self, X: np.ndarray, start: int) -> np.ndarray:
+        """See :meth:`SignalModel.predict_prepared`: the network over windows, in batches, under ``inference_mode``."""
         net = self.net_
         if net.training:  # never the case after fit or load; kept as a guard without mutating the model
             raise RuntimeError("network is in training mode")
@@ -235,7 +237,8 @@ class TorchSignalModel(SignalModel):
 
     # ------------------------------------------------------------------ state
 
-    def _get_state(self) -> tuple[dict, dict]:
+    def get_learned_state(self) -> tuple[dict, dict]:
+        """See :meth:`SignalModel.get_learned_state`: the network config and history, and its ``state_dict``."""
         meta = {"net_config": asdict(self.net_config_), "history": self.history_}
         if hasattr(self, "target_mean_"):
             meta["target"] = {"mean": self.target_mean_, "scale": self.target_scale_}
@@ -259,7 +262,8 @@ class TorchSignalModel(SignalModel):
         net = self._build_network(self._net_config())
         check_tensors(saved.tensors, {k: tuple(t.shape) for k, t in net.state_dict().items()}, saved.weights_path)
 
-    def _set_state(self, meta: dict, tensors: dict) -> None:
+    def set_learned_state(self, meta: dict, tensors: dict) -> None:
+        """See :meth:`SignalModel.set_learned_state`."""
         config = self._net_config()
         net = self._build_network(config)
         net.load_state_dict(tensors, strict=True)

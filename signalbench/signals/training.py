@@ -12,8 +12,9 @@ larger. ``max_windows_per_epoch`` caps an epoch at a random subset of the traini
 from the seeded generator (validation is always over every validation window). Without validation data there is
 nothing to stop on: all ``epochs`` run, the plateau schedule follows the training loss, and the last weights are kept.
 
-Progress: a ``callback(epoch, metrics)`` is called after every epoch (``metrics`` is the epoch's history entry), for an
-orchestrator's own progress display; without one, a tqdm bar is shown when ``progress`` asks for it.
+Progress: a ``callback(epoch, metrics)`` is called after every epoch (``epoch`` counts from 1; ``metrics`` is the
+epoch's history entry), for an orchestrator's own progress display; without one, a tqdm bar is shown when
+``progress`` asks for it.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ __all__ = [
 
 # criterion(output, target) -> (mean loss over the batch, number of correct class predictions or None)
 Criterion = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor | None]]
-# callback(epoch, metrics) after every epoch
+# callback(epoch, metrics) after every epoch; epoch counts from 1 (the last of a full run is config.epochs)
 Callback = Callable[[int, dict], None]
 
 #: The training settings every neural model shares (its hyperparameters of the same names).

@@ -232,7 +232,7 @@ def test_deeplob_expects_the_book_layout():
 class _DropoutLeftOn(LSTMModel):
     name = "lstm"
 
-    def _predict_valid(self, X, start):  # the classic bug: no eval(), so dropout stays active
+    def predict_prepared(self, X, start):  # the classic bug: no eval(), so dropout stays active
         from signalbench.data.windowing import iter_batches
 
         self.net_.train()
@@ -243,7 +243,7 @@ class _DropoutLeftOn(LSTMModel):
 
 
 class _LooksAhead(signals.MajorityModel):
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
         nxt = np.r_[X[start + 1 :, 0], 0.0]
         p = np.tile(self.class_prior_, (X.shape[0] - start, 1))
         p[:, 0] = 1 / (1 + np.exp(-nxt))
@@ -251,8 +251,8 @@ class _LooksAhead(signals.MajorityModel):
 
 
 class _Unseeded(signals.LogisticModel):
-    def _fit(self, X, y, rows, val):
-        super()._fit(X, y, rows, val)
+    def fit_prepared(self, X, y, rows, val, *, callback=None):
+        super().fit_prepared(X, y, rows, val, callback=callback)
         self.coef_ = self.coef_ + np.random.default_rng().normal(size=self.coef_.shape)
 
 

@@ -25,7 +25,7 @@ class ToyPlugin(SignalModel):
         self.seq_len = seq_len
         self.smoothing = smoothing
 
-    def _fit(self, X, y, rows, val):
+    def fit_prepared(self, X, y, rows, val, *, callback=None):
         import torch
 
         L = self.seq_len
@@ -37,19 +37,19 @@ class ToyPlugin(SignalModel):
         self.table_ = table / table.sum(axis=1, keepdims=True)
         self._torch = torch
 
-    def _predict_valid(self, X, start):
+    def predict_prepared(self, X, start):
         L = self.seq_len
         csum = np.concatenate(([0.0], np.cumsum(X[:, 0], dtype=np.float64)))
         t = np.arange(start, X.shape[0])
         means = (csum[t + 1] - csum[t + 1 - L]) / L
         return self.table_[(means > 0).astype(int)]
 
-    def _get_state(self):
+    def get_learned_state(self):
         import torch
 
         return {}, {"table": torch.from_numpy(self.table_.copy())}
 
-    def _set_state(self, meta, tensors):
+    def set_learned_state(self, meta, tensors):
         self.table_ = tensors["table"].numpy()
 
 
@@ -178,3 +178,59 @@ def test_saved_plugin_model_loads_through_the_registry(monkeypatch, plugin_modul
     model.fit(X, y)
     model.save(tmp_path / "m")
     np.testing.assert_array_equal(signals.load(tmp_path / "m").predict_proba(X), model.predict_proba(X))
+
+
+@pytest.fixture
+def clean_registry(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTERED", {})
+
+
+def test_check_signal_model_passes_on_a_class_registered_in_process(monkeypatch, clean_registry):
+    _fake_entry_points(monkeypatch, {})  # not installed as a plugin
+    assert signals.register("toy_plugin", ToyPlugin) is ToyPlugin
+    assert "toy_plugin" in signals.available()
+    assert isinstance(signals.create("toy_plugin", seq_len=4), ToyPlugin)
+    check_signal_model(lambda: ToyPlugin(seq_len=4))
+
+
+def test_an_unregistered_plugin_fails_save_load_with_how_to_register(monkeypatch, clean_registry, tmp_path):
+    _fake_entry_points(monkeypatch, {})
+    with pytest.raises(AssertionError, match=r"save_load.*'toy_plugin'.*signalbench\.signals\.register\(name, cls\)"):
+        check_signal_model(lambda: ToyPlugin(seq_len=4))
+    model = ToyPlugin().fit(*ToyPlugin().example_data(120, 3))
+    model.save(tmp_path / "m")
+    with pytest.raises(signals.ModelFileError, match=r"key 'model': .*'toy_plugin'.*register\(name, cls\).*entry"):
+        signals.load(tmp_path / "m")
+
+
+def test_register_checks_its_arguments(clean_registry):
+    with pytest.raises(ValueError, match=r"^name: expected the class's name attribute 'toy_plugin', got 'other'; set "):
+        signals.register("other", ToyPlugin)
+    with pytest.raises(ValueError, match=r"^name: expected a name that is not a built-in model's, got 'lstm'"):
+        signals.register("lstm", ToyPlugin)
+    with pytest.raises(TypeError, match=r"^cls: expected a SignalModel subclass, got "):
+        signals.register("toy_plugin", object)
+    with pytest.raises(TypeError, match=r"^name: expected a signal model name \(str\)"):
+        signals.register(3, ToyPlugin)
+    assert "toy_plugin" not in signals.available()
+
+
+def test_a_registered_class_wins_over_an_entry_point_of_its_name(monkeypatch, clean_registry):
+    _fake_entry_points(monkeypatch, {"toy_plugin": "module_that_does_not_exist_xyz:Model"})
+    signals.register("toy_plugin", ToyPlugin)
+    assert signals.get("toy_plugin") is ToyPlugin
+
+
+def test_a_model_without_the_public_hooks_is_told_which_to_write():
+    class OldStyle(SignalModel):
+        name = "old_style"
+
+        def __init__(self, *, seq_len: int = 2):
+            self.seq_len = seq_len
+
+        def _fit(self, X, y, rows, val):  # the private name of an earlier release: not called
+            self.done_ = True
+
+    X, y = OldStyle().example_data(60, 0)
+    with pytest.raises(NotImplementedError, match=r"OldStyle must implement fit_prepared\(X, y, rows, val"):
+        OldStyle().fit(X, y)
