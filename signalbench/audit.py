@@ -500,8 +500,10 @@ def _recorded_experiment(path: Path) -> Any:
     base_dir = raw.pop("base_dir", ".")
     try:
         return parse_experiment(raw, source=str(path), base_dir=base_dir)
-    except ConfigError as exc:  # the file was edited into an experiment that is not valid
-        raise RunFolderError(str(exc), path) from exc
+    except ConfigError as exc:  # the file was edited into an experiment that is not valid: one line, every problem
+        found = "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in exc.problems)
+        message = f"{path.name}: expected a valid experiment, got {found} at {path}; restore the file or pass the TOML"
+        raise RunFolderError(message, path, exc.problems[0][0] if exc.problems else "") from exc
 
 
 def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
