@@ -27,6 +27,7 @@ _EXPORTS = {
     "compare": "signalbench.experiment",
     "Experiment": "signalbench.experiment",
     "load_experiment": "signalbench.experiment",
+    "RunFolderError": "signalbench._runfiles",
     "deflated_sharpe": "signalbench.engine.selection",
     "pbo": "signalbench.engine.selection",
 }

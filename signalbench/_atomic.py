@@ -23,6 +23,12 @@ are synced and :func:`replace_dir` puts it in place of the target:
   (power loss, SIGKILL) between the two renames can leave the target missing, with the old folder complete beside it:
   :func:`recover_dir` renames it back, and readers call it first (``signalbench.signals.load`` does).
 
+Errors
+------
+A writer that fails (a full disk, a file too large for the file system, no permission, a folder in the way) has
+changed nothing at the target; :func:`write_error` turns the failure into an ``OSError`` that names the path and says
+so (``signalbench.signals`` saving a model and exporting ONNX raise it).
+
 Temporary names start with a dot and the target's name (``.<name>.<random>.tmp``). They are removed on every error;
 only a hard crash can leave one behind, and it is never mistaken for the target.
 """
@@ -50,6 +56,7 @@ __all__ = [
     "recover_dir",
     "replace_dir",
     "write_bytes",
+    "write_error",
     "write_text",
 ]
 
@@ -310,3 +317,28 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically (:func:`atomic_path`); return ``path``."""
     return write_bytes(path, text.encode(encoding))
+
+
+def write_error(path: str | os.PathLike, exc: BaseException, existed: bool) -> OSError:
+    """The ``OSError`` of a failed atomic write of ``path``: names the path, why, and that the old version is intact.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file or folder that was being written.
+    exc : BaseException
+        The failure (an ``OSError``, or the ``RuntimeError`` torch raises when its writer hits a full disk).
+    existed : bool
+        Whether ``path`` existed before the write (then it is intact), else nothing was written there.
+
+    Returns
+    -------
+    OSError
+        With ``exc``'s ``errno`` when it has one; raise it ``from exc``.
+    """
+    path = Path(path)
+    left = f"the old {path.name} is intact" if existed else f"nothing was written at {path}"
+    reason = f"{type(exc).__name__} ({exc})"
+    text = f"{path.name}: expected room to write it, got {reason} at {path}; {left}; free space or choose another path"
+    code = getattr(exc, "errno", None)
+    return OSError(code, text) if isinstance(code, int) else OSError(text)

@@ -40,6 +40,7 @@ next move, against the :data:`FUTURE_RHO` of 0.5).
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import write_text
+from signalbench._runfiles import CONFIG, METRICS, RunFolderError, read_json
 from signalbench.experiment.predict import predict_span
 from signalbench.experiment.predict import window as model_window
 
@@ -474,6 +476,7 @@ def audit_experiment(
 
 def _load_models(run_dir: Path) -> dict[str, list[Any]]:
     """The fitted models of a run folder, per name and fold (``models/<name>`` or ``models/<name>-fold<k>``)."""
+    from signalbench.signals import ModelFileError
     from signalbench.signals.registry import load
 
     found: dict[str, dict[int, Any]] = {}
@@ -481,8 +484,26 @@ def _load_models(run_dir: Path) -> dict[str, list[Any]]:
         name, _, fold = path.name.rpartition("-fold")
         if not (name and fold.isdigit()):
             name, fold = path.name, "1"
-        found.setdefault(name, {})[int(fold)] = load(path)
+        try:
+            found.setdefault(name, {})[int(fold)] = load(path)
+        except ModelFileError as exc:  # a damaged model file is a damaged run folder
+            raise RunFolderError(str(exc), path) from exc
     return {name: [fits[k] for k in sorted(fits)] for name, fits in found.items()}
+
+
+def _recorded_experiment(path: Path) -> Any:
+    """The experiment of a run folder's ``config.json`` (relative data paths are read from its ``base_dir``)."""
+    from signalbench.experiment.config import ConfigError, parse_experiment
+
+    raw = dict(read_json(path, CONFIG))
+    raw.pop("models_resolved", None)
+    base_dir = raw.pop("base_dir", ".")
+    try:
+        return parse_experiment(raw, source=str(path), base_dir=base_dir)
+    except ConfigError as exc:  # the file was edited into an experiment that is not valid: one line, every problem
+        found = "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in exc.problems)
+        message = f"{path.name}: expected a valid experiment, got {found} at {path}; restore the file or pass the TOML"
+        raise RunFolderError(message, path, exc.problems[0][0] if exc.problems else "") from exc
 
 
 def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
@@ -502,20 +523,20 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     ------
     FileNotFoundError
         When ``run_dir`` is not a run folder (no ``metrics.json``).
+    signalbench.RunFolderError
+        When ``metrics.json``, ``config.json`` or a saved model of the folder is damaged (not JSON, a wrong shape or
+        type at a key: the message names the file and the key).
     """
-    from signalbench.experiment.config import Experiment, load_experiment, parse_experiment
+    from signalbench.experiment.config import Experiment, load_experiment
     from signalbench.experiment.folds import make_folds
     from signalbench.experiment.inputs import labels_for, load_inputs
 
     run_dir = Path(run_dir)
-    if not (run_dir / "metrics.json").is_file():
+    if not os.path.lexists(run_dir / "metrics.json"):
         raise FileNotFoundError(f"run_dir: expected a run folder with metrics.json, got {run_dir}")
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics = read_json(run_dir / "metrics.json", METRICS)
     if experiment is None:
-        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        raw.pop("models_resolved", None)
-        base_dir = raw.pop("base_dir", ".")
-        experiment = parse_experiment(raw, source=str(run_dir / "config.json"), base_dir=base_dir)
+        experiment = _recorded_experiment(run_dir / "config.json")
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     inputs = load_inputs(experiment)

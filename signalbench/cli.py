@@ -8,6 +8,9 @@ rebuilds a run folder's ``report.html`` and its quantstats tear sheets from its 
 ``signalbench models`` lists the registered signal models and their hyperparameters; ``signalbench stream replay |
 infer`` serves a model on a Redis Stream (:mod:`signalbench.streaming.commands`); ``signalbench stream evaluate
 SINK_DIR`` scores its Parquet sink against the realised labels (:mod:`signalbench.streaming.analytics`).
+
+Bad input (a config, a damaged run folder, a folder or file that cannot be written) ends in a one-line message naming
+the file and exit status 2, never a traceback; what was there before is left as it was.
 """
 
 from __future__ import annotations
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError, ConnectionError, ImportError) as exc:
+    except (OSError, ValueError, TypeError, ConnectionError, ImportError) as exc:  # RunFolderError is a ValueError
         print(f"signalbench {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

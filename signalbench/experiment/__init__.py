@@ -7,7 +7,8 @@ An orchestrator above the stages (``docs/architecture.md``): it may import every
 - :func:`walk_forward`: the walk-forward evaluation of one model and one rule on arrays you already have (refit per
   fold on the past with a validation tail, predict the next block, stitch, backtest once).
 - :func:`validate`: load the data and check that the split leaves every part enough rows (``signalbench validate``).
-- The run folder's layout: :mod:`signalbench.experiment.runfolder`.
+- The run folder's layout: :mod:`signalbench.experiment.runfolder`; a damaged one, or one that cannot be written, is a
+  :class:`RunFolderError` naming the file and the key (read through :mod:`signalbench._runfiles`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _EXPORTS = {
     "validate": "signalbench.experiment.runner",
     "ExperimentResult": "signalbench.experiment.runner",
     "ExperimentWarning": "signalbench.experiment.runner",
+    "RunFolderError": "signalbench._runfiles",
     "walk_forward": "signalbench.experiment.walkforward",
     "WalkForwardResult": "signalbench.experiment.walkforward",
 }

@@ -21,12 +21,16 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
 The folder is built under a hidden temporary name next to its destination and renamed into place as the very last
 step, so a failed or interrupted run (Ctrl-C included) leaves nothing that looks finished: the temporary folder is
 removed on any exception, and a process killed outright leaves only a hidden ``.<name>.tmp-*`` folder.
-The reports and the audit read only this folder, so they can be rebuilt without retraining.
+The reports and the audit read only this folder, so they can be rebuilt without retraining; they read its JSON files
+through :mod:`signalbench._runfiles` (each file's declared shape, a :class:`signalbench.RunFolderError` naming the file
+and the key when it is damaged). :func:`check_destination` refuses, before anything is fitted, a destination that
+exists or cannot be written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -42,7 +46,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LAYOUT", "default_run_dir", "environment", "run_folder", "to_jsonable", "write_json"]
+from signalbench._runfiles import written
+
+__all__ = [
+    "LAYOUT",
+    "check_destination",
+    "default_run_dir",
+    "environment",
+    "run_folder",
+    "to_jsonable",
+    "write_json",
+]
 
 #: The files of a finished run folder (see the module docstring).
 LAYOUT = (
@@ -72,28 +86,64 @@ def default_run_dir(name: str, root: str | Path = "runs", now: dt.datetime | Non
     return path
 
 
+def check_destination(out: str | Path | None, runs_root: str | Path = "runs") -> None:
+    """Fail now, before anything is fitted, when the run folder could not be written at the end.
+
+    ``out`` (or, without it, ``runs_root``) is checked: ``out`` must not exist, and a folder must be creatable where
+    it goes (a hidden probe folder is made in the nearest existing folder above it and removed; nothing is left).
+
+    Raises
+    ------
+    FileExistsError
+        When ``out`` exists already.
+    signalbench.RunFolderError
+        When the folder cannot be written (no permission, a read-only or full file system, a file in the way).
+    """
+    if out is not None and os.path.lexists(out):
+        raise FileExistsError(f"run folder {out} exists already; choose another --out")
+    parent = Path(out).parent if out is not None else Path(runs_root)
+    existing = next((p for p in (parent, *parent.parents) if os.path.lexists(p)), Path("."))
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / f".{Path(out).name if out is not None else 'run'}.probe-{uuid.uuid4().hex[:8]}"
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise written(existing, exc, "nothing was fitted or written", kind="folder") from exc
+
+
 @contextmanager
 def run_folder(destination: str | Path) -> Iterator[Path]:
     """Yield a temporary folder next to ``destination``; rename it to ``destination`` when the block succeeds.
 
-    On any exception (``KeyboardInterrupt`` included) the temporary folder is removed and the exception goes on.
+    On any exception (``KeyboardInterrupt`` included) the temporary folder is removed and the exception goes on; an
+    ``OSError`` (no permission, a full disk) goes on as a :class:`signalbench.RunFolderError` naming the path.
 
     Raises
     ------
     FileExistsError
         When ``destination`` exists already (a run folder is never overwritten).
+    signalbench.RunFolderError
+        When the folder cannot be written.
     """
     destination = Path(destination)
     if destination.exists():
         raise FileExistsError(f"run folder {destination} exists already; choose another --out")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.parent / f".{destination.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = destination.parent / f".{destination.name}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+    except OSError as exc:
+        raise written(destination, exc, "nothing was written", kind="folder") from exc
     try:
         yield tmp
         os.rename(tmp, destination)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            where = getattr(exc, "filename", None) or destination
+            raise written(where, exc, f"nothing was written at {destination} (the partial folder was removed)") from exc
         raise
 
 

@@ -36,6 +36,7 @@ from signalbench.experiment.inputs import Inputs, load_inputs
 from signalbench.experiment.predict import predict_span, window
 from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
+from signalbench.experiment.runfolder import check_destination
 from signalbench.strategies import specs as rule_specs
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
@@ -269,9 +270,22 @@ def compare(
     Returns
     -------
     ExperimentResult
+
+    Raises
+    ------
+    ConfigError
+        For an invalid experiment (an :class:`Experiment` built in Python gets the checks of a TOML file, e.g. two
+        models under one column name).
+    FileExistsError
+        When ``out`` exists already (checked before anything is fitted).
+    signalbench.RunFolderError
+        When the run folder cannot be written (no permission, a full disk): before anything is fitted when that can
+        be seen then, else at the end, with nothing left behind.
     """
     report = boolean(report, "report")
     exp = _coerce(experiment)
+    if write:
+        check_destination(out, runs_root)  # a folder that cannot be written fails now, not after the fitting
     update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
     if update:
         exp = parse_experiment({**exp.model_dump(exclude={"base_dir"}), **update}, base_dir=exp.base_dir)

@@ -13,6 +13,7 @@ _MODULES = {
     "signalbench.reports.html": ("build_report",),
     "signalbench.reports.tearsheets": ("build_tearsheets", "tearsheet"),
     "signalbench.reports.clock": ("ClockReturns", "clock_returns"),
+    "signalbench._runfiles": ("RunFolderError",),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 

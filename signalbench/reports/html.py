@@ -12,8 +12,10 @@ styles or images). See ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import write_text
+from signalbench._runfiles import written
 from signalbench._validation import expected
 from signalbench.reports import plots
-from signalbench.reports._files import metrics_of, read_json, read_parquet
+from signalbench.reports._files import audit_of, check_run, config_of, histories_of, metrics_of, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
 __all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
@@ -154,10 +157,19 @@ def _fact_list(metrics, config, tested) -> list[tuple[str, str] | None]:
         ("costs", _costs(config)),
         ("split", _split(metrics.get("split", {}))),
         ("seed", str((config or {}).get("seed", "not recorded"))),
-        ("labels", json.dumps(metrics.get("labels"))),
+        ("labels", _labels(metrics.get("labels"))),
         ("clock", str(metrics.get("clock", ""))),
         ("Bayes accuracy (planted edge)", f"{bayes:.4f}") if isinstance(bayes, int | float) else None,
     ]
+
+
+def _labels(labels: Any) -> str:
+    """The label definition once when every fold used the same one, else one per fold."""
+    if not isinstance(labels, list):
+        return json.dumps(labels)
+    if all(entry == labels[0] for entry in labels[1:]):
+        return json.dumps(labels[0]) if labels else "not recorded"
+    return "; ".join(f"fold {k + 1}: {json.dumps(entry)}" for k, entry in enumerate(labels))
 
 
 def _audit(audit: dict[str, Any] | None) -> dict[str, Any]:
@@ -165,17 +177,6 @@ def _audit(audit: dict[str, Any] | None) -> dict[str, Any]:
         return {"present": False, "findings": [], "checks": ""}
     checks = ", ".join(f"{k}: {v}" for k, v in sorted(audit.get("checks", {}).items()))
     return {"present": True, "findings": audit.get("findings", []), "checks": checks}
-
-
-def _histories(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    out = {}
-    for path in sorted((run_dir / "history").glob("*.json")):
-        h = read_json(path)
-        if isinstance(h, list) and h and isinstance(h[0], list):  # walk-forward: one history per fold, show the last
-            h = h[-1]
-        if isinstance(h, list) and h and isinstance(h[0], dict) and "epoch" in h[0]:
-            out[path.stem] = h
-    return out
 
 
 def _zoom_rows(positions: pd.DataFrame, models: list[str]) -> slice:
@@ -212,7 +213,7 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     pred = read_parquet(run_dir / "predictions.parquet")
     x = pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
     figs = []
-    histories = _histories(run_dir)
+    histories = histories_of(run_dir)
     if histories:
         figs.append(("Training history", "", plots.history_figure(histories), []))
     shown = [c for c in model_cols + bench if c in returns]
@@ -277,7 +278,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
 
     run_dir = Path(run_dir)
     metrics = metrics_of(run_dir)
-    config = read_json(run_dir / "config.json", required=False)
+    config = config_of(run_dir)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("signalbench.reports", "templates"),
         autoescape=True,
@@ -285,7 +286,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     )
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
-        audit=_audit(read_json(run_dir / "audit.json", required=False)),
+        audit=_audit(audit_of(run_dir)),
         notes=metrics.get("notes", []),
         table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
@@ -316,12 +317,27 @@ def build_report(run_dir: str | Path, tearsheets: bool = True) -> Path:
     ------
     FileNotFoundError
         ``run_dir`` lacks ``metrics.json`` or one of the parquet files.
-    ValueError
-        A JSON file of the folder cannot be read.
+    signalbench.RunFolderError
+        A file of the folder cannot be read (not JSON, a wrong shape or type at a key: the message names the file
+        and the key), or ``report.html`` or the tear sheets cannot be written (a folder in the way, a full disk:
+        the message names the path). The old ``report.html`` and tear sheets are then left as they were.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(expected("run_dir", "an existing run folder", str(run_dir), raw=True))
-    metrics_of(run_dir)  # a broken folder fails before anything is rewritten
-    sheets = build_tearsheets(run_dir) if tearsheets else None
-    return write_text(run_dir / "report.html", render(run_dir, sheets))
+    check_run(run_dir)  # a damaged folder fails before anything is rewritten
+    path = run_dir / "report.html"
+    if path.is_dir():  # seen now, not after the figures are drawn
+        raise written(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)), "nothing was written")
+    sheets = None
+    if tearsheets:
+        try:
+            sheets = build_tearsheets(run_dir)
+        except OSError as exc:
+            left = "the old tear sheets and report.html are intact"
+            raise written(run_dir / "tearsheets", exc, left, kind="folder") from exc
+    html = render(run_dir, sheets)
+    try:
+        return write_text(path, html)
+    except OSError as exc:
+        raise written(path, exc, f"the old {path.name} is intact" if path.exists() else "nothing was written") from exc

@@ -28,7 +28,7 @@ import pandas as pd
 
 from signalbench._atomic import _umask, atomic_dir, write_text
 from signalbench._validation import did_you_mean, expected
-from signalbench.reports._files import metrics_of, read_json, read_parquet
+from signalbench.reports._files import config_of, metrics_of, read_parquet
 from signalbench.reports.clock import clock_returns
 from signalbench.reports.tearsheet_parts import FONT, Sections, drawdown_table, figures, metric_rows
 
@@ -205,7 +205,7 @@ def build_tearsheets(run_dir: str | Path) -> dict[str, Any]:
     if load_quantstats() is None:
         return {"error": MISSING, "sheets": []}
     metrics = metrics_of(run_dir)
-    config = read_json(run_dir / "config.json", required=False) or {}
+    config = config_of(run_dir) or {}
     returns = read_parquet(run_dir / "returns.parquet")
     index = pd.Index(returns["timestamp"]) if "timestamp" in returns else returns.index  # never ints read as dates
     returns = returns.set_axis(index, axis=0)

@@ -38,7 +38,7 @@ from torch import nn
 
 from signalbench import __version__
 from signalbench import _validation as v
-from signalbench._atomic import write_bytes
+from signalbench._atomic import write_bytes, write_error
 
 __all__ = ["export_onnx", "export_onnx_step", "step_graph", "window_graph"]
 
@@ -101,6 +101,9 @@ def export_onnx(model, path, *, opset: int = 17) -> Path:
         Without the ``onnx`` extra.
     NotFittedError
         Before ``fit``.
+    OSError
+        When the file cannot be written (a full disk, a file too large): the message names ``path`` and says that
+        the old file there (if any) is intact.
     """
     return _write(path, window_graph(model, opset=opset))
 
@@ -142,6 +145,8 @@ def export_onnx_step(model, path, *, opset: int = 17) -> Path:
         Without the ``onnx`` extra.
     ValueError
         For a model that is not stateful (the message names ``model``).
+    OSError
+        When the file cannot be written (as :func:`export_onnx`).
     """
     return _write(path, step_graph(model, opset=opset))
 
@@ -239,7 +244,11 @@ def _with_metadata(onnx, raw: bytes, metadata: dict[str, str]) -> bytes:
 
 def _write(path, graph: bytes) -> Path:
     path = Path(path)
-    write_bytes(path, graph)
+    existed = path.exists()
+    try:
+        write_bytes(path, graph)
+    except OSError as exc:  # a full disk, a file too large for the file system: the old file is intact
+        raise write_error(path, exc, existed) from exc
     return path
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from signalbench import __version__
 from signalbench import _validation as v
-from signalbench._atomic import atomic_dir, recover_dir
+from signalbench._atomic import atomic_dir, recover_dir, write_error
 from signalbench.signals.errors import ModelFileError, SignalModelWarning
 
 __all__ = [
@@ -87,10 +87,16 @@ def write_model(path: str | os.PathLike, config: dict, tensors: dict, *, overwri
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         if not (path.is_dir() and (path / JSON_NAME).is_file()):
             raise FileExistsError(f"{path} exists and is not a saved signal model; not replacing it")
-    with atomic_dir(path, overwrite=overwrite) as tmp:
-        torch.save(tensors, tmp / WEIGHTS_NAME)
-        with open(tmp / JSON_NAME, "w", encoding="utf-8") as fh:
-            json.dump(config, fh, indent=1, allow_nan=True)
+    existed = os.path.lexists(path)
+    try:
+        with atomic_dir(path, overwrite=overwrite) as tmp:
+            torch.save(tensors, tmp / WEIGHTS_NAME)
+            with open(tmp / JSON_NAME, "w", encoding="utf-8") as fh:
+                json.dump(config, fh, indent=1, allow_nan=True)
+    except FileExistsError:
+        raise
+    except (OSError, RuntimeError) as exc:  # torch's writer on a full disk: "[enforce fail at inline_container.cc...]"
+        raise write_error(path, exc, existed) from exc
     return path
 
 
@@ -198,8 +204,9 @@ def _read_json(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             config = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(v.expected(str(path), "a JSON model file", f"unreadable JSON ({exc})", raw=True)) from None
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors; a 5,000-digit number; nesting too deep
+        found = f"unreadable JSON ({type(exc).__name__}: {str(exc)[:120]})"
+        raise ModelFileError(v.expected(str(path), "a JSON model file", found, raw=True)) from None
     return _check_config(config, path)
 
 
@@ -388,6 +395,9 @@ class Persistent:
             If ``path`` exists and ``overwrite`` is False (or it exists and is not a saved model).
         NotFittedError
             Before ``fit``.
+        OSError
+            When the folder cannot be written (a full disk, no permission): the message names ``path`` and says that
+            the old model there (if any) is intact, as it is.
         """
         overwrite = v.boolean(overwrite, "overwrite")
         return write_model(path, self._config(), self.state_dict(), overwrite=overwrite)

@@ -8,7 +8,6 @@ model) is what the sink checkpoints.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from signalbench._runfiles import CONFIG, read_json
 from signalbench._validation import expected
 from signalbench.data import OnlineFeatures
 from signalbench.signals.registry import load as load_model
@@ -52,7 +52,7 @@ def feature_sets_of(model_dir: Path) -> list[str] | None:
     config = model_dir.parent.parent / "config.json"
     if model_dir.parent.name != "models" or not config.is_file():
         return None
-    sets = json.loads(config.read_text(encoding="utf-8")).get("features")
+    sets = read_json(config, CONFIG).get("features")  # checked: a RunFolderError names a damaged file
     return [sets] if isinstance(sets, str) else list(sets) if sets else None
 
 

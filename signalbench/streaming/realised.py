@@ -19,7 +19,6 @@ A model that did not come from a run folder needs the definition passed in (``la
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench._runfiles import CONFIG, METRICS, read_json
 from signalbench._validation import choice, expected, integer, number
 
 __all__ = ["LabelSpec", "first_unseen_row", "label_spec", "realised_labels"]
@@ -51,10 +51,10 @@ class LabelSpec:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(expected(path.name, "a readable JSON file", str(exc), at=str(path), raw=True)) from None
+    """A run folder's ``config.json`` or ``metrics.json``, checked by :func:`signalbench._runfiles.read_json`."""
+    if not path.is_file():
+        raise ValueError(expected(path.name, "a readable JSON file", "no such file", at=str(path), raw=True))
+    return read_json(path, METRICS if path.name == "metrics.json" else CONFIG)
 
 
 def _fold_of(model_dir: Path | None) -> int:

@@ -77,3 +77,40 @@ def test_run_prints_the_summary_and_the_run_folder(tmp_path, capsys):
     assert (out / "metrics.json").is_file()
     assert main(["run", str(cfg), "--out", str(out), "--quiet"]) == 2  # never overwrites a run folder
     assert "exists already" in capsys.readouterr().err
+
+
+def test_run_into_an_existing_out_fails_before_fitting(tmp_path, capsys, monkeypatch):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(textwrap.dedent(TINY))
+    (tmp_path / "taken").mkdir()
+    fitted = []
+    monkeypatch.setattr("signalbench.experiment.runner._fit_all", lambda *a, **k: fitted.append(1))
+    assert main(["run", str(cfg), "--quiet", "--out", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err
+    assert f"run folder {tmp_path / 'taken'} exists already; choose another --out" in err and "Traceback" not in err
+    assert not fitted  # refused before any model was fitted (it used to fail only when writing, after the fitting)
+
+
+def test_an_unwritable_file_anywhere_ends_in_one_line_and_status_2(tmp_path, capsys, monkeypatch):
+    """An OSError the commands do not name themselves (here a full disk while auditing) is still one line, status 2."""
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "audit.json"))
+
+    monkeypatch.setattr("signalbench.audit.audit_run", full)
+    assert main(["audit", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"signalbench audit: [Errno 28] No space left on device: '{tmp_path / 'audit.json'}'\n"
+
+
+def test_run_out_below_a_file_fails_before_fitting(tmp_path, capsys, monkeypatch):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(textwrap.dedent(TINY))
+    (tmp_path / "notes.txt").write_text("mine")
+    fitted = []
+    monkeypatch.setattr("signalbench.experiment.runner._fit_all", lambda *a, **k: fitted.append(1))
+    assert main(["run", str(cfg), "--quiet", "--out", str(tmp_path / "notes.txt" / "sub" / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt: expected a folder it can write, got NotADirectoryError" in err and "a file is in the way" in err
+    assert str(tmp_path / "notes.txt") in err and err.count("\n") == 1 and not fitted
+    assert (tmp_path / "notes.txt").read_text() == "mine"

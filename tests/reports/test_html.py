@@ -168,6 +168,9 @@ def test_a_broken_metrics_file_is_named(run_dir, tmp_path):
     with pytest.raises(ValueError, match=r"metrics.json: expected valid JSON"):
         build_report(copy)
     (copy / "metrics.json").write_text("[]")
-    with pytest.raises(ValueError, match="'columns' table"):
+    with pytest.raises(ValueError, match="metrics.json: expected an object, got"):
+        build_report(copy)
+    (copy / "metrics.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"metrics.json columns: expected a value \(the key is missing\)"):
         build_report(copy)
     assert (copy / "report.html").read_text() == (run_dir / "report.html").read_text()  # the old file is untouched
