@@ -153,14 +153,19 @@ def test_a_split_with_the_purge_removed(clean):
 
 
 def test_a_scaler_fit_on_all_rows(clean):
-    res, inputs, folds, labels = clean
+    res, inputs, _, _ = clean
     model = res.models["logistic"][0]
-    assert check_scalers({"logistic": [model]}, inputs.features, folds, [labels]) == []
+    fits = res.fits["models"]
+    assert check_scalers({"logistic": [model]}, inputs.features, fits) == []
     broken = copy.deepcopy(model)
     X = inputs.features.to_numpy()
     broken.scaler_mean_ = X[np.isfinite(X).all(axis=1)].mean(axis=0)
-    found = check_scalers({"logistic": [broken]}, inputs.features, folds, [labels])
+    found = check_scalers({"logistic": [broken]}, inputs.features, fits)
     assert [f.subject for f in found] == ["logistic (fold 1)"]
+    lo, hi = fits["logistic"][0]["train"]["rows"]
+    # what to do next: the rows it was given, the file of the model, how to confirm
+    assert f"rows {lo}..{hi - 1}" in found[0].message and "models/logistic" in found[0].message
+    assert "scaler_statistics" in found[0].message
 
 
 def test_too_good_to_be_true_from_the_metrics():

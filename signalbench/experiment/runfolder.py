@@ -8,6 +8,9 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     metrics.json         {"columns": {column: {...}}, "benchmarks": [...], "models": {model: {...}},
                           "split": {...}, "notes": [...], "bayes_accuracy": ...}: classification and trading metrics
     metrics.csv          the same metrics as a table: one row per metric, one column per model x strategy
+    fits.json            {"format": 1, "folds": [...], "models": {model: [per fold: {"fold", "train", "val",
+                         "predict"}]}}: the split as used and the rows given to each fit and prediction
+                         (:mod:`signalbench.experiment.fits`): what the audit judges the models against
     predictions.parquet  tested rows: label, and each model's class probabilities (``<model>:p0``, ``:p1``, ``:p2``)
     positions.parquet    tested rows: the target position of every column (benchmarks included)
     returns.parquet      tested rows: the traded price, each column's net return and its gross return (``gross:<col>``)
@@ -42,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LAYOUT", "default_run_dir", "environment", "run_folder", "to_jsonable", "write_json"]
+__all__ = ["LAYOUT", "default_run_dir", "environment", "model_folder", "run_folder", "to_jsonable", "write_json"]
 
 #: The files of a finished run folder (see the module docstring).
 LAYOUT = (
@@ -50,6 +53,7 @@ LAYOUT = (
     "environment.json",
     "metrics.json",
     "metrics.csv",
+    "fits.json",
     "predictions.parquet",
     "positions.parquet",
     "returns.parquet",
@@ -70,6 +74,11 @@ def default_run_dir(name: str, root: str | Path = "runs", now: dt.datetime | Non
         k += 1
         path = Path(root) / f"{name}-{stamp}-{k}"
     return path
+
+
+def model_folder(name: str, k: int, n_folds: int) -> str:
+    """The folder under ``models/`` of model ``name``'s fit of fold ``k`` (0-based) out of ``n_folds``."""
+    return name if n_folds == 1 else f"{name}-fold{k + 1}"
 
 
 @contextmanager
