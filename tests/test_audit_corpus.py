@@ -52,9 +52,7 @@ def bars(n: int, start: str, *, seven_days: bool, seed: int) -> pd.DataFrame:
         index = pd.date_range(start, periods=n, freq="min")
     else:
         days = pd.bdate_range(start, periods=n // 390 + 1)
-        index = pd.DatetimeIndex(
-            [d + pd.Timedelta(hours=9, minutes=31 + m) for d in days for m in range(390)][:n]
-        )
+        index = pd.DatetimeIndex([d + pd.Timedelta(hours=9, minutes=31 + m) for d in days for m in range(390)][:n])
     r = np.empty(n)
     prev = 0.0
     for t in range(n):
@@ -179,4 +177,3 @@ def test_the_corpus_covers_every_kind():
     models = {m["name"] for c in cases for m in c[5]}
     assert models == {"lstm", "stateful_lstm", "lightgbm", "ofi_sign"}  # majority, persistence, logistic: always
     assert len({c[6] for c in cases}) >= 5
-
