@@ -234,3 +234,71 @@ def test_a_label_threshold_fit_on_all_rows_and_a_split_that_is_not_the_configs(c
     other = copy.deepcopy(honest)
     other["split"]["folds"][0]["train"] += 10
     assert [f.subject for f in check_recorded(exp, inputs, folds, other)] == ["split"]
+
+
+def _rows_with_a_short_first_day(n: int = 240) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features whose first 'day' (rows 0..14) has a 10-row warm-up, so its 5 finite rows feed no 15-row window."""
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(1.0, 1.0, size=(n, 3)), columns=["a", "b", "c"])
+    X.iloc[0:10] = np.nan  # day 1: warm-up, then rows 10..14 finite
+    X.iloc[15:25] = np.nan  # day 2: warm-up again
+    y = rng.integers(0, 3, n).astype(float)
+    return X, y
+
+
+def test_the_scaler_is_judged_on_the_rows_the_model_was_given_not_a_rebuilt_span():
+    """Issue 16's false alarm: finite rows before the first complete window are not in a window model's scaler."""
+    from signalbench import create_model
+    from signalbench.data.splits import with_context
+    from signalbench.experiment.fits import part_rows
+
+    X, y = _rows_with_a_short_first_day()
+    train = np.arange(14, 200)  # labelled from row 14 (a full window of context exists from row 0)
+    X_fit, y_fit, lo, _ = with_context(X, y, train, 15)
+    lstm = create_model("lstm", seq_len=15, hidden_size=2, num_layers=1, bidirectional=False, pooling="last",
+                        head_size=0, epochs=1, max_windows_per_epoch=16, progress=False)  # fmt: skip
+    lstm.fit(X_fit, y_fit)
+    record = {"train": part_rows(lo, lo + len(X_fit), lo + np.flatnonzero(np.isfinite(y_fit))), "fold": 1}
+    assert check_scalers({"lstm": [lstm]}, X, {"lstm": [record]}) == []
+    # the old reconstruction (finite rows from the first labelled row's window start) counted rows 10..14 in
+    rebuilt = X.iloc[0:200].dropna().to_numpy().mean(axis=0)
+    assert not np.allclose(lstm.scaler_mean_, rebuilt, rtol=1e-6)
+    assert np.allclose(lstm.scaler_mean_, X.iloc[25:200].to_numpy().mean(axis=0))  # the first window starts at 25
+
+
+def test_the_library_walk_forward_records_its_fits_for_the_audit():
+    from signalbench import create_model
+    from signalbench.data.splits import walk_forward_splits
+    from signalbench.experiment import walk_forward
+    from signalbench.experiment.fits import rows_of
+    from signalbench.strategies import sign
+
+    X, y = _rows_with_a_short_first_day(400)
+    price = pd.Series(100 + np.cumsum(np.random.default_rng(1).normal(0, 0.1, 400)))
+    folds = walk_forward_splits(len(X), horizon=1, seq_len=5, n_folds=2, test_size=60)
+    model = lambda: create_model("logistic", max_iter=5)  # noqa: E731
+    res = walk_forward(model, X, y, price, folds, sign, horizon=1, periods_per_year=252)
+    assert [r["fold"] for r in res.fits] == [1, 2]
+    for record, (train, test) in zip(res.fits, folds):
+        labelled = rows_of(record["train"]["labelled"])
+        assert set(labelled) < set(train) and labelled.max() < rows_of(record["val"]["labelled"]).min()
+        assert record["predict"]["scored"] == [int(test[0]), int(test[-1]) + 1]
+    assert check_scalers({"logistic": res.models}, X, {"logistic": res.fits}) == []
+    broken = copy.deepcopy(res.models)
+    broken[1].scaler_mean_ = broken[1].scaler_mean_ + 0.01
+    found = check_scalers({"logistic": broken}, X, {"logistic": res.fits})
+    assert [f.subject for f in found] == ["logistic (fold 2)"]
+
+
+def test_a_model_trained_on_rows_of_another_part_is_named_from_fits_json(clean):
+    from signalbench.audit import check_fits
+    from signalbench.experiment.fits import ranges, rows_of
+
+    res = clean[0]
+    fits = copy.deepcopy(res.fits)
+    assert check_fits(fits, horizon=1) == []
+    record = fits["models"]["logistic"][0]
+    test_rows = fits["folds"][0]["test"]
+    record["train"]["labelled"] = ranges(np.r_[rows_of(record["train"]["labelled"]), test_rows[0][0]])
+    found = check_fits(fits, horizon=1)
+    assert [f.subject for f in found] == ["logistic (fold 1)"] and "not train rows" in found[0].message
