@@ -194,12 +194,24 @@ def check_causality(
     return found
 
 
+#: What to do next about a causality finding, per kind of subject.
+_LOOKAHEAD_NEXT = {
+    "feature": "Next: look for a negative shift, a centred window or a backward fill in how it is computed; to "
+    "confirm, compute the features of the raw rows up to {cut} alone (signalbench.data.compute_features) and compare "
+    "row {row}",
+    "model": "Next: look for a window that reaches past its row, a pass over the whole input, or a backward fill in "
+    "its predict_proba; to confirm, predict from the feature rows up to {cut} alone and compare row {row} with "
+    "predictions.parquet",
+}
+
+
 def _lookahead(subject: str, what: str, cut: int, row: int, change: float) -> Finding:
     return Finding(
         "causality",
         subject,
         f"{what} output at row {row} changed (by up to {change:.3g}) when the raw rows after row {cut} were "
-        f"scrambled: it reads rows after {'its own row' if what == 'feature' else 'the row it predicts'}",
+        f"scrambled: it reads rows after {'its own row' if what == 'feature' else 'the row it predicts'}. "
+        + _LOOKAHEAD_NEXT[what].format(cut=cut, row=row),
         {"cut": cut, "first_changed_row": row, "max_change": change},
     )
 
@@ -239,7 +251,8 @@ def check_features(features: pd.DataFrame, targets: dict[str, np.ndarray], rows:
                         "features_vs_future",
                         str(col),
                         f"{what} the {name} at t (|rank corr| {f:.3f}) than to the {name} one step earlier "
-                        f"({p:.3f}): it is built from the future",
+                        f"({p:.3f}): it is built from the future. Next: look for a negative shift or the label "
+                        f"among its inputs; to confirm, signalbench.audit.check_features on this feature alone",
                         {"target": name, "rank_corr_future": f, "rank_corr_past": p},
                     )
                 )
@@ -265,7 +278,8 @@ def check_split(folds: list[Any], horizon: int) -> list[Finding]:
                     Finding(
                         "split_hygiene",
                         f"fold {k + 1}",
-                        f"{both.size} row(s) are in both {a} and {b} (first: row {int(both[0])})",
+                        f"{both.size} row(s) are in both {a} and {b} (first: row {int(both[0])}). Next: compare "
+                        f"the parts with `signalbench validate CONFIG` and fits.json's folds",
                         {"parts": [a, b], "rows": int(both.size), "first_row": int(both[0])},
                     )
                 )
@@ -282,7 +296,8 @@ def check_split(folds: list[Any], horizon: int) -> list[Finding]:
                         f"fold {k + 1}",
                         f"the label window of the last {part} row (row {int(parts[part].max())}, horizon {horizon}) "
                         f"reaches row {reach}, at or after the first {'/'.join(later)} row {first}: the purge is "
-                        "missing or too short",
+                        "missing or too short. Next: the gap must be horizon + longest seq_len rows; compare the "
+                        "parts with `signalbench validate CONFIG` and fits.json's folds",
                         {"part": part, "label_reach": reach, "first_later_row": first, "horizon": horizon},
                     )
                 )
@@ -321,7 +336,7 @@ def _unrecorded(name: str, k: int, n_folds: int) -> Finding:
     return Finding(
         "split_hygiene",
         f"{name} (fold {k + 1})",
-        "fits.json holds no record of the rows this fit was given, so its scaler cannot be checked; re-run the "
+        "fits.json holds no record of the rows this fit was given, so its scaler cannot be checked. Next: re-run the "
         "experiment with this version (it writes fits.json) and audit again (signalbench audit RUN_DIR)",
         {"model_folder": f"models/{model_folder(name, k, n_folds)}"},
     )
@@ -367,7 +382,7 @@ def check_fits(fits: dict[str, Any], horizon: int) -> list[Finding]:
             k = int(rec["fold"])
             if not 1 <= k <= len(folds):
                 found.append(Finding("split_hygiene", f"{name} (fold {k})", "fits.json records a fit of a fold the "
-                                     "split does not have; re-run the experiment", {"fold": k}))  # fmt: skip
+                                     "split does not have. Next: re-run the experiment", {"fold": k}))  # fmt: skip
                 continue
             fold = folds[k - 1]
             for part, allowed in (("train", fold.train), ("val", fold.val)):
@@ -403,6 +418,13 @@ def _stray(name: str, k: int, part: str, stray: np.ndarray, given: int) -> Findi
 # --------------------------------------------------------------------------------------------- too good to be true
 
 
+#: What to do next about a result too good to be true.
+_TOO_GOOD_NEXT = (
+    "Next: read this run's causality and features_vs_future findings, and look for a label or forward return among "
+    "the features; to confirm, re-run without the suspect features (a leak's score falls back to the usual band)"
+)
+
+
 def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
     """Macro-F1 or accuracy out of reach, a column beating the cost-aware oracle, a model beating the Bayes rule.
 
@@ -417,7 +439,7 @@ def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
                     "too_good",
                     name,
                     f"macro-F1 {f1:.3f} is above {MACRO_F1_LEAK}: published deep models on order-book direction "
-                    f"reach {MACRO_F1_BAND[0]}-{MACRO_F1_BAND[1]}; this is almost surely a leak",
+                    f"reach {MACRO_F1_BAND[0]}-{MACRO_F1_BAND[1]}; this is almost surely a leak. " + _TOO_GOOD_NEXT,
                     {"macro_f1": f1, "band": list(MACRO_F1_BAND)},
                 )
             )
@@ -428,7 +450,7 @@ def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
                     "too_good",
                     name,
                     f"accuracy {acc:.4f} is near 1, with under half the errors of always predicting the most "
-                    f"frequent class ({majority:.4f})",
+                    f"frequent class ({majority:.4f}). " + _TOO_GOOD_NEXT,
                     {"accuracy": acc, "majority_share": majority},
                 )
             )
@@ -444,7 +466,8 @@ def check_too_good(metrics: dict[str, Any]) -> list[Finding]:
                     "too_good",
                     col,
                     f"net return {net:.6g} exceeds the cost-aware oracle's {oracle:.6g}, the best any position path "
-                    "can earn under the same costs: a bug by construction (a look-ahead in the positions or prices)",
+                    "can earn under the same costs: a bug by construction (a look-ahead in the positions or prices). "
+                    "Next: compare the column's positions.parquet with the oracle's on the rows it earned more",
                     {"total_return_additive": net, "oracle_return_additive": oracle},
                 )
             )
@@ -476,7 +499,7 @@ def _beats_bayes(name: str, m: dict[str, Any], bayes: float | None) -> list[Find
             name,
             f"direction accuracy {acc:.4f} beats the Bayes accuracy {bayes:.4f} of the planted edge by "
             f"{(acc - bayes) / se:.1f} standard errors ({se:.4f} on {int(moves)} moves): no model can, without "
-            "looking ahead",
+            "looking ahead. " + _TOO_GOOD_NEXT,
             {"direction_accuracy": acc, "bayes_accuracy": bayes, "standard_error": se, "moves": int(moves)},
         )
     ]
@@ -499,11 +522,12 @@ def check_recorded(
     recorded = metrics.get("split", {}).get("folds", [])
     made = [{"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds]
     if recorded and [{k: r[k] for k in made[0]} for r in recorded] != made:
-        found.append(Finding("split_hygiene", "split", "metrics.json records another split than the config makes",
+        found.append(Finding("split_hygiene", "split", "metrics.json records another split than the config makes. "
+                             "Next: compare its split.folds with `signalbench validate CONFIG`",
                              {"recorded": recorded, "config": made}))  # fmt: skip
     if fits is not None and fits.get("folds") != [fold_record(k + 1, f) for k, f in enumerate(folds)]:
-        found.append(Finding("split_hygiene", "split", "fits.json records another split than the config makes; "
-                             "compare its folds with `signalbench validate` on the config", {}))  # fmt: skip
+        found.append(Finding("split_hygiene", "split", "fits.json records another split than the config makes. "
+                             "Next: compare its folds with `signalbench validate CONFIG`", {}))  # fmt: skip
     trains = [fold_of(r).train for r in fits["folds"]] if fits else [f.train for f in folds]
     for k, (train, info) in enumerate(zip(trains, metrics.get("labels", []))):
         if "stationary_quantile" not in info:

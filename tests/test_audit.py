@@ -147,7 +147,7 @@ def test_a_split_with_the_purge_removed(clean):
     f = folds[0]
     no_purge = Fold(np.arange(0, f.val[0]), f.val, f.test, f.start, f.stop)
     found = check_split([no_purge], horizon=1)
-    assert len(found) == 1 and "purge" in found[0].message
+    assert len(found) == 1 and "purge" in found[0].message and "Next:" in found[0].message
     overlap = Fold(f.train, np.r_[f.val, f.test[:5]], f.test, f.start, f.stop)
     assert any("in both val and test" in x.message for x in check_split([overlap], horizon=1))
 
@@ -191,6 +191,7 @@ def test_too_good_to_be_true_from_the_metrics():
     bad["columns"]["lstm:sign"]["total_return_additive"] = 0.6
     found = check_too_good(bad)
     assert len(found) == 4 and {f.subject for f in found} == {"lstm", "lstm:sign"}
+    assert all("Next:" in f.message for f in found)  # every finding says what to do next
     # 0.7 is (0.7 - 0.6) / sqrt(0.24 / 1000) = 6.5 standard errors above the Bayes accuracy
     assert any(f.figures.get("moves") == 1000 for f in found)
     # a label that is almost always 'stationary': 0.99 accuracy is what the majority class gets, not an alarm

@@ -121,6 +121,7 @@ def test_a_planted_leak_is_named_in_audit_json(plant, tmp_path, monkeypatch):
     saved = json.loads((res.run_dir / "audit.json").read_text())
     found = {(f["check"], _named(f["subject"])) for f in saved["findings"]}
     assert expected <= found, saved["findings"]
+    assert all("Next:" in f["message"] for f in saved["findings"])  # each says what to do next
     assert not saved["clean"]
     if plant in ("scaler", "threshold"):  # nothing else is wrong with these runs
         assert found == expected, saved["findings"]
