@@ -303,3 +303,16 @@ def test_a_model_trained_on_rows_of_another_part_is_named_from_fits_json(clean):
     record["train"]["labelled"] = ranges(np.r_[rows_of(record["train"]["labelled"]), test_rows[0][0]])
     found = check_fits(fits, horizon=1)
     assert [f.subject for f in found] == ["logistic (fold 1)"] and "not train rows" in found[0].message
+
+
+def test_a_run_folder_without_fits_json_says_its_scalers_were_not_checked(clean, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(clean[0].run_dir, old)
+    (old / "fits.json").unlink()  # a folder written before the record existed
+    report = audit_run(old, write=False)
+    assert report.clean and "scalers not checked: no fits.json" in report.checks["split_hygiene"]
+    assert json.loads((clean[0].run_dir / "fits.json").read_text())["folds"][0]["span"] == list(
+        clean[0].metrics["split"]["folds"][0]["span"]
+    )
