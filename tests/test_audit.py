@@ -316,3 +316,17 @@ def test_a_run_folder_without_fits_json_says_its_scalers_were_not_checked(clean,
     assert json.loads((clean[0].run_dir / "fits.json").read_text())["folds"][0]["span"] == list(
         clean[0].metrics["split"]["folds"][0]["span"]
     )
+
+
+def test_a_model_says_which_scaler_its_fit_rows_give():
+    from signalbench import create_model
+
+    X, y = _rows_with_a_short_first_day()
+    y[100:] = np.nan  # rows after the last label: context only, never in the scaler
+    logistic = create_model("logistic", max_iter=5).fit(X, y)
+    mean, scale = logistic.scaler_statistics(X, np.flatnonzero(np.isfinite(y)))
+    finite = X.iloc[:100].dropna().to_numpy()  # window 1: every finite row up to the last labelled one
+    np.testing.assert_allclose(mean, finite.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scale, finite.std(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(mean, logistic.scaler_mean_)
+    assert create_model("majority").fit(X, y).scaler_statistics(X, np.arange(100)) is None
