@@ -396,7 +396,7 @@ def check_fits(fits: dict[str, Any], horizon: int) -> list[Finding]:
                         "split_hygiene",
                         f"{name} (fold {k})",
                         f"its predictions kept rows {rec['predict']['scored']} (fits.json), not the fold's tested "
-                        f"span [{fold.start}, {fold.stop}); check how the runner stitches the folds",
+                        f"span [{fold.start}, {fold.stop}). Next: check how the runner stitches the folds' predictions",
                         {"scored": rec["predict"]["scored"], "span": [fold.start, fold.stop]},
                     )
                 )
