@@ -97,10 +97,12 @@ def _run(config, args) -> int:
 
     from rich.console import Console
 
+    from signalbench.audit import AuditWarning
     from signalbench.experiment import ExperimentWarning, compare
 
-    with warnings.catch_warnings():  # the run's warnings are printed once, as notes under the table
+    with warnings.catch_warnings():  # the run's warnings and audit findings are printed once, under the table
         warnings.simplefilter("ignore", ExperimentWarning)
+        warnings.simplefilter("ignore", AuditWarning)
         res = compare(
             config,
             out=args.out,

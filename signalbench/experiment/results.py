@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from signalbench.experiment.config import Experiment
-from signalbench.experiment.runfolder import default_run_dir, environment, run_folder, write_json
+from signalbench.experiment.fits import FORMAT as FITS_FORMAT
+from signalbench.experiment.fits import fold_record
+from signalbench.experiment.runfolder import default_run_dir, environment, model_folder, run_folder, write_json
 from signalbench.reports.html import build_report
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "assemble", "write_run"]
@@ -45,6 +47,9 @@ class ExperimentResult:
         The leakage audit of the run (``audit.json`` in the run folder).
     positions : pandas.DataFrame
         The target position of every column over the tested span, as given to the backtest (benchmarks included).
+    fits : dict
+        ``fits.json``: the folds as used and each model's record per fold of the rows given to ``fit`` and
+        ``predict_proba`` (:mod:`signalbench.experiment.fits`).
     """
 
     experiment: Experiment
@@ -57,6 +62,7 @@ class ExperimentResult:
     run_dir: Path | None = None
     audit: Any = None
     positions: pd.DataFrame | None = field(default=None, repr=False)
+    fits: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def notes(self) -> list[str]:
@@ -241,7 +247,12 @@ def assemble(exp, inputs, folds, gap, label_info, models, labels, columns, info,
     fitted = {name: m.fitted for name, m in models.items()}
     y = pd.Series(labels, index=index, name="label")
     positions = pd.DataFrame({**columns, **bench}, index=index)
-    return ExperimentResult(exp, metrics, table, result, proba, y, fitted, positions=positions)
+    fits = {
+        "format": FITS_FORMAT,
+        "folds": [fold_record(k + 1, f) for k, f in enumerate(folds)],
+        "models": {name: m.fits for name, m in models.items()},
+    }
+    return ExperimentResult(exp, metrics, table, result, proba, y, fitted, positions=positions, fits=fits)
 
 
 def _scalar(v: Any) -> bool:
@@ -269,6 +280,7 @@ def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool =
         write_json(tmp / "config.json", resolved)
         write_json(tmp / "environment.json", environment(exp.device))
         write_json(tmp / "metrics.json", res.metrics)
+        write_json(tmp / "fits.json", res.fits)
         if res.audit is not None:
             res.audit.write(tmp)
         res.table.to_csv(tmp / "metrics.csv", index_label="metric")
@@ -288,8 +300,7 @@ def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool =
         (tmp / "history").mkdir()
         for name, fits in res.models.items():
             for k, model in enumerate(fits):
-                folder = name if len(fits) == 1 else f"{name}-fold{k + 1}"
-                model.save(tmp / "models" / folder)
+                model.save(tmp / "models" / model_folder(name, k, len(fits)))
             history = [getattr(m, "history_", None) for m in fits]
             write_json(tmp / "history" / f"{name}.json", history if len(fits) > 1 else history[0])
         if report:

@@ -8,6 +8,9 @@ Layout (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``)::
     metrics.json         {"columns": {column: {...}}, "benchmarks": [...], "models": {model: {...}},
                           "split": {...}, "notes": [...], "bayes_accuracy": ...}: classification and trading metrics
     metrics.csv          the same metrics as a table: one row per metric, one column per model x strategy
+    fits.json            {"format": 1, "folds": [...], "models": {model: [per fold: {"fold", "train", "val",
+                         "predict"}]}}: the split as used and the rows given to each fit and prediction
+                         (:mod:`signalbench.experiment.fits`): what the audit judges the models against
     predictions.parquet  tested rows: label, and each model's class probabilities (``<model>:p0``, ``:p1``, ``:p2``)
     positions.parquet    tested rows: the target position of every column (benchmarks included)
     returns.parquet      tested rows: the traded price, each column's net return and its gross return (``gross:<col>``)
@@ -53,6 +56,7 @@ __all__ = [
     "check_destination",
     "default_run_dir",
     "environment",
+    "model_folder",
     "run_folder",
     "to_jsonable",
     "write_json",
@@ -64,6 +68,7 @@ LAYOUT = (
     "environment.json",
     "metrics.json",
     "metrics.csv",
+    "fits.json",
     "predictions.parquet",
     "positions.parquet",
     "returns.parquet",
@@ -111,6 +116,11 @@ def check_destination(out: str | Path | None, runs_root: str | Path = "runs") ->
         probe.rmdir()
     except OSError as exc:
         raise written(existing, exc, "nothing was fitted or written", kind="folder") from exc
+
+
+def model_folder(name: str, k: int, n_folds: int) -> str:
+    """The folder under ``models/`` of model ``name``'s fit of fold ``k`` (0-based) out of ``n_folds``."""
+    return name if n_folds == 1 else f"{name}-fold{k + 1}"
 
 
 @contextmanager

@@ -31,9 +31,10 @@ from signalbench.data.splits import with_context
 from signalbench.engine import backtest, naive_oracle_positions, oracle_positions
 from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
+from signalbench.experiment.fits import fit_record, part_rows
 from signalbench.experiment.folds import Fold
 from signalbench.experiment.inputs import Inputs, load_inputs
-from signalbench.experiment.predict import predict_span, window
+from signalbench.experiment.predict import context_start, predict_span, window
 from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
 from signalbench.experiment.runfolder import check_destination
@@ -48,12 +49,20 @@ BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
 # --------------------------------------------------------------------------------------------------------- models
 
 
-def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> Any:
+def _part(inputs: Inputs, labels: np.ndarray, rows: np.ndarray, L: int) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """``X`` and ``y`` of one part with its context (:func:`with_context`), and their record (``fits.json``)."""
+    X, y, lo, _ = with_context(inputs.features, labels, rows, L)
+    return X, y, part_rows(lo, lo + len(X), lo + np.flatnonzero(np.isfinite(y)))
+
+
+def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> dict:
+    """Fit ``model`` on the fold's training rows (validation rows for early stopping); returns the rows' record."""
     L = window(model)
-    X_fit, y_fit, _, _ = with_context(inputs.features, labels, fold.train, L)
+    X_fit, y_fit, train = _part(inputs, labels, fold.train, L)
     kwargs: dict[str, Any] = {}
+    val = None
     if fold.val.size:
-        X_val, y_val, _, _ = with_context(inputs.features, labels, fold.val, L)
+        X_val, y_val, val = _part(inputs, labels, fold.val, L)
         kwargs = {"X_val": X_val, "y_val": y_val}
     epochs = int(getattr(model, "epochs", 0) or 0)
     if epochs:
@@ -65,7 +74,7 @@ def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: R
     else:
         with reporter.step(f"fit {name}"):
             model.fit(X_fit, y_fit, **kwargs)
-    return model
+    return {"train": train, "val": val}
 
 
 def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
@@ -111,6 +120,7 @@ class _Model:
     proba: np.ndarray  # (span, 3)
     val: list[tuple[np.ndarray, int, int]]  # per fold: validation probabilities and their span
     fitted: list[Any]
+    fits: list[dict]  # per fold: the rows given to fit and predict (fits.json)
 
 
 def _costs(exp: Experiment, inputs: Inputs, start: int, stop: int) -> dict[str, Any]:
@@ -135,18 +145,20 @@ def _fit_all(exp, inputs, plan: Plan, reporter) -> dict[str, _Model]:
         name = spec.column
         width = 1 if exp.labels.kind == "forward_return" else len(CLASSES)
         proba = np.full((span1 - span0, width), np.nan)
-        vals, fitted = [], []
+        vals, fitted, records = [], [], []
         for k, fold in enumerate(folds):
             model = build(spec, exp)
             label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
-            _fit(model, inputs, labels[k], fold, reporter, label)
+            parts = _fit(model, inputs, labels[k], fold, reporter, label)
+            ctx = context_start(model, inputs.features, fold.start)
+            records.append(fit_record(k + 1, parts["train"], parts["val"], (ctx, fold.start, fold.stop)))
             with reporter.step(f"predict {label}"):
                 proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)
                 if fold.val.size:
                     v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1
                     vals.append((_predict(model, inputs.features, v0, v1), v0, v1))
             fitted.append(model)
-        out[name] = _Model(name, proba, vals, fitted)
+        out[name] = _Model(name, proba, vals, fitted, records)
     return out
 
 
@@ -307,7 +319,7 @@ def compare(
     stitched = _stitch_labels(labels, folds)
     res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
     fitted = {name: m.fitted for name, m in models.items()}
-    res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics)  # audit.json in the run folder
+    res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics, res.fits)  # audit.json
     res.audit.warn(stacklevel=2)
     if write:
         res.run_dir = write_run(res, out, runs_root, report=report)

@@ -31,6 +31,7 @@ from signalbench._validation import (
     numeric_array,
 )
 from signalbench.engine.backtest import BacktestResult, backtest
+from signalbench.experiment.fits import fit_record, part_rows
 from signalbench.strategies._inputs import check_cells, check_same_index
 
 __all__ = ["WalkForwardResult", "walk_forward"]
@@ -58,6 +59,9 @@ class WalkForwardResult:
         The fitted model of each fold.
     classes : numpy.ndarray
         The class labels of ``proba``'s columns.
+    fits : list of dict
+        Per fold, the rows given to ``fit`` (``X`` and ``X_val``, with their labelled rows) and to ``predict_proba``
+        (:mod:`signalbench.experiment.fits`): what ``signalbench.audit.check_scalers`` checks each model against.
     """
 
     proba: Any
@@ -66,6 +70,7 @@ class WalkForwardResult:
     folds: list[tuple[np.ndarray, np.ndarray]]
     models: list[Any] = field(repr=False)
     classes: np.ndarray
+    fits: list[dict] = field(default_factory=list, repr=False)
 
 
 def walk_forward(
@@ -145,19 +150,21 @@ def walk_forward(
     kwargs = _check_backtest_kwargs(costs, backtest_kwargs, price, n)
     proba = np.full((n, classes.size), np.nan)
     models: list[Any] = []
+    fits: list[dict] = []
     for i, (train, test) in enumerate(checked):
         model = _new_model(model_factory, models, i)
         window = _window(model, seq_len)
         parts = _train_and_val(train, val_size, horizon + window, i)
-        proba[test] = _fit_predict(model, X, y_arr, parts, test, window, classes, i)
+        proba[test], record = _fit_predict(model, X, y_arr, parts, test, window, classes, i)
         models.append(model)
+        fits.append(record)
     index = price.index if isinstance(price, pd.Series) else (X.index if isinstance(X, pd.DataFrame) else None)
     proba_out: Any = proba
     if index is not None:
         proba_out = pd.DataFrame(proba, index=index, columns=classes.astype(np.int64))
     positions = _positions(strategy, proba_out, n)
     result = backtest(price, positions, **kwargs)
-    return WalkForwardResult(proba_out, positions, result, checked, models, classes)
+    return WalkForwardResult(proba_out, positions, result, checked, models, classes, fits)
 
 
 def _rows(X: Any, lo: int, hi: int) -> Any:
@@ -293,13 +300,16 @@ def _window(model: Any, seq_len: int | None) -> int:
     return 1 if value is None else integer(value, "model_factory().seq_len", minimum=1)
 
 
-def _part(X: Any, y: np.ndarray, rows: np.ndarray, L: int) -> tuple[Any, np.ndarray]:
-    """Rows ``rows[0] - L + 1 .. rows[-1]`` of ``X`` (as many context rows as exist) and labels NaN off ``rows``."""
+def _part(X: Any, y: np.ndarray, rows: np.ndarray, L: int) -> tuple[Any, np.ndarray, dict]:
+    """Rows ``rows[0] - L + 1 .. rows[-1]`` of ``X`` (as many as exist), labels NaN off ``rows``, and their record.
+
+    The record is :func:`signalbench.experiment.fits.part_rows`'s.
+    """
     lo, hi = int(rows.min()), int(rows.max()) + 1
     ctx = max(0, lo - (L - 1))
     y_part = np.full(hi - ctx, np.nan)
     y_part[rows - ctx] = y[rows]
-    return _rows(X, ctx, hi), y_part
+    return _rows(X, ctx, hi), y_part, part_rows(ctx, hi, ctx + np.flatnonzero(np.isfinite(y_part)))
 
 
 def _train_and_val(train: np.ndarray, val_size: float, gap: int, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -330,12 +340,16 @@ def _fit_predict(
     L: int,
     classes: np.ndarray,
     i: int,
-) -> np.ndarray:
-    """Fit on the training rows (validation tail for early stopping, each with its context); predict the test rows."""
+) -> tuple[np.ndarray, dict]:
+    """Fit on the training rows (validation tail for early stopping, each with its context); predict the test rows.
+
+    Also returns the fit's record (:func:`signalbench.experiment.fits.fit_record`).
+    """
     train, val = parts
-    X_fit, y_fit = _part(X, y, train, L)
+    X_fit, y_fit, fit_rows = _part(X, y, train, L)
+    val_rows = None
     if val.size:
-        X_val, y_val = _part(X, y, val, L)
+        X_val, y_val, val_rows = _part(X, y, val, L)
         model.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
     else:
         model.fit(X_fit, y_fit)
@@ -356,7 +370,7 @@ def _fit_predict(
         raise ValueError(expected(f"folds[{i}] classes_", f"classes of y {classes.tolist()}", found))
     block = np.full((t1 + 1 - start, classes.size), np.nan)
     block[:, np.searchsorted(classes, model_classes)] = out
-    return block[test - start]
+    return block[test - start], fit_record(i + 1, fit_rows, val_rows, (start, t0, t1 + 1))
 
 
 def _positions(strategy: Callable[[Any], Any], proba: Any, n: int) -> Any:

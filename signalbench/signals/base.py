@@ -371,16 +371,45 @@ class SignalModel(Hyperparameters, Persistent):
         return X, names
 
     def _fit_scaler(self, X: np.ndarray, rows: np.ndarray) -> None:
-        if not self.scale_inputs:
-            self.scaler_mean_ = self.scaler_scale_ = None
-            return
+        self.scaler_mean_, self.scaler_scale_ = self._scaler_of(X, rows) if self.scale_inputs else (None, None)
+
+    def _scaler_of(self, X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and scale of the finite rows of transformed ``X`` from the first training window to the last row."""
         # Only rows inside some training window: rows after the last labelled one (validation or test rows passed
         # as unlabelled context) must not leak their statistics into the scaler.
         span = X[max(0, int(rows[0]) - self.window + 1) : int(rows[-1]) + 1]
         finite = span[np.isfinite(span).all(axis=1)]
         scale = finite.std(axis=0)
-        self.scaler_mean_ = finite.mean(axis=0).astype(np.float64)
-        self.scaler_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float64)
+        return finite.mean(axis=0).astype(np.float64), np.where(scale > 0, scale, 1.0).astype(np.float64)
+
+    def scaler_statistics(self, X, labelled) -> tuple[np.ndarray, np.ndarray] | None:
+        """The input scaler ``fit(X, y)`` learns when ``y`` is finite exactly at the rows ``labelled``.
+
+        The leakage audit asks this of a fitted model with the rows the pipeline gave it (``fits.json``), so the rule
+        lives here only: the mean and standard deviation (0 replaced by 1) of the finite rows of ``X`` (after
+        :meth:`_transform_features`) from ``window - 1`` rows before the first training row (a labelled row with a
+        complete finite window) to the last one. Nothing is fitted or changed.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or pandas.DataFrame
+            ``(n, F)`` features, as given to ``fit``.
+        labelled : array-like of int
+            Positions in ``X`` of the rows given a finite label.
+
+        Returns
+        -------
+        tuple of numpy.ndarray or None
+            ``(mean, scale)``, each ``(F,)``; None for a model that does not scale its inputs or when ``X`` holds no
+            training row.
+        """
+        if not self.scale_inputs:
+            return None
+        X, _ = self._features(X, "X", None)
+        y = np.full(X.shape[0], np.nan)
+        y[np.asarray(labelled, dtype=np.int64)] = 1.0
+        rows = self._training_rows(X, y)
+        return self._scaler_of(X, rows) if rows.size else None
 
     def _validation_part(self, X_val, y_val, fitted: tuple[int, list[str] | None]):
         if X_val is None and y_val is None:
