@@ -241,6 +241,35 @@ AUDIT = record(
     }
 )
 
+_RANGE = list_of(integer, "a half-open range [start, stop] of two integers")
+_RANGES = list_of(_RANGE, "a list of ranges [start, stop]")
+_PART = record({"rows": _RANGE, "context": _RANGE, "labelled": _RANGES}, required=("rows", "context", "labelled"))
+_FIT = record(
+    {
+        "fold": integer,
+        "train": _PART,
+        "val": either(_kind(lambda v: v is None, "null"), _PART, what="null or a part record"),
+        "predict": record(
+            {"rows": _RANGE, "context": _RANGE, "scored": _RANGE}, required=("rows", "context", "scored")
+        ),
+    },
+    required=("fold", "train", "predict"),
+)
+#: ``fits.json``: the rows each fit was given (:mod:`signalbench.experiment.fits`).
+FITS = record(
+    {
+        "format": integer,
+        "folds": list_of(
+            record(
+                {"fold": integer, "train": _RANGES, "val": _RANGES, "test": _RANGES, "span": _RANGE},
+                required=("fold", "train", "val", "test", "span"),
+            )
+        ),
+        "models": mapping_of(list_of(_FIT)),
+    },
+    required=("format", "folds", "models"),
+)
+
 _EPOCHS = list_of(
     record({"epoch": integer}, required=("epoch",), rest=number_or_null), "a list of epochs (objects with 'epoch')"
 )

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import write_text
-from signalbench._runfiles import CONFIG, METRICS, RunFolderError, read_json
+from signalbench._runfiles import CONFIG, FITS, METRICS, RunFolderError, read_json
 from signalbench.experiment.fits import fold_of, fold_record, rows_of
 from signalbench.experiment.predict import predict_span
 from signalbench.experiment.predict import window as model_window
@@ -673,7 +673,7 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
     labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
     fits_path = run_dir / "fits.json"
-    fits = json.loads(fits_path.read_text(encoding="utf-8")) if fits_path.is_file() else None
+    fits = read_json(fits_path, FITS) if os.path.lexists(fits_path) else None
     report = audit_experiment(experiment, inputs, folds, labels, models, metrics, fits)
     if write:
         report.write(run_dir)

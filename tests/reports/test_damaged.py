@@ -43,7 +43,7 @@ OLD_REPORT = "<html><body>the old report</body></html>\n"
 
 #: The JSON files each command reads (environment.json is read by neither).
 REPORT_FILES = ("metrics.json", "config.json", "audit.json", "history/lstm.json", "history/logistic.json")
-AUDIT_FILES = ("metrics.json", "config.json", "models/lstm/model.json", "models/logistic/model.json")
+AUDIT_FILES = ("metrics.json", "config.json", "fits.json", "models/lstm/model.json", "models/logistic/model.json")
 
 
 @pytest.fixture(scope="module")
