@@ -143,9 +143,9 @@ class EntryCheck:
             ok[plan.direction] &= x[plan.direction] != 0.0
         if plan.price is not None and nan[plan.price]:
             ok[plan.price] = plan.type is not None and x[plan.type] == 7.0
-        paired = nan[plan.pair_price] == nan[plan.pair_size]
-        ok[plan.pair_price] &= paired
-        ok[plan.pair_size] &= paired
+        paired = nan[plan.pair_price] == nan[plan.pair_size]  # else blame the one that is nan
+        ok[plan.pair_price] &= paired | ~nan[plan.pair_price]
+        ok[plan.pair_size] &= paired | ~nan[plan.pair_size]
         if ok.all():
             return None
         return int(np.flatnonzero(~ok)[0])
