@@ -111,7 +111,7 @@ def _evaluate(args) -> int:
     from signalbench.streaming.analytics import evaluate
     from signalbench.streaming.evaluation_console import evaluation_view
 
-    horizon = integer(args.horizon, "--horizon", minimum=1, allow_none=True)
+    horizon = None if args.horizon is None else integer(args.horizon, "--horizon", minimum=1)
     labels = None
     if args.label_kind is not None:
         labels = {"kind": args.label_kind, "horizon": 1 if horizon is None else horizon, "threshold": args.threshold}
