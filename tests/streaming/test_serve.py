@@ -71,7 +71,7 @@ def test_a_consumer_started_before_the_replay_waits_for_its_metadata(link, redis
     waited = streaming_log.wait(10)
     replay(data, "lob:events", link=link)
     thread.join(120)
-    assert waited and "error" not in result, result
+    assert "error" not in result, result
     df = load_lobster(data)
     proba = signals.load(run / "models" / "lstm").predict_proba(compute_features(df, "lob_basic"))
     table = read_sink(tmp_path / "sink").to_pandas()
@@ -82,6 +82,7 @@ def test_a_consumer_started_before_the_replay_waits_for_its_metadata(link, redis
     manifest = json.loads((tmp_path / "sink" / "manifest.json").read_text())
     assert (manifest["levels"], manifest["source"]) == (2, str(data.resolve()))
     assert (manifest["ticker"], manifest["days"]) == ("TOY", ["2024-03-04"])
+    assert waited, "the consumer said it was waiting for the metadata"
 
 
 def test_without_a_replay_the_wait_ends_at_idle_exit(link, redis_server, tiny_run, tmp_path, capsys):
