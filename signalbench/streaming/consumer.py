@@ -37,7 +37,7 @@ from signalbench.streaming.replay import meta_key
 from signalbench.streaming.rows import stamp_published
 from signalbench.streaming.sink import ParquetSink
 
-__all__ = ["Consumer", "InferConfig"]
+__all__ = ["Consumer", "InferConfig", "ensure_group"]
 
 log = logging.getLogger("signalbench.streaming")
 _REFUSED = "equal or smaller"
@@ -114,12 +114,7 @@ class Consumer:
         self.recover()
 
     def _ensure_group(self) -> None:
-        try:
-            self.link.call("XGROUP CREATE", self.r.xgroup_create, self.cfg.stream, self.cfg.group, id="0",
-                           mkstream=True)  # fmt: skip
-        except Exception as exc:  # BUSYGROUP: it exists
-            if "BUSYGROUP" not in str(exc):
-                raise
+        ensure_group(self.link, self.cfg.stream, self.cfg.group)
 
     def recover(self) -> None:
         """Take over the pending entries (own and dead consumers') and process them in id order."""
@@ -274,6 +269,15 @@ class Consumer:
         ids = self.sink.flush(self.policy.checkpoint(), self.policy.position)
         self.metrics.batches += 1
         self._ack(ids)
+
+
+def ensure_group(link: RedisLink, stream: str, group: str) -> None:
+    """Create the consumer group at id 0 (and the stream: MKSTREAM) unless it exists."""
+    try:
+        link.call("XGROUP CREATE", link.client.xgroup_create, stream, group, id="0", mkstream=True)
+    except Exception as exc:  # BUSYGROUP: it exists
+        if "BUSYGROUP" not in str(exc):
+            raise
 
 
 def _check(results: list[Any]) -> None:

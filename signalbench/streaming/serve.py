@@ -14,7 +14,7 @@ from typing import Any
 
 from signalbench._validation import expected, integer, number
 from signalbench.streaming._redis import RedisLink
-from signalbench.streaming.consumer import Consumer, InferConfig
+from signalbench.streaming.consumer import Consumer, InferConfig, ensure_group
 from signalbench.streaming.metrics import Metrics
 from signalbench.streaming.processor import ModelProcessor, Processor, levels_of
 from signalbench.streaming.replay import meta_key
@@ -101,6 +101,7 @@ def build_consumer(args) -> Consumer:
     link.ping()
     processor = ModelProcessor(Path(args.model), mode=args.mode, backend=args.backend, feature_sets=args.features,
                                levels=None)  # fmt: skip
+    ensure_group(link, cfg.stream, cfg.group)  # ready: entries replayed from now on are the group's
     meta = wait_for_meta(link, cfg.stream, timeout=args.idle_exit)
     cfg.levels = stream_levels(meta, cfg.stream, processor.model_dir)
     processor.use_levels(cfg.levels)
