@@ -109,6 +109,8 @@ class ModelProcessor:
         self.online: OnlineFeatures | None = None
         if levels is not None:
             self.use_levels(levels)
+        else:  # load the feature kernels now (about a second), not after the stream has started
+            OnlineFeatures(self.feature_sets, levels=1)
 
     def use_levels(self, levels: int) -> None:
         """Compute the online features for events of ``levels`` book levels (before the first event)."""
