@@ -113,6 +113,7 @@ class EntryCheck:
 
     def __init__(self, levels: int | None = None) -> None:
         self.levels = levels
+        self._depth = set(range(1, levels + 1)) if levels is not None else None
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
     def __call__(self, fields: Mapping[str, Any]) -> EventMeta:
@@ -123,7 +124,8 @@ class EntryCheck:
         plan = self._plans.get(keys)
         if plan is None:
             plan = self._plans[keys] = _Plan(keys)
-        self._check_depth(plan)
+        if self.levels is not None and plan.levels != self._depth:
+            self._depth_error(plan)
         x = self._values(fields, plan)
         bad = _first_bad_nb(x, *plan.args)
         if bad >= 0:
@@ -141,9 +143,7 @@ class EntryCheck:
             if isinstance(value, str | bytes) and len(value) > MAX_CHARS:
                 raise ValueError(f"{name}: expected at most {MAX_CHARS} characters, got {len(value)} characters")
 
-    def _check_depth(self, plan: _Plan) -> None:
-        if self.levels is None or plan.levels == set(range(1, self.levels + 1)):
-            return
+    def _depth_error(self, plan: _Plan) -> None:
         found = f"{max(plan.levels)} level(s)" if plan.levels else "no book levels"
         raise ValueError(f"ask_price_*: expected the book's {self.levels} level(s) (the model's depth), got {found} "
                          "(data of another depth)")  # fmt: skip

@@ -121,8 +121,8 @@ class EntryPolicy:
         probs, feature_us, model_us = self.processor.process(x)
         probs = np.asarray(probs, dtype=np.float64)
         n = len(self.processor.classes)
-        finite = np.isfinite(probs)
-        if probs.shape != (n,) or not (finite.all() or np.isnan(probs).all()):
+        total = float(np.add.reduce(probs)) if probs.shape == (n,) else np.nan
+        if not (total - total == 0.0 or (probs.shape == (n,) and np.isnan(probs).all())):  # finite sum: all finite
             raise ValueError(f"probabilities: expected {n} finite values (or all nan), got {probs.tolist()!r}")
         return probs, feature_us, model_us
 

@@ -53,7 +53,8 @@ def prediction_row(eid: str, pos: int, time: int, probs: np.ndarray, classes: Se
 
     ``pred`` is the class of the largest probability, None when the probabilities are not all finite (warm-up).
     """
-    pred = classes[int(np.argmax(probs))] if np.isfinite(probs).all() else None
+    total = float(np.add.reduce(probs))
+    pred = classes[int(np.argmax(probs))] if total - total == 0.0 else None  # a finite sum: every value finite
     row: dict[str, Any] = {"event_id": eid, "pos": pos, "time": time, "pred": pred}
     row.update({prob_column(c): float(p) for c, p in zip(classes, probs)})
     row.update(mode=mode, backend=backend, model=model, feature_us=feature_us, model_us=model_us,
