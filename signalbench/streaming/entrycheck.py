@@ -13,7 +13,7 @@
 - with ``levels`` given, book levels other than ``levels`` (data of another depth than the model's).
 
 Fields it does not know are checked for length only. The rules of an entry layout (its field names) are built once
-and cached; the values are checked in one Numba call, so a 10-level event costs a few microseconds.
+and cached; the values are parsed once and checked in one Numba call.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ MAX_PRICE = 1e9
 #: Sizes are at most this many shares (2**53: every integer below it is exact in float64).
 MAX_SIZE = float(2**53)
 
+_MAX_PLANS = 64  # entry layouts remembered
 _BOOK = re.compile(r"^(ask|bid)_(price|size)_([1-9][0-9]*)$")
 _TINY = 5e-324  # the smallest float above 0: "x >= _TINY" is "x > 0"
 # name -> (low, high, integer, nan allowed, what is expected)
@@ -123,6 +124,8 @@ class EntryCheck:
         keys = tuple(fields)
         plan = self._plans.get(keys)
         if plan is None:
+            if len(self._plans) >= _MAX_PLANS:  # entries of ever new layouts: keep the memory bounded
+                self._plans.clear()
             plan = self._plans[keys] = _Plan(keys)
         if self.levels is not None and plan.levels != self._depth:
             self._depth_error(plan)
