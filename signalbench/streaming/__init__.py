@@ -6,8 +6,9 @@ An orchestrator (``docs/architecture.md``, "Streaming"): it may import every sta
 - :func:`signalbench.streaming.replay.replay` (``signalbench stream replay``; not re-exported, the module has its
   name): a LOBSTER day into a stream, ids ``<day epoch ms>-<pos+1>``.
 - :class:`Consumer`, :class:`InferConfig` (``signalbench stream infer``): consumer group, checkpointed restarts,
-  dead letters, capped back-off; :class:`ModelProcessor` (online features + model stepper) and the
-  :class:`Processor` protocol it implements.
+  dead letters, capped back-off; :class:`EntryPolicy` (the per-entry rule, no I/O: every field checked by
+  :class:`EntryCheck` before any state changes, a failure rolled back, the dead-letter reason);
+  :class:`ModelProcessor` (online features + model stepper) and the :class:`Processor` protocol it implements.
 - :class:`ParquetSink`, :func:`read_sink`: crash-safe Parquet batches listed in ``manifest.json``.
 - :class:`Metrics`: live throughput and latency percentiles. :class:`RedisLink`: the connection and retry policy.
 - :func:`safe_trim_id`, :func:`trim_behind_groups`: backpressure behind the slowest group.
@@ -25,6 +26,8 @@ _EXPORTS = {
     "ReplaySummary": "signalbench.streaming.replay",
     "Consumer": "signalbench.streaming.consumer",
     "InferConfig": "signalbench.streaming.consumer",
+    "EntryPolicy": "signalbench.streaming.policy",
+    "EntryCheck": "signalbench.streaming.entrycheck",
     "Processor": "signalbench.streaming.processor",
     "ModelProcessor": "signalbench.streaming.processor",
     "ParquetSink": "signalbench.streaming.sink",

@@ -15,8 +15,11 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["RedisLink", "RedisUnavailable", "redact", "require_redis"]
+from signalbench._validation import number
+
+__all__ = ["RedisLink", "RedisUnavailable", "check_url", "redact", "require_redis"]
 
 T = TypeVar("T")
 log = logging.getLogger("signalbench.streaming")
@@ -51,6 +54,24 @@ def redact(url: str) -> str:
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+def check_url(url: str) -> str:
+    """``url`` when it names a Redis server and an integer database; ValueError naming ``--redis`` otherwise.
+
+    redis-py reads a database path that is not a number (``redis://host:6379/one``) as database 0 without a word.
+    """
+    what = "a URL redis://HOST:PORT/DB (rediss:// for TLS, unix:///PATH?db=DB) with DB an integer >= 0"
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"--redis: expected {what}, got {redact(url) if isinstance(url, str) else url!r}")
+    dbs = parse_qs(parts.query).get("db", [])
+    if parts.scheme != "unix" and parts.path.strip("/"):
+        dbs.append(parts.path.strip("/"))
+    bad = next((db for db in dbs if not (db.isascii() and db.isdigit())), None)
+    if bad is not None:
+        raise ValueError(f"--redis: expected {what}, got database {bad!r} in {redact(url)}")
+    return url
+
+
 class RedisLink:
     """One Redis client plus the retry policy (see the module docstring).
 
@@ -69,8 +90,8 @@ class RedisLink:
         max_delay: float = 2.0,
     ) -> None:  # fmt: skip
         redis = require_redis()
-        self.url = url
-        self.retry_for = retry_for
+        self.url = check_url(url)
+        self.retry_for = None if retry_for is None else number(retry_for, "--retry-for", low=0.0)
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.outages = 0
@@ -100,7 +121,8 @@ class RedisLink:
                 if self.retry_for is not None and now - start >= self.retry_for:
                     raise RedisUnavailable(
                         f"--redis: expected a reachable Redis server, got no answer from {redact(self.url)} for "
-                        f"{now - start:.1f}s ({type(exc).__name__}: {exc}); start redis-server or pass --redis URL"
+                        f"{now - start:.1f}s ({type(exc).__name__}: {exc}); start redis-server, pass --redis URL, or "
+                        "--retry-for SECONDS to wait longer"
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, self.max_delay)

@@ -223,6 +223,23 @@ def _load_data(sink: SinkData, data: Any) -> tuple[pd.DataFrame, str]:
     return load_lobster(path, crossed=crossed), str(path)
 
 
+def _check_same_data(sink: SinkData, frame: pd.DataFrame, source: str) -> None:
+    """Refuse data of another symbol or without the days the manifest records (``ticker``, ``days``: the replay's)."""
+    hint = "pass the file that was replayed, or leave --data out to use the manifest's source"
+    recorded = sink.manifest.get("ticker")
+    ticker = frame.attrs.get("ticker")
+    if recorded not in (None, "None") and ticker is not None and ticker != recorded:
+        raise ValueError(expected("--data", f"the replayed data of {recorded} (the sink's manifest)",
+                                  f"{source}, data of {ticker}", raw=True, hint=hint))  # fmt: skip
+    days = sink.manifest.get("days")
+    if not isinstance(days, list) or not days or "day" not in frame.columns:
+        return
+    have = sorted({str(d.date()) for d in pd.DatetimeIndex(frame["day"].unique())})
+    if any(day not in have for day in days):
+        raise ValueError(expected("--data", f"the replayed day(s) {', '.join(days)} (the sink's manifest)",
+                                  f"{source}, data of {', '.join(have)}", raw=True, hint=hint))  # fmt: skip
+
+
 def _run_and_model(sink: SinkData) -> tuple[Any, Any]:
     """The run folder and the model folder the manifest records (None when absent)."""
     return _manifest_value(sink.manifest, "run_dir", "run"), _manifest_value(sink.manifest, "model_dir", "model")
@@ -328,6 +345,7 @@ def evaluate(
     bins = integer(bins, "bins", minimum=1, maximum=1000)
     sink = load_sink(sink_dir)
     frame, source = _load_data(sink, data)
+    _check_same_data(sink, frame, source)
     sink.frame["row"] = _data_rows(sink.frame, frame)
     unique, counts = _positions(sink.frame)
     proba = _label_proba(sink, unique)

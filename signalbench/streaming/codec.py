@@ -42,6 +42,7 @@ __all__ = [
 #: The fields every entry carries besides the frame's columns.
 META_FIELDS = ("pos", "time", "day", "producer_ns")
 _EPOCH = dt.date(1970, 1, 1)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def day_ms(day: dt.date | pd.Timestamp | str) -> int:
@@ -144,13 +145,21 @@ def _int_field(fields: Mapping[str, Any], name: str) -> int:
     return int(value)
 
 
+def _int64_field(fields: Mapping[str, Any], name: str, low: int = _INT64[0]) -> int:
+    value = _int_field(fields, name)
+    if not low <= value <= _INT64[1]:
+        raise ValueError(f"{name}: expected an integer in [{low}, {_INT64[1]}] (int64), got {fields[name]!r}")
+    return value
+
+
 def parse_meta(fields: Mapping[str, Any]) -> EventMeta:
-    """The :data:`META_FIELDS` of an entry, checked; ValueError naming the field when missing or malformed."""
-    pos = _int_field(fields, "pos")
-    if pos < 0:
-        raise ValueError(f"pos: expected an integer >= 0, got {pos}")
-    time = _int_field(fields, "time")
-    producer_ns = _int_field(fields, "producer_ns")
+    """The :data:`META_FIELDS` of an entry, checked; ValueError naming the field when missing or malformed.
+
+    ``pos``, ``time`` and ``producer_ns`` are integers within int64 (``pos >= 0``), ``day`` a date ``YYYY-MM-DD``.
+    """
+    pos = _int64_field(fields, "pos", low=0)
+    time = _int64_field(fields, "time")
+    producer_ns = _int64_field(fields, "producer_ns")
     if "day" not in fields:
         raise ValueError("day: expected the field in the entry, got an entry without it")
     day = fields["day"]

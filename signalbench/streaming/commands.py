@@ -10,7 +10,10 @@ from pathlib import Path
 
 from signalbench.streaming._redis import DEFAULT_URL
 
-__all__ = ["add_stream_commands", "run_stream_command"]
+__all__ = ["REPLAY_RETRY_FOR", "add_stream_commands", "run_stream_command"]
+
+#: Seconds ``stream replay`` waits for an unreachable Redis before it fails naming the URL (``--retry-for``).
+REPLAY_RETRY_FOR = 30.0
 
 
 def add_stream_commands(sub) -> argparse.ArgumentParser:
@@ -45,9 +48,10 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     inf.add_argument("--torch-threads", type=int, default=1,
                      help="torch intra-op threads (default 1: one event at a time is fastest on one thread)")
     inf.add_argument("--metrics-interval", type=float, default=5.0, help="seconds between metrics log lines")
-    for p in (rp, inf):
+    for p, retry, when in ((rp, REPLAY_RETRY_FOR, f"{REPLAY_RETRY_FOR:g}"), (inf, None, "never: a consumer waits")):
         p.add_argument("--redis", default=DEFAULT_URL, help=f"Redis URL (default {DEFAULT_URL})")
-        p.add_argument("--retry-for", type=float, help="give up after this many seconds without Redis (default never)")
+        p.add_argument("--retry-for", type=float, default=retry, metavar="SECONDS",
+                       help=f"give up after this many seconds without Redis (default {when})")  # fmt: skip
     _add_evaluate(cmds)
     return stream
 
@@ -103,12 +107,17 @@ def _evaluate(args) -> int:
 
     from rich.console import Console
 
+    from signalbench._validation import integer
     from signalbench.streaming.analytics import evaluate
     from signalbench.streaming.evaluation_console import evaluation_view
 
+    horizon = None if args.horizon is None else integer(args.horizon, "--horizon", minimum=1)
     labels = None
     if args.label_kind is not None:
-        labels = {"kind": args.label_kind, "horizon": args.horizon or 1, "threshold": args.threshold}
+        labels = {"kind": args.label_kind, "horizon": 1 if horizon is None else horizon, "threshold": args.threshold}
+    elif horizon is not None or args.threshold is not None:
+        raise ValueError("--horizon, --threshold: expected them with --label-kind (a model outside a run folder), got "
+                         "them without it; the run folder's labels are used otherwise")
     res = evaluate(args.sink_dir, data=args.data, labels=labels)
     if args.json:
         print(json.dumps(res.to_dict(), indent=1, sort_keys=True))

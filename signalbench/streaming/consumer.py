@@ -3,8 +3,10 @@
 ``signalbench stream infer --model RUN_DIR/models/NAME --in lob:events --out lob:predictions --sink DIR``
 (``docs/architecture.md``, "Streaming"). The protocol, per read batch (``XREADGROUP ... >``):
 
-1. each entry is checked (fields present and numeric, in order by day/pos/time: else it goes to ``<in>:dead`` with
-   the reason and is acknowledged), the features are updated and the model stepped (a new day resets both);
+1. each entry goes through the per-entry policy (:class:`~signalbench.streaming.policy.EntryPolicy`, no I/O): every
+   field checked before any state changes, in order by day/pos/time (else it goes to ``<in>:dead`` with the reason
+   and is acknowledged), the features updated and the model stepped (a new day resets both), the state rolled back
+   if processing fails;
 2. the predictions are published with one pipelined ``XADD <out>`` per event under the event's own id (a
    re-publish after a crash is refused by Redis: idempotent) and buffered in the sink;
 3. when the sink is due (batch size or interval) it flushes the rows together with the checkpoint (features and
@@ -25,17 +27,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from signalbench.streaming._redis import RedisLink
-from signalbench.streaming.codec import EventMeta, id_key, parse_meta
+from signalbench.streaming.codec import id_key
 from signalbench.streaming.metrics import Metrics
+from signalbench.streaming.policy import DELETED, EntryPolicy
 from signalbench.streaming.processor import Processor
 from signalbench.streaming.recovery import Pending, take_over
 from signalbench.streaming.replay import meta_key
+from signalbench.streaming.rows import stamp_published
 from signalbench.streaming.sink import ParquetSink
 
-__all__ = ["Consumer", "InferConfig"]
+__all__ = ["Consumer", "InferConfig", "ensure_group"]
 
 log = logging.getLogger("signalbench.streaming")
 _REFUSED = "equal or smaller"
@@ -56,6 +58,7 @@ class InferConfig:
     out_max_len: int | None = None
     exit_at_end: bool = False
     idle_exit: float | None = None
+    levels: int | None = None  # book levels every event must have (the stream's, from <stream>:meta)
 
     @property
     def dead(self) -> str:
@@ -93,8 +96,7 @@ class Consumer:
                  metrics: Metrics | None = None) -> None:  # fmt: skip
         self.link, self.r, self.processor, self.sink, self.cfg = link, link.client, processor, sink, config
         self.metrics = metrics if metrics is not None else Metrics(interval=None, live=False)
-        self.position: dict[str, Any] | None = None  # the last processed event: id, day, pos, time
-        self.seen: str | None = None  # the last entry handled in any way
+        self.policy = EntryPolicy(processor, max_deliveries=config.max_deliveries, levels=config.levels)
         self.stopping = False
         self._idle_since = time.monotonic()
 
@@ -106,20 +108,13 @@ class Consumer:
         self._ensure_group()
         state = self.sink.checkpoint()
         if state is not None:
-            self.processor.set_state(state)
-            self.position = dict(self.sink.position)
-            self.seen = self.position["id"]
-            log.info("restored the checkpoint at %s (pos %d of %s)", self.position["id"], self.position["pos"],
-                     self.position["day"])  # fmt: skip
+            self.policy.restore(state, self.sink.position)
+            at = self.policy.position
+            log.info("restored the checkpoint at %s (pos %d of %s)", at["id"], at["pos"], at["day"])
         self.recover()
 
     def _ensure_group(self) -> None:
-        try:
-            self.link.call("XGROUP CREATE", self.r.xgroup_create, self.cfg.stream, self.cfg.group, id="0",
-                           mkstream=True)  # fmt: skip
-        except Exception as exc:  # BUSYGROUP: it exists
-            if "BUSYGROUP" not in str(exc):
-                raise
+        ensure_group(self.link, self.cfg.stream, self.cfg.group)
 
     def recover(self) -> None:
         """Take over the pending entries (own and dead consumers') and process them in id order."""
@@ -127,7 +122,7 @@ class Consumer:
                                      self.cfg.claim_idle)  # fmt: skip
         batch = _Batch()
         for eid in pending.deleted:
-            batch.dead.append((eid, {}, "entry deleted from the stream while pending (trimmed?)", 0))
+            batch.dead.append((eid, {}, DELETED, 0))
         received = time.time_ns()
         for eid, fields in pending.entries:
             self._handle(eid, fields, received, batch, pending.deliveries.get(eid, 1))
@@ -209,68 +204,21 @@ class Consumer:
             return False
         meta = self.link.call("HGETALL", self.r.hgetall, meta_key(self.cfg.stream))
         last = meta.get("last_id")
-        return meta.get("done") == "1" and bool(last) and self.seen is not None and id_key(self.seen) >= id_key(last)
+        seen = self.policy.seen
+        return meta.get("done") == "1" and bool(last) and seen is not None and id_key(seen) >= id_key(last)
 
     # ------------------------------------------------------------------------------------------- one entry, a batch
 
     def _handle(self, eid: str, fields: dict[str, str], received: int, batch: _Batch, deliveries: int) -> None:
-        key = id_key(eid)
         flushed = self.sink.position
-        if flushed is not None and key <= id_key(flushed["id"]):
+        decision = self.policy.decide(eid, fields, deliveries=deliveries, received_ns=received,
+                                      flushed_id=flushed["id"] if flushed is not None else None)  # fmt: skip
+        if decision.kind == "settled":
             batch.settled.append(eid)  # in the sink (or dead-lettered) before the checkpoint: acknowledge only
-            return
-        if self.seen is not None and key <= id_key(self.seen):
-            return  # handled already and buffered (re-read after an outage): acknowledged at the next flush
-        self.seen = eid
-        if deliveries > self.cfg.max_deliveries:
-            why = f"delivered {deliveries} times (--max-deliveries {self.cfg.max_deliveries})"
-            batch.dead.append((eid, fields, why, deliveries))
-            return
-        if not fields:
-            batch.dead.append((eid, fields, "entry deleted from the stream while pending (trimmed?)", deliveries))
-            return
-        try:
-            meta = parse_meta(fields)
-            x = self.processor.check(fields)
-            new_day = self._check_order(meta)
-        except ValueError as exc:
-            batch.dead.append((eid, fields, str(exc), deliveries))
-            return
-        if new_day:
-            self.processor.reset()
-        try:
-            probs, feature_us, model_us = self.processor.process(x)
-        except Exception as exc:  # a model that fails on one event: dead-letter it, keep running
-            batch.dead.append((eid, fields, f"processing failed: {type(exc).__name__}: {exc}", deliveries))
-            return
-        self.position = {"id": eid, "day": meta.day, "pos": meta.pos, "time": meta.time}
-        batch.rows.append(self._row(eid, meta, probs, feature_us, model_us, received))
-
-    def _check_order(self, meta: EventMeta) -> bool:
-        """True at a new day; ValueError when the event is before the last processed one."""
-        last = self.position
-        if last is None:
-            return False
-        if meta.day < last["day"]:
-            raise ValueError(f"day: expected {last['day']} or later (events in order), got {meta.day}; out of order")
-        if meta.day > last["day"]:
-            return True
-        if meta.pos <= last["pos"]:
-            raise ValueError(f"pos: expected > {last['pos']} (the last processed event of {meta.day}), "
-                             f"got {meta.pos}; out of order")  # fmt: skip
-        if meta.time < last["time"]:
-            raise ValueError(f"time: expected >= {last['time']} (the last processed event's time), got {meta.time}; "
-                             "out of order")  # fmt: skip
-        return False
-
-    def _row(self, eid, meta: EventMeta, probs: np.ndarray, feature_us, model_us, received) -> dict[str, Any]:
-        classes = self.processor.classes
-        pred = classes[int(np.argmax(probs))] if np.isfinite(probs).all() else None
-        row = {"event_id": eid, "pos": meta.pos, "time": meta.time, "pred": pred}
-        row.update({f"p_{c}": float(p) for c, p in zip(classes, probs)})
-        row.update(mode=self.processor.mode, backend=self.processor.backend, model=self.processor.name,
-                   feature_us=feature_us, model_us=model_us, producer_ns=meta.producer_ns, received_ns=received)
-        return row
+        elif decision.kind == "dead":
+            batch.dead.append((eid, fields, decision.reason, deliveries))
+        elif decision.kind == "row":
+            batch.rows.append(decision.row)
 
     def _finish(self, batch: _Batch) -> None:
         """Dead letters, then publish the rows, then buffer them in the sink; acknowledge what is settled."""
@@ -279,9 +227,7 @@ class Consumer:
         if batch.rows:
             published = self._publish(batch.rows)
             for row in batch.rows:
-                row["published_ns"] = published
-                row["e2e_us"] = (published - row["producer_ns"]) / 1e3
-                self.sink.add(row)
+                self.sink.add(stamp_published(row, published))
                 self.metrics.record(row["feature_us"], row["model_us"], row["e2e_us"])
         acks = batch.settled + [d[0] for d in batch.dead]
         if acks:
@@ -320,9 +266,18 @@ class Consumer:
         """Flush the sink with the checkpoint, then acknowledge the flushed events."""
         if not len(self.sink):
             return
-        ids = self.sink.flush(self.processor.get_state(), self.position)
+        ids = self.sink.flush(self.policy.checkpoint(), self.policy.position)
         self.metrics.batches += 1
         self._ack(ids)
+
+
+def ensure_group(link: RedisLink, stream: str, group: str) -> None:
+    """Create the consumer group at id 0 (and the stream: MKSTREAM) unless it exists."""
+    try:
+        link.call("XGROUP CREATE", link.client.xgroup_create, stream, group, id="0", mkstream=True)
+    except Exception as exc:  # BUSYGROUP: it exists
+        if "BUSYGROUP" not in str(exc):
+            raise
 
 
 def _check(results: list[Any]) -> None:

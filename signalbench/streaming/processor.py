@@ -20,7 +20,7 @@ from signalbench._validation import expected
 from signalbench.data import OnlineFeatures
 from signalbench.signals.registry import load as load_model
 
-__all__ = ["ModelProcessor", "Processor", "feature_sets_of"]
+__all__ = ["ModelProcessor", "Processor", "feature_sets_of", "levels_of"]
 
 
 class Processor(Protocol):
@@ -47,13 +47,27 @@ class Processor(Protocol):
         """Restore :meth:`get_state`."""
 
 
-def feature_sets_of(model_dir: Path) -> list[str] | None:
-    """The feature sets of the run a model folder belongs to (``RUN_DIR/models/NAME`` -> ``RUN_DIR/config.json``)."""
+def _run_config(model_dir: Path) -> dict[str, Any] | None:
     config = model_dir.parent.parent / "config.json"
     if model_dir.parent.name != "models" or not config.is_file():
         return None
-    sets = read_json(config, CONFIG).get("features")  # checked: a RunFolderError names a damaged file
+    return read_json(config, CONFIG)  # checked: a RunFolderError names a damaged file
+
+
+def feature_sets_of(model_dir: Path) -> list[str] | None:
+    """The feature sets of the run a model folder belongs to (``RUN_DIR/models/NAME`` -> ``RUN_DIR/config.json``)."""
+    sets = (_run_config(model_dir) or {}).get("features")
     return [sets] if isinstance(sets, str) else list(sets) if sets else None
+
+
+def levels_of(model_dir: Path) -> int | None:
+    """The book levels of the data the model's run was fitted on (``config.json`` ``data.levels``); None: unknown.
+
+    A LOBSTER run that kept every level of its files (``levels`` unset) does not record the number: None.
+    """
+    data = (_run_config(model_dir) or {}).get("data")
+    levels = data.get("levels") if isinstance(data, dict) else None
+    return levels if isinstance(levels, int) and not isinstance(levels, bool) else None
 
 
 class ModelProcessor:
@@ -69,11 +83,13 @@ class ModelProcessor:
         The stepper backend.
     feature_sets : str or list of str, optional
         Default: the run folder's ``config.json`` ``features``; required when the model is not in a run folder.
-    levels : int, default 1
-        Book levels of the replayed data (from the stream metadata).
+    levels : int or None, default 1
+        Book levels of the replayed data (from the stream metadata); None: not known yet, give them to
+        :meth:`use_levels` before the first event (the arguments are checked at once, the depth when it is known).
     """
 
-    def __init__(self, model_dir, *, mode: str = "window", backend: str = "torch", feature_sets=None, levels: int = 1):
+    def __init__(self, model_dir, *, mode: str = "window", backend: str = "torch", feature_sets=None,
+                 levels: int | None = 1):  # fmt: skip
         self.model_dir = Path(model_dir).resolve()
         if not self.model_dir.is_dir():
             raise FileNotFoundError(expected("--model", "a saved model folder (RUN_DIR/models/NAME)",
@@ -87,14 +103,23 @@ class ModelProcessor:
         self.feature_sets = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
         self.model = load_model(self.model_dir)
         self.stepper = self.model.stepper(mode, backend)
-        self.online = OnlineFeatures(self.feature_sets, levels=levels)
-        missing = [n for n in self.stepper.feature_names if n not in self.online.names]
-        if missing:
-            raise ValueError(expected("--features", f"feature sets that compute the model's features {missing}",
-                                      self.feature_sets))  # fmt: skip
-        self._index = np.array([self.online.names.index(n) for n in self.stepper.feature_names], dtype=np.intp)
         self.classes = tuple(self.stepper.classes)
         self.mode, self.backend, self.name = self.stepper.mode, self.stepper.backend, self.model_dir.name
+        self.online: OnlineFeatures | None = None
+        if levels is not None:
+            self.use_levels(levels)
+        else:  # load the feature kernels now (about a second), not after the stream has started
+            OnlineFeatures(self.feature_sets, levels=1)
+
+    def use_levels(self, levels: int) -> None:
+        """Compute the online features for events of ``levels`` book levels (before the first event)."""
+        online = OnlineFeatures(self.feature_sets, levels=levels)
+        missing = [n for n in self.stepper.feature_names if n not in online.names]
+        if missing:
+            raise ValueError(expected("--features", f"feature sets that compute the model's features {missing} "
+                                      f"from {levels}-level books", self.feature_sets))  # fmt: skip
+        self.online = online
+        self._index = np.array([online.names.index(n) for n in self.stepper.feature_names], dtype=np.intp)
 
     def check(self, fields: Mapping[str, Any]) -> np.ndarray:
         """The event vector in ``OnlineFeatures.fields`` order (ValueError naming the field)."""

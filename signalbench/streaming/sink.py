@@ -15,10 +15,7 @@ after it leaves a complete batch. Readers use only the files listed in the manif
 Idempotence: rows whose event id is at or before the last flushed one, or already buffered, are not written again
 (the consumer processes entries in id order, so "at or before" is "already in the sink").
 
-Columns (the contract with ``signalbench stream evaluate``): ``event_id`` (str), ``pos`` (int64), ``time``
-(datetime64[ns]), ``pred`` (int64, null where the model makes no prediction: warm-up), ``p_<class>`` (float64 per
-class), ``mode``, ``backend``, ``model`` (str), ``feature_us``, ``model_us``, ``e2e_us`` (float64),
-``producer_ns``, ``received_ns``, ``published_ns`` (int64 unix ns). ``e2e_us = (published_ns - producer_ns) / 1e3``.
+Columns (the contract with ``signalbench stream evaluate``): :mod:`signalbench.streaming.rows`, their one definition.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +35,7 @@ import pyarrow.parquet as pq
 
 from signalbench import _atomic
 from signalbench.streaming.codec import id_key
+from signalbench.streaming.rows import arrow_schema
 
 __all__ = ["MANIFEST", "ParquetSink", "SinkMismatch", "read_sink"]
 
@@ -46,26 +44,12 @@ log = logging.getLogger("signalbench.streaming")
 MANIFEST = "manifest.json"
 _PART = re.compile(r"^part_\d+-\d+_\d+-\d+\.(parquet|state\.npz)$")
 _TMP = re.compile(r"^\.(part_|manifest\.json).*\.tmp$")
-#: Columns kept in the sink besides the class probabilities, in order.
-COLUMNS = ("event_id", "pos", "time", "pred", "mode", "backend", "model", "feature_us", "model_us", "e2e_us",
-           "producer_ns", "received_ns", "published_ns")  # fmt: skip
 #: Manifest keys that must agree when a sink folder is reused.
-_IDENTITY = ("model", "mode", "backend", "stream", "group", "classes", "features")
+_IDENTITY = ("model", "mode", "backend", "stream", "group", "classes", "features", "levels")
 
 
 class SinkMismatch(ValueError):
     """A sink folder that holds the predictions of another model, mode, stream or group."""
-
-
-def _schema(classes: Sequence[Any]) -> pa.Schema:
-    fields = [
-        ("event_id", pa.string()), ("pos", pa.int64()), ("time", pa.timestamp("ns")), ("pred", pa.int64()),
-        *[(f"p_{c}", pa.float64()) for c in classes],
-        ("mode", pa.string()), ("backend", pa.string()), ("model", pa.string()),
-        ("feature_us", pa.float64()), ("model_us", pa.float64()), ("e2e_us", pa.float64()),
-        ("producer_ns", pa.int64()), ("received_ns", pa.int64()), ("published_ns", pa.int64()),
-    ]  # fmt: skip
-    return pa.schema(fields)
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -89,7 +73,7 @@ def read_sink(folder: str | Path) -> pa.Table:
         raise FileNotFoundError(f"{folder}: expected a sink folder with {MANIFEST}, found none")
     tables = [pq.read_table(folder / entry["file"]) for entry in manifest["files"]]
     if not tables:
-        return _schema(manifest["classes"]).empty_table()
+        return arrow_schema(manifest["classes"]).empty_table()
     return pa.concat_tables(tables)
 
 
@@ -102,8 +86,9 @@ class ParquetSink:
         The sink folder (created if missing). An existing one is recovered: unlisted files are removed.
     identity : mapping
         What the sink holds: ``model`` (folder), ``mode``, ``backend``, ``stream``, ``group``, ``classes``,
-        ``features`` and anything else to record (``run_dir``, ``source``, ``out``, ...). A folder written with a
-        different model, mode, backend, stream, group, classes or features is a :class:`SinkMismatch`.
+        ``features``, ``levels`` (book levels of the data) and anything else to record (``run_dir``, ``source``,
+        ``out``, ...). A folder written with a different model, mode, backend, stream, group, classes, features or
+        levels is a :class:`SinkMismatch` (its checkpoint would not fit).
     batch_size : int, default 1000
         Flush when this many rows are buffered.
     flush_interval : float, default 1.0
@@ -115,7 +100,7 @@ class ParquetSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
         self.flush_interval = flush_interval
-        self.schema = _schema(identity["classes"])
+        self.schema = arrow_schema(identity["classes"])
         self.manifest = self._open(dict(identity))
         self._rows: list[dict[str, Any]] = []
         self._ids: set[str] = set()

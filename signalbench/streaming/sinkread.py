@@ -17,11 +17,10 @@ from typing import Any
 import pandas as pd
 
 from signalbench._validation import expected
+from signalbench.streaming.rows import REQUIRED_COLUMNS
 
 __all__ = ["REQUIRED_COLUMNS", "SinkData", "load_sink"]
 
-#: The sink columns evaluation reads (besides one ``p_<class>`` column per class).
-REQUIRED_COLUMNS = ("event_id", "pos", "pred", "feature_us", "model_us", "e2e_us", "received_ns", "published_ns")
 _ENTRY_KEYS = ("name", "file", "path")
 
 

@@ -232,6 +232,37 @@ def test_update_returns_a_reused_buffer_and_fields_follow_the_loader():
     np.testing.assert_allclose(first[:2], [-0.5, np.nan])
 
 
+@pytest.mark.parametrize(("field", "value"), [("size", -100.0), ("ask_price_1", -10.0), ("bid_size_2", -1.0),
+                                             ("ask_price_2", np.inf), ("bid_price_1", -np.inf), ("size", np.inf),
+                                             ("type", np.inf)])  # fmt: skip
+def test_update_refuses_negative_sizes_prices_and_infinities_and_keeps_the_state(lobster_frame, field, value):
+    """A bad event raises a ValueError naming its field and leaves the state as it was: the rows after it are
+    those of the same events without it (the streaming consumer relies on this)."""
+    df = lobster_frame(300, levels=2, seed=4)
+    sets = ["lob_basic", "lob_levels"]
+    online = OnlineFeatures(sets, levels=2)
+    X = df[list(online.fields)].to_numpy(np.float64)
+    for t in range(150):
+        online.update(X[t])
+    before = online.get_state()
+    bad = X[150].copy()
+    bad[online.fields.index(field)] = value
+    with pytest.raises(ValueError, match=rf"event field '{field}': expected a finite value, >= 0 for a size or "
+                                         rf"price \(NaN: missing\), got {value}"):  # fmt: skip
+        online.update(bad)
+    for key, array in online.get_state().items():
+        np.testing.assert_array_equal(array, before[key], err_msg=key)
+    rows = np.array([online.update(X[t]).copy() for t in range(150, 300)])
+    assert_parity(rows, compute_features(df, sets).iloc[150:])
+
+
+def test_update_accepts_nan_zero_and_negative_direction():
+    """NaN is a missing value (an empty level), zero a size or price the batch path turns into NaN or inf."""
+    online = OnlineFeatures(levels=1)
+    assert online.update(np.array([1.0, 0.0, -1.0, 10.01, 0.0, 10.0, 0.0])).shape == (11,)
+    assert online.update(np.array([4.0, 5.0, -1.0, np.nan, np.nan, 0.0, 3.0])).shape == (11,)
+
+
 # ------------------------------------------------------------------------------------------- independent reference
 
 

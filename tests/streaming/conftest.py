@@ -89,7 +89,7 @@ def link(redis_server):
     return link
 
 
-def _day_rows(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
+def _day_rows(rng: np.random.Generator, n: int, levels: int = 1) -> tuple[list[str], list[str]]:
     times = 34_200 + np.cumsum(rng.exponential(0.02, n)) + np.arange(n) * 1e-6
     mid = 2_000_000 + 100 * np.cumsum(rng.integers(-1, 2, n))
     half = 100 * rng.integers(1, 3, n)
@@ -100,18 +100,22 @@ def _day_rows(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
     msg = [f"{t:.9f},{ty},{1000 + k},{rng.integers(1, 500)},{p},{d}"
            for k, (t, ty, p, d) in enumerate(zip(times, types, price, direction))]  # fmt: skip
     book = [f"{a},{rng.integers(1, 900)},{b},{rng.integers(1, 900)}" for a, b in zip(ask, bid)]
+    deep = np.random.default_rng(n).integers(1, 900, size=(n, 2 * levels))  # levels 2.. (a second stream: level 1
+    for i in range(2, levels + 1):  # keeps its numbers whatever the depth)
+        book = [f"{row},{a + 100 * (i - 1)},{q[2 * i - 2]},{b - 100 * (i - 1)},{q[2 * i - 1]}"
+                for row, a, b, q in zip(book, ask, bid, deep)]  # fmt: skip
     return msg, book
 
 
-def write_lobster(folder: Path, days: dict[str, int], seed: int = 0) -> Path:
-    """A folder of synthetic LOBSTER level-1 CSV pairs, ``days`` = {date: events}."""
+def write_lobster(folder: Path, days: dict[str, int], seed: int = 0, *, levels: int = 1, ticker: str = "TOY") -> Path:
+    """A folder of synthetic LOBSTER CSV pairs of ``levels`` levels, ``days`` = {date: events}."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for date, n in days.items():
-        msg, book = _day_rows(rng, n)
-        stem = f"TOY_{date}_34200000_57600000"
-        (folder / f"{stem}_message_1.csv").write_text("\n".join(msg) + "\n")
-        (folder / f"{stem}_orderbook_1.csv").write_text("\n".join(book) + "\n")
+        msg, book = _day_rows(rng, n, levels)
+        stem = f"{ticker}_{date}_34200000_57600000"
+        (folder / f"{stem}_message_{levels}.csv").write_text("\n".join(msg) + "\n")
+        (folder / f"{stem}_orderbook_{levels}.csv").write_text("\n".join(book) + "\n")
     return folder
 
 
@@ -153,8 +157,8 @@ def make_lobster(tmp_path):
     """``make_lobster({date: events}, seed)``: a fresh synthetic LOBSTER folder."""
     counter = iter(range(1000))
 
-    def make(days: dict[str, int], seed: int = 0) -> Path:
-        return write_lobster(tmp_path / f"lobster{next(counter)}", days, seed)
+    def make(days: dict[str, int], seed: int = 0, **kw) -> Path:
+        return write_lobster(tmp_path / f"lobster{next(counter)}", days, seed, **kw)
 
     return make
 
@@ -166,3 +170,29 @@ def helpers():
 
     return types.SimpleNamespace(RedisServer=RedisServer, run_toy=run_toy, consumer_command=consumer_command, env=env,
                                  toy=toy_module(), write_lobster=write_lobster, free_port=free_port)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run folder with a small LSTM (window 4) fitted on a synthetic 2-level LOBSTER day's lob_basic features.
+
+    Returns ``(run_dir, lobster_folder)``; ``config.json`` records the feature sets and the data's 2 levels.
+    """
+    import json
+
+    import signalbench.signals as signals
+    from signalbench.data import compute_features, load_lobster
+    from signalbench.data.labels import direction
+
+    data = write_lobster(tmp_path_factory.mktemp("lobster2"), {"2024-03-04": 700}, seed=5, levels=2)
+    df = load_lobster(data)
+    X = compute_features(df, "lob_basic")
+    mid = ((df["ask_price_1"] + df["bid_price_1"]) / 2).to_numpy()
+    y = direction(mid, 5, threshold=1e-5)
+    run = tmp_path_factory.mktemp("run")
+    (run / "config.json").write_text(json.dumps({"features": ["lob_basic"],
+                                                 "data": {"kind": "lobster", "path": str(data), "levels": 2}}))
+    model = signals.create("lstm", seq_len=4, hidden_size=4, head_size=4, epochs=1, progress=False, device="cpu",
+                           seed=0)  # fmt: skip
+    model.fit(X.iloc[:500], y[:500]).save(run / "models" / "lstm")
+    return run, data

@@ -504,6 +504,38 @@ def test_cli_stream_evaluate(amzn, tmp_path, capsys):
     assert "sink_dir: expected an existing sink folder" in capsys.readouterr().err
 
 
+def test_data_of_another_symbol_or_day_is_refused(amzn, shared_data, tmp_path, capsys):
+    """The manifest records the replay's symbol and days: another file is refused, not scored against its labels."""
+    from signalbench.cli import main
+
+    path, frame, mid = amzn
+    rows = sink_rows(len(frame), 0, 2999, direction_labels(mid, 3), seed=9)
+    sink = write_sink(tmp_path / "s", rows, source=str(path), ticker="AMZN", days=["2012-06-21"])
+    goog = shared_data / "lobster" / "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip"
+    args = ["stream", "evaluate", str(sink), "--label-kind", "direction", "--horizon", "3"]
+    assert main([*args, "--data", str(goog)]) == 2
+    assert (f"--data: expected the replayed data of AMZN (the sink's manifest), got {goog}, data of GOOG; pass the "
+            "file that was replayed") in capsys.readouterr().err  # fmt: skip
+    next_day = frame.copy()
+    next_day.index = next_day.index + pd.Timedelta(days=1)
+    next_day["day"] = next_day["day"] + pd.Timedelta(days=1)
+    with pytest.raises(ValueError, match=r"--data: expected the replayed day\(s\) 2012-06-21 \(the sink's manifest\), "
+                                         r"got the given DataFrame, data of 2012-06-22"):  # fmt: skip
+        evaluate(sink, data=next_day, labels={"kind": "direction", "horizon": 3}, write=False)
+    assert main(args) == 0  # the manifest's own source
+
+
+def test_cli_horizon_must_be_positive_and_come_with_the_label_kind(amzn, tmp_path, capsys):
+    from signalbench.cli import main
+
+    path, frame, mid = amzn
+    sink = write_sink(tmp_path / "s", sink_rows(len(frame), 0, 999, direction_labels(mid, 1), seed=2), source=str(path))
+    assert main(["stream", "evaluate", str(sink), "--label-kind", "direction", "--horizon", "0"]) == 2
+    assert "--horizon: expected an integer >= 1, got 0" in capsys.readouterr().err
+    assert main(["stream", "evaluate", str(sink), "--horizon", "3"]) == 2
+    assert "--horizon, --threshold: expected them with --label-kind" in capsys.readouterr().err
+
+
 def test_a_real_consumers_sink_evaluates_with_the_runs_labels(amzn_run, amzn, link, tmp_path):
     """replay -> Consumer -> ParquetSink on a real redis-server, a model from a real run folder: evaluate finds the
     run folder, the fold's threshold and the source in the manifest; its numbers match independent ones; and the rows

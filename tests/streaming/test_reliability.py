@@ -99,6 +99,14 @@ def _poison_stream(link, df):
         ({**base, "pos": "400", "time": str(int(base["time"]) - 1)}, r"time: expected >= \d+ .*out of order"),
         ({k: v for k, v in base.items() if k != "pos"}, r"pos: expected the field in the entry"),
         ({**base, "day": "2024-03-03", "pos": "500"}, r"day: expected 2024-03-04 or later"),
+        # values that are numbers but not a book's (accepted into the sink, and the state, before they were checked)
+        ({**base, "pos": "601", "price": "inf"}, r"price: expected a finite price > 0"),
+        ({**base, "pos": "602", "size": "nan"}, r"size: expected a finite size in \[0, 9007199254740992\], got 'nan'"),
+        ({**base, "pos": "603", "size": "1e308"}, r"size: expected a finite size .*got '1e308'"),
+        ({**base, "pos": "604", "size": "-100"}, r"size: expected a finite size .*got '-100'"),
+        ({**base, "pos": "605", "size": "1" * 10**6}, r"size: expected at most 64 characters, got 1000000 characters"),
+        ({**base, "pos": "606", "ask_price_1": "-10"}, r"ask_price_1: expected a price > 0"),
+        ({**base, "pos": str(2**63)}, r"pos: expected an integer in \[0, 9223372036854775807\] \(int64\)"),
     ]
     _send(link, "lob:events", [(f"{ms}-{k + 1}", f) for k, (f, _) in enumerate(poison)])
     _send(link, "lob:events", d2)
@@ -125,7 +133,7 @@ def test_poison_events_go_to_the_dead_letters_and_the_rest_is_processed(link, ma
         assert fields["dead:id"] == eid and fields["dead:stream"] == "lob:events" and "ask_price_1" in fields
     expected = reference(helpers.toy, df, skip={first})
     assert_sink_equals(tmp_path / "sink", expected)
-    assert summary["dead_letters"] == 7 and summary["events"] == 499
+    assert summary["dead_letters"] == 14 and summary["events"] == 499
     assert link.client.xpending("lob:events", "g")["pending"] == 0
 
 

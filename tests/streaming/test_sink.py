@@ -134,3 +134,12 @@ def test_reusing_a_sink_of_another_model_is_refused(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"manifest.json: expected the sink's manifest \(JSON\)"):
         new_sink(tmp_path)
+
+
+def test_reusing_a_sink_of_data_of_another_depth_is_refused(tmp_path):
+    """A restart on a stream of another depth: refused by name (its checkpoint's feature state would not fit)."""
+    ParquetSink(tmp_path, {**IDENTITY, "levels": 1})
+    with pytest.raises(SinkMismatch, match=r"--sink: expected a new folder or one written with levels=10, got .* "
+                                           r"holding levels=1; use another --sink folder"):  # fmt: skip
+        ParquetSink(tmp_path, {**IDENTITY, "levels": 10})
+    ParquetSink(tmp_path, {**IDENTITY, "levels": 1})

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from signalbench._validation import describe, did_you_mean, expected, integer, name_list
 from signalbench.data.features.lob import LOB_SETS, set_names
@@ -40,6 +41,20 @@ def _field_error(mapping: Mapping[Any, Any], name: str) -> ValueError:
     if value is None:
         return ValueError(expected(f"event field {name!r}", "a value", "none (the field is missing)", raw=True))
     return ValueError(expected(f"event field {name!r}", "a number (or str/bytes holding one)", value))
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _checked_step_nb(x, out, sel, basic, slots, ring, acc, cnt, prev, full):
+    """:func:`step_nb`, or the index of the first bad field of ``x`` and no state change (-1: stepped).
+
+    Bad: an infinite value, a negative ``size`` (field 1) or a negative book value (fields 3..). NaN passes.
+    """
+    for j in range(x.size):
+        v = x[j]
+        if v == np.inf or v == -np.inf or (v < 0.0 and (j == 1 or j >= 3)):
+            return j
+    step_nb(x, out, sel, basic, slots, ring, acc, cnt, prev, full)
+    return -1
 
 
 def _readable(value: Any) -> bool:
@@ -162,10 +177,21 @@ class OnlineFeatures:
         numpy.ndarray
             Float64 row of ``len(names)``: NaN during warm-up exactly where the batch frame has NaN. A buffer
             reused by the next call: copy it to keep it.
+
+        Raises
+        ------
+        ValueError
+            For an infinite value, a negative ``size``, or a negative book price or size, naming the field; the
+            state is left as it was. NaN is a missing value (an empty level is NaN price and size, as in the
+            loader's frame) and zero is accepted (a zero price gives NaN or inf features, as in the batch path);
+            ``type`` and ``direction`` are not checked (a type other than 4 and 5 is not a trade).
         """
         if x.__class__ is not np.ndarray or x.dtype is not _F64 or x.shape != self._shape or not x.flags.c_contiguous:
             x = self._vector(x)
-        step_nb(x, *self._args)
+        bad = _checked_step_nb(x, *self._args)
+        if bad >= 0:
+            raise ValueError(expected(f"event field {self.fields[bad]!r}", "a finite value, >= 0 for a size or price "
+                                      "(NaN: missing)", float(x[bad]), raw=True))  # fmt: skip
         return self._out
 
     def reset(self) -> None:
