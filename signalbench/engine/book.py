@@ -126,7 +126,8 @@ def book_backtest(
             executed if template.is_pandas else exposure,
             fee_bps=fee_bps,
             half_spread_bps=pd.DataFrame(cost_bps, index=template.index, columns=labels)
-            if template.is_pandas else cost_bps,
+            if template.is_pandas
+            else cost_bps,
             slippage_bps=slippage_bps,
             mode=mode,
             periods_per_year=periods_per_year,
@@ -140,8 +141,14 @@ def book_backtest(
     oracle = book_oracle_totals(p2, the_book, sizes, fs, first, policy, penalty, bool(close_at_end))
     _book_rows(result, oracle, short)
     result.params.update(
-        cost_model="book", half_spread_bps="book", size=size, unfilled=unfilled, penalty_bps=penalty,
-        delay=d, latency=latency, close_at_end=bool(close_at_end),
+        cost_model="book",
+        half_spread_bps="book",
+        size=size,
+        unfilled=unfilled,
+        penalty_bps=penalty,
+        delay=d,
+        latency=latency,
+        close_at_end=bool(close_at_end),
     )
     return result
 
@@ -171,8 +178,20 @@ def _execute(
     short = np.zeros(m, dtype=np.int64)
     first_short = np.full(m, -1, dtype=np.int64)
     execute_nb(
-        q2, src, sizes, policy, penalty, close, book.ask_px, book.ask_sz, book.bid_px, book.bid_sz,
-        exposure, cost_bps, short, first_short,
+        q2,
+        src,
+        sizes,
+        policy,
+        penalty,
+        close,
+        book.ask_px,
+        book.ask_sz,
+        book.bid_px,
+        book.bid_sz,
+        exposure,
+        cost_bps,
+        short,
+        first_short,
     )
     if policy == POLICIES.index("raise") and (first_short >= 0).any():
         j = int(np.argmin(np.where(first_short >= 0, first_short, n)))

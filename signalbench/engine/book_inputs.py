@@ -195,8 +195,13 @@ def execution_source(n: int, delay: Any, latency: Any, times: np.ndarray | None)
     lat = parse_latency(latency)
     if times is None:
         raise ValueError(
-            expected("latency", "a book indexed by time (a DatetimeIndex)", "a book without timestamps", raw=True,
-                     hint="pass delay (rows) instead")
+            expected(
+                "latency",
+                "a book indexed by time (a DatetimeIndex)",
+                "a book without timestamps",
+                raw=True,
+                hint="pass delay (rows) instead",
+            )
         )
     arrive = np.maximum(np.searchsorted(times, times + lat, side="left"), np.arange(n))
     return np.searchsorted(arrive, np.arange(n), side="right").astype(np.int64) - 1, 0

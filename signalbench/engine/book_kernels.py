@@ -82,7 +82,19 @@ def trade_nb(d, t, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz):
 
 @njit(cache=True, parallel=True)
 def execute_nb(
-    position, src, size, policy, penalty_bps, close_at_end, ask_px, ask_sz, bid_px, bid_sz, exposure, cost_bps, short,
+    position,
+    src,
+    size,
+    policy,
+    penalty_bps,
+    close_at_end,
+    ask_px,
+    ask_sz,
+    bid_px,
+    bid_sz,
+    exposure,
+    cost_bps,
+    short,
     first_short,
 ):
     """Executed exposure and per-cell cost (bps per unit of exposure traded) of every column on the book.
