@@ -21,11 +21,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import choice, expected, number
-from signalbench.engine._inputs import align, as_2d, as_cost, as_price, check_positions
+from signalbench._validation import choice, expected, integer, number
+from signalbench.engine._inputs import align, as_2d, as_cost, as_price, check_positions, wrap_like
 from signalbench.engine.backtest import BacktestResult, backtest
 from signalbench.engine.book_inputs import Book, as_book, execution_source
-from signalbench.engine.book_kernels import POLICIES, execute_nb
+from signalbench.engine.book_kernels import POLICIES, cost_curve_nb, execute_nb
 from signalbench.engine.book_oracle import book_oracles_nb
 
 #: The statistics row a book backtest adds: per column, the rows whose trade found less depth than it needed.
@@ -117,17 +117,13 @@ def book_backtest(
     penalty = number(penalty_bps, "penalty_bps", low=0.0)
     src, d = execution_source(n, delay, latency, the_book.times)
     exposure, cost_bps, short = _execute(q2, src, sizes, policy, penalty, bool(close_at_end), the_book, template)
-    labels = template.labels(m)
-    executed = pd.DataFrame(exposure, index=template.index, columns=labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = backtest(
-            price if isinstance(price, pd.Series | pd.DataFrame) else p2,
-            executed if template.is_pandas else exposure,
+            price,
+            wrap_like(exposure, template),
             fee_bps=fee_bps,
-            half_spread_bps=pd.DataFrame(cost_bps, index=template.index, columns=labels)
-            if template.is_pandas
-            else cost_bps,
+            half_spread_bps=wrap_like(cost_bps, template),
             slippage_bps=slippage_bps,
             mode=mode,
             periods_per_year=periods_per_year,
@@ -151,6 +147,34 @@ def book_backtest(
         close_at_end=bool(close_at_end),
     )
     return result
+
+
+def book_cost(
+    book: Any, shares: int, *, unfilled: Literal["partial", "penalty", "raise"] = "partial", penalty_bps: float = 0.0
+) -> pd.DataFrame:
+    """The cost of one order of ``shares`` (> 0 buys on the ask side, < 0 sells on the bid side) at every row.
+
+    The same walk of the levels as :func:`book_backtest`'s trades. Columns: ``bps`` (the cost against the mid,
+    in basis points of the mid per share executed), ``filled`` (shares executed, signed) and ``short`` (the
+    displayed depth was less than ``|shares|``). Under ``"raise"`` rows short of depth are reported, not raised.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``book`` as in :func:`book_backtest`; ``shares`` not a non-zero integer; an unknown ``unfilled``.
+    """
+    q = integer(shares, "shares")
+    if q == 0:
+        raise ValueError(expected("shares", "a non-zero number of shares (> 0 buys, < 0 sells)", shares))
+    policy = POLICIES.index(choice(unfilled, "unfilled", POLICIES))
+    penalty = number(penalty_bps, "penalty_bps", low=0.0)
+    the_book = as_book(book, len(book) if isinstance(book, pd.DataFrame) else 0, None)
+    n = the_book.ask_px.shape[0]
+    bps, filled, short = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)
+    cost_curve_nb(
+        q, policy, penalty, the_book.ask_px, the_book.ask_sz, the_book.bid_px, the_book.bid_sz, bps, filled, short
+    )
+    return pd.DataFrame({"bps": bps, "filled": filled, "short": short}, index=book.index)
 
 
 def _sizes(size: Any, m: int) -> np.ndarray:

@@ -132,3 +132,14 @@ def execute_nb(
             cost_bps[t, j] = k
         short[j] = count
         first_short[j] = first
+
+
+@njit(cache=True, parallel=True)
+def cost_curve_nb(shares, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz, bps, filled, short):
+    """Per row, the cost in bps against the mid of one order of ``shares`` (> 0 buys, < 0 sells) and its fill."""
+    for tt in prange(ask_px.shape[0]):
+        t = np.int64(tt)
+        done, k, is_short = trade_nb(shares, t, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz)
+        bps[t] = k
+        filled[t] = done
+        short[t] = is_short

@@ -114,18 +114,18 @@ def test_walk_takes_levels_in_order_and_measures_against_the_mid():
     book = make_book([([(100.02, 3), (100.05, 5)], [(100.00, 4)])] * 2)
     mid = np.array([100.01, 100.01])
     res = book_backtest(mid, np.array([0.0, 1.0]), book, size=6, mode="additive", periods_per_year=252)
-    assert res.costs[1, 0] * 6 * 100.01 == pytest.approx(0.15, rel=1e-12)
+    assert res.costs[1] * 6 * 100.01 == pytest.approx(0.15, rel=1e-12)
     # selling 6 from flat: 4 at -0.01, then 2 beyond the depth
     short = np.array([0.0, -1.0])
     part = book_backtest(mid, short, book, size=6, unfilled="partial", mode="additive", periods_per_year=252)
-    assert part.exposure[1, 0] == pytest.approx(-4 / 6)
-    assert part.costs[1, 0] * 6 * 100.01 == pytest.approx(0.04, rel=1e-12)
+    assert part.exposure[1] == pytest.approx(-4 / 6)
+    assert part.costs[1] * 6 * 100.01 == pytest.approx(0.04, rel=1e-12)
     pen = book_backtest(
         mid, short, book, size=6, unfilled="penalty", penalty_bps=10.0, mode="additive", periods_per_year=252
     )
-    assert pen.exposure[1, 0] == -1.0
+    assert pen.exposure[1] == -1.0
     # 4 x 0.01 + 2 x (0.01 + 10 bps of 100.01)
-    assert pen.costs[1, 0] * 6 * 100.01 == pytest.approx(0.04 + 2 * (0.01 + 0.10001), rel=1e-12)
+    assert pen.costs[1] * 6 * 100.01 == pytest.approx(0.04 + 2 * (0.01 + 0.10001), rel=1e-12)
     assert part.stats.loc["rows_short_of_depth"].iloc[0] == 1
     with pytest.raises(ValueError, match=r"column 0 beyond the book's depth at row 1"):
         book_backtest(mid, short, book, size=6, unfilled="raise")
@@ -135,7 +135,7 @@ def test_partial_fills_retry_on_the_next_rows():
     book = make_book([([(10.01, 2)], [(10.00, 2)])] * 4)
     mid = np.full(4, 10.005)
     res = book_backtest(mid, np.array([1.0, 1.0, 1.0, 0.0]), book, size=5, mode="additive", periods_per_year=252)
-    np.testing.assert_array_equal(res.exposure[:, 0] * 5, [2, 4, 5, 3])
+    np.testing.assert_array_equal(res.exposure * 5, [2, 4, 5, 3])
     assert res.stats.loc["rows_short_of_depth"].iloc[0] == 3
 
 
