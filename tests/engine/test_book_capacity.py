@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from signalbench.engine.book import book_backtest
-from signalbench.engine.book_capacity import book_capacity, capacity_of
+from signalbench.engine.book_curve import book_capacity, capacity_of
 
 _spec = importlib.util.spec_from_file_location("test_book", Path(__file__).with_name("test_book.py"))
 tb = importlib.util.module_from_spec(_spec)
