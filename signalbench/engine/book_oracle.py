@@ -56,6 +56,12 @@ merge computes it exactly. ``-C_t`` has one run of equal increments per book lev
 so a step costs O(S + levels) rather than the O(S^2) of trying every pair; only trades of at most ``2 S``
 shares can matter, so the runs are cut there.
 
+Rows between which the price does not move (``x = 0``, most events of a LOBSTER day when the price is the mid)
+are one step: with no gross return among rows t..u, trading over them is worth ``A # (-C_t) # ... # (-C_u)``,
+and by the same lemma ``(-C_t) # ... # (-C_u)`` is the merge of their increments (each row's depth usable once,
+as the rows are separate books). So the block costs one merge with ``A``: O(S + R log R) for its R level runs
+instead of O(S) per event.
+
 Floating point: every value the merge writes is ``A_t(x) + g(y)`` of a feasible split, so a rounding slip in
 the increments can only make the oracle a hair lower than the exact optimum, never report an infeasible path.
 """
@@ -69,62 +75,67 @@ from signalbench.engine.book_kernels import trade_nb
 
 
 @njit(cache=True)
-def _runs_nb(t, scale, f, policy, penalty, sell_cap, buy_cap, ask_px, ask_sz, bid_px, bid_sz, run_len, run_inc):
-    """Runs of ``-C_t``'s increments from the deepest sale to the deepest purchase; returns (count, sold, g0).
+def _collect_nb(px, sz, opx, t, u, sign, f, policy, penalty, cap, marg, size):
+    """Per-share costs and shares of one side's levels over rows t..u, cheapest first, cut at ``cap`` shares.
 
-    ``scale`` = 1 / S; ``sold``: the shares the leftmost point sells; ``g0 = -C_t(-sold)``.
+    Costs are fractions of the mid, fee and slippage included. ``opx``: the other side's prices (for the mid); ``sign``:
+    +1 for asks, -1 for bids. Under ``policy`` 1 each row adds an unlimited level past its last visible one (the
+    penalty). Returns the number of runs written into ``marg`` and ``size``.
     """
-    mid2 = ask_px[t, 0] + bid_px[t, 0]
-    levels = ask_px.shape[1]
-    nr = 0
-    # sell side, best level first, then reversed so that the deepest comes first (leftmost)
-    left = sell_cap
-    last = bid_px[t, 0]
-    for i in range(levels + 1):
+    k = 0
+    for r in range(t, u + 1):
+        mid2 = px[r, 0] + opx[r, 0]
+        last = px[r, 0]
+        for i in range(px.shape[1]):
+            if sz[r, i] > 0:
+                last = px[r, i]
+                marg[k] = sign * (2 * last - mid2) / mid2 + f
+                size[k] = min(sz[r, i], cap)
+                k += 1
+        if policy == 1:
+            marg[k] = sign * (2 * last - mid2) / mid2 + penalty + f
+            size[k] = cap
+            k += 1
+    order = np.argsort(marg[:k], kind="mergesort")
+    m2 = marg[:k][order].copy()
+    s2 = size[:k][order].copy()
+    left = cap
+    out = 0
+    for i in range(k):
         if left == 0:
             break
-        if i < levels:
-            if bid_sz[t, i] == 0:
-                continue
-            take = min(bid_sz[t, i], left)
-            last = bid_px[t, i]
-            per = ((mid2 - 2 * last) / mid2 + f) * scale
-        elif policy == 1:
-            take = left
-            per = ((mid2 - 2 * last) / mid2 + penalty + f) * scale
-        else:
-            break
-        run_len[nr] = take
-        run_inc[nr] = per
-        nr += 1
+        take = min(s2[i], left)
+        marg[out] = m2[i]
+        size[out] = take
         left -= take
-    sold = sell_cap - left
+        out += 1
+    return out
+
+
+@njit(cache=True)
+def _runs_nb(t, u, scale, f, policy, penalty, sell_cap, buy_cap, ask_px, ask_sz, bid_px, bid_sz, run_len, run_inc):
+    """Runs of the increments of ``-C``, the cheapest way to trade over rows t..u, deepest sale first.
+
+    No price changes among the rows, so ``-C`` is the max-plus convolution of their ``-C_r``: their increments
+    merged (module docstring), laid out from the deepest sale to the deepest purchase.
+    Returns ``(count, sold, g0)``: ``sold`` the shares the leftmost point sells, ``g0 = -C(-sold)``.
+    """
+    cap = (u - t + 1) * (ask_px.shape[1] + 1)
+    marg = np.empty(cap)
+    size = np.empty(cap, dtype=np.int64)
+    ns = _collect_nb(bid_px, bid_sz, ask_px, t, u, -1, f, policy, penalty, sell_cap, marg, size)
+    sold = 0
     g0 = 0.0
-    for r in range(nr):
-        g0 -= run_len[r] * run_inc[r]
-    run_len[:nr] = run_len[:nr][::-1].copy()
-    run_inc[:nr] = run_inc[:nr][::-1].copy()
-    left = buy_cap
-    last = ask_px[t, 0]
-    for i in range(levels + 1):
-        if left == 0:
-            break
-        if i < levels:
-            if ask_sz[t, i] == 0:
-                continue
-            take = min(ask_sz[t, i], left)
-            last = ask_px[t, i]
-            per = ((2 * last - mid2) / mid2 + f) * scale
-        elif policy == 1:
-            take = left
-            per = ((2 * last - mid2) / mid2 + penalty + f) * scale
-        else:
-            break
-        run_len[nr] = take
-        run_inc[nr] = -per
-        nr += 1
-        left -= take
-    return nr, sold, g0
+    for i in range(ns):  # the deepest (dearest) sale first
+        run_len[i] = size[ns - 1 - i]
+        run_inc[i] = marg[ns - 1 - i] * scale
+        sold += size[i]
+        g0 -= size[i] * marg[i] * scale
+    nb = _collect_nb(ask_px, ask_sz, bid_px, t, u, 1, f, policy, penalty, buy_cap, marg, size)
+    for i in range(nb):
+        run_len[ns + i] = size[i]
+        run_inc[ns + i] = -marg[i] * scale
+    return ns + nb, sold, g0
 
 
 @njit(cache=True)
@@ -173,7 +184,7 @@ def _close_nb(v, lo, hi, s, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, b
 
 @njit(cache=True)
 def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, ask_px, ask_sz, bid_px, bid_sz):
-    """The optimal total additive net return of one column (module docstring); O(n (S + levels)).
+    """The optimal total additive net return of one column (module docstring); O(S) per price change.
 
     ``price``: (n, k) with the column ``pj``; ``first``: the first row that may trade; ``s``: whole shares;
     ``f``: (fee + slippage) / 1e4; ``policy``: 0 partial, 1 penalty, 2 raise (as partial: displayed depth only).
@@ -185,21 +196,44 @@ def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, as
     v[s] = 0.0
     lo = 0
     hi = 0
-    run_len = np.zeros(2 * ask_px.shape[1] + 2, dtype=np.int64)
-    run_inc = np.zeros(2 * ask_px.shape[1] + 2)
-    for t in range(n):
+    run_len = np.zeros(64, dtype=np.int64)
+    run_inc = np.zeros(run_len.shape[0])
+    t = 0
+    while t < n:
         x = price[t, pj] / price[t - 1, pj] - 1.0 if t > 0 else 0.0
         for h in range(lo, hi + 1):
             v[h + s] += h * x / s
         if t < first:
+            t += 1
             continue
         if close_at_end and t == n - 1:
             return _close_nb(v, lo, hi, s, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz)
+        u = t  # the rows after t with the same price: one trade over them (module docstring)
+        while u + 1 < n and price[u + 1, pj] == price[u, pj] and not (close_at_end and u + 1 == n - 1):
+            u += 1
+        need = 2 * (u - t + 1) * (ask_px.shape[1] + 1)
+        if need > run_len.shape[0]:
+            run_len = np.zeros(2 * need, dtype=np.int64)
+            run_inc = np.zeros(2 * need)
         nr, sold, g0 = _runs_nb(
-            t, 1.0 / s, f, policy, penalty_bps / 1e4, hi + s, s - lo, ask_px, ask_sz, bid_px, bid_sz, run_len, run_inc
+            t,
+            u,
+            1.0 / s,
+            f,
+            policy,
+            penalty_bps / 1e4,
+            hi + s,
+            s - lo,
+            ask_px,
+            ask_sz,
+            bid_px,
+            bid_sz,
+            run_len,
+            run_inc,
         )
         lo, hi = _merge_nb(v, lo, hi, s, lo - sold, v[lo + s] + g0, nr, run_len, run_inc, out)
         v, out = out, v
+        t = u + 1
     best = -np.inf
     for h in range(lo, hi + 1):
         best = max(best, v[h + s])

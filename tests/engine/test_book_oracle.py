@@ -79,7 +79,7 @@ def brute_force(book, price, size, policy, penalty, fee, delay, close):
     st.floats(0.0, 5.0),
     st.integers(0, 1),
     st.booleans(),
-    st.lists(st.floats(-0.01, 0.01), min_size=4, max_size=4),
+    st.lists(st.one_of(st.just(0.0), st.floats(-0.01, 0.01)), min_size=4, max_size=4),  # flat runs: one block
 )
 def test_oracle_equals_brute_force_on_short_random_books(rows, size, policy, penalty, fee, delay, close, steps):
     rows = [tuple([(p, min(s, 2)) for p, s in side] for side in row) for row in rows]  # shallow: depth matters
