@@ -95,7 +95,8 @@ def book_backtest(
     BacktestResult
         ``exposure`` is the executed exposure; ``stats`` has :func:`backtest`'s rows with
         ``oracle_return_additive`` and ``signal_efficiency`` taken against the exact book oracle, plus
-        ``rows_short_of_depth``; ``params`` records the book settings.
+        ``rows_short_of_depth`` and ``cost_paid`` split into ``cost_spread``, ``cost_depth`` and ``cost_fees``;
+        ``params`` records the book settings.
 
     Raises
     ------
@@ -136,6 +137,8 @@ def book_backtest(
     fs = _fee_plus_slippage(fee_bps, slippage_bps, n, m, template.index)
     oracle = book_oracle_totals(p2, the_book, sizes, fs, first, policy, penalty, bool(close_at_end))
     _book_rows(result, oracle, short)
+    for name, values in cost_parts(exposure, cost_bps, the_book, fs).items():
+        result.stats.loc[name] = values
     result.params.update(
         cost_model="book",
         half_spread_bps="book",
@@ -256,6 +259,19 @@ def book_oracle_totals(
     )
     where = {k: i for i, k in enumerate(unique)}
     return np.array([totals[where[k]] for k in keys])
+
+
+def cost_parts(exposure: np.ndarray, cost_bps: np.ndarray, book: Book, fs: np.ndarray) -> dict[str, np.ndarray]:
+    """Each column's ``cost_paid`` in three parts that add up to it.
+
+    ``cost_spread``: the best level's half spread on every share traded; ``cost_depth``: what the levels beyond
+    the best (and the penalty) added; ``cost_fees``: fees and slippage.
+    """
+    turn = np.abs(np.diff(exposure, axis=0, prepend=0.0))
+    half = (book.ask_px[:, 0] - book.bid_px[:, 0]) / (book.ask_px[:, 0] + book.bid_px[:, 0])
+    spread = (turn * half[:, None]).sum(axis=0)
+    walk = (turn * cost_bps).sum(axis=0) / 1e4
+    return {"cost_spread": spread, "cost_depth": walk - spread, "cost_fees": turn.sum(axis=0) * fs}
 
 
 def _book_rows(result: BacktestResult, oracle: np.ndarray, short: np.ndarray) -> None:

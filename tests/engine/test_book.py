@@ -107,6 +107,9 @@ def test_book_backtest_equals_a_python_walk_of_the_book(case, policy, penalty, d
         dollars = np.array([float(c + f) for c, f in zip(costs, fee_dollars)])
         np.testing.assert_allclose(res.costs[:, j] * size * mid, dollars, rtol=1e-9, atol=1e-12)
         assert res.stats.loc["rows_short_of_depth"].iloc[j] == short
+        parts = res.stats.loc[["cost_spread", "cost_depth", "cost_fees"]].iloc[:, j]
+        assert parts.sum() == pytest.approx(res.stats.loc["cost_paid"].iloc[j], rel=1e-9, abs=1e-15)
+        assert (parts >= -1e-15).all()
 
 
 def test_walk_takes_levels_in_order_and_measures_against_the_mid():
@@ -115,6 +118,10 @@ def test_walk_takes_levels_in_order_and_measures_against_the_mid():
     mid = np.array([100.01, 100.01])
     res = book_backtest(mid, np.array([0.0, 1.0]), book, size=6, mode="additive", periods_per_year=252)
     assert res.costs[1] * 6 * 100.01 == pytest.approx(0.15, rel=1e-12)
+    # of which 6 x 0.01 is the spread and 3 x 0.03 the depth beyond the best level
+    assert res.stats.loc["cost_spread"].iloc[0] * 6 * 100.01 == pytest.approx(0.06, rel=1e-12)
+    assert res.stats.loc["cost_depth"].iloc[0] * 6 * 100.01 == pytest.approx(0.09, rel=1e-12)
+    assert res.stats.loc["cost_fees"].iloc[0] == 0.0
     # selling 6 from flat: 4 at -0.01, then 2 beyond the depth
     short = np.array([0.0, -1.0])
     part = book_backtest(mid, short, book, size=6, unfilled="partial", mode="additive", periods_per_year=252)
