@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from signalbench._validation import did_you_mean
+from signalbench.engine.book_inputs import parse_latency
 
 __all__ = [
     "BASELINES",
@@ -184,6 +185,29 @@ class Costs(_Strict):
     half_spread_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] | Literal["quoted"] = 0.0
     delay: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     close_at_end: bool = True
+    # model = "book": execution on the LOBSTER book (signalbench.engine.book); the fields below belong to it
+    model: Literal["linear", "book"] = "linear"
+    size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    latency: str | Annotated[float, Field(ge=0.0)] | None = None
+    unfilled: Literal["partial", "penalty", "raise"] = "partial"
+    penalty_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    capacity_sizes: list[Annotated[int, Field(ge=1, le=10_000_000)]] | None = None
+
+    @model_validator(mode="after")
+    def _book(self) -> Costs:
+        book_only = [k for k in ("size", "latency", "capacity_sizes") if getattr(self, k) is not None]
+        if self.model == "linear" and book_only:
+            raise ValueError(f'{", ".join(book_only)}: only with model = "book" (execution on the order book)')
+        if self.model == "book" and self.size is None:
+            raise ValueError('model = "book" needs size: the shares traded at exposure 1')
+        if self.latency is not None and self.delay:
+            raise ValueError("latency and delay: give one (latency in time, or delay in rows), not both")
+        if self.latency is not None:
+            parse_latency(self.latency)
+        sizes = self.capacity_sizes
+        if sizes is not None and (not sizes or len(set(sizes)) != len(sizes)):
+            raise ValueError(f"capacity_sizes: expected a non-empty list of distinct sizes, got {sizes}")
+        return self
 
 
 # ------------------------------------------------------------------------------------------- models and strategies

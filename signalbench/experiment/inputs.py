@@ -102,7 +102,9 @@ def load_inputs(exp: Experiment) -> Inputs:
     else:
         price = pd.Series(mid_price(frame), index=frame.index, name="mid")
     spread = None
-    if exp.costs.half_spread_bps == "quoted":
+    if exp.costs.model == "book" and not is_book:
+        raise ValueError('costs.model: expected "linear" for data without an order book (bars), got "book"')
+    if exp.costs.half_spread_bps == "quoted" or exp.costs.model == "book":  # book: the quoted spread tunes rules
         if not is_book:
             raise ValueError(
                 "costs.half_spread_bps: expected a number for data without a quoted book (bars), got 'quoted'"
