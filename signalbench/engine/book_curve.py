@@ -4,7 +4,7 @@
 the total additive net return (a fraction of the notional ``size x mid``) and the signal efficiency against the
 book oracle at that size. A column's *capacity* is the size at which its net return crosses zero, interpolated
 linearly between the two sizes that bracket the first crossing: 0 when the smallest size already loses, inf
-when no size does. The figure comes from the displayed book alone (the limits of
+when no size does, NaN for a column that never trades. The figure comes from the displayed book alone (the limits of
 :mod:`signalbench.engine.book` apply: our own trades do not deplete it, hidden liquidity is not counted).
 """
 
@@ -30,8 +30,8 @@ class CapacityCurve:
     net_return, signal_efficiency, rows_short_of_depth : pandas.DataFrame
         One row per size (ascending, index ``size``), one column per position column.
     capacity : pandas.Series
-        Per column, the size where the net return crosses zero (0: already negative at the smallest size;
-        inf: positive at every size).
+        Per column, the size where the net return crosses zero (0: already <= 0 at the smallest size; inf:
+        positive at every size; NaN: the column never trades).
     """
 
     net_return: pd.DataFrame
@@ -88,7 +88,9 @@ def capacity_of(net: pd.DataFrame) -> pd.Series:
     for col in net.columns:
         y = net[col].to_numpy()
         below = np.flatnonzero(y <= 0)
-        if below.size == 0:
+        if (y == 0).all():  # never trades at any size: no capacity to speak of
+            out[col] = np.nan
+        elif below.size == 0:
             out[col] = np.inf
         elif below[0] == 0:
             out[col] = 0.0

@@ -386,8 +386,9 @@ def _capacity(exp, inputs, start, stop, positions: dict[str, np.ndarray]) -> dic
         "signal_efficiency": {str(c): curve.signal_efficiency[c].tolist() for c in curve.signal_efficiency.columns},
         "rows_short_of_depth": {str(c): curve.rows_short_of_depth[c].tolist() for c in curve.rows_short_of_depth},
         "capacity": {str(c): float(v) for c, v in curve.capacity.items()},
-        "rule": "capacity: the size where net return crosses zero (0: negative at the smallest size; "
-        "null: positive at every size)",
+        "above_largest": [str(c) for c, v in curve.capacity.items() if v == np.inf],
+        "rule": "capacity: the size where net return crosses zero (0: <= 0 at the smallest size; null: positive "
+        "at every size (listed in above_largest) or never trading)",
     }
 
 

@@ -226,6 +226,17 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     )
     gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
     figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
+    if metrics.get("capacity"):
+        figs.append(
+            (
+                "Capacity on the order book",
+                "Net return of every column at each size (shares at exposure 1) executed on the book; the capacity "
+                "is the size where it crosses zero. The replayed book is not depleted by our own trades, hidden "
+                "liquidity is not counted and no order rests in the queue.",
+                plots.capacity_figure(metrics["capacity"]),
+                [],
+            )
+        )
     if models and "label" in pred:
         tables = [(m, plots.calibration_table(pred, m).to_html(float_format="%.3f", classes="metrics")) for m in models]
         figs.append(

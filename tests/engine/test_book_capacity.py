@@ -20,7 +20,13 @@ _spec.loader.exec_module(tb)
 
 def test_capacity_is_the_interpolated_zero_crossing():
     net = pd.DataFrame(
-        {"a": [0.02, 0.01, -0.01], "b": [0.03, 0.02, 0.01], "c": [-0.01, 0.02, 0.01], "d": [0.01, 0.0, -1.0]},
+        {
+            "a": [0.02, 0.01, -0.01],
+            "b": [0.03, 0.02, 0.01],
+            "c": [-0.01, 0.02, 0.01],
+            "d": [0.01, 0.0, -1.0],
+            "e": [0.0, 0.0, 0.0],
+        },
         index=pd.Index([1, 10, 100], name="size"),
     )
     cap = capacity_of(net)
@@ -28,6 +34,7 @@ def test_capacity_is_the_interpolated_zero_crossing():
     assert cap["b"] == np.inf
     assert cap["c"] == 0.0
     assert cap["d"] == 10.0
+    assert np.isnan(cap["e"])  # never trades
 
 
 def test_curve_equals_one_backtest_per_size_and_shrinks_with_depth():
