@@ -69,7 +69,11 @@ def main() -> None:
     for size in args.sizes:
         full = best_of(lambda s=size: book_backtest(mid, pos, book, size=s, fee_bps=0.5, **kw), args.repeat)
         total += full
-        outs = [np.empty((n, m), order="F") for _ in range(2)] + [np.zeros(m, np.int64), np.zeros(m, np.int64)]
+        outs = [np.empty((n, m), order="F") for _ in range(2)] + [
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+            np.zeros((2, m)),
+        ]
         sizes = np.array([size])
         args_ex = (pos, src, sizes, 0, 0.0, False, the_book.ask_px, the_book.ask_sz, the_book.bid_px, the_book.bid_sz)
         execute = best_of(lambda a=(*args_ex, *outs): execute_nb(*a), args.repeat)

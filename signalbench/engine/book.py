@@ -117,7 +117,7 @@ def book_backtest(
     policy = POLICIES.index(choice(unfilled, "unfilled", POLICIES))
     penalty = number(penalty_bps, "penalty_bps", low=0.0)
     src, d = execution_source(n, delay, latency, the_book.times)
-    exposure, cost_bps, short = _execute(q2, src, sizes, policy, penalty, bool(close_at_end), the_book, template)
+    exposure, cost_bps, short, parts = _execute(q2, src, sizes, policy, penalty, bool(close_at_end), the_book, template)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = backtest(
@@ -137,7 +137,9 @@ def book_backtest(
     fs = _fee_plus_slippage(fee_bps, slippage_bps, n, m, template.index)
     oracle = book_oracle_totals(p2, the_book, sizes, fs, first, policy, penalty, bool(close_at_end))
     _book_rows(result, oracle, short)
-    for name, values in cost_parts(exposure, cost_bps, the_book, fs).items():
+    # cost_paid in three parts: the best level's half spread, the levels beyond it (and the penalty), fees
+    turnover = result.stats.loc["turnover"].to_numpy(dtype=float)
+    for name, values in (("cost_spread", parts[0]), ("cost_depth", parts[1] - parts[0]), ("cost_fees", turnover * fs)):
         result.stats.loc[name] = values
     result.params.update(
         cost_model="book",
@@ -197,13 +199,14 @@ def _sizes(size: Any, m: int) -> np.ndarray:
 
 def _execute(
     q2: np.ndarray, src: np.ndarray, sizes: np.ndarray, policy: int, penalty: float, close: bool, book: Book, template
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run :func:`execute_nb`; under ``"raise"`` the first column that ran short of depth is a ``ValueError``."""
     n, m = q2.shape[0], len(template.columns)
     exposure = np.empty((n, m), order="F")
     cost_bps = np.empty((n, m), order="F")
     short = np.zeros(m, dtype=np.int64)
     first_short = np.full(m, -1, dtype=np.int64)
+    parts = np.zeros((2, m))
     execute_nb(
         q2,
         src,
@@ -219,6 +222,7 @@ def _execute(
         cost_bps,
         short,
         first_short,
+        parts,
     )
     if policy == POLICIES.index("raise") and (first_short >= 0).any():
         j = int(np.argmin(np.where(first_short >= 0, first_short, n)))
@@ -234,7 +238,7 @@ def _execute(
                 hint="lower size, or choose unfilled='partial' or 'penalty'",
             )
         )
-    return exposure, cost_bps, short
+    return exposure, cost_bps, short, parts
 
 
 def _fee_plus_slippage(fee_bps: Any, slippage_bps: Any, n: int, m: int, index: pd.Index | None) -> np.ndarray:
@@ -259,19 +263,6 @@ def book_oracle_totals(
     )
     where = {k: i for i, k in enumerate(unique)}
     return np.array([totals[where[k]] for k in keys])
-
-
-def cost_parts(exposure: np.ndarray, cost_bps: np.ndarray, book: Book, fs: np.ndarray) -> dict[str, np.ndarray]:
-    """Each column's ``cost_paid`` in three parts that add up to it.
-
-    ``cost_spread``: the best level's half spread on every share traded; ``cost_depth``: what the levels beyond
-    the best (and the penalty) added; ``cost_fees``: fees and slippage.
-    """
-    turn = np.abs(np.diff(exposure, axis=0, prepend=0.0))
-    half = (book.ask_px[:, 0] - book.bid_px[:, 0]) / (book.ask_px[:, 0] + book.bid_px[:, 0])
-    spread = (turn * half[:, None]).sum(axis=0)
-    walk = (turn * cost_bps).sum(axis=0) / 1e4
-    return {"cost_spread": spread, "cost_depth": walk - spread, "cost_fees": turn.sum(axis=0) * fs}
 
 
 def _book_rows(result: BacktestResult, oracle: np.ndarray, short: np.ndarray) -> None:

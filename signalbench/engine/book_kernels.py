@@ -96,6 +96,7 @@ def execute_nb(
     cost_bps,
     short,
     first_short,
+    parts,
 ):
     """Executed exposure and per-cell cost (bps per unit of exposure traded) of every column on the book.
 
@@ -103,8 +104,9 @@ def execute_nb(
     ``size``: (1,) or (m,) whole shares. The target holding is ``rint(size * position[src[t]])`` shares (0 before
     the first decision, and on the last row with ``close_at_end``); each row trades towards it under ``policy``.
     Fills ``exposure`` (holding / size), ``cost_bps`` (0 where nothing trades), ``short`` (rows whose trade
-    exceeded the displayed depth) and ``first_short`` (the first such row, -1 if none; with ``raise`` the column
-    stops there).
+    exceeded the displayed depth), ``first_short`` (the first such row, -1 if none; with ``raise`` the column
+    stops there) and ``parts`` (2, m): per column the total cost, as a fraction of the notional, of the best level's
+    half spread on every share traded, and of the whole walk of the book (penalty included).
     """
     n, m = exposure.shape
     for jj in prange(m):
@@ -113,6 +115,8 @@ def execute_nb(
         s_j = size[j if size.shape[0] > 1 else 0]
         h = 0
         count = 0
+        spread = 0.0
+        walk = 0.0
         first = -1
         for t in range(n):
             target = 0
@@ -128,10 +132,15 @@ def execute_nb(
                     if policy == 2:
                         break
                 h += done
+                traded = abs(done) / s_j
+                spread += traded * (ask_px[t, 0] - bid_px[t, 0]) / (ask_px[t, 0] + bid_px[t, 0])
+                walk += traded * k / 1e4
             exposure[t, j] = h / s_j
             cost_bps[t, j] = k
         short[j] = count
         first_short[j] = first
+        parts[0, j] = spread
+        parts[1, j] = walk
 
 
 @njit(cache=True, parallel=True)
