@@ -139,10 +139,12 @@ def _runs_nb(t, u, scale, f, policy, penalty, sell_cap, buy_cap, ask_px, ask_sz,
 
 
 @njit(cache=True)
-def _merge_nb(v, lo, hi, s, z0, val, nr, run_len, run_inc, out):
+def _merge_nb(v, lo, hi, s, xs, z0, val, nr, run_len, run_inc, out):
     """Max-plus convolution by the merge of increments (module docstring), written into ``out`` on [-S, S].
 
-    Returns the new interval ``(lo, hi)``.
+    ``A(h) = v[h] + h * xs`` (the holding's return over the row, applied here rather than in a pass of its own);
+    ``val`` is the value at ``z0``. Below ``-S`` nothing is written, so a run of ``-C`` that wins there is taken
+    whole (its increments are equal, and larger than ``A``'s next one). Returns the new interval ``(lo, hi)``.
     """
     z = z0
     if z >= -s:
@@ -155,26 +157,30 @@ def _merge_nb(v, lo, hi, s, z0, val, nr, run_len, run_inc, out):
             r += 1
             rem = run_len[r] if r < nr else 0
         have_g = r < nr
-        if ia < hi and (not have_g or v[ia + 1 + s] - v[ia + s] >= run_inc[r]):
-            val += v[ia + 1 + s] - v[ia + s]
+        da = v[ia + 1 + s] - v[ia + s] + xs if ia < hi else -np.inf
+        step = 1
+        if ia < hi and (not have_g or da >= run_inc[r]):
+            val += da
             ia += 1
         elif have_g:
-            val += run_inc[r]
-            rem -= 1
+            if z + 1 < -s:
+                step = min(rem, -s - z)
+            val += step * run_inc[r]
+            rem -= step
         else:
             break
-        z += 1
+        z += step
         if z >= -s:
             out[z + s] = val
     return max(z0, -s), z
 
 
 @njit(cache=True)
-def _close_nb(v, lo, hi, s, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz):
+def _close_nb(v, lo, hi, s, xs, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz):
     """The best total when the last row trades every holding towards 0 (as far as the policy lets it)."""
     best = -np.inf
     for h in range(lo, hi + 1):
-        val = v[h + s]
+        val = v[h + s] + h * xs
         if h != 0:
             done, bps, _ = trade_nb(-h, t, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz)
             val -= abs(done) * (bps / 1e4 + f) / s
@@ -200,14 +206,12 @@ def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, as
     run_inc = np.zeros(run_len.shape[0])
     t = 0
     while t < n:
-        x = price[t, pj] / price[t - 1, pj] - 1.0 if t > 0 else 0.0
-        for h in range(lo, hi + 1):
-            v[h + s] += h * x / s
-        if t < first:
+        xs = (price[t, pj] / price[t - 1, pj] - 1.0) / s if t > 0 else 0.0  # applied by the merge (or the close)
+        if t < first:  # holding 0 until the first row that may trade
             t += 1
             continue
         if close_at_end and t == n - 1:
-            return _close_nb(v, lo, hi, s, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz)
+            return _close_nb(v, lo, hi, s, xs, t, f, policy, penalty_bps, ask_px, ask_sz, bid_px, bid_sz)
         u = t  # the rows after t with the same price: one trade over them (module docstring)
         while u + 1 < n and price[u + 1, pj] == price[u, pj] and not (close_at_end and u + 1 == n - 1):
             u += 1
@@ -231,7 +235,7 @@ def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, as
             run_len,
             run_inc,
         )
-        lo, hi = _merge_nb(v, lo, hi, s, lo - sold, v[lo + s] + g0, nr, run_len, run_inc, out)
+        lo, hi = _merge_nb(v, lo, hi, s, xs, lo - sold, v[lo + s] + lo * xs + g0, nr, run_len, run_inc, out)
         v, out = out, v
         t = u + 1
     best = -np.inf
