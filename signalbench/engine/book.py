@@ -136,11 +136,7 @@ def book_backtest(
     first = int(np.argmax(src >= 0)) if (src >= 0).any() else n
     fs = _fee_plus_slippage(fee_bps, slippage_bps, n, m, template.index)
     oracle = book_oracle_totals(p2, the_book, sizes, fs, first, policy, penalty, bool(close_at_end))
-    _book_rows(result, oracle, short)
-    # cost_paid in three parts: the best level's half spread, the levels beyond it (and the penalty), fees
-    turnover = result.stats.loc["turnover"].to_numpy(dtype=float)
-    for name, values in (("cost_spread", parts[0]), ("cost_depth", parts[1] - parts[0]), ("cost_fees", turnover * fs)):
-        result.stats.loc[name] = values
+    result.stats = _book_rows(result.stats, oracle, short, parts, fs)
     result.params.update(
         cost_model="book",
         half_spread_bps="book",
@@ -265,9 +261,12 @@ def book_oracle_totals(
     return np.array([totals[where[k]] for k in keys])
 
 
-def _book_rows(result: BacktestResult, oracle: np.ndarray, short: np.ndarray) -> None:
-    """Replace the oracle rows by the book oracle's and add ``rows_short_of_depth``."""
-    stats = result.stats
+def _book_rows(stats: pd.DataFrame, oracle: np.ndarray, short: np.ndarray, parts: np.ndarray, fs: np.ndarray):
+    """The statistics with the book oracle's rows, ``rows_short_of_depth`` and ``cost_paid`` in three parts.
+
+    The parts: ``cost_spread`` (the best level's half spread on every share traded), ``cost_depth`` (the levels
+    beyond it, and the penalty) and ``cost_fees`` (fees and slippage).
+    """
     total = stats.loc["total_return_additive"].to_numpy(dtype=float)
     # the strategy's path is one the oracle may take: above it only by rounding of the two summations
     slack = 1e-9 * np.maximum(1.0, np.abs(oracle))
@@ -278,4 +277,11 @@ def _book_rows(result: BacktestResult, oracle: np.ndarray, short: np.ndarray) ->
         efficiency = np.where(oracle > 0, np.minimum(total / oracle, 1.0), np.nan)
     stats.loc["oracle_return_additive"] = oracle
     stats.loc["signal_efficiency"] = efficiency
-    stats.loc[SHORT_ROW] = short.astype(float)
+    turnover = stats.loc["turnover"].to_numpy(dtype=float)
+    rows = {
+        SHORT_ROW: short.astype(float),
+        "cost_spread": parts[0],
+        "cost_depth": parts[1] - parts[0],
+        "cost_fees": turnover * fs,
+    }
+    return pd.concat([stats, pd.DataFrame(rows, index=stats.columns).T])
