@@ -13,7 +13,9 @@ mid and would make the cost of a trade negative or non-convex (the oracle's exac
 crossed="drop")`` drops them.
 
 Latency in time (:func:`execution_source`): an order decided at row s executes at the first row whose timestamp is
-at least ``time[s] + latency`` (never before s itself).
+at least ``time[s] + latency`` (never before s itself). The search runs over all rows: on a book of several days,
+an order decided too close to a day's last event executes on the next day's first event; an order with no event
+late enough never executes.
 """
 
 from __future__ import annotations
