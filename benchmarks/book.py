@@ -9,7 +9,9 @@ Loads the GOOG sample (112,673 events), makes ``--columns`` random target-exposu
 - ``book_backtest`` at each size (execution on the book, the backtest, and the exact book oracle);
 - the execution alone (:func:`signalbench.engine.book_kernels.execute_nb`) and the oracle alone, per size, so the
   split is visible: the oracle is O(n x size) per distinct size, the execution O(n x columns x levels);
-- ``book_capacity`` over all sizes in one call.
+- ``book_capacity`` over all sizes in one call;
+- on five 2,000-row slices, the exact oracle against the best path over the three holdings {-size, 0, size} under
+  the same book costs (what the linear-cost oracle's states can reach), at 100 and 500 shares.
 
 Everything is warmed up first (Numba compiles on the first call); the best of ``--repeat`` runs is kept.
 """
@@ -26,7 +28,7 @@ import numpy as np
 from _timing import best_of
 
 from signalbench import backtest, load_lobster
-from signalbench.engine.book import book_backtest, book_oracle_totals
+from signalbench.engine.book import book_backtest, book_cost, book_oracle_totals
 from signalbench.engine.book_curve import book_capacity
 from signalbench.engine.book_inputs import as_book, execution_source
 from signalbench.engine.book_kernels import execute_nb
@@ -85,10 +87,42 @@ def main() -> None:
             f"execution {execute:.3f} s, oracle {oracle:.3f} s"
         )
     curve = best_of(lambda: book_capacity(mid, pos, book, sizes=args.sizes, fee_bps=0.5), 1)
+    oracle_gap(book, mid, 0.5 / 1e4)
     print(
         f"book_capacity over {len(args.sizes)} sizes: {curve:.3f} s (sum of single calls {total:.3f} s); "
         f"{curve / (linear * len(args.sizes)):.1f}x the linear backtest per size"
     )
+
+
+def three_state(part, mid: np.ndarray, size: int, f: float) -> float:
+    """The best total over holdings {-size, 0, size} (partial: a trade needs the displayed depth), by a plain DP."""
+    x = np.r_[0.0, mid[1:] / mid[:-1] - 1.0]
+    cost = {}
+    for q in (size, 2 * size):
+        for sign in (1, -1):
+            c = book_cost(part, sign * q)
+            cost[sign * q] = np.where(c["short"], np.inf, q / size * (c["bps"].to_numpy() / 1e4 + f))
+    cost[0] = np.zeros(len(mid))
+    states = (-size, 0, size)
+    v = {h: (0.0 if h == 0 else -np.inf) for h in states}
+    for t in range(len(mid)):
+        v = {h: max(v[g] + g / size * x[t] - cost[h - g][t] for g in states) for h in states}
+    return max(v.values())
+
+
+def oracle_gap(book, mid: np.ndarray, f: float) -> None:
+    """Print the exact oracle against the three-state one on five 2,000-row slices."""
+    n = len(book)
+    for size in (100, 500):
+        gaps = []
+        for start in np.linspace(0, n - 2_000, 5).astype(int):
+            part = book.iloc[start : start + 2_000]
+            pm = mid[start : start + 2_000]
+            exact = book_oracle_totals(
+                pm[:, None], as_book(part, 2_000, None), np.array([size]), np.array([f]), 0, 0, 0.0, False
+            )[0]
+            gaps.append(exact / three_state(part, pm, size, f) - 1)
+        print(f"size {size:>4}: exact oracle above the three-state one by " + ", ".join(f"{g:.1%}" for g in gaps))
 
 
 if __name__ == "__main__":
