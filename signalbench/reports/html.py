@@ -51,6 +51,10 @@ TRADING_ROWS = (
     ("n_trades", 0, ".0f"),
     ("turnover", 0, ".1f"),
     ("cost_paid", 0, ".4%"),
+    ("cost_spread", 0, ".4%"),  # the book cost model's split of cost_paid (absent otherwise: the row is skipped)
+    ("cost_depth", 0, ".4%"),
+    ("cost_fees", 0, ".4%"),
+    ("rows_short_of_depth", 0, ".0f"),
     ("hit_rate", 1, ".3f"),
     ("profit_factor", 1, ".3f"),
     ("breakeven_cost_bps", 1, ".2f"),

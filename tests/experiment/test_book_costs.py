@@ -57,4 +57,6 @@ def test_a_book_run_writes_its_costs_and_capacity(shared_data, tmp_path):
     net = np.array(cap["net_return"][col])
     assert net[0] > net[2]  # larger orders cross deeper into the book
     assert res.backtest.params["cost_model"] == "book"
-    assert "Capacity on the order book" in (res.run_dir / "report.html").read_text()
+    html = (res.run_dir / "report.html").read_text()
+    assert "Capacity on the order book" in html
+    assert "cost_depth" in html and "rows_short_of_depth" in html
