@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "backtest": "signalbench.engine",
     "BacktestResult": "signalbench.engine",
+    "book_backtest": "signalbench.engine",
+    "book_capacity": "signalbench.engine",
     "AnnualizationWarning": "signalbench.engine",
     "oracle_positions": "signalbench.engine",
     "naive_oracle_positions": "signalbench.engine",

@@ -1,10 +1,13 @@
 """The backtest engine: Numba kernels, statistics, annualization, perfect-foresight oracles and selection statistics.
 
 ``backtest`` is the one entry point; see its docstring and ``docs/architecture.md`` for the exact conventions.
+``book_backtest`` executes orders on an order book and prices them with ``backtest`` (:mod:`.book`).
 """
 
 from signalbench._validation import EmptyResultWarning
 from signalbench.engine.backtest import BacktestResult, backtest
+from signalbench.engine.book import book_backtest, book_cost
+from signalbench.engine.book_curve import CapacityCurve, book_capacity
 from signalbench.engine.oracle import naive_oracle_positions, oracle_positions
 from signalbench.engine.periods import AnnualizationWarning, ShortSampleWarning, infer_clock
 from signalbench.engine.selection import DeflatedSharpe, PBOResult, deflated_sharpe, deflated_sharpe_row, pbo
@@ -22,6 +25,7 @@ __all__ = [
     "STAT_ROWS",
     "AnnualizationWarning",
     "BacktestResult",
+    "CapacityCurve",
     "DeflatedSharpe",
     "EmptyResultWarning",
     "PBOResult",
@@ -29,6 +33,9 @@ __all__ = [
     "annual_return",
     "annual_volatility",
     "backtest",
+    "book_backtest",
+    "book_capacity",
+    "book_cost",
     "calmar_ratio",
     "deflated_sharpe",
     "deflated_sharpe_row",

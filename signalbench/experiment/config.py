@@ -45,6 +45,7 @@ from pydantic import (
 )
 
 from signalbench._validation import did_you_mean
+from signalbench.engine.book_inputs import parse_latency
 from signalbench.strategies import specs as rule_specs
 from signalbench.strategies.specs import RULES
 
@@ -182,6 +183,29 @@ class Costs(_Strict):
     half_spread_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] | Literal["quoted"] = 0.0
     delay: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     close_at_end: bool = True
+    # model = "book": execution on the LOBSTER book (signalbench.engine.book); the fields below belong to it
+    model: Literal["linear", "book"] = "linear"
+    size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    latency: str | Annotated[float, Field(ge=0.0)] | None = None
+    unfilled: Literal["partial", "penalty", "raise"] = "partial"
+    penalty_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    capacity_sizes: list[Annotated[int, Field(ge=1, le=10_000_000)]] | None = None
+
+    @model_validator(mode="after")
+    def _book(self) -> Costs:
+        book_only = [k for k in ("size", "latency", "capacity_sizes") if getattr(self, k) is not None]
+        if self.model == "linear" and book_only:
+            raise ValueError(f'{", ".join(book_only)}: only with model = "book" (execution on the order book)')
+        if self.model == "book" and self.size is None:
+            raise ValueError('model = "book" needs size: the shares traded at exposure 1')
+        if self.latency is not None and self.delay:
+            raise ValueError("latency and delay: give one (latency in time, or delay in rows), not both")
+        if self.latency is not None:
+            parse_latency(self.latency)
+        sizes = self.capacity_sizes
+        if sizes is not None and (not sizes or len(set(sizes)) != len(sizes)):
+            raise ValueError(f"capacity_sizes: expected a non-empty list of distinct sizes, got {sizes}")
+        return self
 
 
 # ------------------------------------------------------------------------------------------- models and strategies
@@ -499,6 +523,8 @@ def _book_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(costs, dict) and costs.get("half_spread_bps") == "quoted":
         hint = "bars carry no quoted book: give a fixed half spread in bps"
         problems.append(("costs.half_spread_bps", f"expected a number for bars, got 'quoted'; {hint}"))
+    if isinstance(costs, dict) and costs.get("model") == "book":
+        problems.append(("costs.model", 'expected "linear" for bars (they carry no order book to walk), got "book"'))
     entries = raw.get("strategies", [])
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, dict) and isinstance(entry.get("rule"), str) and entry["rule"] in RULES:

@@ -28,7 +28,7 @@ from signalbench import strategies
 from signalbench._validation import boolean
 from signalbench.audit import audit_experiment
 from signalbench.data.splits import with_context
-from signalbench.engine import backtest, naive_oracle_positions, oracle_positions
+from signalbench.engine import backtest, book_backtest, book_capacity, naive_oracle_positions, oracle_positions
 from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.fits import fit_record, part_rows
@@ -124,9 +124,10 @@ class _Model:
 
 
 def _costs(exp: Experiment, inputs: Inputs, start: int, stop: int) -> dict[str, Any]:
+    """Linear costs; under ``model = "book"`` the quoted half spread (one share's cost) tunes rules and benchmarks."""
     c = exp.costs
     spread = c.half_spread_bps
-    if spread == "quoted":
+    if spread == "quoted" or c.model == "book":
         spread = inputs.half_spread_bps[start:stop]
     return {
         "fee_bps": c.fee_bps,
@@ -315,9 +316,13 @@ def compare(
             columns, info, extra = _positions(exp, inputs, folds, models)
             bench = _benchmarks(exp, inputs, start, stop)
             result = _backtest(exp, inputs, start, stop, columns, bench, extra)
+        with reporter.step("capacity curve"):
+            capacity = _capacity(exp, inputs, start, stop, {**columns, **bench})
     notes += [str(w.message) for w in caught if _ours(w)]
     stitched = _stitch_labels(labels, folds)
     res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
+    if capacity is not None:
+        res.metrics["capacity"] = capacity
     fitted = {name: m.fitted for name, m in models.items()}
     res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics, res.fits)  # audit.json
     res.audit.warn(stacklevel=2)
@@ -341,6 +346,16 @@ def _stitch_labels(labels: list[np.ndarray], folds: list[Fold]) -> np.ndarray:
 def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
     index = inputs.price.index[start:stop]
     frame = pd.DataFrame({**columns, **bench}, index=index)
+    if exp.costs.model == "book":
+        return book_backtest(
+            inputs.price.iloc[start:stop],
+            frame,
+            inputs.frame.iloc[start:stop],
+            **_book_costs(exp),
+            periods_per_year=exp.periods_per_year,
+            benchmarks=list(bench),
+            n_trials=max(1, len(columns) + extra_trials),
+        )
     return backtest(
         inputs.price.iloc[start:stop],
         frame,
@@ -349,6 +364,42 @@ def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
         benchmarks=list(bench),
         n_trials=max(1, len(columns) + extra_trials),
     )
+
+
+def _book_costs(exp: Experiment) -> dict[str, Any]:
+    """The arguments of :func:`signalbench.engine.book.book_backtest` that ``[costs]`` sets."""
+    c = exp.costs
+    return {
+        "size": c.size,
+        "unfilled": c.unfilled,
+        "penalty_bps": c.penalty_bps,
+        "fee_bps": c.fee_bps,
+        "slippage_bps": c.slippage_bps,
+        "delay": None if c.latency is not None else c.delay,
+        "latency": c.latency,
+        "close_at_end": c.close_at_end,
+    }
+
+
+def _capacity(exp, inputs, start, stop, positions: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """Net return and signal efficiency per ``capacity_sizes`` and each column's capacity (metrics.json)."""
+    sizes = exp.costs.capacity_sizes
+    if exp.costs.model != "book" or not sizes:
+        return None
+    kwargs = {k: v for k, v in _book_costs(exp).items() if k != "size"}
+    price = inputs.price.iloc[start:stop]
+    frame = pd.DataFrame(positions, index=price.index)
+    curve = book_capacity(price, frame, inputs.frame.iloc[start:stop], sizes=sizes, **kwargs)
+    return {
+        "sizes": [int(s) for s in curve.net_return.index],
+        "net_return": {str(c): curve.net_return[c].tolist() for c in curve.net_return.columns},
+        "signal_efficiency": {str(c): curve.signal_efficiency[c].tolist() for c in curve.signal_efficiency.columns},
+        "rows_short_of_depth": {str(c): curve.rows_short_of_depth[c].tolist() for c in curve.rows_short_of_depth},
+        "capacity": {str(c): float(v) for c, v in curve.capacity.items()},
+        "above_largest": [str(c) for c, v in curve.capacity.items() if v == np.inf],
+        "rule": "capacity: the size where net return crosses zero (0: <= 0 at the smallest size; null: positive "
+        "at every size (listed in above_largest) or never trading)",
+    }
 
 
 def validate(experiment: Experiment | str | Path | dict) -> str:

@@ -54,6 +54,10 @@ TRADING_ROWS = (
     ("n_trades", 0, ".0f"),
     ("turnover", 0, ".1f"),
     ("cost_paid", 0, ".4%"),
+    ("cost_spread", 0, ".4%"),  # the book cost model's split of cost_paid (absent otherwise: the row is skipped)
+    ("cost_depth", 0, ".4%"),
+    ("cost_fees", 0, ".4%"),
+    ("rows_short_of_depth", 0, ".0f"),
     ("hit_rate", 1, ".3f"),
     ("profit_factor", 1, ".3f"),
     ("breakeven_cost_bps", 1, ".2f"),
@@ -227,6 +231,17 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     )
     gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
     figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
+    if metrics.get("capacity"):
+        figs.append(
+            (
+                "Capacity on the order book",
+                "Net return of every column at each size (shares at exposure 1) executed on the book; the capacity "
+                "is the size where it crosses zero. The replayed book is not depleted by our own trades, hidden "
+                "liquidity is not counted and no order rests in the queue.",
+                plots.capacity_figure(metrics["capacity"]),
+                [],
+            )
+        )
     if models and "label" in pred:
         tables = [(m, plots.calibration_table(pred, m).to_html(float_format="%.3f", classes="metrics")) for m in models]
         figs.append(

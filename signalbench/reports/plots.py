@@ -166,6 +166,39 @@ def cost_figure(gross_total: pd.Series, turnover: pd.Series, max_bps: float | No
     return fig
 
 
+def capacity_figure(curve: Mapping[str, Any]) -> Any:
+    """Net return against the size traded on the book (log scale), each column's capacity marked where it lies.
+
+    ``curve`` is ``metrics.json``'s ``capacity``: ``sizes``, ``net_return`` (per column, one value per size) and
+    ``capacity`` (the size where net return crosses zero; 0 below the smallest size; null, with the column in
+    ``above_largest``, when positive at every size, else when it never trades).
+    """
+    sizes = np.asarray(curve["sizes"], dtype=float)
+    with style():
+        fig, axes = _figure()
+        ax = axes[0][0]
+        for k, (col, net) in enumerate(curve["net_return"].items()):
+            y = np.array([np.nan if v is None else v for v in net], dtype=float)
+            cap = curve.get("capacity", {}).get(col)
+            if cap is None:
+                above = col in curve.get("above_largest", [])
+                label = f"{col} (capacity above {sizes[-1]:g})" if above else f"{col} (never trades)"
+            else:
+                label = f"{col} (capacity {cap:.3g})"
+            ax.plot(sizes, y, marker="o", ms=3, label=label, **_color(col, k))
+            if cap is not None and sizes[0] <= cap <= sizes[-1]:
+                ax.plot([cap], [0.0], "D", color=_color(col, k)["color"])
+        ax.set_xscale("log")
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set(
+            xlabel="size (shares at exposure 1)",
+            ylabel="net return (additive)",
+            title="net return against size on the order book; diamonds mark each column's capacity",
+        )
+        _legend_outside(ax)
+    return fig
+
+
 def _confidence(pred: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cols = [c for c in pred.columns if c.startswith(f"{model}:p")]
     proba = pred[cols].to_numpy(dtype=np.float64)

@@ -1,0 +1,62 @@
+"""``[costs] model = "book"``: the experiment executes on the LOBSTER book and writes a capacity curve."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from signalbench.experiment import ConfigError, compare, parse_experiment
+
+
+def config(costs: dict, data_dir=None) -> dict:
+    path = str(data_dir / "lobster" / "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip") if data_dir else "x.zip"
+    return {
+        "name": "book",
+        "seed": 0,
+        "device": "cpu",
+        "data": {"kind": "lobster", "path": path, "levels": 5},
+        "labels": {"kind": "direction", "horizon": 1},
+        "split": {"kind": "holdout", "train": 0.6, "val": 0.2, "test": 0.2},
+        "costs": costs,
+        "models": [{"name": "ofi_sign"}],
+        "strategies": [{"rule": "sign"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("costs", "words"),
+    [
+        ({"size": 10}, 'only with model = "book"'),
+        ({"model": "book"}, "needs size"),
+        ({"model": "book", "size": 10, "latency": "1ms", "delay": 1}, "not both"),
+        ({"model": "book", "size": 10, "latency": "soon"}, "latency: expected a duration"),
+        ({"model": "book", "size": 10, "unfilled": "wait"}, "partial"),
+        ({"model": "book", "size": 10, "capacity_sizes": [1, 1]}, "distinct"),
+    ],
+)
+def test_book_settings_are_checked(costs, words):
+    with pytest.raises(ConfigError, match=words):
+        parse_experiment(config(costs))
+
+
+def test_a_book_run_writes_its_costs_and_capacity(shared_data, tmp_path):
+    costs = {"model": "book", "size": 100, "latency": "1ms", "fee_bps": 0.2, "capacity_sizes": [1, 100, 1000]}
+    res = compare(config(costs, shared_data), out=tmp_path / "run")
+    metrics = json.loads((res.run_dir / "metrics.json").read_text())
+    col = "ofi_sign:sign"
+    row = metrics["columns"][col]
+    assert row["rows_short_of_depth"] >= 0
+    assert row["cost_spread"] + row["cost_depth"] + row["cost_fees"] == pytest.approx(row["cost_paid"], rel=1e-9)
+    assert all(r["signal_efficiency"] is None or r["signal_efficiency"] <= 1 for r in metrics["columns"].values())
+    cap = metrics["capacity"]
+    assert cap["sizes"] == [1, 100, 1000]
+    # the curve's point at the run's own size is the run's backtest
+    assert cap["net_return"][col][1] == pytest.approx(row["total_return_additive"], rel=1e-12)
+    net = np.array(cap["net_return"][col])
+    assert net[0] > net[2]  # larger orders cross deeper into the book
+    assert res.backtest.params["cost_model"] == "book"
+    html = (res.run_dir / "report.html").read_text()
+    assert "Capacity on the order book" in html
+    assert "cost_depth" in html and "rows_short_of_depth" in html
