@@ -268,3 +268,8 @@ def test_the_rules_kernel_runs_on_a_regressor_end_to_end():
     assert longest == 3
     tuned = res.metrics["columns"]["lstm_regressor:rules(tuned)"]  # chosen on each fold's validation rows
     assert len(tuned["chosen"]) == 1 and tuned["chosen"][0] in ({"max_hold": 1}, {"max_hold": 5}, "flat")
+
+
+def test_book_costs_need_a_book():
+    got = problems(bars(costs={"model": "book", "size": 10}), run_validate=False)
+    assert got["costs.model"].startswith('expected "linear" for bars')
