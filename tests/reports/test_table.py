@@ -122,12 +122,12 @@ def _text(v: float, fmt: tuple[str, int]) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
     if kind == "%":
-        return "%.*f%%" % (d, 100.0 * v)
+        return f"{100.0 * v:.{d}f}%"
     if kind == "+f":
-        return "%+.*f" % (d, v)
+        return f"{v:+.{d}f}"
     if kind == "g":
-        return "%.*g" % (d, v)
-    return "%.*f" % (d, v)
+        return f"{v:.{d}g}"
+    return f"{v:.{d}f}"
 
 
 @pytest.fixture(scope="module")
