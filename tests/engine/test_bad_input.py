@@ -80,8 +80,14 @@ def test_the_first_row_out_of_order_is_named():
 
 
 def test_a_sorted_index_with_ties_is_accepted():
+    """Priced row by row like any index: always long at 1 bp, so equity is (1 - 1e-4) * price / price[0]."""
     index = DAYS.insert(5, DAYS[5]).delete(6)  # two equal timestamps: non-decreasing
-    quiet(backtest, pd.Series(PRICE, index=index), np.ones(N), periods_per_year=252)
+    res = quiet(backtest, pd.Series(PRICE, index=index), np.ones(N), fee_bps=1.0, periods_per_year=252)
+    assert res.returns.index.equals(index)
+    moves = np.r_[0.0, PRICE[1:] / PRICE[:-1] - 1.0]
+    want = moves - np.r_[1e-4, np.zeros(N - 1)]  # the one entry pays the fee
+    np.testing.assert_allclose(res.returns.to_numpy().ravel(), want, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(res.equity.to_numpy().ravel(), (1 - 1e-4) * PRICE / PRICE[0], rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------- 2. bools
