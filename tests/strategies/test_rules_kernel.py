@@ -92,12 +92,12 @@ def market(draw, max_n=60, n=None):
 
 params = st.fixed_dictionaries(
     {
-        "threshold": st.sampled_from([0.0, 0.005, 0.01]),
-        "short_threshold": st.sampled_from([None, 0.0, 0.02]),
-        "rsi_long_max": st.sampled_from([70.0, 80.0]),
-        "rsi_short_min": st.sampled_from([30.0, 20.0]),
+        "threshold": st.one_of(st.sampled_from([0.0, 0.005, 0.01]), st.floats(0.0, 0.04)),
+        "short_threshold": st.one_of(st.sampled_from([None, 0.0, 0.02]), st.floats(0.0, 0.04)),
+        "rsi_long_max": st.one_of(st.sampled_from([70.0, 80.0]), st.floats(40.0, 100.0)),
+        "rsi_short_min": st.one_of(st.sampled_from([30.0, 20.0]), st.floats(0.0, 60.0)),
         "volume_window": st.integers(1, 5),
-        "volume_factor": st.sampled_from([0.0, 1.0, 1.5]),
+        "volume_factor": st.one_of(st.sampled_from([0.0, 1.0, 1.5]), st.floats(0.0, 3.0)),
         "stop_loss": st.sampled_from([None, 0.002, 0.005, 0.02]),
         "take_profit": st.sampled_from([None, 0.003, 0.01, 0.03]),
         "max_hold": st.sampled_from([None, 1, 2, 5]),
