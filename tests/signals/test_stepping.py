@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import signalbench.signals as signals
+from tests.conftest import require_module
 
 TRAIN = {"epochs": 1, "progress": False, "device": "cpu"}
 WINDOW_MODELS = {
@@ -23,8 +24,8 @@ TOL = 1e-5
 
 def _needs(backend):
     if backend == "onnxruntime":
-        pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-        pytest.importorskip("onnx", reason="the onnx extra is not installed")
+        require_module("onnxruntime", extra="onnx")
+        require_module("onnx", extra="onnx")
 
 
 def step_all(stepper, X: np.ndarray, day_starts=()) -> np.ndarray:

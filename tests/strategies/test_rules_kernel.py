@@ -248,7 +248,8 @@ def test_volume_confirmation_uses_the_previous_bars_only():
 
 
 def test_engine_realizes_the_exit_at_the_stop_bar_price_gap_included():
-    backtest = pytest.importorskip("signalbench.engine").backtest
+    from signalbench.engine import backtest
+
     price = np.array([100.0, 100.0, 99.8, 97.0, 96.0, 101.0])  # gaps from -0.2 % to -3 % through a 1 % stop
     pred = np.array([0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
     pos = rules(pred, price, threshold=0.005, stop_loss=0.01)
