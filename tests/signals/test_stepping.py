@@ -335,8 +335,6 @@ def test_online_features_then_step_equal_offline_predictions(shared_data, name, 
     """The streaming path end to end (issue 12): each event's online feature row, stepped, is predict_proba's row."""
     import signalbench.data as data
 
-    if not hasattr(data, "OnlineFeatures"):
-        pytest.skip("signalbench.data.OnlineFeatures is not on this branch (issue 12's online branch)")
     from signalbench.data.labels import direction
 
     df = data.load_lobster(shared_data / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip").iloc[:2500]
