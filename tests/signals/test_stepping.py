@@ -334,7 +334,6 @@ def test_tbptt_learns_a_signal_from_far_back():
 def test_online_features_then_step_equal_offline_predictions(shared_data, name, mode):
     """The streaming path end to end (issue 12): each event's online feature row, stepped, is predict_proba's row."""
     import signalbench.data as data
-
     from signalbench.data.labels import direction
 
     df = data.load_lobster(shared_data / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip").iloc[:2500]
