@@ -31,6 +31,7 @@ class Mutant:
     old: str
     new: str
     tests: tuple[str, ...]
+    also: tuple[tuple[str, str], ...] = ()  # (old, new) of other versions of the code: exactly one must apply
 
 
 SPIES = "tests/experiment/test_runner_spies.py"
@@ -61,10 +62,12 @@ MUTANTS = (
            "        for name, fits in {}.items()\n        for k, m in enumerate(fits)\n    }\n", (AUDIT,)),
     Mutant("audit-no-scaler-check", "the run-level audit skipping the scaler check",
            "signalbench/audit.py",
-           "        + check_scalers(models, inputs.features, folds, labels)\n", "", (AUDIT,)),
+           "        + check_scalers(models, inputs.features, folds, labels)\n", "", (AUDIT,),
+           also=(("    hygiene += check_scalers(models, inputs.features, fits[\"models\"]) if fits else []\n", ""),)),
     Mutant("audit-no-recorded-check", "the run-level audit skipping the recorded-threshold check",
            "signalbench/audit.py",
-           "        + check_recorded(exp, inputs, folds, metrics)\n", "", (AUDIT,)),
+           "        + check_recorded(exp, inputs, folds, metrics)\n", "", (AUDIT,),
+           also=(("hygiene + check_recorded(exp, inputs, folds, metrics, fits)\n", "hygiene\n"),)),
     Mutant("table-no-max-drawdown", "report table: the max_drawdown row removed",
            "signalbench/reports/html.py",
            '    ("max_drawdown", 1, ".3%"),\n', "", (TABLE,)),
@@ -136,13 +139,17 @@ def _pytest(tmp: Path, files: list[str], maxfail: int) -> tuple[int, list[str], 
 
 
 def _apply(tmp: Path, m: Mutant) -> str:
+    """Plant ``m`` in the copy; return the file's original text. Exits when no patch of ``m`` applies exactly once."""
     path = tmp / m.path
     text = path.read_text()
-    count = text.count(m.old)
-    if count != 1:
-        sys.exit(f"mutants: {m.name}: the text to mutate occurs {count} times in {m.path} (expected once); the code "
-                 f"changed: update its patch in scripts/mutants.py\n--- text ---\n{m.old}")  # fmt: skip
-    path.write_text(text.replace(m.old, m.new))
+    fits = [(old, new) for old, new in ((m.old, m.new), *m.also) if text.count(old) == 1]
+    if len(fits) != 1:
+        sys.exit(
+            f"mutants: {m.name}: {len(fits)} of its patches apply to {m.path} (expected exactly one, its text found "
+            f"once); the code changed: update the patch in scripts/mutants.py\n--- text ---\n{m.old}"
+        )
+    old, new = fits[0]
+    path.write_text(text.replace(old, new))
     return text
 
 

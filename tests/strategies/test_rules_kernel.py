@@ -248,13 +248,14 @@ def test_volume_confirmation_uses_the_previous_bars_only():
 
 
 def test_engine_realizes_the_exit_at_the_stop_bar_price_gap_included():
-    from signalbench.engine import backtest
+    from signalbench.engine import ShortSampleWarning, backtest
 
     price = np.array([100.0, 100.0, 99.8, 97.0, 96.0, 101.0])  # gaps from -0.2 % to -3 % through a 1 % stop
     pred = np.array([0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
     pos = rules(pred, price, threshold=0.005, stop_loss=0.01)
     assert_array_equal(pos, [1, 1, 1, 0, 0, 0])
-    result = backtest(price, pos, periods_per_year=252)
+    with pytest.warns(ShortSampleWarning, match="6 trading days"):  # six bars: annual figures are NaN, and said so
+        result = backtest(price, pos, periods_per_year=252)
     assert result.equity[-1] == pytest.approx(97.0 / 100.0, abs=1e-12)  # realized -3 %, not -1 %
     assert result.exposure[3] == 0 and result.exposure[2] == 1
 
