@@ -254,8 +254,10 @@ def test_engine_realizes_the_exit_at_the_stop_bar_price_gap_included():
     pred = np.array([0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
     pos = rules(pred, price, threshold=0.005, stop_loss=0.01)
     assert_array_equal(pos, [1, 1, 1, 0, 0, 0])
-    with pytest.warns(ShortSampleWarning, match="6 trading days"):  # six bars: annual figures are NaN, and said so
+    with pytest.warns(ShortSampleWarning) as caught:  # six bars: annual figures are NaN, the Sharpe noise; said so
         result = backtest(price, pos, periods_per_year=252)
+    assert [w.category for w in caught] == [ShortSampleWarning] * 2
+    assert "6 trading days" in str(caught[0].message) and "6 clock bars" in str(caught[1].message)
     assert result.equity[-1] == pytest.approx(97.0 / 100.0, abs=1e-12)  # realized -3 %, not -1 %
     assert result.exposure[3] == 0 and result.exposure[2] == 1
 
