@@ -102,20 +102,22 @@ class _SwallowsInfinity(MajorityModel):
         return super().predict_proba(X)
 
 
+CASES = [
+    (_PredictsUnfitted, "not_fitted", "predicting before fit: no NotFittedError raised"),
+    (_Unnormalised, "output", "row sums of predict_proba"),
+    (_Float32, "output", "outputs must be float64"),
+    (_FitReturnsNone, "output", "fit must return self"),
+    (_FillsNaN, "nan_rows", r"windows containing the NaN row \d+\) must be NaN"),
+    (_CountsPredictions, "no_mutation", "predicting changed a learned attribute"),
+    (_ScribblesOnX, "no_mutation", "predicting modified X"),
+    (_ScribblesOnY, "no_mutation", "fit modified y"),
+    (_SwallowsInfinity, "errors", "infinite input: no ValueError raised"),
+]
+
+
 @pytest.mark.parametrize(
     ("factory", "name", "reason"),
-    [
-        (_PredictsUnfitted, "not_fitted", "predicting before fit: no NotFittedError raised"),
-        (_Unnormalised, "output", "row sums of predict_proba"),
-        (_Float32, "output", "outputs must be float64"),
-        (_FitReturnsNone, "output", "fit must return self"),
-        (_FillsNaN, "nan_rows", r"windows containing the NaN row \d+\) must be NaN"),
-        (_CountsPredictions, "no_mutation", "predicting changed a learned attribute"),
-        (_ScribblesOnX, "no_mutation", "predicting modified X"),
-        (_ScribblesOnY, "no_mutation", "fit modified y"),
-        (_SwallowsInfinity, "errors", "infinite input: no ValueError raised"),
-    ],
-    ids=lambda v: v.__name__.strip("_") if isinstance(v, type) else None,
+    [pytest.param(*case, id=f"{case[0].__name__.strip('_')}-{case[1]}") for case in CASES],
 )
 def test_a_broken_model_fails_its_check(factory, name, reason):
     _fails(factory, name, reason)
