@@ -25,6 +25,7 @@ from signalbench.engine import (
     sharpe_ratio,
     sortino_ratio,
 )
+from signalbench.engine.periods import ShortSampleWarning
 from signalbench.engine.selection import MAX_PBO_COMBINATIONS
 
 N = 30
@@ -206,7 +207,10 @@ def test_a_delay_covering_every_row_warns_and_is_noted(n, delay, close):
 
 def test_a_column_that_never_trades_is_named():
     positions = pd.DataFrame({"trades": np.ones(N), "flat": np.zeros(N)})
-    with pytest.warns(EmptyResultWarning, match=r"column\(s\) 'flat' never hold a position"):
+    with (
+        pytest.warns(ShortSampleWarning, match="30 clock bars"),  # 30 bars: said once, asserted here
+        pytest.warns(EmptyResultWarning, match=r"column\(s\) 'flat' never hold a position"),
+    ):
         res = backtest(PRICE, positions, periods_per_year=252)
     assert any("'flat'" in note for note in res.notes)
 
