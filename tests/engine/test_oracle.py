@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalbench import backtest as _backtest
 from signalbench import naive_oracle_positions, oracle_positions
 from signalbench._validation import EmptyResultWarning
-from signalbench.engine import ShortSampleWarning
-
-
-def backtest(*args, **kwargs):
-    """``backtest`` of a tiny sample: its short-sample and empty-result warnings are expected and must be exactly its
-    notes (asserted, not leaked); any other warning is passed on."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = _backtest(*args, **kwargs)
-    ours = [w for w in caught if issubclass(w.category, (ShortSampleWarning, EmptyResultWarning))]
-    assert [str(w.message) for w in ours] == res.notes
-    for w in caught:
-        if w not in ours:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return res
+from tests.conftest import backtest_of_a_tiny_sample as backtest
 
 
 def additive_total(price, exposure, k):
