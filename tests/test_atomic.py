@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import signalbench._atomic as atomic
+from tests.conftest import _missing
 
 
 def _tree(path):
@@ -28,7 +29,7 @@ def _make(path, **files):
 def test_exchange_swaps_two_folders(tmp_path):
     a, b = _make(tmp_path / "a", x="1"), _make(tmp_path / "b", y="2")
     if not atomic.exchange(a, b):
-        pytest.skip("renameat2(RENAME_EXCHANGE) is not available here")
+        _missing("renameat2(RENAME_EXCHANGE) is not available here", "Linux >= 3.15 with glibc >= 2.28 has it")
     assert _tree(a) == {"y": "2"} and _tree(b) == {"x": "1"}
     with pytest.raises(FileNotFoundError):
         atomic.exchange(a, tmp_path / "missing")

@@ -324,7 +324,7 @@ def _check_save_load(ctx: _Context) -> None:
 
 
 def _check_no_mutation(ctx: _Context) -> None:
-    X, y = ctx.data
+    X, y = ctx.new().example_data(ctx.n, ctx.seed)  # fresh: the earlier checks may have altered ctx.data already
     model = ctx.fitted
     before = _snapshot(model)
     X_before = _values(X)

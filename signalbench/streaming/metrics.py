@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,10 +80,13 @@ class Metrics:
         Where the live line goes (default: stderr). Give the console of the log handler
         (:func:`signalbench.streaming.commands` uses one ``RichHandler`` on it) so log lines print above the live
         line instead of through it.
+    clock : callable, optional
+        Seconds of a monotonic clock (default :func:`time.monotonic`; tests give a fake one).
     """
 
     def __init__(self, window: int = 10_000, interval: float | None = 5.0, live: bool | None = None,
-                 console=None) -> None:  # fmt: skip
+                 console=None, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self._clock = clock
         self.e2e: deque = deque(maxlen=window)
         self.model: deque = deque(maxlen=window)
         self.feature: deque = deque(maxlen=window)
@@ -92,7 +96,7 @@ class Metrics:
         self.lag: int | None = None
         self.pending: int | None = None
         self.interval = interval
-        self._last = (time.monotonic(), 0)
+        self._last = (clock(), 0)
         self._rate = 0.0
         self._live = None
         self._shown = 0.0
@@ -122,11 +126,11 @@ class Metrics:
 
     def due(self) -> bool:
         """True when a report is due (the caller then refreshes ``lag``/``pending`` and calls :meth:`tick`)."""
-        return bool(self.interval) and time.monotonic() - self._last[0] >= self.interval
+        return bool(self.interval) and self._clock() - self._last[0] >= self.interval
 
     def tick(self, force: bool = False) -> dict[str, Any] | None:
         """Log and show the status when the interval has passed (or ``force``); return the snapshot then."""
-        now = time.monotonic()
+        now = self._clock()
         t0, n0 = self._last
         if not force and not self.due():
             if self._live is not None and now - self._shown >= 0.25:

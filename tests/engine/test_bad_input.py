@@ -25,6 +25,7 @@ from signalbench.engine import (
     sharpe_ratio,
     sortino_ratio,
 )
+from signalbench.engine.periods import ShortSampleWarning
 from signalbench.engine.selection import MAX_PBO_COMBINATIONS
 
 N = 30
@@ -80,8 +81,14 @@ def test_the_first_row_out_of_order_is_named():
 
 
 def test_a_sorted_index_with_ties_is_accepted():
+    """Priced row by row like any index: always long at 1 bp, so equity is (1 - 1e-4) * price / price[0]."""
     index = DAYS.insert(5, DAYS[5]).delete(6)  # two equal timestamps: non-decreasing
-    quiet(backtest, pd.Series(PRICE, index=index), np.ones(N), periods_per_year=252)
+    res = quiet(backtest, pd.Series(PRICE, index=index), np.ones(N), fee_bps=1.0, periods_per_year=252)
+    assert res.returns.index.equals(index)
+    moves = np.r_[0.0, PRICE[1:] / PRICE[:-1] - 1.0]
+    want = moves - np.r_[1e-4, np.zeros(N - 1)]  # the one entry pays the fee
+    np.testing.assert_allclose(res.returns.to_numpy().ravel(), want, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(res.equity.to_numpy().ravel(), (1 - 1e-4) * PRICE / PRICE[0], rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------- 2. bools
@@ -200,7 +207,10 @@ def test_a_delay_covering_every_row_warns_and_is_noted(n, delay, close):
 
 def test_a_column_that_never_trades_is_named():
     positions = pd.DataFrame({"trades": np.ones(N), "flat": np.zeros(N)})
-    with pytest.warns(EmptyResultWarning, match=r"column\(s\) 'flat' never hold a position"):
+    with (
+        pytest.warns(ShortSampleWarning, match="30 clock bars"),  # 30 bars: said once, asserted here
+        pytest.warns(EmptyResultWarning, match=r"column\(s\) 'flat' never hold a position"),
+    ):
         res = backtest(PRICE, positions, periods_per_year=252)
     assert any("'flat'" in note for note in res.notes)
 

@@ -18,8 +18,9 @@ from signalbench.engine import (
     sharpe_ratio,
     sortino_ratio,
 )
+from tests.conftest import require_module
 
-empyrical = pytest.importorskip("empyrical")
+empyrical = require_module("empyrical")
 
 # empyrical's own test fixture (daily returns in percent) and the values its tests publish for it
 MIXED = np.array([np.nan, 1.0, 10.0, -4.0, 2.0, 3.0, 2.0, 1.0, -10.0]) / 100

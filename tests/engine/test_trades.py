@@ -6,8 +6,6 @@ engine's ``g`` and ``c`` series, and segments trades by sign runs.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signalbench import backtest
+from tests.conftest import backtest_of_a_tiny_sample as tiny_backtest
 
 
 def reference_trades(price: np.ndarray, e: np.ndarray, k: np.ndarray) -> list[dict]:
@@ -97,12 +96,10 @@ def cases(draw):
 @given(cases())
 def test_trades_match_the_reference_and_add_up_to_the_additive_return(case):
     price, position, fee, half_spread, delay, close = case
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # short samples, empty columns: not the subject here
-        res = backtest(
-            price, position, fee_bps=fee, half_spread_bps=half_spread[:, None], delay=delay, close_at_end=close,
-            periods_per_year=252,
-        )  # fmt: skip
+    res = tiny_backtest(
+        price, position, fee_bps=fee, half_spread_bps=half_spread[:, None], delay=delay, close_at_end=close,
+        periods_per_year=252,
+    )  # fmt: skip
     trades = res.trades
     n, m = position.shape
     for j in range(m):
@@ -123,7 +120,7 @@ def test_trades_match_the_reference_and_add_up_to_the_additive_return(case):
 def test_partial_sizes_reversal_and_an_open_trade_by_hand():
     price = np.array([100.0, 101, 102, 100, 99, 98])
     position = np.array([0.5, 1.0, 0.3, -1.0, -1.0, -1.0])
-    res = backtest(price, position, fee_bps=10, periods_per_year=252)
+    res = tiny_backtest(price, position, fee_bps=10, periods_per_year=252)
     t = res.trades
     assert t["side"].tolist() == [1, -1]
     assert t["entry_row"].tolist() == [0, 3] and t["exit_row"].tolist() == [3, 5]
@@ -135,7 +132,7 @@ def test_partial_sizes_reversal_and_an_open_trade_by_hand():
     np.testing.assert_allclose(t.loc[0, "gross_pnl"], gross_long, rtol=1e-14)
     np.testing.assert_allclose(t.loc[0, "costs"], 2.0e-3, rtol=1e-12)
     np.testing.assert_allclose(t.loc[1, "costs"], 1.0e-3, rtol=1e-12)  # the opening share of the reversal
-    closed = backtest(price, position, fee_bps=10, periods_per_year=252, close_at_end=True).trades
+    closed = tiny_backtest(price, position, fee_bps=10, periods_per_year=252, close_at_end=True).trades
     assert closed["is_open"].tolist() == [False, False] and closed["exit_row"].tolist() == [3, 5]
 
 

@@ -32,13 +32,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signalbench import backtest
+from tests.conftest import require_module
 
-vbt = pytest.importorskip("vectorbt")
+vbt = require_module("vectorbt")
 
 
 def vbt_returns(price: np.ndarray, position: np.ndarray, fee: float = 0.0) -> np.ndarray:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from tests.conftest import require_module
+
+sync_api = require_module("playwright.sync_api")
 
 ARGS = [
     "--headless",

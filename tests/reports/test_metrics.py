@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from signalbench.reports import metrics
+from tests.conftest import require_module
 
-skm = pytest.importorskip("sklearn.metrics")
+skm = require_module("sklearn.metrics")
 
 CLASSES = (0, 1, 2)
 

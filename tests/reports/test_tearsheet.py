@@ -20,8 +20,9 @@ from signalbench.reports.clock import clock_returns
 from signalbench.reports.html import build_report
 from signalbench.reports.tearsheet_parts import FONT
 from signalbench.reports.tearsheets import load_quantstats, render_tearsheet, tearsheet, tearsheet_filename
+from tests.conftest import require_module
 
-qs = pytest.importorskip("quantstats")
+qs = require_module("quantstats", extra="reports")
 
 
 def _momentum_backtest(price: pd.Series, **kw):

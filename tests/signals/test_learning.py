@@ -21,6 +21,7 @@ from signalbench.data.labels import direction
 from signalbench.data.splits import train_val_test_split
 from signalbench.data.synthetic import synthetic_ticks
 from signalbench.reports.metrics import macro_f1
+from tests.conftest import require_module
 
 LSTM = {"seq_len": 5, "hidden_size": 16, "head_size": 16, "num_layers": 1, "epochs": 10, "lr": 5e-3, "patience": 3}
 TRANSFORMER = {
@@ -106,7 +107,7 @@ def test_macro_f1_by_hand():
 
 
 def test_macro_f1_against_sklearn():
-    metrics = pytest.importorskip("sklearn.metrics")
+    metrics = require_module("sklearn.metrics")
     rng = np.random.default_rng(0)
     for _ in range(20):
         y = rng.integers(0, 3, 200)

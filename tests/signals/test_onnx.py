@@ -7,9 +7,10 @@ import pytest
 
 import signalbench.signals as signals
 from signalbench.data.windowing import windows
+from tests.conftest import require_module
 
-ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
+ort = require_module("onnxruntime", extra="onnx")
+onnx = require_module("onnx", extra="onnx")
 
 TRAIN = {"epochs": 1, "progress": False, "device": "cpu"}
 MODELS = {

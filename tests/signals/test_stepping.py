@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import signalbench.signals as signals
+from tests.conftest import require_module
 
 TRAIN = {"epochs": 1, "progress": False, "device": "cpu"}
 WINDOW_MODELS = {
@@ -23,8 +24,8 @@ TOL = 1e-5
 
 def _needs(backend):
     if backend == "onnxruntime":
-        pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-        pytest.importorskip("onnx", reason="the onnx extra is not installed")
+        require_module("onnxruntime", extra="onnx")
+        require_module("onnx", extra="onnx")
 
 
 def step_all(stepper, X: np.ndarray, day_starts=()) -> np.ndarray:
@@ -333,9 +334,6 @@ def test_tbptt_learns_a_signal_from_far_back():
 def test_online_features_then_step_equal_offline_predictions(shared_data, name, mode):
     """The streaming path end to end (issue 12): each event's online feature row, stepped, is predict_proba's row."""
     import signalbench.data as data
-
-    if not hasattr(data, "OnlineFeatures"):
-        pytest.skip("signalbench.data.OnlineFeatures is not on this branch (issue 12's online branch)")
     from signalbench.data.labels import direction
 
     df = data.load_lobster(shared_data / "lobster" / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip").iloc[:2500]

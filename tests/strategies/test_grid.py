@@ -88,7 +88,8 @@ def test_numpy_two_dimensional_output_gets_positional_column_level():
 
 
 def test_grid_prices_every_combination_in_one_backtest(market):
-    engine = pytest.importorskip("signalbench.engine")
+    from signalbench import engine
+
     price, proba, index = market
     frame = pd.DataFrame(proba, index=index, columns=["down", "up"])
     positions = grid(size_by_confidence, frame, scale=[1.0, 4.0], min_edge=[0.0, 0.1])

@@ -83,16 +83,37 @@ def shuffled_time_index(draw, n=6):
     return pd.date_range("2024-01-02 09:30", periods=n, freq="min", tz=draw(st.sampled_from([None, "UTC"])))[order]
 
 
+def _at(idx, values):
+    """``values`` as pandas on the time index ``idx``, or the bare array when ``idx`` is None."""
+    if idx is None:
+        return values
+    return pd.DataFrame(values, index=idx) if values.ndim == 2 else pd.Series(values, index=idx)
+
+
+def _n(idx) -> int:
+    return 6 if idx is None else len(idx)
+
+
+def _varying(n):
+    """Two-class probabilities that move from row to row (P(up) 0.2 .. 0.8), so row order shows in the output."""
+    up = 0.2 + 0.15 * (np.arange(n) % 5)
+    return np.column_stack([1.0 - up, up])
+
+
+def _moves(n):
+    return np.array([0.01, -0.02, 0.0, 0.03, -0.01, 0.02] * n)[:n]
+
+
 PANDAS_CALLS = {
-    "sign": lambda idx: sign(pd.DataFrame(_proba(len(idx)), index=idx)),
-    "threshold": lambda idx: threshold(pd.DataFrame(_proba(len(idx)), index=idx)),
-    "hysteresis": lambda idx: hysteresis(pd.DataFrame(_proba(len(idx)), index=idx)),
-    "size_by_confidence": lambda idx: size_by_confidence(pd.DataFrame(_proba(len(idx)), index=idx)),
-    "ensemble": lambda idx: ensemble([pd.DataFrame(_proba(len(idx)), index=idx), _proba(len(idx))]),
-    "spread_filter": lambda idx: spread_filter(pd.Series(np.ones(len(idx)), index=idx), np.ones(len(idx)), 2.0),
-    "rules": lambda idx: rules(pd.Series(np.zeros(len(idx)), index=idx), np.full(len(idx), 100.0)),
-    "rules price": lambda idx: rules(np.zeros(len(idx)), pd.Series(np.full(len(idx), 100.0), index=idx)),
-    "tune": lambda idx: tune(sign, pd.DataFrame(_proba(len(idx)), index=idx), np.full(len(idx), 100.0)),
+    "sign": lambda idx: sign(_at(idx, _varying(_n(idx)))),
+    "threshold": lambda idx: threshold(_at(idx, _varying(_n(idx)))),
+    "hysteresis": lambda idx: hysteresis(_at(idx, _varying(_n(idx)))),
+    "size_by_confidence": lambda idx: size_by_confidence(_at(idx, _varying(_n(idx)))),
+    "ensemble": lambda idx: ensemble([_at(idx, _varying(_n(idx))), _varying(_n(idx))[::-1]]),
+    "spread_filter": lambda idx: spread_filter(_at(idx, np.sign(_moves(_n(idx)))), 1.0 + np.arange(_n(idx)), 3.0),
+    "rules": lambda idx: rules(_at(idx, _moves(_n(idx))), 100.0 * np.cumprod(1.0 + _moves(_n(idx)))),
+    "rules price": lambda idx: rules(_moves(_n(idx)), _at(idx, 100.0 * np.cumprod(1.0 + _moves(_n(idx))))),
+    "tune": lambda idx: tune(sign, _at(idx, _varying(_n(idx))), 100.0 * np.cumprod(1.0 + _moves(_n(idx)))),
 }
 
 
@@ -112,7 +133,18 @@ def test_mixed_utc_offsets_are_a_value_error_not_a_plain_index(call):
 
 @pytest.mark.parametrize("call", sorted(PANDAS_CALLS))
 def test_a_sorted_time_index_is_accepted(call):
-    PANDAS_CALLS[call](pd.date_range("2024-01-02 09:30", periods=6, freq="min"))
+    """The same values as the bare arrays give, on the caller's index when the result is pandas."""
+    idx = pd.date_range("2024-01-02 09:30", periods=6, freq="min", tz="UTC")
+    got, bare = PANDAS_CALLS[call](idx), PANDAS_CALLS[call](None)
+    if call == "tune":
+        assert got.params == bare.params
+        pd.testing.assert_frame_equal(got.table, bare.table)
+        return
+    if isinstance(got, pd.Series | pd.DataFrame):
+        assert got.index.equals(idx)
+        got = got.to_numpy()
+    assert_array_equal(np.asarray(got, dtype=float), np.asarray(bare, dtype=float))
+    assert np.unique(np.asarray(bare, dtype=float)).size > 1  # inputs that move: a row out of place would show
 
 
 # ---------------------------------------------------------------- a column alone or inside a 2-D input

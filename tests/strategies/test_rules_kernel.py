@@ -92,12 +92,12 @@ def market(draw, max_n=60, n=None):
 
 params = st.fixed_dictionaries(
     {
-        "threshold": st.sampled_from([0.0, 0.005, 0.01]),
-        "short_threshold": st.sampled_from([None, 0.0, 0.02]),
-        "rsi_long_max": st.sampled_from([70.0, 80.0]),
-        "rsi_short_min": st.sampled_from([30.0, 20.0]),
+        "threshold": st.one_of(st.sampled_from([0.0, 0.005, 0.01]), st.floats(0.0, 0.04)),
+        "short_threshold": st.one_of(st.sampled_from([None, 0.0, 0.02]), st.floats(0.0, 0.04)),
+        "rsi_long_max": st.one_of(st.sampled_from([70.0, 80.0]), st.floats(40.0, 100.0)),
+        "rsi_short_min": st.one_of(st.sampled_from([30.0, 20.0]), st.floats(0.0, 60.0)),
         "volume_window": st.integers(1, 5),
-        "volume_factor": st.sampled_from([0.0, 1.0, 1.5]),
+        "volume_factor": st.one_of(st.sampled_from([0.0, 1.0, 1.5]), st.floats(0.0, 3.0)),
         "stop_loss": st.sampled_from([None, 0.002, 0.005, 0.02]),
         "take_profit": st.sampled_from([None, 0.003, 0.01, 0.03]),
         "max_hold": st.sampled_from([None, 1, 2, 5]),
@@ -248,12 +248,16 @@ def test_volume_confirmation_uses_the_previous_bars_only():
 
 
 def test_engine_realizes_the_exit_at_the_stop_bar_price_gap_included():
-    backtest = pytest.importorskip("signalbench.engine").backtest
+    from signalbench.engine import ShortSampleWarning, backtest
+
     price = np.array([100.0, 100.0, 99.8, 97.0, 96.0, 101.0])  # gaps from -0.2 % to -3 % through a 1 % stop
     pred = np.array([0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
     pos = rules(pred, price, threshold=0.005, stop_loss=0.01)
     assert_array_equal(pos, [1, 1, 1, 0, 0, 0])
-    result = backtest(price, pos, periods_per_year=252)
+    with pytest.warns(ShortSampleWarning) as caught:  # six bars: annual figures are NaN, the Sharpe noise; said so
+        result = backtest(price, pos, periods_per_year=252)
+    assert [w.category for w in caught] == [ShortSampleWarning] * 2
+    assert "6 trading days" in str(caught[0].message) and "6 clock bars" in str(caught[1].message)
     assert result.equity[-1] == pytest.approx(97.0 / 100.0, abs=1e-12)  # realized -3 %, not -1 %
     assert result.exposure[3] == 0 and result.exposure[2] == 1
 

@@ -10,8 +10,9 @@ import pytest
 from scipy import integrate, stats
 
 from signalbench.engine.selection import deflated_sharpe, deflated_sharpe_row, pbo
+from tests.conftest import require_module
 
-purgedcv = pytest.importorskip("purgedcv")
+purgedcv = require_module("purgedcv")
 
 
 def heavy_tailed(seed, n_obs, n_cols, scale=0.01):

@@ -86,8 +86,8 @@ def cases(draw):
     proba = col2(w)
     proba[draw(st.lists(st.integers(0, n - 1), max_size=3))] = NAN
     costs = {
-        "fee_bps": draw(st.sampled_from([0.0, 0.5, 2.0])),
-        "half_spread_bps": draw(st.sampled_from([0.0, 1.0, "per_row"])),
+        "fee_bps": draw(st.one_of(st.sampled_from([0.0, 0.5, 2.0]), st.floats(0.0, 10.0))),
+        "half_spread_bps": draw(st.one_of(st.sampled_from([0.0, 1.0, "per_row"]), st.floats(0.0, 5.0))),
         "delay": draw(st.integers(0, 2)),
         "close_at_end": draw(st.booleans()),
     }

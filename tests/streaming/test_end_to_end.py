@@ -18,6 +18,7 @@ from signalbench.data.labels import direction
 from signalbench.streaming import Consumer, InferConfig, ModelProcessor, ParquetSink, read_sink
 from signalbench.streaming.replay import replay
 from signalbench.streaming.serve import sink_identity
+from tests.conftest import require_module
 
 N = 3000
 TRAIN = {"epochs": 1, "progress": False, "device": "cpu", "seed": 3}
@@ -77,7 +78,7 @@ def torch_threads():
                                                        ("stateful_lstm", "stateful", "onnxruntime")])  # fmt: skip
 def test_streamed_predictions_equal_predict_proba(link, amzn, run_dir, tmp_path, torch_threads, name, mode, backend):
     if backend == "onnxruntime":
-        pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+        require_module("onnxruntime", extra="onnx")
     else:
         import torch
 
@@ -137,7 +138,7 @@ def test_restart_from_the_checkpoint_with_the_real_model(link, amzn, run_dir, tm
     """A consumer abandoned mid-run (as after SIGKILL: no final flush) and a new one started on the same sink: the
     feature and model state restored from the checkpoint continue exactly where the last flush left them."""
     if backend == "onnxruntime":
-        pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+        require_module("onnxruntime", extra="onnx")
     import torch
 
     torch.set_num_threads(1)
@@ -163,7 +164,7 @@ def test_restart_from_the_checkpoint_with_the_real_model(link, amzn, run_dir, tm
 @pytest.mark.parametrize(("name", "mode"), [("lstm", "window"), ("stateful_lstm", "stateful")])
 def test_whole_amzn_day_streamed_equals_predict_proba(link, amzn, run_dir, tmp_path, name, mode):
     """Every one of the day's 57,515 events through Redis: the sink equals predict_proba on the batch features."""
-    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    require_module("onnxruntime", extra="onnx")
     run, _ = run_dir
     X = compute_features(load_lobster(amzn), "lob_basic")
     sent = replay(amzn, "lob:events", link=link)

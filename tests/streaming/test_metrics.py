@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 
@@ -25,19 +24,38 @@ def test_rolling_percentiles_and_counters():
     assert np.isnan(Metrics(interval=None, live=False).snapshot()["e2e_p50_us"])
 
 
+class FakeClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_tick_logs_rate_and_status(caplog):
-    m = Metrics(interval=0.05, live=False)
+    clock = FakeClock()
+    m = Metrics(interval=5.0, live=False, clock=clock)
     m.batches, m.dead_letters, m.lag, m.pending = 3, 1, 7, 9
-    time.sleep(0.06)
     for _ in range(40):
         m.record(1.0, 20.0, 100.0)
+    clock.now += 4.999
+    assert not m.due() and m.tick() is None  # not due before the interval
+    clock.now += 0.001
+    assert m.due()
     with caplog.at_level(logging.INFO, logger="signalbench.streaming"):
         snap = m.tick()
-    assert snap is not None and snap["events_per_s"] > 0
+    assert snap is not None and snap["events_per_s"] == 40 / 5.0
     line = caplog.records[-1].getMessage()
     assert line == "stream: " + format_status(snap)
-    assert "events 40" in line and "batches 3 | lag 7 | pending 9 | dead letters 1" in line
+    assert "events 40 (8/s)" in line and "batches 3 | lag 7 | pending 9 | dead letters 1" in line
     assert m.tick() is None  # not due again yet
+    for _ in range(10):
+        m.record(1.0, 20.0, 100.0)
+    clock.now += 2.5
+    forced = m.tick(force=True)
+    assert forced is not None and forced["events_per_s"] == 10 / 2.5  # the rate over the last report's interval
 
 
 def test_live_status_line_renders():

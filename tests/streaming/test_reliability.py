@@ -137,6 +137,32 @@ def test_poison_events_go_to_the_dead_letters_and_the_rest_is_processed(link, ma
     assert link.client.xpending("lob:events", "g")["pending"] == 0
 
 
+@pytest.mark.parametrize("earlier", [4, 5], ids=["at_the_limit", "one_over"])
+def test_max_deliveries_is_the_last_delivery_that_is_processed(link, make_lobster, helpers, tmp_path, earlier):
+    """Delivered ``earlier`` times before, the take-over is delivery ``earlier + 1``: 5 of 5 runs, 6 of 5 is dead."""
+    df = load_lobster(make_lobster({"2024-03-04": 40}))
+    rows = encode_rows(df)
+    _send(link, "lob:events", rows)
+    link.client.hset(meta_key("lob:events"), mapping={"done": "1", "last_id": rows[-1][0]})
+    first = rows[0][0]
+    link.client.xgroup_create("lob:events", "g", id="0")
+    link.client.xreadgroup("g", "old", {"lob:events": ">"}, count=1)
+    link.client.xclaim("lob:events", "g", "old", 0, [first], retrycount=earlier)
+    cfg = InferConfig(group="g", consumer="c1", max_deliveries=5, exit_at_end=True, read_count=64)
+    proc = helpers.toy.ToyProcessor()
+    sink = ParquetSink(tmp_path / "sink", sink_identity(proc, cfg, {}), batch_size=100, flush_interval=0.1)
+    summary = Consumer(link, proc, sink, cfg).run()
+    dead = link.client.xrange("lob:events:dead")
+    if earlier + 1 <= cfg.max_deliveries:
+        assert dead == [] and summary["dead_letters"] == 0 and summary["events"] == 40
+        assert_sink_equals(tmp_path / "sink", reference(helpers.toy, df))
+    else:
+        assert [e for e, _ in dead] == [first] and summary["events"] == 39
+        assert dead[0][1]["dead:reason"] == "delivered 6 times (--max-deliveries 5)"
+        assert_sink_equals(tmp_path / "sink", reference(helpers.toy, df, skip={first}))
+    assert link.client.xpending("lob:events", "g")["pending"] == 0
+
+
 def _stderr_lines(proc) -> list[str]:
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True).start()
