@@ -120,16 +120,12 @@ def lazy_chunks(
     done = 0
     for i, chunk in enumerate(source):
         q2, qtmpl = as_2d(chunk, f"position chunk {i}")
-        template = align(ptmpl, qtmpl, price.shape, q2.shape)
         if price.shape[1] != 1:
             raise ValueError(expected("price", "one column with lazily generated positions", price.shape[1]))
-        check_positions(q2, _numbered(template, done, q2.shape[1]), max_leverage)
+        if q2.shape[0] != price.shape[0]:
+            raise ValueError(expected(f"position chunk {i}", f"{price.shape[0]} rows to match price", q2.shape[0]))
+        template = align(ptmpl, qtmpl, price.shape, q2.shape)
         labels = qtmpl.columns if qtmpl.columns is not None else pd.RangeIndex(done, done + q2.shape[1])
+        check_positions(q2, Template(template.index, labels, False), max_leverage, of_many=True)
         done += q2.shape[1]
         yield q2, labels
-
-
-def _numbered(template: Template, start: int, k: int) -> Template:
-    """A chunk's template whose columns name their place in the whole sweep (for error messages)."""
-    columns = template.columns if template.columns is not None else pd.RangeIndex(start, start + k)
-    return Template(template.index, columns, False, template.name)

@@ -158,3 +158,21 @@ def test_memory_budget_forms(memory, ok):
     else:
         with pytest.raises(ValueError, match="memory: expected a byte count"):
             backtest(price, np.ones(3), keep="stats", memory=memory, periods_per_year=252)
+
+
+def test_tune_prices_a_large_grid_in_chunks_with_the_same_choice(monkeypatch):
+    from signalbench.strategies import tune, tuning
+
+    rng = np.random.default_rng(2)
+    p_up = np.clip(0.5 + 0.3 * np.sign(rng.normal(size=400)) * rng.uniform(0, 1, 400), 0, 1)
+    proba = np.column_stack([1 - p_up, p_up])
+    price = 100 * np.cumprod(1 + rng.normal(0, 1e-3, 400))
+    values = {"enter": [0.55, 0.6, 0.7, 0.8, 0.95]}
+    small = tune(threshold, proba, price, values, fee_bps=0.5, half_spread_bps=np.full(400, 0.25), delay=1)
+    calls = []
+    monkeypatch.setattr(tuning, "LARGE_GRID_CELLS", 0)
+    monkeypatch.setattr(tuning.grids, "grid", lambda *a, **k: calls.append(1))  # the eager grid must not run
+    large = tune(threshold, proba, price, values, fee_bps=0.5, half_spread_bps=np.full(400, 0.25), delay=1)
+    assert not calls and large.params == small.params
+    assert list(large.table.index) == list(small.table.index)
+    pd.testing.assert_frame_equal(large.table, small.table, check_exact=False, rtol=1e-12, atol=1e-15)
