@@ -129,7 +129,7 @@ def _walk_1d_nb(e, g, c, price, j, rec, acc):
         _close_nb(rec, k, acc, streak, n - 1, flex(price, n - 1, j), True)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def add_trade_nb(acc, net, bars, streak):
     """Add one finished trade (net PnL, bars held) to the accumulators; returns the new win/loss streak."""
     acc[0] += 1.0
@@ -150,7 +150,7 @@ def add_trade_nb(acc, net, bars, streak):
     return streak
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trip_step_nb(acc, prev, cur, r_t, c_t, t, net, start, streak):
     """One bar of the lean round-trip pass: the open trade's net PnL, entry row and the streak, updated.
 

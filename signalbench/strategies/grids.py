@@ -161,8 +161,9 @@ class GridChunks:
             pending.append((combo, values))
             size += values.shape[1]
             if size >= width:
-                yield _frame(pending, index, inner, self.names)
-                pending, size = [], 0
+                frame = _frame(pending, index, inner, self.names)
+                pending, size = [], 0  # the blocks are freed while the frame is priced
+                yield frame
         if pending:
             yield _frame(pending, index, inner, self.names)
 

@@ -166,7 +166,9 @@ def tune(
     ``r = g - c`` (gross return minus costs), i.e. the total additive net return. "Flat" earns exactly 0. The
     candidate with the highest objective is chosen if it is above 0; ties between candidates go to the one with
     less turnover, then the first in grid order; a tie with 0 and an all-losing grid choose "flat". The
-    annualized figures of the backtest are not used (``periods_per_year=1`` is passed to it).
+    annualized figures of the backtest are not used (``periods_per_year=1`` is passed to it). A grid of more than
+    :data:`LARGE_GRID_CELLS` rows x candidates is made with :func:`~signalbench.strategies.grid_chunks` and priced
+    with ``backtest(..., keep="stats")``, chunk by chunk (``gross_return`` is then ``net_return + cost``).
 
     Examples
     --------
