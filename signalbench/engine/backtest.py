@@ -385,6 +385,7 @@ def _run_lazy(
     for q2, cols in lazy_chunks(position, width, p2, ptmpl, opts.max_leverage):
         parts.append(accumulate(p2, q2, costs, opts, times, write=False, oracle=oracle)[1])
         labels.append(cols)
+        del q2  # freed before the next chunk is made
     if not parts:
         raise ValueError(expected("position", "at least one column chunk", "none", raw=True))
     columns = labels[0].append(labels[1:]) if len(labels) > 1 else labels[0]

@@ -129,3 +129,4 @@ def lazy_chunks(
         check_positions(q2, Template(template.index, labels, False), max_leverage, of_many=True)
         done += q2.shape[1]
         yield q2, labels
+        del chunk, q2  # freed before the source makes the next chunk

@@ -164,6 +164,7 @@ class GridChunks:
                 frame = _frame(pending, index, inner, self.names)
                 pending, size = [], 0  # the blocks are freed while the frame is priced
                 yield frame
+                del frame  # and the frame before the next one is built
         if pending:
             yield _frame(pending, index, inner, self.names)
 
