@@ -87,11 +87,12 @@ def _cost_arrays(costs: Costs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def chunk_width(n: int, budget: int, *, lazy: bool, event_time: bool, per_column_oracle: bool) -> int:
     """Columns per chunk so that what each chunk allocates per column fits ``budget`` (at least one column).
 
-    A column costs its accumulators and, 8 bytes a row each: for a lazy chunk its positions and a converted copy
-    (and the rule's own temporaries: three arrays are counted); for event time the six series the clock is
+    A column costs its accumulators and, 8 bytes a row each: for a lazy chunk five arrays (a 1,000,000 x 1,000
+    grid of ``grid_chunks`` measured a peak of about four chunks' positions: the rule's outputs, their
+    concatenation, the frame and the producer's own temporaries); for event time the six series the clock is
     resampled from and the resampling's temporaries (nine); for an oracle per column its scratch column.
     """
-    per_row = 3 * lazy + 9 * event_time + per_column_oracle
+    per_row = 5 * lazy + 9 * event_time + per_column_oracle
     return max(1, budget // (8 * (max(n, 1) * per_row + 2 * ACC_ROWS)))
 
 
