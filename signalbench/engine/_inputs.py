@@ -185,10 +185,13 @@ def as_price(price: Any) -> tuple[np.ndarray, Template]:
     return arr, template
 
 
-def check_positions(pos: np.ndarray, template: Template, max_leverage: float) -> None:
-    """``ValueError`` naming the first row of a non-finite position or one with |position| > ``max_leverage``."""
+def check_positions(pos: np.ndarray, template: Template, max_leverage: float, *, of_many: bool = False) -> None:
+    """``ValueError`` naming the first row of a non-finite position or one with |position| > ``max_leverage``.
+
+    The column is named when there are several, or when ``pos`` is one chunk of many (``of_many``).
+    """
     scan = scan_nb(pos, max_leverage + 1e-12)
-    m = pos.shape[1]
+    m = 2 if of_many else pos.shape[1]
     bad = _first_bad(scan[0])
     if bad is not None:
         row, col = bad

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from signalbench._validation import did_you_mean, expected, time_index
+from signalbench._validation import choice, did_you_mean, expected, time_index
 from signalbench.engine._inputs import (
     Costs,
     Options,
@@ -27,11 +27,22 @@ from signalbench.engine._inputs import (
     wrap_like,
 )
 from signalbench.engine.handoff import to_vectorbt
-from signalbench.engine.kernels import simulate_nb
-from signalbench.engine.periods import AnnualizationWarning, decide_clock
+from signalbench.engine.periods import AnnualizationWarning, Clock, calendar_days_per_year, decide_clock
 from signalbench.engine.plot import plot_result
-from signalbench.engine.summary import Notes, Selection, Simulation, stats_table
+from signalbench.engine.summary import Accumulated, Notes, Selection, Simulation, oracle_totals, stats_table
+from signalbench.engine.sweep import (
+    LAZY_HELP,
+    accumulate,
+    chunk_width,
+    eager_chunks,
+    is_lazy,
+    lazy_chunks,
+    memory_bytes,
+)
 from signalbench.engine.trades import Priced, trades_frame
+
+#: What ``backtest(keep=...)`` accepts: every series, or the statistics only (no (n, m) array).
+KEEP = ("all", "stats")
 
 
 @dataclass
@@ -42,7 +53,8 @@ class BacktestResult:
     ----------
     returns, gross_returns, costs, exposure, equity, drawdown
         Net returns ``r``, gross returns ``g``, costs ``c``, executed exposure ``e`` (after ``delay``), equity
-        and drawdown, per bar and column (see :mod:`signalbench.engine.kernels` for the formulas).
+        and drawdown, per bar and column (see :mod:`signalbench.engine.kernels` for the formulas); None with
+        ``keep="stats"``.
     stats : pandas.DataFrame
         One column per position column; rows :data:`signalbench.engine.stats.STAT_ROWS` (and
         ``deflated_sharpe`` when there was a selection to deflate).
@@ -129,9 +141,17 @@ class BacktestResult:
         return plot_result(self, columns)
 
     def _priced(self) -> Priced:
-        """What :func:`backtest` priced; a result built by hand has nothing to hand over."""
+        """What :func:`backtest` priced; a result built by hand, or with ``keep="stats"``, has nothing to hand over."""
         if self.priced is None:
-            raise ValueError(expected("BacktestResult", "a result made by backtest()", "one without its inputs"))
+            raise ValueError(
+                expected(
+                    "BacktestResult",
+                    "a result made by backtest() with its series",
+                    "one without them",
+                    raw=True,
+                    hint='keep="stats" keeps the statistics only: run backtest(..., keep="all") for trades and plots',
+                )
+            )
         return self.priced
 
     def __repr__(self) -> str:
@@ -153,6 +173,8 @@ def backtest(
     max_leverage: float = 1.0,
     benchmarks: Any = None,
     n_trials: int | None = None,
+    keep: Literal["all", "stats"] = "all",
+    memory: int | str = "1GB",
 ) -> BacktestResult:
     """Mark target positions to market with costs and latency; return PnL series and statistics.
 
@@ -173,9 +195,13 @@ def backtest(
     price : array-like, Series or DataFrame, shape (n,) or (n, m)
         Finite prices > 0. One column is shared by every position column. A time index (a DatetimeIndex, or
         timestamps with one UTC offset) must be sorted; so must that of ``position`` and of per-row costs.
-    position : array-like, Series or DataFrame, shape (n,) or (n, m)
+    position : array-like, Series or DataFrame, shape (n,) or (n, m); or lazy column chunks
         Target exposure as a fraction of equity decided at bar t from information up to t; finite, with
-        ``|position| <= max_leverage``. One column is applied to every price column.
+        ``|position| <= max_leverage``. One column is applied to every price column. With ``keep="stats"`` it
+        may come lazily (one price column, scalar or per-row costs): an iterator of (n, k) chunks, or a callable
+        ``make(width)`` returning an iterable of chunks of at most ``width`` columns, the width ``memory``
+        allows (e.g. :func:`signalbench.strategies.grid_chunks`); the columns are numbered on across chunks
+        (or keep the chunks' DataFrame labels).
     fee_bps, slippage_bps : float or sequence of length m
         Costs in basis points per unit of exposure traded: a scalar or one value per column.
     half_spread_bps : float, sequence of length m, array of length n, or (n, m) array
@@ -200,6 +226,12 @@ def backtest(
         The number of configurations tried to arrive at the trial columns, if more than were passed (a grid
         of 50 tried elsewhere is 50 trials even if 3 columns are backtested); at least the number of trial
         columns. Given, the ``deflated_sharpe`` row is present even for one column.
+    keep : {"all", "stats"}, default "all"
+        ``"stats"``: allocate no (n, m) series (they are None in the result; ``trades``, ``plot`` and
+        ``to_vectorbt`` need ``"all"``) and process the columns in chunks sized to ``memory``, so a sweep of any
+        width runs in O(n x chunk) memory. The ``stats`` table and the notes are identical to ``"all"``'s.
+    memory : int or str, default "1GB"
+        The budget for one chunk with ``keep="stats"``, in bytes or as ``"512MB"``, ``"2GiB"``, ...
 
     Returns
     -------
@@ -252,19 +284,22 @@ def backtest(
     clock bars.
     """
     opts = check_options(delay, mode, periods_per_year, close_at_end, max_leverage, n_trials)
-    p2, q2, costs, template = _inputs(price, position, fee_bps, half_spread_bps, slippage_bps, opts)
+    keep = choice(keep, "keep", KEEP)
+    budget = memory_bytes(memory)
+    raw_costs = (fee_bps, half_spread_bps, slippage_bps)
+    if is_lazy(position):
+        run = _run_lazy(price, position, raw_costs, opts, keep, budget)
+    else:
+        run = _run_eager(price, position, raw_costs, opts, keep, budget)
+    sim, summed, p2, costs, template, (ppy, rule, note, days) = run
     selection = _selection(benchmarks, opts.n_trials, template.columns)
-    sim = _simulate(p2, q2, costs, opts)
-    times = time_index(template.index, "price") if template.index is not None else None
-    ppy, clock, note = decide_clock(opts.periods_per_year, times)
     notes = Notes()
     if note:
         notes.add(AnnualizationWarning, note)
-    stats = stats_table(sim, p2, costs, opts, (ppy, clock, times), selection, template.columns, notes)
+    stats = stats_table(summed, opts, ppy, selection, template.columns, notes, days)
     messages = notes.issue(stacklevel=2)
-    rule = clock.rule if clock is not None else ("explicit" if np.isfinite(opts.periods_per_year) else "unknown")
     return BacktestResult(
-        *(wrap_like(getattr(sim, name), template) for name in _SERIES),
+        *(wrap_like(getattr(sim, name), template) if sim is not None else None for name in _SERIES),
         stats=stats,
         periods_per_year=ppy,
         clock=rule,
@@ -272,7 +307,7 @@ def backtest(
         benchmarks=[c for c, t in zip(template.columns, selection.trials) if not t],
         n_trials=selection.dsr_trials,
         notes=messages,
-        priced=Priced(p2, sim, costs, template),
+        priced=Priced(p2, sim, costs, template) if sim is not None else None,
         params={
             "fee_bps": fee_bps,
             "half_spread_bps": half_spread_bps,
@@ -286,26 +321,89 @@ def backtest(
 _SERIES = ("returns", "gross_returns", "costs", "exposure", "equity", "drawdown")
 
 
-def _inputs(
-    price: Any, position: Any, fee_bps: Any, half_spread_bps: Any, slippage_bps: Any, opts: Options
-) -> tuple[np.ndarray, np.ndarray, Costs, Template]:
-    """Checked prices, positions and costs, and the template the outputs take their form from."""
+_Run = tuple[Simulation | None, Accumulated, np.ndarray, Costs, Template, tuple[float, str, str, int]]
+
+
+def _run_eager(
+    price: Any, position: Any, raw_costs: tuple[Any, Any, Any], opts: Options, keep: str, budget: int
+) -> _Run:
+    """Check array inputs and price them: in one pass writing the series, or in chunks keeping the statistics."""
     p2, ptmpl = as_price(price)
     q2, qtmpl = as_2d(position, "position")
     template = align(ptmpl, qtmpl, p2.shape, q2.shape)
     check_positions(q2, template, opts.max_leverage)
-    m = max(p2.shape[1], q2.shape[1])
-    costs = as_costs(fee_bps, half_spread_bps, slippage_bps, p2.shape[0], m, template.index)
-    return p2, q2, costs, template
-
-
-def _simulate(p2: np.ndarray, q2: np.ndarray, costs: Costs, opts: Options) -> Simulation:
-    """Run the simulation kernel into six fresh (n, m) Fortran arrays."""
     n, m = p2.shape[0], max(p2.shape[1], q2.shape[1])
-    outs = [np.empty((n, m), order="F") for _ in _SERIES]
-    compound = opts.mode == "compound"
-    simulate_nb(p2, q2, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, compound, *outs)
-    return Simulation(*outs)
+    costs = as_costs(*raw_costs, n, m, template.index)
+    clock = _clock(template, opts)
+    times = (clock[3], clock[4])
+    if keep == "all":
+        sim, summed = accumulate(p2, q2, costs, opts, times, write=True)
+        return sim, summed, p2, costs, template, _calendar(clock)
+    shared = p2.shape[1] == 1 and costs.shared
+    oracle = float(oracle_totals(p2, costs, opts, 1)[0]) if shared else None
+    event_time = times[0] is not None and not times[0].regular
+    width = chunk_width(n, budget, lazy=False, event_time=event_time, per_column_oracle=not shared)
+    parts = [
+        accumulate(p, q, c, opts, times, write=False, oracle=oracle)[1]
+        for p, q, c in eager_chunks(p2, q2, costs, width)
+    ]
+    return None, Accumulated.concat(parts), p2, costs, template, _calendar(clock)
+
+
+def _run_lazy(
+    price: Any, position: Any, raw_costs: tuple[Any, Any, Any], opts: Options, keep: str, budget: int
+) -> _Run:
+    """Price lazily generated column chunks one at a time, keeping their statistics and labels only."""
+    if keep != "stats":
+        raise TypeError(
+            expected(
+                "position",
+                "an array, Series or DataFrame with keep='all'",
+                position,
+                hint=f'{LAZY_HELP} needs keep="stats"',
+            )
+        )
+    p2, ptmpl = as_price(price)
+    n = p2.shape[0]
+    for name, value in zip(("fee_bps", "half_spread_bps", "slippage_bps"), raw_costs):
+        if np.ndim(value) > 1 or (np.ndim(value) == 1 and len(value) != n):
+            raise ValueError(
+                expected(
+                    name,
+                    f"a scalar or per-row cost (length {n}) with lazy positions",
+                    value,
+                    hint="the number of columns is not known in advance: pass an array to price columns at other costs",
+                )
+            )
+    costs = as_costs(*raw_costs, n, 1, ptmpl.index)
+    clock = _clock(ptmpl, opts)
+    times = (clock[3], clock[4])
+    oracle = float(oracle_totals(p2, costs, opts, 1)[0])
+    event_time = times[0] is not None and not times[0].regular
+    width = chunk_width(n, budget, lazy=True, event_time=event_time, per_column_oracle=False)
+    parts, labels = [], []
+    for q2, cols in lazy_chunks(position, width, p2, ptmpl, opts.max_leverage):
+        parts.append(accumulate(p2, q2, costs, opts, times, write=False, oracle=oracle)[1])
+        labels.append(cols)
+        del q2  # freed before the next chunk is made
+    if not parts:
+        raise ValueError(expected("position", "at least one column chunk", "none", raw=True))
+    columns = labels[0].append(labels[1:]) if len(labels) > 1 else labels[0]
+    template = Template(ptmpl.index, columns, False, None)
+    return None, Accumulated.concat(parts), p2, costs, template, _calendar(clock)
+
+
+def _calendar(clock: tuple[float, str, str, Clock | None, pd.DatetimeIndex | None]) -> tuple[float, str, str, int]:
+    """Periods per year, the rule's name, the note and the calendar's days per year (short samples count on it)."""
+    return (*clock[:3], calendar_days_per_year(clock[3], clock[4]))
+
+
+def _clock(template: Template, opts: Options) -> tuple[float, str, str, Clock | None, pd.DatetimeIndex | None]:
+    """Periods per year, the rule's name and the note when unknown; the clock and the rows' time index."""
+    times = time_index(template.index, "price") if template.index is not None else None
+    ppy, clock, note = decide_clock(opts.periods_per_year, times)
+    rule = clock.rule if clock is not None else ("explicit" if np.isfinite(opts.periods_per_year) else "unknown")
+    return ppy, rule, note, clock, times
 
 
 def _selection(benchmarks: Any, n_trials: int | None, columns: pd.Index) -> Selection:

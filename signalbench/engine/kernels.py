@@ -1,5 +1,9 @@
 """Numba kernels of the backtest engine: NumPy in, NumPy out, no pandas.
 
+The simulation itself, with every statistic of ``BacktestResult.stats`` accumulated in the same pass, is
+:func:`signalbench.engine.onepass.one_pass_nb`; this module holds the conventions, the flexible indexing and the
+statistics of a given returns matrix (the public statistics functions, the event clock, the deflated Sharpe).
+
 Every array is 2-D with time on axis 0 and one column per strategy. Outputs are allocated by the caller in
 Fortran (column-major) order so that each column is contiguous in time; the kernels loop over columns in
 parallel (``prange``) and over time inside one column.
@@ -31,60 +35,6 @@ from numba import njit, prange
 def flex(a, t, j):
     """Element ``(t, j)`` of a flexibly shaped 2-D array (axes of length 1 are broadcast)."""
     return a[t if a.shape[0] > 1 else 0, j if a.shape[1] > 1 else 0]
-
-
-@njit(cache=True, parallel=True)
-def simulate_nb(
-    price,
-    position,
-    fee_bps,
-    half_spread_bps,
-    slippage_bps,
-    delay,
-    close_at_end,
-    compound,
-    returns,
-    gross,
-    costs,
-    exposure,
-    equity,
-    drawdown,
-):
-    """Fill the six (n, m) output arrays in one pass per column; see the module docstring for the formulas."""
-    n = returns.shape[0]
-    m = returns.shape[1]
-    for jj in prange(m):
-        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        prev_e = 0.0
-        prev_p = flex(price, 0, j)
-        eq = 1.0
-        cum = 0.0
-        peak = 1.0
-        for t in range(n):
-            p = flex(price, t, j)
-            if t >= delay and not (close_at_end and t == n - 1):
-                e = flex(position, t - delay, j)
-            else:
-                e = 0.0
-            g = prev_e * (p / prev_p - 1.0) if t > 0 else 0.0
-            k = (flex(fee_bps, t, j) + flex(half_spread_bps, t, j) + flex(slippage_bps, t, j)) / 1e4
-            c = abs(e - prev_e) * k
-            r = g - c
-            if compound:
-                eq = eq * (1.0 + r)
-            else:
-                cum = cum + r
-                eq = 1.0 + cum
-            if eq > peak:
-                peak = eq
-            returns[t, j] = r
-            gross[t, j] = g
-            costs[t, j] = c
-            exposure[t, j] = e
-            equity[t, j] = eq
-            drawdown[t, j] = eq / peak - 1.0
-            prev_e = e
-            prev_p = p
 
 
 # Rows of the array returned by column_stats_nb, in order.
@@ -175,58 +125,6 @@ def column_stats_nb(returns):
     out = np.full((len(COLUMN_STATS), returns.shape[1]), np.nan)
     for jj in prange(returns.shape[1]):
         _column_stats_1d_nb(returns[:, np.int64(jj)], out[:, np.int64(jj)])
-    return out
-
-
-# Rows of the array returned by trade_stats_nb, in order.
-TRADE_STATS = (
-    "n_trades",  # bars where the executed exposure changed (including the first entry and a final close)
-    "turnover",  # sum |e[t] - e[t-1]|, in units of equity (notional)
-    "exposure_time",  # fraction of bars with e[t] != 0
-    "cost_paid",  # sum c[t]
-    "gross_total",  # sum g[t]
-    "hits",  # bars with a held exposure (e[t-1] != 0) and r[t] > 0
-    "held_bars",  # bars with a held exposure (e[t-1] != 0)
-)
-
-
-@njit(cache=True)
-def _trade_stats_1d_nb(e, g, c, r, out):
-    """:data:`TRADE_STATS` of one column, written into ``out``."""
-    n = e.shape[0]
-    prev = 0.0
-    trades = 0
-    in_mkt = 0
-    hits = 0
-    held = 0
-    turnover = 0.0
-    for t in range(n):
-        if e[t] != prev:
-            trades += 1
-            turnover += abs(e[t] - prev)
-        if e[t] != 0.0:
-            in_mkt += 1
-        if t > 0 and prev != 0.0:
-            held += 1
-            if r[t] > 0.0:
-                hits += 1
-        prev = e[t]
-    out[0] = trades
-    out[1] = turnover
-    out[2] = in_mkt / n if n > 0 else np.nan
-    out[3] = c.sum()
-    out[4] = g.sum()
-    out[5] = hits
-    out[6] = held
-
-
-@njit(cache=True, parallel=True)
-def trade_stats_nb(exposure, gross, costs, returns):
-    """Per-column trading statistics from the engine's outputs; array of shape ``(len(TRADE_STATS), m)``."""
-    out = np.zeros((len(TRADE_STATS), exposure.shape[1]))
-    for jj in prange(exposure.shape[1]):
-        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        _trade_stats_1d_nb(exposure[:, j], gross[:, j], costs[:, j], returns[:, j], out[:, j])
     return out
 
 

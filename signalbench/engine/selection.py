@@ -69,8 +69,12 @@ def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``bias=False``), computed from central moments in one Numba pass per column (no temporaries the
     size of ``x``). Zero-variance columns get NaN for all three.
     """
-    mom = central_moments_nb(np.asfortranarray(x, dtype=np.float64))
-    n = float(x.shape[0])
+    return _shape_from_moments(central_moments_nb(np.asfortranarray(x, dtype=np.float64)), x.shape[0])
+
+
+def _shape_from_moments(mom: np.ndarray, n_obs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sharpe, skewness and kurtosis of :func:`_moments` from the (4, N) mean, m2, m3, m4 of ``n_obs`` values."""
+    n = float(n_obs)
     mean, m2, m3, m4 = mom
     ok = m2 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -289,10 +293,20 @@ def deflated_sharpe_row(returns_2d: Any, *, n_trials: int | None = None) -> np.n
 
 def dsr_values(x: np.ndarray, n_trials: int) -> np.ndarray:
     """:func:`deflated_sharpe_row` of a checked, finite (n_obs, N) float64 array (no validation: the engine's path)."""
-    n_obs, n_cols = x.shape
+    if x.shape[0] < 4:
+        return np.full(x.shape[1], np.nan)
+    return dsr_from_moments(central_moments_nb(np.asfortranarray(x, dtype=np.float64)), x.shape[0], n_trials)
+
+
+def dsr_from_moments(mom: np.ndarray, n_obs: int, n_trials: int) -> np.ndarray:
+    """:func:`dsr_values` from each column's (4, N) mean and population central moments m2, m3, m4.
+
+    What a backtest keeps per column instead of its returns, so that a sweep processed in chunks deflates every
+    column against the same ``SR*`` as the whole matrix would.
+    """
     if n_obs < 4:
-        return np.full(n_cols, np.nan)
-    sr, skew, kurt = _moments(x)
+        return np.full(mom.shape[1], np.nan)
+    sr, skew, kurt = _shape_from_moments(mom, n_obs)
     sr_star = math.sqrt(_trial_sharpe_variance(sr, n_obs)) * _expected_max_z(n_trials)
     return np.asarray(_psr(sr, skew, kurt, n_obs, sr_star), dtype=np.float64)
 

@@ -17,19 +17,13 @@ import pandas as pd
 
 from signalbench._validation import EmptyResultWarning
 from signalbench.engine._inputs import Costs, Options
-from signalbench.engine.kernels import COLUMN_STATS, TRADE_STATS, column_stats_nb, trade_stats_nb
+from signalbench.engine.kernels import COLUMN_STATS
+from signalbench.engine.onepass import ACC, TRADE_STATS
 from signalbench.engine.oracle import oracle_nb
-from signalbench.engine.periods import (
-    MIN_CLOCK_BARS,
-    Clock,
-    ShortSampleWarning,
-    calendar_days_per_year,
-    resample_to_clock,
-    short_sample_note,
-)
-from signalbench.engine.selection import dsr_values
+from signalbench.engine.periods import MIN_CLOCK_BARS, ShortSampleWarning, short_sample_note
+from signalbench.engine.selection import dsr_from_moments
 from signalbench.engine.stats import STAT_ROWS, summarize
-from signalbench.engine.trades import round_trip_rows, round_trip_stats_nb
+from signalbench.engine.trades import round_trip_rows
 
 _TRADE = {name: i for i, name in enumerate(TRADE_STATS)}
 _COL = {name: i for i, name in enumerate(COLUMN_STATS)}
@@ -54,7 +48,7 @@ class Notes:
 
 @dataclass(frozen=True)
 class Simulation:
-    """The six (n, m) series :func:`signalbench.engine.kernels.simulate_nb` fills."""
+    """The six (n, m) series :func:`signalbench.engine.onepass.one_pass_nb` fills."""
 
     returns: np.ndarray
     gross_returns: np.ndarray
@@ -62,6 +56,33 @@ class Simulation:
     exposure: np.ndarray
     equity: np.ndarray
     drawdown: np.ndarray
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    """What the table is built from, per column: no (n, m) array, so a sweep can be summarized chunk by chunk.
+
+    Attributes
+    ----------
+    acc : numpy.ndarray
+        (ACC_ROWS, m) accumulators of :func:`signalbench.engine.onepass.one_pass_nb`.
+    clock : numpy.ndarray
+        (len(COLUMN_STATS) + 4, m): the column statistics and the mean and central moments m2, m3, m4 of the
+        returns on the clock the annualized figures use (those of the rows unless the rows are event time).
+    oracle : numpy.ndarray
+        (m,) total additive net return of the cost-aware oracle under each column's prices and costs.
+    """
+
+    acc: np.ndarray
+    clock: np.ndarray
+    oracle: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[Accumulated]) -> Accumulated:
+        """The columns of several chunks side by side, in order."""
+        return Accumulated(
+            *(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in ("acc", "clock", "oracle"))
+        )
 
 
 @dataclass(frozen=True)
@@ -81,30 +102,33 @@ class Selection:
 
 
 def stats_table(
-    sim: Simulation,
-    price: np.ndarray,
-    costs: Costs,
+    summed: Accumulated,
     opts: Options,
-    clock: tuple[float, Clock | None, pd.DatetimeIndex | None],
+    ppy: float,
     selection: Selection,
     columns: pd.Index,
     notes: Notes,
+    days_per_year: int = 252,
 ) -> pd.DataFrame:
-    """The statistics table, one column per position column (see :func:`signalbench.engine.backtest`)."""
-    ppy, info, times = clock
-    on_clock = sim.returns if info is None or info.regular else resample_to_clock(sim.returns, times, opts.mode)
-    col = column_stats_nb(sim.returns)
-    clock_col = col if on_clock is sim.returns else column_stats_nb(on_clock)
-    rows = performance_rows(col, clock_col, ppy, opts.mode, notes, calendar_days_per_year(info, times))
-    rows.update(trade_rows(sim, col))
-    rows.update(round_trip_rows(round_trip_stats_nb(sim.exposure, sim.returns, sim.costs)))
-    rows.update(oracle_rows(price, costs, opts, rows["total_return_additive"]))
-    rows["periods_per_year"] = np.full(sim.returns.shape[1], ppy)
+    """The statistics table, one column per position column (see :func:`signalbench.engine.backtest`).
+
+    ``days_per_year`` is the data's calendar (:func:`signalbench.engine.periods.calendar_days_per_year`), on which a
+    short sample's days are counted.
+    """
+    col = summed.acc[ACC["column"]]
+    clock_col = summed.clock[: len(COLUMN_STATS)]
+    rows = performance_rows(col, clock_col, ppy, opts.mode, notes, days_per_year)
+    rows.update(trade_rows(summed.acc[ACC["trade"]], col))
+    rows.update(round_trip_rows(summed.acc[ACC["trips"]]))
+    rows.update(efficiency_rows(summed.oracle, rows["total_return_additive"]))
+    m = col.shape[1]
+    rows["periods_per_year"] = np.full(m, ppy)
     names = list(STAT_ROWS)
     if selection.dsr_trials is not None:
-        rows["deflated_sharpe"] = deflated_sharpe_values(on_clock, selection)
+        moments = summed.clock[len(COLUMN_STATS) :]
+        rows["deflated_sharpe"] = deflated_sharpe_values(moments, int(clock_col[_COL["n_periods"], 0]), selection)
         names.append("deflated_sharpe")
-    empty_notes(sim.returns.shape[0], opts, rows["exposure_time"], columns, notes)
+    empty_notes(int(col[_COL["n_periods"], 0]), opts, rows["exposure_time"], columns, notes)
     return pd.DataFrame(np.vstack([rows[r] for r in names]), index=pd.Index(names), columns=columns)
 
 
@@ -136,9 +160,11 @@ def performance_rows(
     return rows
 
 
-def trade_rows(sim: Simulation, col: np.ndarray) -> dict[str, np.ndarray]:
-    """Trading activity and its economics: trades, turnover, costs, hit rate, profit factor, breakeven cost."""
-    trade = trade_stats_nb(sim.exposure, sim.gross_returns, sim.costs, sim.returns)
+def trade_rows(trade: np.ndarray, col: np.ndarray) -> dict[str, np.ndarray]:
+    """Trading activity and its economics: trades, turnover, costs, hit rate, profit factor, breakeven cost.
+
+    ``trade`` holds the :data:`signalbench.engine.onepass.TRADE_STATS` rows, ``col`` the column statistics.
+    """
     turnover = trade[_TRADE["turnover"]]
     held = trade[_TRADE["held_bars"]]
     gp, gl = col[_COL["gross_profit"]], col[_COL["gross_loss"]]
@@ -154,29 +180,33 @@ def trade_rows(sim: Simulation, col: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
-def oracle_rows(price: np.ndarray, costs: Costs, opts: Options, additive_total: np.ndarray) -> dict[str, np.ndarray]:
-    """``oracle_return_additive`` and ``signal_efficiency`` = ``total_return_additive / oracle_return_additive``.
+def oracle_totals(price: np.ndarray, costs: Costs, opts: Options, m: int) -> np.ndarray:
+    """The (m,) total additive net return of :func:`signalbench.engine.oracle_positions` for each column.
 
-    The oracle's total is that of :func:`signalbench.engine.oracle_positions` under the same prices, costs, delay
-    and close, computed once when every column shares price and costs; the efficiency is NaN when it is 0.
+    Under the same prices, costs, delay and close; computed once when every column shares price and costs.
     """
-    m = additive_total.shape[0]
     k = 1 if price.shape[1] == 1 and costs.shared else m
     scratch = np.empty((price.shape[0], k), order="F")
     totals = oracle_nb(price, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, scratch)
-    oracle = np.repeat(totals, m) if k == 1 else totals
+    return np.repeat(totals, m) if k == 1 else totals
+
+
+def efficiency_rows(oracle: np.ndarray, additive_total: np.ndarray) -> dict[str, np.ndarray]:
+    """``oracle_return_additive`` and ``signal_efficiency`` = ``total_return_additive / oracle_return_additive``.
+
+    The efficiency is NaN where the oracle earns nothing.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         efficiency = np.where(oracle > 0, additive_total / oracle, np.nan)
     return {"oracle_return_additive": oracle, "signal_efficiency": efficiency}
 
 
-def deflated_sharpe_values(on_clock: np.ndarray, selection: Selection) -> np.ndarray:
-    """Each trial column's deflated Sharpe on the clock's returns (the ones ``sharpe`` uses); NaN for benchmarks."""
-    out = np.full(on_clock.shape[1], np.nan)
+def deflated_sharpe_values(moments: np.ndarray, n_obs: int, selection: Selection) -> np.ndarray:
+    """Each trial column's deflated Sharpe from its clock returns' moments (``sharpe``'s); NaN for benchmarks."""
+    out = np.full(moments.shape[1], np.nan)
     trials = selection.trials
     if trials.any():
-        x = on_clock if trials.all() else on_clock[:, trials]
-        out[trials] = dsr_values(x, selection.dsr_trials)
+        out[trials] = dsr_from_moments(moments[:, trials], n_obs, selection.dsr_trials)
     return out
 
 

@@ -67,9 +67,9 @@ TRADE_ROWS = (
     "max_loss_streak",  # longest run of consecutive losers (a trade with net_pnl == 0 ends both runs)
     "avg_bars_held",  # mean bars_held
 )
-# Raw accumulators of _walk_1d_nb, in order: count, wins, losses, sum of wins, sum of losses, sum of net,
-# longest win streak, longest loss streak, sum of bars held.
-_N_ACC = 9
+#: Number of raw round-trip accumulators, in order: count, wins, losses, sum of wins, sum of losses, sum of net,
+#: longest win streak, longest loss streak, sum of bars held.
+N_TRIP = 9
 
 
 @njit(cache=True)
@@ -80,7 +80,7 @@ def _close_nb(rec, k, acc, streak, t, price_t, is_open):
     rec[k, 9] = t - rec[k, 1]
     rec[k, 12] = rec[k, 10] - rec[k, 11]
     rec[k, 13] = 1.0 if is_open else 0.0
-    return _add_trade_nb(acc, rec[k, 12], rec[k, 9], streak)
+    return add_trade_nb(acc, rec[k, 12], rec[k, 9], streak)
 
 
 @njit(cache=True)
@@ -129,8 +129,8 @@ def _walk_1d_nb(e, g, c, price, j, rec, acc):
         _close_nb(rec, k, acc, streak, n - 1, flex(price, n - 1, j), True)
 
 
-@njit(cache=True)
-def _add_trade_nb(acc, net, bars, streak):
+@njit(cache=True, inline="always")
+def add_trade_nb(acc, net, bars, streak):
     """Add one finished trade (net PnL, bars held) to the accumulators; returns the new win/loss streak."""
     acc[0] += 1.0
     acc[5] += net
@@ -150,43 +150,50 @@ def _add_trade_nb(acc, net, bars, streak):
     return streak
 
 
-@njit(cache=True)
-def _stats_1d_nb(e, r, c, acc):
-    """The accumulators of one column in one lean pass over ``e`` and ``r`` (``c`` read on reversals only).
+@njit(cache=True, inline="always")
+def trip_step_nb(acc, prev, cur, r_t, c_t, t, net, start, streak):
+    """One bar of the lean round-trip pass: the open trade's net PnL, entry row and the streak, updated.
 
     The same trades as :func:`_walk_1d_nb`: a trade's net PnL is the sum of ``r`` over its bars, except that on
-    a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest.
+    a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest. A
+    finished trade is added to ``acc``; one still open after the last bar is added by the caller.
     """
+    if prev == 0.0:
+        if cur != 0.0:
+            net = r_t
+            start = t
+    elif cur == 0.0:
+        streak = add_trade_nb(acc, net + r_t, t - start, streak)
+    elif (cur > 0.0) != (prev > 0.0):
+        opening = c_t * abs(cur) / (abs(prev) + abs(cur))
+        streak = add_trade_nb(acc, net + r_t + opening, t - start, streak)
+        net = -opening
+        start = t
+    else:
+        net += r_t
+    return net, start, streak
+
+
+@njit(cache=True)
+def _stats_1d_nb(e, r, c, acc):
+    """The accumulators of one column in one lean pass over ``e`` and ``r`` (``c`` read on reversals only)."""
     n = e.shape[0]
     prev = 0.0
     net = 0.0
     start = 0
     streak = 0
     for t in range(n):
-        cur = e[t]
-        if prev == 0.0:
-            if cur != 0.0:
-                net = r[t]
-                start = t
-        elif cur == 0.0:
-            streak = _add_trade_nb(acc, net + r[t], t - start, streak)
-        elif (cur > 0.0) != (prev > 0.0):
-            opening = c[t] * abs(cur) / (abs(prev) + abs(cur))
-            streak = _add_trade_nb(acc, net + r[t] + opening, t - start, streak)
-            net = -opening
-            start = t
-        else:
-            net += r[t]
-        prev = cur
+        net, start, streak = trip_step_nb(acc, prev, e[t], r[t], c[t], t, net, start, streak)
+        prev = e[t]
     if prev != 0.0:
-        _add_trade_nb(acc, net, n - 1 - start, streak)
+        add_trade_nb(acc, net, n - 1 - start, streak)
 
 
 @njit(cache=True, parallel=True)
 def round_trip_stats_nb(exposure, returns, costs):
     """Per-column trade accumulators, shape ``(9, m)``: no record is stored (see :func:`trade_records_nb`)."""
     m = exposure.shape[1]
-    out = np.zeros((_N_ACC, m))
+    out = np.zeros((N_TRIP, m))
     for jj in prange(m):
         j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
         _stats_1d_nb(exposure[:, j], returns[:, j], costs[:, j], out[:, j])
@@ -207,7 +214,7 @@ def trade_records_nb(exposure, gross, costs, price, counts):
     out = np.empty((starts[m], _NF))
     for jj in prange(m):
         j = np.int64(jj)
-        acc = np.zeros(_N_ACC)
+        acc = np.zeros(N_TRIP)
         _walk_1d_nb(exposure[:, j], gross[:, j], costs[:, j], price, j, out[starts[j] : starts[j + 1]], acc)
     return out
 

@@ -25,6 +25,7 @@ _EXPORTS = {
     "ensemble": "signalbench.strategies.ensembles",
     "rules": "signalbench.strategies.trade_rules",
     "grid": "signalbench.strategies.grids",
+    "grid_chunks": "signalbench.strategies.grids",
     "tune": "signalbench.strategies.tuning",
     "TuneResult": "signalbench.strategies.tuning",
 }

@@ -1,13 +1,15 @@
 """Parameter grids: one rule over the Cartesian product of parameter values, one positions frame.
 
 Every combination's positions land in one frame, so one :func:`signalbench.engine.backtest` call prices them
-all on identical costs (``docs/architecture.md``).
+all on identical costs (``docs/architecture.md``). A grid too large for memory comes lazily from
+:func:`grid_chunks`: the same columns, a chunk at a time, for ``backtest(..., keep="stats")``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ import pandas as pd
 from signalbench._validation import expected
 from signalbench.strategies._inputs import as_values
 
-__all__ = ["check_param_lists", "grid"]
+__all__ = ["GridChunks", "check_param_lists", "grid", "grid_chunks"]
 
 
 def _as_frame(result: Any, combo: dict[str, Any]) -> tuple[np.ndarray, pd.Index | None, pd.Index | None]:
@@ -100,6 +102,30 @@ def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFra
     1      1.0  0.0
     2      0.0  0.0
     """
+    return next(iter(grid_chunks(rule, *args, **param_lists)(sys.maxsize)))
+
+
+def grid_chunks(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> GridChunks:
+    """The columns of :func:`grid`, lazily: a callable ``make(width)`` yielding frames of about ``width`` columns.
+
+    Pass it as ``position`` to ``backtest(price, chunks, keep="stats", memory=...)``: the engine asks for
+    chunks as wide as its memory budget allows, prices each as it comes, and the (n, combinations) position
+    matrix never exists. Each chunk holds whole combinations (at least one), labelled as in :func:`grid`, and the
+    chunks in order hold exactly :func:`grid`'s columns; the rule runs when a chunk is asked for.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`grid`, for the rule and the value lists at once; for the rule's outputs as the chunks come.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from signalbench.strategies import threshold
+    >>> p = np.array([[0.3, 0.7], [0.42, 0.58], [0.5, 0.5]])
+    >>> [chunk.shape for chunk in grid_chunks(threshold, p, enter=[0.55, 0.6, 0.65])(2)]
+    [(3, 2), (3, 1)]
+    """
     if not callable(rule):
         raise TypeError(expected("rule", "a callable position rule", rule))
     if not param_lists:
@@ -115,9 +141,40 @@ def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFra
     check_param_lists(param_lists)
     names = list(param_lists)
     combos = [dict(zip(names, c)) for c in itertools.product(*(param_lists[name] for name in names))]
-    blocks, index, inner = _run(rule, args, combos)
+    return GridChunks(rule, args, names, combos)
+
+
+class GridChunks:
+    """A parameter grid's positions made chunk by chunk (see :func:`grid_chunks`); ``len`` is the combinations."""
+
+    def __init__(self, rule: Callable[..., Any], args: tuple[Any, ...], names: list[str], combos: list[dict]) -> None:
+        self.rule, self.args, self.names, self.combos = rule, args, names, combos
+
+    def __len__(self) -> int:
+        return len(self.combos)
+
+    def __call__(self, width: int) -> Iterator[pd.DataFrame]:
+        """Frames of whole combinations, each closed once it reaches ``width`` columns (the last may be narrower)."""
+        pending: list[tuple[dict[str, Any], np.ndarray]] = []
+        size = 0
+        for combo, values, index, inner in _run(self.rule, self.args, self.combos):
+            pending.append((combo, values))
+            size += values.shape[1]
+            if size >= width:
+                frame = _frame(pending, index, inner, self.names)
+                pending, size = [], 0  # the blocks are freed while the frame is priced
+                yield frame
+                del frame  # and the frame before the next one is built
+        if pending:
+            yield _frame(pending, index, inner, self.names)
+
+
+def _frame(
+    blocks: list[tuple[dict[str, Any], np.ndarray]], index: pd.Index | None, inner: pd.Index | None, names: list[str]
+) -> pd.DataFrame:
+    """Combinations' positions side by side, columns labelled by parameter values (then the rule's own)."""
     tuples: list[tuple[Any, ...]] = []
-    for combo in combos:
+    for combo, _ in blocks:
         key = tuple(combo.values())
         if inner is None:
             tuples.append(key)
@@ -125,22 +182,21 @@ def grid(rule: Callable[..., Any], *args: Any, **param_lists: Any) -> pd.DataFra
             tuples.extend(key + (col if isinstance(col, tuple) else (col,)) for col in inner)
     level_names: list[Any] = names + ([] if inner is None else list(inner.names))
     columns = pd.MultiIndex.from_tuples(tuples, names=level_names)
-    data = np.concatenate(blocks, axis=1)
+    data = np.concatenate([values for _, values in blocks], axis=1)
     return pd.DataFrame(data, index=pd.RangeIndex(data.shape[0]) if index is None else index, columns=columns)
 
 
 def _run(
     rule: Callable[..., Any], args: tuple[Any, ...], combos: list[dict[str, Any]]
-) -> tuple[list[np.ndarray], pd.Index | None, pd.Index | None]:
+) -> Iterator[tuple[dict[str, Any], np.ndarray, pd.Index | None, pd.Index | None]]:
     """Call the rule once per combination; every call must return the first call's shape and index."""
-    blocks: list[np.ndarray] = []
-    index = inner = None
+    shape = index = inner = None
     for combo in combos:
         values, idx, cols = _as_frame(rule(*args, **combo), combo)
-        if blocks:
-            if values.shape != blocks[0].shape:
+        if shape is not None:
+            if values.shape != shape:
                 raise ValueError(
-                    expected("rule", f"output of shape {blocks[0].shape} (as before)", f"{values.shape}", raw=True)
+                    expected("rule", f"output of shape {shape} (as before)", f"{values.shape}", raw=True)
                     + f" for {combo}"
                 )
             if (idx is None) != (index is None) or (idx is not None and not idx.equals(index)):
@@ -150,6 +206,5 @@ def _run(
                     )
                 )
         else:
-            index, inner = idx, cols
-        blocks.append(values)
-    return blocks, index, inner
+            shape, index, inner = values.shape, idx, cols
+        yield combo, values, index, inner

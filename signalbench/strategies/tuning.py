@@ -32,6 +32,9 @@ FLAT = "flat"
 #: The columns of :attr:`TuneResult.table` after the parameter columns.
 TABLE_COLUMNS = ("net_return", "gross_return", "cost", "turnover", "n_trades", "chosen")
 
+#: Rows x candidates above which the grid is priced chunk by chunk (``backtest(keep="stats")``, no position matrix).
+LARGE_GRID_CELLS = 2**25
+
 
 @dataclass(frozen=True)
 class TuneResult:
@@ -163,7 +166,9 @@ def tune(
     ``r = g - c`` (gross return minus costs), i.e. the total additive net return. "Flat" earns exactly 0. The
     candidate with the highest objective is chosen if it is above 0; ties between candidates go to the one with
     less turnover, then the first in grid order; a tie with 0 and an all-losing grid choose "flat". The
-    annualized figures of the backtest are not used (``periods_per_year=1`` is passed to it).
+    annualized figures of the backtest are not used (``periods_per_year=1`` is passed to it). A grid of more than
+    :data:`LARGE_GRID_CELLS` rows x candidates is made with :func:`~signalbench.strategies.grid_chunks` and priced
+    with ``backtest(..., keep="stats")``, chunk by chunk (``gross_return`` is then ``net_return + cost``).
 
     Examples
     --------
@@ -217,8 +222,8 @@ def _cut(x: Any, rows: slice | None) -> Any:
 
 def _candidates(
     rule: Callable[..., Any], signal: Any, price: Any, grid: Any, pass_price: bool
-) -> tuple[np.ndarray, dict[str, dict[str, Any]], np.ndarray]:
-    """Checked prices, the candidates by label, and their (n, c) positions (NaN -> 0)."""
+) -> tuple[np.ndarray, dict[str, dict[str, Any]], Any]:
+    """Checked prices, the candidates by label, and their (n, c) positions (NaN -> 0), lazily for a large grid."""
     sig, sig_index, _ = as_values(signal, "signal", ndim=(1, 2))
     px, px_index, _ = as_values(price, "price", sig.shape[0], allow_nan=False)
     check_same_index(sig_index, px_index, "price", "signal")
@@ -231,8 +236,12 @@ def _candidates(
     else:
         if not isinstance(grid, Mapping):
             raise TypeError(expected("grid", "a dict of parameter name -> list of values", grid))
-        out = grids.grid(rule, *inputs, **grid)
         names = list(grid)
+        if _n_combinations(grid) * sig.shape[0] > LARGE_GRID_CELLS:
+            chunks = grids.grid_chunks(rule, *inputs, **grid)
+            candidates = {_label(names, tuple(c.values())): c for c in chunks.combos}
+            return px, candidates, _flat_chunks(chunks, len(names))
+        out = grids.grid(rule, *inputs, **grid)
         candidates = {_label(names, key): dict(zip(names, key)) for key in out.columns}
         frame = out.to_numpy()
     if frame.shape[1] != len(candidates):
@@ -240,6 +249,24 @@ def _candidates(
             expected("rule", "one position column per candidate", f"{frame.shape[1] // len(candidates)}", raw=True)
         )
     return px, candidates, np.where(np.isnan(frame), 0.0, frame)
+
+
+def _n_combinations(grid: Mapping[str, Any]) -> int:
+    """The number of candidates of a grid (its lists' lengths multiplied; a bad list is reported by the grid)."""
+    sizes = [len(v) if isinstance(v, list | tuple | range) else 1 for v in grid.values()]
+    return int(np.prod(sizes))
+
+
+def _flat_chunks(chunks: grids.GridChunks, n_names: int) -> Callable[[int], Any]:
+    """The grid's chunks with NaN positions as 0 (flat); a rule that returns several columns is an error."""
+
+    def make(width: int) -> Any:
+        for chunk in chunks(width):
+            if chunk.columns.nlevels != n_names:
+                raise ValueError(expected("rule", "one position column per candidate", "several", raw=True))
+            yield chunk.fillna(0.0)
+
+    return make
 
 
 def _label(names: list[str], values: tuple[Any, ...]) -> str:
@@ -259,6 +286,8 @@ def _price_candidates(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShortSampleWarning)
         warnings.simplefilter("ignore", EmptyResultWarning)
+        if callable(positions):
+            return _table_from_stats(backtest(px, positions, periods_per_year=1.0, keep="stats", **costs), candidates)
         result = backtest(px, positions, periods_per_year=1.0, **costs)
     exposure = np.asarray(result.exposure)
     traded = np.abs(np.diff(exposure, axis=0, prepend=0.0))
@@ -277,6 +306,30 @@ def _price_candidates(
         )
     table = pd.DataFrame(rows, index=pd.Index([FLAT, *candidates], name="candidate"))
     table["n_trades"] = table["n_trades"].astype(np.int64)
+    table["chosen"] = False
+    return table
+
+
+def _table_from_stats(result: Any, candidates: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The table of :func:`_price_candidates` from a statistics-only backtest (a large grid, priced in chunks).
+
+    The same figures from the engine's per-column sums; ``gross_return`` is ``net_return + cost``.
+    """
+    stats = result.stats
+    net = stats.loc["total_return_additive"].to_numpy()
+    cost = stats.loc["cost_paid"].to_numpy()
+    names = list(next(iter(candidates.values())))
+    table = pd.DataFrame(
+        {
+            **{k: [None, *(c[k] for c in candidates.values())] for k in names},
+            "net_return": np.r_[0.0, net],
+            "gross_return": np.r_[0.0, net + cost],
+            "cost": np.r_[0.0, cost],
+            "turnover": np.r_[0.0, stats.loc["turnover"].to_numpy()],
+            "n_trades": np.r_[0, stats.loc["n_trades"].to_numpy()].astype(np.int64),
+        },
+        index=pd.Index([FLAT, *candidates], name="candidate"),
+    )
     table["chosen"] = False
     return table
 

@@ -1,0 +1,241 @@
+"""The engine's one pass per column: simulate and accumulate every statistic while the outputs are written.
+
+:func:`one_pass_nb` walks each column once, ``prange`` over columns, and computes, bar by bar, the executed
+exposure, gross return, cost, net return, equity and drawdown (the conventions of
+:mod:`signalbench.engine.kernels`), writing each series only when its output array is given (an array with 0 rows
+is not written: the statistics-only path of :func:`signalbench.backtest` gives none). Alongside, it accumulates
+everything ``BacktestResult.stats`` is built from, so the data are read once:
+
+- the rows of :data:`signalbench.engine.kernels.COLUMN_STATS` (the standard deviation from the central moments
+  below, exactly 0 when every return is equal, as the two-pass kernel gives);
+- the trading statistics :data:`TRADE_STATS`;
+- the round-trip accumulators of :mod:`signalbench.engine.trades` (the same step as its kernels);
+- the mean and population central moments m2, m3, m4 the deflated Sharpe needs: the returns are kept 256 at a
+  time in a buffer that stays in cache, each block's moments computed in two passes and merged into the running
+  ones with Pebay's pairwise formulas (as accurate as two passes over the column, without a second read).
+
+The rows of the accumulator array are :data:`ACC_ROWS`; :data:`ACC` names their slices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from signalbench.engine.kernels import COLUMN_STATS, flex
+from signalbench.engine.trades import N_TRIP, add_trade_nb, trip_step_nb
+
+#: Trading statistics accumulated per column, in order.
+TRADE_STATS = (
+    "n_trades",  # bars where the executed exposure changed (including the first entry and a final close)
+    "turnover",  # sum |e[t] - e[t-1]|, in units of equity (notional)
+    "exposure_time",  # fraction of bars with e[t] != 0
+    "cost_paid",  # sum c[t]
+    "gross_total",  # sum g[t]
+    "hits",  # bars with a held exposure (e[t-1] != 0) and r[t] > 0
+    "held_bars",  # bars with a held exposure (e[t-1] != 0)
+)
+
+#: Mean and population central moments of the returns (for the deflated Sharpe), in order.
+MOMENTS = ("mean", "m2", "m3", "m4")
+
+_NC = len(COLUMN_STATS)
+_NT = len(TRADE_STATS)
+#: Slices of the accumulator array: column statistics, trading statistics, round trips, moments.
+ACC = {
+    "column": slice(0, _NC),
+    "trade": slice(_NC, _NC + _NT),
+    "trips": slice(_NC + _NT, _NC + _NT + N_TRIP),
+    "moments": slice(_NC + _NT + N_TRIP, _NC + _NT + N_TRIP + len(MOMENTS)),
+}
+#: Number of accumulator rows per column.
+ACC_ROWS = _NC + _NT + N_TRIP + len(MOMENTS)
+# Returns are kept this many at a time for their moments: two exact passes over a block in L1, then a merge.
+_BLOCK = 256
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def one_pass_nb(
+    price, position, fee, half_spread, slippage, delay, close_at_end, compound, outs, acc
+):  # pragma: no cover - compiled
+    """Simulate every column and fill ``acc`` (ACC_ROWS, m); write the series into ``outs`` when given.
+
+    ``price`` is (n, 1) or (n, m), ``position`` (n, 1) or (n, m); costs are flexibly shaped (see
+    :func:`signalbench.engine.kernels.flex`). ``outs`` is a tuple of six arrays, returns, gross returns, costs,
+    exposure, equity and drawdown, each (n, m) Fortran-ordered to be written or (0, m) to be skipped.
+    """
+    for jj in prange(acc.shape[1]):
+        j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
+        acc[:, j] = _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs)
+
+
+@njit(cache=True, error_model="numpy")
+def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs):
+    """One column's pass; returns its ACC_ROWS accumulators (see the module docstring)."""
+    write = outs[0].shape[0] > 0
+    n = price.shape[0]
+    trips = np.zeros(N_TRIP)
+    sums = (0.0, 0.0, 0.0, 0.0)  # sum r, sum min(r, 0)^2, gross profit, gross loss
+    trade = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # TRADE_STATS (exposure_time as a count of bars)
+    moments = (0.0, 0.0, 0.0, 0.0, 0.0)  # count, mean, M2, M3, M4 of the blocks merged so far
+    block = np.empty(_BLOCK)  # the returns not merged yet
+    curve = (1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0)  # compounded equity, peak, trough, max drawdown; additive ones
+    prev_e = 0.0
+    prev_p = flex(price, 0, j)
+    lo, hi = np.inf, -np.inf
+    net, start, streak = 0.0, 0, 0
+    for t in range(n):
+        p = flex(price, t, j)
+        e = flex(position, t - delay, j) if t >= delay and not (close_at_end and t == n - 1) else 0.0
+        g = prev_e * (p / prev_p - 1.0) if t > 0 else 0.0
+        c = abs(e - prev_e) * (flex(fee, t, j) + flex(half_spread, t, j) + flex(slippage, t, j)) / 1e4
+        r = g - c
+        block[t % _BLOCK] = r
+        if t % _BLOCK == _BLOCK - 1:
+            moments = _merge_moments_nb(moments, block, _BLOCK)
+        sums = _returns_step_nb(sums, r)
+        curve = _curve_step_nb(curve, r, sums[0])
+        if write:
+            _write_nb(outs, t, j, r, g, c, e, curve, sums[0], compound)
+        lo, hi = min(lo, r), max(hi, r)
+        trade = _trade_step_nb(trade, prev_e, e, g, c, r, t)
+        net, start, streak = trip_step_nb(trips, prev_e, e, r, c, t, net, start, streak)
+        prev_e = e
+        prev_p = p
+    if prev_e != 0.0:
+        add_trade_nb(trips, net, n - 1 - start, streak)
+    if n % _BLOCK:
+        moments = _merge_moments_nb(moments, block, n % _BLOCK)
+    return _finish_nb(n, sums, trade, trips, moments, curve, lo == hi)
+
+
+@njit(cache=True, inline="always")
+def _write_nb(outs, t, j, r, g, c, e, curve, cum, compound):
+    """Write bar ``t`` of column ``j`` into the six output series."""
+    eq = curve[0] if compound else 1.0 + cum
+    peak = curve[1] if compound else curve[4]
+    outs[0][t, j] = r
+    outs[1][t, j] = g
+    outs[2][t, j] = c
+    outs[3][t, j] = e
+    outs[4][t, j] = eq
+    outs[5][t, j] = eq / peak - 1.0
+
+
+@njit(cache=True, inline="always")
+def _returns_step_nb(sums, r):
+    """Add one net return to its sum, its downside squares, the gross profit and the gross loss (no branch)."""
+    total, down2, gp, gl = sums
+    neg = min(r, 0.0)
+    return total + r, down2 + neg * neg, gp + max(r, 0.0), gl - neg
+
+
+@njit(cache=True, inline="always")
+def _curve_step_nb(curve, r, cum):
+    """Both equity curves after return ``r`` (``cum``: the sum of returns so far): equity, peaks, troughs, drawdowns.
+
+    ``equity / peak - 1`` is divided out only when a new peak closes a stretch, from the stretch's lowest equity
+    (the peak is constant over it and division is monotone, so the minimum is exactly the per-bar one): no
+    division and no unpredictable branch per bar.
+    """
+    eq, peak, trough, mdd, peak_a, trough_a, mdd_a = curve
+    eq = eq * (1.0 + r)
+    if eq > peak:
+        mdd = min(mdd, trough / peak - 1.0)
+        peak = trough = eq
+    else:
+        trough = min(trough, eq)
+    eq_a = 1.0 + cum
+    if eq_a > peak_a:
+        mdd_a = min(mdd_a, trough_a / peak_a - 1.0)
+        peak_a = trough_a = eq_a
+    else:
+        trough_a = min(trough_a, eq_a)
+    return eq, peak, trough, mdd, peak_a, trough_a, mdd_a
+
+
+@njit(cache=True, inline="always")
+def _trade_step_nb(trade, prev_e, e, g, c, r, t):
+    """Add one bar to the sums of TRADE_STATS (exposure_time as the count of bars in the market; no branch)."""
+    n_trades, turnover, in_mkt, cost, gross, hits, held = trade
+    holding = 1.0 if t > 0 and prev_e != 0.0 else 0.0
+    return (
+        n_trades + (1.0 if e != prev_e else 0.0),
+        turnover + abs(e - prev_e),
+        in_mkt + (1.0 if e != 0.0 else 0.0),
+        cost + c,
+        gross + g,
+        hits + (holding if r > 0.0 else 0.0),
+        held + holding,
+    )
+
+
+@njit(cache=True, fastmath=True)
+def _block_moments_nb(buf, k):
+    """Mean and central sums M2, M3, M4 of ``buf[:k]`` in two passes (the block is in L1; reordered sums vectorize)."""
+    s = 0.0
+    for i in range(k):
+        s += buf[i]
+    mean = s / k
+    s2 = s3 = s4 = 0.0
+    for i in range(k):
+        d = buf[i] - mean
+        d2 = d * d
+        s2 += d2
+        s3 += d2 * d
+        s4 += d2 * d2
+    return mean, s2, s3, s4
+
+
+@njit(cache=True)
+def _merge_moments_nb(a, buf, k):
+    """Pebay's pairwise merge of the running (count, mean, M2, M3, M4) with the block ``buf[:k]``."""
+    na, mean_a, m2a, m3a, m4a = a
+    mean_b, m2b, m3b, m4b = _block_moments_nb(buf, k)
+    nb = float(k)
+    n = na + nb
+    delta = mean_b - mean_a
+    d2 = delta * delta
+    m2 = m2a + m2b + d2 * na * nb / n
+    m3 = m3a + m3b + d2 * delta * na * nb * (na - nb) / (n * n) + 3.0 * delta * (na * m2b - nb * m2a) / n
+    m4 = (
+        m4a
+        + m4b
+        + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (n * n * n)
+        + 6.0 * d2 * (na * na * m2b + nb * nb * m2a) / (n * n)
+        + 4.0 * delta * (na * m3b - nb * m3a) / n
+    )
+    return n, mean_a + delta * nb / n, m2, m3, m4
+
+
+@njit(cache=True)
+def _finish_nb(n, sums, trade, trips, moments, curve, flat):
+    """The ACC_ROWS accumulators of one column from its running sums (NaN where a figure has no data).
+
+    ``flat``: every return was equal, so the deviation and the central moments are exactly 0.
+    """
+    total, down2, gp, gl = sums
+    out = np.full(ACC_ROWS, np.nan)
+    out[0] = n
+    out[1] = n
+    out[5] = curve[0] - 1.0
+    out[6] = total
+    out[9] = gp
+    out[10] = gl
+    for i in range(_NT):
+        out[_NC + i] = trade[i]
+    out[_NC + _NT : _NC + _NT + N_TRIP] = trips
+    if n == 0:
+        return out
+    out[2] = total / n
+    out[4] = np.sqrt(down2 / n)
+    if n > 1:
+        out[3] = 0.0 if flat else np.sqrt(moments[2] / (n - 1))
+    out[7] = min(curve[3], curve[2] / curve[1] - 1.0)  # the last stretch
+    out[8] = min(curve[6], curve[5] / curve[4] - 1.0)
+    out[_NC + 2] = trade[2] / n
+    base = _NC + _NT + N_TRIP
+    out[base] = total / n
+    for i in range(3):
+        out[base + 1 + i] = 0.0 if flat else moments[2 + i] / n
+    return out
