@@ -22,7 +22,7 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._validation import expected
-from signalbench.reports import plots
+from signalbench.reports import charts, plots
 from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -202,6 +202,11 @@ def _cost_inputs(returns: pd.DataFrame, columns: dict[str, dict]) -> tuple[pd.Se
     )
 
 
+def _x_axis(returns: pd.DataFrame) -> np.ndarray:
+    """The plots' x values: the tested rows' timestamps, or their row numbers when the folder has none."""
+    return pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
+
+
 def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     columns = metrics["columns"]
     bench = list(metrics.get("benchmarks", []))
@@ -210,20 +215,12 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     returns = read_parquet(run_dir / "returns.parquet")
     positions = read_parquet(run_dir / "positions.parquet")
     pred = read_parquet(run_dir / "predictions.parquet")
-    x = pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
+    x = _x_axis(returns)
     figs = []
     histories = _histories(run_dir)
     if histories:
         figs.append(("Training history", "", plots.history_figure(histories), []))
-    shown = [c for c in model_cols + bench if c in returns]
-    figs.append(
-        (
-            "Equity and drawdown",
-            f"{len(returns)} tested rows, at most ~10,000 points drawn per line (min and max of each bucket kept).",
-            plots.equity_figure(returns, shown, x),
-            [],
-        )
-    )
+    shown = [c for c in model_cols + bench if c in returns]  # equity and drawdown: interactive, see _charts
     gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
     figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
     if models and "label" in pred:
@@ -259,6 +256,16 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"title": t, "text": txt, "uri": plots.to_data_uri(f), "tables": tb} for t, txt, f, tb in figs]
 
 
+def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interactive equity and drawdown charts (:mod:`signalbench.reports.charts`), each with its JSON."""
+    bench = list(metrics.get("benchmarks", []))
+    model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
+    returns = read_parquet(run_dir / "returns.parquet")
+    x = _x_axis(returns)
+    built = charts.equity_charts(returns, [c for c in model_cols + bench if c in returns], x)
+    return [{**c, "json": charts.to_json(c)} for c in built]
+
+
 def _csv_order(run_dir: Path) -> list[str]:
     """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
     path = run_dir / "metrics.csv"
@@ -289,6 +296,8 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         notes=metrics.get("notes", []),
         table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
+        charts=_charts(run_dir, metrics),
+        uplot=charts.assets(),
         sheets=sheets,
     )
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
+
+from signalbench.reports import charts  # noqa: E402
+from signalbench.reports.html import build_report  # noqa: E402
 
 ARGS = [
     "--headless",
@@ -129,4 +133,56 @@ def test_tear_sheet_in_chromium(browser, tiny_run):
     )
     assert cells == ["metric", column, "buy_and_hold (benchmark)"]
     visit.page.screenshot(path=str(_artifacts() / "tearsheet.png"), full_page=True)
+    assert visit.errors == [] and visit.outside == []
+
+
+_CHART = "(id) => {const u = window.signalbenchCharts[id]; return [u.scales.x.min, u.scales.x.max, u.data[0].length]}"
+
+
+def test_charts_zoom_to_full_rows_and_the_legend_hides_a_line(browser, tiny_run, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    monkeypatch.setattr(charts, "OVERVIEW_POINTS", 60)  # the tiny run's 478 rows: an overview smaller than them
+    build_report(run, tearsheets=False)
+    visit = _Visit(browser)
+    visit.page.goto((run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    assert sorted(visit.page.evaluate("Object.keys(window.signalbenchCharts)")) == [
+        "drawdown",
+        "equity-models",
+        "equity-oracles",
+    ]
+    data = json.loads(visit.page.locator("script.chart-data").nth(1).text_content())
+    assert data["id"] == "equity-models" and data["full"] is not None
+    lo, hi, shown = visit.page.evaluate(_CHART, "equity-models")
+    assert shown == len(data["overview"][0]) < data["rows"]
+    xs = data["full"][0]
+    a, b = xs[len(xs) // 3], xs[len(xs) // 3 + 60]
+    visit.page.evaluate(f"window.signalbenchCharts['equity-models'].setScale('x', {{min: {a}, max: {b}}})")
+    visit.page.wait_for_function("window.signalbenchCharts['equity-models'].data[0].length === " + str(data["rows"]))
+    zlo, zhi, _ = visit.page.evaluate(_CHART, "equity-models")
+    assert (zlo, zhi) == (pytest.approx(a), pytest.approx(b)) and (zlo, zhi) != (lo, hi)
+    visit.page.evaluate(f"window.signalbenchCharts['equity-models'].setScale('x', {{min: {lo!r}, max: {hi!r}}})")
+    visit.page.wait_for_function("window.signalbenchCharts['equity-models'].data[0].length === " + str(shown))
+
+    over = visit.page.locator("#drawdown .u-over")  # a drag zooms as a reader would
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    before = visit.page.evaluate(_CHART, "drawdown")
+    y = box["y"] + box["height"] / 2
+    visit.page.mouse.move(box["x"] + 0.3 * box["width"], y)
+    visit.page.mouse.down()
+    visit.page.mouse.move(box["x"] + 0.6 * box["width"], y, steps=5)
+    visit.page.mouse.up()
+    visit.page.wait_for_function(f"window.signalbenchCharts['drawdown'].scales.x.min > {before[0]!r}")
+    after = visit.page.evaluate(_CHART, "drawdown")
+    assert before[0] < after[0] < after[1] < before[1]
+
+    label = data["series"][0]["label"]
+    entry = visit.page.locator("#equity-models .u-legend tr.u-series").nth(1)
+    assert label in entry.text_content()
+    entry.locator("th").click()
+    assert visit.page.evaluate("window.signalbenchCharts['equity-models'].series[1].show") is False
+    assert "u-off" in entry.get_attribute("class")
+    visit.page.screenshot(path=str(_artifacts() / "report-zoomed.png"), full_page=True)
     assert visit.errors == [] and visit.outside == []

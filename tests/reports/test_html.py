@@ -13,8 +13,8 @@ import pytest
 
 from signalbench.cli import main
 from signalbench.experiment import compare
+from signalbench.reports.charts import FULL_VALUES, OVERVIEW_POINTS, equity_charts
 from signalbench.reports.html import build_report
-from signalbench.reports.plots import equity_figure
 
 
 class _Page(HTMLParser):
@@ -141,14 +141,27 @@ def test_no_report_skips_the_file(tmp_path, tiny_config):
         compare(cfg, out=tmp_path / "r2", report="no")
 
 
-def test_long_lines_are_downsampled():
+def test_long_lines_are_downsampled_in_the_overview_and_full_only_under_the_cap():
     n = 200_000
     x = np.arange(n)
-    returns = pd.DataFrame({"a": np.random.default_rng(0).normal(0, 1e-4, n)})
-    fig = equity_figure(returns, ["a"], x)
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            assert len(line.get_xdata()) <= 10_002
+    rng = np.random.default_rng(0)
+    returns = pd.DataFrame({c: rng.normal(0, 1e-4, n) for c in ("a", "oracle", "buy_and_hold")})
+    returns.loc[123_457, "a"] = -0.5  # a crash the overview must keep
+    charts = {c["id"]: c for c in equity_charts(returns, ["a", "oracle", "buy_and_hold"], x)}
+    assert set(charts) == {"equity-oracles", "equity-models", "drawdown"}
+    models = charts["equity-models"]
+    assert [s["label"] for s in models["series"]] == ["a", "buy_and_hold"]
+    assert [s["label"] for s in charts["equity-oracles"]["series"]] == ["oracle"]
+    assert len(models["overview"][0]) <= OVERVIEW_POINTS + 4
+    equity = np.cumprod(1 + returns["a"].to_numpy())
+    assert min(models["overview"][1]) == pytest.approx(equity.min(), abs=1e-6)  # the crash's low is drawn
+    assert max(models["overview"][1]) == pytest.approx(equity.max(), abs=1e-6)
+    assert models["overview"][0][0] == 0 and models["overview"][0][-1] == n - 1
+    assert n * 3 > FULL_VALUES and models["full"] is None and models["zoom"] == "overview"
+    small = equity_charts(returns.iloc[:20_000], ["a"], x[:20_000])[0]
+    assert small["id"] == "equity-models"
+    assert small["full"][0] == list(range(20_000))
+    assert small["full"][1] == pytest.approx(equity[:20_000], abs=1e-6)
 
 
 def test_building_changes_no_global_matplotlib_setting(run_dir, tmp_path):
