@@ -186,3 +186,38 @@ def test_charts_zoom_to_full_rows_and_the_legend_hides_a_line(browser, tiny_run,
     assert "u-off" in entry.get_attribute("class")
     visit.page.screenshot(path=str(_artifacts() / "report-zoomed.png"), full_page=True)
     assert visit.errors == [] and visit.outside == []
+
+
+_VISIBLE = (
+    "Array.from(document.querySelectorAll('#metrics thead th')).slice(1)"
+    ".filter(t => t.offsetParent).map(t => t.textContent)"
+)
+_EDGES = (
+    "(() => {const box = document.querySelector('div.scroll').getBoundingClientRect();"
+    " const row = document.querySelector('#metrics tbody tr:not(.group)');"
+    " const first = row.cells[0].getBoundingClientRect();"
+    " const last = row.cells[row.cells.length - 1].getBoundingClientRect();"
+    " return [box.left, box.right, first.left, last.right]})()"
+)
+
+
+def test_table_keeps_names_and_benchmarks_in_view_and_filters_columns(browser, tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.set_viewport_size({"width": 700, "height": 900})  # narrow: the table must scroll sideways
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    scroll = visit.page.locator("div.scroll")
+    assert scroll.evaluate("d => d.scrollWidth > d.clientWidth")
+    for to in (0, 10_000):
+        scroll.evaluate(f"d => {{ d.scrollLeft = {to}; }}")
+        left, right, first, last = visit.page.evaluate(_EDGES)
+        assert first == pytest.approx(left, abs=2) and last == pytest.approx(right, abs=20)
+    visit.page.fill("#column-filter", "threshold")
+    shown = visit.page.evaluate(_VISIBLE)
+    bench = metrics["benchmarks"]
+    assert shown[-len(bench) :] == bench
+    assert sorted(shown) == sorted([c for c in metrics["columns"] if "threshold" in c and c not in bench] + bench)
+    visit.page.fill("#column-filter", "")
+    assert len(visit.page.evaluate(_VISIBLE)) == len(metrics["columns"])
+    assert visit.errors == [] and visit.outside == []
