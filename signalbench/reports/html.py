@@ -22,7 +22,7 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._validation import expected
-from signalbench.reports import charts, plots
+from signalbench.reports import charts, choices, plots
 from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -266,6 +266,12 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**c, "json": charts.to_json(c)} for c in built]
 
 
+def _exposure(run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Every column's exposure (:func:`signalbench.reports.choices.exposure_rows`), in the table's order."""
+    order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
+    return choices.exposure_rows(read_parquet(run_dir / "positions.parquet"), metrics, order)
+
+
 def _csv_order(run_dir: Path) -> list[str]:
     """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
     path = run_dir / "metrics.csv"
@@ -297,6 +303,8 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         table=comparison_table(metrics, _csv_order(run_dir)),
         figures=_figures(run_dir, metrics),
         charts=_charts(run_dir, metrics),
+        picks=choices.tuned_picks(metrics),
+        exposure=_exposure(run_dir, metrics),
         uplot=charts.assets(),
         sheets=sheets,
     )

@@ -184,3 +184,34 @@ def test_a_broken_metrics_file_is_named(run_dir, tmp_path):
     with pytest.raises(ValueError, match="'columns' table"):
         build_report(copy)
     assert (copy / "report.html").read_text() == (run_dir / "report.html").read_text()  # the old file is untouched
+
+
+def _table_rows(html: str, table_id: str) -> list[list[str]]:
+    body = re.search(rf'<table class="metrics" id="{table_id}">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_report_shows_what_tuning_picked_and_each_columns_exposure(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    tuned = {c: m for c, m in metrics["columns"].items() if m.get("tuned")}
+    rows = _table_rows(html, "tuned")
+    assert sorted(r[0] for r in rows) == sorted(tuned) and len(tuned) == 3
+    for col, fold, picked, net, tried in rows:
+        choice = tuned[col]["chosen"][int(fold) - 1]
+        table = tuned[col]["tuning"][int(fold) - 1]
+        want = "flat" if choice == "flat" else ", ".join(f"{k}={v}" for k, v in choice.items())
+        assert picked == want
+        assert float(net.rstrip("%")) / 100 == pytest.approx(table["net_return"][table["chosen"].index(True)], abs=1e-6)
+        assert int(tried) == len(table["candidate"])
+    positions = pd.read_parquet(run_dir / "positions.parquet")
+    shown = {r[0]: r for r in _table_rows(html, "exposure-table")}
+    assert set(shown) == set(metrics["columns"])
+    for col, (_, in_market, long, short, flat, per_day) in shown.items():
+        p = positions[col]
+        assert float(long.rstrip("%")) == pytest.approx(100 * (p > 0).mean(), abs=0.05)
+        assert float(short.rstrip("%")) == pytest.approx(100 * (p < 0).mean(), abs=0.05)
+        assert float(flat.rstrip("%")) == pytest.approx(100 * (p == 0).mean(), abs=0.05)
+        assert float(in_market.rstrip("%")) == pytest.approx(100 * metrics["columns"][col]["exposure_time"], abs=0.05)
+        days = positions["timestamp"].dt.date.nunique()
+        assert float(per_day) == pytest.approx(metrics["columns"][col]["turnover"] / days, abs=0.005)
