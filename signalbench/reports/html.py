@@ -22,7 +22,7 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._validation import expected
-from signalbench.reports import charts, choices, plots
+from signalbench.reports import charts, choices, plots, uncertainty
 from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -272,6 +272,49 @@ def _exposure(run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
     return choices.exposure_rows(read_parquet(run_dir / "positions.parquet"), metrics, order)
 
 
+def _uncertainty(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+    """Sharpe's standard error and net return's interval per column (:mod:`signalbench.reports.uncertainty`)."""
+    returns = read_parquet(run_dir / "returns.parquet")
+    order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if c["name"] in returns]
+    rows = []
+    if "timestamp" in returns and order:
+        rows = uncertainty.uncertainty_rows(returns, metrics, order, (config or {}).get("periods_per_year"))
+    return {
+        "rows": rows,
+        "blocks": uncertainty.BLOCKS,
+        "resamples": uncertainty.RESAMPLES,
+        "seed": uncertainty.SEED,
+        "deflated": _deflated_line(metrics),
+    }
+
+
+def _deflated_line(metrics: dict[str, Any]) -> str:
+    """One line on the deflated Sharpe: how many trials it accounts for, the spread of their Sharpes."""
+    bench = set(metrics.get("benchmarks", []))
+    cols = {c: m for c, m in metrics["columns"].items() if c not in bench}
+    extra = sum(max(0, len((m.get("tuning") or [{}])[-1].get("candidate", [])) - 2) for m in cols.values())
+    sharpes = np.array([_number(m.get("sharpe")) for m in cols.values()])
+    sharpes = sharpes[np.isfinite(sharpes)]
+    spread = f"{sharpes.std(ddof=1):.3g}" if sharpes.size > 1 else "—"
+    return (
+        f"The deflated Sharpe accounts for {len(cols) + extra} trials ({len(cols)} columns and {extra} further tuning "
+        f"candidates); their Sharpes spread with a standard deviation of {spread}."
+    )
+
+
+def _marked(table: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mark the table's sharpe and total_return_additive cells whose 95% interval holds zero (text unchanged)."""
+    zero = {"sharpe": {r["column"] for r in rows if r["sharpe_zero"]}}
+    zero["total_return_additive"] = {r["column"] for r in rows if r["net_zero"]}
+    names = [c["name"] for c in table["columns"]]
+    for group in table["groups"]:
+        for row in group["rows"]:
+            if row["name"] in zero:
+                for name, cell in zip(names, row["cells"]):
+                    cell["zero"] = name in zero[row["name"]]
+    return table
+
+
 def _csv_order(run_dir: Path) -> list[str]:
     """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
     path = run_dir / "metrics.csv"
@@ -296,11 +339,13 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    unc = _uncertainty(run_dir, metrics, config)
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
         audit=_audit(read_json(run_dir / "audit.json", required=False)),
         notes=metrics.get("notes", []),
-        table=comparison_table(metrics, _csv_order(run_dir)),
+        table=_marked(comparison_table(metrics, _csv_order(run_dir)), unc["rows"]),
+        uncertainty=unc,
         figures=_figures(run_dir, metrics),
         charts=_charts(run_dir, metrics),
         picks=choices.tuned_picks(metrics),
