@@ -22,7 +22,7 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._validation import expected
-from signalbench.reports import charts, choices, plots, uncertainty
+from signalbench.reports import charts, choices, plots, round_trips, uncertainty
 from signalbench.reports._files import metrics_of, read_json, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -315,6 +315,14 @@ def _marked(table: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]
     return table
 
 
+def _trades(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+    """The model columns' round trips (:mod:`signalbench.reports.round_trips`), or why there are none."""
+    models = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
+    positions = read_parquet(run_dir / "positions.parquet")
+    costs = (config or {}).get("costs") or {}
+    return round_trips.round_trips(positions, read_parquet(run_dir / "returns.parquet"), models, costs)
+
+
 def _csv_order(run_dir: Path) -> list[str]:
     """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
     path = run_dir / "metrics.csv"
@@ -350,6 +358,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         charts=_charts(run_dir, metrics),
         picks=choices.tuned_picks(metrics),
         exposure=_exposure(run_dir, metrics),
+        trades=_trades(run_dir, metrics, config),
         uplot=charts.assets(),
         sheets=sheets,
     )

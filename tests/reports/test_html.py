@@ -215,3 +215,24 @@ def test_report_shows_what_tuning_picked_and_each_columns_exposure(run_dir):
         assert float(in_market.rstrip("%")) == pytest.approx(100 * metrics["columns"][col]["exposure_time"], abs=0.05)
         days = positions["timestamp"].dt.date.nunique()
         assert float(per_day) == pytest.approx(metrics["columns"][col]["turnover"] / days, abs=0.005)
+
+
+def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_path):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    models = [c for c in metrics["columns"] if c not in metrics["benchmarks"]]
+    found = dict(re.findall(r'data-column="([^"]+)"><summary>.*?: (\d+) round trips', html))
+    assert set(found) == set(models)
+    for col in models:
+        assert int(found[col]) == metrics["columns"][col]["round_trips"]
+        block = re.search(rf'data-column="{re.escape(col)}">(.*?)</details>', html, re.S).group(1)
+        pnl = [float(v) for v in re.findall(r'<td data-v="([^"]+)">', block)]
+        assert len(pnl) == int(found[col])
+        assert sum(pnl) == pytest.approx(metrics["columns"][col]["total_return_additive"], abs=1e-12)
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    positions = pd.read_parquet(copy / "positions.parquet")
+    positions[models] = positions[models].shift(1).fillna(0.0)  # no longer what the run traded
+    positions.to_parquet(copy / "positions.parquet")
+    build_report(copy, tearsheets=False)
+    assert "No trade table: the positions, delayed, do not reproduce" in (copy / "report.html").read_text()
