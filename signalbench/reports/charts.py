@@ -3,10 +3,12 @@
 Each chart is a dict the template turns into a ``<script type="application/json">`` block and one uPlot instance:
 an overview of every line drawn through :func:`signalbench.reports.downsample.minmax_downsample` (the union of each
 line's kept rows, about :data:`OVERVIEW_POINTS` rows per chart), and, when the chart's full data holds at most
-:data:`FULL_VALUES` numbers (rows x lines), the full-resolution data the page switches to on zoom. Beyond that cap the
-zoom shows the overview's points and the chart says so. Colours: the benchmarks keep fixed styles (oracle black
-dashed, naive oracle grey dashed, buy-and-hold gold dotted), the model columns take :data:`PALETTE` in order (20
-colours that stay apart on white). Nothing is loaded from outside the file. See ``docs/architecture.md``.
+:data:`FULL_VALUES` numbers (rows x lines), the full-resolution data the page switches to on zoom (or, when the
+overview would hold more than half the rows anyway, every row once, as the overview). Beyond that cap the zoom
+switches to a finer min/max selection of about :data:`DETAIL_VALUES` numbers, and the chart says so. Colours: the
+benchmarks keep fixed styles (oracle black dashed, naive oracle grey dashed, buy-and-hold gold dotted), the model
+columns take :data:`PALETTE` in order (20 colours that stay apart on white). Nothing is loaded from outside the
+file. See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 
 from signalbench.reports.downsample import minmax_downsample
 
-__all__ = ["FULL_VALUES", "OVERVIEW_POINTS", "PALETTE", "assets", "equity_charts", "line_chart"]
+__all__ = ["DETAIL_VALUES", "FULL_VALUES", "OVERVIEW_POINTS", "PALETTE", "assets", "equity_charts", "line_chart"]
 
 #: 20 colours distinct on white (after Trubetskoy's "20 simple distinct colours", the pale ones darkened).
 PALETTE = (
@@ -33,7 +35,9 @@ BENCH_STYLE = {"oracle": ("#000000", [6, 4]), "naive_oracle": ("#888888", [6, 4]
 OVERVIEW_POINTS = 4000
 #: Numbers (rows x lines, x included) up to which a chart also embeds its full-resolution data for zooming.
 FULL_VALUES = 400_000
-_DIGITS = 6
+#: Beyond that, the numbers of the finer min/max selection the zoom switches to instead.
+DETAIL_VALUES = 200_000
+_DIGITS = 5
 
 
 def assets() -> dict[str, str]:
@@ -61,21 +65,33 @@ def _x_seconds(x: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.asarray(x, dtype=float), False
 
 
+def _kept(lines: dict[str, np.ndarray], n: int, points: int) -> np.ndarray:
+    """The union of every line's min/max rows, about ``points`` rows in all, first and last included."""
+    budget = max(4, points // max(1, len(lines)))
+    rows = np.unique(np.concatenate([minmax_downsample(y, budget) for y in lines.values()] + [np.array([0, n - 1])]))
+    return rows[(rows >= 0) & (rows < n)]
+
+
 def line_chart(
     chart_id: str, title: str, ylabel: str, x: np.ndarray, lines: dict[str, np.ndarray], styles: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """One chart: the overview data, the full data when under :data:`FULL_VALUES`, and the series styles."""
+    """One chart: the overview data, the data the zoom switches to (``full``), and the series styles.
+
+    ``zoom`` says what the zoom shows: ``"full"`` every row (rows x lines under :data:`FULL_VALUES`), else
+    ``"detail"``, a finer min/max selection of about :data:`DETAIL_VALUES` numbers.
+    """
     xs, is_time = _x_seconds(x)
     n = len(xs)
-    budget = max(4, OVERVIEW_POINTS // max(1, len(lines)))
-    rows = np.unique(np.concatenate([minmax_downsample(y, budget) for y in lines.values()] + [np.array([0, n - 1])]))
-    rows = rows[(rows >= 0) & (rows < n)]
+    rows = _kept(lines, n, OVERVIEW_POINTS)
     x_digits = 3 if is_time else 0
 
     def data(at: np.ndarray | slice) -> list[list[float | None]]:
         return [_numbers(xs[at], x_digits)] + [_numbers(y[at]) for y in lines.values()]
 
     full = n * (len(lines) + 1) <= FULL_VALUES
+    if full and 2 * len(rows) > n:  # the overview would hold most rows anyway: embed every row once
+        rows = np.arange(n)
+    zoom = None if len(rows) == n else (slice(None) if full else _kept(lines, n, DETAIL_VALUES // (len(lines) + 1)))
     return {
         "id": chart_id,
         "title": title,
@@ -84,8 +100,8 @@ def line_chart(
         "series": styles,
         "rows": n,
         "overview": data(rows),
-        "full": data(slice(None)) if full and len(rows) < n else None,
-        "zoom": "full" if full else "overview",
+        "full": None if zoom is None else data(zoom),
+        "zoom": "full" if full else "detail",
     }
 
 

@@ -56,12 +56,29 @@ def round_trips(
     price = returns["price"].to_numpy(dtype=float)[:, None]
     counts = round_trip_stats_nb(e, gross - cost, cost)[0]
     frame = pd.DataFrame(trade_records_nb(e, gross, cost, price, counts), columns=list(RECORD_FIELDS))
-    times = pd.to_datetime(returns["timestamp"]) if "timestamp" in returns else pd.Series(np.arange(len(returns)))
+    times = _times(returns)
     out = []
     for j, col in enumerate(columns):
         rows = frame[frame["column"] == j]
         out.append({"column": col, "count": len(rows), "net": float(rows["net_pnl"].sum()), "rows": _rows(rows, times)})
-    return {"error": None, "columns": out}
+    return {"error": None, "columns": out, "day": _day(returns)}
+
+
+def _day(returns: pd.DataFrame) -> str | None:
+    """The one date of the tested rows (shown once, the trade times then omit it), or None."""
+    if "timestamp" not in returns:
+        return None
+    days = pd.to_datetime(returns["timestamp"]).dt.normalize().unique()
+    return str(days[0].date()) if len(days) == 1 else None
+
+
+def _times(returns: pd.DataFrame) -> pd.Series:
+    """Each row's time as text (to the millisecond; without the date when the run spans one day)."""
+    if "timestamp" not in returns:
+        return pd.Series(np.arange(len(returns)).astype(str))
+    ts = pd.to_datetime(returns["timestamp"])
+    one_day = ts.dt.normalize().nunique() == 1
+    return ts.dt.strftime("%H:%M:%S.%f" if one_day else "%Y-%m-%d %H:%M:%S.%f").str[:-3]
 
 
 def _rows(rows: pd.DataFrame, times: pd.Series) -> list[dict[str, str]]:
@@ -69,13 +86,12 @@ def _rows(rows: pd.DataFrame, times: pd.Series) -> list[dict[str, str]]:
     return [
         {
             "side": "long" if r.side > 0 else "short",
-            "entry": str(times.iloc[int(r.entry_row)]),
-            "exit": str(times.iloc[int(r.exit_row)]),
+            "entry": times.iloc[int(r.entry_row)],
+            "exit": times.iloc[int(r.exit_row)],
             "bars": f"{int(r.bars_held)}",
             "entry_price": f"{r.entry_price:.4f}",
             "exit_price": f"{r.exit_price:.4f}",
             "net": f"{r.net_pnl:.4%}",
-            "net_v": repr(float(r.net_pnl)),
         }
         for r in shown.itertuples()
     ]

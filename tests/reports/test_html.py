@@ -13,7 +13,7 @@ import pytest
 
 from signalbench.cli import main
 from signalbench.experiment import compare
-from signalbench.reports.charts import FULL_VALUES, OVERVIEW_POINTS, equity_charts
+from signalbench.reports.charts import DETAIL_VALUES, FULL_VALUES, OVERVIEW_POINTS, equity_charts
 from signalbench.reports.html import build_report
 
 
@@ -154,14 +154,16 @@ def test_long_lines_are_downsampled_in_the_overview_and_full_only_under_the_cap(
     assert [s["label"] for s in charts["equity-oracles"]["series"]] == ["oracle"]
     assert len(models["overview"][0]) <= OVERVIEW_POINTS + 4
     equity = np.cumprod(1 + returns["a"].to_numpy())
-    assert min(models["overview"][1]) == pytest.approx(equity.min(), abs=1e-6)  # the crash's low is drawn
-    assert max(models["overview"][1]) == pytest.approx(equity.max(), abs=1e-6)
+    assert min(models["overview"][1]) == pytest.approx(equity.min(), abs=1e-5)  # the crash's low is drawn
+    assert max(models["overview"][1]) == pytest.approx(equity.max(), abs=1e-5)
     assert models["overview"][0][0] == 0 and models["overview"][0][-1] == n - 1
-    assert n * 3 > FULL_VALUES and models["full"] is None and models["zoom"] == "overview"
+    assert n * 3 > FULL_VALUES and models["zoom"] == "detail"  # too long for every row: a finer selection
+    assert len(models["overview"][0]) < len(models["full"][0]) <= DETAIL_VALUES // 3 + 4
+    assert min(models["full"][1]) == pytest.approx(equity.min(), abs=1e-5)
     small = equity_charts(returns.iloc[:20_000], ["a"], x[:20_000])[0]
     assert small["id"] == "equity-models"
     assert small["full"][0] == list(range(20_000))
-    assert small["full"][1] == pytest.approx(equity[:20_000], abs=1e-6)
+    assert small["full"][1] == pytest.approx(equity[:20_000], abs=1e-5)
 
 
 def test_building_changes_no_global_matplotlib_setting(run_dir, tmp_path):
@@ -226,9 +228,9 @@ def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_p
     for col in models:
         assert int(found[col]) == metrics["columns"][col]["round_trips"]
         block = re.search(rf'data-column="{re.escape(col)}">(.*?)</details>', html, re.S).group(1)
-        pnl = [float(v) for v in re.findall(r'<td data-v="([^"]+)">', block)]
-        assert len(pnl) == int(found[col])
-        assert sum(pnl) == pytest.approx(metrics["columns"][col]["total_return_additive"], abs=1e-12)
+        pnl = [float(v) / 100 for v in re.findall(r"<td>(-?[0-9.]+)%</td></tr>", block)]
+        assert len(pnl) == int(found[col])  # the tiny run has fewer trades than shown per column
+        assert sum(pnl) == pytest.approx(metrics["columns"][col]["total_return_additive"], abs=5e-7 * (1 + len(pnl)))
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
     positions = pd.read_parquet(copy / "positions.parquet")
