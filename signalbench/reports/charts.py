@@ -60,8 +60,8 @@ def _numbers(values: np.ndarray, digits: int = _DIGITS) -> list[float | None]:
 def _x_seconds(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """The x values uPlot takes: Unix seconds for timestamps (``True``), else the row numbers as they are."""
     if np.issubdtype(np.asarray(x).dtype, np.datetime64):
-        ns = pd.to_datetime(x).asi8.astype(float)
-        return ns / 1e9, True
+        ns = np.asarray(x).astype("datetime64[ns]").astype(np.int64)  # whatever unit parquet gave (us, ns)
+        return ns.astype(float) / 1e9, True
     return np.asarray(x, dtype=float), False
 
 

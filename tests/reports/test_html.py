@@ -238,3 +238,12 @@ def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_p
     positions.to_parquet(copy / "positions.parquet")
     build_report(copy, tearsheets=False)
     assert "No trade table: the positions, delayed, do not reproduce" in (copy / "report.html").read_text()
+
+
+def test_chart_times_are_unix_seconds_whatever_the_timestamp_unit():
+    returns = pd.DataFrame({"a": [0.0, 0.01, -0.01]})
+    for unit in ("ns", "us", "ms"):
+        x = pd.to_datetime(["2024-01-05 10:00:00.0", "2024-01-05 10:00:01.5", "2024-01-06 09:30:00.0"]).as_unit(unit)
+        chart = equity_charts(returns, ["a"], x.to_numpy())[0]
+        assert chart["time"] is True
+        assert chart["overview"][0] == [1704448800.0, 1704448801.5, 1704533400.0], unit
