@@ -223,7 +223,7 @@ def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_p
     metrics = json.loads((run_dir / "metrics.json").read_text())
     html = (run_dir / "report.html").read_text()
     models = [c for c in metrics["columns"] if c not in metrics["benchmarks"]]
-    found = dict(re.findall(r'data-column="([^"]+)"><summary>.*?: (\d+) round trips', html))
+    found = dict(re.findall(r'data-column="([^"]+)"><summary>.*?: (\d+) round trips?,', html))
     assert set(found) == set(models)
     for col in models:
         assert int(found[col]) == metrics["columns"][col]["round_trips"]
