@@ -221,3 +221,44 @@ def test_table_keeps_names_and_benchmarks_in_view_and_filters_columns(browser, t
     visit.page.fill("#column-filter", "")
     assert len(visit.page.evaluate(_VISIBLE)) == len(metrics["columns"])
     assert visit.errors == [] and visit.outside == []
+
+
+_CELLS = (
+    "Array.from(document.querySelectorAll('#metrics tbody tr:not(.group)'))"
+    ".map(r => [r.cells[0].textContent, Array.from(r.cells).slice(1).map(c => c.textContent)])"
+)
+
+
+def _shown(text: str) -> tuple[float, float]:
+    """The number a cell shows and half a unit of its last digit (the rounding it may carry)."""
+    pct = text.endswith("%")
+    body = text.rstrip("%")
+    decimals = len(body.split(".")[1]) if "." in body else 0
+    scale = 0.01 if pct else 1.0
+    return float(body) * scale, 0.5 * 10.0**-decimals * scale * 1.0001
+
+
+def test_every_number_the_table_shows_is_the_one_in_metrics_json(browser, tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    header = visit.page.evaluate(_HEADER)
+    checked = 0
+    for name, texts in visit.page.evaluate(_CELLS):
+        if name == "accuracy_over_majority":  # derived: accuracy minus the majority model's
+            continue
+        for col, text in zip(header, texts):
+            value = metrics["columns"][col].get(name)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                assert text == "—", (name, col, text)
+                continue
+            if text in ("∞", "-∞"):
+                assert value == (math.inf if text == "∞" else -math.inf), (name, col)
+            elif "e" in text.lower():  # the .3g format of expectancy
+                assert float(text) == pytest.approx(value, rel=5e-3), (name, col)
+            else:
+                shown, half = _shown(text)
+                assert abs(shown - value) <= half, (name, col, text, value)
+            checked += 1
+    assert checked > 100 and visit.errors == []
