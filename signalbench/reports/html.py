@@ -25,7 +25,7 @@ import pandas as pd
 from signalbench._atomic import write_text
 from signalbench._runfiles import written
 from signalbench._validation import expected
-from signalbench.reports import plots
+from signalbench.reports import charts, choices, plots, round_trips, uncertainty
 from signalbench.reports._files import audit_of, check_run, config_of, histories_of, metrics_of, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -207,6 +207,11 @@ def _cost_inputs(returns: pd.DataFrame, columns: dict[str, dict]) -> tuple[pd.Se
     )
 
 
+def _x_axis(returns: pd.DataFrame) -> np.ndarray:
+    """The plots' x values: the tested rows' timestamps, or their row numbers when the folder has none."""
+    return pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
+
+
 def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     columns = metrics["columns"]
     bench = list(metrics.get("benchmarks", []))
@@ -215,20 +220,12 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     returns = read_parquet(run_dir / "returns.parquet")
     positions = read_parquet(run_dir / "positions.parquet")
     pred = read_parquet(run_dir / "predictions.parquet")
-    x = pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
+    x = _x_axis(returns)
     figs = []
     histories = histories_of(run_dir)
     if histories:
         figs.append(("Training history", "", plots.history_figure(histories), []))
-    shown = [c for c in model_cols + bench if c in returns]
-    figs.append(
-        (
-            "Equity and drawdown",
-            f"{len(returns)} tested rows, at most ~10,000 points drawn per line (min and max of each bucket kept).",
-            plots.equity_figure(returns, shown, x),
-            [],
-        )
-    )
+    shown = [c for c in model_cols + bench if c in returns]  # equity and drawdown: interactive, see _charts
     gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
     figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
     if metrics.get("capacity"):
@@ -275,6 +272,73 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"title": t, "text": txt, "uri": plots.to_data_uri(f), "tables": tb} for t, txt, f, tb in figs]
 
 
+def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interactive equity and drawdown charts (:mod:`signalbench.reports.charts`), each with its JSON."""
+    bench = list(metrics.get("benchmarks", []))
+    model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
+    returns = read_parquet(run_dir / "returns.parquet")
+    x = _x_axis(returns)
+    built = charts.equity_charts(returns, [c for c in model_cols + bench if c in returns], x)
+    return [{**c, "json": charts.to_json(c)} for c in built]
+
+
+def _exposure(run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Every column's exposure (:func:`signalbench.reports.choices.exposure_rows`), in the table's order."""
+    order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
+    return choices.exposure_rows(read_parquet(run_dir / "positions.parquet"), metrics, order)
+
+
+def _uncertainty(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+    """Sharpe's standard error and net return's interval per column (:mod:`signalbench.reports.uncertainty`)."""
+    returns = read_parquet(run_dir / "returns.parquet")
+    order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if c["name"] in returns]
+    rows = []
+    if "timestamp" in returns and order:
+        rows = uncertainty.uncertainty_rows(returns, metrics, order, (config or {}).get("periods_per_year"))
+    return {
+        "rows": rows,
+        "blocks": uncertainty.BLOCKS,
+        "resamples": uncertainty.RESAMPLES,
+        "seed": uncertainty.SEED,
+        "deflated": _deflated_line(metrics),
+    }
+
+
+def _deflated_line(metrics: dict[str, Any]) -> str:
+    """One line on the deflated Sharpe: how many trials it accounts for, the spread of their Sharpes."""
+    bench = set(metrics.get("benchmarks", []))
+    cols = {c: m for c, m in metrics["columns"].items() if c not in bench}
+    extra = sum(max(0, len((m.get("tuning") or [{}])[-1].get("candidate", [])) - 2) for m in cols.values())
+    sharpes = np.array([_number(m.get("sharpe")) for m in cols.values()])
+    sharpes = sharpes[np.isfinite(sharpes)]
+    spread = f"{sharpes.std(ddof=1):.3g}" if sharpes.size > 1 else "—"
+    return (
+        f"The deflated Sharpe accounts for {len(cols) + extra} trials ({len(cols)} columns and {extra} further tuning "
+        f"candidates); their Sharpes spread with a standard deviation of {spread}."
+    )
+
+
+def _marked(table: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mark the table's sharpe and total_return_additive cells whose 95% interval holds zero (text unchanged)."""
+    zero = {"sharpe": {r["column"] for r in rows if r["sharpe_zero"]}}
+    zero["total_return_additive"] = {r["column"] for r in rows if r["net_zero"]}
+    names = [c["name"] for c in table["columns"]]
+    for group in table["groups"]:
+        for row in group["rows"]:
+            if row["name"] in zero:
+                for name, cell in zip(names, row["cells"]):
+                    cell["zero"] = name in zero[row["name"]]
+    return table
+
+
+def _trades(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
+    """The model columns' round trips (:mod:`signalbench.reports.round_trips`), or why there are none."""
+    models = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
+    positions = read_parquet(run_dir / "positions.parquet")
+    costs = (config or {}).get("costs") or {}
+    return round_trips.round_trips(positions, read_parquet(run_dir / "returns.parquet"), models, costs)
+
+
 def _csv_order(run_dir: Path) -> list[str]:
     """The column order of ``metrics.csv`` (models in the experiment's order), or none when it is missing."""
     path = run_dir / "metrics.csv"
@@ -299,12 +363,19 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    unc = _uncertainty(run_dir, metrics, config)
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
         audit=_audit(audit_of(run_dir)),
         notes=metrics.get("notes", []),
-        table=comparison_table(metrics, _csv_order(run_dir)),
+        table=_marked(comparison_table(metrics, _csv_order(run_dir)), unc["rows"]),
+        uncertainty=unc,
         figures=_figures(run_dir, metrics),
+        charts=_charts(run_dir, metrics),
+        picks=choices.tuned_picks(metrics),
+        exposure=_exposure(run_dir, metrics),
+        trades=_trades(run_dir, metrics, config),
+        uplot=charts.assets(),
         sheets=sheets,
     )
 

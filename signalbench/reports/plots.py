@@ -23,7 +23,6 @@ __all__ = [
     "calibration_table",
     "confusion_figure",
     "cost_figure",
-    "equity_figure",
     "history_figure",
     "probability_figure",
     "reliability_figure",
@@ -106,24 +105,6 @@ def history_figure(histories: Mapping[str, list[dict[str, Any]]]) -> Any:
             ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} (solid: training, dashed: validation)")
             ax.xaxis.get_major_locator().set_params(integer=True)
         axes[0][0].legend(fontsize=7)
-    return fig
-
-
-def equity_figure(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> Any:
-    """Compounded equity (top) and drawdown (bottom) of every column, benchmarks dashed."""
-    with style():
-        fig, axes = _figure(2, 1, (9.0, 6.0))
-        for k, col in enumerate(columns):
-            r = returns[col].fillna(0.0).to_numpy()
-            equity = np.cumprod(1.0 + r)
-            drawdown = equity / np.maximum.accumulate(equity) - 1.0
-            _line(axes[0][0], x, equity, label=col, **_color(col, k))
-            _line(axes[1][0], x, drawdown, **_color(col, k))
-        axes[0][0].set(ylabel="equity (start = 1)", title="equity of every column against the oracles and buy-and-hold")
-        axes[1][0].set(ylabel="drawdown", title="drawdown")
-        for ax in axes[:, 0]:
-            _date_ticks(ax, x)
-        _legend_outside(axes[0][0])
     return fig
 
 

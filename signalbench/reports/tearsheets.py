@@ -60,8 +60,12 @@ def load_quantstats() -> Any:
 
 
 def tearsheet_filename(column: str) -> str:
-    """``tearsheets/<column>.html``'s file name: the column with characters unsafe in file names replaced."""
-    return (re.sub(r"[^A-Za-z0-9._()+=-]+", "_", str(column)).strip("._") or "column") + ".html"
+    """``tearsheets/<column>.html``'s file name, safe in a shell (no parentheses, spaces or quotes).
+
+    Every run of characters other than letters, digits, ``.``, ``_``, ``+`` and ``-`` becomes one ``_``
+    (``lstm:threshold(tuned)`` -> ``lstm_threshold_tuned.html``); the link text keeps the column's real name.
+    """
+    return (re.sub(r"[^A-Za-z0-9._+-]+", "_", str(column)).strip("._-") or "column") + ".html"
 
 
 def render_tearsheet(

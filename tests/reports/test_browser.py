@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ import pytest
 from tests.conftest import require_module
 
 sync_api = require_module("playwright.sync_api")
+
+from signalbench.reports import charts  # noqa: E402
+from signalbench.reports.html import build_report  # noqa: E402
 
 ARGS = [
     "--headless",
@@ -132,3 +136,131 @@ def test_tear_sheet_in_chromium(browser, tiny_run):
     assert cells == ["metric", column, "buy_and_hold (benchmark)"]
     visit.page.screenshot(path=str(_artifacts() / "tearsheet.png"), full_page=True)
     assert visit.errors == [] and visit.outside == []
+
+
+_CHART = "(id) => {const u = window.signalbenchCharts[id]; return [u.scales.x.min, u.scales.x.max, u.data[0].length]}"
+
+
+def test_charts_zoom_to_full_rows_and_the_legend_hides_a_line(browser, tiny_run, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    monkeypatch.setattr(charts, "OVERVIEW_POINTS", 60)  # the tiny run's 478 rows: an overview smaller than them
+    build_report(run, tearsheets=False)
+    visit = _Visit(browser)
+    visit.page.goto((run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    assert sorted(visit.page.evaluate("Object.keys(window.signalbenchCharts)")) == [
+        "drawdown",
+        "equity-models",
+        "equity-oracles",
+    ]
+    data = json.loads(visit.page.locator("script.chart-data").nth(1).text_content())
+    assert data["id"] == "equity-models" and data["full"] is not None
+    lo, hi, shown = visit.page.evaluate(_CHART, "equity-models")
+    assert shown == len(data["overview"][0]) < data["rows"]
+    xs = data["full"][0]
+    a, b = xs[len(xs) // 3], xs[len(xs) // 3 + 60]
+    visit.page.evaluate(f"window.signalbenchCharts['equity-models'].setScale('x', {{min: {a}, max: {b}}})")
+    visit.page.wait_for_function("window.signalbenchCharts['equity-models'].data[0].length === " + str(data["rows"]))
+    zlo, zhi, _ = visit.page.evaluate(_CHART, "equity-models")
+    assert (zlo, zhi) == (pytest.approx(a), pytest.approx(b)) and (zlo, zhi) != (lo, hi)
+    visit.page.evaluate(f"window.signalbenchCharts['equity-models'].setScale('x', {{min: {lo!r}, max: {hi!r}}})")
+    visit.page.wait_for_function("window.signalbenchCharts['equity-models'].data[0].length === " + str(shown))
+
+    over = visit.page.locator("#drawdown .u-over")  # a drag zooms as a reader would
+    over.scroll_into_view_if_needed()
+    box = over.bounding_box()
+    before = visit.page.evaluate(_CHART, "drawdown")
+    y = box["y"] + box["height"] / 2
+    visit.page.mouse.move(box["x"] + 0.3 * box["width"], y)
+    visit.page.mouse.down()
+    visit.page.mouse.move(box["x"] + 0.6 * box["width"], y, steps=5)
+    visit.page.mouse.up()
+    visit.page.wait_for_function(f"window.signalbenchCharts['drawdown'].scales.x.min > {before[0]!r}")
+    after = visit.page.evaluate(_CHART, "drawdown")
+    assert before[0] < after[0] < after[1] < before[1]
+
+    label = data["series"][0]["label"]
+    entry = visit.page.locator("#equity-models .u-legend tr.u-series").nth(1)
+    assert label in entry.text_content()
+    entry.locator("th").click()
+    assert visit.page.evaluate("window.signalbenchCharts['equity-models'].series[1].show") is False
+    assert "u-off" in entry.get_attribute("class")
+    visit.page.screenshot(path=str(_artifacts() / "report-zoomed.png"), full_page=True)
+    assert visit.errors == [] and visit.outside == []
+
+
+_VISIBLE = (
+    "Array.from(document.querySelectorAll('#metrics thead th')).slice(1)"
+    ".filter(t => t.offsetParent).map(t => t.textContent)"
+)
+_EDGES = (
+    "(() => {const box = document.querySelector('div.scroll').getBoundingClientRect();"
+    " const row = document.querySelector('#metrics tbody tr:not(.group)');"
+    " const first = row.cells[0].getBoundingClientRect();"
+    " const last = row.cells[row.cells.length - 1].getBoundingClientRect();"
+    " return [box.left, box.right, first.left, last.right]})()"
+)
+
+
+def test_table_keeps_names_and_benchmarks_in_view_and_filters_columns(browser, tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.set_viewport_size({"width": 700, "height": 900})  # narrow: the table must scroll sideways
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    scroll = visit.page.locator("div.scroll")
+    assert scroll.evaluate("d => d.scrollWidth > d.clientWidth")
+    for to in (0, 10_000):
+        scroll.evaluate(f"d => {{ d.scrollLeft = {to}; }}")
+        left, right, first, last = visit.page.evaluate(_EDGES)
+        assert first == pytest.approx(left, abs=2) and last == pytest.approx(right, abs=20)
+    visit.page.fill("#column-filter", "threshold")
+    shown = visit.page.evaluate(_VISIBLE)
+    bench = metrics["benchmarks"]
+    assert shown[-len(bench) :] == bench
+    assert sorted(shown) == sorted([c for c in metrics["columns"] if "threshold" in c and c not in bench] + bench)
+    visit.page.fill("#column-filter", "")
+    assert len(visit.page.evaluate(_VISIBLE)) == len(metrics["columns"])
+    assert visit.errors == [] and visit.outside == []
+
+
+_CELLS = (
+    "Array.from(document.querySelectorAll('#metrics tbody tr:not(.group)'))"
+    ".map(r => [r.cells[0].textContent, Array.from(r.cells).slice(1).map(c => c.textContent)])"
+)
+
+
+def _shown(text: str) -> tuple[float, float]:
+    """The number a cell shows and half a unit of its last digit (the rounding it may carry)."""
+    pct = text.endswith("%")
+    body = text.rstrip("%")
+    decimals = len(body.split(".")[1]) if "." in body else 0
+    scale = 0.01 if pct else 1.0
+    return float(body) * scale, 0.5 * 10.0**-decimals * scale * 1.0001
+
+
+def test_every_number_the_table_shows_is_the_one_in_metrics_json(browser, tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    header = visit.page.evaluate(_HEADER)
+    checked = 0
+    for name, texts in visit.page.evaluate(_CELLS):
+        if name == "accuracy_over_majority":  # derived: accuracy minus the majority model's
+            continue
+        for col, text in zip(header, texts):
+            value = metrics["columns"][col].get(name)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                assert text == "—", (name, col, text)
+                continue
+            if text in ("∞", "-∞"):
+                assert value == (math.inf if text == "∞" else -math.inf), (name, col)
+            elif "e" in text.lower():  # the .3g format of expectancy
+                assert float(text) == pytest.approx(value, rel=5e-3), (name, col)
+            else:
+                shown, half = _shown(text)
+                assert abs(shown - value) <= half, (name, col, text, value)
+            checked += 1
+    assert checked > 100 and visit.errors == []

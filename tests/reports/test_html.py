@@ -13,8 +13,8 @@ import pytest
 
 from signalbench.cli import main
 from signalbench.experiment import compare
+from signalbench.reports.charts import DETAIL_VALUES, FULL_VALUES, OVERVIEW_POINTS, equity_charts
 from signalbench.reports.html import build_report
-from signalbench.reports.plots import equity_figure
 
 
 class _Page(HTMLParser):
@@ -141,14 +141,29 @@ def test_no_report_skips_the_file(tmp_path, tiny_config):
         compare(cfg, out=tmp_path / "r2", report="no")
 
 
-def test_long_lines_are_downsampled():
+def test_long_lines_are_downsampled_in_the_overview_and_full_only_under_the_cap():
     n = 200_000
     x = np.arange(n)
-    returns = pd.DataFrame({"a": np.random.default_rng(0).normal(0, 1e-4, n)})
-    fig = equity_figure(returns, ["a"], x)
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            assert len(line.get_xdata()) <= 10_002
+    rng = np.random.default_rng(0)
+    returns = pd.DataFrame({c: rng.normal(0, 1e-4, n) for c in ("a", "oracle", "buy_and_hold")})
+    returns.loc[123_457, "a"] = -0.5  # a crash the overview must keep
+    charts = {c["id"]: c for c in equity_charts(returns, ["a", "oracle", "buy_and_hold"], x)}
+    assert set(charts) == {"equity-oracles", "equity-models", "drawdown"}
+    models = charts["equity-models"]
+    assert [s["label"] for s in models["series"]] == ["a", "buy_and_hold"]
+    assert [s["label"] for s in charts["equity-oracles"]["series"]] == ["oracle"]
+    assert len(models["overview"][0]) <= OVERVIEW_POINTS + 4
+    equity = np.cumprod(1 + returns["a"].to_numpy())
+    assert min(models["overview"][1]) == pytest.approx(equity.min(), abs=1e-5)  # the crash's low is drawn
+    assert max(models["overview"][1]) == pytest.approx(equity.max(), abs=1e-5)
+    assert models["overview"][0][0] == 0 and models["overview"][0][-1] == n - 1
+    assert n * 3 > FULL_VALUES and models["zoom"] == "detail"  # too long for every row: a finer selection
+    assert len(models["overview"][0]) < len(models["full"][0]) <= DETAIL_VALUES // 3 + 4
+    assert min(models["full"][1]) == pytest.approx(equity.min(), abs=1e-5)
+    small = equity_charts(returns.iloc[:20_000], ["a"], x[:20_000])[0]
+    assert small["id"] == "equity-models"
+    assert small["full"][0] == list(range(20_000))
+    assert small["full"][1] == pytest.approx(equity[:20_000], abs=1e-5)
 
 
 def test_building_changes_no_global_matplotlib_setting(run_dir, tmp_path):
@@ -174,3 +189,64 @@ def test_a_broken_metrics_file_is_named(run_dir, tmp_path):
     with pytest.raises(ValueError, match=r"metrics.json columns: expected a value \(the key is missing\)"):
         build_report(copy)
     assert (copy / "report.html").read_text() == (run_dir / "report.html").read_text()  # the old file is untouched
+
+
+def _table_rows(html: str, table_id: str) -> list[list[str]]:
+    body = re.search(rf'<table class="metrics" id="{table_id}">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_report_shows_what_tuning_picked_and_each_columns_exposure(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    tuned = {c: m for c, m in metrics["columns"].items() if m.get("tuned")}
+    rows = _table_rows(html, "tuned")
+    assert sorted(r[0] for r in rows) == sorted(tuned) and len(tuned) == 3
+    for col, fold, picked, net, tried in rows:
+        choice = tuned[col]["chosen"][int(fold) - 1]
+        table = tuned[col]["tuning"][int(fold) - 1]
+        want = "flat" if choice == "flat" else ", ".join(f"{k}={v}" for k, v in choice.items())
+        assert picked == want
+        assert float(net.rstrip("%")) / 100 == pytest.approx(table["net_return"][table["chosen"].index(True)], abs=1e-6)
+        assert int(tried) == len(table["candidate"])
+    positions = pd.read_parquet(run_dir / "positions.parquet")
+    shown = {r[0]: r for r in _table_rows(html, "exposure-table")}
+    assert set(shown) == set(metrics["columns"])
+    for col, (_, in_market, long, short, flat, per_day) in shown.items():
+        p = positions[col]
+        assert float(long.rstrip("%")) == pytest.approx(100 * (p > 0).mean(), abs=0.05)
+        assert float(short.rstrip("%")) == pytest.approx(100 * (p < 0).mean(), abs=0.05)
+        assert float(flat.rstrip("%")) == pytest.approx(100 * (p == 0).mean(), abs=0.05)
+        assert float(in_market.rstrip("%")) == pytest.approx(100 * metrics["columns"][col]["exposure_time"], abs=0.05)
+        days = positions["timestamp"].dt.date.nunique()
+        assert float(per_day) == pytest.approx(metrics["columns"][col]["turnover"] / days, abs=0.005)
+
+
+def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_path):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    models = [c for c in metrics["columns"] if c not in metrics["benchmarks"]]
+    found = dict(re.findall(r'data-column="([^"]+)"><summary>.*?: (\d+) round trips?,', html))
+    assert set(found) == set(models)
+    for col in models:
+        assert int(found[col]) == metrics["columns"][col]["round_trips"]
+        block = re.search(rf'data-column="{re.escape(col)}">(.*?)</details>', html, re.S).group(1)
+        pnl = [float(v) / 100 for v in re.findall(r"<td>(-?[0-9.]+)%</td></tr>", block)]
+        assert len(pnl) == int(found[col])  # the tiny run has fewer trades than shown per column
+        assert sum(pnl) == pytest.approx(metrics["columns"][col]["total_return_additive"], abs=5e-7 * (1 + len(pnl)))
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    positions = pd.read_parquet(copy / "positions.parquet")
+    positions[models] = positions[models].shift(1).fillna(0.0)  # no longer what the run traded
+    positions.to_parquet(copy / "positions.parquet")
+    build_report(copy, tearsheets=False)
+    assert "No trade table: the positions, delayed, do not reproduce" in (copy / "report.html").read_text()
+
+
+def test_chart_times_are_unix_seconds_whatever_the_timestamp_unit():
+    returns = pd.DataFrame({"a": [0.0, 0.01, -0.01]})
+    for unit in ("ns", "us", "ms"):
+        x = pd.to_datetime(["2024-01-05 10:00:00.0", "2024-01-05 10:00:01.5", "2024-01-06 09:30:00.0"]).as_unit(unit)
+        chart = equity_charts(returns, ["a"], x.to_numpy())[0]
+        assert chart["time"] is True
+        assert chart["overview"][0] == [1704448800.0, 1704448801.5, 1704533400.0], unit

@@ -215,7 +215,9 @@ def test_returns_without_timestamps_are_named():
 
 
 def test_file_names_are_safe_and_keep_the_column():
-    assert tearsheet_filename("lstm:threshold(tuned)") == "lstm_threshold(tuned).html"
+    assert tearsheet_filename("lstm:threshold(tuned)") == "lstm_threshold_tuned.html"
+    assert tearsheet_filename("m:threshold(enter=0.4, exit=0.2)") == "m_threshold_enter_0.4_exit_0.2.html"
+    assert tearsheet_filename("-rf *") == "rf.html"
     assert tearsheet_filename("a/b\\c") == "a_b_c.html"
     assert tearsheet_filename("::") == "column.html"
 
@@ -229,7 +231,8 @@ def test_run_folder_tear_sheets_are_linked_and_carry_the_run_sharpe(tiny_run):
         page = _Page(path.read_text())
         sharpe = metrics["columns"][col]["sharpe"]
         assert _row(page, "Sharpe")[0] == ("—" if sharpe is None else f"{sharpe:.3f}")
-        assert re.search(rf'href="tearsheets/{re.escape(path.name).replace("(", "%28").replace(")", "%29")}"', html)
+        assert re.fullmatch(r"[A-Za-z0-9._+-]+", path.name)  # nothing a shell would read specially
+        assert re.search(rf'<a href="tearsheets/{re.escape(path.name)}">{re.escape(col)}</a>', html)
     assert sorted(p.name for p in (tiny_run / "tearsheets").iterdir()) == sorted(tearsheet_filename(c) for c in models)
 
 

@@ -1,0 +1,97 @@
+"""The round trips of report.html, rebuilt from a run folder by the engine's trade builder.
+
+The run folder keeps each column's target position (``positions.parquet``), its net and gross returns and the traded
+price (``returns.parquet``), and the execution delay in ``config.json``. The executed exposure is the target position
+``delay`` rows later (flat at the last row when the run closed at the end); each bar's cost is gross minus net. The
+rebuild is checked against the folder before it is shown: every gross return must equal the exposure held times the
+price move (:func:`exposure`), else the report says why it shows no trades. The records are
+:func:`signalbench.engine.trades.trade_records_nb`'s, the ones ``BacktestResult.trades`` holds. See
+``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench.engine.trades import RECORD_FIELDS, round_trip_stats_nb, trade_records_nb
+
+__all__ = ["SHOWN", "exposure", "round_trips"]
+
+#: Trades shown per column (the rest are counted in a note).
+SHOWN = 1000
+
+
+def exposure(positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str], costs: dict[str, Any]) -> Any:
+    """The executed exposure ``(n, m)`` of ``columns``, or a string saying why it cannot be rebuilt."""
+    delay = costs.get("delay", 0)
+    if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+        return f"the execution delay {delay!r} is not a whole number of rows"
+    if "price" not in returns or any(f"gross:{c}" not in returns for c in columns):
+        return "returns.parquet lacks the price or the gross returns"
+    pos = positions[columns].to_numpy(dtype=float)
+    e = np.zeros_like(pos)
+    e[delay:] = pos[: len(pos) - delay]
+    if costs.get("close_at_end", True):
+        e[-1] = 0.0
+    move = returns["price"].pct_change().fillna(0.0).to_numpy()
+    gross = returns[[f"gross:{c}" for c in columns]].fillna(0.0).to_numpy()
+    held = np.vstack([np.zeros((1, e.shape[1])), e[:-1]]) * move[:, None]
+    if not np.allclose(held, gross, rtol=1e-9, atol=1e-12):
+        return "the positions, delayed, do not reproduce the run's gross returns"
+    return e
+
+
+def round_trips(
+    positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str], costs: dict[str, Any]
+) -> dict[str, Any]:
+    """Per column its first :data:`SHOWN` trades (entry and exit time, side, bars, prices, PnL) and its count."""
+    e = exposure(positions, returns, columns, costs) if columns else "no model column"
+    if isinstance(e, str):
+        return {"error": e, "columns": []}
+    gross = returns[[f"gross:{c}" for c in columns]].fillna(0.0).to_numpy()
+    cost = gross - returns[columns].fillna(0.0).to_numpy()
+    price = returns["price"].to_numpy(dtype=float)[:, None]
+    counts = round_trip_stats_nb(e, gross - cost, cost)[0]
+    frame = pd.DataFrame(trade_records_nb(e, gross, cost, price, counts), columns=list(RECORD_FIELDS))
+    times = _times(returns)
+    out = []
+    for j, col in enumerate(columns):
+        rows = frame[frame["column"] == j]
+        out.append({"column": col, "count": len(rows), "net": float(rows["net_pnl"].sum()), "rows": _rows(rows, times)})
+    return {"error": None, "columns": out, "day": _day(returns)}
+
+
+def _day(returns: pd.DataFrame) -> str | None:
+    """The one date of the tested rows (shown once, the trade times then omit it), or None."""
+    if "timestamp" not in returns:
+        return None
+    days = pd.to_datetime(returns["timestamp"]).dt.normalize().unique()
+    return str(days[0].date()) if len(days) == 1 else None
+
+
+def _times(returns: pd.DataFrame) -> pd.Series:
+    """Each row's time as text (to the millisecond; without the date when the run spans one day)."""
+    if "timestamp" not in returns:
+        return pd.Series(np.arange(len(returns)).astype(str))
+    ts = pd.to_datetime(returns["timestamp"])
+    one_day = ts.dt.normalize().nunique() == 1
+    return ts.dt.strftime("%H:%M:%S.%f" if one_day else "%Y-%m-%d %H:%M:%S.%f").str[:-3]
+
+
+def _rows(rows: pd.DataFrame, times: pd.Series) -> list[dict[str, str]]:
+    shown = rows.iloc[:SHOWN]
+    return [
+        {
+            "side": "long" if r.side > 0 else "short",
+            "entry": times.iloc[int(r.entry_row)],
+            "exit": times.iloc[int(r.exit_row)],
+            "bars": f"{int(r.bars_held)}",
+            "entry_price": f"{r.entry_price:.4f}",
+            "exit_price": f"{r.exit_price:.4f}",
+            "net": f"{r.net_pnl:.4%}",
+        }
+        for r in shown.itertuples()
+    ]
