@@ -18,7 +18,7 @@ import pytest
 from signalbench.audit import AuditWarning, audit_run
 from signalbench.cli import main
 from signalbench.data.features import sets
-from signalbench.experiment import compare, runner
+from signalbench.experiment import compare, preflight, runner
 from signalbench.signals import registry
 from signalbench.signals.baselines import LogisticModel
 
@@ -81,8 +81,8 @@ def plant_scaler(monkeypatch, cfg):
 
 
 def plant_threshold(monkeypatch, cfg):
-    honest = runner.labels_for
-    monkeypatch.setattr(runner, "labels_for", lambda exp, inputs, rows: honest(exp, inputs, np.arange(inputs.n)))
+    honest = preflight.labels_for  # the run's labels are made before any fit (experiment/preflight.py)
+    monkeypatch.setattr(preflight, "labels_for", lambda exp, inputs, rows: honest(exp, inputs, np.arange(inputs.n)))
 
 
 PLANTS = {
