@@ -33,7 +33,8 @@ def sweeps(draw):
     kinds = {
         "scalar": lambda: draw(cost),
         "column": lambda: np.array(draw(st.lists(cost, min_size=m, max_size=m))),
-        "row": lambda: pd.Series(draw(st.lists(cost, min_size=n, max_size=n))),
+        # (n, 1): per row whatever m is (a length-n 1-D array is refused as ambiguous when n == m)
+        "row": lambda: np.array(draw(st.lists(cost, min_size=n, max_size=n))).reshape(n, 1),
         "cell": lambda: np.array(draw(st.lists(cost, min_size=n * m, max_size=n * m))).reshape(n, m),
     }
     hs_kind = draw(st.sampled_from(list(kinds)))
@@ -77,10 +78,14 @@ def test_lazy_chunks_give_the_table_of_the_whole_matrix(case, data):
     bounds = [0, *cuts, m]
     chunks = (position[:, a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
     case = {**case, "price": case["price"][:, 0], "fee_bps": 1.5}
-    if not (np.isscalar(case["half_spread_bps"]) or isinstance(case["half_spread_bps"], pd.Series)):
+    spread = case["half_spread_bps"]
+    per_row = np.ndim(spread) == 2 and np.shape(spread)[1] == 1
+    if not (np.isscalar(spread) or per_row):
         case["half_spread_bps"] = 0.5  # lazy columns take scalar or per-row costs only
     full, _ = _both(case, periods_per_year=252)
     kwargs = {k: v for k, v in case.items() if k not in ("price", "position", "memory")}
+    if per_row:
+        kwargs["half_spread_bps"] = spread[:, 0]  # lazy: the column count is unknown, per-row costs are 1-D
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         lazy = backtest(case["price"], chunks, keep="stats", periods_per_year=252, **kwargs)

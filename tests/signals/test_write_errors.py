@@ -10,6 +10,7 @@ import pytest
 
 import signalbench.signals as signals
 from signalbench import _atomic
+from tests.conftest import require_module
 
 TORCH_FULL_DISK = "[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0"
 
@@ -47,7 +48,7 @@ def test_a_model_save_on_a_full_disk_names_the_path_and_keeps_the_old_model(tmp_
 
 
 def test_an_onnx_export_on_a_full_disk_names_the_path_and_keeps_the_old_file(tmp_path, monkeypatch):
-    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    require_module("onnx", extra="onnx")
     model, _ = _fitted("lstm", 0, seq_len=3, hidden_size=4, epochs=1, progress=False, device="cpu")
     path = model.export_onnx(tmp_path / "model.onnx")
     old = path.read_bytes()
