@@ -316,8 +316,10 @@ def compare(
             columns, info, extra = _positions(exp, inputs, folds, models)
             bench = _benchmarks(exp, inputs, start, stop)
             result = _backtest(exp, inputs, start, stop, columns, bench, extra)
-        with reporter.step("capacity curve"):
-            capacity = _capacity(exp, inputs, start, stop, {**columns, **bench})
+        capacity = None
+        if exp.costs.model == "book" and exp.costs.capacity_sizes:  # a step only where there is a curve to draw
+            with reporter.step("capacity curve"):
+                capacity = _capacity(exp, inputs, start, stop, {**columns, **bench})
     notes += [str(w.message) for w in caught if _ours(w)]
     stitched = _stitch_labels(labels, folds)
     res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
