@@ -136,7 +136,14 @@ def comparison_table(metrics: dict[str, Any], order: list[str] | None = None) ->
 def _costs(config: dict[str, Any] | None) -> str:
     if not config or "costs" not in config:
         return "not recorded"
-    return ", ".join(f"{k} {v}" for k, v in config["costs"].items() if v is not None)
+    costs = config["costs"]
+    if costs.get("model", "linear") == "linear":  # the order-book settings are defaults there: not shown
+        costs = {k: v for k, v in costs.items() if k not in _BOOK_COSTS}
+    return ", ".join(f"{k} {v}" for k, v in costs.items() if v is not None)
+
+
+#: ``[costs]`` keys that only a book run (``model = "book"``) uses.
+_BOOK_COSTS = ("model", "size", "latency", "unfilled", "penalty_bps", "capacity_sizes")
 
 
 def _split(split: dict[str, Any]) -> str:

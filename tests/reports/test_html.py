@@ -250,3 +250,12 @@ def test_chart_times_are_unix_seconds_whatever_the_timestamp_unit():
         chart = equity_charts(returns, ["a"], x.to_numpy())[0]
         assert chart["time"] is True
         assert chart["overview"][0] == [1704448800.0, 1704448801.5, 1704533400.0], unit
+
+
+def test_the_costs_fact_of_a_linear_run_leaves_out_the_order_book_settings():
+    from signalbench.reports.html import _costs
+
+    linear = {"fee_bps": 0.05, "delay": 0, "model": "linear", "unfilled": "partial", "penalty_bps": 0.0, "size": None}
+    assert _costs({"costs": linear}) == "fee_bps 0.05, delay 0"
+    book = {**linear, "model": "book", "size": 100}
+    assert _costs({"costs": book}) == "fee_bps 0.05, delay 0, model book, unfilled partial, penalty_bps 0.0, size 100"
