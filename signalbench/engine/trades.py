@@ -222,7 +222,8 @@ def trade_records_nb(exposure, gross, costs, price, counts):
 def round_trip_rows(acc: np.ndarray) -> dict[str, np.ndarray]:
     """:data:`TRADE_ROWS` from the accumulators of :func:`round_trip_stats_nb` (NaN where a figure has no trades)."""
     count, wins, losses, sum_win, sum_loss, net, win_streak, loss_streak, bars = acc
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # over: a subnormal average loss makes the payoff ratio overflow to inf, which is its value (as profit_factor)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         avg_win = np.where(wins > 0, sum_win / wins, np.nan)
         avg_loss = np.where(losses > 0, sum_loss / losses, np.nan)
         return {

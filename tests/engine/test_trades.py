@@ -148,3 +148,17 @@ def test_labels_times_and_no_trades():
     assert res.stats.loc["round_trips"].tolist() == [1, 0]
     assert np.isnan(res.stats.loc["win_rate", "flat"])
     assert res.trades is t  # computed once
+
+
+def test_a_subnormal_average_loss_gives_an_infinite_payoff_ratio_without_a_warning():
+    import warnings
+
+    from signalbench.engine.trades import round_trip_rows
+
+    # count, wins, losses, sum_win, sum_loss, net, win_streak, loss_streak, bars (one column)
+    acc = np.array([[2.0], [1.0], [1.0], [0.01], [-5e-324], [0.01], [1.0], [1.0], [4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = round_trip_rows(acc)
+    assert rows["payoff_ratio"][0] == np.inf
+    assert rows["avg_loss"][0] == -5e-324 and rows["win_rate"][0] == 0.5
