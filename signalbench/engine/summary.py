@@ -223,7 +223,9 @@ def empty_notes(n: int, opts: Options, exposure_time: np.ndarray, columns: pd.In
         )
     elif (exposure_time == 0).any():
         flat = [columns[j] for j in np.flatnonzero(exposure_time == 0)]
-        shown = ", ".join(repr(c) for c in flat[:5]) + (f", ... ({len(flat)} columns)" if len(flat) > 5 else "")
+        # a NumPy scalar label (lazily generated chunks) reads as its value, as a Python one does
+        shown = ", ".join(repr(c.item() if isinstance(c, np.generic) else c) for c in flat[:5])
+        shown += f", ... ({len(flat)} columns)" if len(flat) > 5 else ""
         notes.add(
             EmptyResultWarning,
             f"column(s) {shown} never hold a position (zero exposure on every row): their returns are zero; "

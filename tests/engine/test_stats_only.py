@@ -32,8 +32,8 @@ def sweeps(draw):
     cost = st.floats(0.0, 20.0)
     kinds = {
         "scalar": lambda: draw(cost),
-        "column": lambda: np.array(draw(st.lists(cost, min_size=m, max_size=m))),
-        # (n, 1): per row whatever m is (a length-n 1-D array is refused as ambiguous when n == m)
+        # (1, m) per column, (n, 1) per row: a 1-D cost is refused as ambiguous when n == m
+        "column": lambda: np.array(draw(st.lists(cost, min_size=m, max_size=m))).reshape(1, m),
         "row": lambda: np.array(draw(st.lists(cost, min_size=n, max_size=n))).reshape(n, 1),
         "cell": lambda: np.array(draw(st.lists(cost, min_size=n * m, max_size=n * m))).reshape(n, m),
     }
@@ -79,7 +79,7 @@ def test_lazy_chunks_give_the_table_of_the_whole_matrix(case, data):
     chunks = (position[:, a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a)
     case = {**case, "price": case["price"][:, 0], "fee_bps": 1.5}
     spread = case["half_spread_bps"]
-    per_row = np.ndim(spread) == 2 and np.shape(spread)[1] == 1
+    per_row = np.shape(spread) == (len(case["price"]), 1)
     if not (np.isscalar(spread) or per_row):
         case["half_spread_bps"] = 0.5  # lazy columns take scalar or per-row costs only
     full, _ = _both(case, periods_per_year=252)
