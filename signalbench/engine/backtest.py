@@ -29,6 +29,7 @@ from signalbench.engine._inputs import (
 from signalbench.engine.handoff import to_vectorbt
 from signalbench.engine.periods import AnnualizationWarning, Clock, calendar_days_per_year, decide_clock
 from signalbench.engine.plot import plot_result
+from signalbench.engine.selection import PBOResult, _check_n_splits, block_bounds, pbo_from_blocks
 from signalbench.engine.summary import Accumulated, Notes, Selection, Simulation, oracle_totals, stats_table
 from signalbench.engine.sweep import (
     LAZY_HELP,
@@ -78,6 +79,8 @@ class BacktestResult:
     priced : signalbench.engine.trades.Priced or None
         The checked prices, simulated series, costs and labels, kept (no copy) for ``trades`` and
         :meth:`to_vectorbt`; None for a result built by hand.
+    pbo : signalbench.engine.selection.PBOResult or None
+        The probability of backtest overfitting of the trial columns (``pbo_splits`` given), else None.
     """
 
     returns: Any
@@ -95,6 +98,7 @@ class BacktestResult:
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
     priced: Priced | None = field(default=None, repr=False, compare=False)
+    pbo: PBOResult | None = field(default=None, repr=False)
 
     @property
     def trades(self) -> pd.DataFrame:
@@ -175,6 +179,7 @@ def backtest(
     n_trials: int | None = None,
     keep: Literal["all", "stats"] = "all",
     memory: int | str = "1GB",
+    pbo_splits: int | None = None,
 ) -> BacktestResult:
     """Mark target positions to market with costs and latency; return PnL series and statistics.
 
@@ -232,6 +237,13 @@ def backtest(
         width runs in O(n x chunk) memory. The ``stats`` table and the notes are identical to ``"all"``'s.
     memory : int or str, default "1GB"
         The budget for one chunk with ``keep="stats"``, in bytes or as ``"512MB"``, ``"2GiB"``, ...
+    pbo_splits : int, optional
+        Also compute the probability of backtest overfitting of the trial columns (benchmarks left out) with this
+        many CSCV blocks S (even, C(S, S/2) <= 200,000), on the rows' net returns and the Sharpe metric: equal to
+        :func:`signalbench.engine.selection.pbo` on ``returns`` of the trial columns, up to rounding, and
+        identical under ``keep="all"`` and ``keep="stats"``: the one pass keeps each block's moments (a few
+        numbers per block and column), so a sweep larger than memory gets its PBO too (``result.pbo``). Needs at
+        least 2 trial columns and ``2 * S`` rows.
 
     Returns
     -------
@@ -287,12 +299,14 @@ def backtest(
     keep = choice(keep, "keep", KEEP)
     budget = memory_bytes(memory)
     raw_costs = (fee_bps, half_spread_bps, slippage_bps)
+    splits = None if pbo_splits is None else _check_n_splits(pbo_splits, "pbo_splits")
     if is_lazy(position):
-        run = _run_lazy(price, position, raw_costs, opts, keep, budget)
+        run = _run_lazy(price, position, raw_costs, opts, keep, budget, splits)
     else:
-        run = _run_eager(price, position, raw_costs, opts, keep, budget)
+        run = _run_eager(price, position, raw_costs, opts, keep, budget, splits, benchmarks)
     sim, summed, p2, costs, template, (ppy, rule, note, days) = run
     selection = _selection(benchmarks, opts.n_trials, template.columns)
+    overfit = None if splits is None else _pbo(summed, selection, p2.shape[0], splits)
     notes = Notes()
     if note:
         notes.add(AnnualizationWarning, note)
@@ -308,6 +322,7 @@ def backtest(
         n_trials=selection.dsr_trials,
         notes=messages,
         priced=Priced(p2, sim, costs, template) if sim is not None else None,
+        pbo=overfit,
         params={
             "fee_bps": fee_bps,
             "half_spread_bps": half_spread_bps,
@@ -325,7 +340,14 @@ _Run = tuple[Simulation | None, Accumulated, np.ndarray, Costs, Template, tuple[
 
 
 def _run_eager(
-    price: Any, position: Any, raw_costs: tuple[Any, Any, Any], opts: Options, keep: str, budget: int
+    price: Any,
+    position: Any,
+    raw_costs: tuple[Any, Any, Any],
+    opts: Options,
+    keep: str,
+    budget: int,
+    splits: int | None,
+    benchmarks: Any,
 ) -> _Run:
     """Check array inputs and price them: in one pass writing the series, or in chunks keeping the statistics."""
     p2, ptmpl = as_price(price)
@@ -333,25 +355,34 @@ def _run_eager(
     template = align(ptmpl, qtmpl, p2.shape, q2.shape)
     check_positions(q2, template, opts.max_leverage)
     n, m = p2.shape[0], max(p2.shape[1], q2.shape[1])
+    bounds = _pbo_bounds(n, splits)
+    if splits is not None:  # refused before anything is priced
+        _check_pbo_trials(_selection(benchmarks, opts.n_trials, template.columns))
     costs = as_costs(*raw_costs, n, m, template.index)
     clock = _clock(template, opts)
     times = (clock[3], clock[4])
     if keep == "all":
-        sim, summed = accumulate(p2, q2, costs, opts, times, write=True)
+        sim, summed = accumulate(p2, q2, costs, opts, times, write=True, bounds=bounds)
         return sim, summed, p2, costs, template, _calendar(clock)
     shared = p2.shape[1] == 1 and costs.shared
     oracle = float(oracle_totals(p2, costs, opts, 1)[0]) if shared else None
     event_time = times[0] is not None and not times[0].regular
     width = chunk_width(n, budget, lazy=False, event_time=event_time, per_column_oracle=not shared)
     parts = [
-        accumulate(p, q, c, opts, times, write=False, oracle=oracle)[1]
+        accumulate(p, q, c, opts, times, write=False, oracle=oracle, bounds=bounds)[1]
         for p, q, c in eager_chunks(p2, q2, costs, width)
     ]
     return None, Accumulated.concat(parts), p2, costs, template, _calendar(clock)
 
 
 def _run_lazy(
-    price: Any, position: Any, raw_costs: tuple[Any, Any, Any], opts: Options, keep: str, budget: int
+    price: Any,
+    position: Any,
+    raw_costs: tuple[Any, Any, Any],
+    opts: Options,
+    keep: str,
+    budget: int,
+    splits: int | None,
 ) -> _Run:
     """Price lazily generated column chunks one at a time, keeping their statistics and labels only."""
     if keep != "stats":
@@ -365,6 +396,7 @@ def _run_lazy(
         )
     p2, ptmpl = as_price(price)
     n = p2.shape[0]
+    bounds = _pbo_bounds(n, splits)
     for name, value in zip(("fee_bps", "half_spread_bps", "slippage_bps"), raw_costs):
         if np.ndim(value) > 1 or (np.ndim(value) == 1 and len(value) != n):
             raise ValueError(
@@ -383,7 +415,7 @@ def _run_lazy(
     width = chunk_width(n, budget, lazy=True, event_time=event_time, per_column_oracle=False)
     parts, labels = [], []
     for q2, cols in lazy_chunks(position, width, p2, ptmpl, opts.max_leverage):
-        parts.append(accumulate(p2, q2, costs, opts, times, write=False, oracle=oracle)[1])
+        parts.append(accumulate(p2, q2, costs, opts, times, write=False, oracle=oracle, bounds=bounds)[1])
         labels.append(cols)
         del q2  # freed before the next chunk is made
     if not parts:
@@ -391,6 +423,38 @@ def _run_lazy(
     columns = labels[0].append(labels[1:]) if len(labels) > 1 else labels[0]
     template = Template(ptmpl.index, columns, False, None)
     return None, Accumulated.concat(parts), p2, costs, template, _calendar(clock)
+
+
+def _pbo_bounds(n: int, splits: int | None) -> np.ndarray:
+    """The first row of each PBO block and ``n`` (empty without ``pbo_splits``); too few rows are refused."""
+    if splits is None:
+        return np.zeros(0, dtype=np.int64)
+    if n < 2 * splits:
+        raise ValueError(
+            expected("pbo_splits", f"at most n / 2 = {n // 2} blocks (2 rows a block)", splits, hint="use fewer splits")
+        )
+    return block_bounds(n, splits)
+
+
+def _check_pbo_trials(selection: Selection) -> None:
+    """PBO compares configurations: at least two trial columns."""
+    k = int(selection.trials.sum())
+    if k < 2:
+        raise ValueError(
+            expected(
+                "pbo_splits",
+                "at least 2 trial columns to compare (benchmarks are not trials)",
+                f"{k} trial column{'s' if k != 1 else ''}",
+                raw=True,
+            )
+        )
+
+
+def _pbo(summed: Accumulated, selection: Selection, n: int, splits: int) -> PBOResult:
+    """The PBO of the trial columns from the blocks' moments the one pass kept."""
+    _check_pbo_trials(selection)
+    counts = np.diff(block_bounds(n, splits)).astype(np.float64)
+    return pbo_from_blocks(counts, summed.blocks[:, :, selection.trials])
 
 
 def _calendar(clock: tuple[float, str, str, Clock | None, pd.DatetimeIndex | None]) -> tuple[float, str, str, int]:

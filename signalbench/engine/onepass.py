@@ -12,7 +12,11 @@ everything ``BacktestResult.stats`` is built from, so the data are read once:
 - the round-trip accumulators of :mod:`signalbench.engine.trades` (the same step as its kernels);
 - the mean and population central moments m2, m3, m4 the deflated Sharpe needs: the returns are kept 256 at a
   time in a buffer that stays in cache, each block's moments computed in two passes and merged into the running
-  ones with Pebay's pairwise formulas (as accurate as two passes over the column, without a second read).
+  ones with Pebay's pairwise formulas (as accurate as two passes over the column, without a second read);
+- when the probability of backtest overfitting is asked for, the mean, sum of squared deviations (Welford's
+  update), lowest and highest return of each of its ``S`` contiguous blocks (:data:`PBO_BLOCK`), which is all
+  :func:`signalbench.engine.selection.pbo_from_blocks` needs: a sweep of any width gets its PBO with no (n, m)
+  array.
 
 The rows of the accumulator array are :data:`ACC_ROWS`; :data:`ACC` names their slices.
 """
@@ -50,29 +54,38 @@ ACC = {
 }
 #: Number of accumulator rows per column.
 ACC_ROWS = _NC + _NT + N_TRIP + len(MOMENTS)
+#: What is kept per PBO block and column, in order (axis 0 of the ``blocks`` array).
+PBO_BLOCK = ("mean", "m2", "low", "high")
 # Returns are kept this many at a time for their moments: two exact passes over a block in L1, then a merge.
 _BLOCK = 256
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def one_pass_nb(
-    price, position, fee, half_spread, slippage, delay, close_at_end, compound, outs, acc
+    price, position, fee, half_spread, slippage, delay, close_at_end, compound, outs, acc, bounds, blocks
 ):  # pragma: no cover - compiled
     """Simulate every column and fill ``acc`` (ACC_ROWS, m); write the series into ``outs`` when given.
 
     ``price`` is (n, 1) or (n, m), ``position`` (n, 1) or (n, m); costs are flexibly shaped (see
     :func:`signalbench.engine.kernels.flex`). ``outs`` is a tuple of six arrays, returns, gross returns, costs,
     exposure, equity and drawdown, each (n, m) Fortran-ordered to be written or (0, m) to be skipped.
+    ``bounds`` (S + 1,) int64 are the first rows of the PBO blocks and ``n`` (length 0: no blocks); ``blocks``
+    (4, S, m) receives each block's :data:`PBO_BLOCK` values.
     """
     for jj in prange(acc.shape[1]):
         j = np.int64(jj)  # the prange index is unsigned: unifying it with 0 would give a float
-        acc[:, j] = _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs)
+        acc[:, j] = _column_nb(
+            price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs, bounds, blocks
+        )
 
 
 @njit(cache=True, error_model="numpy")
-def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs):
+def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs, bounds, blocks):
     """One column's pass; returns its ACC_ROWS accumulators (see the module docstring)."""
     write = outs[0].shape[0] > 0
+    n_blocks = bounds.shape[0] - 1
+    b = 0
+    pbo = (0.0, 0.0, 0.0, np.inf, -np.inf)  # the current PBO block: count, mean, M2, low, high
     n = price.shape[0]
     trips = np.zeros(N_TRIP)
     sums = (0.0, 0.0, 0.0, 0.0)  # sum r, sum min(r, 0)^2, gross profit, gross loss
@@ -93,6 +106,13 @@ def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end,
         block[t % _BLOCK] = r
         if t % _BLOCK == _BLOCK - 1:
             moments = _merge_moments_nb(moments, block, _BLOCK)
+        if n_blocks > 0:
+            pbo = _pbo_step_nb(pbo, r)
+            if t == bounds[b + 1] - 1:
+                for i in range(4):
+                    blocks[i, b, j] = pbo[i + 1]
+                b += 1
+                pbo = (0.0, 0.0, 0.0, np.inf, -np.inf)
         sums = _returns_step_nb(sums, r)
         curve = _curve_step_nb(curve, r, sums[0])
         if write:
@@ -128,6 +148,16 @@ def _returns_step_nb(sums, r):
     total, down2, gp, gl = sums
     neg = min(r, 0.0)
     return total + r, down2 + neg * neg, gp + max(r, 0.0), gl - neg
+
+
+@njit(cache=True, inline="always")
+def _pbo_step_nb(state, r):
+    """Add one return to a PBO block's count, mean and sum of squared deviations (Welford), low and high."""
+    k, mean, m2, lo, hi = state
+    k += 1.0
+    d = r - mean
+    mean += d / k
+    return k, mean, m2 + d * (r - mean), min(lo, r), max(hi, r)
 
 
 @njit(cache=True, inline="always")

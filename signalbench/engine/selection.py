@@ -34,7 +34,17 @@ from signalbench._validation import choice, expected, integer, number
 from signalbench.engine._inputs import as_2d
 from signalbench.engine.kernels import central_moments_nb
 
-__all__ = ["MAX_PBO_COMBINATIONS", "DeflatedSharpe", "PBOResult", "deflated_sharpe", "deflated_sharpe_row", "pbo"]
+__all__ = [
+    "MAX_PBO_COMBINATIONS",
+    "DeflatedSharpe",
+    "PBOResult",
+    "block_bounds",
+    "block_moments",
+    "deflated_sharpe",
+    "deflated_sharpe_row",
+    "pbo",
+    "pbo_from_blocks",
+]
 
 # Euler-Mascheroni constant (the extreme-value approximation of the expected maximum).
 _EULER_GAMMA = 0.5772156649015329
@@ -352,20 +362,34 @@ def _blocks(n_obs: int, n_splits: int) -> list[np.ndarray]:
     return [np.arange(bounds[b], bounds[b + 1]) for b in range(n_splits)]
 
 
+def block_moments(x: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
+    """(4, S, N): each block's mean, sum of squared deviations, lowest and highest value, per column of ``x``."""
+    return np.stack(
+        [
+            np.stack([x[b].mean(axis=0) for b in blocks]),
+            np.stack([((x[b] - x[b].mean(axis=0)) ** 2).sum(axis=0) for b in blocks]),
+            np.stack([x[b].min(axis=0) for b in blocks]),
+            np.stack([x[b].max(axis=0) for b in blocks]),
+        ]
+    )
+
+
 def _sharpe_over_blocks(x: np.ndarray, blocks: list[np.ndarray], masks: np.ndarray) -> np.ndarray:
+    """Sharpe ``mean / std(ddof=1)`` of every column over the union of the blocks chosen by each mask row."""
+    counts = np.array([len(b) for b in blocks], dtype=np.float64)
+    return _sharpe_from_moments(counts, block_moments(x, blocks), masks)
+
+
+def _sharpe_from_moments(counts: np.ndarray, moments: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Sharpe ``mean / std(ddof=1)`` of every column over the union of the blocks chosen by each mask row.
 
     Combines per-block counts, means and sums of squared deviations (Chan et al.'s pairwise
     update), so each of the C(S, S/2) unions costs O(S N) instead of O(n_obs N). A union whose
     values are all equal (or with fewer than two observations) scores 0, so it never wins.
     """
-    counts = np.array([len(b) for b in blocks], dtype=np.float64)  # (S,)
-    means = np.stack([x[b].mean(axis=0) for b in blocks])  # (S, N)
-    m2 = np.stack([((x[b] - x[b].mean(axis=0)) ** 2).sum(axis=0) for b in blocks])  # (S, N)
-    lows = np.stack([x[b].min(axis=0) for b in blocks])  # (S, N)
-    highs = np.stack([x[b].max(axis=0) for b in blocks])  # (S, N)
+    means, m2, lows, highs = moments  # each (S, N)
     n_combos, n_splits = masks.shape
-    n_cols = x.shape[1]
+    n_cols = means.shape[1]
     out = np.empty((n_combos, n_cols))
     chunk = max(1, 2_000_000 // (n_splits * n_cols))
     for start in range(0, n_combos, chunk):
@@ -474,19 +498,40 @@ def pbo(
     return _pbo_from_performance(is_perf, oos_perf)
 
 
-def _check_n_splits(n_splits: Any) -> int:
+def block_bounds(n_obs: int, n_splits: int) -> np.ndarray:
+    """(S + 1,) int64: the first row of each CSCV block of :func:`pbo`, then ``n_obs``."""
+    return np.array([b[0] for b in _blocks(n_obs, n_splits)] + [n_obs], dtype=np.int64)
+
+
+def pbo_from_blocks(counts: Any, moments: Any) -> PBOResult:
+    """:func:`pbo` (metric "sharpe") from each block's size and moments, without the returns matrix.
+
+    ``counts`` (S,) are the blocks' sizes (of :func:`block_bounds`), ``moments`` (4, S, N) their
+    mean, sum of squared deviations, lowest and highest value per configuration (as :func:`block_moments`
+    computes them, or as ``backtest(..., pbo_splits=S)`` accumulates them in its one pass). Equal to
+    :func:`pbo` on the matrix the moments came from, up to rounding.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    moments = np.asarray(moments, dtype=np.float64)
+    oos_mask = _oos_masks(_check_n_splits(len(counts)))
+    return _pbo_from_performance(
+        _sharpe_from_moments(counts, moments, ~oos_mask), _sharpe_from_moments(counts, moments, oos_mask)
+    )
+
+
+def _check_n_splits(n_splits: Any, name: str = "n_splits") -> int:
     """An even integer >= 2 whose C(n_splits, n_splits / 2) is at most :data:`MAX_PBO_COMBINATIONS`."""
     what = "an even integer >= 2"
-    n_splits = integer(n_splits, "n_splits", minimum=2, what=what)
+    n_splits = integer(n_splits, name, minimum=2, what=what)
     if n_splits % 2:
-        raise ValueError(expected("n_splits", what, n_splits))
+        raise ValueError(expected(name, what, n_splits))
     combos = math.comb(n_splits, n_splits // 2)
     if combos > MAX_PBO_COMBINATIONS:
         raise ValueError(
             expected(
-                "n_splits",
+                name,
                 f"at most {MAX_PBO_COMBINATIONS:,} combinations C(n_splits, n_splits / 2) (n_splits <= 20)",
-                f"n_splits={n_splits}, which gives {combos:,}",
+                f"{name}={n_splits}, which gives {combos:,}",
                 raw=True,
             )
         )

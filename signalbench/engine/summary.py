@@ -71,17 +71,21 @@ class Accumulated:
         returns on the clock the annualized figures use (those of the rows unless the rows are event time).
     oracle : numpy.ndarray
         (m,) total additive net return of the cost-aware oracle under each column's prices and costs.
+    blocks : numpy.ndarray
+        (4, S, m): each PBO block's mean, sum of squared deviations, lowest and highest net return
+        (:data:`signalbench.engine.onepass.PBO_BLOCK`); S = 0 when no PBO was asked for.
     """
 
     acc: np.ndarray
     clock: np.ndarray
     oracle: np.ndarray
+    blocks: np.ndarray
 
     @staticmethod
     def concat(parts: list[Accumulated]) -> Accumulated:
         """The columns of several chunks side by side, in order."""
         return Accumulated(
-            *(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in ("acc", "clock", "oracle"))
+            *(np.concatenate([getattr(p, f) for p in parts], axis=-1) for f in ("acc", "clock", "oracle", "blocks"))
         )
 
 

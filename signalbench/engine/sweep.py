@@ -24,7 +24,7 @@ import pandas as pd
 from signalbench._validation import expected
 from signalbench.engine._inputs import Costs, Options, Template, align, as_2d, check_positions
 from signalbench.engine.kernels import central_moments_nb, column_stats_nb
-from signalbench.engine.onepass import ACC, ACC_ROWS, one_pass_nb
+from signalbench.engine.onepass import ACC, ACC_ROWS, PBO_BLOCK, one_pass_nb
 from signalbench.engine.periods import Clock, resample_to_clock
 from signalbench.engine.summary import Accumulated, Simulation, oracle_totals
 
@@ -59,25 +59,31 @@ def accumulate(
     *,
     write: bool,
     oracle: float | None = None,
+    bounds: np.ndarray | None = None,
 ) -> tuple[Simulation | None, Accumulated]:
     """One pass over checked columns: the series when ``write`` and the :class:`Accumulated` statistics.
 
-    ``oracle`` is the oracle's total when already known (every column shares price and costs).
+    ``oracle`` is the oracle's total when already known (every column shares price and costs); ``bounds`` the
+    first rows of the PBO blocks and ``n`` (empty: no PBO).
     """
     n, m = price.shape[0], max(price.shape[1], position.shape[1])
+    bounds = np.zeros(0, dtype=np.int64) if bounds is None else bounds
     event_time = clock[0] is not None and not clock[0].regular
     rows = n if write or event_time else 0
     outs = tuple(np.empty((rows, m), order="F") for _ in range(6))
     acc = np.empty((ACC_ROWS, m))
+    blocks = np.empty((len(PBO_BLOCK), max(len(bounds) - 1, 0), m))
     compound = opts.mode == "compound"
-    one_pass_nb(price, position, *_cost_arrays(costs), opts.delay, opts.close_at_end, compound, outs, acc)
+    one_pass_nb(
+        price, position, *_cost_arrays(costs), opts.delay, opts.close_at_end, compound, outs, acc, bounds, blocks
+    )
     if event_time:
         on_clock = resample_to_clock(outs[0], clock[1], opts.mode)
         on = np.vstack([column_stats_nb(on_clock), central_moments_nb(on_clock)])
     else:
         on = np.vstack([acc[ACC["column"]], acc[ACC["moments"]]])
     totals = oracle_totals(price, costs, opts, m) if oracle is None else np.full(m, oracle)
-    return (Simulation(*outs) if write else None), Accumulated(acc, on, totals)
+    return (Simulation(*outs) if write else None), Accumulated(acc, on, totals, blocks)
 
 
 def _cost_arrays(costs: Costs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
