@@ -196,6 +196,16 @@ def sweep(n: int, width: int, repeat: int, memory: str) -> dict[str, float]:
     row["engine_s_net_of_generation"] = row["sweep_s"] - row["generate_s"]
     row["floor_s_net_of_generation"] = row["floor_s"] - row["generate_s"]
     row["peak_mb_above_inputs"] = traced_peak_mb(ours)
+
+    def with_pbo() -> object:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return backtest(
+                price, chunks, keep="stats", memory=memory, periods_per_year=252 * 390, pbo_splits=16, **COSTS
+            ).pbo
+
+    row["sweep_with_pbo16_s"] = best_of(with_pbo, repeat)
+    row["pbo16"] = with_pbo().pbo
     return row
 
 

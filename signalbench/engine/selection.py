@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit, prange
 from scipy import stats
 
 from signalbench._validation import choice, expected, integer, number
@@ -387,25 +388,38 @@ def _sharpe_from_moments(counts: np.ndarray, moments: np.ndarray, masks: np.ndar
     update), so each of the C(S, S/2) unions costs O(S N) instead of O(n_obs N). A union whose
     values are all equal (or with fewer than two observations) scores 0, so it never wins.
     """
-    means, m2, lows, highs = moments  # each (S, N)
-    n_combos, n_splits = masks.shape
-    n_cols = means.shape[1]
-    out = np.empty((n_combos, n_cols))
-    chunk = max(1, 2_000_000 // (n_splits * n_cols))
-    for start in range(0, n_combos, chunk):
-        w = masks[start : start + chunk].astype(np.float64)  # (c, S)
-        sel = masks[start : start + chunk][:, :, None]  # (c, S, 1)
-        n = w @ counts  # (c,)
-        mean = (w @ (counts[:, None] * means)) / n[:, None]  # (c, N)
-        dev = (means[None, :, :] - mean[:, None, :]) ** 2 * counts[None, :, None]  # (c, S, N)
-        total_m2 = w @ m2 + (dev * w[:, :, None]).sum(axis=1)  # (c, N)
-        constant = np.where(sel, lows[None], np.inf).min(axis=1) == np.where(sel, highs[None], -np.inf).max(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            std = np.sqrt(total_m2 / (n[:, None] - 1))
-            sharpe = mean / std
-        bad = constant | ~np.isfinite(sharpe) | (n[:, None] < 2)
-        out[start : start + chunk] = np.where(bad, 0.0, sharpe)
+    means, m2, lows, highs = (np.ascontiguousarray(a, dtype=np.float64) for a in moments)  # each (S, N)
+    out = np.empty((masks.shape[0], means.shape[1]))
+    _sharpe_unions_nb(np.asarray(counts, dtype=np.float64), means, m2, lows, highs, masks, out)
     return out
+
+
+@njit(cache=True, parallel=True)
+def _sharpe_unions_nb(counts, means, m2, lows, highs, masks, out):  # pragma: no cover - compiled
+    """Fill ``out`` (C, N) with the Sharpe of each column over each mask row's union of blocks (see above)."""
+    n_splits, n_cols = means.shape
+    for c in prange(masks.shape[0]):
+        for j in range(n_cols):
+            n = 0.0
+            total = 0.0
+            lo, hi = np.inf, -np.inf
+            for b in range(n_splits):
+                if masks[c, b]:
+                    n += counts[b]
+                    total += counts[b] * means[b, j]
+                    lo = min(lo, lows[b, j])
+                    hi = max(hi, highs[b, j])
+            if n < 2.0 or lo == hi:
+                out[c, j] = 0.0
+                continue
+            mean = total / n
+            ss = 0.0
+            for b in range(n_splits):
+                if masks[c, b]:
+                    d = means[b, j] - mean
+                    ss += m2[b, j] + counts[b] * d * d
+            sharpe = mean / np.sqrt(ss / (n - 1.0))
+            out[c, j] = sharpe if np.isfinite(sharpe) else 0.0
 
 
 def pbo(
@@ -582,8 +596,10 @@ def _pbo_from_performance(is_perf: np.ndarray, oos_perf: np.ndarray) -> PBOResul
     n_combos, n_cols = is_perf.shape
     best = np.argmax(is_perf, axis=1)  # first maximum on ties
     rows = np.arange(n_combos)
-    ranks = stats.rankdata(oos_perf, axis=1)  # average ranks, N = best
-    omega = ranks[rows, best] / (n_cols + 1)
+    oos_at_best = oos_perf[rows, best][:, None]
+    # the average rank (1 = worst, N = best) of the winner out of sample, as scipy's rankdata gives it, without a sort
+    rank = (oos_perf < oos_at_best).sum(axis=1) + ((oos_perf == oos_at_best).sum(axis=1) + 1) / 2
+    omega = rank / (n_cols + 1)
     logits = np.log(omega / (1 - omega))
     is_best = is_perf[rows, best]
     oos_best = oos_perf[rows, best]
