@@ -83,3 +83,11 @@ def summarize(marker_dir: str, name: str, **parts: dict) -> dict:
     """The totals of the combined parts, by argument name."""
     mark(marker_dir, name)
     return {k: parts[k]["total"] for k in sorted(parts)}
+
+
+def die(marker_dir: str, name: str) -> None:
+    """Kills its own process (a worker killed mid-task, out of memory)."""
+    import signal
+
+    mark(marker_dir, name)
+    os.kill(os.getpid(), signal.SIGKILL)
