@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from signalbench.compute.record import Recorder
-from signalbench.compute.worker import THREAD_VARIABLES, execute, init_worker, task_spec, warm_up
+from signalbench.compute.worker import execute, init_worker, task_spec, thread_variables, warm_up_here
 
 __all__ = ["run_pool"]
 
@@ -33,10 +31,8 @@ _BROKEN = "BrokenProcessPool: a worker process died while running this task (kil
 def run_pool(recorder: Recorder, root: str, workers: int) -> None:
     """Run the graph of ``recorder`` on ``workers`` spawned processes."""
     graph = recorder.graph
-    for module in sorted({graph.tasks[k].fn.partition(":")[0] for k in graph.waiting}):
-        with contextlib.suppress(ImportError):  # a module that fails to import fails its tasks, in the worker
-            warm_up(module)
-    with _thread_variables():  # every worker, spawned now or later, inherits them
+    warm_up_here(graph.tasks[k].fn for k in graph.waiting)
+    with thread_variables():  # every worker, spawned now or later, inherits them
         while not recorder.stopped:
             suspects = _run_one_pool(recorder, root, workers)
             if not suspects:
@@ -94,21 +90,6 @@ def _run_alone(recorder: Recorder, root: str, key: str) -> None:
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _thread_variables() -> Iterator[None]:
-    """The one-thread variables in this process's environment while the pool runs (spawned workers inherit it)."""
-    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
-    os.environ.update(THREAD_VARIABLES)
-    try:
-        yield
-    finally:
-        for k, old in saved.items():
-            if old is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = old
 
 
 def _start(workers: int) -> ProcessPoolExecutor:

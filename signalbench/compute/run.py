@@ -89,4 +89,6 @@ def _execute(recorder: Recorder, store: TaskStore, executor: str, workers: int, 
 
         run_pool(recorder, str(store.root), workers)
     else:
-        raise NotImplementedError(f"executor={executor!r} with workers={workers}")
+        from signalbench.compute.cluster import run_dask
+
+        run_dask(recorder, str(store.root), workers, address)

@@ -5,17 +5,19 @@ Only small status dictionaries leave :func:`execute`; results go to the store.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from signalbench.compute.store import TaskStore
 from signalbench.compute.tasks import Task
 
-__all__ = ["THREAD_VARIABLES", "execute", "init_worker", "resolve", "task_spec", "warm_up"]
+__all__ = ["THREAD_VARIABLES", "execute", "init_worker", "resolve", "task_spec", "thread_variables", "warm_up",
+           "warm_up_here"]
 
 # One thread per worker process: the pool's processes start with these, and init_worker sets them again.
 THREAD_VARIABLES = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -77,6 +79,28 @@ def warm_up(module_name: str) -> None:
     hook = getattr(importlib.import_module(module_name), WARM_UP, None)
     if callable(hook):
         hook()
+
+
+def warm_up_here(fns: Iterable[str]) -> None:
+    """Warm the modules of the task functions ``fns`` in this process, before workers start (writes the JIT cache)."""
+    for module in sorted({fn.partition(":")[0] for fn in fns}):
+        with contextlib.suppress(ImportError):  # a module that fails to import fails its tasks, in the worker
+            warm_up(module)
+
+
+@contextlib.contextmanager
+def thread_variables() -> Iterator[None]:
+    """:data:`THREAD_VARIABLES` in this process's environment for the block (workers spawned in it inherit them)."""
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    os.environ.update(THREAD_VARIABLES)
+    try:
+        yield
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
 
 
 def execute(spec: dict, root: str) -> dict:

@@ -6,13 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import HERE, subprocess_env
 from graphs import chain_of_sleeps, diamond, task
 from graphtasks import runs
+from procs import HERE, subprocess_env, wait_for
 
 from signalbench.compute import TaskStore, run_graph
 
@@ -102,20 +101,13 @@ def _start_script(tmp_path, workers: int, n: int, seconds: float) -> subprocess.
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for(predicate, timeout: float = 120.0) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, "timed out waiting"
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_sigkill_of_the_process_group_then_a_rerun_computes_only_what_is_missing(tmp_path, workers):
     n, seconds = 4, 0.4
     proc = _start_script(tmp_path, workers, n, seconds)
     store = TaskStore(tmp_path / "store")
     try:
-        _wait_for(lambda: len(store.keys()) >= 3 or proc.poll() is not None)
+        wait_for(lambda: len(store.keys()) >= 3 or proc.poll() is not None)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -140,7 +132,7 @@ def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_p
     proc = _start_script(tmp_path, 2, 6, 0.5)
     store = TaskStore(tmp_path / "store")
     try:
-        _wait_for(lambda: len(store.keys()) >= 2 or proc.poll() is not None)
+        wait_for(lambda: len(store.keys()) >= 2 or proc.poll() is not None)
         children = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGINT)  # the caller only, as a Ctrl-C that reaches just the parent
         _, err = proc.communicate(timeout=60)
@@ -148,7 +140,7 @@ def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_p
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert "KeyboardInterrupt" in err
-    _wait_for(lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children), 30)
+    wait_for(lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children), 30)
     tasks = chain_of_sleeps(str(tmp_path / "m"), 6, 0.5)
     kept = store.keys()
     for key in kept:
