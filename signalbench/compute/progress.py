@@ -62,7 +62,7 @@ class Progress:
     def log(self, text: str) -> None:
         """A line above the table (a failure)."""
         if self._live is not None:
-            self._live.console.print(text, markup=False, highlight=False)
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def table(self):
         """The rich Table: one row per kind of task, one column per state."""

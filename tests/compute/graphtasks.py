@@ -91,3 +91,19 @@ def die(marker_dir: str, name: str) -> None:
 
     mark(marker_dir, name)
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def interrupt(marker_dir: str, name: str, **deps) -> None:
+    """As a Ctrl-C that lands while this task runs."""
+    mark(marker_dir, name)
+    raise KeyboardInterrupt
+
+
+def save_many(root: str, keys: list[str], size: int) -> int:
+    """Save a large array under each key (a second process does the same at the same time)."""
+    from signalbench.compute import TaskStore
+
+    store = TaskStore(root)
+    for i, key in enumerate(keys):
+        store.save(key, {"a": np.full(size, i, dtype=np.float64), "i": i})
+    return os.getpid()
