@@ -128,7 +128,8 @@ def test_sigkill_of_the_process_group_then_a_rerun_computes_only_what_is_missing
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_path):
-    psutil = pytest.importorskip("psutil")
+    import psutil
+
     proc = _start_script(tmp_path, 2, 6, 0.5)
     store = TaskStore(tmp_path / "store")
     try:
