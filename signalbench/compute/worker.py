@@ -86,7 +86,7 @@ def warm_up(module_name: str) -> None:
 def warm_up_here(fns: Iterable[str]) -> None:
     """Warm the modules of the task functions ``fns`` in this process, before workers start (writes the JIT cache)."""
     for module in sorted({fn.partition(":")[0] for fn in fns}):
-        with contextlib.suppress(ImportError):  # a module that fails to import fails its tasks, in the worker
+        with contextlib.suppress(Exception):  # a module or hook that fails here fails its tasks, in the worker
             warm_up(module)
 
 

@@ -152,3 +152,13 @@ def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_p
 
 def _name(t) -> str:
     return t.params["name"]
+
+
+def test_a_warm_up_that_raises_fails_a_task_of_its_module_not_the_run(store, markers):
+    from signalbench.compute import worker
+
+    worker._warmed.discard("badwarm")
+    bad = task("fit", "badwarm:one", {})
+    good = task("piece", "graphtasks:sleep_then", {"marker_dir": markers, "name": "g", "seconds": 0, "value": 3})
+    run = run_graph([bad, good], store, workers=2)
+    assert run.computed == [good.key] and run.failed[bad.key].error == "RuntimeError: the kernels do not compile"
