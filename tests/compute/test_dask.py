@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from graphs import chain_of_sleeps, diamond, task
 from graphtasks import runs
-from procs import subprocess_env, wait_for
-from test_local_pool import stored_bytes
+from procs import stored_bytes, subprocess_env, wait_for
 
 from signalbench.compute import TaskStore, run_graph
 from tests.conftest import require_module

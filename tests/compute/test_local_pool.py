@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 from graphs import chain_of_sleeps, diamond, task
 from graphtasks import runs
-from procs import HERE, subprocess_env, wait_for
+from procs import HERE, stored_bytes, subprocess_env, wait_for
 
 from signalbench.compute import TaskStore, run_graph
-
-
-def stored_bytes(store: TaskStore) -> dict[str, bytes]:
-    """Every file of every stored result, by relative path."""
-    return {str(p.relative_to(store.root)): p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file()}
 
 
 def test_two_workers_store_byte_equal_results_to_one(tmp_path):
