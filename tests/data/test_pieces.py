@@ -142,3 +142,114 @@ def test_shared_samples_by_glob_are_two_pieces_loaded_as_load_lobster_loads_them
         np.testing.assert_array_equal(got.price.to_numpy(), mid_price(want))
         np.testing.assert_array_equal(got.half_spread_bps, half_spread_bps(want))
         assert got.bayes_accuracy is None
+
+
+# -------------------------------------------------------------------------------------------------------- bars
+
+
+def _bars(days: list[str], per_day: int, *, seed: int = 0, start: str = "09:30") -> pd.DataFrame:
+    """Valid 1-minute OHLCV bars: ``per_day`` bars from ``start`` on each day."""
+    rng = np.random.default_rng(seed)
+    stamps = np.concatenate([pd.date_range(f"{d} {start}", periods=per_day, freq="1min").to_numpy() for d in days])
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, size=len(stamps))))
+    open_ = np.r_[close[0], close[:-1]]
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 1e-3, len(stamps)))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 1e-3, len(stamps)))
+    volume = rng.integers(1, 1000, len(stamps)).astype(float)
+    return pd.DataFrame({"timestamp": stamps, "open": open_, "high": high, "low": low, "close": close,
+                         "volume": volume})
+
+
+def _bars_data(path, **kw):
+    from signalbench.experiment.config import BarsData
+
+    return BarsData(kind="bars", path=path, **kw)
+
+
+DAYS = ["2021-03-01", "2021-03-02", "2021-03-03"]
+
+
+def test_bars_one_file_per_symbol_gives_symbol_day_pieces_loaded_like_load_bars(tmp_path):
+    from signalbench.data import load_bars
+
+    for k, sym in enumerate(["AAA", "BBB"]):
+        _bars(DAYS, 30, seed=k).to_csv(tmp_path / f"{sym}_1min.csv", index=False)
+    pieces = discover(_bars_data("*_1min.csv"), tmp_path)
+    assert [p.id for p in pieces] == [f"{s}/{d}" for d in DAYS for s in ("AAA", "BBB")]
+    piece = pieces[3]  # BBB on the second day
+    got = load_piece(piece, "bar_returns", spread=False)
+    whole = load_bars(tmp_path / "BBB_1min.csv")
+    want = whole.loc["2021-03-02"]
+    pd.testing.assert_frame_equal(got.frame, want)
+    np.testing.assert_array_equal(got.price.to_numpy(), want["close"].to_numpy())
+    pd.testing.assert_frame_equal(got.features, compute_features(want, "bar_returns"))
+    assert got.features.iloc[0].isna().any()  # warm-up restarts at the day's first bar
+    assert got.half_spread_bps is None and got.bayes_accuracy is None
+
+
+def test_bars_symbol_setting_names_the_file_symbol(tmp_path):
+    _bars(DAYS[:1], 20).to_csv(tmp_path / "prices.csv", index=False)
+    (piece,) = discover(_bars_data("prices.csv", symbol="XYZ"), tmp_path)
+    assert piece.id == "XYZ/2021-03-01"
+    assert len(load_piece(piece, "bar_returns", spread=False).frame) == 20
+
+
+def test_bars_long_file_with_symbol_column(tmp_path):
+    a, b = _bars(DAYS[:2], 15, seed=1), _bars(DAYS[1:], 15, seed=2)
+    long = pd.concat([a.assign(symbol="AAA"), b.assign(symbol="BBB")]).sort_values("timestamp", kind="stable")
+    long.to_csv(tmp_path / "all.csv", index=False)
+    pieces = discover(_bars_data(["all.csv"]), tmp_path)
+    assert [p.id for p in pieces] == ["AAA/2021-03-01", "AAA/2021-03-02", "BBB/2021-03-02", "BBB/2021-03-03"]
+    got = load_piece(pieces[2], "bar_returns", spread=False).frame
+    assert "symbol" not in got.columns
+    np.testing.assert_allclose(got["close"].to_numpy(), b["close"].to_numpy()[:15])
+
+
+def test_bars_empty_symbol_value_names_file_and_row(tmp_path):
+    long = _bars(DAYS[:1], 10).assign(symbol="AAA")
+    long.loc[4, "symbol"] = ""
+    long.to_csv(tmp_path / "all.csv", index=False)
+    with pytest.raises(DataFormatError, match=r"all\.csv, row 5 \(line 6\).*'symbol'.*expected a symbol"):
+        discover(_bars_data("all.csv"), tmp_path)
+
+
+def test_bars_bad_row_of_one_symbol_names_the_file_row(tmp_path):
+    a, b = _bars(DAYS[:1], 10, seed=1).assign(symbol="AAA"), _bars(DAYS[:1], 10, seed=2).assign(symbol="BBB")
+    long = pd.concat([a, b], ignore_index=True)
+    long.loc[13, "close"] = -1.0  # BBB's 4th bar, the file's 14th row
+    long.to_csv(tmp_path / "all.csv", index=False)
+    with pytest.raises(DataFormatError, match=r"all\.csv, row 14 \(line 15\).*symbol 'BBB'"):
+        discover(_bars_data("all.csv"), tmp_path)
+
+
+def test_bars_two_files_for_one_symbol_day_name_both(tmp_path):
+    _bars(DAYS[:1], 10).to_csv(tmp_path / "AAA_a.csv", index=False)
+    _bars(DAYS[:1], 10, start="11:00").to_csv(tmp_path / "AAA_b.csv", index=False)
+    with pytest.raises(DataFormatError, match="two for AAA on 2021-03-01") as info:
+        discover(_bars_data("AAA_*.csv"), tmp_path)
+    assert "AAA_a.csv" in str(info.value) and "AAA_b.csv" in str(info.value)
+
+
+def test_bars_file_name_without_symbol_is_an_error_naming_it(tmp_path):
+    _bars(DAYS[:1], 10).to_csv(tmp_path / "_bars.csv", index=False)
+    with pytest.raises(DataFormatError, match=r"_bars\.csv: expected a file name that starts with the symbol"):
+        discover(_bars_data("_bars.csv"), tmp_path)
+
+
+def test_bars_days_are_calendar_days_in_the_configured_zone(tmp_path):
+    frame = _bars(["2021-03-01"], 4, start="23:58")  # 23:58, 23:59 UTC on the 1st, 00:00, 00:01 on the 2nd
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
+    frame.to_csv(tmp_path / "AAA.csv", index=False)
+    assert [p.day for p in discover(_bars_data("AAA.csv"), tmp_path)] == ["2021-03-01", "2021-03-02"]
+    (piece,) = discover(_bars_data("AAA.csv", tz="America/New_York"), tmp_path)  # 18:58 to 19:01 on the 1st
+    assert piece.day == "2021-03-01"
+    assert len(load_piece(piece, "bar_returns", spread=False).frame) == 4
+
+
+def test_bars_file_damaged_after_discovery_fails_at_load_naming_it(tmp_path):
+    path = tmp_path / "AAA.csv"
+    _bars(DAYS[:1], 10).to_csv(path, index=False)
+    (piece,) = discover(_bars_data("AAA.csv"), tmp_path)
+    path.write_text("timestamp,open\n2021-03-01 09:30,x\n")
+    with pytest.raises(DataFormatError, match="AAA.csv"):
+        load_piece(piece, "bar_returns", spread=False)
