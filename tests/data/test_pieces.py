@@ -8,10 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from signalbench.data import DataFormatError, compute_features, load_lobster
+from signalbench.data import labels as lab
 from signalbench.data.features import half_spread_bps, mid_price
-from signalbench.data.pieces import Piece, discover, load_piece
+from signalbench.data.pieces import Piece, derive, discover, load_piece
+from signalbench.data.splits import usable_rows
 from signalbench.experiment.config import LobsterData, SyntheticData
 
 # ------------------------------------------------------------------------------------------------- synthetic
@@ -253,3 +257,91 @@ def test_bars_file_damaged_after_discovery_fails_at_load_naming_it(tmp_path):
     path.write_text("timestamp,open\n2021-03-01 09:30,x\n")
     with pytest.raises(DataFormatError, match="AAA.csv"):
         load_piece(piece, "bar_returns", spread=False)
+
+
+# ---------------------------------------------------------------------------------- piece boundaries (properties)
+
+# a layout: symbols x days, each piece its own length (a length-1 piece included)
+layouts = st.integers(1, 3).flatmap(
+    lambda s: st.integers(1, 3).flatmap(lambda d: st.lists(st.integers(1, 40), min_size=s * d, max_size=s * d))
+)
+
+
+def _stamped(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Piece ``k`` on its own day (days increase with ``k``, so the concatenation's time index is sorted)."""
+    day = pd.Timestamp("2012-06-21") + pd.Timedelta(days=k)
+    out = frame.copy()
+    out.index = pd.DatetimeIndex(day + pd.Timedelta(hours=9, minutes=30) + pd.to_timedelta(np.arange(len(frame)),
+                                                                                           unit="s"), name="time")
+    if "day" in out.columns:
+        out["day"] = day
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
+    groups = np.concatenate([np.full(len(f), f"P{k}") for k, f in enumerate(frames)])
+    return pd.concat(frames), groups
+
+
+def _assert_piece_features_equal_grouped(frames, feature_set, *, bars):
+    whole, groups = _concat(frames)
+    grouped = compute_features(whole, feature_set, groups=groups)
+    start = 0
+    for f in frames:
+        alone = derive(f, feature_set, spread=False, bars=bars).features
+        pd.testing.assert_frame_equal(alone, grouped.iloc[start:start + len(f)])
+        start += len(f)
+
+
+@given(lengths=layouts, seed=st.integers(0, 2**16),
+       feature_set=st.sampled_from(["lob_basic", "lob_levels", "price_volume"]))
+def test_book_features_of_a_piece_alone_equal_the_grouped_features_of_the_concatenation(
+    lobster_frame, lengths, seed, feature_set
+):
+    from signalbench.data import synthetic_ticks
+
+    if feature_set == "price_volume":  # tick columns (trade price, volume, spread): synthetic ticks, 2+ rows each
+        frames = [_stamped(synthetic_ticks(n + 1, seed=seed + k).data, k) for k, n in enumerate(lengths)]
+    else:
+        frames = [_stamped(lobster_frame(n, levels=3, seed=seed + k), k) for k, n in enumerate(lengths)]
+    _assert_piece_features_equal_grouped(frames, feature_set, bars=False)
+
+
+@given(lengths=layouts, seed=st.integers(0, 2**16),
+       feature_set=st.sampled_from(["bar_returns", "close_indicators"]))
+def test_bar_features_of_a_piece_alone_equal_the_grouped_features_of_the_concatenation(lengths, seed, feature_set):
+    frames = []
+    for k, n in enumerate(lengths):
+        bars = _bars(["2012-06-21"], n, seed=seed + k).set_index("timestamp")
+        frames.append(_stamped(bars, k))
+    _assert_piece_features_equal_grouped(frames, feature_set, bars=True)
+
+
+@given(lengths=layouts, horizon=st.integers(1, 8), seq_len=st.integers(1, 12))
+def test_usable_rows_with_piece_groups_never_cross_a_piece(lengths, horizon, seq_len):
+    piece = np.repeat(np.arange(len(lengths)), lengths)
+    n = len(piece)
+    rows = usable_rows(n, horizon=horizon, seq_len=seq_len, groups=np.array([f"P{k}" for k in piece]))
+    inside = [
+        t for t in range(n)
+        if t - seq_len + 1 >= 0 and t + horizon < n and len(set(piece[t - seq_len + 1:t + horizon + 1])) == 1
+    ]
+    np.testing.assert_array_equal(rows, inside)
+
+
+@pytest.mark.filterwarnings("ignore::signalbench._validation.EmptyResultWarning")  # a piece shorter than horizon
+@given(lengths=layouts, horizon=st.integers(1, 8), seed=st.integers(0, 2**16),
+       kind=st.sampled_from(["direction", "smoothed_direction", "forward_change", "forward_log_return"]))
+def test_labels_with_piece_groups_are_nan_in_the_last_horizon_rows_of_each_piece(lengths, horizon, seed, kind):
+    rng = np.random.default_rng(seed)
+    prices = [100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n))) for n in lengths]
+    groups = np.concatenate([np.full(n, k) for k, n in enumerate(lengths)])
+    make = getattr(lab, kind)
+    y = np.asarray(make(np.concatenate(prices), horizon, groups=groups), dtype=np.float64)
+    start = 0
+    for p in prices:
+        part = y[start:start + len(p)]
+        assert np.isnan(part[max(len(p) - horizon, 0):]).all()  # the label would read the next piece
+        assert not np.isnan(part[:max(len(p) - horizon, 0)]).any()
+        np.testing.assert_array_equal(part, np.asarray(make(p, horizon), dtype=np.float64))  # the piece alone
+        start += len(p)
