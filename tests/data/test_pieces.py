@@ -345,3 +345,37 @@ def test_labels_with_piece_groups_are_nan_in_the_last_horizon_rows_of_each_piece
         assert not np.isnan(part[:max(len(p) - horizon, 0)]).any()
         np.testing.assert_array_equal(part, np.asarray(make(p, horizon), dtype=np.float64))  # the piece alone
         start += len(p)
+
+
+# ------------------------------------------------------------------ one piece computes what load_inputs computes
+
+
+def _same_as_load_inputs(exp):
+    from signalbench.experiment.inputs import load_inputs, needs_spread
+
+    whole = load_inputs(exp)
+    (piece,) = discover(exp.data, Path(exp.base_dir))
+    got = load_piece(piece, exp.features, spread=needs_spread(exp))
+    pd.testing.assert_frame_equal(got.frame, whole.frame)
+    pd.testing.assert_frame_equal(got.features, whole.features)
+    pd.testing.assert_series_equal(got.price, whole.price)
+    np.testing.assert_array_equal(got.half_spread_bps, whole.half_spread_bps)
+
+
+@pytest.mark.shared_data
+def test_a_one_day_lobster_input_loads_as_load_inputs_loads_it(lobster_dir):
+    from signalbench.experiment.config import Experiment
+
+    exp = Experiment(name="t", data={"kind": "lobster", "path": "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip"},
+                     features=["lob_basic", "lob_levels"], costs={"half_spread_bps": "quoted"},
+                     base_dir=str(lobster_dir))
+    _same_as_load_inputs(exp)
+
+
+def test_a_one_day_bars_input_loads_as_load_inputs_loads_it(tmp_path):
+    from signalbench.experiment.config import Experiment
+
+    _bars(DAYS[:1], 40).to_csv(tmp_path / "AAA_1min.csv", index=False)
+    exp = Experiment(name="t", data={"kind": "bars", "path": "AAA_1min.csv"}, features="bar_returns",
+                     base_dir=str(tmp_path))
+    _same_as_load_inputs(exp)
