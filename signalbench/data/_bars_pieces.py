@@ -8,6 +8,7 @@ when given, else in the file's own zone).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -36,14 +37,38 @@ def _symbol_rows(frame: pd.DataFrame, column: str, where) -> dict[str, np.ndarra
     return {str(name): np.flatnonzero(codes == k) for k, name in enumerate(names)}
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
+
+
+def name_symbol(path: str | Path) -> str:
+    """The symbol a file name gives: its stem (without the format and compression suffixes) up to the first ``_``."""
+    p = Path(path)
+    if p.suffix.lower() in _COMPRESSED:
+        p = Path(p.stem)
+    return p.stem.split("_")[0]
+
+
 def load_symbols(path: str | Path, *, symbol: str | None, timestamp: str | None, tz: str | None) -> dict:
-    """``{symbol: bars}`` of one file, each symbol's rows validated as :func:`load_bars` validates a file."""
+    """``{symbol: bars}`` of one file, each symbol's rows validated as :func:`load_bars` validates a file.
+
+    The last few results are kept (keyed by the file's path, size and modification time), so the pieces of one file
+    loaded one after another read it once.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"bars file not found: {p}")
+    stat = p.stat()
+    return _load_symbols(str(p), stat.st_size, stat.st_mtime_ns, symbol, timestamp, tz)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_symbols(path: str, _size: int, _mtime: int, symbol: str | None, timestamp: str | None, tz: str | None):
     from signalbench.data.bars import RowsOf, read_bars, validated
 
     frame, where = read_bars(path)
     column = _symbol_column(frame)
     if column is None:
-        name = symbol if symbol is not None else Path(path).name.split(".")[0].split("_")[0]
+        name = symbol if symbol is not None else name_symbol(path)
         if not name:
             raise DataFormatError(
                 f"{path}: expected a file name that starts with the symbol (SYMBOL_....csv), a 'symbol' column or "
@@ -81,4 +106,4 @@ def load_bars_piece(piece: Piece) -> pd.DataFrame:
     """The bars of one piece: its symbol's rows of its file on its day."""
     s = piece.source
     bars = load_symbols(s["path"], symbol=s["symbol"], timestamp=s["timestamp"], tz=s["tz"])[s["symbol"]]
-    return bars[bars.index.normalize().strftime("%Y-%m-%d") == s["day"]]
+    return bars[bars.index.normalize().strftime("%Y-%m-%d") == s["day"]].copy()  # a copy: the file's stays cached

@@ -81,8 +81,10 @@ class PieceData:
 # --------------------------------------------------------------------------------------------------- discover
 
 
-def discover(data: Data, base_dir: str | Path) -> list[Piece]:
+def discover(data: Data, base_dir: str | Path, *, seed: int | None = None) -> list[Piece]:
     """The pieces of a ``[data]`` section, sorted by (day, symbol); paths are relative to ``base_dir``.
+
+    ``seed`` (the experiment's) seeds synthetic data whose section gives none (then 0).
 
     Raises
     ------
@@ -91,7 +93,7 @@ def discover(data: Data, base_dir: str | Path) -> list[Piece]:
         pair, or two files hold the same (symbol, day); the message names the file.
     """
     if data.kind == "synthetic":
-        pieces = _synthetic_pieces(data)
+        pieces = _synthetic_pieces(data, seed)
     elif data.kind == "lobster":
         pieces = _lobster_pieces(data, Path(base_dir))
     else:
@@ -154,8 +156,8 @@ def piece_seed(seed: int, symbol: int, day: int) -> int:
     return int(np.random.SeedSequence([seed, symbol, day]).generate_state(1, np.uint32)[0])
 
 
-def _synthetic_pieces(data) -> list[Piece]:
-    seed = 0 if data.seed is None else data.seed
+def _synthetic_pieces(data, seed: int | None) -> list[Piece]:
+    seed = data.seed if data.seed is not None else (seed or 0)
     rows = synthetic_layout(data.n, data.ticks_per_day, getattr(data, "days", None))
     dates = pd.bdate_range(SYNTHETIC_START, periods=len(rows))
     pieces = []

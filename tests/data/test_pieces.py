@@ -379,3 +379,34 @@ def test_a_one_day_bars_input_loads_as_load_inputs_loads_it(tmp_path):
     exp = Experiment(name="t", data={"kind": "bars", "path": "AAA_1min.csv"}, features="bar_returns",
                      base_dir=str(tmp_path))
     _same_as_load_inputs(exp)
+
+
+def test_synthetic_seed_is_the_sections_else_the_experiments():
+    data = SyntheticData(kind="synthetic", n=400)
+    seeds = lambda d, **kw: [p.source["seed"] for p in discover(d, Path("."), **kw)]  # noqa: E731
+    assert seeds(data, seed=3) != seeds(data, seed=4)
+    assert seeds(data) == seeds(data, seed=0)
+    assert seeds(SyntheticData(kind="synthetic", n=400, seed=5), seed=3) == seeds(data, seed=5)
+
+
+@pytest.mark.parametrize(("name", "symbol"), [("BRK.B_1min.csv", "BRK.B"), ("AAPL.csv.gz", "AAPL"),
+                                              ("MSFT_2021.parquet", "MSFT"), ("prices.csv", "prices")])
+def test_bars_symbol_from_the_file_name(tmp_path, name, symbol):
+    path = tmp_path / name
+    bars = _bars(DAYS[:1], 5)
+    bars.to_parquet(path) if name.endswith(".parquet") else bars.to_csv(path, index=False)
+    assert [p.symbol for p in discover(_bars_data(name), tmp_path)] == [symbol]
+
+
+def test_bars_pieces_of_one_file_read_it_once(tmp_path, monkeypatch):
+    import signalbench.data.bars as bars_module
+
+    _bars(DAYS, 10).to_csv(tmp_path / "AAA.csv", index=False)
+    pieces = discover(_bars_data("AAA.csv"), tmp_path)
+    reads = []
+    real = bars_module.read_bars
+    monkeypatch.setattr(bars_module, "read_bars", lambda p: reads.append(p) or real(p))
+    (tmp_path / "AAA.csv").touch()  # a new modification time: the next load reads the file again, once
+    frames = [load_piece(p, "bar_returns", spread=False).frame for p in pieces]
+    assert len(reads) == 1
+    assert [len(f) for f in frames] == [10, 10, 10]
