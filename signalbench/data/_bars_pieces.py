@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench.data._errors import DataFormatError
-from signalbench.data.pieces import Piece, _one_per_symbol_day, expand
+from signalbench.data._piece import Piece, expand, one_per_symbol_day
 
 __all__ = ["bars_pieces", "load_bars_piece"]
 
@@ -99,7 +99,7 @@ def bars_pieces(data, base_dir: Path) -> list[Piece]:
         for name, bars in load_symbols(path, symbol=symbol, timestamp=data.timestamp, tz=data.tz).items():
             source = {"kind": "bars", "path": str(path), "symbol": name, "timestamp": data.timestamp, "tz": data.tz}
             pieces += [Piece(name, day, {**source, "day": day}) for day in _days(bars)]
-    return _one_per_symbol_day(pieces, lambda p: p.source["path"])
+    return one_per_symbol_day(pieces, lambda p: p.source["path"])
 
 
 def load_bars_piece(piece: Piece) -> pd.DataFrame:
