@@ -31,6 +31,9 @@ class Piece:
     day: str
     source: Mapping[str, Any]
 
+    def __hash__(self) -> int:  # the source is a dict; (symbol, day) is unique among the pieces of one discovery
+        return hash((self.symbol, self.day))
+
     @property
     def id(self) -> str:
         """``"AMZN/2012-06-21"``."""

@@ -410,3 +410,32 @@ def test_bars_pieces_of_one_file_read_it_once(tmp_path, monkeypatch):
     frames = [load_piece(p, "bar_returns", spread=False).frame for p in pieces]
     assert len(reads) == 1
     assert [len(f) for f in frames] == [10, 10, 10]
+
+
+def test_pieces_hash_and_pickle():
+    import pickle
+
+    pieces = discover(_synthetic(symbols=2), Path("."))
+    assert len(set(pieces)) == len(pieces) and {pieces[0]: 1}[pieces[0]] == 1
+    assert pickle.loads(pickle.dumps(pieces)) == pieces
+
+
+@pytest.mark.shared_data
+def test_a_zip_of_several_days_gives_one_piece_per_day_each_loading_its_own_rows(lobster_dir, tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(lobster_dir / "LOBSTER_SampleFile_AMZN_2012-06-21_1.zip") as zf:
+        names = sorted(zf.namelist())
+        msg = next(n for n in names if "_message_" in n)
+        book = next(n for n in names if "_orderbook_" in n)
+        lines = {n: zf.read(n).decode().splitlines(keepends=True) for n in (msg, book)}
+    archive = tmp_path / "two_days.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for day, (a, b) in (("2012-06-21", (0, 30)), ("2012-06-22", (30, 70))):
+            for n in (msg, book):
+                zf.writestr(Path(n).name.replace("2012-06-21", day), "".join(lines[n][a:b]))
+    pieces = discover(LobsterData(kind="lobster", path="two_days.zip"), tmp_path)
+    assert [p.id for p in pieces] == ["AMZN/2012-06-21", "AMZN/2012-06-22"]
+    first, second = (load_piece(p, "lob_basic", spread=False).frame for p in pieces)
+    assert (len(first), len(second)) == (30, 40)
+    assert set(second.index.normalize().date.astype(str)) == {"2012-06-22"}
