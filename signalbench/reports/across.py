@@ -128,7 +128,8 @@ def _pooled(pooled: dict[str, dict], columns: list[str]) -> dict[str, Any] | Non
     rows = [r for r in rows if any(c["sort"] for c in r["cells"])]
     notes = sorted({p["note"] for p in pooled.values() if p.get("note")})
     basis = [_cell(pooled.get(c), "net_return", ".4%")["rests_on"] for c in columns]
-    return {"rows": rows, "rests_on": basis, "notes": notes}
+    same = len(set(basis)) == 1 and basis[0]
+    return {"rows": rows, "rests_on": basis[0] if same else basis, "notes": notes}
 
 
 def _tested(tested: list[dict[str, Any]]) -> dict[str, Any]:

@@ -143,7 +143,7 @@ def _costs(config: dict[str, Any] | None) -> str:
 
 
 #: ``[costs]`` keys that only a book run (``model = "book"``) uses.
-_BOOK_COSTS = ("model", "size", "latency", "unfilled", "penalty_bps", "capacity_sizes")
+_BOOK_COSTS = ("model", "size", "notional", "latency", "unfilled", "penalty_bps", "capacity_sizes")
 
 
 def _split(split: dict[str, Any]) -> str:
@@ -271,8 +271,8 @@ def _figures(run_dir: Path, metrics: dict[str, Any], trades: Any = None) -> list
                 "Zoomed window: price, positions and PnL",
                 f"The {_ZOOM} rows with the most position changes; positions of "
                 f"{', '.join(shown_pos)}" + (" (the first six model columns)" if len(model_cols) > 6 else "") + "; "
-                "on the price, each trade's entry (triangle up: long, down: short) and exit (cross) in its column's "
-                "colour.",
+                "on the price, each trade's executed entry (triangle up: long, down: short) and exit (cross) in "
+                "its column's colour.",
                 plots.zoom_figure(
                     x[w],
                     returns["price"].to_numpy()[w],

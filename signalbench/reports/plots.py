@@ -274,7 +274,7 @@ def zoom_figure(
     """
     with style():
         fig, axes = _figure(3, 1, (9.0, 4.0 + 0.45 * len(positions.columns) + 2.5))
-        axes[0][0].plot(x, price, color="black", lw=0.9)
+        axes[0][0].plot(x, price, color="black", lw=0.9, zorder=2)
         axes[0][0].set(ylabel="price", title=f"zoomed window: {len(x)} rows")
         names = list(positions.columns)
         for k, col in enumerate(names):
@@ -302,4 +302,5 @@ _MARKERS = {("entry", 1): "^", ("entry", -1): "v", ("exit", 1): "x", ("exit", -1
 def _trade_marks(ax: Any, x: np.ndarray, price: np.ndarray, marks: pd.DataFrame, color: str) -> None:
     for (kind, side), group in marks.groupby(["kind", "side"]):
         rows = group["row"].to_numpy(dtype=int)
-        ax.scatter(x[rows], price[rows], marker=_MARKERS[(kind, int(side))], s=28, color=color, zorder=3, lw=1.0)
+        marker = _MARKERS[(kind, int(side))]
+        ax.scatter(x[rows], price[rows], marker=marker, s=16, color=color, alpha=0.7, zorder=1, lw=0.8)

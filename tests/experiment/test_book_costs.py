@@ -29,7 +29,10 @@ def config(costs: dict, data_dir=None) -> dict:
     ("costs", "words"),
     [
         ({"size": 10}, 'only with model = "book"'),
-        ({"model": "book"}, "needs size"),
+        ({"model": "book"}, "needs exactly one of size .* and notional"),
+        ({"model": "book", "size": 10, "notional": 5000.0}, "got both"),
+        ({"notional": 5000.0}, 'notional: only with model = "book"'),
+        ({"model": "book", "notional": -1.0}, "greater than 0"),
         ({"model": "book", "size": 10, "latency": "1ms", "delay": 1}, "not both"),
         ({"model": "book", "size": 10, "latency": "soon"}, "latency: expected a duration"),
         ({"model": "book", "size": 10, "unfilled": "wait"}, "partial"),

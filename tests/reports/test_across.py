@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from signalbench._runfiles import RunFolderError
-from signalbench.reports.across import rests_on
+from signalbench.reports.across import across_pieces, rests_on
 from signalbench.reports.html import build_report
 from tests.reports.conftest import DAYS, POOLED_NOTE, SYMBOLS
 
@@ -84,18 +84,18 @@ def test_symbol_and_day_tables_show_every_figure_with_what_it_rests_on(pieces_ru
         for key, fmt in (("net_return", "{:.4%}"), ("signal_efficiency", "{:.3f}"), ("macro_f1", "{:.4f}")):
             rows = found[f"{block}-{key}"]
             head = [t for t, _ in rows[0]]
-            assert head[1:-1] == columns and head[-1] == "rests on"
+            assert head[2:] == columns and head[1] == "rests on"
             assert [r[0][0] for r in rows[1:]] == [*names, "pooled"]  # one row per symbol (day), then pooled
             for row, name in zip(rows[1:], [*names, "pooled"]):
                 source = metrics["pooled"] if name == "pooled" else metrics[block][name]
-                for (text, attrs), col in zip(row[1:-1], columns):
+                for (text, attrs), col in zip(row[2:], columns):
                     value = source[col][key]
                     assert text == ("—" if value is None else fmt.format(value)), (block, key, name, col)
                     counts = source[col]["rests_on"]
                     words = ", ".join(f"{v:,} {k[:-1] if v == 1 else k}" for k, v in counts.items())
                     assert attrs["title"] == f"rests on {words}"
-                assert row[-1][0] == words  # every column rests on the same pieces here: said once per row
-    day_rests = [r[-1][0] for r in found["per_day-net_return"][1:4]]
+                assert row[1][0] == words  # every column rests on the same pieces here: said once per row
+    day_rests = [r[1][0] for r in found["per_day-net_return"][1:4]]
     assert day_rests == ["2 symbols, 2,000 rows", "2 symbols, 2,000 rows", "1 symbol, 1,000 rows"]
 
 
@@ -119,7 +119,8 @@ def test_pooled_table_shows_the_daily_clock_figures_and_its_note(pieces_run):
     assert by_name["net_return"] == [f"{metrics['pooled'][c]['net_return']:.4%}" for c in columns]
     assert by_name["max_drawdown"] == [f"{metrics['pooled'][c]['max_drawdown']:.3%}" for c in columns]
     assert "sharpe" not in by_name and "deflated_sharpe" not in by_name  # null everywhere: too few days
-    assert by_name["rests on"] == ["3 days, 2 symbols, 5,000 rows"] * len(columns)
+    assert "rests on" not in by_name  # the same for every column: said once, above the table
+    assert "Every figure rests on 3 days, 2 symbols, 5,000 rows." in " ".join(html.split())
     assert POOLED_NOTE in html
 
 
@@ -186,3 +187,18 @@ def test_a_damaged_block_is_named(pieces_run, tmp_path):
 
     message = _damaged(pieces_run, tmp_path / "c", no_error)
     assert "pieces.missing[0].error: expected a value (the key is missing)" in message
+
+
+def test_pooled_figures_resting_on_different_pieces_say_so_per_column():
+    metrics = {
+        "columns": {"a": {}, "b": {}},
+        "benchmarks": [],
+        "pooled": {
+            "a": {"net_return": 0.01, "rests_on": {"days": 3, "rows": 30}},
+            "b": {"net_return": 0.02, "rests_on": {"days": 2, "rows": 20}},
+        },
+    }
+    view = across_pieces(metrics, ["a", "b"])
+    assert view["pooled"]["rests_on"] == ["3 days, 30 rows", "2 days, 20 rows"]
+    assert view["dims"] == [] and view["missing"] == []
+    assert across_pieces({"columns": {"a": {}}, "benchmarks": []}, ["a"]) is None
