@@ -216,14 +216,14 @@ def _notional_sizes(notional: Any, m: int, book: Book, src: np.ndarray) -> np.nd
         raise ValueError(expected("notional", f"{what} ({m} columns)", f"{flat.shape[0]} values", raw=True))
     bad = ~np.isfinite(flat) | (flat <= 0)
     if bad.any():
-        raise ValueError(expected("notional", what, flat[int(np.argmax(bad))]))
+        raise ValueError(expected("notional", what, float(flat[int(np.argmax(bad))])))
     if not (src >= 0).any():
         raise ValueError(expected("notional", "a row an order can execute on", "none (the latency covers every row)"))
     first = int(np.argmax(src >= 0))
     mid = float(book.mid[first])
     shares = np.rint(flat / mid)
     if (shares < 1).any():
-        small = flat[int(np.argmax(shares < 1))]
+        small = float(flat[int(np.argmax(shares < 1))])
         raise ValueError(
             expected(
                 "notional",

@@ -52,13 +52,17 @@ def test_exactly_one_of_size_and_notional_and_bad_notionals_are_named():
     with pytest.raises(TypeError, match="size, notional: expected exactly one .*, got neither"):
         book_backtest(MID, POS, book)
     for bad in (0.0, -5.0, np.nan, np.inf):
-        with pytest.raises(ValueError, match="notional: expected an amount > 0"):
+        with pytest.raises(
+            ValueError, match=rf"notional: expected an amount > 0: a number, or one per column, got {bad}"
+        ):
             book_backtest(MID, POS, book, notional=bad)
     with pytest.raises(TypeError, match="notional: expected an amount > 0"):
         book_backtest(MID, POS, book, notional="5000")
     with pytest.raises(ValueError, match=r"notional: expected an amount > 0: a number, or one per column \(2"):
         book_backtest(MID, POS, book, notional=[1.0, 2.0, 3.0])
     with pytest.raises(
-        ValueError, match=r"notional: expected at least half a share's worth at the mid \(10.005 at row 0\), got 4.0"
+        ValueError,
+        match=r"notional: expected at least half a share's worth at the mid \(10.005 at row 0\), got 4.0 \(float\); "
+        "raise notional, or give size in shares",
     ):
         book_backtest(MID, POS, book, notional=4.0)
