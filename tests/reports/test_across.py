@@ -202,3 +202,19 @@ def test_pooled_figures_resting_on_different_pieces_say_so_per_column():
     assert view["pooled"]["rests_on"] == ["3 days, 30 rows", "2 days, 20 rows"]
     assert view["dims"] == [] and view["missing"] == []
     assert across_pieces({"columns": {"a": {}}, "benchmarks": []}, ["a"]) is None
+
+
+def test_a_run_with_only_some_blocks_shows_those(pieces_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(pieces_run, run)
+    metrics = _metrics(run)
+    for block in ("pieces", "per_day", "pooled", "daily"):
+        del metrics[block]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    build_report(run, tearsheets=False)
+    html = (run / "report.html").read_text()
+    found = tables(html)
+    assert "per_symbol-net_return" in found and "per_day-net_return" not in found and "pooled-table" not in found
+    assert [r[0][0] for r in found["per_symbol-net_return"][1:]] == list(SYMBOLS)  # no pooled row without pooled
+    assert "does not list its tested pieces" in html and "pieces-missing" not in found
+    assert "equity-daily" not in _charts(html)
