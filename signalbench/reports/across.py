@@ -125,11 +125,12 @@ def _pooled(pooled: dict[str, dict], columns: list[str]) -> dict[str, Any] | Non
     if not pooled:
         return None
     rows = [{"name": k, "cells": [_cell(pooled.get(c), k, f) for c in columns]} for k, f in POOLED]
-    rows = [r for r in rows if any(c["sort"] for c in r["cells"])]
+    absent = [r["name"] for r in rows if not any(c["sort"] for c in r["cells"])]
+    rows = [r for r in rows if r["name"] not in absent]
     notes = sorted({p["note"] for p in pooled.values() if p.get("note")})
     basis = [_cell(pooled.get(c), "net_return", ".4%")["rests_on"] for c in columns]
     same = len(set(basis)) == 1 and basis[0]
-    return {"rows": rows, "rests_on": basis[0] if same else basis, "notes": notes}
+    return {"rows": rows, "absent": absent, "rests_on": basis[0] if same else basis, "notes": notes}
 
 
 def _tested(tested: list[dict[str, Any]]) -> dict[str, Any]:

@@ -119,6 +119,7 @@ def test_pooled_table_shows_the_daily_clock_figures_and_its_note(pieces_run):
     assert by_name["net_return"] == [f"{metrics['pooled'][c]['net_return']:.4%}" for c in columns]
     assert by_name["max_drawdown"] == [f"{metrics['pooled'][c]['max_drawdown']:.3%}" for c in columns]
     assert "sharpe" not in by_name and "deflated_sharpe" not in by_name  # null everywhere: too few days
+    assert "no column has sharpe, deflated_sharpe" in " ".join(html.split())
     assert "rests on" not in by_name  # the same for every column: said once, above the table
     assert "Every figure rests on 3 days, 2 symbols, 5,000 rows." in " ".join(html.split())
     assert POOLED_NOTE in html
