@@ -193,7 +193,39 @@ _COLUMN = record(
 #: One model of ``metrics.json``: its confusion matrix and class shares, every other value a number or null.
 _MODEL = record({"confusion": _matrix, "predicted_share": list_of(number_or_null)}, rest=number_or_null)
 
+_TEXT_OR_NULL = either(text, _kind(lambda v: v is None, "null"), what="a string or null")
+#: One figure of a multi-piece block: numbers or null, what it rests on (counts), an optional note.
+_ACROSS = record({"rests_on": mapping_of(integer), "note": text}, rest=number_or_null)
+#: The blocks a multi-piece run adds (``pieces``, ``per_symbol``, ``per_day``, ``pooled``, ``daily``).
+_PIECE_BLOCKS = {
+    "pieces": record(
+        {
+            "tested": list_of(record({"symbol": text, "day": text, "rows": integer}, required=("symbol", "day"))),
+            "missing": list_of(
+                record(
+                    {
+                        "symbol": _TEXT_OR_NULL,
+                        "day": _TEXT_OR_NULL,
+                        "task": text,
+                        "model": _TEXT_OR_NULL,
+                        "fold": integer_or_null,
+                        "error": text,
+                    },
+                    required=("task", "error"),
+                )
+            ),
+        }
+    ),
+    "per_symbol": mapping_of(mapping_of(_ACROSS)),
+    "per_day": mapping_of(mapping_of(_ACROSS)),
+    "pooled": mapping_of(_ACROSS),
+    "daily": record(
+        {"index": list_of(text), "returns": mapping_of(list_of(number_or_null))}, required=("index", "returns")
+    ),
+}
+
 _METRICS_KEYS = {
+    **_PIECE_BLOCKS,
     "experiment": text,
     "data": text,
     "clock": text,

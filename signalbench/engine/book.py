@@ -37,7 +37,8 @@ def book_backtest(
     position: Any,
     book: Any,
     *,
-    size: Any,
+    size: Any = None,
+    notional: Any = None,
     unfilled: Literal["partial", "penalty", "raise"] = "partial",
     penalty_bps: float = 0.0,
     fee_bps: Any = 0.0,
@@ -70,8 +71,15 @@ def book_backtest(
         ``load_lobster``'s frame (``ask_price_i, ask_size_i, bid_price_i, bid_size_i``), one row per price row;
         empty levels NaN (or size 0); every row a two-sided, uncrossed quote
         (:mod:`signalbench.engine.book_inputs`).
-    size : int or sequence of int
-        Shares traded at exposure 1: one for all columns or one per column, each >= 1.
+    size : int or sequence of int, optional
+        Shares traded at exposure 1: one for all columns or one per column, each >= 1. Give ``size`` or
+        ``notional``, not both.
+    notional : float or sequence of float, optional
+        The amount (in the price's currency) traded at exposure 1, one for all columns or one per column, each
+        > 0: converted once to whole shares at the mid of the first row an order can execute on (``delay`` or
+        ``latency`` after the first decision), ``size = rint(notional / mid)``, at least 1 share, then held for
+        the whole run, so that the exact oracle's holdings stay whole shares in [-size, size]. The shares used are
+        in ``params["size"]``.
     unfilled : {"partial", "penalty", "raise"}, default "partial"
         When an order needs more than the displayed depth: ``"partial"`` fills what is displayed and retries the
         rest on the following rows (towards the target then in force), so the executed exposure lags the
@@ -113,10 +121,13 @@ def book_backtest(
     check_positions(q2, template, 1.0)
     n, m = p2.shape[0], max(p2.shape[1], q2.shape[1])
     the_book = as_book(book, n, template.index)
-    sizes = _sizes(size, m)
     policy = POLICIES.index(choice(unfilled, "unfilled", POLICIES))
     penalty = number(penalty_bps, "penalty_bps", low=0.0)
     src, d = execution_source(n, delay, latency, the_book.times)
+    if (size is None) == (notional is None):
+        found = "both" if size is not None else "neither"
+        raise TypeError(expected("size, notional", "exactly one (shares, or an amount at the mid)", found, raw=True))
+    sizes = _sizes(size, m) if notional is None else _notional_sizes(notional, m, the_book, src)
     exposure, cost_bps, short, parts = _execute(q2, src, sizes, policy, penalty, bool(close_at_end), the_book, template)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -140,7 +151,8 @@ def book_backtest(
     result.params.update(
         cost_model="book",
         half_spread_bps="book",
-        size=size,
+        size=size if notional is None else sizes.tolist(),
+        notional=notional,
         unfilled=unfilled,
         penalty_bps=penalty,
         delay=d,
@@ -191,6 +203,36 @@ def _sizes(size: Any, m: int) -> np.ndarray:
     if bad.any():
         raise ValueError(expected("size", what, flat[int(np.argmax(bad))]))
     return flat.astype(np.int64)
+
+
+def _notional_sizes(notional: Any, m: int, book: Book, src: np.ndarray) -> np.ndarray:
+    """``notional`` as (1,) or (m,) int64 shares at the mid of the first row an order can execute on."""
+    what = "an amount > 0: a number, or one per column"
+    arr = np.asarray(notional)
+    if arr.dtype == bool or arr.dtype.kind not in "iuf" or arr.ndim > 1:
+        raise TypeError(expected("notional", what, notional))
+    flat = arr.reshape(-1).astype(float)
+    if flat.shape[0] not in (1, m) or arr.ndim == 1 and flat.shape[0] != m:
+        raise ValueError(expected("notional", f"{what} ({m} columns)", f"{flat.shape[0]} values", raw=True))
+    bad = ~np.isfinite(flat) | (flat <= 0)
+    if bad.any():
+        raise ValueError(expected("notional", what, float(flat[int(np.argmax(bad))])))
+    if not (src >= 0).any():
+        raise ValueError(expected("notional", "a row an order can execute on", "none (the latency covers every row)"))
+    first = int(np.argmax(src >= 0))
+    mid = float(book.mid[first])
+    shares = np.rint(flat / mid)
+    if (shares < 1).any():
+        small = float(flat[int(np.argmax(shares < 1))])
+        raise ValueError(
+            expected(
+                "notional",
+                f"at least half a share's worth at the mid ({mid:g} at row {first})",
+                small,
+                hint="raise notional, or give size in shares",
+            )
+        )
+    return shares.astype(np.int64)
 
 
 def _execute(

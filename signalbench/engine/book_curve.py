@@ -51,16 +51,16 @@ def book_capacity(price: Any, position: Any, book: Any, *, sizes: Any, **kwargs:
         The sizes in shares (each >= 1, distinct), e.g. ``[1, 10, 100, 500, 1000]``.
     **kwargs
         The other arguments of :func:`book_backtest` (``unfilled``, ``fee_bps``, ``latency``, ...) except
-        ``size`` and ``mode`` (the curve is additive).
+        ``size``, ``notional`` and ``mode`` (the curve is additive).
 
     Raises
     ------
     TypeError, ValueError
-        ``sizes`` empty, not whole numbers >= 1 or repeated; ``size`` or ``mode`` in ``kwargs``; anything
+        ``sizes`` empty, not whole numbers >= 1 or repeated; ``size``, ``notional`` or ``mode`` in ``kwargs``; anything
         :func:`book_backtest` raises.
     """
     grid = _sizes(sizes)
-    for name in ("size", "mode"):
+    for name in ("size", "notional", "mode"):
         if name in kwargs:
             raise TypeError(expected(name, "no such argument here (sizes are the curve's; mode is additive)", name))
     net, eff, short, columns, seen = [], [], [], None, set()

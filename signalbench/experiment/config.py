@@ -206,6 +206,7 @@ class Costs(_Strict):
     # model = "book": execution on the LOBSTER book (signalbench.engine.book); the fields below belong to it
     model: Literal["linear", "book"] = "linear"
     size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    notional: Annotated[float, Field(gt=0.0, le=1e12)] | None = None  # an amount, converted to shares at the mid
     latency: str | Annotated[float, Field(ge=0.0)] | None = None
     unfilled: Literal["partial", "penalty", "raise"] = "partial"
     penalty_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
@@ -213,11 +214,15 @@ class Costs(_Strict):
 
     @model_validator(mode="after")
     def _book(self) -> Costs:
-        book_only = [k for k in ("size", "latency", "capacity_sizes") if getattr(self, k) is not None]
+        book_only = [k for k in ("size", "notional", "latency", "capacity_sizes") if getattr(self, k) is not None]
         if self.model == "linear" and book_only:
             raise ValueError(f'{", ".join(book_only)}: only with model = "book" (execution on the order book)')
-        if self.model == "book" and self.size is None:
-            raise ValueError('model = "book" needs size: the shares traded at exposure 1')
+        if self.model == "book" and (self.size is None) == (self.notional is None):
+            raise ValueError(
+                'model = "book" needs exactly one of size (the shares traded at exposure 1) and notional (the '
+                "amount traded at exposure 1, converted to shares at the mid of the first row an order executes on)"
+                + (", got both" if self.size is not None else "")
+            )
         if self.latency is not None and self.delay:
             raise ValueError("latency and delay: give one (latency in time, or delay in rows), not both")
         if self.latency is not None:

@@ -373,6 +373,7 @@ def _book_costs(exp: Experiment) -> dict[str, Any]:
     c = exp.costs
     return {
         "size": c.size,
+        "notional": c.notional,
         "unfilled": c.unfilled,
         "penalty_bps": c.penalty_bps,
         "fee_bps": c.fee_bps,
@@ -388,7 +389,7 @@ def _capacity(exp, inputs, start, stop, positions: dict[str, np.ndarray]) -> dic
     sizes = exp.costs.capacity_sizes
     if exp.costs.model != "book" or not sizes:
         return None
-    kwargs = {k: v for k, v in _book_costs(exp).items() if k != "size"}
+    kwargs = {k: v for k, v in _book_costs(exp).items() if k not in ("size", "notional")}
     price = inputs.price.iloc[start:stop]
     frame = pd.DataFrame(positions, index=price.index)
     curve = book_capacity(price, frame, inputs.frame.iloc[start:stop], sizes=sizes, **kwargs)

@@ -22,7 +22,16 @@ import pandas as pd
 
 from signalbench.reports.downsample import minmax_downsample
 
-__all__ = ["DETAIL_VALUES", "FULL_VALUES", "OVERVIEW_POINTS", "PALETTE", "assets", "equity_charts", "line_chart"]
+__all__ = [
+    "DETAIL_VALUES",
+    "FULL_VALUES",
+    "OVERVIEW_POINTS",
+    "PALETTE",
+    "assets",
+    "equity_charts",
+    "line_chart",
+    "styles_of",
+]
 
 #: 20 colours distinct on white (after Trubetskoy's "20 simple distinct colours", the pale ones darkened).
 PALETTE = (
@@ -49,6 +58,13 @@ def assets() -> dict[str, str]:
 def _style(name: str, k: int) -> dict[str, Any]:
     color, dash = BENCH_STYLE.get(name, (PALETTE[k % len(PALETTE)], None))
     return {"label": name, "stroke": color, "dash": dash}
+
+
+def styles_of(columns: list[str]) -> dict[str, dict[str, Any]]:
+    """Each column's line style: the benchmarks theirs (:data:`BENCH_STYLE`), the others :data:`PALETTE` in order."""
+    styles = {c: _style(c, k) for k, c in enumerate(c for c in columns if c not in BENCH_STYLE)}
+    styles.update({c: _style(c, 0) for c in columns if c in BENCH_STYLE})
+    return styles
 
 
 def _numbers(values: np.ndarray, digits: int = _DIGITS) -> list[float | None]:
@@ -114,8 +130,7 @@ def equity_charts(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> l
     equity = {c: np.cumprod(1.0 + returns[c].fillna(0.0).to_numpy()) for c in columns}
     oracles = [c for c in ("oracle", "naive_oracle") if c in equity]
     rest = [c for c in columns if c not in oracles]
-    styles = {c: _style(c, k) for k, c in enumerate(c for c in columns if c not in BENCH_STYLE)}
-    styles.update({c: _style(c, 0) for c in columns if c in BENCH_STYLE})
+    styles = styles_of(columns)
     drawdown = {c: equity[c] / np.maximum.accumulate(equity[c]) - 1.0 for c in rest}
     charts = [
         line_chart(

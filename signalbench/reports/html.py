@@ -25,7 +25,7 @@ import pandas as pd
 from signalbench._atomic import write_text
 from signalbench._runfiles import written
 from signalbench._validation import expected
-from signalbench.reports import charts, choices, plots, round_trips, uncertainty
+from signalbench.reports import across, charts, choices, plots, round_trips, uncertainty
 from signalbench.reports._files import audit_of, check_run, config_of, histories_of, metrics_of, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
@@ -143,7 +143,7 @@ def _costs(config: dict[str, Any] | None) -> str:
 
 
 #: ``[costs]`` keys that only a book run (``model = "book"``) uses.
-_BOOK_COSTS = ("model", "size", "latency", "unfilled", "penalty_bps", "capacity_sizes")
+_BOOK_COSTS = ("model", "size", "notional", "latency", "unfilled", "penalty_bps", "capacity_sizes")
 
 
 def _split(split: dict[str, Any]) -> str:
@@ -219,7 +219,8 @@ def _x_axis(returns: pd.DataFrame) -> np.ndarray:
     return pd.to_datetime(returns["timestamp"]).to_numpy() if "timestamp" in returns else np.arange(len(returns))
 
 
-def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def _figures(run_dir: Path, metrics: dict[str, Any], trades: Any = None) -> list[dict[str, Any]]:
+    """The static figures; ``trades`` is :func:`_records`' (the trade marks of the zoomed window)."""
     columns = metrics["columns"]
     bench = list(metrics.get("benchmarks", []))
     model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
@@ -269,9 +270,15 @@ def _figures(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
             (
                 "Zoomed window: price, positions and PnL",
                 f"The {_ZOOM} rows with the most position changes; positions of "
-                f"{', '.join(shown_pos)}" + (" (the first six model columns)" if len(model_cols) > 6 else "") + ".",
+                f"{', '.join(shown_pos)}" + (" (the first six model columns)" if len(model_cols) > 6 else "") + "; "
+                "on the price, each trade's executed entry (triangle up: long, down: short) and exit (cross) in "
+                "its column's colour.",
                 plots.zoom_figure(
-                    x[w], returns["price"].to_numpy()[w], positions[shown_pos].iloc[w], returns[shown_pos].iloc[w]
+                    x[w],
+                    returns["price"].to_numpy()[w],
+                    positions[shown_pos].iloc[w],
+                    returns[shown_pos].iloc[w],
+                    round_trips.window_marks(trades, model_cols, shown_pos, w.start, w.stop),
                 ),
                 [],
             )
@@ -286,6 +293,8 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     returns = read_parquet(run_dir / "returns.parquet")
     x = _x_axis(returns)
     built = charts.equity_charts(returns, [c for c in model_cols + bench if c in returns], x)
+    daily = across.daily_chart(metrics, model_cols + bench)
+    built += [daily] if daily is not None else []
     return [{**c, "json": charts.to_json(c)} for c in built]
 
 
@@ -338,12 +347,18 @@ def _marked(table: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]
     return table
 
 
-def _trades(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
-    """The model columns' round trips (:mod:`signalbench.reports.round_trips`), or why there are none."""
+def _records(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> tuple[list[str], Any]:
+    """The model columns and their round trips (:func:`signalbench.reports.round_trips.records`, or why none)."""
     models = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     positions = read_parquet(run_dir / "positions.parquet")
     costs = (config or {}).get("costs") or {}
-    return round_trips.round_trips(positions, read_parquet(run_dir / "returns.parquet"), models, costs)
+    return models, round_trips.records(positions, read_parquet(run_dir / "returns.parquet"), models, costs)
+
+
+def _trades(run_dir: Path, models: list[str], frame: Any) -> dict[str, Any]:
+    """The model columns' round trips for the trades table (:mod:`signalbench.reports.round_trips`)."""
+    positions = read_parquet(run_dir / "positions.parquet")
+    return round_trips.round_trips(positions, read_parquet(run_dir / "returns.parquet"), models, {}, frame)
 
 
 def _csv_order(run_dir: Path) -> list[str]:
@@ -371,17 +386,20 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
         undefined=jinja2.StrictUndefined,
     )
     unc = _uncertainty(run_dir, metrics, config)
+    models, trades = _records(run_dir, metrics, config)
+    order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
         audit=_audit(audit_of(run_dir)),
         notes=metrics.get("notes", []),
         table=_marked(comparison_table(metrics, _csv_order(run_dir)), unc["rows"]),
         uncertainty=unc,
-        figures=_figures(run_dir, metrics),
+        across=across.across_pieces(metrics, order),
+        figures=_figures(run_dir, metrics, trades),
         charts=_charts(run_dir, metrics),
         picks=choices.tuned_picks(metrics),
         exposure=_exposure(run_dir, metrics),
-        trades=_trades(run_dir, metrics, config),
+        trades=_trades(run_dir, models, trades),
         uplot=charts.assets(),
         sheets=sheets,
     )

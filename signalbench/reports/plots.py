@@ -262,14 +262,19 @@ def confusion_figure(confusions: Mapping[str, Any]) -> Any:
     return fig
 
 
-def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, returns: pd.DataFrame) -> Any:
+def zoom_figure(
+    x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, returns: pd.DataFrame, marks: pd.DataFrame | None = None
+) -> Any:
     """A window of the price (top), each column's position on its own lane (middle), cumulative net return (bottom).
 
-    Lane ``k`` is drawn at ``k + 0.4 * position``: its centre line is flat, above it long, below it short.
+    Lane ``k`` is drawn at ``k + 0.4 * position``: its centre line is flat, above it long, below it short. ``marks``
+    (columns ``name``, ``row``, ``kind`` "entry" or "exit", ``side`` +1 long or -1 short; rows of the window) puts
+    each trade's entry (a triangle pointing up for a long, down for a short) and exit (a cross) on the price, in
+    its column's colour.
     """
     with style():
         fig, axes = _figure(3, 1, (9.0, 4.0 + 0.45 * len(positions.columns) + 2.5))
-        axes[0][0].plot(x, price, color="black", lw=0.9)
+        axes[0][0].plot(x, price, color="black", lw=0.9, zorder=2)
         axes[0][0].set(ylabel="price", title=f"zoomed window: {len(x)} rows")
         names = list(positions.columns)
         for k, col in enumerate(names):
@@ -278,6 +283,8 @@ def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, retur
             axes[1][0].step(x, lane + 0.4 * positions[col].to_numpy(), where="post", lw=0.8, **style_k)
             axes[1][0].axhline(lane, color="grey", lw=0.4)
             axes[2][0].plot(x, np.cumsum(returns[col].fillna(0.0).to_numpy()), label=col, **style_k)
+            if marks is not None:
+                _trade_marks(axes[0][0], x, price, marks[marks["name"] == col], style_k["color"])
         axes[1][0].set_yticks(range(len(names)), names[::-1], fontsize=7)
         axes[1][0].set(ylabel="position (long above the lane, short below)")
         axes[1][0].grid(False)
@@ -286,3 +293,14 @@ def zoom_figure(x: np.ndarray, price: np.ndarray, positions: pd.DataFrame, retur
             _date_ticks(ax, x)
         _legend_outside(axes[2][0])
     return fig
+
+
+#: The marker of each (kind, side) of a trade mark on the zoomed price.
+_MARKERS = {("entry", 1): "^", ("entry", -1): "v", ("exit", 1): "x", ("exit", -1): "x"}
+
+
+def _trade_marks(ax: Any, x: np.ndarray, price: np.ndarray, marks: pd.DataFrame, color: str) -> None:
+    for (kind, side), group in marks.groupby(["kind", "side"]):
+        rows = group["row"].to_numpy(dtype=int)
+        marker = _MARKERS[(kind, int(side))]
+        ax.scatter(x[rows], price[rows], marker=marker, s=16, color=color, alpha=0.7, zorder=1, lw=0.8)

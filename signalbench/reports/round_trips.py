@@ -18,7 +18,7 @@ import pandas as pd
 
 from signalbench.engine.trades import RECORD_FIELDS, round_trip_stats_nb, trade_records_nb
 
-__all__ = ["SHOWN", "exposure", "round_trips"]
+__all__ = ["SHOWN", "exposure", "records", "round_trips", "window_marks"]
 
 #: Trades shown per column (the rest are counted in a note).
 SHOWN = 1000
@@ -44,24 +44,55 @@ def exposure(positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str],
     return e
 
 
-def round_trips(
-    positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str], costs: dict[str, Any]
-) -> dict[str, Any]:
-    """Per column its first :data:`SHOWN` trades (entry and exit time, side, bars, prices, PnL) and its count."""
+def records(positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str], costs: dict[str, Any]) -> Any:
+    """Every round trip of ``columns`` (the engine's records, ``column`` indexing ``columns``), or why none."""
     e = exposure(positions, returns, columns, costs) if columns else "no model column"
     if isinstance(e, str):
-        return {"error": e, "columns": []}
+        return e
     gross = returns[[f"gross:{c}" for c in columns]].fillna(0.0).to_numpy()
     cost = gross - returns[columns].fillna(0.0).to_numpy()
     price = returns["price"].to_numpy(dtype=float)[:, None]
     counts = round_trip_stats_nb(e, gross - cost, cost)[0]
-    frame = pd.DataFrame(trade_records_nb(e, gross, cost, price, counts), columns=list(RECORD_FIELDS))
+    return pd.DataFrame(trade_records_nb(e, gross, cost, price, counts), columns=list(RECORD_FIELDS))
+
+
+def round_trips(
+    positions: pd.DataFrame, returns: pd.DataFrame, columns: list[str], costs: dict[str, Any], frame: Any = None
+) -> dict[str, Any]:
+    """Per column its first :data:`SHOWN` trades (entry and exit time, side, bars, prices, PnL) and its count.
+
+    ``frame`` is what :func:`records` returned for these arguments, when the caller has it already.
+    """
+    frame = records(positions, returns, columns, costs) if frame is None else frame
+    if isinstance(frame, str):
+        return {"error": frame, "columns": []}
     times = _times(returns)
     out = []
     for j, col in enumerate(columns):
         rows = frame[frame["column"] == j]
         out.append({"column": col, "count": len(rows), "net": float(rows["net_pnl"].sum()), "rows": _rows(rows, times)})
     return {"error": None, "columns": out, "day": _day(returns)}
+
+
+def window_marks(frame: Any, columns: list[str], shown: list[str], start: int, stop: int) -> pd.DataFrame | None:
+    """The entries and exits of the ``shown`` columns inside rows ``[start, stop)``, for the zoomed price chart.
+
+    ``frame`` is :func:`records` of ``columns`` (or its reason for none: then None). Rows are relative to ``start``;
+    columns ``name``, ``row``, ``kind`` ("entry" or "exit"), ``side`` (+1 long, -1 short).
+    """
+    if isinstance(frame, str) or frame is None:
+        return None
+    parts = []
+    for kind in ("entry", "exit"):
+        rows = frame[f"{kind}_row"].to_numpy(dtype=int)
+        inside = (rows >= start) & (rows < stop)
+        if kind == "exit":  # a trade still open on the last row has no exit
+            inside &= frame["is_open"].to_numpy() == 0
+        names = np.asarray(columns, dtype=object)[frame["column"].to_numpy(dtype=int)[inside]]
+        sides = np.sign(frame["side"].to_numpy()[inside]).astype(int)
+        parts.append(pd.DataFrame({"name": names, "row": rows[inside] - start, "kind": kind, "side": sides}))
+    marks = pd.concat(parts, ignore_index=True)
+    return marks[marks["name"].isin(shown)].reset_index(drop=True)
 
 
 def _day(returns: pd.DataFrame) -> str | None:
@@ -92,6 +123,7 @@ def _rows(rows: pd.DataFrame, times: pd.Series) -> list[dict[str, str]]:
             "entry_price": f"{r.entry_price:.4f}",
             "exit_price": f"{r.exit_price:.4f}",
             "net": f"{r.net_pnl:.4%}",
+            "sort": {"entry": int(r.entry_row), "exit": int(r.exit_row), "net": repr(float(r.net_pnl))},
         }
         for r in shown.itertuples()
     ]

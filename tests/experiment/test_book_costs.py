@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from signalbench.experiment import ConfigError, compare, parse_experiment
@@ -29,7 +30,10 @@ def config(costs: dict, data_dir=None) -> dict:
     ("costs", "words"),
     [
         ({"size": 10}, 'only with model = "book"'),
-        ({"model": "book"}, "needs size"),
+        ({"model": "book"}, "needs exactly one of size .* and notional"),
+        ({"model": "book", "size": 10, "notional": 5000.0}, "got both"),
+        ({"notional": 5000.0}, 'notional: only with model = "book"'),
+        ({"model": "book", "notional": -1.0}, r"costs.notional: expected a number > 0.0, got -1.0"),
         ({"model": "book", "size": 10, "latency": "1ms", "delay": 1}, "not both"),
         ({"model": "book", "size": 10, "latency": "soon"}, "latency: expected a duration"),
         ({"model": "book", "size": 10, "unfilled": "wait"}, "partial"),
@@ -60,3 +64,12 @@ def test_a_book_run_writes_its_costs_and_capacity(shared_data, tmp_path):
     html = (res.run_dir / "report.html").read_text()
     assert "Capacity on the order book" in html
     assert "cost_depth" in html and "rows_short_of_depth" in html
+
+
+def test_a_notional_is_converted_to_shares_at_the_first_tested_mid(shared_data, tmp_path):
+    costs = {"model": "book", "notional": 50_000.0}
+    res = compare(config(costs, shared_data), out=tmp_path / "run", report=False)
+    first_mid = pd.read_parquet(res.run_dir / "returns.parquet")["price"].iloc[0]  # the book's mid at that row
+    assert res.backtest.params["notional"] == 50_000.0
+    assert res.backtest.params["size"] == [round(50_000.0 / first_mid)]
+    assert json.loads((res.run_dir / "config.json").read_text())["costs"]["notional"] == 50_000.0

@@ -264,3 +264,94 @@ def test_every_number_the_table_shows_is_the_one_in_metrics_json(browser, tiny_r
                 assert abs(shown - value) <= half, (name, col, text, value)
             checked += 1
     assert checked > 100 and visit.errors == []
+
+
+_ROWS = (
+    "(id) => Array.from(document.getElementById(id).tBodies[0].rows)"
+    ".map(r => Array.from(r.cells).map(c => [c.textContent, c.dataset.v === undefined ? null : c.dataset.v]))"
+)
+
+
+def _key(cell: list) -> tuple:
+    """A cell's sort value as the page defines it (data-v, else its text); no value sorts last."""
+    text, v = cell
+    raw = text if v is None else v
+    if raw in ("", "—"):
+        return (1, 0.0, "")
+    try:
+        return (0, float(raw), "")
+    except ValueError:
+        return (0, 0.0, raw)
+
+
+def _sorted_by(rows: list, col: int, descending: bool) -> bool:
+    keys = [_key(r[col]) for r in rows]
+    known = [k for k in keys if k[0] == 0]
+    assert keys == known + [k for k in keys if k[0] == 1]  # the cells with no value come last
+    return known == sorted(known, reverse=descending)
+
+
+def test_multi_piece_tables_sort_keep_the_pooled_row_and_their_header(browser, pieces_run):
+    metrics = json.loads((pieces_run / "metrics.json").read_text())
+    visit = _Visit(browser)
+    visit.page.goto((pieces_run / "report.html").as_uri())
+    visit.check_loaded()
+    assert sorted(visit.page.evaluate("Object.keys(window.signalbenchCharts)")) == [
+        "drawdown",
+        "equity-daily",
+        "equity-models",
+        "equity-oracles",
+    ]
+    visit.page.locator("#pieces").scroll_into_view_if_needed()
+    visit.page.screenshot(path=str(_artifacts() / "report-pieces.png"), full_page=True)
+    table = "per_day-net_return"
+    header = visit.page.evaluate(
+        f"Array.from(document.getElementById('{table}').tHead.rows[0].cells).map(c => c.textContent)"
+    )
+    col = header.index(metrics["benchmarks"][0])
+    for descending in (True, False):
+        visit.page.locator(f"#{table} thead th").nth(col).click()
+        rows = visit.page.evaluate(_ROWS, table)
+        assert _sorted_by(rows, col, descending), rows
+        assert sorted(r[0][0] for r in rows) == sorted(metrics["per_day"])
+    foot = visit.page.evaluate(f"document.getElementById('{table}').tFoot.rows[0].cells[0].textContent")
+    assert foot == "pooled"
+    visit.page.locator(f"#{table} thead th").nth(0).click()  # by day: dates as text
+    assert [r[0][0] for r in visit.page.evaluate(_ROWS, table)] == sorted(metrics["per_day"], reverse=True)
+
+    box = visit.page.locator(f"#{table}").locator("xpath=..")  # a short scroll box: the header stays at its top
+    box.evaluate("d => { d.style.maxHeight = '4em'; d.scrollTop = 1000; }")
+    top, head = box.evaluate(
+        "d => [d.getBoundingClientRect().top, d.querySelector('thead th').getBoundingClientRect().top]"
+    )
+    assert box.evaluate("d => d.scrollTop") > 0 and head == pytest.approx(top, abs=2)
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_trades_tables_sort_by_each_column(browser, tiny_run):
+    visit = _Visit(browser)
+    visit.page.goto((tiny_run / "report.html").as_uri())
+    visit.page.wait_for_load_state("load")
+    busiest = visit.page.evaluate(  # the column with the most trades
+        "(() => { const t = Array.from(document.querySelectorAll('details.trades table'));"
+        " const k = t.map(x => x.tBodies[0].rows.length); const i = k.indexOf(Math.max(...k));"
+        " t[i].id = 'first-trades'; return [i, k[i]]; })()"
+    )
+    assert busiest[1] > 3
+    details = visit.page.locator("details.trades").nth(busiest[0])
+    details.locator("summary").click()
+    names = visit.page.evaluate(
+        "Array.from(document.querySelectorAll('#first-trades thead th')).map(t => t.textContent)"
+    )
+    assert names == ["side", "entry", "exit", "bars held", "entry price", "exit price", "net PnL"]
+    before = visit.page.evaluate(_ROWS, "first-trades")
+    for col in range(len(names)):
+        for descending in (True, False):
+            visit.page.locator("#first-trades thead th").nth(col).click()
+            rows = visit.page.evaluate(_ROWS, "first-trades")
+            assert _sorted_by(rows, col, descending), (names[col], descending)
+            assert sorted(map(str, rows)) == sorted(map(str, before))  # the same trades, only reordered
+    net = [float(r[6][1]) for r in visit.page.evaluate(_ROWS, "first-trades")]
+    assert net == sorted(net)  # net PnL by value, not by its text ("-0.01%" < "0.002%")
+    details.screenshot(path=str(_artifacts() / "report-trades.png"))
+    assert visit.errors == [] and visit.outside == []

@@ -228,7 +228,8 @@ def _full_disk(monkeypatch, prefix: str):
 
 
 def test_report_on_a_full_disk_names_the_path_and_keeps_the_old_report(run, monkeypatch, capsys):
-    monkeypatch.setattr(html, "_figures", lambda run_dir, metrics: [])  # the write is under test, not the plots
+    # the write is under test, not the plots
+    monkeypatch.setattr(html, "_figures", lambda run_dir, metrics, trades=None: [])
     monkeypatch.setattr("signalbench.reports.tearsheets.load_quantstats", lambda: None)
     _full_disk(monkeypatch, ".report.html.")
     code, err = _cli(["report", str(run)], capsys)

@@ -231,7 +231,7 @@ def test_trades_are_rebuilt_and_add_up_to_each_columns_net_return(run_dir, tmp_p
     for col in models:
         assert int(found[col]) == metrics["columns"][col]["round_trips"]
         block = re.search(rf'data-column="{re.escape(col)}">(.*?)</details>', html, re.S).group(1)
-        pnl = [float(v) / 100 for v in re.findall(r"<td>(-?[0-9.]+)%</td></tr>", block)]
+        pnl = [float(v) / 100 for v in re.findall(r"<td[^>]*>(-?[0-9.]+)%</td></tr>", block)]
         assert len(pnl) == int(found[col])  # the tiny run has fewer trades than shown per column
         assert sum(pnl) == pytest.approx(metrics["columns"][col]["total_return_additive"], abs=5e-7 * (1 + len(pnl)))
     copy = tmp_path / "run"
