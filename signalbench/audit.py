@@ -44,8 +44,6 @@ has a rank correlation of about 0.25 with the next move, against the :data:`FUTU
 
 from __future__ import annotations
 
-import json
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -55,12 +53,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._atomic import write_text
-from signalbench._runfiles import CONFIG, FITS, METRICS, RunFolderError, read_json
+from signalbench._runfiles import RunFolderError
+from signalbench._runfolder import config_of, fits_of, metrics_of, model_folder, model_folders, write_audit
 from signalbench.experiment.fits import fold_of, fold_record, rows_of
 from signalbench.experiment.predict import predict_span
 from signalbench.experiment.predict import window as model_window
-from signalbench.experiment.runfolder import model_folder
 
 __all__ = [
     "AuditReport",
@@ -136,11 +133,7 @@ class AuditReport:
 
     def write(self, folder: str | Path) -> Path:
         """Write ``audit.json`` into ``folder`` atomically; returns its path."""
-        from signalbench.experiment.runfolder import to_jsonable
-
-        path = Path(folder) / "audit.json"
-        text = json.dumps(to_jsonable(self.to_dict()), indent=1, sort_keys=True, allow_nan=False)
-        return write_text(path, text + "\n")
+        return write_audit(folder, self.to_dict())
 
 
 # ------------------------------------------------------------------------------------------------------ causality
@@ -607,23 +600,22 @@ def _load_models(run_dir: Path) -> dict[str, list[Any]]:
     from signalbench.signals import ModelFileError
     from signalbench.signals.registry import load
 
-    found: dict[str, dict[int, Any]] = {}
-    for path in sorted((run_dir / "models").iterdir()):
-        name, _, fold = path.name.rpartition("-fold")
-        if not (name and fold.isdigit()):
-            name, fold = path.name, "1"
-        try:
-            found.setdefault(name, {})[int(fold)] = load(path)
-        except ModelFileError as exc:  # a damaged model file is a damaged run folder
-            raise RunFolderError(str(exc), path) from exc
-    return {name: [fits[k] for k in sorted(fits)] for name, fits in found.items()}
+    found: dict[str, list[Any]] = {}
+    for name, folders in model_folders(run_dir).items():
+        for k in sorted(folders):
+            try:
+                found.setdefault(name, []).append(load(folders[k]))
+            except ModelFileError as exc:  # a damaged model file is a damaged run folder
+                raise RunFolderError(str(exc), folders[k]) from exc
+    return found
 
 
-def _recorded_experiment(path: Path) -> Any:
+def _recorded_experiment(run_dir: Path) -> Any:
     """The experiment of a run folder's ``config.json`` (relative data paths are read from its ``base_dir``)."""
     from signalbench.experiment.config import ConfigError, parse_experiment
 
-    raw = dict(read_json(path, CONFIG))
+    path = run_dir / "config.json"
+    raw = dict(config_of(run_dir, required=True))
     raw.pop("models_resolved", None)
     base_dir = raw.pop("base_dir", ".")
     try:
@@ -660,11 +652,9 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     from signalbench.experiment.inputs import labels_for, load_inputs
 
     run_dir = Path(run_dir)
-    if not os.path.lexists(run_dir / "metrics.json"):
-        raise FileNotFoundError(f"run_dir: expected a run folder with metrics.json, got {run_dir}")
-    metrics = read_json(run_dir / "metrics.json", METRICS)
+    metrics = metrics_of(run_dir)
     if experiment is None:
-        experiment = _recorded_experiment(run_dir / "config.json")
+        experiment = _recorded_experiment(run_dir)
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     inputs = load_inputs(experiment)
@@ -672,8 +662,7 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
     window = max([model_window(m) for fits in models.values() for m in fits] + [1])
     folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
     labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
-    fits_path = run_dir / "fits.json"
-    fits = read_json(fits_path, FITS) if os.path.lexists(fits_path) else None
+    fits = fits_of(run_dir)
     report = audit_experiment(experiment, inputs, folds, labels, models, metrics, fits)
     if write:
         report.write(run_dir)
