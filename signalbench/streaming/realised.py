@@ -2,7 +2,7 @@
 
 **Look-ahead by design**, like :mod:`signalbench.data.labels`: this runs after the stream, to score it, never inside
 the consumer. The label definition comes from the run folder the model was saved in (``docs/architecture.md``,
-"Streaming"):
+"Streaming"), and the labels are made by the experiment's own recipe, :func:`signalbench.data.labels.make_labels`:
 
 - kind and horizon from ``config.json`` (``labels``);
 - the stationary threshold as the run used it: ``metrics.json`` records, per fold, the threshold every label of that
@@ -33,7 +33,6 @@ from signalbench._validation import choice, expected, integer, number
 __all__ = ["LabelSpec", "first_unseen_row", "label_spec", "realised_labels"]
 
 _KINDS = ("direction", "smoothed_direction")
-_DEFAULT_THRESHOLD = {"direction": 0.0, "smoothed_direction": 2e-5}  # the label functions' documented defaults
 
 
 @dataclass(frozen=True)
@@ -122,8 +121,10 @@ def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
             number(quantile, "labels.stationary_quantile", low=0.0, high=1.0, low_open=True, high_open=True),
             source,
         )
+    from signalbench.data.labels import DEFAULT_THRESHOLD
+
     return LabelSpec(
-        kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
+        kind, horizon, DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
     )
 
 
@@ -187,14 +188,6 @@ def label_spec(
     return spec
 
 
-def _change_and_make(kind: str):
-    from signalbench.data import labels as lab
-
-    if kind == "direction":
-        return lab.forward_change, lambda p, h, t, g: lab.direction(p, h, threshold=t, groups=g)
-    return lab.smoothed_change, lambda p, h, t, g: lab.smoothed_direction(p, h, alpha=t, groups=g)
-
-
 def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """Labels of every row of ``frame`` (classes 0 down, 1 stationary, 2 up; NaN at each day's end).
 
@@ -216,23 +209,25 @@ def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray)
         ``first_scored_row`` (data rows before it are not scored).
     """
     from signalbench.data.features import mid_price
+    from signalbench.data.labels import label_change, make_labels
 
     price = np.asarray(mid_price(frame), dtype=np.float64)
     groups = frame["day"].to_numpy() if "day" in frame.columns else None
-    changes, make = _change_and_make(spec.kind)
     info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon, "threshold_source": spec.source}
-    threshold = spec.threshold
-    if threshold is None:
-        threshold, fit_info = _fit_on_head(changes(price, spec.horizon, groups=groups), spec, positions)
+    fit_rows = None
+    if spec.threshold is None:
+        fit_rows, fit_info = _head_rows(label_change(price, spec.kind, spec.horizon, groups=groups), spec, positions)
         info.update(fit_info)
-    info["threshold"] = float(threshold)
-    return np.asarray(make(price, spec.horizon, float(threshold), groups), dtype=np.float64), info
+    labels, threshold = make_labels(
+        price, spec.kind, spec.horizon, threshold=spec.threshold, quantile=spec.quantile, fit_rows=fit_rows,
+        groups=groups,
+    )
+    info["threshold"] = threshold
+    return labels, info
 
 
-def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[float, dict[str, Any]]:
-    from signalbench.data.labels import fit_stationary_threshold
-
-    change = np.asarray(change, dtype=np.float64)
+def _head_rows(change: np.ndarray, spec: LabelSpec, positions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """The rows a quantile band is fit on when the run folder records none: the first labelled third streamed."""
     labelled = positions[np.isfinite(change[positions])]
     if labelled.size < 3:
         raise ValueError(
@@ -244,13 +239,12 @@ def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[f
             )
         )
     rows = labelled[: labelled.size // 3]
-    threshold = fit_stationary_threshold(change, rows, quantile=spec.quantile)
     first = int(rows[-1]) + spec.horizon + 1  # the fit rows' label windows end before this row
     how = (
         f"quantile {spec.quantile:g} of |change| on the first third of the streamed rows with a label "
         f"(rows {int(rows[0])}..{int(rows[-1])}, {rows.size} rows); the run folder records no fitted threshold"
     )
-    return threshold, {
+    return rows, {
         "threshold_source": how,
         "threshold_fit_on": [int(rows[0]), int(rows[-1])],
         "first_scored_row": first,
