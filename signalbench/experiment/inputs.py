@@ -92,11 +92,11 @@ def _groups(frame: pd.DataFrame) -> np.ndarray | None:
 
 def needs_spread(exp: Experiment) -> bool:
     """Whether the run reads the book's quoted half spread (as its costs or as a strategy's input)."""
-    from signalbench.strategies.specs import RULES
+    from signalbench.strategies.specs import needs_spread
 
     if exp.costs.half_spread_bps == "quoted" or exp.costs.model == "book":  # book: the quoted spread tunes rules
         return True
-    return any("spread" in RULES[s.rule].needs for s in exp.strategies)
+    return any(needs_spread(s.rule) for s in exp.strategies)
 
 
 def load_inputs(exp: Experiment) -> Inputs:
