@@ -57,7 +57,6 @@ from signalbench._runfiles import RunFolderError
 from signalbench._runfolder import config_of, fits_of, metrics_of, model_folder, model_folders, write_audit
 from signalbench.experiment.fits import fold_of, fold_record, rows_of
 from signalbench.experiment.predict import predict_span
-from signalbench.experiment.predict import window as model_window
 
 __all__ = [
     "AuditReport",
@@ -659,7 +658,7 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
         experiment = load_experiment(experiment)
     inputs = load_inputs(experiment)
     models = _load_models(run_dir)
-    window = max([model_window(m) for fits in models.values() for m in fits] + [1])
+    window = max([m.window for fits in models.values() for m in fits] + [1])
     folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
     labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
     fits = fits_of(run_dir)

@@ -106,7 +106,10 @@ class ReadsAhead:
 
     def __init__(self, inner):
         self.inner = inner
-        self.window = 1
+        self.window, self.task = 1, "classification"
+
+    def context_start(self, X, start: int) -> int:
+        return start
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.inner.predict_proba(X.shift(-1).ffill())
