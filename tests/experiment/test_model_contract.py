@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from signalbench import create_model
 from signalbench.data.splits import walk_forward_splits as wf_folds
 from signalbench.experiment import walk_forward
-from signalbench import create_model
 from signalbench.strategies import sign
 
 
