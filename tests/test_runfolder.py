@@ -26,8 +26,8 @@ from signalbench._runfolder import (
     write_json,
     write_run_record,
 )
-from signalbench.audit import audit_run
 from signalbench.experiment import compare
+from signalbench.experiment.audit_run import audit_run
 from signalbench.reports.html import build_report
 from signalbench.streaming.processor import feature_sets_of
 from signalbench.streaming.realised import label_spec

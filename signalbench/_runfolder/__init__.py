@@ -29,6 +29,7 @@ a :class:`signalbench.RunFolderError` naming the version and what this code read
 :mod:`signalbench._runfiles`. A shared private package: the standard library, NumPy and pandas only.
 """
 
+from signalbench._runfolder.fits import RecordedFold, fold_rows, ranges, rows_of
 from signalbench._runfolder.layout import FILES, VERSION, layout_of, model_folder, parse_model_folder, run_record
 from signalbench._runfolder.read import (
     TABLES,
@@ -56,6 +57,7 @@ from signalbench._runfolder.write import (
 __all__ = [
     "FILES",
     "TABLES",
+    "RecordedFold",
     "VERSION",
     "audit_of",
     "check_destination",
@@ -64,16 +66,19 @@ __all__ = [
     "default_run_dir",
     "fits_of",
     "fold_of_model",
+    "fold_rows",
     "histories_of",
     "layout_of",
     "metrics_of",
     "model_folder",
     "model_folders",
     "parse_model_folder",
+    "ranges",
     "read_table",
     "run_folder",
     "run_of_model",
     "run_record",
+    "rows_of",
     "to_jsonable",
     "write_audit",
     "write_json",

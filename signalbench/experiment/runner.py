@@ -26,9 +26,9 @@ import pandas as pd
 
 from signalbench import strategies
 from signalbench._validation import boolean
-from signalbench.audit import audit_experiment
 from signalbench.data.splits import with_context
 from signalbench.engine import backtest, book_backtest, book_capacity, naive_oracle_positions, oracle_positions
+from signalbench.experiment.audit_run import audit_experiment
 from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.fits import fit_record, part_rows
