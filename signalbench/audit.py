@@ -322,8 +322,8 @@ def check_scalers(models: dict[str, list[Any]], features: pd.DataFrame, fits: di
     for name, fitted in models.items():
         records = fits.get(name, [])
         for k, model in enumerate(fitted):
-            mean, ask = getattr(model, "scaler_mean_", None), getattr(model, "scaler_statistics", None)
-            if mean is None or ask is None:
+            mean = model.scaler_mean_  # the contract: None for a model that does not scale its inputs
+            if mean is None:
                 continue
             if k >= len(records):
                 found.append(_unrecorded(name, k, len(fitted)))
@@ -331,7 +331,7 @@ def check_scalers(models: dict[str, list[Any]], features: pd.DataFrame, fits: di
             train = records[k]["train"]
             lo, hi = train["rows"]
             labelled = rows_of(train["labelled"])
-            expected_stats = ask(features.iloc[lo:hi], labelled - lo)
+            expected_stats = model.scaler_statistics(features.iloc[lo:hi], labelled - lo)
             if expected_stats is None or np.allclose(mean, expected_stats[0], rtol=1e-6, atol=1e-9):
                 continue
             found.append(_scaler_finding(name, k, len(fitted), np.asarray(mean), expected_stats[0], features, train))

@@ -30,7 +30,7 @@ from signalbench.experiment import compare
 from signalbench.experiment.audit_run import audit_run
 from signalbench.reports.html import build_report
 from signalbench.streaming.processor import feature_sets_of
-from signalbench.streaming.realised import label_spec
+from signalbench.streaming.realised import first_unseen_row, label_spec
 from signalbench.streaming.serve import sink_identity
 
 CONFIG = {
@@ -80,6 +80,10 @@ def _labels(folder: Path) -> object:
     return label_spec(folder, folder / "models" / "logistic-fold2")
 
 
+def _unseen(folder: Path) -> object:
+    return first_unseen_row(folder, folder / "models" / "logistic-fold2", source=folder / "config.json")
+
+
 def _features(folder: Path) -> object:
     return feature_sets_of(folder / "models" / "logistic-fold2")
 
@@ -92,7 +96,7 @@ def _identity(folder: Path) -> object:
     return sink_identity(processor, cfg, {"source": "x"})
 
 
-READERS = [_report, _audit, _labels, _features, _identity]
+READERS = [_report, _audit, _labels, _unseen, _features, _identity]
 
 
 def test_a_new_run_folder_records_its_layout_and_every_model_folder(run):
