@@ -116,8 +116,8 @@ def test_each_reader_opens_a_folder_of_the_previous_layout(run, tmp_path, reader
 
 def test_the_previous_layout_reads_the_same_as_the_current_one(run, tmp_path):
     old = _copy(run, tmp_path, layout=None)
-    assert model_folders(old) == {name: {k: old / p.relative_to(run) for k, p in folds.items()}
-                                  for name, folds in model_folders(run).items()}  # fmt: skip
+    moved = {name: {k: old / p.relative_to(run) for k, p in f.items()} for name, f in model_folders(run).items()}
+    assert model_folders(old) == moved
     assert (_labels(old).threshold, _labels(old).kind) == (_labels(run).threshold, _labels(run).kind)
     thresholds = json.loads((run / "metrics.json").read_text())["labels"]
     assert _labels(run).threshold == thresholds[1]["threshold"]  # fold 2's model: fold 2's fitted threshold
@@ -128,8 +128,8 @@ def test_the_previous_layout_reads_the_same_as_the_current_one(run, tmp_path):
 @pytest.mark.parametrize("reader", READERS, ids=lambda f: f.__name__.strip("_"))
 def test_each_reader_refuses_a_folder_of_a_future_layout_naming_the_version(run, tmp_path, reader):
     future = _copy(run, tmp_path, layout=VERSION + 1)
-    with pytest.raises(RunFolderError, match=rf"run\.json layout: expected a run folder layout from 1 to {VERSION} "
-                       rf".*got layout {VERSION + 1} at .*run\.json; .*upgrade") as info:  # fmt: skip
+    message = rf"run\.json layout: expected a run folder layout from 1 to {VERSION} .*got layout {VERSION + 1} at "
+    with pytest.raises(RunFolderError, match=message + r".*run\.json; .*upgrade") as info:
         reader(future)
     assert info.value.key == "layout"
 
