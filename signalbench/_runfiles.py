@@ -1,10 +1,9 @@
 """The run folder's JSON files, read in one place with their shapes checked (``docs/architecture.md``).
 
-The run folder (layout: :mod:`signalbench.experiment.runfolder`) is written by one writer and read by the reports,
-the audit and the streaming evaluation. They all read its JSON files through :func:`read_json` with the shapes
-declared here, so a file that is damaged (truncated, edited, replaced by a folder) ends in one
-:class:`RunFolderError` naming the file and the key, whatever reads it, instead of a ``KeyError`` or a plotting
-message deep inside a reader.
+The run folder's owner is :mod:`signalbench._runfolder` (every reader and the writer go through it); its JSON files'
+shapes are declared here and :func:`read_json` checks them, so a file that is damaged (truncated, edited, replaced by
+a folder) ends in one :class:`RunFolderError` naming the file and the key, whatever reads it, instead of a
+``KeyError`` or a plotting message deep inside a reader.
 
 A shape is a function ``check(value, key)`` that raises when ``value`` is not what the readers need; ``key`` is where
 the value sits in the file (``columns["lstm:sign"].sharpe``). The shapes say what the readers rely on: keys they do not
@@ -30,6 +29,7 @@ __all__ = [
     "HISTORY",
     "METRICS",
     "REPORTED",
+    "RUN",
     "RunFolderError",
     "read_json",
     "written",
@@ -300,6 +300,16 @@ FITS = record(
         "models": mapping_of(list_of(_FIT)),
     },
     required=("format", "folds", "models"),
+)
+
+#: ``run.json``: the layout number and, per folder under ``models/``, the model and fold it holds
+#: (:mod:`signalbench._runfolder.layout`).
+RUN = record(
+    {
+        "layout": integer,
+        "models": mapping_of(record({"model": text, "fold": integer}, required=("model", "fold"))),
+    },
+    required=("layout",),
 )
 
 _EPOCHS = list_of(

@@ -1,4 +1,8 @@
-"""The leakage audit: run on every experiment, and again with ``signalbench audit RUN_DIR`` from its run folder.
+"""The leakage audit's checks: run on every experiment, and again by ``signalbench audit RUN_DIR`` on its run folder.
+
+This module holds the pure checks and imports nothing from the experiment; the run-level audit that applies them to a
+run (:func:`signalbench.experiment.audit_run.audit_experiment`, :func:`~signalbench.experiment.audit_run.audit_run`)
+lives with the experiment.
 
 Most "model beats the market" results are leaks. Each check below runs on the run's own data, features and fitted
 models (``docs/architecture.md``) and names what it found, with its figures; a clean run lists the checks that ran.
@@ -44,8 +48,6 @@ has a rank correlation of about 0.25 with the next move, against the :data:`FUTU
 
 from __future__ import annotations
 
-import json
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -55,19 +57,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._atomic import write_text
-from signalbench._runfiles import CONFIG, FITS, METRICS, RunFolderError, read_json
-from signalbench.experiment.fits import fold_of, fold_record, rows_of
-from signalbench.experiment.predict import predict_span
-from signalbench.experiment.predict import window as model_window
-from signalbench.experiment.runfolder import model_folder
+from signalbench._runfolder import fold_rows, model_folder, rows_of, write_audit
 
 __all__ = [
     "AuditReport",
     "AuditWarning",
     "Finding",
-    "audit_experiment",
-    "audit_run",
     "check_causality",
     "check_features",
     "check_fits",
@@ -75,6 +70,19 @@ __all__ = [
     "check_split",
     "check_too_good",
 ]
+
+_MOVED = ("audit_experiment", "audit_run")
+
+
+def __getattr__(name: str) -> Any:
+    """Say where the run-level audit went (it is not re-exported here: that would make an import cycle)."""
+    if name in _MOVED:
+        raise AttributeError(
+            f"signalbench.audit.{name}: the run-level audit lives with the experiment now; import it with "
+            f"`from signalbench.experiment.audit_run import {name}`"
+        )
+    raise AttributeError(f"module 'signalbench.audit' has no attribute {name!r}")
+
 
 CHECKS = ("causality", "features_vs_future", "split_hygiene", "too_good")
 #: Cut points of the causality check.
@@ -136,11 +144,7 @@ class AuditReport:
 
     def write(self, folder: str | Path) -> Path:
         """Write ``audit.json`` into ``folder`` atomically; returns its path."""
-        from signalbench.experiment.runfolder import to_jsonable
-
-        path = Path(folder) / "audit.json"
-        text = json.dumps(to_jsonable(self.to_dict()), indent=1, sort_keys=True, allow_nan=False)
-        return write_text(path, text + "\n")
+        return write_audit(folder, self.to_dict())
 
 
 # ------------------------------------------------------------------------------------------------------ causality
@@ -318,8 +322,8 @@ def check_scalers(models: dict[str, list[Any]], features: pd.DataFrame, fits: di
     for name, fitted in models.items():
         records = fits.get(name, [])
         for k, model in enumerate(fitted):
-            mean, ask = getattr(model, "scaler_mean_", None), getattr(model, "scaler_statistics", None)
-            if mean is None or ask is None:
+            mean = model.scaler_mean_  # the contract: None for a model that does not scale its inputs
+            if mean is None:
                 continue
             if k >= len(records):
                 found.append(_unrecorded(name, k, len(fitted)))
@@ -327,7 +331,7 @@ def check_scalers(models: dict[str, list[Any]], features: pd.DataFrame, fits: di
             train = records[k]["train"]
             lo, hi = train["rows"]
             labelled = rows_of(train["labelled"])
-            expected_stats = ask(features.iloc[lo:hi], labelled - lo)
+            expected_stats = model.scaler_statistics(features.iloc[lo:hi], labelled - lo)
             if expected_stats is None or np.allclose(mean, expected_stats[0], rtol=1e-6, atol=1e-9):
                 continue
             found.append(_scaler_finding(name, k, len(fitted), np.asarray(mean), expected_stats[0], features, train))
@@ -377,7 +381,7 @@ def check_fits(fits: dict[str, Any], horizon: int) -> list[Finding]:
     ``fits`` is the content of ``fits.json``: every model's labelled training (validation) rows must be training
     (validation) rows of its fold, and the rows it predicted the fold's tested span.
     """
-    folds = [fold_of(r) for r in fits.get("folds", [])]
+    folds = [fold_rows(r) for r in fits.get("folds", [])]
     found = check_split(folds, horizon)
     for name, records in fits.get("models", {}).items():
         for rec in records:
@@ -505,177 +509,3 @@ def _beats_bayes(name: str, m: dict[str, Any], bayes: float | None) -> list[Find
             {"direction_accuracy": acc, "bayes_accuracy": bayes, "standard_error": se, "moves": int(moves)},
         )
     ]
-
-
-# ------------------------------------------------------------------------------------------------------ the run
-
-
-def check_recorded(
-    exp: Any, inputs: Any, folds: list[Any], metrics: dict[str, Any], fits: dict[str, Any] | None = None
-) -> list[Finding]:
-    """The split recorded in ``metrics.json`` and ``fits.json`` is the config's; recorded thresholds are refit.
-
-    Each stationary threshold fit as a quantile must be the one fit on the fold's recorded training rows
-    (``fits.json``; without it, the config's).
-    """
-    from signalbench.experiment.inputs import labels_for
-
-    found: list[Finding] = []
-    recorded = metrics.get("split", {}).get("folds", [])
-    made = [{"train": f.train.size, "val": f.val.size, "test": f.test.size, "span": [f.start, f.stop]} for f in folds]
-    if recorded and [{k: r[k] for k in made[0]} for r in recorded] != made:
-        found.append(Finding("split_hygiene", "split", "metrics.json records another split than the config makes. "
-                             "Next: compare its split.folds with `signalbench validate CONFIG`",
-                             {"recorded": recorded, "config": made}))  # fmt: skip
-    if fits is not None and fits.get("folds") != [fold_record(k + 1, f) for k, f in enumerate(folds)]:
-        found.append(Finding("split_hygiene", "split", "fits.json records another split than the config makes. "
-                             "Next: compare its folds with `signalbench validate CONFIG`", {}))  # fmt: skip
-    trains = [fold_of(r).train for r in fits["folds"]] if fits else [f.train for f in folds]
-    for k, (train, info) in enumerate(zip(trains, metrics.get("labels", []))):
-        if "stationary_quantile" not in info:
-            continue
-        _, refit = labels_for(exp, inputs, train)
-        if not np.isclose(info["threshold"], refit["threshold"], rtol=1e-9, atol=0.0):
-            found.append(
-                Finding(
-                    "split_hygiene",
-                    f"labels (fold {k + 1})",
-                    f"the stationary threshold {info['threshold']:.6g} (metrics.json, labels[{k}]) is not the one fit "
-                    f"on the fold's training rows ({refit['threshold']:.6g}; fits.json, folds[{k}].train): it was "
-                    f"fit on other rows. Next: find where the labels are made; to confirm, "
-                    f"signalbench.data.fit_stationary_threshold on those rows",
-                    {"recorded": info["threshold"], "training_rows": refit["threshold"]},
-                )
-            )
-    return found
-
-
-def _predictor(model: Any) -> Predictor:
-    def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
-        return predict_span(model, features, start, stop)
-
-    return predict
-
-
-def audit_experiment(
-    exp: Any,
-    inputs: Any,
-    folds: list[Any],
-    labels: list[np.ndarray],
-    models: dict[str, list[Any]],
-    metrics: dict,
-    fits: dict[str, Any] | None = None,
-) -> AuditReport:
-    """Every check on one run: its experiment, inputs, folds, per-fold labels, fitted models, metrics and fit record.
-
-    ``folds`` are those the config makes; ``fits`` is the record of the rows each fit was given (``fits.json``):
-    without one the scalers cannot be checked, which the check's outcome says.
-    """
-    from signalbench.data import compute_features
-    from signalbench.data.labels import forward_log_return
-
-    start, stop = folds[0].start, folds[-1].stop
-    cuts = [int(start + (stop - start) * (k + 1) / (N_CUTS + 1)) for k in range(N_CUTS)]
-    predictors = {
-        (name if len(fits) == 1 else f"{name} (fold {k + 1})"): (_predictor(m), folds[k].start, folds[k].stop)
-        for name, fits in models.items()
-        for k, m in enumerate(fits)
-    }
-    results: dict[str, list[Finding]] = {}
-    results["causality"] = check_causality(
-        inputs.frame, lambda f: compute_features(f, exp.features), predictors, cuts, seed=exp.seed
-    )
-    label = np.full(inputs.n, np.nan)
-    for fold, y in zip(folds, labels):
-        label[fold.test] = y[fold.test]
-    targets = {"next return": forward_log_return(inputs.price.to_numpy(), 1, groups=inputs.groups)}
-    if exp.labels.kind != "forward_return":
-        targets["label"] = label
-    results["features_vs_future"] = check_features(inputs.features, targets, np.arange(inputs.n))
-    hygiene = check_fits(fits, exp.labels.horizon) if fits else check_split(folds, exp.labels.horizon)
-    hygiene += check_scalers(models, inputs.features, fits["models"]) if fits else []
-    results["split_hygiene"] = hygiene + check_recorded(exp, inputs, folds, metrics, fits)
-    results["too_good"] = check_too_good(metrics)
-    outcome = {c: "passed" if not results[c] else f"{len(results[c])} finding(s)" for c in CHECKS}
-    if not fits:
-        outcome["split_hygiene"] += " (scalers not checked: no fits.json, the record of the rows each fit was given)"
-    return AuditReport(outcome, [f for c in CHECKS for f in results[c]])
-
-
-def _load_models(run_dir: Path) -> dict[str, list[Any]]:
-    """The fitted models of a run folder, per name and fold (``models/<name>`` or ``models/<name>-fold<k>``)."""
-    from signalbench.signals import ModelFileError
-    from signalbench.signals.registry import load
-
-    found: dict[str, dict[int, Any]] = {}
-    for path in sorted((run_dir / "models").iterdir()):
-        name, _, fold = path.name.rpartition("-fold")
-        if not (name and fold.isdigit()):
-            name, fold = path.name, "1"
-        try:
-            found.setdefault(name, {})[int(fold)] = load(path)
-        except ModelFileError as exc:  # a damaged model file is a damaged run folder
-            raise RunFolderError(str(exc), path) from exc
-    return {name: [fits[k] for k in sorted(fits)] for name, fits in found.items()}
-
-
-def _recorded_experiment(path: Path) -> Any:
-    """The experiment of a run folder's ``config.json`` (relative data paths are read from its ``base_dir``)."""
-    from signalbench.experiment.config import ConfigError, parse_experiment
-
-    raw = dict(read_json(path, CONFIG))
-    raw.pop("models_resolved", None)
-    base_dir = raw.pop("base_dir", ".")
-    try:
-        return parse_experiment(raw, source=str(path), base_dir=base_dir)
-    except ConfigError as exc:  # the file was edited into an experiment that is not valid: one line, every problem
-        found = "; ".join(f"{loc}: {msg}" if loc else msg for loc, msg in exc.problems)
-        message = f"{path.name}: expected a valid experiment, got {found} at {path}; restore the file or pass the TOML"
-        raise RunFolderError(message, path, exc.problems[0][0] if exc.problems else "") from exc
-
-
-def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
-    """Re-run the audit on a finished run folder; write ``audit.json`` there and warn once per finding.
-
-    Parameters
-    ----------
-    run_dir : path
-        A run folder written by :func:`signalbench.experiment.compare`.
-    experiment : Experiment or path, optional
-        The run's experiment (a TOML path is read); default: the folder's ``config.json``, whose relative data paths
-        are taken from the current folder.
-    write : bool, default True
-        Write ``audit.json`` into the run folder (atomically).
-
-    Raises
-    ------
-    FileNotFoundError
-        When ``run_dir`` is not a run folder (no ``metrics.json``).
-    signalbench.RunFolderError
-        When ``metrics.json``, ``config.json`` or a saved model of the folder is damaged (not JSON, a wrong shape or
-        type at a key: the message names the file and the key).
-    """
-    from signalbench.experiment.config import Experiment, load_experiment
-    from signalbench.experiment.folds import make_folds
-    from signalbench.experiment.inputs import labels_for, load_inputs
-
-    run_dir = Path(run_dir)
-    if not os.path.lexists(run_dir / "metrics.json"):
-        raise FileNotFoundError(f"run_dir: expected a run folder with metrics.json, got {run_dir}")
-    metrics = read_json(run_dir / "metrics.json", METRICS)
-    if experiment is None:
-        experiment = _recorded_experiment(run_dir / "config.json")
-    elif not isinstance(experiment, Experiment):
-        experiment = load_experiment(experiment)
-    inputs = load_inputs(experiment)
-    models = _load_models(run_dir)
-    window = max([model_window(m) for fits in models.values() for m in fits] + [1])
-    folds, _ = make_folds(experiment, inputs.n, window, inputs.groups)
-    labels = [labels_for(experiment, inputs, fold.train)[0] for fold in folds]
-    fits_path = run_dir / "fits.json"
-    fits = read_json(fits_path, FITS) if os.path.lexists(fits_path) else None
-    report = audit_experiment(experiment, inputs, folds, labels, models, metrics, fits)
-    if write:
-        report.write(run_dir)
-    report.warn(stacklevel=2)
-    return report

@@ -132,7 +132,7 @@ def _validate(args) -> int:
 def _audit(args) -> int:
     import warnings
 
-    from signalbench.audit import audit_run
+    from signalbench.experiment.audit_run import audit_run
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the findings are printed below, once

@@ -15,7 +15,6 @@ import pytest
 
 from signalbench.audit import (
     AuditWarning,
-    audit_run,
     check_causality,
     check_features,
     check_scalers,
@@ -25,6 +24,7 @@ from signalbench.audit import (
 from signalbench.cli import main
 from signalbench.data import compute_features
 from signalbench.experiment import compare
+from signalbench.experiment.audit_run import audit_run
 from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import labels_for, load_inputs
 
@@ -106,7 +106,10 @@ class ReadsAhead:
 
     def __init__(self, inner):
         self.inner = inner
-        self.window = 1
+        self.window, self.task = 1, "classification"
+
+    def context_start(self, X, start: int) -> int:
+        return start
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.inner.predict_proba(X.shift(-1).ffill())
@@ -114,7 +117,7 @@ class ReadsAhead:
 
 def test_a_model_that_reads_one_row_ahead(clean):
     res, inputs, folds, _ = clean
-    from signalbench.audit import _predictor
+    from signalbench.experiment.audit_run import predictor as _predictor
 
     model = res.models["logistic"][0]
     start, stop = folds[0].start, folds[0].stop
@@ -214,8 +217,8 @@ def test_the_run_summary_says_the_audit_passed(clean):
 
 
 def test_a_label_threshold_fit_on_all_rows_and_a_split_that_is_not_the_configs(clean):
-    from signalbench.audit import check_recorded
     from signalbench.experiment import parse_experiment
+    from signalbench.experiment.audit_run import check_recorded
 
     _, inputs, _, _ = clean
     exp = parse_experiment(
@@ -330,3 +333,10 @@ def test_a_model_says_which_scaler_its_fit_rows_give():
     np.testing.assert_allclose(scale, finite.std(axis=0), rtol=1e-12)
     np.testing.assert_array_equal(mean, logistic.scaler_mean_)
     assert create_model("majority").fit(X, y).scaler_statistics(X, np.arange(100)) is None
+
+
+def test_the_run_level_audit_is_named_where_it_moved():
+    import signalbench.audit
+
+    with pytest.raises(AttributeError, match=r"from signalbench\.experiment\.audit_run import audit_run"):
+        signalbench.audit.audit_run  # noqa: B018

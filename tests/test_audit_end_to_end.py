@@ -15,10 +15,11 @@ import warnings
 import numpy as np
 import pytest
 
-from signalbench.audit import AuditWarning, audit_run
+from signalbench.audit import AuditWarning
 from signalbench.cli import main
 from signalbench.data.features import sets
 from signalbench.experiment import compare, preflight, runner
+from signalbench.experiment.audit_run import audit_run
 from signalbench.signals import registry
 from signalbench.signals.baselines import LogisticModel
 

@@ -117,6 +117,23 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     return bad
 
 
+# module -> the packages it may not import although its kind allows them (docs/architecture.md, "Layering")
+FORBIDDEN = {
+    # the audit's pure checks import nothing from the experiment; the run-level audit lives in experiment/audit_run.py
+    "signalbench.audit": ("signalbench.experiment",),
+}
+
+
+def forbidden_imports(module: str, source: str, is_package: bool = False) -> list[str]:
+    """The imports of ``module`` that :data:`FORBIDDEN` rules out, as readable lines."""
+    bad = []
+    for line, target, named in imports_of(source, module, is_package):
+        for banned in FORBIDDEN.get(module, ()):
+            if target == banned or target.startswith(banned + "."):
+                bad.append(f"{module}:{line} imports {target} ({named}): {module} may not import {banned}")
+    return bad
+
+
 def _modules():
     for path in sorted(ROOT.rglob("*.py")):
         yield path, module_name(path), path.name == "__init__.py"
@@ -138,6 +155,27 @@ def test_shared_private_modules_import_no_stage():
     for path, name, is_pkg in _modules():
         if kind_of(name) == "shared":
             assert not violations(name, path.read_text(encoding="utf-8"), is_pkg)
+
+
+def test_the_audit_checks_import_nothing_from_the_experiment():
+    bad = []
+    for path, name, is_pkg in _modules():
+        bad += forbidden_imports(name, path.read_text(encoding="utf-8"), is_pkg)
+    assert not bad, "imports against docs/architecture.md:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from signalbench.experiment.fits import rows_of\n",
+        "def f():\n    from signalbench.experiment.inputs import labels_for\n",
+        "import signalbench.experiment\n",
+        "_X = 'signalbench.experiment.predict:predict_span'\n",
+    ],
+)
+def test_a_planted_experiment_import_in_the_audit_is_caught(source):
+    assert forbidden_imports("signalbench.audit", source)
+    assert not forbidden_imports("signalbench.audit", "from signalbench._runfolder import rows_of\n")
 
 
 def test_no_import_cycles_between_modules():

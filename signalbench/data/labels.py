@@ -46,7 +46,9 @@ from signalbench._validation import boolean, expected, integer, number, numeric_
 from signalbench.data._inputs import group_bounds, group_ids, row_positions, series
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "DOWN",
+    "KINDS",
     "STATIONARY",
     "TIE_RTOL",
     "UP",
@@ -54,6 +56,8 @@ __all__ = [
     "fit_stationary_threshold",
     "forward_change",
     "forward_log_return",
+    "label_change",
+    "make_labels",
     "smoothed_change",
     "smoothed_direction",
     "spread_change",
@@ -345,3 +349,72 @@ def spread_change(spread, horizon: int = 1, *, relative: bool = False, groups=No
         out = fut / p.values - 1.0
     out[~np.isfinite(out)] = np.nan
     return p.wrap(out, "spread_change")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The label recipe: the one place a run's labels are made (the experiment per fold, streaming's realised labels)
+# ---------------------------------------------------------------------------------------------------------------------
+
+#: The label kinds of an experiment's ``[labels]``.
+KINDS = ("direction", "smoothed_direction", "forward_return")
+#: The stationary threshold when neither a threshold nor a quantile is given (the functions' documented defaults).
+DEFAULT_THRESHOLD = {"direction": 0.0, "smoothed_direction": 2e-5}
+
+
+def label_change(price, kind: str, horizon: int, *, groups=None) -> np.ndarray:
+    """The continuous change that the labels of ``kind`` threshold (:func:`forward_change` or :func:`smoothed_change`).
+
+    Raises
+    ------
+    ValueError
+        For ``forward_return`` (no stationary band) or an unknown kind.
+    """
+    makers = {"direction": forward_change, "smoothed_direction": smoothed_change}
+    if kind not in makers:
+        raise ValueError(expected("kind", "'direction' or 'smoothed_direction' (labels with a stationary band)", kind))
+    return np.asarray(makers[kind](price, horizon, groups=groups), dtype=np.float64)
+
+
+def make_labels(
+    price, kind: str, horizon: int, *, threshold=None, quantile=None, fit_rows=None, groups=None
+) -> tuple[np.ndarray, float | None]:
+    """The labels of every row by the one recipe: kind, horizon, and a threshold given, fitted or the default.
+
+    Parameters
+    ----------
+    price : array-like
+        The traded price (or mid), > 0, in time order.
+    kind : {"direction", "smoothed_direction", "forward_return"}
+        :func:`direction`, :func:`smoothed_direction` (classes 0, 1, 2) or :func:`forward_log_return`.
+    horizon : int
+        Rows ahead.
+    threshold : float, optional
+        The stationary band; wins over ``quantile``.
+    quantile : float, optional
+        Without ``threshold``: fit the band as this quantile of ``|change|`` on ``fit_rows`` only
+        (:func:`fit_stationary_threshold`). Without either: :data:`DEFAULT_THRESHOLD`.
+    fit_rows : array-like of int, optional
+        The rows the quantile is fit on (a fold's training rows); required with ``quantile``.
+    groups : array-like, optional
+        Group labels (days): no label crosses a group's end.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        ``(n,)`` float64, NaN where the label window leaves the group or the data.
+    threshold : float or None
+        The band used (None for ``forward_return``).
+    """
+    if kind == "forward_return":
+        return np.asarray(forward_log_return(price, horizon, groups=groups), dtype=np.float64), None
+    change = label_change(price, kind, horizon, groups=groups)  # checks the kind
+    if threshold is None and quantile is not None:
+        if fit_rows is None:
+            raise ValueError(expected("fit_rows", "the rows to fit the stationary quantile on", "none", raw=True))
+        threshold = fit_stationary_threshold(change, fit_rows, quantile=quantile)
+    band = float(DEFAULT_THRESHOLD[kind] if threshold is None else threshold)
+    if kind == "direction":
+        y = direction(price, horizon, threshold=band, groups=groups)
+    else:
+        y = smoothed_direction(price, horizon, alpha=band, groups=groups)
+    return np.asarray(y, dtype=np.float64), band

@@ -7,7 +7,9 @@ An orchestrator above the stages (``docs/architecture.md``): it may import every
 - :func:`walk_forward`: the walk-forward evaluation of one model and one rule on arrays you already have (refit per
   fold on the past with a validation tail, predict the next block, stitch, backtest once).
 - :func:`validate`: load the data and check that the split leaves every part enough rows (``signalbench validate``).
-- The run folder's layout: :mod:`signalbench.experiment.runfolder`; a damaged one, or one that cannot be written, is a
+- :mod:`signalbench.experiment.audit_run`: the leakage audit of a run and of a finished run folder
+  (``signalbench audit``; the checks: :mod:`signalbench.audit`).
+- The run folder's owner: :mod:`signalbench._runfolder`; a damaged one, or one that cannot be written, is a
   :class:`RunFolderError` naming the file and the key (read through :mod:`signalbench._runfiles`).
 """
 

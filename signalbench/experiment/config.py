@@ -278,9 +278,7 @@ class StrategySpec(BaseModel):
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, v: str) -> str:
-        if v not in RULES:
-            raise ValueError(f"expected one of {', '.join(map(repr, RULES))}, got {v!r}{did_you_mean(v, RULES)}")
-        return v
+        return rule_specs.check_rule(v)
 
     def grid(self) -> list[dict[str, Any]]:
         """Every combination of the parameter values, in the order given."""
@@ -528,13 +526,11 @@ def _strategy_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(entry, dict) or entry.get("rule") not in RULES:
             continue  # the schema reported it
         of = entry.get("of")
-        params = {k: v for k, v in entry.items() if k not in ("rule", "tune", "of")}
-        found = rule_specs.problems(entry["rule"], params, of=of if isinstance(of, str) else None, task=task)
+        params = rule_specs.entry_params(entry)
+        found = rule_specs.problems(
+            entry["rule"], params, of=of if isinstance(of, str) else None, task=task, tune=entry.get("tune") is True
+        )
         problems += [(f"strategies[{i}].{key}" if key else f"strategies[{i}]", msg) for key, msg in found]
-        if entry.get("tune") is True and not any(isinstance(v, list) and len(v) > 1 for v in params.values()):
-            problems.append(
-                (f"strategies[{i}].tune", "expected a grid to tune (a parameter given as a list of 2+ values)")
-            )
     return problems
 
 
@@ -553,7 +549,7 @@ def _book_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     entries = raw.get("strategies", [])
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, dict) and isinstance(entry.get("rule"), str) and entry["rule"] in RULES:
-            if "spread" in RULES[entry["rule"]].needs:
+            if rule_specs.needs_spread(entry["rule"]):
                 why = "the quoted spread of an order book (LOBSTER or synthetic data); bars carry none"
                 problems.append((f"strategies[{i}].rule", f"{entry['rule']!r} needs {why}"))
     return problems

@@ -1,5 +1,7 @@
 """The record of every fit: the rows the pipeline gave each model, per fold (``fits.json`` in the run folder).
 
+Its ranges are read and written by :mod:`signalbench._runfolder.fits` (``ranges``, ``rows_of``, re-exported here).
+
 The leakage audit judges a fitted model against this record, never against a reconstruction of the split: the
 scaler it learned must be the one its own contract gives on these rows (``SignalModel.scaler_statistics``), and the
 label thresholds are refit on the training rows recorded here. ``fits.json`` holds ``{"format": 1, "folds": [...],
@@ -23,30 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from signalbench._runfolder.fits import FORMAT, fold_rows, ranges, rows_of
 from signalbench.experiment.folds import Fold
 
 __all__ = ["FORMAT", "fit_record", "fold_of", "fold_record", "part_rows", "ranges", "rows_of"]
-
-#: Version of the ``fits.json`` layout.
-FORMAT = 1
-
-
-def ranges(rows: Any) -> list[list[int]]:
-    """Sorted unique row positions as half-open ranges ``[[a, b), ...]`` (consecutive rows merged)."""
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
-    if rows.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(rows) != 1)
-    starts = np.r_[rows[0], rows[breaks + 1]]
-    stops = np.r_[rows[breaks], rows[-1]] + 1
-    return [[int(a), int(b)] for a, b in zip(starts, stops)]
-
-
-def rows_of(spans: list[list[int]]) -> np.ndarray:
-    """The row positions of half-open ranges (the inverse of :func:`ranges`), int64."""
-    parts = [np.arange(int(a), int(b), dtype=np.int64) for a, b in spans]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
 
 def part_rows(lo: int, hi: int, labelled: Any) -> dict[str, Any]:
     """The record of one block ``[lo, hi)`` passed to ``fit`` whose rows ``labelled`` carry a finite label."""
@@ -79,5 +61,5 @@ def fold_record(k: int, fold: Fold) -> dict[str, Any]:
 
 def fold_of(record: dict[str, Any]) -> Fold:
     """The :class:`~signalbench.experiment.folds.Fold` a :func:`fold_record` describes."""
-    start, stop = record["span"]
-    return Fold(rows_of(record["train"]), rows_of(record["val"]), rows_of(record["test"]), int(start), int(stop))
+    r = fold_rows(record)
+    return Fold(r.train, r.val, r.test, r.start, r.stop)

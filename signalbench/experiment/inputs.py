@@ -92,11 +92,11 @@ def _groups(frame: pd.DataFrame) -> np.ndarray | None:
 
 def needs_spread(exp: Experiment) -> bool:
     """Whether the run reads the book's quoted half spread (as its costs or as a strategy's input)."""
-    from signalbench.strategies.specs import RULES
+    from signalbench.strategies.specs import needs_spread
 
     if exp.costs.half_spread_bps == "quoted" or exp.costs.model == "book":  # book: the quoted spread tunes rules
         return True
-    return any("spread" in RULES[s.rule].needs for s in exp.strategies)
+    return any(needs_spread(s.rule) for s in exp.strategies)
 
 
 def load_inputs(exp: Experiment) -> Inputs:
@@ -127,25 +127,23 @@ def labels_for(exp: Experiment, inputs: Inputs, train_rows: np.ndarray) -> tuple
     info : dict
         How the labels were made (kind, horizon, the stationary threshold and whether it was fit).
     """
-    from signalbench.data import labels as lab
+    from signalbench.data.labels import make_labels
 
     spec = exp.labels
-    price = inputs.price.to_numpy()
+    y, threshold = make_labels(
+        inputs.price.to_numpy(),
+        spec.kind,
+        spec.horizon,
+        threshold=spec.threshold,
+        quantile=spec.stationary_quantile,
+        fit_rows=train_rows,
+        groups=inputs.groups,
+    )
     info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon}
-    if spec.kind == "forward_return":
-        return np.asarray(lab.forward_log_return(price, spec.horizon, groups=inputs.groups), dtype=np.float64), info
-    make = lab.direction if spec.kind == "direction" else lab.smoothed_direction
-    changes = lab.forward_change if spec.kind == "direction" else lab.smoothed_change
+    if threshold is None:
+        return y, info
     if spec.stationary_quantile is not None:
-        change = np.asarray(changes(price, spec.horizon, groups=inputs.groups), dtype=np.float64)
-        threshold = lab.fit_stationary_threshold(change, train_rows, quantile=spec.stationary_quantile)
         info["threshold_fit_on"] = "training rows"
         info["stationary_quantile"] = spec.stationary_quantile
-    elif spec.threshold is not None:
-        threshold = spec.threshold
-    else:
-        threshold = 0.0 if spec.kind == "direction" else 2e-5  # the functions' documented defaults
-    info["threshold"] = float(threshold)
-    key = "threshold" if spec.kind == "direction" else "alpha"
-    y = make(price, spec.horizon, groups=inputs.groups, **{key: float(threshold)})
-    return np.asarray(y, dtype=np.float64), info
+    info["threshold"] = threshold
+    return y, info

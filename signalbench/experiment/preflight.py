@@ -27,7 +27,6 @@ import numpy as np
 from signalbench.experiment.config import ConfigError, Experiment, ModelSpec
 from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import Inputs, labels_for
-from signalbench.experiment.predict import window
 from signalbench.signals import registry
 
 __all__ = ["Plan", "build", "check"]
@@ -83,7 +82,7 @@ def _model_problems(exp: Experiment, spec: ModelSpec, model: Any, columns: list[
         except (TypeError, ValueError) as exc:
             loc = f"{where}.device" if "device" in spec.params else "device"
             problems.append((loc, str(exc).removeprefix("device: ")))
-    need = model.required_features(columns) if hasattr(model, "required_features") else None
+    need = model.required_features(columns)
     if need:
         head, sep, rest = need.partition(": ")
         loc = f"{where}.{head}" if sep and head in spec.params else where
@@ -140,7 +139,7 @@ def _fit_problems(exp, inputs, folds, labels, models) -> list[tuple[str, str]]:
     X = inputs.features.to_numpy(dtype=np.float64)
     problems = []
     for spec, model in models:
-        L = window(model)
+        L = model.window
         for k, fold in enumerate(folds):
             parts = [("train", fold.train, MIN_TRAIN_ROWS)]
             parts += [("val", fold.val, MIN_VAL_ROWS)] if fold.val.size else []
@@ -188,7 +187,7 @@ def check(exp: Experiment, inputs: Inputs) -> Plan:
     problems: list[tuple[str, str]] = []
     skipped: list[str] = []
     models = _models(exp, inputs, problems, skipped)
-    longest = max((window(m) for _, m in models), default=1)
+    longest = max((m.window for _, m in models), default=1)
     try:
         folds, gap = make_folds(exp, inputs.n, longest, inputs.groups)
     except ValueError as exc:

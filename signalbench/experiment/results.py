@@ -1,4 +1,4 @@
-"""Turn a finished run into its metrics and write the run folder (layout: :mod:`signalbench.experiment.runfolder`)."""
+"""Turn a finished run into its metrics and write the run folder (its owner: :mod:`signalbench._runfolder`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench._runfolder import default_run_dir, model_folder, run_folder, write_json, write_run_record
 from signalbench.experiment.config import Experiment
 from signalbench.experiment.fits import FORMAT as FITS_FORMAT
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.runfolder import default_run_dir, environment, model_folder, run_folder, write_json
+from signalbench.experiment.runfolder import environment
 from signalbench.reports.html import build_report
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "assemble", "write_run"]
@@ -277,6 +278,7 @@ def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool =
         resolved = exp.model_dump()
         resolved["base_dir"] = str(Path(exp.base_dir).resolve())  # where relative data paths are read from
         resolved["models_resolved"] = {name: fits[-1].get_params() for name, fits in res.models.items()}
+        write_run_record(tmp, {name: len(fits) for name, fits in res.models.items()})
         write_json(tmp / "config.json", resolved)
         write_json(tmp / "environment.json", environment(exp.device))
         write_json(tmp / "metrics.json", res.metrics)

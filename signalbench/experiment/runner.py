@@ -26,15 +26,15 @@ import pandas as pd
 
 from signalbench import strategies
 from signalbench._validation import boolean
-from signalbench.audit import audit_experiment
 from signalbench.data.splits import with_context
 from signalbench.engine import backtest, book_backtest, book_capacity, naive_oracle_positions, oracle_positions
+from signalbench.experiment.audit_run import audit_experiment
 from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
 from signalbench.experiment.fits import fit_record, part_rows
 from signalbench.experiment.folds import Fold
 from signalbench.experiment.inputs import Inputs, load_inputs
-from signalbench.experiment.predict import context_start, predict_span, window
+from signalbench.experiment.predict import predict_span
 from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
 from signalbench.experiment.runfolder import check_destination
@@ -57,7 +57,7 @@ def _part(inputs: Inputs, labels: np.ndarray, rows: np.ndarray, L: int) -> tuple
 
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> dict:
     """Fit ``model`` on the fold's training rows (validation rows for early stopping); returns the rows' record."""
-    L = window(model)
+    L = model.window
     X_fit, y_fit, train = _part(inputs, labels, fold.train, L)
     kwargs: dict[str, Any] = {}
     val = None
@@ -84,7 +84,7 @@ def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
     predicted values for regressors.
     """
     out = predict_span(model, X, start, stop)
-    if getattr(model, "task", "classification") == "regression":
+    if model.task == "regression":
         return out
     proba = np.zeros((stop - start, len(CLASSES)))
     cols = [CLASSES.index(int(c)) for c in model.classes_]
@@ -151,7 +151,7 @@ def _fit_all(exp, inputs, plan: Plan, reporter) -> dict[str, _Model]:
             model = build(spec, exp)
             label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
             parts = _fit(model, inputs, labels[k], fold, reporter, label)
-            ctx = context_start(model, inputs.features, fold.start)
+            ctx = int(model.context_start(inputs.features, fold.start))
             records.append(fit_record(k + 1, parts["train"], parts["val"], (ctx, fold.start, fold.stop)))
             with reporter.step(f"predict {label}"):
                 proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)

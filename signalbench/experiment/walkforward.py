@@ -2,11 +2,11 @@
 
 Each fold's model is created fresh by ``model_factory()``, fitted on the rows before the fold's test block only
 (the purge gap of :func:`signalbench.data.splits.walk_forward_splits` keeps every training label window clear of the
-test rows), and predicts the test block using, as context, the ``seq_len - 1`` rows just before it (past rows:
-a prediction at t still uses rows up to t only). The out-of-sample probabilities of all folds are stitched into
-one ``(n, k)`` array (NaN outside the test blocks), turned into positions by ``strategy`` (NaN rows are flat)
-and priced by one :func:`signalbench.engine.backtest` call, so every fold pays the same costs and the equity
-curve is continuous (``docs/architecture.md``).
+test rows), and predicts the test block using, as context, the rows the model's ``context_start`` names (the
+``window - 1`` rows just before it; past rows: a prediction at t still uses rows up to t only). The
+out-of-sample probabilities of all folds are stitched into one ``(n, k)`` array (NaN outside the test blocks),
+turned into positions by ``strategy`` (NaN rows are flat) and priced by one :func:`signalbench.engine.backtest`
+call, so every fold pays the same costs and the equity curve is continuous (``docs/architecture.md``).
 
 Every argument is checked before the first model is fitted: a bad fold, cost or backtest keyword is reported
 at once, not minutes into a run.
@@ -109,9 +109,10 @@ def walk_forward(
     costs : dict, optional
         ``fee_bps``, ``half_spread_bps``, ``slippage_bps`` for :func:`signalbench.engine.backtest`.
     seq_len : int, optional
-        The model's window length (an integer >= 1), for the context rows before each test block; read from
-        the model's ``seq_len`` attribute when not given (1 when it has none). A stateful model (``stateful_lstm``)
-        gets its whole run of finite rows before the block instead (``model.context_start``).
+        The window length (an integer >= 1) for the purge gap and the context rows before each part; the model's
+        ``window`` when not given. Each test block is predicted from the row the model's ``context_start`` names
+        (a stateful model, ``stateful_lstm``: its whole run of finite rows before the block), or ``seq_len - 1``
+        rows before it when that reaches further back.
     horizon : int, default 1
         The label horizon in rows, for the purge gap before each fold's validation tail.
     val_size : float, default 0.2
@@ -274,13 +275,15 @@ def _check_backtest_kwargs(costs: Any, backtest_kwargs: dict[str, Any], price: A
 
 
 def _new_model(model_factory: Callable[[], Any], earlier: list[Any], i: int) -> Any:
-    """``model_factory()``, checked: a new object with ``fit`` and ``predict_proba``."""
+    """``model_factory()``, checked: a new object with ``fit``, ``predict_proba``, ``context_start`` and ``window``."""
     model = model_factory()
-    if not all(callable(getattr(model, attr, None)) for attr in ("fit", "predict_proba")):
+    methods = all(callable(getattr(model, attr, None)) for attr in ("fit", "predict_proba", "context_start"))
+    if not (methods and hasattr(model, "window")):
         raise TypeError(
             expected(
                 "model_factory",
-                "a callable returning a model with fit and predict_proba",
+                "a callable returning a model with fit, predict_proba, context_start and window (the SignalModel "
+                "contract)",
                 model,
                 at=f"folds[{i}]",
             )
@@ -293,11 +296,10 @@ def _new_model(model_factory: Callable[[], Any], earlier: list[Any], i: int) -> 
 
 
 def _window(model: Any, seq_len: int | None) -> int:
-    """The window length: ``seq_len`` when given, else the model's ``seq_len`` attribute (1 without one)."""
+    """The window length: ``seq_len`` when given, else the model's ``window``."""
     if seq_len is not None:
         return seq_len
-    value = getattr(model, "seq_len", None)
-    return 1 if value is None else integer(value, "model_factory().seq_len", minimum=1)
+    return integer(model.window, "model_factory().window", minimum=1)
 
 
 def _part(X: Any, y: np.ndarray, rows: np.ndarray, L: int) -> tuple[Any, np.ndarray, dict]:
@@ -353,9 +355,9 @@ def _fit_predict(
         model.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
     else:
         model.fit(X_fit, y_fit)
-    # Predict the test block with its past context: seq_len - 1 rows (a stateful model: its run of finite rows).
+    # Predict the test block with its past context: as the model says (a stateful model: its run of finite rows).
     t0, t1 = int(test.min()), int(test.max())
-    start = int(model.context_start(X, t0)) if getattr(model, "stateful", False) else max(0, t0 - (L - 1))
+    start = min(int(model.context_start(X, t0)), max(0, t0 - (L - 1)))
     name = f"folds[{i}] predict_proba"
     out, _, _ = numeric_array(model.predict_proba(_rows(X, start, t1 + 1)), name, ndim=(2,))
     if not hasattr(model, "classes_"):

@@ -24,9 +24,9 @@ import pandas as pd
 
 from signalbench._atomic import write_text
 from signalbench._runfiles import written
+from signalbench._runfolder import audit_of, check_run, config_of, histories_of, metrics_of, read_table
 from signalbench._validation import expected
 from signalbench.reports import across, charts, choices, plots, round_trips, uncertainty
-from signalbench.reports._files import audit_of, check_run, config_of, histories_of, metrics_of, read_parquet
 from signalbench.reports.tearsheets import build_tearsheets
 
 __all__ = ["CLASSIFICATION_ROWS", "TRADING_ROWS", "build_report", "comparison_table", "render"]
@@ -225,9 +225,9 @@ def _figures(run_dir: Path, metrics: dict[str, Any], trades: Any = None) -> list
     bench = list(metrics.get("benchmarks", []))
     model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     models = list(metrics.get("models", {}))
-    returns = read_parquet(run_dir / "returns.parquet")
-    positions = read_parquet(run_dir / "positions.parquet")
-    pred = read_parquet(run_dir / "predictions.parquet")
+    returns = read_table(run_dir, "returns.parquet")
+    positions = read_table(run_dir, "positions.parquet")
+    pred = read_table(run_dir, "predictions.parquet")
     x = _x_axis(returns)
     figs = []
     histories = histories_of(run_dir)
@@ -290,7 +290,7 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """The interactive equity and drawdown charts (:mod:`signalbench.reports.charts`), each with its JSON."""
     bench = list(metrics.get("benchmarks", []))
     model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
-    returns = read_parquet(run_dir / "returns.parquet")
+    returns = read_table(run_dir, "returns.parquet")
     x = _x_axis(returns)
     built = charts.equity_charts(returns, [c for c in model_cols + bench if c in returns], x)
     daily = across.daily_chart(metrics, model_cols + bench)
@@ -301,12 +301,12 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
 def _exposure(run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
     """Every column's exposure (:func:`signalbench.reports.choices.exposure_rows`), in the table's order."""
     order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
-    return choices.exposure_rows(read_parquet(run_dir / "positions.parquet"), metrics, order)
+    return choices.exposure_rows(read_table(run_dir, "positions.parquet"), metrics, order)
 
 
 def _uncertainty(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> dict[str, Any]:
     """Sharpe's standard error and net return's interval per column (:mod:`signalbench.reports.uncertainty`)."""
-    returns = read_parquet(run_dir / "returns.parquet")
+    returns = read_table(run_dir, "returns.parquet")
     order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if c["name"] in returns]
     rows = []
     if "timestamp" in returns and order:
@@ -350,15 +350,15 @@ def _marked(table: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]
 def _records(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | None) -> tuple[list[str], Any]:
     """The model columns and their round trips (:func:`signalbench.reports.round_trips.records`, or why none)."""
     models = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
-    positions = read_parquet(run_dir / "positions.parquet")
+    positions = read_table(run_dir, "positions.parquet")
     costs = (config or {}).get("costs") or {}
-    return models, round_trips.records(positions, read_parquet(run_dir / "returns.parquet"), models, costs)
+    return models, round_trips.records(positions, read_table(run_dir, "returns.parquet"), models, costs)
 
 
 def _trades(run_dir: Path, models: list[str], frame: Any) -> dict[str, Any]:
     """The model columns' round trips for the trades table (:mod:`signalbench.reports.round_trips`)."""
-    positions = read_parquet(run_dir / "positions.parquet")
-    return round_trips.round_trips(positions, read_parquet(run_dir / "returns.parquet"), models, {}, frame)
+    positions = read_table(run_dir, "positions.parquet")
+    return round_trips.round_trips(positions, read_table(run_dir, "returns.parquet"), models, {}, frame)
 
 
 def _csv_order(run_dir: Path) -> list[str]:
@@ -378,7 +378,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     import jinja2
 
     run_dir = Path(run_dir)
-    metrics = metrics_of(run_dir)
+    metrics = metrics_of(run_dir, columns=True)
     config = config_of(run_dir)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("signalbench.reports", "templates"),

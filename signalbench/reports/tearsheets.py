@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import _umask, atomic_dir, write_text
+from signalbench._runfolder import config_of, metrics_of, read_table
 from signalbench._validation import did_you_mean, expected
-from signalbench.reports._files import config_of, metrics_of, read_parquet
 from signalbench.reports.clock import clock_returns
 from signalbench.reports.tearsheet_parts import FONT, Sections, drawdown_table, figures, metric_rows
 
@@ -208,9 +208,9 @@ def build_tearsheets(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if load_quantstats() is None:
         return {"error": MISSING, "sheets": []}
-    metrics = metrics_of(run_dir)
+    metrics = metrics_of(run_dir, columns=True)
     config = config_of(run_dir) or {}
-    returns = read_parquet(run_dir / "returns.parquet")
+    returns = read_table(run_dir, "returns.parquet")
     index = pd.Index(returns["timestamp"]) if "timestamp" in returns else returns.index  # never ints read as dates
     returns = returns.set_axis(index, axis=0)
     bench = set(metrics.get("benchmarks", []))

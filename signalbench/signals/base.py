@@ -148,8 +148,14 @@ class SignalModel(Hyperparameters, Persistent):
 
     @property
     def window(self) -> int:
-        """Input rows per prediction (``seq_len`` for sequence models, 1 for models of the last row)."""
-        return int(getattr(self, "seq_len", 1))
+        """Input rows per prediction: the ``seq_len`` hyperparameter, 1 for a model that has none.
+
+        A hyperparameter is one the class declares (``hyperparameters``) or one of its own keyword-only ``__init__``.
+        Part of the contract, with :meth:`context_start` and :meth:`required_features`: the runner, the preflight,
+        the audit and walk-forward ask the model for its window (the purge gap, the context rows given to ``fit`` and
+        to predictions) instead of deriving it. A model whose window is not ``seq_len`` overrides this.
+        """
+        return int(self.seq_len) if "seq_len" in self._param_names() else 1
 
     def context_start(self, X, start: int) -> int:
         """The first row that the outputs of rows ``start, start + 1, ...`` read (their context).

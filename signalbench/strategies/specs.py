@@ -29,7 +29,20 @@ import numpy as np
 from signalbench._validation import did_you_mean
 from signalbench.strategies.grids import check_param_lists
 
-__all__ = ["MAX_GRID_POINTS", "RULES", "RuleSpec", "bind", "grid_size", "parameters", "problems"]
+__all__ = [
+    "ENTRY_KEYS",
+    "MAX_GRID_POINTS",
+    "RULES",
+    "RuleSpec",
+    "bind",
+    "check_rule",
+    "combinations",
+    "entry_params",
+    "grid_size",
+    "needs_spread",
+    "parameters",
+    "problems",
+]
 
 #: The most combinations one config entry's grid may have (each is a column, or a candidate when tuned).
 MAX_GRID_POINTS = 10_000
@@ -65,6 +78,26 @@ RULES: dict[str, RuleSpec] = {
 }
 
 _INPUTS = ("proba", "predicted_return", "price", "position", "spread")
+
+#: The keys of a config entry that are not its parameters: the rule, whether its grid is tuned, the rule it wraps.
+ENTRY_KEYS = ("rule", "tune", "of")
+
+
+def check_rule(rule: str) -> str:
+    """``rule`` when it is a rule of :data:`RULES`; a ValueError listing them (with a "did you mean") otherwise."""
+    if rule not in RULES:
+        raise ValueError(f"expected one of {', '.join(map(repr, RULES))}, got {rule!r}{did_you_mean(rule, RULES)}")
+    return rule
+
+
+def needs_spread(rule: str) -> bool:
+    """Whether ``rule`` reads the quoted spread of an order book (which bars do not carry)."""
+    return "spread" in RULES[rule].needs
+
+
+def entry_params(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's parameters of a config entry (every key but :data:`ENTRY_KEYS`; a list is a grid)."""
+    return {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
 
 
 def _function(rule: str) -> Callable[..., Any]:
@@ -103,12 +136,22 @@ def combinations(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*lists)]
 
 
-def problems(rule: str, params: Mapping[str, Any], *, of: str | None = None, task: str) -> list[tuple[str, str]]:
+def problems(
+    rule: str, params: Mapping[str, Any], *, of: str | None = None, task: str, tune: bool = False
+) -> list[tuple[str, str]]:
     """What is wrong with one config entry, as ``(key, message)`` pairs (``""``: the entry); empty when it is good.
 
     ``task`` is ``"classification"`` or ``"regression"`` (the models' outputs the rule will get). Every value is
     checked by the rule itself, on one row, for every combination of the grid (at most :data:`MAX_GRID_POINTS`).
+    With ``tune`` the entry must give a grid to tune (a parameter with a list of 2+ values).
     """
+    found = _rule_problems(rule, params, of=of, task=task)
+    if tune and not any(isinstance(v, list) and len(v) > 1 for v in params.values()):
+        found.append(("tune", "expected a grid to tune (a parameter given as a list of 2+ values)"))
+    return found
+
+
+def _rule_problems(rule: str, params: Mapping[str, Any], *, of: str | None, task: str) -> list[tuple[str, str]]:
     spec = RULES[rule]
     signal = "return" if task == "regression" else "proba"
     if signal not in spec.signals:

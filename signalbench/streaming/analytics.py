@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from signalbench._atomic import write_text
+from signalbench._runfolder import to_jsonable
 from signalbench._validation import expected, integer
-from signalbench.experiment.runfolder import to_jsonable
 from signalbench.reports.metrics import classification_metrics
 from signalbench.reports.plots import calibration_table
 from signalbench.streaming.evaluation_html import render_evaluation

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from signalbench._runfiles import CONFIG, read_json
+from signalbench._runfolder import config_of, run_of_model
 from signalbench._validation import expected
 from signalbench.data import OnlineFeatures
 from signalbench.signals.registry import load as load_model
@@ -48,10 +48,8 @@ class Processor(Protocol):
 
 
 def _run_config(model_dir: Path) -> dict[str, Any] | None:
-    config = model_dir.parent.parent / "config.json"
-    if model_dir.parent.name != "models" or not config.is_file():
-        return None
-    return read_json(config, CONFIG)  # checked: a RunFolderError names a damaged file
+    run = run_of_model(model_dir)
+    return config_of(run) if run is not None else None  # checked: a RunFolderError names a damaged file
 
 
 def feature_sets_of(model_dir: Path) -> list[str] | None:

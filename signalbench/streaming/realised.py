@@ -2,12 +2,12 @@
 
 **Look-ahead by design**, like :mod:`signalbench.data.labels`: this runs after the stream, to score it, never inside
 the consumer. The label definition comes from the run folder the model was saved in (``docs/architecture.md``,
-"Streaming"):
+"Streaming"), and the labels are made by the experiment's own recipe, :func:`signalbench.data.labels.make_labels`:
 
 - kind and horizon from ``config.json`` (``labels``);
 - the stationary threshold as the run used it: ``metrics.json`` records, per fold, the threshold every label of that
   fold was made with (``labels[k].threshold``, fitted on that fold's training rows when the config gives a
-  ``stationary_quantile``); the model folder ``<name>-fold<k>`` picks fold ``k``, a plain ``<name>`` the only fold;
+  ``stationary_quantile``); the model folder picks the fold (:func:`signalbench._runfolder.fold_of_model`);
 - when the run folder does not record it (a quantile band and no ``metrics.json``), it is fit the documented way
   (:func:`signalbench.data.labels.fit_stationary_threshold`) on the **first third** of the streamed rows that have a
   label, and only rows whose label window starts after those rows' windows end are scored, so no scored label
@@ -19,7 +19,6 @@ A model that did not come from a run folder needs the definition passed in (``la
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._runfiles import CONFIG, METRICS, read_json
+from signalbench._runfolder import config_of, fold_of_model, metrics_of
 from signalbench._validation import choice, expected, integer, number
 
 __all__ = ["LabelSpec", "first_unseen_row", "label_spec", "realised_labels"]
 
 _KINDS = ("direction", "smoothed_direction")
-_DEFAULT_THRESHOLD = {"direction": 0.0, "smoothed_direction": 2e-5}  # the label functions' documented defaults
-_FOLD = re.compile(r"^(?P<name>.+)-fold(?P<k>[0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -48,18 +45,6 @@ class LabelSpec:
     quantile: float | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _read_json(path: Path) -> Any:
-    """A run folder's ``config.json`` or ``metrics.json``, checked by :func:`signalbench._runfiles.read_json`."""
-    if not path.is_file():
-        raise ValueError(expected(path.name, "a readable JSON file", "no such file", at=str(path), raw=True))
-    return read_json(path, METRICS if path.name == "metrics.json" else CONFIG)
-
-
-def _fold_of(model_dir: Path | None) -> int:
-    match = _FOLD.match(model_dir.name) if model_dir is not None else None
-    return int(match["k"]) - 1 if match else 0
 
 
 def _same_file(a: Any, b: Any) -> bool:
@@ -82,17 +67,18 @@ def first_unseen_row(run_dir: Any, model_dir: Any, source: Any) -> tuple[int, st
     tuple of (int, str or None)
         The first row to score and why (None when nothing is left out).
     """
-    run = Path(run_dir) if run_dir is not None else None
-    if run is None or not (run / "metrics.json").is_file() or not (run / "config.json").is_file():
+    config = config_of(run_dir) if run_dir is not None else None
+    metrics = metrics_of(run_dir, required=False) if config is not None else None
+    if config is None or metrics is None:
         return 0, None
-    config = _read_json(run / "config.json")
+    run = Path(run_dir)
     data = config.get("data") or {}
     paths = data.get("path") if isinstance(data.get("path"), list) else [data.get("path")]
     base = Path(config.get("base_dir") or run)
     if not any(isinstance(p, str) and _same_file(p if Path(p).is_absolute() else base / p, source) for p in paths):
         return 0, None
-    folds = _read_json(run / "metrics.json").get("split", {}).get("folds") or []
-    k = _fold_of(Path(model_dir) if model_dir is not None else None)
+    folds = metrics.get("split", {}).get("folds") or []
+    k = fold_of_model(model_dir)
     if not 0 <= k < len(folds):
         return 0, None
     start = int(folds[k]["span"][0])
@@ -103,10 +89,7 @@ def first_unseen_row(run_dir: Any, model_dir: Any, source: Any) -> tuple[int, st
 
 
 def _recorded_threshold(run_dir: Path, fold: int) -> float | None:
-    path = run_dir / "metrics.json"
-    if not path.is_file():
-        return None
-    labels = _read_json(path).get("labels")
+    labels = (metrics_of(run_dir, required=False) or {}).get("labels")
     if isinstance(labels, list) and 0 <= fold < len(labels) and isinstance(labels[fold], dict):
         value = labels[fold].get("threshold")
         return float(value) if isinstance(value, int | float) else None
@@ -138,8 +121,10 @@ def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
             number(quantile, "labels.stationary_quantile", low=0.0, high=1.0, low_open=True, high_open=True),
             source,
         )
+    from signalbench.data.labels import DEFAULT_THRESHOLD
+
     return LabelSpec(
-        kind, horizon, _DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
+        kind, horizon, DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
     )
 
 
@@ -180,7 +165,10 @@ def label_spec(
             )
         )
     run_dir = Path(run_dir)
-    config = _read_json(run_dir / "config.json")
+    try:
+        config = config_of(run_dir, required=True)
+    except FileNotFoundError as exc:  # a model folder outside a run folder's layout: a wrong argument
+        raise ValueError(str(exc)) from None
     if not config.get("labels"):
         raise ValueError(
             expected(
@@ -192,20 +180,12 @@ def label_spec(
             )
         )
     spec = _from_mapping(config["labels"], f"{run_dir / 'config.json'}")
-    fold = _fold_of(Path(model_dir) if model_dir is not None else None)
+    fold = fold_of_model(model_dir)
     recorded = _recorded_threshold(run_dir, fold)
     if recorded is not None and spec.quantile is not None:
         where = f"{run_dir / 'metrics.json'} labels[{fold}] (fit on that fold's training rows)"
         return LabelSpec(spec.kind, spec.horizon, recorded, spec.quantile, where)
     return spec
-
-
-def _change_and_make(kind: str):
-    from signalbench.data import labels as lab
-
-    if kind == "direction":
-        return lab.forward_change, lambda p, h, t, g: lab.direction(p, h, threshold=t, groups=g)
-    return lab.smoothed_change, lambda p, h, t, g: lab.smoothed_direction(p, h, alpha=t, groups=g)
 
 
 def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
@@ -229,23 +209,25 @@ def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray)
         ``first_scored_row`` (data rows before it are not scored).
     """
     from signalbench.data.features import mid_price
+    from signalbench.data.labels import label_change, make_labels
 
     price = np.asarray(mid_price(frame), dtype=np.float64)
     groups = frame["day"].to_numpy() if "day" in frame.columns else None
-    changes, make = _change_and_make(spec.kind)
     info: dict[str, Any] = {"kind": spec.kind, "horizon": spec.horizon, "threshold_source": spec.source}
-    threshold = spec.threshold
-    if threshold is None:
-        threshold, fit_info = _fit_on_head(changes(price, spec.horizon, groups=groups), spec, positions)
+    fit_rows = None
+    if spec.threshold is None:
+        fit_rows, fit_info = _head_rows(label_change(price, spec.kind, spec.horizon, groups=groups), spec, positions)
         info.update(fit_info)
-    info["threshold"] = float(threshold)
-    return np.asarray(make(price, spec.horizon, float(threshold), groups), dtype=np.float64), info
+    labels, threshold = make_labels(
+        price, spec.kind, spec.horizon, threshold=spec.threshold, quantile=spec.quantile, fit_rows=fit_rows,
+        groups=groups,
+    )
+    info["threshold"] = threshold
+    return labels, info
 
 
-def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[float, dict[str, Any]]:
-    from signalbench.data.labels import fit_stationary_threshold
-
-    change = np.asarray(change, dtype=np.float64)
+def _head_rows(change: np.ndarray, spec: LabelSpec, positions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """The rows a quantile band is fit on when the run folder records none: the first labelled third streamed."""
     labelled = positions[np.isfinite(change[positions])]
     if labelled.size < 3:
         raise ValueError(
@@ -257,13 +239,12 @@ def _fit_on_head(change: Any, spec: LabelSpec, positions: np.ndarray) -> tuple[f
             )
         )
     rows = labelled[: labelled.size // 3]
-    threshold = fit_stationary_threshold(change, rows, quantile=spec.quantile)
     first = int(rows[-1]) + spec.horizon + 1  # the fit rows' label windows end before this row
     how = (
         f"quantile {spec.quantile:g} of |change| on the first third of the streamed rows with a label "
         f"(rows {int(rows[0])}..{int(rows[-1])}, {rows.size} rows); the run folder records no fitted threshold"
     )
-    return threshold, {
+    return rows, {
         "threshold_source": how,
         "threshold_fit_on": [int(rows[0]), int(rows[-1])],
         "first_scored_row": first,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from signalbench._runfolder import run_of_model
 from signalbench._validation import expected, integer, number
 from signalbench.streaming._redis import RedisLink
 from signalbench.streaming.consumer import Consumer, InferConfig, ensure_group
@@ -28,8 +29,7 @@ log = logging.getLogger("signalbench.streaming")
 def sink_identity(processor: Processor, cfg: InferConfig, stream_meta: dict[str, str], **extra: Any) -> dict[str, Any]:
     """What the manifest records: model, run folder, source data, stream, group, mode, backend, feature sets."""
     model_dir = getattr(processor, "model_dir", None)
-    run_dir = model_dir.parent.parent if model_dir is not None and (model_dir.parent.parent / "config.json").is_file() \
-        else None  # fmt: skip
+    run_dir = run_of_model(model_dir) if model_dir is not None else None
     return {
         "model": str(model_dir) if model_dir is not None else processor.name,
         "model_name": processor.name,

@@ -97,7 +97,7 @@ def test_an_unwritable_file_anywhere_ends_in_one_line_and_status_2(tmp_path, cap
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "audit.json"))
 
-    monkeypatch.setattr("signalbench.audit.audit_run", full)
+    monkeypatch.setattr("signalbench.experiment.audit_run.audit_run", full)
     assert main(["audit", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err == f"signalbench audit: [Errno 28] No space left on device: '{tmp_path / 'audit.json'}'\n"

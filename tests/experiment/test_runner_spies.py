@@ -58,7 +58,7 @@ def _decode(proba: np.ndarray) -> np.ndarray:
 
 
 def _spy_class(name: str, window: int) -> type:
-    return type(f"Spy_{name}", (_Spy,), {"name": name, "seq_len": window})
+    return type(f"Spy_{name}", (_Spy,), {"name": name, "window": window})  # the contract: the model says its window
 
 
 SPIES = {name: _spy_class(name, w) for name, w in WINDOWS.items()}

@@ -25,6 +25,13 @@ class SpyModel:
         self.seq_len = seq_len
         SpyModel.instances.append(self)
 
+    @property
+    def window(self) -> int:
+        return self.seq_len
+
+    def context_start(self, X, start: int) -> int:
+        return max(0, start - self.seq_len + 1)
+
     def fit(self, X, y, *, X_val=None, y_val=None):
         X = np.asarray(X)
         y = np.asarray(y, dtype=float)
@@ -204,7 +211,8 @@ def test_bad_values_are_value_errors_naming_the_argument(data, changes, message)
         # a model factory that returns None (was an AttributeError on None.fit)
         (
             {"model_factory": lambda: None},
-            r"model_factory: expected a callable returning a model with fit and predict_proba, got None at folds\[0\]",
+            r"model_factory: expected a callable returning a model with fit, predict_proba, context_start and window "
+            r"\(the SignalModel contract\), got None at folds\[0\]",
         ),
         ({"model_factory": lambda: object()}, "model_factory: expected a callable returning a model with fit"),
         ({"model_factory": SpyModel(3)}, "model_factory: expected a callable returning a new, unfitted model"),

@@ -21,9 +21,9 @@ import pytest
 
 import signalbench
 from signalbench import _atomic
-from signalbench.audit import audit_run
 from signalbench.cli import main
 from signalbench.experiment import ConfigError, Experiment, RunFolderError, compare
+from signalbench.experiment.audit_run import audit_run
 from signalbench.reports import html
 from signalbench.reports.html import build_report
 
