@@ -3,10 +3,10 @@
 ``status = done and (model = lstm or metric.sharpe > 1.5) and param.labels.horizon >= 5``
 
 Fields: ``status``, ``name``, ``data`` (the data description; ``~`` is "contains"), ``data_kind``, ``symbol``,
-``model`` (a saved model's registered name), ``param.<key>`` (the resolved config flattened: ``labels.horizon``,
-``models[0].seq_len``, ``models_resolved.lstm.hidden_size``) and ``metric.<name>`` (the run's best value over its
-model x strategy columns, benchmarks left out) or ``metric.<name>@<column>`` (one column's:
-``metric.sharpe@lstm:sign``).
+``model`` (a model of the config, or a saved one, by its registered name), ``param.<key>`` (the resolved config
+flattened: ``labels.horizon``, ``models[0].seq_len``, ``models_resolved.lstm.hidden_size``) and ``metric.<name>``
+(the run's best value over its model x strategy columns, benchmarks left out) or ``metric.<name>@<column>`` (one
+column's: ``metric.sharpe@lstm:sign``).
 Operators: ``= != < <= > >= ~``. Values: numbers, bare words, or quoted strings. ``and`` binds tighter than ``or``.
 """
 
@@ -116,16 +116,28 @@ def _text(value: Any) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
 
+def _symbol(value: str) -> ColumnElement:
+    s = db.run_symbols
+    return exists(select(1).where(s.c.run_pk == db.runs.c.pk, s.c.symbol == value))
+
+
+def _model(value: str) -> ColumnElement:
+    """A model of the config (``models[i].name``) or a saved one."""
+    p, m = db.run_params, db.models
+    in_config = select(1).where(p.c.run_pk == db.runs.c.pk, p.c.key.like("models[%].name"), p.c.text == value)
+    saved = select(1).where(m.c.run_pk == db.runs.c.pk, m.c.model == value)
+    return or_(exists(in_config), exists(saved))
+
+
 def comparison(field: str, op: str, value: Any, pos: int = 0) -> ColumnElement:
     """The SQL condition on ``runs`` of one comparison."""
     runs = db.runs
     if field in _RUN_FIELDS:
         return _compare(runs.c[field], op, _text(value))
     if field in ("symbol", "model"):
-        table, column = (db.run_symbols, "symbol") if field == "symbol" else (db.models, "model")
         if op not in ("=", "!="):
             raise QueryError(f"q: expected = or != after {field}, got {op!r} at {pos}")
-        found = exists(select(1).where(table.c.run_pk == runs.c.pk, table.c[column] == _text(value)))
+        found = _symbol(_text(value)) if field == "symbol" else _model(_text(value))
         return found if op == "=" else not_(found)
     if field.startswith("param.") and len(field) > 6:
         p = db.run_params
