@@ -180,7 +180,7 @@ def insert_run(conn: Connection, record: dict[str, Any]) -> bool:
 def run_folders(runs_dir: Path) -> list[Path]:
     """The finished run folders directly under ``runs_dir`` (hidden temporary folders of a run in progress left out)."""
     names = (p for p in runs_dir.iterdir() if RUN_ID.fullmatch(p.name) and not p.name.startswith("."))
-    return sorted(p for p in names if p.is_dir())
+    return sorted(p for p in names if p.is_dir() and not p.is_symlink())  # a link could lead out of the folder
 
 
 def import_runs(engine: Engine, runs_dir: str | Path) -> ImportSummary:

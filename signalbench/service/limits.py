@@ -35,24 +35,25 @@ class BodyLimit:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             return await _send_problem(413, detail)(send)
-        seen = 0
-
-        async def limited():
-            nonlocal seen
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        chunks, seen = [], 0
+        while True:  # read the whole body first (at most the limit): a stream over it is refused unread
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.limit:
-                raise _TooLarge()
-            return message
+                return await _send_problem(413, detail)(send)
+            if not message.get("more_body", False):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _send_problem(413, detail)(send)
+        async def replayed():
+            return replay.pop() if replay else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replayed, send)
 
 
 class RequestMetrics:
@@ -108,5 +109,9 @@ class RequestMetrics:
                 await self.app(scope, receive, sending)
             finally:
                 route = scope.get("route")
-                name = getattr(route, "path", "unmatched")
+                name = getattr(route, "path", None)
+                if name is None:
+                    name = "unmatched"
+                elif scope["path"].startswith("/api/v1/") and not name.startswith("/api/v1"):
+                    name = "/api/v1" + name  # the route as declared in its router, under the API's prefix
                 self.metrics.record(scope["method"], name, status[0], time.perf_counter() - start)
