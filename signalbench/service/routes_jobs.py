@@ -7,7 +7,7 @@ import tomllib
 import warnings
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from signalbench.service import jobs
@@ -16,10 +16,16 @@ from signalbench.service.state import Problem, Service, require, service
 router = APIRouter()
 Svc = Annotated[Service, Depends(service)]
 
-_BODY = Body(
-    media_type="application/toml",
-    description="the experiment config as TOML (application/toml) or JSON (application/json)",
-)
+_CONFIG = {
+    "requestBody": {
+        "required": True,
+        "description": "the experiment config as TOML (application/toml) or JSON (application/json)",
+        "content": {
+            "application/toml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
 
 
 def _parse(body: bytes, content_type: str) -> dict[str, Any]:
@@ -52,13 +58,14 @@ def validate_config(raw: dict[str, Any], svc: Service) -> None:
         raise Problem(422, str(exc), [{"location": "data", "message": str(exc)}]) from None
 
 
-@router.post("/runs", status_code=202, responses={202: {"description": "the job id"}, 422: {"description": "the "
-             "problems of the config, each with its location"}})
+_ANSWERS = {202: {"description": "the job id"}, 422: {"description": "the config's problems, each with its location"}}
+
+
+@router.post("/runs", status_code=202, responses=_ANSWERS, openapi_extra=_CONFIG)
 async def submit_run(
     request: Request,
     svc: Svc,
     who: Annotated[str, Depends(require("write"))],
-    config: Annotated[bytes, _BODY] = b"",
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Validate an experiment config exactly as ``signalbench validate``, then queue it as a job (202)."""

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import insert, select
 
 from signalbench.service import db
@@ -37,14 +37,26 @@ def _cache(svc: Service) -> ModelCache:
     return svc.extras.setdefault("models", ModelCache())
 
 
-@router.post("/models/{name}/predict")
+_ROWS = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": ["columns", "rows"], "properties": {
+                "columns": {"type": "array", "items": {"type": "string"}},
+                "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}},
+                "event_ids": {"type": "array", "items": {"type": "string"}}}}},
+            ARROW: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post("/models/{name}/predict", openapi_extra=_ROWS)
 async def predict_rows(
     name: str,
     request: Request,
     svc: Svc,
     _: Annotated[str, Depends(require("read"))],
-    rows: Annotated[dict, Body(description='{"columns": [...], "rows": [[...]], "event_ids": [...]} or an Arrow '
-                                           "IPC stream (application/vnd.apache.arrow.stream)")] = None,
 ) -> dict[str, Any]:
     """Class probabilities of feature rows, equal to the model's ``predict_proba`` (422 naming wrong columns)."""
     from starlette.concurrency import run_in_threadpool
