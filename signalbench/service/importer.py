@@ -27,6 +27,7 @@ from signalbench.service.paths import RUN_ID
 _STAMP = re.compile(r"-(\d{8}T\d{6}Z)(?:-\d+)?$")
 _SYMBOL = re.compile(r"([A-Z][A-Z0-9.]{0,9})_\d{4}-\d{2}-\d{2}")
 _SKIPPED_PARAMS = ("base_dir",)
+BENCHMARK = "benchmark"
 
 
 @dataclass
@@ -90,10 +91,15 @@ def symbols_of(data: dict) -> list[str]:
 
 
 def metric_rows(columns: dict[str, dict]) -> list[dict[str, Any]]:
-    """One row per column x numeric metric, and per metric the best (highest) over the model columns as ``"*"``."""
+    """One row per column x numeric metric, and per metric the best (highest) over the model columns as ``"*"``.
+
+    A benchmark column (an oracle, buy-and-hold) also gets ``benchmark`` = 1, so a comparison can tell it apart.
+    """
     rows, best = [], {}
     for column, values in columns.items():
         trial = not values.get("benchmark", False)
+        if not trial:
+            rows.append({"column": column, "name": BENCHMARK, "value": 1.0})
         for name, value in values.items():
             if isinstance(value, bool) or not (value is None or isinstance(value, int | float)):
                 continue

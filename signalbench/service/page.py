@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from signalbench.service import runs_view
 from signalbench.service.query import QueryError
@@ -33,6 +33,12 @@ def _fmt(value) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.4g}"
     return str(value)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon (a browser asks for one on every page, the reports' included)."""
+    return Response(status_code=204)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -68,20 +74,24 @@ def compare_page(svc: Svc, _: Reader, ids: Annotated[list[str], Query(max_length
     """Selected runs side by side: the params that differ, every column's metrics, the training histories."""
     if not ids:
         raise Problem(422, "ids: expected at least one run id to compare, got none; tick runs on the runs page")
-    configs, values, history = {}, {}, []
+    configs, values, history, benchmarks = {}, {}, [], set()
     for run_id in ids:
         with svc.engine.connect() as conn:
             row = runs_view.run_row(conn, run_id)
             if row is None:
                 raise Problem(404, f"ids: expected runs in the database, got {run_id!r}")
             configs[run_id] = row.config
-            for column, metrics in sorted(runs_view.column_metrics(conn, row.pk).items()):
+            columns, marked = runs_view.column_metrics(conn, row.pk)
+            for column, metrics in sorted(columns.items()):
                 values[(run_id, column)] = metrics
+            benchmarks |= {(run_id, c) for c in marked}
         for model, steps in runs_view.histories(svc.runs_dir / run_id).items():
             for name, s in (steps.items() if isinstance(steps, dict) else []):
                 history.append((run_id, model, name, s))
     names = sorted({n for m in values.values() for n in m})
-    best = {n: max((v[n] for v in values.values() if v.get(n) is not None), default=None) for n in names}
+    models = [v for c, v in values.items() if c not in benchmarks]  # an oracle is a yardstick, never "the best"
+    best = {n: max((v[n] for v in models if v.get(n) is not None), default=None) for n in names}
     return _ENV.get_template("compare.html.j2").render(
         title=f"compare {len(ids)} runs", runs=list(ids), params=runs_view.differing_params(configs),
-        columns=list(values), values=values, metric_names=names, best=best, history=history, fmt=_fmt)
+        columns=list(values), benchmarks=benchmarks, values=values, metric_names=names, best=best, history=history,
+        fmt=_fmt)

@@ -111,12 +111,12 @@ def get_metrics(run_id: str, svc: Svc, _: Reader) -> dict[str, Any]:
     """Summary metrics per column, and min/max/last of every metric a model logged per epoch."""
     row = _row(svc, run_id)
     with svc.engine.connect() as conn:
-        columns = runs_view.column_metrics(conn, row.pk)
+        columns, benchmarks = runs_view.column_metrics(conn, row.pk)
     try:
         steps = runs_view.histories(run_dir(svc.runs_dir, run_id))
     except ValueError as exc:  # a damaged history file: RunFolderError names it
         raise Problem(500, str(exc)) from None
-    return {"columns": columns, "history": steps}
+    return {"columns": columns, "benchmarks": sorted(benchmarks), "history": steps}
 
 
 def _file(svc: Service, run_id: str, path: str, media_type: str | None = None) -> FileResponse:
@@ -158,11 +158,11 @@ def compare(body: CompareRequest, svc: Svc, _: Reader) -> dict[str, Any]:
         row = _row(svc, run_id)
         configs[run_id] = row.config
         with svc.engine.connect() as conn:
-            columns = runs_view.column_metrics(conn, row.pk)
+            columns, benchmarks = runs_view.column_metrics(conn, row.pk)
         for column, values in sorted(columns.items()):
             if body.columns is None or column in body.columns:
                 keep = values if body.metrics is None else {m: values.get(m) for m in body.metrics}
-                rows.append({"run": run_id, "column": column, **keep})
-    names = sorted({k for r in rows for k in r} - {"run", "column"})
-    table = [{"run": r["run"], "column": r["column"], **{n: r.get(n) for n in names}} for r in rows]
+                rows.append({"run": run_id, "column": column, "benchmark": column in benchmarks, **keep})
+    names = sorted({k for r in rows for k in r} - {"run", "column", "benchmark"})
+    table = [{k: r[k] for k in ("run", "column", "benchmark")} | {n: r.get(n) for n in names} for r in rows]
     return {"metrics": names, "table": table, "params": runs_view.differing_params(configs)}

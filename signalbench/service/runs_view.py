@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from signalbench import _runfiles as rf
 from signalbench.service import db
-from signalbench.service.importer import flatten
+from signalbench.service.importer import BENCHMARK, flatten
 
 
 def run_row(conn: Connection, run_id: str):
@@ -22,14 +22,17 @@ def run_row(conn: Connection, run_id: str):
     return conn.execute(select(db.runs).where(db.runs.c.id == run_id)).first()
 
 
-def column_metrics(conn: Connection, pk: int) -> dict[str, dict[str, float | None]]:
-    """``{column: {metric: value}}`` of one run (the best-of row ``"*"`` left out)."""
+def column_metrics(conn: Connection, pk: int) -> tuple[dict[str, dict[str, float | None]], set[str]]:
+    """``{column: {metric: value}}`` of one run (the best-of row ``"*"`` left out), and its benchmark columns."""
     m = db.run_metrics
     out: dict[str, dict[str, float | None]] = {}
+    benchmarks = set()
     for column, name, value in conn.execute(select(m.c.column, m.c.name, m.c.value).where(m.c.run_pk == pk)):
-        if column != "*":
+        if name == BENCHMARK:
+            benchmarks.add(column)
+        elif column != "*":
             out.setdefault(column, {})[name] = value
-    return out
+    return out, benchmarks
 
 
 def run_detail(conn: Connection, row) -> dict[str, Any]:

@@ -78,8 +78,8 @@ def test_import_is_idempotent_and_refuses_a_damaged_folder_naming_the_file(engin
     before = _counts(engine)
     assert before["runs"] == 2
     # per run: a sharpe and a return per column (benchmark included), plus the best over the model columns ("*");
-    # run b's only Sharpe is null, so it has no best Sharpe row
-    assert before["run_metrics"] == (3 * 2 + 2) + (2 * 2 + 1)
+    # run b's only Sharpe is null, so it has no best Sharpe row; the oracle is marked a benchmark (one row)
+    assert before["run_metrics"] == (3 * 2 + 2 + 1) + (2 * 2 + 1 + 1)
 
     second = import_runs(engine, runs_dir)
     assert second.imported == [] and sorted(second.present) == ["a-20260101T000000Z", "b-20260102T000000Z"]

@@ -105,11 +105,11 @@ def test_compare_aligns_columns_and_keeps_the_params_that_differ(client):
     status, out = client.json("POST", "/api/v1/compare", {"runs": [R1, R3], "metrics": ["sharpe"]})
     assert status == 200
     assert out["table"] == [
-        {"run": R1, "column": "lstm:sign", "sharpe": 1.0},
-        {"run": R1, "column": "lstm:threshold", "sharpe": 2.5},
-        {"run": R1, "column": "oracle", "sharpe": 99.0},
-        {"run": R3, "column": "lstm:sign", "sharpe": -1.0},
-        {"run": R3, "column": "oracle", "sharpe": 99.0},
+        {"run": R1, "column": "lstm:sign", "benchmark": False, "sharpe": 1.0},
+        {"run": R1, "column": "lstm:threshold", "benchmark": False, "sharpe": 2.5},
+        {"run": R1, "column": "oracle", "benchmark": True, "sharpe": 99.0},
+        {"run": R3, "column": "lstm:sign", "benchmark": False, "sharpe": -1.0},
+        {"run": R3, "column": "oracle", "benchmark": True, "sharpe": 99.0},
     ]
     assert out["params"]["labels.horizon"] == {R1: 1, R3: 5}
     assert "seed" not in out["params"] and "labels.kind" not in out["params"]
