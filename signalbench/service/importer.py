@@ -28,6 +28,8 @@ _STAMP = re.compile(r"-(\d{8}T\d{6}Z)(?:-\d+)?$")
 _SYMBOL = re.compile(r"([A-Z][A-Z0-9.]{0,9})_\d{4}-\d{2}-\d{2}")
 _SKIPPED_PARAMS = ("base_dir",)
 BENCHMARK = "benchmark"
+#: Runs inserted per transaction by :func:`import_runs`.
+BATCH = 200
 
 
 @dataclass
@@ -196,7 +198,7 @@ def import_runs(engine: Engine, runs_dir: str | Path) -> ImportSummary:
         raise FileNotFoundError(f"RUNS_DIR: expected a folder of run folders, got no such folder at {runs_dir}")
     with engine.connect() as conn:
         known = set(conn.execute(select(db.runs.c.id)).scalars())
-    summary = ImportSummary()
+    summary, batch = ImportSummary(), []
     for folder in run_folders(runs_dir):
         if folder.name in known:
             summary.present.append(folder.name)
@@ -204,10 +206,19 @@ def import_runs(engine: Engine, runs_dir: str | Path) -> ImportSummary:
         if not (folder / "metrics.json").is_file():
             continue  # not a run folder (or a run still being written elsewhere)
         try:
-            record = read_run(folder)
+            batch.append(read_run(folder))
         except (ValueError, OSError) as exc:  # RunFolderError is a ValueError
             summary.refused.append((folder.name, str(exc)))
-            continue
-        with engine.begin() as conn:
-            (summary.imported if insert_run(conn, record) else summary.present).append(folder.name)
+        if len(batch) == BATCH:
+            _insert_batch(engine, batch, summary)
+    _insert_batch(engine, batch, summary)
     return summary
+
+
+def _insert_batch(engine: Engine, batch: list[dict[str, Any]], summary: ImportSummary) -> None:
+    """Insert read runs in one transaction (a commit per run would cost a disk flush each) and empty ``batch``."""
+    with engine.begin() as conn:
+        for record in batch:
+            name = record["run"]["id"]
+            (summary.imported if insert_run(conn, record) else summary.present).append(name)
+    batch.clear()

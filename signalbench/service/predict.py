@@ -38,20 +38,27 @@ class ModelCache:
 
     def __init__(self, size: int = 8) -> None:
         self.size, self.models, self.lock = size, OrderedDict(), threading.Lock()
+        self.loading: dict[Path, threading.Lock] = {}
 
     def get(self, path: Path):
-        """The model saved at ``path``."""
+        """The model saved at ``path`` (loaded once: concurrent first requests wait for the one load)."""
         with self.lock:
             if path in self.models:
                 self.models.move_to_end(path)
                 return self.models[path]
-        from signalbench.signals.registry import load
+            loading = self.loading.setdefault(path, threading.Lock())
+        with loading:
+            with self.lock:
+                if path in self.models:
+                    return self.models[path]
+            from signalbench.signals.registry import load
 
-        model = load(path)
-        with self.lock:
-            self.models[path] = model
-            while len(self.models) > self.size:
-                self.models.popitem(last=False)
+            model = load(path)
+            with self.lock:
+                self.models[path] = model
+                self.loading.pop(path, None)
+                while len(self.models) > self.size:
+                    self.models.popitem(last=False)
         return model
 
 

@@ -10,7 +10,7 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, exists, literal, null, or_, select
 from sqlalchemy.engine import Connection
 
 from signalbench.service import db
@@ -20,16 +20,14 @@ SUMMARY = ("id", "name", "status", "data", "data_kind", "code_version", "config_
 
 
 def _sort_key(sort: str):
-    """(expression, descending, join) of ``created``, ``name``, ``status``, ``metric.<name>[@<column>]``."""
+    """(field column or None, (metric name, column) or None, descending) of a sort spec."""
     desc = sort.startswith("-")
     field = sort[1:] if desc else sort
     if field in ("created", "id", "name", "status", "data_kind"):
-        return db.runs.c["created_at" if field == "created" else field], desc, None
+        return db.runs.c["created_at" if field == "created" else field], None, desc
     if field.startswith("metric.") and len(field) > 7:
         name, _, column = field[7:].partition("@")
-        m = db.run_metrics.alias("sort_metric")
-        on = and_(m.c.run_pk == db.runs.c.pk, m.c.name == name, m.c.column == (column or "*"))
-        return m.c.value, desc, (m, on)
+        return None, (name, column or "*"), desc
     what = "created, id, name, status, data_kind or metric.<name>[@<column>] (- first: descending)"
     raise QueryError(f"sort: expected {what}, got {sort!r}")
 
@@ -52,33 +50,52 @@ def _decode(cursor: str, sort: str) -> tuple[int, Any, int]:
     return null, value, pk
 
 
-def _after(null_expr, key, pk, desc: bool, cursor: tuple[int, Any, int]):
-    null, value, last = cursor
-    later_pk = pk < last if desc else pk > last
-    if null:
-        return and_(null_expr == 1, later_pk)
-    later = key < value if desc else key > value
-    return or_(null_expr == 1, and_(null_expr == 0, or_(later, and_(key == value, later_pk))))
+def _page(stmt, key, pk, desc: bool, after: tuple[Any, int] | None, limit: int):
+    """``stmt`` in the order (key, pk), after the keyset ``after``, ``limit`` rows."""
+    if after is not None:
+        value, last = after
+        later, later_pk = (key < value, pk < last) if desc else (key > value, pk > last)
+        stmt = stmt.where(or_(later, and_(key == value, later_pk)))
+    order = (key.desc(), pk.desc()) if desc else (key.asc(), pk.asc())
+    return stmt.order_by(*order).limit(limit)
 
 
 def search_runs(
     conn: Connection, *, q: str = "", sort: str = "-created", limit: int = 50, cursor: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of runs matching ``q`` in the order of ``sort``, and the cursor of the next page (None at the end)."""
-    key, desc, join = _sort_key(sort)
-    null_expr = case((key.is_(None), 1), else_=0)
-    runs = db.runs
-    source = runs.outerjoin(join[0], join[1]) if join else runs
-    cols = [runs.c[c] for c in SUMMARY] + [null_expr.label("_null"), key.label("_value"), runs.c.pk.label("_pk")]
-    stmt = select(*cols).select_from(source)
-    cond = parse(q)
-    if cond is not None:
-        stmt = stmt.where(cond)
-    if cursor:
-        stmt = stmt.where(_after(null_expr, key, runs.c.pk, desc, _decode(cursor, sort)))
-    order = (key.desc(), runs.c.pk.desc()) if desc else (key.asc(), runs.c.pk.asc())
-    stmt = stmt.order_by(null_expr.asc(), *order).limit(limit + 1)
-    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    """One page of runs matching ``q`` in the order of ``sort``, and the cursor of the next page (None at the end).
+
+    A metric sort reads the metric's index in order (the runs with the value first, then, by id, those without), so
+    a page costs about ``limit`` index steps however many runs there are.
+    """
+    field, metric, desc = _sort_key(sort)
+    runs, cond = db.runs, parse(q)
+    after = _decode(cursor, sort) if cursor else None
+    cols = [runs.c[c] for c in SUMMARY]
+    rows: list[dict[str, Any]] = []
+    if field is not None:
+        stmt = select(*cols, literal(0).label("_null"), field.label("_value"), runs.c.pk.label("_pk"))
+        stmt = stmt if cond is None else stmt.where(cond)
+        stmt = _page(stmt, field, runs.c.pk, desc, after and after[1:], limit + 1)
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    else:
+        m = db.run_metrics
+        has = and_(m.c.run_pk == runs.c.pk, m.c.name == metric[0], m.c.column == metric[1], m.c.value.is_not(None))
+        if after is None or not after[0]:
+            stmt = select(*cols, literal(0).label("_null"), m.c.value.label("_value"), m.c.run_pk.label("_pk"))
+            stmt = stmt.select_from(runs.join(m, has))
+            stmt = stmt if cond is None else stmt.where(cond)
+            stmt = _page(stmt, m.c.value, m.c.run_pk, desc, after and after[1:], limit + 1)
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if len(rows) <= limit:  # then the runs without the metric, by id
+            stmt = select(*cols, literal(1).label("_null"), null().label("_value"), runs.c.pk.label("_pk"))
+            stmt = stmt.where(~exists(select(1).where(has)))
+            stmt = stmt if cond is None else stmt.where(cond)
+            last = after[2] if after and after[0] else None
+            if last is not None:
+                stmt = stmt.where(runs.c.pk < last if desc else runs.c.pk > last)
+            order = runs.c.pk.desc() if desc else runs.c.pk.asc()
+            rows += [dict(r._mapping) for r in conn.execute(stmt.order_by(order).limit(limit + 1 - len(rows)))]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
