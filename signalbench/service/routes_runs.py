@@ -148,11 +148,16 @@ class CompareRequest(BaseModel):
     runs: list[str] = Field(min_length=1, max_length=50)
     columns: list[str] | None = None
     metrics: list[str] | None = None
+    n_trials: int | None = Field(None, ge=1, description="the trials tried in all (default: the model columns "
+                                                         "compared); each model column's deflated Sharpe is over them")
 
 
 @router.post("/compare")
 def compare(body: CompareRequest, svc: Svc, _: Reader) -> dict[str, Any]:
-    """One aligned table (a row per run x column, a key per metric) and the params that differ between the runs."""
+    """One aligned table (a row per run x column, a key per metric) and the params that differ between the runs.
+
+    Each model column also gets ``deflated_sharpe_stated``: its deflated Sharpe over ``n_trials`` trials.
+    """
     rows, configs = [], {}
     for run_id in body.runs:
         row = _row(svc, run_id)
@@ -165,4 +170,14 @@ def compare(body: CompareRequest, svc: Svc, _: Reader) -> dict[str, Any]:
                 rows.append({"run": run_id, "column": column, "benchmark": column in benchmarks, **keep})
     names = sorted({k for r in rows for k in r} - {"run", "column", "benchmark"})
     table = [{k: r[k] for k in ("run", "column", "benchmark")} | {n: r.get(n) for n in names} for r in rows]
-    return {"metrics": names, "table": table, "params": runs_view.differing_params(configs)}
+    trials = body.n_trials or max(1, sum(not r["benchmark"] for r in table))
+    for run_id in body.runs:
+        mine = [r for r in table if r["run"] == run_id and not r["benchmark"]]
+        try:
+            dsr = runs_view.stated_dsr(run_dir(svc.runs_dir, run_id), [r["column"] for r in mine], trials)
+        except ValueError as exc:  # a damaged returns.parquet: RunFolderError names it
+            raise Problem(500, str(exc)) from None
+        for r in table:
+            if r["run"] == run_id:
+                r["deflated_sharpe_stated"] = dsr.get(r["column"])
+    return {"metrics": names, "n_trials": trials, "table": table, "params": runs_view.differing_params(configs)}

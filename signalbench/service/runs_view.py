@@ -82,6 +82,21 @@ def histories(run_dir: Path) -> dict[str, Any]:
     return out
 
 
+def stated_dsr(run_dir: Path, columns: list[str], n_trials: int) -> dict[str, float | None]:
+    """The deflated Sharpe of each model column of one run over ``n_trials`` stated trials.
+
+    From the net returns of the tested rows (``returns.parquet``); None for every column without that table.
+    """
+    from signalbench.engine.selection import deflated_sharpe_row
+    from signalbench.reports._files import read_parquet
+
+    if not columns or not (run_dir / "returns.parquet").is_file():
+        return dict.fromkeys(columns)
+    returns = read_parquet(run_dir / "returns.parquet", columns=columns).dropna()
+    values = deflated_sharpe_row(returns.to_numpy(), n_trials=n_trials)
+    return {c: (None if math.isnan(v) else float(v)) for c, v in zip(columns, values)}
+
+
 def differing_params(configs: dict[str, dict]) -> dict[str, dict[str, Any]]:
     """``{param: {run: value}}`` of the params whose values are not the same in every run."""
     flat = {run: {k: v for k, v in flatten(cfg).items() if k != "base_dir"} for run, cfg in configs.items()}

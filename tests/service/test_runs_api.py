@@ -104,12 +104,33 @@ def test_run_detail_metrics_report_artifacts(client, runs_dir):
 def test_compare_aligns_columns_and_keeps_the_params_that_differ(client):
     status, out = client.json("POST", "/api/v1/compare", {"runs": [R1, R3], "metrics": ["sharpe"]})
     assert status == 200
-    assert out["table"] == [
+    assert [{k: v for k, v in row.items() if k != "deflated_sharpe_stated"} for row in out["table"]] == [
         {"run": R1, "column": "lstm:sign", "benchmark": False, "sharpe": 1.0},
         {"run": R1, "column": "lstm:threshold", "benchmark": False, "sharpe": 2.5},
         {"run": R1, "column": "oracle", "benchmark": True, "sharpe": 99.0},
         {"run": R3, "column": "lstm:sign", "benchmark": False, "sharpe": -1.0},
         {"run": R3, "column": "oracle", "benchmark": True, "sharpe": 99.0},
     ]
+    assert out["n_trials"] == 3  # the model columns compared
     assert out["params"]["labels.horizon"] == {R1: 1, R3: 5}
     assert "seed" not in out["params"] and "labels.kind" not in out["params"]
+
+
+def test_compare_deflates_each_model_column_over_the_stated_trials(client, runs_dir):
+    import numpy as np
+    import pandas as pd
+
+    import signalbench as sb
+
+    rng = np.random.default_rng(5)
+    returns = pd.DataFrame({"lstm:sign": rng.normal(2e-4, 1e-3, 400), "lstm:threshold": rng.normal(5e-4, 1e-3, 400),
+                            "oracle": np.abs(rng.normal(0, 1e-3, 400))})
+    returns.to_parquet(runs_dir / R1 / "returns.parquet")
+    status, out = client.json("POST", "/api/v1/compare", {"runs": [R1, R3], "metrics": ["sharpe"], "n_trials": 20})
+    assert status == 200 and out["n_trials"] == 20
+    dsr = {(r["run"], r["column"]): r["deflated_sharpe_stated"] for r in out["table"]}
+    best = sb.deflated_sharpe(returns[["lstm:sign", "lstm:threshold"]], n_trials=20)  # the oracle is not a trial
+    assert dsr[(R1, "lstm:threshold")] == pytest.approx(best.dsr, rel=1e-12)
+    assert dsr[(R1, "oracle")] is None and dsr[(R3, "lstm:sign")] is None  # a benchmark; a run without returns
+    status, fewer = client.json("POST", "/api/v1/compare", {"runs": [R1], "n_trials": 2})
+    assert [r["deflated_sharpe_stated"] for r in fewer["table"] if r["column"] == "lstm:threshold"][0] > best.dsr
