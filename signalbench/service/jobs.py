@@ -125,10 +125,12 @@ class JobRunner:
         """Cancel a queued or running job (its process is killed); False when it had finished already."""
         if cancel_queued(self.engine, job_id):
             return True
-        with self._lock:
+        with self._lock:  # marked first, then killed: the runner never reads the kill as a failure
+            if not _set(self.engine, job_id, when=("running",), state="cancelled", progress="cancelled"):
+                return False
             if self._child is not None and self._child[0] == job_id:
                 self._child[1].kill()
-        return _set(self.engine, job_id, when=("running",), state="cancelled", progress="cancelled")
+        return True
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -172,7 +174,11 @@ class JobRunner:
                 _set(self.engine, job_id, when=("running",), state="failed", error=why[:2000], progress="")
             return
         job = get_job(self.engine, job_id)
-        record = read_run(out, submitted_by=job["submitted_by"])
+        try:
+            record = read_run(out, submitted_by=job["submitted_by"])
+        except (ValueError, OSError) as exc:  # a run folder the service cannot read: the job failed, with why
+            _set(self.engine, job_id, when=("running",), state="failed", error=str(exc)[:2000], progress="")
+            return
         with self.engine.begin() as conn:  # the run and the job's end in one transaction: imported exactly once
             insert_run(conn, record)
             conn.execute(update(db.jobs).where(db.jobs.c.id == job_id).values(

@@ -162,3 +162,23 @@ def test_killing_the_server_mid_job_leaves_the_job_failed_after_restart(tmp_path
         proc.terminate()
         proc.wait(timeout=30)
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_cancelling_a_running_job_kills_its_process_and_stays_cancelled(engine, runs_dir, serve):
+    from signalbench.service.jobs import JobRunner
+
+    runner = JobRunner(engine, runs_dir, poll=0.2)
+    client = Client(serve(runner=runner), keys.create_key(engine, "w", ["write"]))
+    slow = {**TINY, "data": {**TINY["data"], "n": 200_000, "ticks_per_day": 20_000}}
+    job_id = client.json("POST", "/api/v1/runs", slow)[1]["job"]
+    _wait(client, job_id, ("running",))
+    while runner._child is None:  # the process is being started
+        time.sleep(0.05)
+    proc = runner._child[1]
+    status, job = client.json("DELETE", f"/api/v1/jobs/{job_id}")
+    assert status == 200 and job["state"] == "cancelled"
+    proc.wait(timeout=30)
+    time.sleep(1.0)  # a few polls of the runner: the kill is not read as a failure
+    assert client.json("GET", f"/api/v1/jobs/{job_id}")[1]["state"] == "cancelled"
+    assert not any(p.name.endswith(job_id[:12]) for p in runs_dir.iterdir())  # nothing that looks finished
