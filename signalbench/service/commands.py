@@ -10,9 +10,11 @@ import argparse
 from pathlib import Path
 
 
-def _db_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="database URL (default: sqlite file signalbench.sqlite beside the runs folder)")
-    p.add_argument("--runs", type=Path, default=Path("runs"), help="the runs folder (default: runs)")
+def _db_options(p: argparse.ArgumentParser, defaults: bool = True) -> None:
+    """``--db`` and ``--runs``; a nested command leaves the values given before it alone (``defaults=False``)."""
+    keep = {} if defaults else {"default": argparse.SUPPRESS}
+    p.add_argument("--db", help="database URL (default: sqlite file signalbench.sqlite beside the runs folder)", **keep)
+    p.add_argument("--runs", type=Path, help="the runs folder (default: runs)", **(keep or {"default": Path("runs")}))
 
 
 def add_service_commands(sub) -> None:
@@ -27,7 +29,7 @@ def add_service_commands(sub) -> None:
     keys = serve.add_subparsers(dest="serve_command", metavar="keys")
     keys_cmd = keys.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys_cmd.add_parser("create", help="create an API key (printed once; stored hashed)")
-    _db_options(create)
+    _db_options(create, defaults=False)
     create.add_argument("--name", required=True, help="who or what the key is for")
     create.add_argument("--scope", action="append", choices=("read", "write", "admin"), required=True,
                         help="a scope (repeat for several; admin implies write, write implies read)")

@@ -105,3 +105,21 @@ def test_sqlite_default_sits_beside_the_runs_folder_in_wal_mode(tmp_path, runs_d
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
+
+
+def test_keys_create_takes_the_database_before_or_after_the_subcommand(tmp_path, capsys):
+    from signalbench.cli import _parser
+
+    before = _parser().parse_args(["serve", "--runs", "x", "--db", "sqlite://", "keys", "create", "--name", "a",
+                                   "--scope", "read"])
+    after = _parser().parse_args(["serve", "keys", "create", "--name", "a", "--scope", "read", "--runs", "x"])
+    assert (str(before.runs), before.db) == ("x", "sqlite://") and (str(after.runs), after.db) == ("x", None)
+    url = f"sqlite:///{tmp_path / 'k.sqlite'}"
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert main(["serve", "--db", url, "keys", "create", "--name", "ci", "--scope", "read", "--scope", "write"]) == 0
+    key = capsys.readouterr().out.splitlines()[-2]
+    engine = db.make_engine(url)
+    from signalbench.service import keys
+
+    assert keys.identify(engine, key) == ("ci", {"read", "write"})
+    engine.dispose()
