@@ -26,6 +26,7 @@ def add_service_commands(sub) -> None:
     serve.add_argument("--open-reads", action="store_true", help="let requests without a key read (not write)")
     serve.add_argument("--max-body", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     serve.add_argument("--no-jobs", action="store_true", help="do not run submitted jobs in this server")
+    serve.add_argument("--redis", help="Redis URL of a running `signalbench stream infer`: relayed on /ws/predictions")
     keys = serve.add_subparsers(dest="serve_command", metavar="keys")
     keys_cmd = keys.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys_cmd.add_parser("create", help="create an API key (printed once; stored hashed)")
@@ -64,7 +65,7 @@ def _serve(args) -> int:
     runs = args.runs.resolve()
     runner = None if args.no_jobs else JobRunner(engine, runs)
     svc = Service(engine=engine, url=url, runs_dir=runs, open_reads=args.open_reads, max_body=args.max_body,
-                  runner=runner)
+                  runner=runner, extras={"redis": args.redis} if args.redis else {})
     uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level="warning")
     return 0
 
