@@ -13,6 +13,7 @@ An orchestrator (``docs/architecture.md``): it may import every stage; no stage 
   and artifact paths that never leave the runs folder.
 - :mod:`~signalbench.service.jobs`: the job runner (each job a separate process), persisted states.
 - :mod:`~signalbench.service.predict`: saved models of a run answering feature rows.
-- :mod:`~signalbench.service.app`: the FastAPI application; :mod:`~signalbench.service.page`: the web page.
+- :mod:`~signalbench.service.app`: the FastAPI application (routes in ``routes_*.py``; ``routes_stream`` relays a
+  streaming consumer's predictions on a WebSocket); :mod:`~signalbench.service.page`: the web page.
 - :mod:`~signalbench.service.commands`: ``signalbench serve``, ``signalbench serve keys create``, ``signalbench db``.
 """

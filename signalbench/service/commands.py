@@ -72,7 +72,14 @@ def _serve(args) -> int:
 
 def run_service_command(args) -> int:
     """Run ``serve`` or ``db``; returns the exit status (errors go up to the CLI's one-line handler)."""
-    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        import uvicorn  # noqa: F401
+        from sqlalchemy.exc import SQLAlchemyError
+
+        import signalbench.service.app  # noqa: F401  (fastapi, starlette)
+    except ModuleNotFoundError as exc:
+        raise ImportError(f"signalbench {args.command} needs the service extra ({exc.name} is missing): "
+                          "pip install 'signalbench[service]'") from None
 
     try:
         return _command(args)
