@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from signalbench.service import db
@@ -116,17 +116,19 @@ def _text(value: Any) -> str:
     return format(value, "g") if isinstance(value, float) else str(value)
 
 
+def _runs_where(table, *conditions) -> ColumnElement:
+    """``runs.pk IN (runs of the rows of table meeting conditions)``: one subquery on its index, not one per run."""
+    return db.runs.c.pk.in_(select(table.c.run_pk).where(*conditions).correlate(None))
+
+
 def _symbol(value: str) -> ColumnElement:
-    s = db.run_symbols
-    return exists(select(1).where(s.c.run_pk == db.runs.c.pk, s.c.symbol == value))
+    return _runs_where(db.run_symbols, db.run_symbols.c.symbol == value)
 
 
 def _model(value: str) -> ColumnElement:
     """A model of the config (``models[i].name``) or a saved one."""
     p, m = db.run_params, db.models
-    in_config = select(1).where(p.c.run_pk == db.runs.c.pk, p.c.key.like("models[%].name"), p.c.text == value)
-    saved = select(1).where(m.c.run_pk == db.runs.c.pk, m.c.model == value)
-    return or_(exists(in_config), exists(saved))
+    return or_(_runs_where(p, p.c.key.like("models[%].name"), p.c.text == value), _runs_where(m, m.c.model == value))
 
 
 def comparison(field: str, op: str, value: Any, pos: int = 0) -> ColumnElement:
@@ -142,14 +144,13 @@ def comparison(field: str, op: str, value: Any, pos: int = 0) -> ColumnElement:
     if field.startswith("param.") and len(field) > 6:
         p = db.run_params
         typed = _compare(p.c.number, op, value) if isinstance(value, float) else _compare(p.c.text, op, _text(value))
-        return exists(select(1).where(p.c.run_pk == runs.c.pk, p.c.key == field[6:], typed))
+        return _runs_where(p, p.c.key == field[6:], typed)
     if field.startswith("metric.") and len(field) > 7:
         name, _, column = field[7:].partition("@")
         if not isinstance(value, float) or op == "~":
             raise QueryError(f"q: expected a number compared with {field}, got {op} {value!r} at {pos}")
         m = db.run_metrics
-        where = (m.c.run_pk == runs.c.pk, m.c.name == name, m.c.column == (column or "*"))
-        return exists(select(1).where(*where, _compare(m.c.value, op, value)))
+        return _runs_where(m, m.c.name == name, m.c.column == (column or "*"), _compare(m.c.value, op, value))
     raise QueryError(
         f"q: expected a field (status, name, data, data_kind, symbol, model, param.<key>, metric.<name>[@<column>]), "
         f"got {field!r} at {pos}"

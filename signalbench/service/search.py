@@ -10,7 +10,7 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, literal, null, or_, select
+from sqlalchemy import and_, literal, null, or_, select
 from sqlalchemy.engine import Connection
 
 from signalbench.service import db
@@ -79,7 +79,7 @@ def search_runs(
         stmt = _page(stmt, field, runs.c.pk, desc, after and after[1:], limit + 1)
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
     else:
-        m = db.run_metrics
+        m = db.run_metrics.alias("sort_metric")  # apart from a filter's own reads of run_metrics
         has = and_(m.c.run_pk == runs.c.pk, m.c.name == metric[0], m.c.column == metric[1], m.c.value.is_not(None))
         if after is None or not after[0]:
             stmt = select(*cols, literal(0).label("_null"), m.c.value.label("_value"), m.c.run_pk.label("_pk"))
@@ -89,7 +89,8 @@ def search_runs(
             rows = [dict(r._mapping) for r in conn.execute(stmt)]
         if len(rows) <= limit:  # then the runs without the metric, by id
             stmt = select(*cols, literal(1).label("_null"), null().label("_value"), runs.c.pk.label("_pk"))
-            stmt = stmt.where(~exists(select(1).where(has)))
+            valued = select(m.c.run_pk).where(m.c.name == metric[0], m.c.column == metric[1], m.c.value.is_not(None))
+            stmt = stmt.where(runs.c.pk.not_in(valued.correlate(None)))
             stmt = stmt if cond is None else stmt.where(cond)
             last = after[2] if after and after[0] else None
             if last is not None:

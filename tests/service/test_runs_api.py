@@ -59,6 +59,7 @@ def test_sort_by_a_metric_leaves_benchmarks_out_and_missing_values_last(client):
     assert _ids(client, sort="metric.sharpe") == [R3, R2, R1, R4]
     assert _ids(client, sort="-metric.sharpe@lstm:sign") == [R1, R3, R4, R2]
     assert _ids(client, sort="-created") == [R4, R3, R2, R1]
+    assert _ids(client, sort="-metric.sharpe", q="metric.sharpe > 0 or param.labels.horizon = 1") == [R1, R2, R4]
 
 
 def test_cursor_pages_are_stable_under_inserts(client, engine, runs_dir):
