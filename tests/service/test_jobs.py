@@ -43,12 +43,6 @@ rule = "sign"
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    """SQLite (the jobs table is covered on PostgreSQL by the migration test)."""
-    return f"sqlite:///{tmp_path / 'service.sqlite'}"
-
-
-@pytest.fixture
 def writer(engine, serve):
     """A client with a write key on a server without a job runner (jobs stay queued)."""
     return Client(serve(), keys.create_key(engine, "w", ["write"]))

@@ -18,12 +18,6 @@ NAME = f"logistic@{RUN}"
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    """SQLite (the predictions table is covered on both backends by the migration test)."""
-    return f"sqlite:///{tmp_path / 'service.sqlite'}"
-
-
-@pytest.fixture
 def setup(engine, runs_dir, serve):
     write_run(runs_dir, RUN, sharpe={"logistic:sign": 0.1})
     model, X = fitted_logistic(runs_dir, RUN)
