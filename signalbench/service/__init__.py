@@ -5,8 +5,8 @@ An orchestrator (``docs/architecture.md``): it may import every stage; no stage 
 - :mod:`~signalbench.service.db`: the tables (SQLAlchemy Core), the engine (SQLite in WAL mode, or PostgreSQL by
   URL) and the schema check; :mod:`~signalbench.service.migrate`: Alembic, run only by ``signalbench db upgrade``,
   its own version table ``signalbench_alembic_version``.
-- :mod:`~signalbench.service.importer`: run folders into the database (``signalbench db import``), read through the
-  checked reader of the run folder, idempotent.
+- :mod:`~signalbench.service.importer`: run folders into the database (``signalbench db import``), idempotent;
+  :mod:`~signalbench.service.runfolder`: the service's every read of a run folder, through its checked readers.
 - :mod:`~signalbench.service.query`: the filter language of ``GET /runs`` (AND, OR, parentheses) and
   :mod:`~signalbench.service.search`: the runs query, sorted by any metric, with a keyset cursor.
 - :mod:`~signalbench.service.keys`: API keys with scopes, stored hashed; :mod:`~signalbench.service.paths`: run ids

@@ -1,7 +1,7 @@
 """Run folders into the database (``signalbench db import RUNS_DIR``): idempotent, each run in one transaction.
 
-Every file is read through the checked reader of the run folder (:func:`signalbench._runfiles.read_json` with the
-declared shapes), so a damaged folder is reported with the file and the key, and skipped; the others are imported.
+Every file is read through the checked readers of the run folder (:mod:`signalbench.service.runfolder`), so a
+damaged folder is reported with the file and the key, and skipped; the others are imported.
 A run already in the database (same id: the folder's name) is left as it is, so importing twice changes nothing.
 """
 
@@ -20,8 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from signalbench import _runfiles as rf
-from signalbench.service import db
+from signalbench.service import db, runfolder
 from signalbench.service.paths import RUN_ID
 
 _STAMP = re.compile(r"-(\d{8}T\d{6}Z)(?:-\d+)?$")
@@ -121,28 +120,24 @@ def _created(run_dir: Path) -> float:
 
 
 def _models(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
-    root = run_dir / "models"
-    out = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
-        saved = rf.read_json(folder / "model.json", rf.mapping)
-        out.append(
-            {
-                "name": f"{folder.name}@{run_id}",
-                "model": str(saved.get("model", folder.name)),
-                "params": saved.get("params") or {},
-                "features": list(saved.get("feature_names") or []),
-                "path": f"{run_id}/models/{folder.name}",
-            }
-        )
-    return out
+    return [
+        {
+            "name": f"{folder}@{run_id}",
+            "model": str(saved.get("model", folder)),
+            "params": saved.get("params") or {},
+            "features": list(saved.get("feature_names") or []),
+            "path": f"{run_id}/models/{folder}",
+        }
+        for folder, saved in runfolder.saved_models(run_dir).items()
+    ]
 
 
 def read_run(run_dir: Path, *, status: str = "done", submitted_by: str = "") -> dict[str, Any]:
     """Everything the database holds of one run folder, read through the checked reader."""
     run_id = run_dir.name
-    metrics = rf.read_json(run_dir / "metrics.json", rf.REPORTED)
-    config = rf.read_json(run_dir / "config.json", rf.CONFIG)
-    env = rf.read_json(run_dir / "environment.json", rf.mapping, required=False) or {}
+    metrics = runfolder.metrics(run_dir)
+    config = runfolder.config(run_dir)
+    env = runfolder.environment(run_dir)
     version = (env.get("packages") or {}).get("signalbench", "")
     data = config.get("data") or {}
     params = {k: v for k, v in flatten(config).items() if k not in _SKIPPED_PARAMS}

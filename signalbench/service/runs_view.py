@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from signalbench import _runfiles as rf
-from signalbench.service import db
+from signalbench.service import db, runfolder
 from signalbench.service.importer import BENCHMARK, flatten
 
 
@@ -69,16 +68,14 @@ def _steps(epochs: list[dict]) -> dict[str, dict[str, float | None]]:
 
 def histories(run_dir: Path) -> dict[str, Any]:
     """Per model (and per fold of a walk-forward), min/max/last of each metric it logged per epoch."""
-    folder = run_dir / "history"
     out: dict[str, Any] = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        value = rf.read_json(path, rf.HISTORY)
+    for model, value in runfolder.histories(run_dir).items():
         if not value:
             continue
         if isinstance(value[0], dict):
-            out[path.stem] = _steps(value)
+            out[model] = _steps(value)
         else:
-            out[path.stem] = [_steps(fold) if fold else None for fold in value]
+            out[model] = [_steps(fold) if fold else None for fold in value]
     return out
 
 
@@ -88,11 +85,11 @@ def stated_dsr(run_dir: Path, columns: list[str], n_trials: int) -> dict[str, fl
     From the net returns of the tested rows (``returns.parquet``); None for every column without that table.
     """
     from signalbench.engine.selection import deflated_sharpe_row
-    from signalbench.reports._files import read_parquet
 
-    if not columns or not (run_dir / "returns.parquet").is_file():
+    returns = runfolder.net_returns(run_dir, columns) if columns else None
+    if returns is None:
         return dict.fromkeys(columns)
-    returns = read_parquet(run_dir / "returns.parquet", columns=columns).dropna()
+    returns = returns.dropna()
     values = deflated_sharpe_row(returns.to_numpy(), n_trials=n_trials)
     return {c: (None if math.isnan(v) else float(v)) for c, v in zip(columns, values)}
 
