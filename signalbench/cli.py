@@ -7,7 +7,9 @@ the leakage audit on a run folder (exit status 1 on a finding with ``--strict``)
 rebuilds a run folder's ``report.html`` and its quantstats tear sheets from its files, without retraining;
 ``signalbench models`` lists the registered signal models and their hyperparameters; ``signalbench stream replay |
 infer`` serves a model on a Redis Stream (:mod:`signalbench.streaming.commands`); ``signalbench stream evaluate
-SINK_DIR`` scores its Parquet sink against the realised labels (:mod:`signalbench.streaming.analytics`).
+SINK_DIR`` scores its Parquet sink against the realised labels (:mod:`signalbench.streaming.analytics`);
+``signalbench serve`` runs the research service, ``signalbench db upgrade | import`` manages its database
+(:mod:`signalbench.service.commands`).
 
 Bad input (a config, a damaged run folder, a folder or file that cannot be written) ends in a one-line message naming
 the file and exit status 2, never a traceback; what was there before is left as it was.
@@ -21,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from signalbench import __version__
+from signalbench.service.commands import add_service_commands, run_service_command
 from signalbench.streaming.commands import add_stream_commands, run_stream_command
 
 #: The bundled demo experiment (synthetic ticks with a planted edge of known Bayes accuracy).
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir", type=Path, help="the run folder")
     add_stream_commands(sub)
+    add_service_commands(sub)
     return parser
 
 
@@ -204,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "stream":
             return run_stream_command(args)
+        if args.command in ("serve", "db"):
+            return run_service_command(args)
         return _models()
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
