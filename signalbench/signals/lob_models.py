@@ -53,8 +53,9 @@ TLOB = {
 MLPLOB = {"num_layers": Param(3, Int(minimum=1), "Mixing blocks (over features, then over time).")}
 
 # Shared by the three: the book's transforms and the training loop. Each model caps its epochs at the windows that
-# take about a minute on 2 CPU cores (estimated from step rates on GOOG's 5-level book; BiN-CTABL's 10-step window is ~30x cheaper
-# than TLOB's 128 steps) and uses balanced class weights (the largest class of a day is the easy answer otherwise).
+# take about a minute on 2 CPU cores (estimated from step rates on GOOG's 5-level book; BiN-CTABL's 10-step window
+# is ~30x cheaper than TLOB's 128 steps) and uses balanced class weights (else a day's largest class is the easy
+# answer).
 _BOOK_TRAINING = (BOOK_INPUT, TRAINING, CLASS_WEIGHT, NEURAL)
 
 
