@@ -91,6 +91,8 @@ def _book_models(size: argparse.Namespace) -> dict:
     train["patience"] = 2
     train["batch_size"] = 64
     train["size_input"] = size.size_input
+    train["lr"] = size.lr
+    train["class_weight"] = None if size.class_weight == "none" else "balanced"
     return {
         "deeplob": {"seq_len": 50, "conv_channels": 16, "inception_channels": 32, "lstm_hidden": 32, **train},
         "binctabl": {"seq_len": 10, **train},
@@ -196,6 +198,8 @@ def main():
     p.add_argument("--epochs", type=int, default=3, help="LOBSTER book models")
     p.add_argument("--models", nargs="+", default=None, help="only these (default: all)")
     p.add_argument("--size-input", choices=["log", "raw"], default="log", help="the book models' sizes")
+    p.add_argument("--lr", type=float, default=2e-3, help="the book models' learning rate")
+    p.add_argument("--class-weight", choices=["balanced", "none"], default="balanced", help="the book models'")
     p.add_argument("--val-rows", type=int, default=1500, help="last rows of the validation part used")
     p.add_argument("--test-rows", type=int, default=4000, help="first rows of the test part scored")
     a = p.parse_args()

@@ -242,7 +242,9 @@ class DeepLOBModel(BookModel):
     (``max_windows_per_epoch``; a full LOBSTER day is 60,000-100,000 and took over 3 minutes an epoch), at most 10
     epochs with early stopping on the validation loss, and balanced class weights (``class_weight="balanced"``:
     otherwise the largest class of a day, often "down" or "stationary", is the easy answer the network settles on in
-    its first epoch). ``history_`` keeps the learning curve (train and validation loss per epoch).
+    its first epoch), and the paper's learning rate 0.01: at 0.001-0.003 the loss sits at ln 3 (a uniform guess)
+    for several epochs (``benchmarks/README.md``). ``history_`` keeps the learning curve (train and validation loss
+    per epoch), which the report plots.
 
     The unpadded temporal convolutions need ``seq_len >= 6 * (time_kernel - 1) + 1`` (19 with the paper's kernel 4;
     the paper uses 100 events).
@@ -253,7 +255,7 @@ class DeepLOBModel(BookModel):
     network = Network(DeepLOBConfig, DeepLOBNet)
     hyperparameters = declare(
         WINDOW, DEEPLOB, BOOK_INPUT, TRAINING, CLASS_WEIGHT, NEURAL, seq_len=100, batch_size=64, epochs=10,
-        max_windows_per_epoch=10_000, class_weight="balanced",
+        max_windows_per_epoch=10_000, class_weight="balanced", lr=1e-2,
     )  # fmt: skip
     legacy_defaults = {"price_input": "raw", "size_input": "raw"}
 

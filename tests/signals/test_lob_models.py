@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import signalbench.signals as signals
+from signalbench.reports.metrics import macro_f1
 from signalbench.signals.lob_nets import TABL, BiN
 from signalbench.signals.nets import LogSizes
 from tests.signals.test_stepping import assert_parity, step_all
@@ -106,18 +107,20 @@ def test_the_new_models_step_row_by_row(name):
 
 @pytest.mark.parametrize("name", ["binctabl", "mlplob", "deeplob"])
 def test_book_models_learn_the_level_1_imbalance(name):
-    """The example book's classes follow its level-1 imbalance (noise 0.3): far better than the majority class."""
+    """The example book's classes follow its level-1 imbalance (noise 0.3): macro-F1 far above the majority's ~0.18.
+
+    Measured (1 thread, this seed): binctabl 0.68, mlplob 0.66; deeplob 0.27 at lr 3e-3 (its loss sits near ln 3 for
+    five epochs) and 0.56 at lr 1e-2, the paper's rate, used here.
+    """
     params = {"deeplob": {"seq_len": 8, "time_kernel": 2, "conv_channels": 8, "inception_channels": 8,
-                          "lstm_hidden": 8}}.get(name, TINY.get(name))  # fmt: skip
-    model = signals.create(name, **params, epochs=8, lr=3e-3, batch_size=64, progress=False, device="cpu")
+                          "lstm_hidden": 8, "lr": 1e-2}}.get(name, {**TINY.get(name, {}), "lr": 3e-3})  # fmt: skip
+    model = signals.create(name, **params, epochs=8, batch_size=64, progress=False, device="cpu")
     X, y = model.example_data(2400, 4)
     model.fit(X.iloc[:1600], y[:1600], X_val=X.iloc[1600:2000], y_val=y[1600:2000])
     pred, truth = model.predict(X.iloc[2000:]), y[2000:]
     ok = np.isfinite(pred)
-    majority = np.max(np.bincount(truth[ok].astype(int))) / ok.sum()
-    accuracy = np.mean(pred[ok] == truth[ok])
-    # DeepLOB's convolutions and LSTM learn slower at this size (8 epochs: 0.48 against 0.38 when measured)
-    assert accuracy > majority + (0.07 if name == "deeplob" else 0.15), (accuracy, majority)
+    majority = macro_f1(truth[ok], np.full(ok.sum(), np.bincount(truth[ok].astype(int)).argmax(), dtype=float))
+    assert macro_f1(truth[ok], pred[ok]) > majority + 0.3
     assert len(model.history_) >= 2 and model.history_[-1]["train_loss"] < model.history_[0]["train_loss"]
 
 
@@ -126,3 +129,5 @@ def test_book_models_default_to_capped_epochs_balanced_classes_and_log_sizes(nam
     model = signals.create(name)
     assert 1_000 <= model.max_windows_per_epoch <= 100_000 and model.epochs <= 20
     assert model.class_weight == "balanced" and model.size_input == "log" and model.price_input == "mid_bps"
+    if name == "deeplob":
+        assert model.lr == 1e-2  # the paper's rate: at 1e-3 the loss stays at ln 3 for epochs
