@@ -14,11 +14,13 @@ The public API (``docs/architecture.md``, "Signal models"):
 The modules, one job each: ``base`` (the contract), ``params`` (hyperparameter declarations and rules), ``inputs``
 (checks of ``X`` and ``y``), ``persistence`` (the saved-model files), ``registry`` (names, plugins, ``create`` and
 ``load``), ``torch_model`` (the neural base class), ``nets`` (``nn.Module`` s only), ``training`` (the loop),
-``models`` and ``baselines`` (the built-ins), ``checks`` (conformance), ``onnx`` (export), ``stepping`` and
+``models``, ``lob_models`` and ``baselines`` (the built-ins; ``book_input`` the base of the order-book models,
+``lob_nets`` the networks of ``lob_models``), ``checks`` (conformance), ``onnx`` (export), ``stepping`` and
 ``torch_stepping`` (one row at a time: :meth:`SignalModel.stepper`), ``tbptt`` (stateful training), ``errors``.
 
 Built-in names: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor``, ``deeplob``, ``stateful_lstm``,
-and the baselines ``majority``, ``persistence``, ``logistic``, ``ofi_sign``, ``lightgbm`` (optional extra).
+the order-book architectures ``binctabl``, ``tlob``, ``mlplob``, and the baselines ``majority``, ``persistence``,
+``logistic``, ``ofi_sign``, ``lightgbm`` (optional extra).
 Everything is imported on first use, so ``import signalbench.signals`` does not import torch.
 """
 
@@ -45,6 +47,9 @@ _EXPORTS = {
     "LSTMRegressor": "signalbench.signals.models",
     "DeepLOBModel": "signalbench.signals.models",
     "StatefulLSTM": "signalbench.signals.models",
+    "BiNCTABLModel": "signalbench.signals.lob_models",
+    "TLOBModel": "signalbench.signals.lob_models",
+    "MLPLOBModel": "signalbench.signals.lob_models",
     "Stepper": "signalbench.signals.stepping",
     "MajorityModel": "signalbench.signals.baselines",
     "PersistenceModel": "signalbench.signals.baselines",

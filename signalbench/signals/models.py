@@ -12,18 +12,16 @@ docstring ends with the full list of its hyperparameters, defaults and rules.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
-from torch import nn
 
 from signalbench import _validation as v
-from signalbench.signals.inputs import as_vector, first_true
+from signalbench.signals.book_input import BOOK_INPUT, BookModel
+from signalbench.signals.inputs import as_vector
 from signalbench.signals.nets import (
     DeepLOBConfig,
     DeepLOBNet,
     LSTMConfig,
     LSTMNet,
-    MidRelativePrices,
     MultiTaskLSTMNet,
     StatefulLSTMConfig,
     StatefulLSTMNet,
@@ -85,12 +83,6 @@ DEEPLOB = {
     "inception_channels": Param(64, Int(minimum=1), "Filters per Inception branch."),
     "lstm_hidden": Param(64, Int(minimum=1), "LSTM units."),
     "time_kernel": Param(4, Int(minimum=1), "Temporal kernel of the convolution blocks."),
-    "price_input": Param(
-        "mid_bps",
-        Choice(("mid_bps", "raw")),
-        "Prices as seen by the network: 'mid_bps' = (price - mid) / mid * 1e4 of the same row (scale-free); "
-        "'raw' = the price itself (then z-scored with training statistics).",
-    ),
 }
 
 
@@ -229,14 +221,7 @@ class MultiTaskLSTM(TorchSignalModel):
         return X, np.column_stack([y, aux])
 
 
-def _book_columns(levels: int) -> list[str]:
-    return [f"{side}_{what}_{i}" for i in range(1, levels + 1) for side in ("ask", "bid") for what in ("price", "size")]
-
-
-_POSITIVE_MID = "order-book prices > 0 (a positive mid)"
-
-
-class DeepLOBModel(TorchSignalModel):
+class DeepLOBModel(BookModel):
     """DeepLOB (Zhang, Zohren and Roberts 2019) for multi-level order-book input.
 
     **Expected features**: the raw book, 4 columns per level in LOBSTER's order (what
@@ -253,6 +238,14 @@ class DeepLOBModel(TorchSignalModel):
     window are not seen, only the book's shape and sizes. ``price_input="raw"`` z-scores the raw prices (the paper
     normalizes with the previous days' statistics); files saved before this option load as ``"raw"``.
 
+    **Defaults that train in minutes on 2 CPU cores**: an epoch is 10,000 random training windows
+    (``max_windows_per_epoch``; a full LOBSTER day is 60,000-100,000 and took over 3 minutes an epoch), at most 10
+    epochs with early stopping on the validation loss, and balanced class weights (``class_weight="balanced"``:
+    otherwise the largest class of a day, often "down" or "stationary", is the easy answer the network settles on in
+    its first epoch), and the paper's learning rate 0.01: at 0.001-0.003 the loss sits at ln 3 (a uniform guess)
+    for several epochs (``benchmarks/README.md``). ``history_`` keeps the learning curve (train and validation loss
+    per epoch), which the report plots.
+
     The unpadded temporal convolutions need ``seq_len >= 6 * (time_kernel - 1) + 1`` (19 with the paper's kernel 4;
     the paper uses 100 events).
     """
@@ -260,24 +253,11 @@ class DeepLOBModel(TorchSignalModel):
     name = "deeplob"
     task = "classification"
     network = Network(DeepLOBConfig, DeepLOBNet)
-    hyperparameters = declare(WINDOW, DEEPLOB, TRAINING, CLASS_WEIGHT, NEURAL, seq_len=100, batch_size=64)
-    legacy_defaults = {"price_input": "raw"}
-
-    @staticmethod
-    def book_columns(levels: int) -> list[str]:
-        """The input columns DeepLOB expects for ``levels`` book levels, in order.
-
-        Parameters
-        ----------
-        levels : int
-            Book levels.
-
-        Returns
-        -------
-        list of str
-            ``["ask_price_1", "ask_size_1", "bid_price_1", "bid_size_1", "ask_price_2", ...]``.
-        """
-        return _book_columns(v.integer(levels, "levels", minimum=1))
+    hyperparameters = declare(
+        WINDOW, DEEPLOB, BOOK_INPUT, TRAINING, CLASS_WEIGHT, NEURAL, seq_len=100, batch_size=64, epochs=10,
+        max_windows_per_epoch=10_000, class_weight="balanced", lr=1e-2,
+    )  # fmt: skip
+    legacy_defaults = {"price_input": "raw", "size_input": "raw"}
 
     @classmethod
     def _check_combination(cls, params: dict) -> None:
@@ -293,64 +273,8 @@ class DeepLOBModel(TorchSignalModel):
                 )
             )
 
-    def _check_feature_layout(self, n_features: int, names: list[str] | None) -> None:
-        layout = "the raw order book: ask_price_1, ask_size_1, bid_price_1, bid_size_1, ask_price_2, ..."
-        if n_features % 4:
-            raise ValueError(v.expected("X", f"{layout} (4 columns per level)", f"{n_features} columns", raw=True))
-        want = _book_columns(n_features // 4)
-        if names is not None and names != want:
-            col = first_true(np.array([a != b for a, b in zip(names, want)]))
-            raise ValueError(
-                v.expected(
-                    "X",
-                    f"{layout} in this order",
-                    repr(names[col]),
-                    at=f"column {col} where {want[col]!r} belongs",
-                    raw=True,
-                    hint=f"select them with X[DeepLOBModel.book_columns({n_features // 4})]",
-                )
-            )
-
     def _network_inputs(self) -> dict:
         return {"levels": int(self.n_features_in_) // 4, "n_outputs": len(self.classes_)}
-
-    def _row_transform(self, n_features: int) -> nn.Module | None:
-        return MidRelativePrices(n_features // 4) if self.price_input == "mid_bps" else None
-
-    def _transform_features(self, X: np.ndarray) -> np.ndarray:
-        if self.price_input == "mid_bps":
-            mid = (X[:, 0] + X[:, 2]) / 2
-            bad = np.isfinite(mid) & (mid <= 0)
-            if bad.any():
-                row = first_true(bad)
-                raise ValueError(v.expected("X", _POSITIVE_MID, float(mid[row]), at=v.where(row), raw=True))
-        return super()._transform_features(X)
-
-    def _row_problem(self):
-        if self.price_input != "mid_bps":
-            return None
-
-        def problem(x: np.ndarray):
-            mid = (x[0] + x[2]) / 2  # NaN (a missing price) is not a problem: the row is a gap, as in predict
-            return (_POSITIVE_MID, float(mid)) if mid <= 0 else None
-
-        return problem
-
-    def example_data(self, n: int, seed: int = 0):
-        """A random two-level book (LOBSTER column names) and direction classes driven by its level-1 imbalance."""
-        rng = np.random.default_rng(seed)
-        mid = 100 + np.cumsum(rng.choice([-0.01, 0.0, 0.01], size=n))
-        cols = {}
-        for i in (1, 2):
-            cols[f"ask_price_{i}"] = mid + 0.01 * i
-            cols[f"ask_size_{i}"] = rng.integers(1, 500, size=n).astype(float)
-            cols[f"bid_price_{i}"] = mid - 0.01 * i
-            cols[f"bid_size_{i}"] = rng.integers(1, 500, size=n).astype(float)
-        X = pd.DataFrame(cols)[_book_columns(2)]
-        imb = (X["bid_size_1"] - X["ask_size_1"]) / (X["bid_size_1"] + X["ask_size_1"])
-        signal = imb.to_numpy() + 0.3 * rng.standard_normal(n)
-        y = np.where(signal > 0.3, 2.0, np.where(signal < -0.3, 0.0, 1.0))
-        return X, y
 
 
 class StatefulLSTM(TorchSignalModel):

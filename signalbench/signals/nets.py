@@ -21,6 +21,7 @@ __all__ = [
     "LSTMConfig",
     "LSTMEncoder",
     "LSTMNet",
+    "LogSizes",
     "MidRelativePrices",
     "MultiTaskLSTMNet",
     "StatefulLSTMConfig",
@@ -391,3 +392,24 @@ class MidRelativePrices(nn.Module):
         mid = (x[..., 0:1] + x[..., 2:3]) / 2  # (..., 1): level-1 ask and bid of the same row
         relative = (x - mid) / mid * 1e4  # (..., 4 * levels), meaningful in the price columns
         return torch.where(self.is_price, relative, x)
+
+
+class LogSizes(nn.Module):
+    """Order-book rows with every size replaced by ``log1p(size)``; prices pass unchanged.
+
+    Sizes are the odd columns of LOBSTER's order (``ask_size_i``, ``bid_size_i``). Queue sizes are heavy-tailed (a few
+    orders of a hundred shares, now and then tens of thousands), so z-scored raw sizes are mostly near zero with rare
+    huge values that dominate the first layer; their logarithm has a spread of a few units at every level. Each row is
+    transformed on its own (nothing from other rows), in the NumPy path and the ONNX graph alike; a negative size
+    (not in a valid book) counts as 0.
+    """
+
+    def __init__(self, levels: int):
+        super().__init__()
+        is_size = torch.zeros(4 * levels, dtype=torch.bool)
+        is_size[1::2] = True
+        self.register_buffer("is_size", is_size, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., 4 * levels)`` -> same shape."""
+        return torch.where(self.is_size, torch.log1p(x.clamp(min=0)), x)

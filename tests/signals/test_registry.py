@@ -91,6 +91,9 @@ def test_builtins_need_no_entry_points(monkeypatch):
         "multitask_lstm",
         "lstm_regressor",
         "deeplob",
+        "binctabl",
+        "tlob",
+        "mlplob",
         "majority",
         "persistence",
         "logistic",
@@ -152,7 +155,7 @@ def test_unknown_name_suggests_close_match():
         match=r"^name: expected a signal model name \(one of .*lstm.*\), got 'lstn' \(did you mean 'lstm'\?\)$",
     ):
         signals.create("lstn")
-    with pytest.raises(ValueError, match=r"one of deeplob, .*, transformer\), got 'zzzzzz'$"):
+    with pytest.raises(ValueError, match=r"one of binctabl, deeplob, .*, transformer\), got 'zzzzzz'$"):
         signals.create("zzzzzz")
     with pytest.raises(TypeError, match=r"^name: expected a signal model name \(str\), got 3 \(int\)$"):
         signals.create(3)
