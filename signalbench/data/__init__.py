@@ -36,6 +36,7 @@ _MODULES = {
         "STATIONARY",
         "UP",
     ],
+    "signalbench.data.pieces": ["Piece", "PieceData", "discover", "load_piece"],
     "signalbench.data.windowing": ["windows", "iter_batches", "window_rows"],
     "signalbench.data.splits": [
         "train_val_test_split",

@@ -464,9 +464,14 @@ def load_lobster(
         When ``path`` is none of the accepted kinds, ``levels`` is not an integer (``1.5``, ``True``) or
         ``crossed`` is not a string.
     """
+    return load_days(resolve(path), levels=levels, crossed=crossed)
+
+
+def load_days(days: list[Day], *, levels: int | None = None, crossed: str = "raise") -> pd.DataFrame:
+    """:func:`load_lobster` of days already found by :func:`signalbench.data._lobster_files.resolve` (same checks)."""
     levels = integer(levels, "levels", minimum=1, allow_none=True)
     crossed = name_choice(crossed, "crossed", ("raise", "drop", "keep"))
-    days = sorted(resolve(path), key=lambda d: d.date)
+    days = sorted(days, key=lambda d: d.date)
     tickers = {d.ticker for d in days if d.ticker is not None}
     if len(tickers) > 1:
         raise LobsterFormatError(

@@ -29,6 +29,7 @@ A minimal file::
 
 from __future__ import annotations
 
+import glob
 import inspect
 import re
 import tomllib
@@ -102,10 +103,24 @@ class SyntheticData(_Strict):
     ticks_per_day: Annotated[int, Field(ge=100)] | None = None
     leaky: bool = False
     seed: int | None = None
+    # many symbols x many days: each (symbol, day) a piece drawn from a seed derived from (seed, symbol, day)
+    symbols: Annotated[int, Field(ge=1, le=10_000)] = 1
+    days: Annotated[int, Field(ge=1, le=100_000)] | None = None  # default: n / ticks_per_day days (1 without it)
+
+    @model_validator(mode="after")
+    def _days(self) -> SyntheticData:
+        from signalbench.data.pieces import synthetic_layout
+
+        synthetic_layout(self.n, self.ticks_per_day, self.days)  # raises naming data.days
+        return self
 
 
 class LobsterData(_Strict):
-    """LOBSTER message and order-book files: a zip, a folder, or a list of them (paths relative to the TOML file)."""
+    """LOBSTER message and order-book files: a zip, a folder, or a list of them (paths relative to the TOML file).
+
+    Each entry may be a glob (``"data/*_message_10.csv"``); every (symbol, day) found is a piece
+    (:func:`signalbench.data.pieces.discover`).
+    """
 
     kind: Literal["lobster"]
     path: str | list[str]
@@ -609,8 +624,11 @@ def _path_problems(raw: dict[str, Any], base_dir: Path) -> list[tuple[str, str]]
             continue  # the schema reported it
         resolved = Path(p).expanduser()
         resolved = resolved if resolved.is_absolute() else base_dir / resolved
-        if not resolved.exists():
-            loc = f"data.path[{k}]" if isinstance(path, list) else "data.path"
+        loc = f"data.path[{k}]" if isinstance(path, list) else "data.path"
+        if glob.has_magic(str(resolved)):
+            if not glob.glob(str(resolved)):
+                problems.append((loc, f"expected a pattern that matches files, got {p!r} (nothing at {resolved})"))
+        elif not resolved.exists():
             problems.append((loc, f"expected an existing file or folder, got {p!r} (resolved to {resolved})"))
     return problems
 
