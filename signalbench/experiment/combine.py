@@ -41,6 +41,7 @@ class PieceResult:
 
     @property
     def summary(self) -> dict[str, Any]:
+        """The piece's summary (rows, net return per column, macro-F1 per model, column descriptions)."""
         return self.result["summary"]
 
 
@@ -114,7 +115,9 @@ def combine(parts: list[PieceResult]) -> dict[str, Any]:
         by_symbol.setdefault(p.symbol, []).append(p)
         by_day.setdefault(p.day, []).append(p)
     rows = lambda ps: int(sum(p.summary["rows"] for p in ps))  # noqa: E731
-    per_symbol = {s: _block(ps, columns, info, {"days": len(ps), "rows": rows(ps)}) for s, ps in sorted(by_symbol.items())}
+    per_symbol = {
+        s: _block(ps, columns, info, {"days": len(ps), "rows": rows(ps)}) for s, ps in sorted(by_symbol.items())
+    }
     per_day = {d: _block(ps, columns, info, {"symbols": len(ps), "rows": rows(ps)}) for d, ps in sorted(by_day.items())}
     daily = daily_returns(parts, columns)
     stats, note = _pooled_stats(daily, benchmarks)

@@ -43,7 +43,11 @@ def fold_members(split: Split, days: list[str]) -> list[list[Member]]:
         return [[Member(i, k, "rows") for i in range(len(days))] for k in range(n_folds)]
     folds = []
     for k, fold in enumerate(day_folds(split, days)):
-        role = {**dict.fromkeys(fold.train, "train"), **dict.fromkeys(fold.val, "val"), **dict.fromkeys(fold.test, "test")}
+        role = {
+            **dict.fromkeys(fold.train, "train"),
+            **dict.fromkeys(fold.val, "val"),
+            **dict.fromkeys(fold.test, "test"),
+        }
         folds.append([Member(i, k, role[d]) for i, d in enumerate(days) if d in role])
     return folds
 

@@ -64,7 +64,9 @@ def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dic
     returns = pd.DataFrame(result.returns, copy=True)
     returns.columns = [str(c) for c in returns.columns]
     classification = exp.labels.kind != "forward_return"
-    f1 = {name: classification_metrics(y, p, CLASSES)["macro_f1"] if classification else None for name, p in proba.items()}
+    f1 = {
+        name: classification_metrics(y, p, CLASSES)["macro_f1"] if classification else None for name, p in proba.items()
+    }
     summary = {
         "rows": int(stop - start),
         "labelled": int(np.isfinite(y).sum()),
@@ -72,6 +74,7 @@ def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dic
         "macro_f1": {k: (None if v is None or not np.isfinite(v) else float(v)) for k, v in f1.items()},
         "info": {str(c): v for c, v in info.items()},
         "benchmarks": list(bench),
+        "mean_position": {str(c): float(np.mean(v)) for c, v in {**columns, **bench}.items()},
     }
     names = [f"{name}:p{c}" for name in proba for c in range(proba[name].shape[1])]
     outputs = pd.DataFrame(np.hstack(list(proba.values())), columns=names) if proba else pd.DataFrame()

@@ -27,6 +27,7 @@ import pandas as pd
 from signalbench import strategies
 from signalbench._validation import boolean
 from signalbench.audit import audit_experiment
+from signalbench.data.pieces import discover
 from signalbench.data.splits import with_context
 from signalbench.engine import backtest, book_backtest, book_capacity, naive_oracle_positions, oracle_positions
 from signalbench.experiment.config import Experiment, StrategySpec, load_experiment, parse_experiment
@@ -34,6 +35,7 @@ from signalbench.experiment.console import Reporter
 from signalbench.experiment.fits import fit_record, part_rows
 from signalbench.experiment.folds import Fold
 from signalbench.experiment.inputs import Inputs, load_inputs
+from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece
 from signalbench.experiment.predict import context_start, predict_span, window
 from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
@@ -259,8 +261,16 @@ def compare(
     write: bool = True,
     runs_root: str | Path = "runs",
     report: bool = True,
-) -> ExperimentResult:
+    compute: dict[str, Any] | None = None,
+    cache: str | Path | None = None,
+    resume: bool = False,
+) -> ExperimentResult | PiecesResult:
     """Run one experiment and write its run folder; see the module docstring for what is guaranteed.
+
+    An experiment of several symbols, or several LOBSTER or bars files, or with a split by day, runs as a graph of
+    cached tasks (:mod:`signalbench.experiment.multirun`) and returns a
+    :class:`~signalbench.experiment.multirun.PiecesResult`; ``compute`` overrides ``[compute]`` keys, ``cache`` is
+    the task store's folder, ``resume`` continues the run folder ``out``.
 
     Parameters
     ----------
@@ -297,11 +307,21 @@ def compare(
     """
     report = boolean(report, "report")
     exp = _coerce(experiment)
-    if write:
-        check_destination(out, runs_root)  # a folder that cannot be written fails now, not after the fitting
-    update = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
+    update: dict[str, Any] = {k: v for k, v in (("seed", seed), ("device", device)) if v is not None}
+    if compute:
+        update["compute"] = {**exp.compute.model_dump(), **compute}
     if update:
         exp = parse_experiment({**exp.model_dump(exclude={"base_dir"}), **update}, base_dir=exp.base_dir)
+    data = exp.data
+    if data.kind == "synthetic" and data.seed is None:  # as a single run: the experiment's seed draws the data
+        data = data.model_copy(update={"seed": exp.seed})
+    pieces = discover(data, exp.base_dir)
+    if is_multi_piece(exp, pieces):
+        return compare_pieces(
+            exp, pieces, out=out, runs_root=runs_root, progress=progress, report=report, cache=cache, resume=resume
+        )
+    if write:
+        check_destination(out, runs_root)  # a folder that cannot be written fails now, not after the fitting
     notes: list[str] = []
     with Reporter(progress) as reporter, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

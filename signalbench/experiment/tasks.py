@@ -41,7 +41,7 @@ def _changes(labels: dict[str, Any], price: np.ndarray) -> np.ndarray:
 
 
 def threshold_task(labels: dict, split: dict, longest: int, members: list[dict], **pieces: Any) -> dict[str, Any]:
-    """The stationary band of one fold: the ``stationary_quantile`` of |change| on its training pieces' training rows."""
+    """A fold's stationary band: the ``stationary_quantile`` of |change| on its training pieces' training rows."""
     from signalbench.data import labels as lab
 
     parts = []
@@ -56,7 +56,7 @@ def threshold_task(labels: dict, split: dict, longest: int, members: list[dict],
 
 
 def labels_task(labels: dict[str, Any], piece: dict[str, Any], threshold: dict | None = None) -> dict[str, Any]:
-    """The labels of one piece's rows (NaN where the label window leaves the piece); a fitted band from ``threshold``."""
+    """One piece's labels (NaN where the label window leaves the piece); a fitted band from ``threshold``."""
     from signalbench.data import labels as lab
 
     price = piece["price"].to_numpy(dtype=np.float64)
@@ -102,8 +102,8 @@ def fit_task(
 ) -> dict[str, Any]:
     """One model spec fit on one fold's training pieces of one pool group (validation pieces for early stopping)."""
     from signalbench.experiment.config import ModelSpec
-    from signalbench.experiment.preflight import build_model
     from signalbench.experiment.predict import window
+    from signalbench.experiment.preflight import build_model
 
     model = build_model(ModelSpec(**spec), seed, device)
     L = window(model)
