@@ -1,0 +1,34 @@
+"""Fixtures of the compute tests: the task functions' module on the path, a store, a marker folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))  # "graphtasks:..." resolves here and in spawned workers (they copy sys.path)
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment of a process a test starts: this tree and the task functions importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+@pytest.fixture
+def store(tmp_path):
+    from signalbench.compute import TaskStore
+
+    return TaskStore(tmp_path / "store")
+
+
+@pytest.fixture
+def markers(tmp_path) -> str:
+    return str(tmp_path / "markers")
