@@ -48,7 +48,7 @@ def _stitch(exp, longest, folds, piece, deps) -> tuple[list, dict[str, np.ndarra
 
 def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dict, deps: dict) -> dict[str, Any]:
     """Net returns per row of every column on the piece's tested span, labels, outputs and the piece's summary."""
-    from signalbench.experiment.runner import _backtest, _benchmarks, _Model, _positions
+    from signalbench.experiment.pricing import _backtest, _benchmarks, _Model, _positions
     from signalbench.reports.metrics import classification_metrics
 
     exp = parse_experiment({k: v for k, v in experiment.items() if k != "base_dir"}, base_dir=experiment["base_dir"])

@@ -116,7 +116,7 @@ def fit_task(
 
 def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
     """One fitted model's outputs over one piece's traded span of one fold (context from the piece only)."""
-    from signalbench.experiment.runner import _predict
+    from signalbench.experiment.pricing import _predict
 
     fold = piece_fold(labels, split, member, piece["n"], longest)
     proba = _predict(fit["model"], piece["features"], fold.start, fold.stop)
