@@ -23,7 +23,14 @@ from typing import Any
 
 from signalbench.experiment.config import ConfigError, Experiment, ModelSpec
 
-__all__ = ["PiecesResult", "compare_pieces", "is_multi_piece", "read_run_config", "resolved_config"]
+__all__ = [
+    "PiecesResult",
+    "compare_pieces",
+    "is_multi_piece",
+    "read_run_config",
+    "resolved_config",
+    "validate_pieces",
+]
 
 
 @dataclass
@@ -101,6 +108,36 @@ def _check_days(exp: Experiment, pieces: list[Any]) -> None:
     for k, members in enumerate(folds):
         if not any(m.role in ("train", "rows") for m in members):
             raise ConfigError(f"experiment {exp.name!r}", [("split", f"fold {k + 1} has no training day")])
+
+
+def validate_pieces(exp: Experiment, pieces: list[Any]) -> str:
+    """The checks of a multi-piece run that need no fitting (the folds on the days found, the models on a piece).
+
+    Returns a one-paragraph summary: the pieces, the folds' days and the models' longest window.
+    """
+    from signalbench.experiment.piecefolds import fold_members
+
+    problems = _problems(exp)
+    if problems:
+        raise ConfigError(f"experiment {exp.name!r}", problems)
+    _check_days(exp, pieces)
+    specs, longest, _, _ = _specs_and_longest(exp, pieces)
+    folds = fold_members(exp.split, [p.day for p in pieces])
+    parts = []
+    for k, members in enumerate(folds):
+        days = {r: sorted({pieces[m.piece].day for m in members if m.role == r}) for r in ("train", "val", "test")}
+        if exp.split.by_day:
+            parts.append(
+                f"fold {k + 1}: train {len(days['train'])} day(s), val {len(days['val'])}, test "
+                f"{', '.join(days['test'])}"
+            )
+    symbols = sorted({p.symbol for p in pieces})
+    head = (
+        f"{len(pieces)} pieces: {len(symbols)} symbol(s) ({', '.join(symbols)}) x "
+        f"{len({p.day for p in pieces})} day(s); {len(specs)} models, longest window {longest}; "
+        f"pool = {exp.split.pool!r}; {len(folds)} fold(s)"
+    )
+    return "; ".join([head, *parts])
 
 
 def store_root(exp: Experiment, run_dir: Path, cache: str | Path | None) -> Path:

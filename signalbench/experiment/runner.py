@@ -32,7 +32,7 @@ from signalbench.experiment.console import Reporter
 from signalbench.experiment.fits import fit_record, part_rows
 from signalbench.experiment.folds import Fold
 from signalbench.experiment.inputs import Inputs, load_inputs
-from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece
+from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece, validate_pieces
 from signalbench.experiment.predict import context_start, window
 from signalbench.experiment.preflight import Plan, build, check
 from signalbench.experiment.pricing import (  # noqa: F401 (BENCHMARKS, _costs: the runner's names, kept)
@@ -186,10 +186,7 @@ def compare(
         update["compute"] = {**exp.compute.model_dump(), **compute}
     if update:
         exp = parse_experiment({**exp.model_dump(exclude={"base_dir"}), **update}, base_dir=exp.base_dir)
-    data = exp.data
-    if data.kind == "synthetic" and data.seed is None:  # as a single run: the experiment's seed draws the data
-        data = data.model_copy(update={"seed": exp.seed})
-    pieces = discover(data, exp.base_dir)
+    pieces = _pieces(exp)
     if is_multi_piece(exp, pieces):
         return compare_pieces(
             exp, pieces, out=out, runs_root=runs_root, progress=progress, report=report, cache=cache, resume=resume
@@ -225,6 +222,14 @@ def compare(
     if write:
         res.run_dir = write_run(res, out, runs_root, report=report)
     return res
+
+
+def _pieces(exp: Experiment) -> list:
+    """The (symbol, day) pieces of the data; synthetic data are drawn with the experiment's seed (as a single run)."""
+    data = exp.data
+    if data.kind == "synthetic" and data.seed is None:
+        data = data.model_copy(update={"seed": exp.seed})
+    return discover(data, exp.base_dir)
 
 
 def _ours(w: warnings.WarningMessage) -> bool:
@@ -277,6 +282,9 @@ def validate(experiment: Experiment | str | Path | dict) -> str:
         For data that cannot be loaded (a :class:`signalbench.data.DataFormatError` names the file and row).
     """
     exp = _coerce(experiment)
+    pieces = _pieces(exp)
+    if is_multi_piece(exp, pieces):
+        return validate_pieces(exp, pieces)
     inputs = load_inputs(exp)
     plan = check(exp, inputs)
     for why in plan.skipped:

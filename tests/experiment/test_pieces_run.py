@@ -94,8 +94,12 @@ def test_no_fit_frame_holds_a_tested_row(tmp_path, monkeypatch):
     from signalbench.data.pieces import load_piece
 
     test_days = set(tested["day"])
-    rows = {tuple(np.round(r, 12)) for p in pieces if p.day in test_days
-            for r in load_piece(p, exp.features, spread=False).features.dropna().to_numpy()}
+    rows = {
+        tuple(np.round(r, 12))
+        for p in pieces
+        if p.day in test_days
+        for r in load_piece(p, exp.features, spread=False).features.dropna().to_numpy()
+    }
     X, X_val = seen[0]
     trained = {tuple(np.round(r, 12)) for r in X[np.isfinite(X).all(axis=1)]}
     assert trained and not trained & rows  # no row of a tested day was given to fit
@@ -116,8 +120,9 @@ def _by_hand(run_dir: Path, metrics: dict) -> None:
         np.testing.assert_allclose(metrics["daily"]["returns"][c], daily[c].to_numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(metrics["pooled"][c]["net_return"], long[c].sum(), rtol=1e-10, atol=1e-15)
         for sym, part in long.groupby("symbol"):
-            np.testing.assert_allclose(metrics["per_symbol"][sym][c]["net_return"], part[c].sum(), rtol=1e-10,
-                                       atol=1e-15)
+            np.testing.assert_allclose(
+                metrics["per_symbol"][sym][c]["net_return"], part[c].sum(), rtol=1e-10, atol=1e-15
+            )
         oracle = long["oracle"].sum()
         np.testing.assert_allclose(metrics["pooled"][c]["signal_efficiency"], long[c].sum() / oracle, rtol=1e-10)
         equity = 1 + np.cumsum(daily[c].to_numpy())
@@ -141,8 +146,11 @@ def test_short_sample_gives_null_sharpe_and_a_note(tmp_path):
 
 @pytest.mark.slow
 def test_pooled_daily_sharpe_by_hand(tmp_path):
-    cfg = config(days=23, exclude=("persistence", "majority"),
-                 split={"kind": "days", "train_days": 2, "val_days": 0, "test_days": 21, "pool": "all"})
+    cfg = config(
+        days=23,
+        exclude=("persistence", "majority"),
+        split={"kind": "days", "train_days": 2, "val_days": 0, "test_days": 21, "pool": "all"},
+    )
     cfg["data"]["n"] = 23 * 120
     cfg["data"]["ticks_per_day"] = 120
     run(cfg, tmp_path / "run", report=True)
@@ -213,9 +221,68 @@ def test_a_bad_piece_is_reported_and_the_others_finish(tmp_path, monkeypatch):
 
 
 def _toml(cfg: dict) -> str:
-    lines = [f'name = "{cfg["name"]}"', f'seed = {cfg["seed"]}']
+    lines = [f'name = "{cfg["name"]}"', f"seed = {cfg['seed']}"]
     for section in ("data", "labels", "split", "baselines", "costs", "compute"):
         lines.append(f"[{section}]")
         for k, v in cfg[section].items():
             lines.append(f"{k} = {json.dumps(v)}")
     return "\n".join(lines) + "\n"
+
+
+def test_validate_names_the_days_found():
+    from signalbench.experiment import validate
+    from signalbench.experiment.config import ConfigError
+
+    summary = validate(config(days=5))
+    assert "10 pieces: 2 symbol(s) (SYN0, SYN1) x 5 day(s)" in summary and "test 2020-01-08" in summary
+    cfg = config(days=3, split={"kind": "days", "train_days": 2, "val_days": 1, "test_days": 2})
+    with pytest.raises(ConfigError, match=r"split.test_days: expected 2 \+ 1 \+ 2 days in the data, got 3 day"):
+        validate(cfg)
+    with pytest.raises(ConfigError, match=r"strategies\[0\].tune: expected false with several pieces"):
+        validate(config(strategies=[{"rule": "threshold", "enter": [0.4, 0.5], "tune": True}]))
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_recomputes_only_what_is_missing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from signalbench.compute import TaskStore
+    from signalbench.experiment.multirun import read_run_config
+
+    cfg = config(days=6)
+    toml = tmp_path / "e.toml"
+    toml.write_text(_toml(cfg))
+    exp, pieces = _pieces(cfg)
+    graph = build_graph(exp, pieces, 1, exp.model_specs())
+    fits = {t.key for t in graph.tasks if t.kind == "fit"}
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    code = "import sys; from signalbench.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "run", str(toml), "--out", str(out), "--quiet", "--no-report"],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        while proc.poll() is None:
+            stored = TaskStore(out / "tasks").keys() if (out / "tasks").is_dir() else set()
+            if stored & fits:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before a fit was stored: nothing was interrupted"
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, mid-run (the next fit is under way)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    before = TaskStore(out / "tasks").keys()
+    assert not (out / "metrics.json").exists() and before & fits and not fits <= before
+    resumed = compare(read_run_config(out), out=out, resume=True, report=False)
+    assert not set(resumed.run.computed) & before  # finished tasks were not recomputed
+    assert set(resumed.run.cached) >= before
+    run(cfg, tmp_path / "whole")
+    assert (out / "metrics.json").read_text() == (tmp_path / "whole" / "metrics.json").read_text()
