@@ -17,7 +17,7 @@ want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import signalbench' 2>/dev/null; then
     echo "[setup] installing pinned dependencies (constraints.txt) into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,reports,onnx,lightgbm,streaming]"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,reports,onnx,lightgbm,streaming,distributed]"
     echo "$want" > "$stamp"
 else
     echo "[setup] .venv is up to date"

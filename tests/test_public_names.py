@@ -25,6 +25,7 @@ PACKAGES = [
     "signalbench.strategies",
     "signalbench.engine",
     "signalbench.reports",
+    "signalbench.compute",
 ]
 
 

@@ -1,7 +1,7 @@
-"""Progress of a graph run: per kind of task, how many wait, run, are done, cached, failed or skipped.
+"""Progress of a graph run: per kind of task, how many are done, running, failed, cached, skipped or waiting.
 
-:class:`Progress` counts; with ``show=True`` it draws one ``rich`` Live table on standard error, refreshed a few times
-a second. Without it, it only counts (and draws nothing).
+:class:`Progress` keeps each task's state; with ``show=True`` it draws one ``rich`` Live table on standard error
+(refreshed a few times a second) and prints each failure above it. Without it, it only counts.
 """
 
 from __future__ import annotations
@@ -9,18 +9,27 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-__all__ = ["Progress"]
+__all__ = ["STATES", "Progress"]
 
-STATES = ("waiting", "running", "done", "cached", "failed", "skipped")
-_SHOWN = ("done", "running", "failed", "cached", "skipped", "waiting")
+STATES = ("done", "running", "failed", "cached", "skipped", "waiting")
 
 
 class Progress:
-    """Counts of tasks per (kind, state); a rich Live display when ``show``."""
+    """The state of every task, counted per kind; a rich Live display when ``show``.
 
-    def __init__(self, kinds: list[str], *, show: bool = False) -> None:
+    Parameters
+    ----------
+    kinds : dict of str to str
+        Key -> kind of every task of the graph (all start "waiting").
+    show : bool
+        Draw the table on standard error.
+    """
+
+    def __init__(self, kinds: dict[str, str], *, show: bool = False) -> None:
+        self.kinds = dict(kinds)
+        self.state = dict.fromkeys(kinds, "waiting")
         self.counts: dict[str, Counter] = {}
-        for kind in kinds:
+        for kind in kinds.values():
             self.counts.setdefault(kind, Counter())["waiting"] += 1
         self.show = show
         self._live = None
@@ -30,38 +39,39 @@ class Progress:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(self._table(), console=Console(file=sys.stderr), refresh_per_second=4, transient=False)
+            console = Console(file=sys.stderr)
+            self._live = Live(self.table(), console=console, refresh_per_second=4, transient=False)
             self._live.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.update(self.table(), refresh=True)
             self._live.__exit__(*exc)
             self._live = None
 
-    def move(self, kind: str, old: str, new: str) -> None:
-        """One task of ``kind`` goes from state ``old`` to ``new`` (``old`` "running" also takes a waiting one)."""
-        counts = self.counts[kind]
-        if counts[old] == 0 and old == "running":
-            old = "waiting"
-        counts[old] -= 1
-        counts[new] += 1
+    def set(self, key: str, state: str) -> None:
+        """Task ``key`` is now in ``state`` (one of :data:`STATES`)."""
+        counts = self.counts[self.kinds[key]]
+        counts[self.state[key]] -= 1
+        counts[state] += 1
+        self.state[key] = state
         if self._live is not None:
-            self._live.update(self._table())
+            self._live.update(self.table())
 
     def log(self, text: str) -> None:
         """A line above the table (a failure)."""
         if self._live is not None:
-            self._live.console.print(text, markup=False, highlight=False)
+            self._live.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
-    def _table(self):
+    def table(self):
+        """The rich Table: one row per kind of task, one column per state."""
         from rich.table import Table
 
         table = Table(title="tasks", title_justify="left")
         table.add_column("kind")
-        for state in _SHOWN:
+        for state in STATES:
             table.add_column(state, justify="right")
         for kind, counts in self.counts.items():
-            table.add_row(kind, *(str(counts[s]) for s in _SHOWN))
+            table.add_row(kind, *(str(counts[s]) for s in STATES))
         return table

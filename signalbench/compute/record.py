@@ -18,20 +18,20 @@ class Recorder:
 
     def started(self, key: str) -> None:
         """``key`` was handed to a worker."""
-        self.progress.move(self.graph.tasks[key].kind, "waiting", "running")
+        self.progress.set(key, "running")
 
     def record(self, status: dict) -> None:
         """Account for one finished task."""
         key = status["key"]
         task = self.graph.tasks[key]
-        if status["status"] in ("done", "cached"):
-            (self.run.computed if status["status"] == "done" else self.run.cached).append(key)
+        if status["status"] == "done":
+            self.run.computed.append(key)
             self.graph.finish(key)
-            self.progress.move(task.kind, "running", "done" if status["status"] == "done" else "cached")
+            self.progress.set(key, "done")
             return
         failure = TaskFailure(key, task.kind, dict(task.tags), status["error"], status["traceback"])
         self.run.failed[key] = failure
-        self.progress.move(task.kind, "running", "failed")
+        self.progress.set(key, "failed")
         self.progress.log(str(failure))
         self.skip(self.graph.fail(key))
         if self.fail_fast:
@@ -44,7 +44,7 @@ class Recorder:
                 continue
             self.graph.ended.add(key)
             self.run.skipped.append(key)
-            self.progress.move(self.graph.tasks[key].kind, "waiting", "skipped")
+            self.progress.set(key, "skipped")
 
     def stop(self) -> None:
         """Skip every task not ended (fail_fast, or an executor that ends early)."""

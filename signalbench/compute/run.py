@@ -69,9 +69,9 @@ def run_graph(
     by_key = check_tasks(tasks, stored)
     run = GraphRun(cached=[k for k in by_key if k in stored])
     graph = Graph(by_key, run.cached)
-    with Progress([t.kind for t in by_key.values()], show=progress) as shown:
+    with Progress({k: t.kind for k, t in by_key.items()}, show=progress) as shown:
         for key in run.cached:
-            shown.move(by_key[key].kind, "waiting", "cached")
+            shown.set(key, "cached")
         recorder = Recorder(graph, run, shown, fail_fast)
         if graph.waiting:  # something to run: only then start workers
             _execute(recorder, store, executor, workers, address)
@@ -84,5 +84,11 @@ def _execute(recorder: Recorder, store: TaskStore, executor: str, workers: int, 
         from signalbench.compute.inprocess import run_in_process
 
         run_in_process(recorder, str(store.root))
+    elif executor == "local":
+        from signalbench.compute.pool import run_pool
+
+        run_pool(recorder, str(store.root), workers)
     else:
-        raise NotImplementedError(f"executor={executor!r} with workers={workers}")
+        from signalbench.compute.cluster import run_dask
+
+        run_dask(recorder, str(store.root), workers, address)

@@ -152,16 +152,15 @@ def _write_frame(folder: Path, stem: str, item: Any) -> dict | None:
         frame = item.to_frame(name="value")
     if not all(isinstance(c, str) for c in frame.columns) or frame.columns.has_duplicates:
         return None
-    freq = getattr(frame.index, "freqstr", None)
-    if freq is not None:
-        record["freq"] = freq
+    if isinstance(frame.index, (pd.DatetimeIndex, pd.TimedeltaIndex)) and frame.index.freq is not None:
+        record["freq"] = frame.index.freqstr  # Parquet drops it
     try:
         frame.to_parquet(folder / record["file"])
-    except (TypeError, ValueError, ImportError, ArithmeticError) as exc:  # pyarrow cannot hold it: pickle instead
-        (folder / record["file"]).unlink(missing_ok=True)
-        if "pyarrow" in type(exc).__module__ or isinstance(exc, (TypeError, ValueError)):
-            return None
+    except OSError:
         raise
+    except (TypeError, ValueError, NotImplementedError):  # what pyarrow cannot hold (mixed objects, ...) is pickled
+        (folder / record["file"]).unlink(missing_ok=True)
+        return None
     return record
 
 

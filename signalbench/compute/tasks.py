@@ -68,6 +68,9 @@ class Task:
                 raise ValueError(expected(f"Task.deps[{arg!r}]", "a name not also in params", "both", raw=True))
             check_key(key, f"Task.deps[{arg!r}]")
 
+    def __hash__(self) -> int:
+        return hash(self.key)
+
     @property
     def label(self) -> str:
         """``kind`` and the tags, for messages: ``fit (model=lstm, fold=1)``."""

@@ -5,15 +5,27 @@ Only small status dictionaries leave :func:`execute`; results go to the store.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from signalbench.compute.store import TaskStore
 from signalbench.compute.tasks import Task
 
-__all__ = ["execute", "resolve", "task_spec"]
+__all__ = ["THREAD_VARIABLES", "execute", "init_worker", "resolve", "task_spec", "thread_variables", "warm_up",
+           "warm_up_here"]
+
+# One thread per worker process: the pool's processes start with these, and init_worker sets them again.
+THREAD_VARIABLES = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                            "OPENBLAS_NUM_THREADS")}
+WARM_UP = "warm_up"  # a module of task functions may define warm_up(): called once per process before its tasks
+
+_worker = False  # True in a pool or Dask worker process (never in the caller's process)
+_warmed: set[str] = set()
 
 
 def task_spec(task: Task) -> dict:
@@ -33,22 +45,85 @@ def resolve(fn: str) -> Callable[..., Any]:
     return obj
 
 
+def init_worker() -> None:
+    """Set up a worker process: one thread for Numba, torch and OpenMP; warm-ups run before the first task."""
+    global _worker
+    _worker = True
+    os.environ.update(THREAD_VARIABLES)
+    _one_thread()
+
+
+def _one_thread() -> None:
+    """One thread in the libraries this process has loaded (torch reads no variable once imported)."""
+    if "numba" in sys.modules:
+        import numba
+
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
+    if "torch" in sys.modules:
+        import torch
+
+        if torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
+
+
+def warm_up(module_name: str) -> None:
+    """Call ``module.warm_up()`` once per process, when the module of task functions defines it.
+
+    The caller's process warms every module before a pool starts, so the Numba cache files exist before the workers
+    read them (no two processes compile and write one cache file at once).
+    """
+    if module_name in _warmed:
+        return
+    _warmed.add(module_name)
+    hook = getattr(importlib.import_module(module_name), WARM_UP, None)
+    if callable(hook):
+        hook()
+
+
+def warm_up_here(fns: Iterable[str]) -> None:
+    """Warm the modules of the task functions ``fns`` in this process, before workers start (writes the JIT cache)."""
+    for module in sorted({fn.partition(":")[0] for fn in fns}):
+        with contextlib.suppress(ImportError):  # a module that fails to import fails its tasks, in the worker
+            warm_up(module)
+
+
+@contextlib.contextmanager
+def thread_variables() -> Iterator[None]:
+    """:data:`THREAD_VARIABLES` in this process's environment for the block (workers spawned in it inherit them)."""
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    os.environ.update(THREAD_VARIABLES)
+    try:
+        yield
+    finally:
+        for k, old in saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+
+
 def execute(spec: dict, root: str) -> dict:
     """Run the task ``spec`` (:func:`task_spec`) against the store at ``root``, unless its result is stored.
 
     Returns
     -------
     dict
-        ``{"key", "status": "done" | "cached" | "failed", "error", "traceback"}``. An exception of the task is a
+        ``{"key", "status": "done" | "failed", "error", "traceback"}``; "done" also when the result was stored
+        meanwhile (by this run's copy of the task on a worker that then died, or by another run). An exception of the
+        task is a
         ``"failed"`` status, never raised (so an executor's retries are kept for dead workers); a
         ``KeyboardInterrupt`` propagates, and a result is stored only when complete.
     """
     store = TaskStore(root)
     key = spec["key"]
     if store.has(key):
-        return {"key": key, "status": "cached"}
+        return {"key": key, "status": "done"}
     try:
         fn = resolve(spec["fn"])
+        if _worker:
+            warm_up(spec["fn"].partition(":")[0])
+            _one_thread()
         args = {name: store.load(dep) for name, dep in spec["deps"].items()}
         value = fn(**spec["params"], **args)
         store.save(key, value)

@@ -416,11 +416,35 @@ def load_bars(
         raise TypeError(expected("tz", "a time-zone name such as 'America/New_York', or None", tz))
     if not isinstance(path, str | os.PathLike):
         raise TypeError(expected("path", "a path to a CSV or Parquet file", path))
+    frame, where = read_bars(path)
+    return validated(frame, where, timestamp=timestamp, tz=tz)
+
+
+def read_bars(path: PathLike) -> tuple[pd.DataFrame, _Where]:
+    """The file's table as read (not yet checked) and where it came from (for :func:`validated`'s messages)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"bars file not found: {path}")
     where = _Where(path, is_csv=not _is_parquet(path))
-    frame = _read(path, where)
+    return _read(path, where), where
+
+
+class RowsOf(_Where):
+    """The rows ``rows`` (0-based positions in the file) of one symbol of a long file: errors name the file's row."""
+
+    def __init__(self, where: _Where, rows: np.ndarray, symbol: str) -> None:
+        super().__init__(Path(where.name), where.is_csv)
+        self.rows = rows
+        self.symbol = symbol
+
+    def error(self, problem: str, *, row: int | None = None, **kw) -> BarsFormatError:
+        """The file's error for the symbol's ``row``-th row."""
+        file_row = None if row is None else int(self.rows[row])
+        return super().error(f"{problem} (symbol {self.symbol!r})", row=file_row, **kw)
+
+
+def validated(frame: pd.DataFrame, where: _Where, *, timestamp=None, tz: str | None = None) -> pd.DataFrame:
+    """:func:`load_bars` of a frame already read from the file ``where`` names (the same checks and result)."""
     if len(frame) == 0:
         raise where.error("no data rows (expected OHLCV rows after the header)")
     raw, ts_cols = _find_timestamp(frame, timestamp, where)

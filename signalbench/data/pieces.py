@@ -8,7 +8,6 @@ JSON-able dict): synthetic pieces draw from a seed derived from (seed, symbol in
 
 from __future__ import annotations
 
-import glob
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench.data._errors import DataFormatError
+from signalbench.data._piece import Piece, expand, one_per_symbol_day
 
 if TYPE_CHECKING:
     from signalbench.experiment.config import Data
@@ -27,30 +27,6 @@ __all__ = ["Piece", "PieceData", "discover", "load_piece", "synthetic_layout"]
 
 #: The first trading day of synthetic pieces (the days are consecutive business days from it).
 SYNTHETIC_START = "2020-01-02"
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One symbol on one trading day: what :func:`load_piece` loads.
-
-    Attributes
-    ----------
-    symbol : str
-        ``"AMZN"``; synthetic: ``"SYN0"``, ``"SYN1"``, ...
-    day : str
-        ISO date ``"2012-06-21"``.
-    source : Mapping
-        JSON-able: everything :func:`load_piece` needs (kind, file paths, levels, crossed, seed, ...).
-    """
-
-    symbol: str
-    day: str
-    source: Mapping[str, Any]
-
-    @property
-    def id(self) -> str:
-        """``"AMZN/2012-06-21"``."""
-        return f"{self.symbol}/{self.day}"
 
 
 @dataclass
@@ -81,8 +57,10 @@ class PieceData:
 # --------------------------------------------------------------------------------------------------- discover
 
 
-def discover(data: Data, base_dir: str | Path) -> list[Piece]:
+def discover(data: Data, base_dir: str | Path, *, seed: int | None = None) -> list[Piece]:
     """The pieces of a ``[data]`` section, sorted by (day, symbol); paths are relative to ``base_dir``.
+
+    ``seed`` (the experiment's) seeds synthetic data whose section gives none (then 0).
 
     Raises
     ------
@@ -91,7 +69,7 @@ def discover(data: Data, base_dir: str | Path) -> list[Piece]:
         pair, or two files hold the same (symbol, day); the message names the file.
     """
     if data.kind == "synthetic":
-        pieces = _synthetic_pieces(data)
+        pieces = _synthetic_pieces(data, seed)
     elif data.kind == "lobster":
         pieces = _lobster_pieces(data, Path(base_dir))
     else:
@@ -99,41 +77,6 @@ def discover(data: Data, base_dir: str | Path) -> list[Piece]:
 
         pieces = bars_pieces(data, Path(base_dir))
     return sorted(pieces, key=lambda p: (p.day, p.symbol))
-
-
-def expand(path: str | list[str], base_dir: Path, argument: str = "data.path") -> list[Path]:
-    """Each entry of ``path`` (relative to ``base_dir``), globs expanded in sorted order; an empty match fails."""
-    entries = path if isinstance(path, list) else [path]
-    found: list[Path] = []
-    for entry in entries:
-        p = Path(entry).expanduser()
-        p = p if p.is_absolute() else base_dir / p
-        if glob.has_magic(str(p)):
-            matches = sorted(Path(m) for m in glob.glob(str(p)))
-            if not matches:
-                raise DataFormatError(
-                    f"{argument}: expected the pattern {entry!r} to match files, got none (looked for {p})",
-                    path=str(p),
-                )
-            found += matches
-        else:
-            found.append(p)
-    return list(dict.fromkeys(found))
-
-
-def _one_per_symbol_day(pieces: list[Piece], name_of) -> list[Piece]:
-    seen: dict[tuple[str, str], Piece] = {}
-    for piece in pieces:
-        key = (piece.symbol, piece.day)
-        if key in seen:
-            first, second = name_of(seen[key]), name_of(piece)
-            raise DataFormatError(
-                f"{second}: expected one file per symbol and day, got two for {piece.symbol} on {piece.day} "
-                f"({first} and {second}); remove one or narrow the pattern",
-                path=second,
-            )
-        seen[key] = piece
-    return list(seen.values())
 
 
 def synthetic_layout(n: int, ticks_per_day: int | None, days: int | None) -> list[int]:
@@ -154,8 +97,8 @@ def piece_seed(seed: int, symbol: int, day: int) -> int:
     return int(np.random.SeedSequence([seed, symbol, day]).generate_state(1, np.uint32)[0])
 
 
-def _synthetic_pieces(data) -> list[Piece]:
-    seed = 0 if data.seed is None else data.seed
+def _synthetic_pieces(data, seed: int | None) -> list[Piece]:
+    seed = data.seed if data.seed is not None else (seed or 0)
     rows = synthetic_layout(data.n, data.ticks_per_day, getattr(data, "days", None))
     dates = pd.bdate_range(SYNTHETIC_START, periods=len(rows))
     pieces = []
@@ -198,7 +141,7 @@ def _lobster_pieces(data, base_dir: Path) -> list[Piece]:
                 "crossed": data.crossed,
             }
             pieces[day.message.name] = Piece(day.ticker, str(day.date), source)
-    return _one_per_symbol_day(list(pieces.values()), lambda p: p.source["message"])
+    return one_per_symbol_day(list(pieces.values()), lambda p: p.source["message"])
 
 
 # ------------------------------------------------------------------------------------------------------- load

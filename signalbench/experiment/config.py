@@ -129,10 +129,15 @@ class LobsterData(_Strict):
 
 
 class BarsData(_Strict):
-    """OHLCV bars from a CSV or Parquet file (:func:`signalbench.data.load_bars`); traded at ``close``."""
+    """OHLCV bars from a CSV or Parquet file (:func:`signalbench.data.load_bars`); traded at ``close``.
+
+    ``path`` may be a list and hold globs: one file per symbol (the symbol is ``symbol`` when given, else the file
+    name's stem up to its first ``_``) or a long file with a ``symbol`` column; each (symbol, day) is a piece.
+    """
 
     kind: Literal["bars"]
-    path: str
+    path: str | list[str]
+    symbol: Annotated[str, Field(min_length=1)] | None = None
     timestamp: str | None = None
     tz: str | None = None
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # "graphtasks:..." resolves here and in spawned workers (they copy sys.path)
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment of a process a test starts: this tree and the task functions importable."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 @pytest.fixture

@@ -83,3 +83,27 @@ def summarize(marker_dir: str, name: str, **parts: dict) -> dict:
     """The totals of the combined parts, by argument name."""
     mark(marker_dir, name)
     return {k: parts[k]["total"] for k in sorted(parts)}
+
+
+def die(marker_dir: str, name: str) -> None:
+    """Kills its own process (a worker killed mid-task, out of memory)."""
+    import signal
+
+    mark(marker_dir, name)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def interrupt(marker_dir: str, name: str, **deps) -> None:
+    """As a Ctrl-C that lands while this task runs."""
+    mark(marker_dir, name)
+    raise KeyboardInterrupt
+
+
+def save_many(root: str, keys: list[str], size: int) -> int:
+    """Save a large array under each key (a second process does the same at the same time)."""
+    from signalbench.compute import TaskStore
+
+    store = TaskStore(root)
+    for i, key in enumerate(keys):
+        store.save(key, {"a": np.full(size, i, dtype=np.float64), "i": i})
+    return os.getpid()

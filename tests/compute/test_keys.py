@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import subprocess_env
+from procs import subprocess_env
 
 from signalbench.compute import Task, code_version, task_key
 

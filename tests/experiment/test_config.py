@@ -107,3 +107,49 @@ def test_seq_len_longer_than_the_training_part_is_caught_before_fitting(tmp_path
 def test_parse_from_dict_checks_the_same():
     with pytest.raises(ConfigError):
         parse_experiment({"name": "x", "data": {"kind": "synthetic", "n": 10}})
+
+
+# ------------------------------------------------------------------------------------- [data]: many symbols and days
+
+
+def test_synthetic_symbols_and_days_default_to_one_symbol_and_the_days_of_n(tmp_path):
+    data = load_experiment(_write(tmp_path, GOOD)).data
+    assert data.symbols == 1 and data.days is None
+    data = load_experiment(_write(tmp_path, GOOD.replace("n = 3000", "n = 3000\nsymbols = 4\ndays = 3"))).data
+    assert data.symbols == 4 and data.days == 3
+
+
+def test_synthetic_symbols_and_days_out_of_range_are_reported_at_their_keys(tmp_path):
+    got = _problems(tmp_path, GOOD.replace("n = 3000", "n = 3000\nsymbols = 0"))
+    assert got == {"data.symbols": "expected a number >= 1, got 0"}
+    got = _problems(tmp_path, GOOD.replace("n = 3000", "n = 3000\nticks_per_day = 1000\ndays = 4"))
+    (message,) = got.values()
+    assert "days: expected every synthetic day to get at least 2 of the n = 3000 rows" in message
+
+
+def _data_config(tmp_path: Path, data: str) -> str:
+    return GOOD.replace('[data]\nkind = "synthetic"\nn = 3000', "[data]\n" + data)
+
+
+def test_lobster_and_bars_paths_take_lists_and_globs(tmp_path):
+    for name in ("AAA_2020-01-02_0_1_message_1.csv", "AAA_2020-01-02_0_1_orderbook_1.csv", "BBB_1min.csv"):
+        (tmp_path / name).write_text("")
+    exp = load_experiment(_write(tmp_path, _data_config(tmp_path, 'kind = "lobster"\npath = ["*_message_1.csv"]')))
+    assert exp.data.path == ["*_message_1.csv"]
+    text = _data_config(tmp_path, 'kind = "bars"\npath = ["B*_1min.csv"]\nsymbol = "BBB"')
+    exp = load_experiment(_write(tmp_path, text))
+    assert exp.data.path == ["B*_1min.csv"] and exp.data.symbol == "BBB"
+
+
+def test_a_glob_that_matches_nothing_is_reported_at_its_path_entry(tmp_path):
+    (tmp_path / "AAA_2020-01-02_0_1_message_1.csv").write_text("")
+    text = _data_config(tmp_path, 'kind = "lobster"\npath = ["AAA_*_message_1.csv", "ZZZ_*.csv"]')
+    got = _problems(tmp_path, text)
+    assert list(got) == ["data.path[1]"]
+    assert "expected a pattern that matches files, got 'ZZZ_*.csv'" in got["data.path[1]"]
+
+
+def test_an_empty_bars_symbol_is_refused(tmp_path):
+    (tmp_path / "prices.csv").write_text("")
+    got = _problems(tmp_path, _data_config(tmp_path, 'kind = "bars"\npath = "prices.csv"\nsymbol = ""'))
+    assert got == {"data.symbol": "expected a non-empty value, got ''"}
