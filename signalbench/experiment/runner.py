@@ -226,10 +226,7 @@ def compare(
 
 def _pieces(exp: Experiment) -> list:
     """The (symbol, day) pieces of the data; synthetic data are drawn with the experiment's seed (as a single run)."""
-    data = exp.data
-    if data.kind == "synthetic" and data.seed is None:
-        data = data.model_copy(update={"seed": exp.seed})
-    return discover(data, exp.base_dir)
+    return discover(exp.data, exp.base_dir, seed=exp.seed)
 
 
 def _ours(w: warnings.WarningMessage) -> bool:

@@ -39,7 +39,7 @@ def run(cfg, out: Path, **kw):
 
 def _pieces(cfg):
     exp = parse_experiment(cfg)
-    return exp, discover(exp.data.model_copy(update={"seed": exp.seed}), exp.base_dir)
+    return exp, discover(exp.data, exp.base_dir, seed=exp.seed)
 
 
 # ----------------------------------------------------------------------------------------------------- the folds
