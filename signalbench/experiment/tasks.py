@@ -18,7 +18,7 @@ import pandas as pd
 
 from signalbench.experiment.piecefolds import piece_fold
 
-__all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task"]
+__all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task", "warm_up"]
 
 
 def piece_task(piece: dict[str, Any], features: list[str], spread: bool) -> dict[str, Any]:
@@ -133,3 +133,16 @@ def backtest_task(experiment: dict, longest: int, folds: list[dict], piece: dict
     from signalbench.experiment.piecerun import piece_backtest
 
     return piece_backtest(experiment, longest, folds, piece, deps)
+
+
+def warm_up() -> None:
+    """Compile the engine's kernels once (called by the executor before its workers start, and in each worker)."""
+    import warnings
+
+    from signalbench.engine import backtest, oracle_positions
+
+    price = np.linspace(100.0, 101.0, 8)
+    with warnings.catch_warnings():  # a sample of 8 rows is short, on purpose
+        warnings.simplefilter("ignore")
+        position = np.asarray(oracle_positions(price, fee_bps=0.1), dtype=np.float64)
+        backtest(price, np.c_[position, np.ones(8)], fee_bps=0.1, periods_per_year=252.0)
