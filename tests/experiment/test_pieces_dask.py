@@ -17,10 +17,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compute"))
 
 from test_dask import cluster  # noqa: E402, F401  (the fixture)
-from test_pieces_run import _pieces, config, run  # noqa: E402
 
 from signalbench.compute import TaskStore  # noqa: E402
 from signalbench.experiment.graph import build_graph  # noqa: E402
+from tests.experiment.test_pieces_run import _pieces, config, run  # noqa: E402
 
 
 @pytest.mark.slow
