@@ -286,3 +286,30 @@ def test_sigkill_mid_run_then_resume_recomputes_only_what_is_missing(tmp_path):
     assert set(resumed.run.cached) >= before
     run(cfg, tmp_path / "whole")
     assert (out / "metrics.json").read_text() == (tmp_path / "whole" / "metrics.json").read_text()
+
+
+LOBSTER = Path("/work/shared/data/lobster")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not list(LOBSTER.glob("LOBSTER_SampleFile_*_2012-06-21_*.zip")), reason="no shared LOBSTER samples")
+def test_two_lobster_symbols_pooled(tmp_path):
+    cfg = {
+        "name": "two",
+        "data": {"kind": "lobster", "path": str(LOBSTER / "LOBSTER_SampleFile_*_2012-06-21_*.zip"), "levels": 1},
+        "labels": {"kind": "smoothed_direction", "horizon": 10, "stationary_quantile": 0.33},
+        "split": {"kind": "holdout", "train": 0.6, "val": 0.2, "test": 0.2, "pool": "all"},
+        "baselines": {"exclude": ["persistence"]},
+        "costs": {"half_spread_bps": "quoted"},
+        "compute": {"workers": 1},
+    }
+    res = run(cfg, tmp_path / "run")
+    m = res.metrics
+    assert res.ok and sorted(m["per_symbol"]) == ["AMZN", "GOOG"]
+    assert m["pooled"]["logistic:sign"]["rests_on"]["symbols"] == 2 and m["pooled"]["oracle"]["sharpe"] is None
+    assert len([t for t in res.graph.tasks if t.kind == "fit"]) == 2  # pooled: one fit per model
+    long = pd.read_parquet(tmp_path / "run" / "piece_returns.parquet")
+    for sym in ("AMZN", "GOOG"):
+        np.testing.assert_allclose(
+            m["per_symbol"][sym]["oracle"]["net_return"], long[long.symbol == sym]["oracle"].sum()
+        )
