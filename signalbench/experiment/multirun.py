@@ -192,7 +192,7 @@ def compare_pieces(
         fail_fast=c.fail_fast,
         progress=progress,
     )
-    metrics = write_results(exp, pieces, graph, run, store, run_dir, skipped, resolved, report=report)
+    metrics = write_results(exp, pieces, graph, run, store, run_dir, skipped, report=report)
     return PiecesResult(exp, metrics, run_dir, graph, run)
 
 

@@ -128,7 +128,7 @@ def _tables(tmp: Path, parts: list[PieceResult], blocks: dict[str, Any]) -> None
     as_frame({}, days).to_parquet(tmp / "predictions.parquet")
 
 
-def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, resolved, *, report: bool) -> dict:
+def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, report: bool) -> dict:
     """Combine the priced pieces and write the result files into ``run_dir`` (``metrics.json`` last); the metrics."""
     from signalbench.reports.html import build_report
 
@@ -139,7 +139,6 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, resolv
     metrics = _metrics(exp, pieces, parts, blocks, missing, skipped)
     tmp = scratch(run_dir)
     try:
-        write_json(tmp / "fits.json", {"format": 1, "folds": [], "models": {}, "resolved": resolved})
         if not parts:
             report = False
         else:
