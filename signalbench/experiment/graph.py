@@ -147,7 +147,8 @@ def build_graph(exp: Experiment, pieces: list[Any], longest: int, specs: list[Mo
     preds: dict[int, dict[int, dict]] = {}
     for members in fold_members(exp.split, [p.day for p in pieces]):
         _fold(g, c, members, keys, groups, preds)
-    experiment = exp.model_dump(mode="json")
+    # what a backtest reads: not where the tasks run ([compute]) nor the run's name, so neither changes its key
+    experiment = {**exp.model_dump(mode="json", exclude={"compute"}), "name": "piece"}
     for i in sorted(preds):
         folds, deps = [], {"piece": keys[i]}
         for j, (_, entry) in enumerate(sorted(preds[i].items())):

@@ -313,3 +313,10 @@ def test_two_lobster_symbols_pooled(tmp_path):
         np.testing.assert_allclose(
             m["per_symbol"][sym]["oracle"]["net_return"], long[long.symbol == sym]["oracle"].sum()
         )
+
+
+def test_keys_do_not_depend_on_where_tasks_run():
+    exp, pieces = _pieces(config())
+    other, _ = _pieces(config(name="other", compute={"executor": "dask", "workers": 7, "cache": "elsewhere"}))
+    keys = [t.key for t in build_graph(exp, pieces, 1, exp.model_specs()).tasks]
+    assert keys == [t.key for t in build_graph(other, pieces, 1, other.model_specs()).tasks]
