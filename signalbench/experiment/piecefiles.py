@@ -121,7 +121,10 @@ def _tables(tmp: Path, parts: list[PieceResult], blocks: dict[str, Any]) -> None
     pd.concat(long, ignore_index=True).to_parquet(tmp / "piece_returns.parquet")
     days = pd.to_datetime(pd.Index(blocks["daily"]["index"]))
     daily = {"price": np.full(len(days), np.nan), **{c: np.asarray(v) for c, v in blocks["daily"]["returns"].items()}}
-    as_frame(daily, days).to_parquet(tmp / "returns.parquet")
+    returns = as_frame(daily, days)
+    if len(days) < 2:  # one day is no clock: the report's readers then go by row number
+        returns = returns.drop(columns="timestamp")
+    returns.to_parquet(tmp / "returns.parquet")
     columns = list(blocks["daily"]["returns"])
     by_day = pd.DataFrame([{"day": p.day, **p.summary["mean_position"]} for p in parts]).groupby("day")[columns].mean()
     as_frame({c: by_day[c].to_numpy() for c in columns}, days).to_parquet(tmp / "positions.parquet")
@@ -151,10 +154,7 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
             )
             table.to_csv(tmp / "metrics.csv", index_label="metric")
         write_json(tmp / "metrics.json", metrics)
-        if report and len(blocks["daily"]["index"]) < 2:
-            metrics["notes"].append("report.html not written: it needs at least 2 tested days (the daily clock)")
-            write_json(tmp / "metrics.json", metrics)
-        elif report:
+        if report:
             for name in ("config.json", "environment.json"):
                 (tmp / name).write_bytes((run_dir / name).read_bytes())
             build_report(tmp, tearsheets=False)

@@ -131,7 +131,8 @@ def _by_hand(run_dir: Path, metrics: dict) -> None:
 
 
 def test_short_sample_gives_null_sharpe_and_a_note(tmp_path):
-    res = run(config(days=5), tmp_path / "run")
+    res = run(config(days=5), tmp_path / "run", report=True)
+    assert (tmp_path / "run" / "report.html").is_file()
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     _by_hand(tmp_path / "run", m)
     assert m["pieces"]["missing"] == [] and len(m["pieces"]["tested"]) == 4  # 2 symbols x 2 tested days
@@ -303,9 +304,10 @@ def test_two_lobster_symbols_pooled(tmp_path):
         "costs": {"half_spread_bps": "quoted"},
         "compute": {"workers": 1},
     }
-    res = run(cfg, tmp_path / "run")
+    res = run(cfg, tmp_path / "run", report=True)
     m = res.metrics
     assert res.ok and sorted(m["per_symbol"]) == ["AMZN", "GOOG"]
+    assert (tmp_path / "run" / "report.html").is_file()  # one tested day: the report goes by row number
     assert m["pooled"]["logistic:sign"]["rests_on"]["symbols"] == 2 and m["pooled"]["oracle"]["sharpe"] is None
     assert len([t for t in res.graph.tasks if t.kind == "fit"]) == 2  # pooled: one fit per model
     long = pd.read_parquet(tmp_path / "run" / "piece_returns.parquet")
