@@ -65,6 +65,7 @@ def run_graph(
     progress = v.boolean(progress, "progress")
     if not isinstance(store, TaskStore):
         raise TypeError(v.expected("store", "a TaskStore", store))
+    store.clean()
     stored = store.keys()
     by_key = check_tasks(tasks, stored)
     run = GraphRun(cached=[k for k in by_key if k in stored])

@@ -12,8 +12,8 @@ Layout of ``<root>/<key>/``:
 A result that is a ``dict`` with string keys is stored entry by entry; any other value as the one entry ``value``.
 The sub-folder is built under a hidden temporary name and renamed into place (:func:`signalbench._atomic.atomic_dir`),
 so a key's folder is complete or absent: a killed writer leaves at most a hidden ``.<key>.*.tmp`` folder, which no
-reader takes for a result. Results are pure: saving a key that exists does nothing, and two writers of one key leave
-one complete folder.
+reader takes for a result (:meth:`TaskStore.clean`, called by ``run_graph``, removes it after an hour). Results are
+pure: saving a key that exists does nothing, and two writers of one key leave one complete folder.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
+import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,8 @@ __all__ = ["TaskStore", "TaskStoreError"]
 FORMAT = 1
 MANIFEST = "manifest.json"
 JSON_FILE = "result.json"
+STALE_AFTER = 3600.0  # seconds after which a writer's temporary folder is a leftover of a killed process
+_TEMPORARY = re.compile(rf"\.{KEY_PATTERN.pattern}\..+\.tmp")
 
 
 class TaskStoreError(ValueError):
@@ -71,6 +76,20 @@ class TaskStore:
     def keys(self) -> set[str]:
         """Every stored key."""
         return {p.name for p in self.root.iterdir() if KEY_PATTERN.fullmatch(p.name) and (p / MANIFEST).is_file()}
+
+    def clean(self, older_than: float = STALE_AFTER) -> list[Path]:
+        """Remove the temporary folders that killed writers left, once older than ``older_than`` seconds.
+
+        A writer's temporary folder (``.<key>.<random>.tmp``) lives for the seconds a save takes; one that is old was
+        left by a process killed mid-save (SIGKILL, a dead machine) and is never read. Returns what was removed.
+        """
+        limit = time.time() - older_than
+        removed = []
+        for path in self.root.iterdir():
+            if _TEMPORARY.fullmatch(path.name) and path.is_dir() and path.stat().st_mtime < limit:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        return removed
 
     def save(self, key: str, value: Any) -> None:
         """Store ``value`` as the result of ``key``; nothing happens when ``key`` is stored already."""

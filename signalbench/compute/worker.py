@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import socket
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from signalbench._validation import expected
 from signalbench.compute.store import TaskStore
 from signalbench.compute.tasks import Task
 
@@ -84,7 +86,7 @@ def warm_up(module_name: str) -> None:
 def warm_up_here(fns: Iterable[str]) -> None:
     """Warm the modules of the task functions ``fns`` in this process, before workers start (writes the JIT cache)."""
     for module in sorted({fn.partition(":")[0] for fn in fns}):
-        with contextlib.suppress(ImportError):  # a module that fails to import fails its tasks, in the worker
+        with contextlib.suppress(Exception):  # a module or hook that fails here fails its tasks, in the worker
             warm_up(module)
 
 
@@ -115,8 +117,13 @@ def execute(spec: dict, root: str) -> dict:
         ``"failed"`` status, never raised (so an executor's retries are kept for dead workers); a
         ``KeyboardInterrupt`` propagates, and a result is stored only when complete.
     """
-    store = TaskStore(root)
     key = spec["key"]
+    if not os.path.isdir(root):  # never create it here: results on a disk the caller does not see would be lost
+        error = expected("store", "the task store's folder on a file system this worker sees", "nothing",
+                         at=f"{root} on {socket.gethostname()}", raw=True,
+                         hint="put the store (--cache) on a shared file system mounted at the same path")
+        return {"key": key, "status": "failed", "error": f"FileNotFoundError: {error}", "traceback": ""}
+    store = TaskStore(root)
     if store.has(key):
         return {"key": key, "status": "done"}
     try:

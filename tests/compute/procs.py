@@ -1,4 +1,4 @@
-"""Helpers of the compute tests that start processes: the environment they need, waiting for a condition."""
+"""Helpers of the compute tests: the environment of the processes they start, waiting, a store's bytes."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def wait_for(predicate, timeout: float = 120.0, what: str = "a condition") -> No
     while not predicate():
         assert time.monotonic() < end, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+def stored_bytes(store) -> dict[str, bytes]:
+    """Every file of every stored result, by path relative to the store."""
+    return {str(p.relative_to(store.root)): p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file()}

@@ -17,10 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from graphs import diamond, task
+from graphs import chain_of_sleeps, diamond, task
 from graphtasks import runs
-from procs import subprocess_env, wait_for
-from test_local_pool import stored_bytes
+from procs import stored_bytes, subprocess_env, wait_for
 
 from signalbench.compute import TaskStore, run_graph
 from tests.conftest import require_module
@@ -141,6 +140,12 @@ def test_failures_on_dask_skip_dependents_and_the_rest_finish(tmp_path, cluster)
     assert "raise ValueError(message)" in failure.traceback
     assert sorted(run.computed) == sorted(t.key for t in others)
     assert runs(markers, "child") == 0 and runs(markers, "grandchild") == 0
+    # fail_fast: the pending futures are cancelled; the last task of the slow chains never runs
+    slow = chain_of_sleeps(markers, 2, 0.5)
+    fast = run_graph([bad, *slow], TaskStore(tmp_path / "ff"), executor="dask", address=cluster.address,
+                     fail_fast=True)
+    assert list(fast.failed) == [bad.key] and slow[-1].key in fast.skipped and runs(markers, "total") == 0
+    assert sorted(fast.computed + fast.skipped + list(fast.failed)) == sorted(t.key for t in [bad, *slow])
 
 
 def test_an_unreachable_scheduler_is_named_after_a_short_timeout(store, monkeypatch):

@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 from graphs import chain_of_sleeps, diamond, task
 from graphtasks import runs
-from procs import HERE, subprocess_env, wait_for
+from procs import HERE, stored_bytes, subprocess_env, wait_for
 
 from signalbench.compute import TaskStore, run_graph
-
-
-def stored_bytes(store: TaskStore) -> dict[str, bytes]:
-    """Every file of every stored result, by relative path."""
-    return {str(p.relative_to(store.root)): p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file()}
 
 
 def test_two_workers_store_byte_equal_results_to_one(tmp_path):
@@ -152,3 +147,13 @@ def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_p
 
 def _name(t) -> str:
     return t.params["name"]
+
+
+def test_a_warm_up_that_raises_fails_a_task_of_its_module_not_the_run(store, markers):
+    from signalbench.compute import worker
+
+    worker._warmed.discard("badwarm")
+    bad = task("fit", "badwarm:one", {})
+    good = task("piece", "graphtasks:sleep_then", {"marker_dir": markers, "name": "g", "seconds": 0, "value": 3})
+    run = run_graph([bad, good], store, workers=2)
+    assert run.computed == [good.key] and run.failed[bad.key].error == "RuntimeError: the kernels do not compile"

@@ -153,3 +153,14 @@ def test_bad_arguments_are_named(store, kwargs, error, text):
 def test_store_must_be_a_task_store(tmp_path):
     with pytest.raises(TypeError, match="store: expected a TaskStore"):
         run_graph([], str(tmp_path))
+
+
+def test_a_worker_that_does_not_see_the_store_fails_the_task_naming_the_folder(tmp_path):
+    from signalbench.compute.worker import execute, task_spec
+
+    t = task("piece", "graphtasks:source", {"marker_dir": str(tmp_path / "m"), "name": "s", "seed": 0})
+    status = execute(task_spec(t), str(tmp_path / "not-mounted"))
+    assert status["status"] == "failed" and not (tmp_path / "not-mounted").exists()
+    assert status["error"].startswith("FileNotFoundError: store: expected the task store's folder on a file system "
+                                      f"this worker sees, got nothing at {tmp_path / 'not-mounted'} on ")
+    assert runs(str(tmp_path / "m")) == 0

@@ -158,3 +158,23 @@ def test_root_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(ValueError, match="root: expected a folder, got a file at"):
         TaskStore(tmp_path / "f")
+
+
+def test_clean_removes_only_old_temporary_folders_of_killed_writers(store, markers):
+    import os
+    import time
+
+    from signalbench.compute import run_graph
+
+    old, fresh, other = store.root / f".{KEY}.abc123.tmp", store.root / f".{KEY}.def456.tmp", store.root / ".notes.tmp"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "0.npy").write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    assert store.clean() == [old]
+    assert not old.exists() and fresh.exists() and other.exists()
+    os.utime(fresh, (two_hours_ago, two_hours_ago))
+    run_graph([], store)  # every run cleans first
+    assert not fresh.exists() and other.exists()
