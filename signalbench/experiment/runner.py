@@ -35,16 +35,7 @@ from signalbench.experiment.inputs import Inputs, load_inputs
 from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece, validate_pieces
 from signalbench.experiment.predict import context_start, window
 from signalbench.experiment.preflight import Plan, build, check
-from signalbench.experiment.pricing import (  # noqa: F401 (BENCHMARKS, _costs: the runner's names, kept)
-    BENCHMARKS,
-    _backtest,
-    _benchmarks,
-    _book_costs,
-    _costs,
-    _Model,
-    _positions,
-    _predict,
-)
+from signalbench.experiment.pricing import _backtest, _benchmarks, _book_costs, _Model, _positions, _predict
 from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
 from signalbench.experiment.runfolder import check_destination
 
