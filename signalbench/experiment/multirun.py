@@ -56,13 +56,21 @@ class PiecesResult:
 
 
 def is_multi_piece(exp: Experiment, pieces: list[Any]) -> bool:
-    """Whether ``exp`` runs as a graph of pieces: a split by day, several symbols, or several LOBSTER/bars files.
+    """Whether ``exp`` runs as a graph of pieces: a split by day, several symbols, or several days of globbed files.
 
-    One symbol's synthetic days on a row split keep the single-run path (its folds already respect the days).
+    One symbol's days on a row split keep the single-run path where it reads them (synthetic days, a LOBSTER list of
+    named files: its folds already respect the days); globs and several bars pieces go through the graph.
     """
+    import glob
+
     if exp.split.by_day or len({p.symbol for p in pieces}) > 1:
         return True
-    return len(pieces) > 1 and exp.data.kind != "synthetic"
+    if len(pieces) <= 1 or exp.data.kind == "synthetic":
+        return False
+    if exp.data.kind == "lobster":
+        paths = exp.data.path if isinstance(exp.data.path, list) else [exp.data.path]
+        return any(glob.has_magic(p) for p in paths)
+    return True
 
 
 def _problems(exp: Experiment) -> list[tuple[str, str]]:
