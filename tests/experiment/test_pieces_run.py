@@ -322,3 +322,19 @@ def test_keys_do_not_depend_on_where_tasks_run():
     other, _ = _pieces(config(name="other", compute={"executor": "dask", "workers": 7, "cache": "elsewhere"}))
     keys = [t.key for t in build_graph(exp, pieces, 1, exp.model_specs()).tasks]
     assert keys == [t.key for t in build_graph(other, pieces, 1, other.model_specs()).tasks]
+
+
+def test_which_experiments_go_through_the_graph():
+    from signalbench.data.pieces import Piece
+    from signalbench.experiment.multirun import is_multi_piece
+
+    one_symbol = [Piece("A", f"2020-01-0{d}", {}) for d in (2, 3)]
+    two_symbols = [Piece("A", "2020-01-02", {}), Piece("B", "2020-01-02", {})]
+    synthetic = parse_experiment(config(symbols=1, split={"kind": "holdout"}))
+    by_day = parse_experiment(config(split={"kind": "days", "train_days": 1, "test_days": 1}))
+    lob = {"kind": "lobster", "path": str(LOBSTER / "x.zip")}
+    named = parse_experiment({"name": "l", "data": {**lob, "path": [str(LOBSTER / "*.zip")]}}, base_dir=LOBSTER)
+    assert not is_multi_piece(synthetic, one_symbol)  # one symbol's days on a row split: the single run, as before
+    assert is_multi_piece(synthetic, two_symbols) and is_multi_piece(by_day, one_symbol[:1])
+    assert is_multi_piece(named, one_symbol)  # a glob of one symbol's days
+    assert not is_multi_piece(named, one_symbol[:1])
