@@ -58,8 +58,9 @@ class PiecesResult:
 def is_multi_piece(exp: Experiment, pieces: list[Any]) -> bool:
     """Whether ``exp`` runs as a graph of pieces: a split by day, several symbols, or several days of globbed files.
 
-    One symbol's days on a row split keep the single-run path where it reads them (synthetic days, a LOBSTER list of
-    named files: its folds already respect the days); globs and several bars pieces go through the graph.
+    One symbol's days on a row split keep the single-run path where it reads them (synthetic days, one bars file, a
+    LOBSTER list of named files: its folds already respect the days); globs and several bars files go through the
+    graph.
     """
     import glob
 
@@ -67,10 +68,10 @@ def is_multi_piece(exp: Experiment, pieces: list[Any]) -> bool:
         return True
     if len(pieces) <= 1 or exp.data.kind == "synthetic":
         return False
-    if exp.data.kind == "lobster":
-        paths = exp.data.path if isinstance(exp.data.path, list) else [exp.data.path]
-        return any(glob.has_magic(p) for p in paths)
-    return True
+    paths = exp.data.path if isinstance(exp.data.path, list) else [exp.data.path]
+    if any(glob.has_magic(p) for p in paths):  # the single-run loaders read named files only
+        return True
+    return exp.data.kind == "bars" and len(paths) > 1
 
 
 def _problems(exp: Experiment) -> list[tuple[str, str]]:
