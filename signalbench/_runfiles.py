@@ -256,6 +256,7 @@ CONFIG = record(
         "labels": mapping,
         "split": mapping,
         "costs": mapping,
+        "compute": mapping,
         "baselines": mapping,
         "models": list_of(mapping),
         "strategies": list_of(mapping),

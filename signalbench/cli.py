@@ -1,7 +1,9 @@
 """The ``signalbench`` command line.
 
 ``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder (with ``report.html`` unless
-``--no-report``); ``signalbench validate`` checks a config (and that its data allow the split) without fitting
+``--no-report``; a multi-piece run takes ``--executor local|dask|dask://host:port``, ``--workers N``, ``--cache DIR``,
+``--fail-fast``, and ``signalbench run --resume RUN`` continues it, exit status 1 when a piece is missing);
+``signalbench validate`` checks a config (and that its data allow the split) without fitting
 anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
 rebuilds a run folder's ``report.html`` and its quantstats tear sheets from its files, without retraining;
@@ -46,8 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--no-report", action="store_true", help="do not write report.html and the tear sheets")
 
     run = sub.add_parser("run", help="run an experiment from a TOML file and write its run folder")
-    run.add_argument("config", type=Path, help="the experiment TOML file")
+    run.add_argument("config", type=Path, nargs="?", help="the experiment TOML file (not with --resume)")
     run_options(run)
+    run.add_argument(
+        "--resume", type=Path, metavar="RUN", help="continue a multi-piece run folder: only missing tasks run"
+    )
+    run.add_argument("--executor", metavar="local|dask|dask://HOST:PORT", help="where tasks run ([compute] executor)")
+    run.add_argument("--workers", type=int, metavar="N", help="worker processes ([compute] workers)")
+    run.add_argument("--cache", type=Path, metavar="DIR", help="the task store (default: RUN/tasks)")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failed task")
     demo = sub.add_parser("demo", help="run the bundled synthetic experiment (planted edge, known Bayes accuracy)")
     run_options(demo)
     validate = sub.add_parser("validate", help="check an experiment file (and its data) without fitting anything")
@@ -96,6 +105,24 @@ def _print_result(res, console) -> None:
             console.print(f"report:     [bold]{res.run_dir / 'report.html'}[/bold] (opens offline in any browser)")
 
 
+def _compute(args) -> dict:
+    """The ``[compute]`` keys set on the command line (``--executor dask://host:port`` gives the address)."""
+    out: dict = {}
+    executor = getattr(args, "executor", None)
+    if executor is not None:
+        if executor.startswith("dask://"):
+            out = {"executor": "dask", "address": "tcp://" + executor.removeprefix("dask://")}
+        elif executor in ("local", "dask"):
+            out = {"executor": executor}
+        else:
+            raise ValueError(f"--executor: expected 'local', 'dask' or 'dask://host:port', got {executor!r}")
+    if getattr(args, "workers", None) is not None:
+        out["workers"] = args.workers
+    if getattr(args, "fail_fast", False):
+        out["fail_fast"] = True
+    return out
+
+
 def _run(config, args) -> int:
     import warnings
 
@@ -104,22 +131,55 @@ def _run(config, args) -> int:
     from signalbench.audit import AuditWarning
     from signalbench.experiment import ExperimentWarning, compare
 
+    out, resume = args.out, getattr(args, "resume", None)
+    if resume is not None:
+        from signalbench.experiment.multirun import read_run_config
+
+        if config is not None or out is not None:
+            raise ValueError("--resume: expected the run folder alone, got a config or --out beside it")
+        config, out = read_run_config(resume), resume
+    elif config is None:
+        raise ValueError("run: expected an experiment TOML file (or --resume RUN), got neither")
     with warnings.catch_warnings():  # the run's warnings and audit findings are printed once, under the table
         warnings.simplefilter("ignore", ExperimentWarning)
         warnings.simplefilter("ignore", AuditWarning)
         res = compare(
             config,
-            out=args.out,
+            out=out,
             seed=args.seed,
             device=args.device,
             progress=not args.quiet,
             report=not args.no_report,
+            compute=_compute(args),
+            cache=getattr(args, "cache", None),
+            resume=resume is not None,
         )
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: do not squeeze the table into 80 columns
+    if res.metrics.get("kind") == "pieces":
+        return _print_pieces(res, console)
     _print_result(res, console)
     return 0
+
+
+def _print_pieces(res, console) -> int:
+    """The summary of a multi-piece run; exit status 1 when a piece is missing."""
+    from signalbench.experiment.console import pieces_table, pooled_table
+
+    m = res.metrics
+    if m.get("pooled"):
+        console.print(pieces_table(m["per_symbol"], m["pooled"], "symbol", "net return / efficiency / macro-F1"))
+        console.print(pieces_table(m["per_day"], m["pooled"], "day", "net return / efficiency / macro-F1"))
+        title = f"{res.experiment.name}: {m['data']}\npooled, tested {m['tested']['first']} .. {m['tested']['last']}"
+        console.print(pooled_table(m["pooled"], m["benchmarks"], title))
+    for note in m.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    for miss in m["pieces"]["missing"]:
+        where = ", ".join(f"{k} {miss[k]}" for k in ("symbol", "day", "model", "fold", "group") if k in miss)
+        console.print(f"[bold red]missing[/bold red] {miss['task']} ({where}): {miss['error']}", soft_wrap=True)
+    console.print(f"run folder: [bold]{res.run_dir}[/bold]")
+    return 1 if m["pieces"]["missing"] else 0
 
 
 def _validate(args) -> int:

@@ -138,9 +138,7 @@ def write_run_record(folder: Path, models: Mapping[str, int]) -> None:
 
     ``models`` maps a model name to its number of fitted folds.
     """
-    record = {
-        model_folder(name, k, n): {"model": name, "fold": k + 1} for name, n in models.items() for k in range(n)
-    }
+    record = {model_folder(name, k, n): {"model": name, "fold": k + 1} for name, n in models.items() for k in range(n)}
     write_json(Path(folder) / "run.json", {"layout": VERSION, "models": record})
 
 

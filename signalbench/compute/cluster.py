@@ -33,8 +33,13 @@ def import_distributed() -> Any:
         return importlib.import_module("distributed")
     except ImportError as exc:
         raise ImportError(
-            expected("executor", "the optional 'distributed' extra installed for executor='dask'", f"{exc}",
-                     raw=True, hint="pip install 'signalbench[distributed]' (on this machine and on every worker)")
+            expected(
+                "executor",
+                "the optional 'distributed' extra installed for executor='dask'",
+                f"{exc}",
+                raw=True,
+                hint="pip install 'signalbench[distributed]' (on this machine and on every worker)",
+            )
         ) from exc
 
 
@@ -62,8 +67,9 @@ def _local_cluster(distributed: Any, workers: int) -> Any:
 
     environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **THREAD_VARIABLES}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, host="127.0.0.1")
+        return distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        )
 
 
 def _connect(distributed: Any, address: Any) -> Any:
@@ -71,8 +77,12 @@ def _connect(distributed: Any, address: Any) -> Any:
         return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ConnectionError(
-            expected("address", f"a Dask scheduler that answers within {CONNECT_TIMEOUT} s", address,
-                     hint=f"start one ('dask scheduler') or check host and port ({type(exc).__name__}: {exc})")
+            expected(
+                "address",
+                f"a Dask scheduler that answers within {CONNECT_TIMEOUT} s",
+                address,
+                hint=f"start one ('dask scheduler') or check host and port ({type(exc).__name__}: {exc})",
+            )
         ) from exc
 
 
@@ -83,8 +93,9 @@ def _submit(client: Any, recorder: Recorder, root: str) -> dict[str, Any]:
     for key in _dependency_order(recorder):
         task = graph.tasks[key]
         deps = [futures[d] for d in task.deps.values() if d in futures]
-        futures[key] = client.submit(run_after, task_spec(task), root, *deps, key=f"{task.kind}-{key}", pure=False,
-                                     retries=RETRIES)
+        futures[key] = client.submit(
+            run_after, task_spec(task), root, *deps, key=f"{task.kind}-{key}", pure=False, retries=RETRIES
+        )
     for key in graph.take_ready():
         recorder.started(key)
     return futures

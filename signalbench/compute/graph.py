@@ -23,15 +23,26 @@ def check_tasks(tasks: Sequence[Task], stored: Iterable[str] = ()) -> dict[str, 
         if not isinstance(task, Task):
             raise TypeError(expected(f"tasks[{i}]", "a Task", task))
         if task.key in by_key:
-            raise ValueError(expected(f"tasks[{i}].key", "a key unique in the graph", task.key,
-                                      hint=f"it is also the key of {by_key[task.key].label}"))
+            raise ValueError(
+                expected(
+                    f"tasks[{i}].key",
+                    "a key unique in the graph",
+                    task.key,
+                    hint=f"it is also the key of {by_key[task.key].label}",
+                )
+            )
         by_key[task.key] = task
     stored = set(stored)
     for task in by_key.values():
         for arg, key in task.deps.items():
             if key not in by_key and key not in stored:
-                raise ValueError(expected(f"deps[{arg!r}] of the {task.label} task {task.key}",
-                                          "the key of a task of the graph or of a stored result", repr(key)))
+                raise ValueError(
+                    expected(
+                        f"deps[{arg!r}] of the {task.label} task {task.key}",
+                        "the key of a task of the graph or of a stored result",
+                        repr(key),
+                    )
+                )
     _check_acyclic(by_key)
     return by_key
 
@@ -51,7 +62,7 @@ def _check_acyclic(by_key: dict[str, Task]) -> None:
                 stack.pop()
             elif state.get(nxt) == 1:
                 path = [n for n, _ in stack] + [nxt]
-                cycle = " -> ".join(by_key[k].label for k in path[path.index(nxt):])
+                cycle = " -> ".join(by_key[k].label for k in path[path.index(nxt) :])
                 raise ValueError(expected("tasks", "a graph without cycles", f"the cycle {cycle}", raw=True))
             elif nxt not in state:
                 state[nxt] = 1

@@ -57,8 +57,9 @@ def run_graph(
     executor = v.choice(executor, "executor", EXECUTORS)
     workers = (os.cpu_count() or 1) if workers is None else v.integer(workers, "workers", minimum=1)
     if address is not None and executor != "dask":
-        raise ValueError(v.expected("address", "None with executor='local'", address,
-                                    hint="pass executor='dask' to use a cluster"))
+        raise ValueError(
+            v.expected("address", "None with executor='local'", address, hint="pass executor='dask' to use a cluster")
+        )
     if address is not None and not isinstance(address, str):
         raise TypeError(v.expected("address", "a string 'tcp://host:port'", address))
     fail_fast = v.boolean(fail_fast, "fail_fast")

@@ -119,8 +119,14 @@ class TaskStore:
             raise
         except Exception as exc:  # noqa: BLE001 - a damaged entry, whatever the reader raised
             raise TaskStoreError(
-                expected("task store entry", "a complete stored result", f"{type(exc).__name__}: {exc}",
-                         at=str(folder), raw=True, hint="delete the folder to recompute it")
+                expected(
+                    "task store entry",
+                    "a complete stored result",
+                    f"{type(exc).__name__}: {exc}",
+                    at=str(folder),
+                    raw=True,
+                    hint="delete the folder to recompute it",
+                )
             ) from exc
 
 
@@ -203,8 +209,12 @@ def _write_model(folder: Path, stem: str, item: Any) -> dict | None:
 def _read(folder: Path, manifest: dict) -> Any:
     if manifest.get("format") != FORMAT:
         raise TaskStoreError(
-            expected(f"{folder / MANIFEST} key 'format'", f"{FORMAT}", manifest.get("format"),
-                     hint="a store written by another signalbench version: use another --cache folder")
+            expected(
+                f"{folder / MANIFEST} key 'format'",
+                f"{FORMAT}",
+                manifest.get("format"),
+                hint="a store written by another signalbench version: use another --cache folder",
+            )
         )
     plain = None
     out = {}

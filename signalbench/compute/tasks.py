@@ -136,9 +136,7 @@ def code_version() -> str:
     return digest.hexdigest()[:24]
 
 
-def task_key(
-    kind: str, fn: str, params: Mapping[str, Any], deps: Mapping[str, str], version: str | None = None
-) -> str:
+def task_key(kind: str, fn: str, params: Mapping[str, Any], deps: Mapping[str, str], version: str | None = None) -> str:
     """The key of a task: sha256 (32 hex characters) of the canonical JSON of its inputs and the code version.
 
     Parameters

@@ -18,12 +18,21 @@ from signalbench._validation import expected
 from signalbench.compute.store import TaskStore
 from signalbench.compute.tasks import Task
 
-__all__ = ["THREAD_VARIABLES", "execute", "init_worker", "resolve", "task_spec", "thread_variables", "warm_up",
-           "warm_up_here"]
+__all__ = [
+    "THREAD_VARIABLES",
+    "execute",
+    "init_worker",
+    "resolve",
+    "task_spec",
+    "thread_variables",
+    "warm_up",
+    "warm_up_here",
+]
 
 # One thread per worker process: the pool's processes start with these, and init_worker sets them again.
-THREAD_VARIABLES = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                            "OPENBLAS_NUM_THREADS")}
+THREAD_VARIABLES = {
+    name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+}
 WARM_UP = "warm_up"  # a module of task functions may define warm_up(): called once per process before its tasks
 
 _worker = False  # True in a pool or Dask worker process (never in the caller's process)
@@ -32,8 +41,14 @@ _warmed: set[str] = set()
 
 def task_spec(task: Task) -> dict:
     """A task as plain data (what crosses a process boundary)."""
-    return {"key": task.key, "kind": task.kind, "fn": task.fn, "params": dict(task.params),
-            "deps": dict(task.deps), "tags": dict(task.tags)}
+    return {
+        "key": task.key,
+        "kind": task.kind,
+        "fn": task.fn,
+        "params": dict(task.params),
+        "deps": dict(task.deps),
+        "tags": dict(task.tags),
+    }
 
 
 def resolve(fn: str) -> Callable[..., Any]:
@@ -119,9 +134,14 @@ def execute(spec: dict, root: str) -> dict:
     """
     key = spec["key"]
     if not os.path.isdir(root):  # never create it here: results on a disk the caller does not see would be lost
-        error = expected("store", "the task store's folder on a file system this worker sees", "nothing",
-                         at=f"{root} on {socket.gethostname()}", raw=True,
-                         hint="put the store (--cache) on a shared file system mounted at the same path")
+        error = expected(
+            "store",
+            "the task store's folder on a file system this worker sees",
+            "nothing",
+            at=f"{root} on {socket.gethostname()}",
+            raw=True,
+            hint="put the store (--cache) on a shared file system mounted at the same path",
+        )
         return {"key": key, "status": "failed", "error": f"FileNotFoundError: {error}", "traceback": ""}
     store = TaskStore(root)
     if store.has(key):
@@ -135,6 +155,10 @@ def execute(spec: dict, root: str) -> dict:
         value = fn(**spec["params"], **args)
         store.save(key, value)
     except Exception as exc:  # noqa: BLE001 - any error of the task is its failure, reported with its traceback
-        return {"key": key, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()}
+        return {
+            "key": key,
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     return {"key": key, "status": "done"}

@@ -72,7 +72,7 @@ def _load_symbols(path: str, _size: int, _mtime: int, symbol: str | None, timest
         if not name:
             raise DataFormatError(
                 f"{path}: expected a file name that starts with the symbol (SYMBOL_....csv), a 'symbol' column or "
-                "[data] symbol = \"...\", got none",
+                '[data] symbol = "...", got none',
                 path=str(path),
             )
         return {name: validated(frame, where, timestamp=timestamp, tz=tz)}
@@ -82,8 +82,11 @@ def _load_symbols(path: str, _size: int, _mtime: int, symbol: str | None, timest
             part = validated(frame.iloc[rows], RowsOf(where, rows, name), timestamp=timestamp, tz=tz)
             out[name] = part.drop(columns=[column])
     if symbol is not None and not out:
-        raise DataFormatError(f"{path}: expected rows of symbol {symbol!r} in column {column!r}, got none",
-                              path=str(path), column=str(column))
+        raise DataFormatError(
+            f"{path}: expected rows of symbol {symbol!r} in column {column!r}, got none",
+            path=str(path),
+            column=str(column),
+        )
     return out
 
 

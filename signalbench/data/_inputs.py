@@ -92,8 +92,9 @@ def group_ids(groups: Any, n: int) -> np.ndarray:
         raise ValueError(expected("groups", f"one label per row ({n})", f"shape {labels.shape}", raw=True))
     codes, uniques = pd.factorize(labels)
     if n and codes.min() < 0:
-        raise ValueError(expected("groups", "a label on every row", "a missing label", raw=True,
-                                  at=f"row {int(np.argmin(codes))}"))
+        raise ValueError(
+            expected("groups", "a label on every row", "a missing label", raw=True, at=f"row {int(np.argmin(codes))}")
+        )
     change = np.zeros(n, dtype=bool)
     np.not_equal(codes[1:], codes[:-1], out=change[1:])
     gid = np.cumsum(change, dtype=np.int64)
@@ -152,7 +153,12 @@ def row_positions(rows: Any, n: int, name: str = "rows") -> np.ndarray:
     if disorder.any():
         i = int(np.argmax(disorder)) + 1
         raise ValueError(
-            expected(name, "strictly increasing row positions", f"{int(arr[i])} after {int(arr[i - 1])}", raw=True,
-                     at=f"entry {i}")
+            expected(
+                name,
+                "strictly increasing row positions",
+                f"{int(arr[i])} after {int(arr[i - 1])}",
+                raw=True,
+                at=f"entry {i}",
+            )
         )
     return arr

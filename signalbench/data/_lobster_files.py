@@ -235,8 +235,9 @@ _PATH_KINDS = "a path, a (message, orderbook) pair of paths, or a list of them"
 def resolve(path: LobsterPath) -> list[Day]:
     if isinstance(path, tuple):
         if len(path) != 2:
-            raise ValueError(expected("path", "a (message, orderbook) pair of two paths", f"{len(path)} items",
-                                      raw=True))
+            raise ValueError(
+                expected("path", "a (message, orderbook) pair of two paths", f"{len(path)} items", raw=True)
+            )
         for item in path:
             if not isinstance(item, str | os.PathLike):
                 raise TypeError(expected("path", "a (message, orderbook) pair of two paths", item))

@@ -276,8 +276,10 @@ def _parse_epoch(values: pd.Series, where: _Where, column: str) -> pd.DatetimeIn
     )
     where.check(
         unit_of != unit_of[0],
-        lambda i: f"numeric timestamp {values.iloc[i]} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
-        f"epoch {_EPOCH_UNITS[unit_of[0]][0]}; all rows must use one unit",
+        lambda i: (
+            f"numeric timestamp {values.iloc[i]} is in epoch {_EPOCH_UNITS[unit_of[i]][0]} but row 1 is in "
+            f"epoch {_EPOCH_UNITS[unit_of[0]][0]}; all rows must use one unit"
+        ),
         column=column,
     )
     unit = _EPOCH_UNITS[unit_of[0]][0]
@@ -348,8 +350,9 @@ def _parse_numbers(series: pd.Series, name: str, where: _Where, stamps: pd.Datet
         cell = series.iloc[i]
         if isinstance(cell, str):
             raise where.error(f"{cell!r} is not a number", row=i, column=name, stamp=stamps[i])
-        raise where.error(f"{cell!r} ({type(cell).__name__}) is not a number", row=i, column=name, stamp=stamps[i],
-                          kind=True)
+        raise where.error(
+            f"{cell!r} ({type(cell).__name__}) is not a number", row=i, column=name, stamp=stamps[i], kind=True
+        )
     return values
 
 
@@ -462,8 +465,10 @@ def _check_increasing(stamps: pd.DatetimeIndex, where: _Where, column: str) -> N
     steps = np.diff(stamps.asi8)
     where.check(
         np.r_[False, steps <= 0],
-        lambda i: f"{'duplicate timestamp' if steps[i - 1] == 0 else 'timestamp goes backwards'}: {stamps[i]} "
-        f"after {stamps[i - 1]} in row {i} (timestamps must be strictly increasing)",
+        lambda i: (
+            f"{'duplicate timestamp' if steps[i - 1] == 0 else 'timestamp goes backwards'}: {stamps[i]} "
+            f"after {stamps[i - 1]} in row {i} (timestamps must be strictly increasing)"
+        ),
         column=column,
         stamps=stamps,
     )
@@ -477,14 +482,19 @@ def _ohlcv(frame: pd.DataFrame, names: dict[str, str], where: _Where, stamps: pd
             values = _numeric(frame, names[name], where, stamps)
             what = "a price > 0" if name != "volume" else "a volume >= 0"
             bad = values <= 0 if name != "volume" else values < 0
-            where.check(bad, lambda i, v=values, w=what: f"{v[i]} is invalid, expected {w}", column=names[name],
-                        stamps=stamps)
+            where.check(
+                bad, lambda i, v=values, w=what: f"{v[i]} is invalid, expected {w}", column=names[name], stamps=stamps
+            )
             out[name] = values
     o, h, lo, c = out["open"], out["high"], out["low"], out["close"]
     for column, bad, rule in (
         (names["high"], h < np.maximum(o, c), "high >= max(open, close)"),
         (names["low"], lo > np.minimum(o, c), "low <= min(open, close)"),
     ):
-        where.check(bad, lambda i, r=rule: f"violates {r}: open={o[i]}, high={h[i]}, low={lo[i]}, close={c[i]}",
-                    column=column, stamps=stamps)
+        where.check(
+            bad,
+            lambda i, r=rule: f"violates {r}: open={o[i]}, high={h[i]}, low={lo[i]}, close={c[i]}",
+            column=column,
+            stamps=stamps,
+        )
     return out

@@ -124,8 +124,14 @@ def _check_positive(values: np.ndarray, name: str, index: pd.Index | None) -> No
     if bad.any():
         row = int(np.argmax(bad))
         raise ValueError(
-            expected(name, "prices > 0", float(values[row]), at=where(row, index=index), raw=True,
-                     hint="a ratio of prices <= 0 would invert up and down")
+            expected(
+                name,
+                "prices > 0",
+                float(values[row]),
+                at=where(row, index=index),
+                raw=True,
+                hint="a ratio of prices <= 0 would invert up and down",
+            )
         )
 
 
@@ -226,8 +232,15 @@ def fit_stationary_threshold(change, rows, *, quantile: float = 1 / 3) -> float:
     picked = np.abs(values[row_positions(rows, values.size)])
     picked = picked[np.isfinite(picked)]
     if picked.size == 0:
-        raise ValueError(expected("rows", "at least one row with a finite change", "none", raw=True,
-                                  hint="the last horizon rows of each group have no label"))
+        raise ValueError(
+            expected(
+                "rows",
+                "at least one row with a finite change",
+                "none",
+                raw=True,
+                hint="the last horizon rows of each group have no label",
+            )
+        )
     return float(np.quantile(picked, q))
 
 

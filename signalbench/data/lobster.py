@@ -294,13 +294,19 @@ def _message_fields(message: pa.Table, name: str) -> dict[str, np.ndarray]:
     f = {c: message.column(c).to_numpy() for c in ("type", "order_id", "size", "price", "direction")}
     etype, price = f["type"], f["price"]
     for mask, column, what in (
-        (~np.isin(etype, EVENT_TYPES), "type",
-         "an event type 1-7 (1 new order, 2 partial cancel, 3 delete, 4/5 execution, 6 cross, 7 halt)"),
+        (
+            ~np.isin(etype, EVENT_TYPES),
+            "type",
+            "an event type 1-7 (1 new order, 2 partial cancel, 3 delete, 4/5 execution, 6 cross, 7 halt)",
+        ),
         ((f["direction"] != 1) & (f["direction"] != -1), "direction", "-1 (sell) or 1 (buy)"),
         (f["size"] < 0, "size", "a size >= 0"),
         (f["order_id"] < 0, "order_id", "an order id >= 0"),
-        ((etype == HALT) & ((price < -1) | (price > 1)), "price",
-         "a halt code -1 (halt), 0 (quoting) or 1 (resume) on a type-7 row"),
+        (
+            (etype == HALT) & ((price < -1) | (price > 1)),
+            "price",
+            "a halt code -1 (halt), 0 (quoting) or 1 (resume) on a type-7 row",
+        ),
         ((etype != HALT) & (price <= 0), "price", "a price > 0 (dollars x 10000)"),
     ):
         _check(mask, name, column, _invalid(f[column], what, mask))
@@ -314,19 +320,37 @@ def _book_side(raw: list[np.ndarray], present: dict, name: str, lvl: int, side: 
     is_empty = p == empty
     price_col, size_col = _book_column(kind_p, lvl), _book_column(kind_s, lvl)
     bad_price = ~is_empty & ((p <= 0) | (p >= EMPTY_ASK))
-    _check(bad_price, name, price_col,
-           lambda i: f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the empty-level placeholder {empty}")
-    _check((s < 0) | (is_empty & (s != 0)), name, size_col,
-           lambda i: f"size {s[i]} is invalid, expected >= 0 (and 0 on an empty level)")
+    _check(
+        bad_price,
+        name,
+        price_col,
+        lambda i: f"price {p[i]} is invalid, expected > 0 (dollars x 10000) or the empty-level placeholder {empty}",
+    )
+    _check(
+        (s < 0) | (is_empty & (s != 0)),
+        name,
+        size_col,
+        lambda i: f"size {s[i]} is invalid, expected >= 0 (and 0 on an empty level)",
+    )
     here = ~is_empty
     if lvl > 1:
-        _check(here & ~present[(side, lvl - 1)], name, price_col,
-               lambda i: f"level {lvl} is occupied but level {lvl - 1} is empty")
+        _check(
+            here & ~present[(side, lvl - 1)],
+            name,
+            price_col,
+            lambda i: f"level {lvl} is occupied but level {lvl - 1} is empty",
+        )
         prev = raw[4 * (lvl - 2) + kind_p]
         order = "rise" if side == "ask" else "fall"
-        _check(here & ((p <= prev) if side == "ask" else (p >= prev)), name, price_col,
-               lambda i: f"{side} price {p[i]} at level {lvl} does not {order} from {prev[i]} at level {lvl - 1} "
-               "(levels are distinct occupied prices)")
+        _check(
+            here & ((p <= prev) if side == "ask" else (p >= prev)),
+            name,
+            price_col,
+            lambda i: (
+                f"{side} price {p[i]} at level {lvl} does not {order} from {prev[i]} at level {lvl - 1} "
+                "(levels are distinct occupied prices)"
+            ),
+        )
     present[(side, lvl)] = here
 
 
@@ -345,10 +369,16 @@ def _crossed_rows(raw: list[np.ndarray], present: dict, crossed: str, name: str)
     ask1, bid1 = raw[0], raw[2]
     rows = present[("ask", 1)] & present[("bid", 1)] & (ask1 <= bid1)
     if crossed == "raise":
-        _check(rows, name, "ask_price_1",
-               lambda i: f"crossed or locked book: best ask {ask1[i] / PRICE_SCALE} <= best bid "
-               f"{bid1[i] / PRICE_SCALE}; {int(rows.sum())} such row(s) in the file. Pass crossed='drop' to drop "
-               "them or crossed='keep' to keep them")
+        _check(
+            rows,
+            name,
+            "ask_price_1",
+            lambda i: (
+                f"crossed or locked book: best ask {ask1[i] / PRICE_SCALE} <= best bid "
+                f"{bid1[i] / PRICE_SCALE}; {int(rows.sum())} such row(s) in the file. Pass crossed='drop' to drop "
+                "them or crossed='keep' to keep them"
+            ),
+        )
     return rows
 
 
@@ -489,8 +519,13 @@ def load_days(days: list[Day], *, levels: int | None = None, crossed: str = "rai
     if len(counts) > 1:
         detail = ", ".join(f"{x.day.message.name}: {x.levels}" for x in loaded)
         raise ValueError(
-            expected("levels", "None only when all days have the same number of book levels", f"None, and the days "
-                     f"have different numbers of levels ({detail})", raw=True, hint="pass levels=k to keep k of them")
+            expected(
+                "levels",
+                "None only when all days have the same number of book levels",
+                f"None, and the days have different numbers of levels ({detail})",
+                raw=True,
+                hint="pass levels=k to keep k of them",
+            )
         )
     if len(loaded) == 1:
         columns, ns = loaded[0].columns, loaded[0].ns

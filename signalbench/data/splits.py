@@ -68,8 +68,11 @@ def _plan(n, horizon, seq_len, gap) -> _Plan:
     gap = minimum if gap is None else integer(gap, "gap", minimum=0)
     if gap < minimum:
         raise ValueError(
-            expected("gap", f"at least horizon + seq_len = {horizon} + {seq_len} = {minimum} rows between parts "
-                     "(the purge)", gap)
+            expected(
+                "gap",
+                f"at least horizon + seq_len = {horizon} + {seq_len} = {minimum} rows between parts (the purge)",
+                gap,
+            )
         )
     return _Plan(n, horizon, seq_len, gap)
 
@@ -156,8 +159,9 @@ def train_val_test_split(
     val_size = number(val_size, "val_size", low=0.0, high=1.0, high_open=True)
     test_size = number(test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True)
     if val_size + test_size >= 1.0:
-        raise ValueError(expected("val_size + test_size", "a sum < 1 (training needs rows)",
-                                  f"{val_size} + {test_size}", raw=True))
+        raise ValueError(
+            expected("val_size + test_size", "a sum < 1 (training needs rows)", f"{val_size} + {test_size}", raw=True)
+        )
     rows = _usable(plan, groups)
     m = rows.size
     n_test = max(1, round(test_size * m))
@@ -373,8 +377,12 @@ def with_context(X, y, rows, seq_len: int) -> PartWithContext:
     start = int(rows[0]) - seq_len + 1
     if start < 0:
         raise ValueError(
-            expected("rows", f"a first row >= seq_len - 1 = {seq_len - 1} (a full window of context before it)",
-                     int(rows[0]), hint="take the part's rows from usable_rows or a split")
+            expected(
+                "rows",
+                f"a first row >= seq_len - 1 = {seq_len - 1} (a full window of context before it)",
+                int(rows[0]),
+                hint="take the part's rows from usable_rows or a split",
+            )
         )
     stop = int(rows[-1]) + 1
     mask = np.zeros(stop - start, dtype=bool)

@@ -170,7 +170,6 @@ def _timestamps(rng, n, ticks_per_day, start):
     return index, np.asarray(day_col)
 
 
-
 class _Params(NamedTuple):
     """The checked arguments of :func:`synthetic_ticks`."""
 
@@ -212,8 +211,23 @@ def _start_date(start) -> pd.Timestamp:
         raise ValueError(expected("start", "a date such as '2024-01-02'", start)) from None
 
 
-def _params(n, seed, edge, signal, flow_window, leaky, levels, tick_size, start_price, vols, regime_probs,
-            switch_prob, size_scale, ticks_per_day, start) -> _Params:
+def _params(
+    n,
+    seed,
+    edge,
+    signal,
+    flow_window,
+    leaky,
+    levels,
+    tick_size,
+    start_price,
+    vols,
+    regime_probs,
+    switch_prob,
+    size_scale,
+    ticks_per_day,
+    start,
+) -> _Params:
     n = integer(n, "n", minimum=2)
     tick_size = number(tick_size, "tick_size", low=0.0, low_open=True)
     floor = 3 * tick_size
@@ -407,8 +421,23 @@ def synthetic_ticks(
     >>> round(ticks.bayes_accuracy, 1)
     0.6
     """
-    p = _params(n, seed, edge, signal, flow_window, leaky, levels, tick_size, start_price, vols, regime_probs,
-                switch_prob, size_scale, ticks_per_day, start)
+    p = _params(
+        n,
+        seed,
+        edge,
+        signal,
+        flow_window,
+        leaky,
+        levels,
+        tick_size,
+        start_price,
+        vols,
+        regime_probs,
+        switch_prob,
+        size_scale,
+        ticks_per_day,
+        start,
+    )
     rng = np.random.default_rng(p.seed)  # the order of the draws below is part of the output: keep it
     regime = _regimes(rng, p)
     d = _draws(rng, p, regime)

@@ -56,6 +56,7 @@ __all__ = [
     "BarsData",
     "Baselines",
     "ConfigError",
+    "Compute",
     "Costs",
     "Experiment",
     "Labels",
@@ -170,20 +171,42 @@ class Labels(_Strict):
         return self
 
 
+#: Day-split fields (``kind = "days" | "walk_forward_days"``) and fraction fields (``holdout`` | ``walk_forward``).
+DAY_FIELDS = ("train_days", "val_days", "test_days", "step", "rolling")
+FRACTION_FIELDS = ("train", "val", "test", "n_folds")
+DAY_KINDS = ("days", "walk_forward_days")
+
+Days = Annotated[int, Field(ge=0, le=100_000)] | list[str]
+
+
 class Split(_Strict):
     """Chronological split; the purge gap between parts is derived from the horizon and the longest window.
 
     ``holdout``: the first ``train`` fraction of the usable rows trains, the next ``val`` validates (early stopping,
     strategy tuning), the last ``test`` is tested (``train + val + test <= 1``). ``walk_forward``: ``n_folds``
     consecutive test blocks over the last ``test`` fraction of the usable rows; each fold refits on everything before
-    its block, keeping the last ``val / (train + val)`` share of those rows as its own validation tail.
+    its block, keeping the last ``val / (train + val)`` share of those rows as its own validation tail. With several
+    pieces (symbols, days) these work inside each piece, and the training rows of all pieces are pooled.
+
+    ``days``: ``train_days``, ``val_days`` and ``test_days`` (counts, in time order over the data's calendar, or
+    lists of ISO dates) are the same calendar days for every symbol. ``walk_forward_days``: train on the first
+    ``train_days`` days (all days before the fold when ``rolling = false``, the last ``train_days`` when true),
+    validate on the next ``val_days``, test on the next ``step`` days, then roll by ``step`` (over the last
+    ``test_days`` days when given, else every day after the first window). The purge between parts is a whole day.
+    ``pool``: fit one model per symbol (``"symbol"``) or one on the training pieces of every symbol (``"all"``).
     """
 
-    kind: Literal["holdout", "walk_forward"] = "holdout"
+    kind: Literal["holdout", "walk_forward", "days", "walk_forward_days"] = "holdout"
     train: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
     val: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     test: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.2
     n_folds: Annotated[int, Field(ge=1, le=100)] = 4
+    train_days: Days | None = None
+    val_days: Days | None = None
+    test_days: Days | None = None
+    step: Annotated[int, Field(ge=1, le=100_000)] = 1
+    rolling: bool = False
+    pool: Literal["symbol", "all"] = "symbol"
 
     @model_validator(mode="after")
     def _fractions(self) -> Split:
@@ -192,6 +215,44 @@ class Split(_Strict):
             raise ValueError(
                 f"train + val + test must be at most 1, got {self.train:g} + {self.val:g} + {self.test:g} = {total:g}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _day_fields(self) -> Split:
+        from signalbench.experiment.dayfolds import day_field_problems
+
+        problems = day_field_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def by_day(self) -> bool:
+        """Whether the folds are made of whole days (``days`` or ``walk_forward_days``)."""
+        return self.kind in DAY_KINDS
+
+
+class Compute(_Strict):
+    """Where the tasks of a multi-piece run are computed and stored (:mod:`signalbench.compute`).
+
+    ``executor = "local"``: a process pool on this machine (``workers``, default: the number of cores);
+    ``"dask"``: the cluster at ``address`` (``"tcp://host:8786"``), or a local Dask cluster of ``workers`` processes
+    when no address is given. ``cache``: the task store (default ``<run folder>/tasks``; relative to the TOML file).
+    ``fail_fast``: stop at the first failed task (else every other task finishes and the failures are reported).
+    """
+
+    executor: Literal["local", "dask"] = "local"
+    workers: Annotated[int, Field(ge=1, le=4096)] | None = None
+    address: str | None = None
+    cache: str | None = None
+    fail_fast: bool = False
+
+    @model_validator(mode="after")
+    def _address(self) -> Compute:
+        if self.address is not None and self.executor != "dask":
+            raise ValueError(f'address: only with executor = "dask", got executor = {self.executor!r}')
+        if self.address is not None and not re.fullmatch(r"(tcp|tls|ucx)://[^\s/]+:\d+", self.address):
+            raise ValueError(f"address: expected a scheduler address such as 'tcp://host:8786', got {self.address!r}")
         return self
 
 
@@ -312,6 +373,7 @@ class Experiment(_Strict):
     models: list[ModelSpec] = []
     baselines: Baselines = Baselines()
     strategies: list[StrategySpec] = [StrategySpec(rule="sign")]
+    compute: Compute = Compute()
     periods_per_year: Annotated[float, Field(gt=0.0)] | None = None
     base_dir: str = "."
 

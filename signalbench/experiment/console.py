@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["Reporter", "summary_table"]
+__all__ = ["Reporter", "pieces_table", "pooled_table", "summary_table"]
 
 
 class Reporter:
@@ -115,6 +115,58 @@ def summary_table(columns: dict[str, dict[str, Any]], benchmarks: list[str], tit
     for i, name in enumerate([*trials, *benchmarks]):
         row = columns[name]
         cells = [_fmt(row.get(key), spec) for key, _, spec in SUMMARY]
+        label = f"[dim]{name} (benchmark)[/dim]" if name in benchmarks else name
+        table.add_row(label, *cells, end_section=(i == len(trials) - 1 and bool(benchmarks)))
+    return table
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    """``net return / signal efficiency / macro-F1`` of one column in one symbol's or day's block."""
+    if row is None:
+        return "-"
+    parts = [_fmt(row.get("net_return"), "+.4f"), _fmt(row.get("signal_efficiency"), "+.3f")]
+    if row.get("macro_f1") is not None:
+        parts.append(_fmt(row.get("macro_f1"), ".3f"))
+    return " / ".join(parts)
+
+
+def pieces_table(block: dict[str, dict[str, dict]], pooled: dict[str, dict], what: str, title: str) -> Table:
+    """A ``what`` (symbol or day) x column table of a multi-piece run, the pooled row last.
+
+    Each cell reads ``net return / signal efficiency / macro-F1`` (macro-F1 for model columns only).
+    """
+    columns = list(pooled)
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column(what, no_wrap=True)
+    for c in columns:
+        table.add_column(c, justify="right")
+    names = list(block)
+    for i, name in enumerate(names):
+        table.add_row(name, *[_cell(block[name].get(c)) for c in columns], end_section=i == len(names) - 1)
+    table.add_row("[bold]pooled[/bold]", *[_cell(pooled.get(c)) for c in columns])
+    return table
+
+
+#: Columns of the pooled table of a multi-piece run: (key, header, format).
+POOLED = (
+    ("macro_f1", "macro-F1", ".3f"),
+    ("net_return", "net return", "+.4f"),
+    ("sharpe", "daily Sharpe", ".2f"),
+    ("max_drawdown", "max drawdown", "+.4f"),
+    ("deflated_sharpe", "deflated Sharpe", ".3f"),
+    ("signal_efficiency", "efficiency", "+.3f"),
+)
+
+
+def pooled_table(pooled: dict[str, dict], benchmarks: list[str], title: str) -> Table:
+    """The pooled figures of a multi-piece run on its daily clock, one row per column, benchmarks below a rule."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("column", no_wrap=True)
+    for _, header, _ in POOLED:
+        table.add_column(header, justify="right")
+    trials = [c for c in pooled if c not in benchmarks]
+    for i, name in enumerate([*trials, *[b for b in benchmarks if b in pooled]]):
+        cells = [_fmt(pooled[name].get(key), spec) for key, _, spec in POOLED]
         label = f"[dim]{name} (benchmark)[/dim]" if name in benchmarks else name
         table.add_row(label, *cells, end_section=(i == len(trials) - 1 and bool(benchmarks)))
     return table

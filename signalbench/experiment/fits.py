@@ -30,6 +30,7 @@ from signalbench.experiment.folds import Fold
 
 __all__ = ["FORMAT", "fit_record", "fold_of", "fold_record", "part_rows", "ranges", "rows_of"]
 
+
 def part_rows(lo: int, hi: int, labelled: Any) -> dict[str, Any]:
     """The record of one block ``[lo, hi)`` passed to ``fit`` whose rows ``labelled`` carry a finite label."""
     labelled = np.asarray(labelled, dtype=np.int64)

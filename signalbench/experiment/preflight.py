@@ -29,7 +29,7 @@ from signalbench.experiment.folds import Fold, make_folds
 from signalbench.experiment.inputs import Inputs, labels_for
 from signalbench.signals import registry
 
-__all__ = ["Plan", "build", "check"]
+__all__ = ["Plan", "build", "build_model", "check"]
 
 #: Rows a model needs to be fit on (see ``SignalModel.fit``), and to be validated on.
 MIN_TRAIN_ROWS = 2
@@ -51,12 +51,17 @@ class Plan:
 
 def build(spec: ModelSpec, exp: Experiment) -> Any:
     """The unfitted model of ``spec``: the experiment's seed and device unless the spec sets its own."""
+    return build_model(spec, exp.seed, exp.device)
+
+
+def build_model(spec: ModelSpec, seed: int, device: str) -> Any:
+    """The unfitted model of ``spec`` with ``seed`` and ``device`` unless the spec sets its own."""
     accepted = inspect.signature(registry.get(spec.name)).parameters
     params = spec.params
     if "seed" in accepted and "seed" not in params:
-        params["seed"] = exp.seed
+        params["seed"] = seed
     if "device" in accepted and "device" not in params:
-        params["device"] = exp.device
+        params["device"] = device
     if "progress" in accepted and "progress" not in params:
         params["progress"] = False
     return registry.create(spec.name, **params)

@@ -316,5 +316,3 @@ def _price_of(res, n: int) -> np.ndarray:
     if priced is None:
         return np.full(n, np.nan)
     return np.asarray(priced.price, dtype=np.float64)[:, 0]
-
-

@@ -27,8 +27,16 @@ def _problem(status: int, detail: str, errors: list | None = None, headers=None)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           413: "Content Too Large", 422: "Unprocessable Content", 500: "Internal Server Error"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Content Too Large",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+}
 
 
 def _location(loc) -> str:
@@ -61,8 +69,14 @@ def create_app(svc: Service) -> FastAPI:
             if svc.runner is not None:
                 svc.runner.stop()
 
-    app = FastAPI(title="signalbench service", version=__version__, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="signalbench service",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service = svc
     metrics = RequestMetrics()
     app.state.request_metrics = metrics

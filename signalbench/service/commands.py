@@ -32,8 +32,13 @@ def add_service_commands(sub) -> None:
     create = keys_cmd.add_parser("create", help="create an API key (printed once; stored hashed)")
     _db_options(create, defaults=False)
     create.add_argument("--name", required=True, help="who or what the key is for")
-    create.add_argument("--scope", action="append", choices=("read", "write", "admin"), required=True,
-                        help="a scope (repeat for several; admin implies write, write implies read)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        choices=("read", "write", "admin"),
+        required=True,
+        help="a scope (repeat for several; admin implies write, write implies read)",
+    )
     db = sub.add_parser("db", help="the service's database: upgrade its schema, import run folders")
     db_cmd = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_cmd.add_parser("upgrade", help="migrate the database to the newest schema (Alembic)")
@@ -64,8 +69,15 @@ def _serve(args) -> int:
     args.runs.mkdir(parents=True, exist_ok=True)
     runs = args.runs.resolve()
     runner = None if args.no_jobs else JobRunner(engine, runs)
-    svc = Service(engine=engine, url=url, runs_dir=runs, open_reads=args.open_reads, max_body=args.max_body,
-                  runner=runner, extras={"redis": args.redis} if args.redis else {})
+    svc = Service(
+        engine=engine,
+        url=url,
+        runs_dir=runs,
+        open_reads=args.open_reads,
+        max_body=args.max_body,
+        runner=runner,
+        extras={"redis": args.redis} if args.redis else {},
+    )
     uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -78,8 +90,10 @@ def run_service_command(args) -> int:
 
         import signalbench.service.app  # noqa: F401  (fastapi, starlette)
     except ModuleNotFoundError as exc:
-        raise ImportError(f"signalbench {args.command} needs the service extra ({exc.name} is missing): "
-                          "pip install 'signalbench[service]'") from None
+        raise ImportError(
+            f"signalbench {args.command} needs the service extra ({exc.name} is missing): "
+            "pip install 'signalbench[service]'"
+        ) from None
 
     try:
         return _command(args)

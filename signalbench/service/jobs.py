@@ -41,8 +41,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 def submit(engine: Engine, config: dict, *, who: str = "", idempotency_key: str | None = None) -> tuple[str, bool]:
     """Queue a validated config; returns (job id, created). The same ``idempotency_key`` gives the same job."""
     now = time.time()
-    row = {"id": uuid.uuid4().hex, "config": config, "state": "queued", "progress": "", "error": "", "attempts": 0,
-           "idempotency_key": idempotency_key, "submitted_by": who, "created_at": now, "updated_at": now}
+    row = {
+        "id": uuid.uuid4().hex,
+        "config": config,
+        "state": "queued",
+        "progress": "",
+        "error": "",
+        "attempts": 0,
+        "idempotency_key": idempotency_key,
+        "submitted_by": who,
+        "created_at": now,
+        "updated_at": now,
+    }
     if idempotency_key is not None:
         with engine.connect() as conn:
             found = conn.execute(select(db.jobs.c.id).where(db.jobs.c.idempotency_key == idempotency_key)).first()
@@ -148,16 +158,18 @@ class JobRunner:
         with self.engine.connect() as conn:
             stmt = select(db.jobs).where(db.jobs.c.state == "queued").order_by(db.jobs.c.created_at).limit(1)
             job = conn.execute(stmt).first()
-        if job is None or not _set(self.engine, job.id, when=("queued",), state="running",
-                                   attempts=job.attempts + 1, progress="starting"):
+        if job is None or not _set(
+            self.engine, job.id, when=("queued",), state="running", attempts=job.attempts + 1, progress="starting"
+        ):
             return
         spec = self.spool / f"{job.id}.json"
         spec.write_text(json.dumps({"config": job.config, "base_dir": str(self.runs_dir.parent)}), encoding="utf-8")
         out = self.runs_dir / _folder_name(job.config, job.id)
         cmd = [sys.executable, "-m", "signalbench.service.worker", str(spec), str(out)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                                preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=_die_with_parent
+        )
         self._child = (job.id, proc, out)
         _set(self.engine, job.id, progress=f"running (process {proc.pid})")
 
@@ -181,5 +193,8 @@ class JobRunner:
             return
         with self.engine.begin() as conn:  # the run and the job's end in one transaction: imported exactly once
             insert_run(conn, record)
-            conn.execute(update(db.jobs).where(db.jobs.c.id == job_id).values(
-                state="done", run_id=out.name, progress="done", updated_at=time.time()))
+            conn.execute(
+                update(db.jobs)
+                .where(db.jobs.c.id == job_id)
+                .values(state="done", run_id=out.name, progress="done", updated_at=time.time())
+            )

@@ -14,8 +14,13 @@ def _send_problem(status: int, detail: str):
     body = json.dumps({"type": "about:blank", "title": "Content Too Large", "status": status, "detail": detail})
 
     async def respond(send) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/problem+json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/problem+json")],
+            }
+        )
         await send({"type": "http.response.body", "body": body.encode()})
 
     return respond

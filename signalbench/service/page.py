@@ -52,12 +52,20 @@ def runs_page(svc: Svc, _: Reader, q: str = "", sort: str = "-created", cursor: 
     except QueryError as exc:
         rows, nxt, best, error = [], None, {}, str(exc)
     runs = [
-        {**r, "metrics": best.get(r["_pk"], {}),
-         "created": dt.datetime.fromtimestamp(r["created_at"], dt.UTC).strftime("%Y-%m-%d %H:%M")}
+        {
+            **r,
+            "metrics": best.get(r["_pk"], {}),
+            "created": dt.datetime.fromtimestamp(r["created_at"], dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        }
         for r in rows
     ]
-    headers = [("id", "run"), ("name", "experiment"), ("status", "status"), ("data_kind", "data"),
-               ("created", "created")] + [(f"metric.{m}", m) for m in METRICS]
+    headers = [
+        ("id", "run"),
+        ("name", "experiment"),
+        ("status", "status"),
+        ("data_kind", "data"),
+        ("created", "created"),
+    ] + [(f"metric.{m}", m) for m in METRICS]
 
     def sort_url(key: str) -> str:
         new = f"-{key}" if sort == key else key
@@ -65,8 +73,17 @@ def runs_page(svc: Svc, _: Reader, q: str = "", sort: str = "-created", cursor: 
 
     next_url = "/?" + urlencode({"q": q, "sort": sort, "cursor": nxt}) if nxt else ""
     return _ENV.get_template("runs.html.j2").render(
-        title="runs", runs=runs, q=q, sort=sort, error=error, headers=headers, metric_names=METRICS,
-        sort_url=sort_url, fmt=_fmt, next_url=next_url)
+        title="runs",
+        runs=runs,
+        q=q,
+        sort=sort,
+        error=error,
+        headers=headers,
+        metric_names=METRICS,
+        sort_url=sort_url,
+        fmt=_fmt,
+        next_url=next_url,
+    )
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -86,12 +103,20 @@ def compare_page(svc: Svc, _: Reader, ids: Annotated[list[str], Query(max_length
                 values[(run_id, column)] = metrics
             benchmarks |= {(run_id, c) for c in marked}
         for model, steps in runs_view.histories(svc.runs_dir / run_id).items():
-            for name, s in (steps.items() if isinstance(steps, dict) else []):
+            for name, s in steps.items() if isinstance(steps, dict) else []:
                 history.append((run_id, model, name, s))
     names = sorted({n for m in values.values() for n in m})
     models = [v for c, v in values.items() if c not in benchmarks]  # an oracle is a yardstick, never "the best"
     best = {n: max((v[n] for v in models if v.get(n) is not None), default=None) for n in names}
     return _ENV.get_template("compare.html.j2").render(
-        title=f"compare {len(ids)} runs", runs=list(ids), params=runs_view.differing_params(configs),
-        columns=list(values), benchmarks=benchmarks, values=values, metric_names=names, best=best, history=history,
-        fmt=_fmt)
+        title=f"compare {len(ids)} runs",
+        runs=list(ids),
+        params=runs_view.differing_params(configs),
+        columns=list(values),
+        benchmarks=benchmarks,
+        values=values,
+        metric_names=names,
+        best=best,
+        history=history,
+        fmt=_fmt,
+    )

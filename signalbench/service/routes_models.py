@@ -41,10 +41,17 @@ _ROWS = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"type": "object", "required": ["columns", "rows"], "properties": {
-                "columns": {"type": "array", "items": {"type": "string"}},
-                "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}},
-                "event_ids": {"type": "array", "items": {"type": "string"}}}}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["columns", "rows"],
+                    "properties": {
+                        "columns": {"type": "array", "items": {"type": "string"}},
+                        "rows": {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}},
+                        "event_ids": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            },
             ARROW: {"schema": {"type": "string", "format": "binary"}},
         },
     }
@@ -89,7 +96,11 @@ def _answer(svc: Service, name: str, data: bytes, content_type: str) -> dict[str
     if isinstance(event_ids, list) and len(event_ids) == len(out):  # recorded only when the caller names events
         now = time.time()
         with svc.engine.begin() as conn:
-            conn.execute(insert(db.predictions), [
-                {"event_id": str(e), "model": name, "probabilities": p, "created_at": now}
-                for e, p in zip(event_ids, out)])
+            conn.execute(
+                insert(db.predictions),
+                [
+                    {"event_id": str(e), "model": name, "probabilities": p, "created_at": now}
+                    for e, p in zip(event_ids, out)
+                ],
+            )
     return {"model": name, "probabilities": out}

@@ -57,14 +57,17 @@ class RunPage(BaseModel):
 def list_runs(
     svc: Svc,
     _: Reader,
-    q: Annotated[str, Query(max_length=2000, description="filter: `status = done and (model = lstm or "
-                                                         "metric.sharpe > 1)`")] = "",
-    sort: Annotated[str, Query(max_length=300, description="created, name, status, metric.<name>[@<column>]; "
-                                                           "- first: descending")] = "-created",
+    q: Annotated[
+        str, Query(max_length=2000, description="filter: `status = done and (model = lstm or metric.sharpe > 1)`")
+    ] = "",
+    sort: Annotated[
+        str, Query(max_length=300, description="created, name, status, metric.<name>[@<column>]; - first: descending")
+    ] = "-created",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-    metrics: Annotated[str, Query(max_length=1000, description="comma-separated metrics to return (best over "
-                                                              "the model columns)")] = "",
+    metrics: Annotated[
+        str, Query(max_length=1000, description="comma-separated metrics to return (best over the model columns)")
+    ] = "",
 ) -> RunPage:
     """Runs matching ``q``, sorted by ``sort``, ``limit`` at a time (``cursor`` from the previous page)."""
     try:
@@ -93,8 +96,10 @@ def _row(svc: Service, run_id: str):
     with svc.engine.connect() as conn:
         row = runs_view.run_row(conn, run_id)
     if row is None:
-        raise Problem(404, f"run_id: expected a run in the database, got {run_id!r}; import it with "
-                           "`signalbench db import RUNS_DIR`")
+        raise Problem(
+            404,
+            f"run_id: expected a run in the database, got {run_id!r}; import it with `signalbench db import RUNS_DIR`",
+        )
     return row
 
 
@@ -148,8 +153,12 @@ class CompareRequest(BaseModel):
     runs: list[str] = Field(min_length=1, max_length=50)
     columns: list[str] | None = None
     metrics: list[str] | None = None
-    n_trials: int | None = Field(None, ge=1, description="the trials tried in all (default: the model columns "
-                                                         "compared); each model column's deflated Sharpe is over them")
+    n_trials: int | None = Field(
+        None,
+        ge=1,
+        description="the trials tried in all (default: the model columns "
+        "compared); each model column's deflated Sharpe is over them",
+    )
 
 
 @router.post("/compare")

@@ -46,8 +46,21 @@ def run_detail(conn: Connection, row) -> dict[str, Any]:
         {"name": m.name, "model": m.model, "features": m.features, "params": m.params}
         for m in conn.execute(select(db.models).where(db.models.c.run_pk == pk))
     ]
-    summary = {c: getattr(row, c) for c in ("id", "name", "status", "data", "data_kind", "data_version",
-                                            "code_version", "config_hash", "submitted_by", "created_at")}
+    summary = {
+        c: getattr(row, c)
+        for c in (
+            "id",
+            "name",
+            "status",
+            "data",
+            "data_kind",
+            "data_version",
+            "code_version",
+            "config_hash",
+            "submitted_by",
+            "created_at",
+        )
+    }
     return {**summary, "symbols": symbols, "params": params, "models": models, "config": row.config}
 
 

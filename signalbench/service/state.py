@@ -58,12 +58,18 @@ def require(scope: str) -> Callable[[Request], str]:
         if token is None and scope == "read" and svc.open_reads:
             return ""
         if token is None:
-            raise Problem(401, "authorization: expected an API key (Authorization: Bearer sbk_...), got none",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "authorization: expected an API key (Authorization: Bearer sbk_...), got none",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         found = keys.identify(svc.engine, token)
         if found is None:
-            raise Problem(401, "authorization: expected a valid API key, got an unknown or revoked one",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "authorization: expected a valid API key, got an unknown or revoked one",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         name, scopes = found
         if scope not in scopes:
             raise Problem(403, f"authorization: expected a key with scope {scope!r}, got one with {sorted(scopes)}")

@@ -45,8 +45,12 @@ def add_stream_commands(sub) -> argparse.ArgumentParser:
     inf.add_argument("--claim-idle", type=float, default=0.0, help="claim other consumers' entries idle this long")
     inf.add_argument("--exit-at-end", action="store_true", help="stop when the replay is done and all is consumed")
     inf.add_argument("--idle-exit", type=float, help="stop after this many seconds without a new event")
-    inf.add_argument("--torch-threads", type=int, default=1,
-                     help="torch intra-op threads (default 1: one event at a time is fastest on one thread)")
+    inf.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (default 1: one event at a time is fastest on one thread)",
+    )
     inf.add_argument("--metrics-interval", type=float, default=5.0, help="seconds between metrics log lines")
     for p, retry, when in ((rp, REPLAY_RETRY_FOR, f"{REPLAY_RETRY_FOR:g}"), (inf, None, "never: a consumer waits")):
         p.add_argument("--redis", default=DEFAULT_URL, help=f"Redis URL (default {DEFAULT_URL})")
@@ -116,8 +120,10 @@ def _evaluate(args) -> int:
     if args.label_kind is not None:
         labels = {"kind": args.label_kind, "horizon": 1 if horizon is None else horizon, "threshold": args.threshold}
     elif horizon is not None or args.threshold is not None:
-        raise ValueError("--horizon, --threshold: expected them with --label-kind (a model outside a run folder), got "
-                         "them without it; the run folder's labels are used otherwise")
+        raise ValueError(
+            "--horizon, --threshold: expected them with --label-kind (a model outside a run folder), got "
+            "them without it; the run folder's labels are used otherwise"
+        )
     res = evaluate(args.sink_dir, data=args.data, labels=labels)
     if args.json:
         print(json.dumps(res.to_dict(), indent=1, sort_keys=True))

@@ -48,8 +48,13 @@ _RULES = {
     "type": (1.0, 7.0, True, False, "an event type, an integer 1..7"),
     "order_id": (-(2.0**63), np.nextafter(2.0**63, 0), True, False, "an integer within int64"),
     "size": (0.0, MAX_SIZE, False, False, f"a finite size in [0, {MAX_SIZE:.0f}]"),
-    "price": (_TINY, _PRICE[1], False, True, f"a finite price > 0 and < {MAX_PRICE:g} dollars (nan only on a "
-              "type-7 halt row)"),  # fmt: skip
+    "price": (
+        _TINY,
+        _PRICE[1],
+        False,
+        True,
+        f"a finite price > 0 and < {MAX_PRICE:g} dollars (nan only on a type-7 halt row)",
+    ),  # fmt: skip
     "direction": (-1.0, 1.0, True, False, "-1 or 1"),
     "halt": (0.0, 1.0, True, False, "0 or 1"),
 }

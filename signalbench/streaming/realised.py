@@ -123,9 +123,7 @@ def _from_mapping(labels: Mapping[str, Any], source: str) -> LabelSpec:
         )
     from signalbench.data.labels import DEFAULT_THRESHOLD
 
-    return LabelSpec(
-        kind, horizon, DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default"
-    )
+    return LabelSpec(kind, horizon, DEFAULT_THRESHOLD[kind], None, f"{source}; the threshold is the documented default")
 
 
 def label_spec(
@@ -219,7 +217,12 @@ def realised_labels(frame: pd.DataFrame, spec: LabelSpec, positions: np.ndarray)
         fit_rows, fit_info = _head_rows(label_change(price, spec.kind, spec.horizon, groups=groups), spec, positions)
         info.update(fit_info)
     labels, threshold = make_labels(
-        price, spec.kind, spec.horizon, threshold=spec.threshold, quantile=spec.quantile, fit_rows=fit_rows,
+        price,
+        spec.kind,
+        spec.horizon,
+        threshold=spec.threshold,
+        quantile=spec.quantile,
+        fit_rows=fit_rows,
         groups=groups,
     )
     info["threshold"] = threshold

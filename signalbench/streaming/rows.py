@@ -22,9 +22,17 @@ __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "arrow_schema", "prediction_row", "pro
 # (name, Arrow type alias, read by ``stream evaluate``); the p_<class> columns go after "pred".
 _HEAD = (("event_id", "string", True), ("pos", "int64", True), ("time", "timestamp[ns]", False),
          ("pred", "int64", True))  # fmt: skip
-_TAIL = (("mode", "string", False), ("backend", "string", False), ("model", "string", False),
-         ("feature_us", "float64", True), ("model_us", "float64", True), ("e2e_us", "float64", True),
-         ("producer_ns", "int64", False), ("received_ns", "int64", True), ("published_ns", "int64", True))
+_TAIL = (
+    ("mode", "string", False),
+    ("backend", "string", False),
+    ("model", "string", False),
+    ("feature_us", "float64", True),
+    ("model_us", "float64", True),
+    ("e2e_us", "float64", True),
+    ("producer_ns", "int64", False),
+    ("received_ns", "int64", True),
+    ("published_ns", "int64", True),
+)
 
 #: The sink's columns besides the class probabilities, in order.
 COLUMNS = tuple(name for name, _, _ in _HEAD + _TAIL)

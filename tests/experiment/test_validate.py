@@ -143,7 +143,8 @@ def test_quoted_costs_need_a_book():
 def test_did_you_mean_names_one_choice_of_a_literal():
     got = problems(synthetic(split={"kind": "walkforward"}), run_validate=False)
     assert got["split.kind"] == (
-        "expected one of 'holdout', 'walk_forward', got 'walkforward' (did you mean 'walk_forward'?)"
+        "expected one of 'holdout', 'walk_forward', 'days', 'walk_forward_days', got 'walkforward' "
+        "(did you mean 'walk_forward'?)"
     )
 
 

@@ -83,6 +83,18 @@ def lob_set(df: pd.DataFrame, name: str, groups) -> dict[str, np.ndarray]:
     sel = np.array([layout.index(n) for n in names], dtype=np.int64)
     state = layout.new_state()
     out = np.empty((len(names), len(df)))
-    replay_nb(X, runs(groups, len(df)), out, sel, layout.basic, layout.slots, state["ring"], state["acc"], state["cnt"],
-              state["prev"], np.empty(layout.n_full), np.empty(len(layout.fields)))
+    replay_nb(
+        X,
+        runs(groups, len(df)),
+        out,
+        sel,
+        layout.basic,
+        layout.slots,
+        state["ring"],
+        state["acc"],
+        state["cnt"],
+        state["prev"],
+        np.empty(layout.n_full),
+        np.empty(len(layout.fields)),
+    )
     return dict(zip(names, out, strict=True))

@@ -27,8 +27,10 @@ def _sets(feature_sets: Any) -> list[str]:
     names = name_list(feature_sets, "feature_sets")
     for name in names:
         if name not in LOB_SETS:
-            raise ValueError(expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name)
-                             + did_you_mean(name, LOB_SETS))
+            raise ValueError(
+                expected("feature_sets", "the order-book sets 'lob_basic' and/or 'lob_levels'", name)
+                + did_you_mean(name, LOB_SETS)
+            )
     twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if twice is not None:
         raise ValueError(expected("feature_sets", "each feature set once", f"{twice!r} twice in {names}", raw=True))
@@ -108,8 +110,17 @@ class OnlineFeatures:
         self._out = np.empty(len(self.names))
         sel = np.array([layout.index(n) for n in self.names], dtype=np.int64)
         s = self._state
-        self._args = (self._out, sel, layout.basic, layout.slots, s["ring"], s["acc"], s["cnt"], s["prev"],
-                      np.empty(layout.n_full))
+        self._args = (
+            self._out,
+            sel,
+            layout.basic,
+            layout.slots,
+            s["ring"],
+            s["acc"],
+            s["cnt"],
+            s["prev"],
+            np.empty(layout.n_full),
+        )
 
     @property
     def levels(self) -> int:
@@ -158,8 +169,9 @@ class OnlineFeatures:
 
     def _vector(self, x: Any) -> np.ndarray:
         if not isinstance(x, np.ndarray) or x.ndim != 1 or x.shape != self._shape:
-            raise ValueError(expected("x", f"a 1-D array of the {len(self.fields)} fields {self.fields}", describe(x),
-                                      raw=True))
+            raise ValueError(
+                expected("x", f"a 1-D array of the {len(self.fields)} fields {self.fields}", describe(x), raw=True)
+            )
         if x.dtype.kind not in "fiu":
             raise TypeError(expected("x", "float64 numbers", f"dtype {x.dtype}", raw=True))
         return np.ascontiguousarray(x, dtype=np.float64)
@@ -229,7 +241,13 @@ class OnlineFeatures:
                 raise ValueError(expected("state", f"the arrays {sorted(self._state)}", f"no {key!r}", raw=True))
             value = np.asarray(state[key])
             if value.shape != own.shape or value.dtype != own.dtype:
-                raise ValueError(expected(f"state[{key!r}]", f"{own.dtype} of shape {own.shape} (levels="
-                                          f"{self.levels})", f"{value.dtype} of shape {value.shape}", raw=True))
+                raise ValueError(
+                    expected(
+                        f"state[{key!r}]",
+                        f"{own.dtype} of shape {own.shape} (levels={self.levels})",
+                        f"{value.dtype} of shape {value.shape}",
+                        raw=True,
+                    )
+                )
         for key, own in self._state.items():
             own[...] = state[key]

@@ -1,0 +1,147 @@
+"""The task functions of a multi-piece run (named by ``Task.fn``; each a pure function of its params and deps).
+
+``piece`` loads one (symbol, day) and computes its features from it alone; ``threshold`` fits a quantile
+stationary band on one fold's training rows of its training pieces; ``labels`` labels one piece (with that
+threshold); ``fit`` fits one model spec on one fold and pool group, its frame the concatenation of every training
+piece's training rows, each with its own ``seq_len - 1`` rows of context and NaN labels outside
+(:func:`signalbench.data.splits.with_context` per piece: no window crosses a piece, no tested row is in it);
+``predict`` predicts one piece's tested span with context from that piece only; ``backtest`` prices one piece: every
+model x strategy column and the benchmarks at identical costs (the runner's functions, on the piece).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from signalbench.experiment.piecefolds import piece_fold
+
+__all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task", "warm_up"]
+
+
+def piece_task(piece: dict[str, Any], features: list[str], spread: bool) -> dict[str, Any]:
+    """One piece's causal features, traded price and (with ``spread``) quoted half spread."""
+    from signalbench.data.pieces import Piece, load_piece
+
+    data = load_piece(Piece(piece["symbol"], piece["day"], piece["source"]), features, spread=spread)
+    out: dict[str, Any] = {"features": data.features, "price": data.price.rename("price"), "n": len(data.price)}
+    out["bayes_accuracy"] = data.bayes_accuracy
+    if data.half_spread_bps is not None:
+        out["half_spread_bps"] = np.asarray(data.half_spread_bps, dtype=np.float64)
+    return out
+
+
+def _changes(labels: dict[str, Any], price: np.ndarray) -> np.ndarray:
+    from signalbench.data import labels as lab
+
+    changes = lab.forward_change if labels["kind"] == "direction" else lab.smoothed_change
+    return np.asarray(changes(price, labels["horizon"]), dtype=np.float64)
+
+
+def threshold_task(labels: dict, split: dict, longest: int, members: list[dict], **pieces: Any) -> dict[str, Any]:
+    """A fold's stationary band: the ``stationary_quantile`` of |change| on its training pieces' training rows."""
+    from signalbench.data import labels as lab
+
+    parts = []
+    for i, member in enumerate(members):
+        p = pieces[f"piece_{i}"]
+        fold = piece_fold(labels, split, member, p["n"], longest)
+        parts.append(_changes(labels, p["price"].to_numpy(dtype=np.float64))[fold.train])
+    change = np.concatenate(parts) if parts else np.zeros(0)
+    rows = np.arange(change.size)
+    threshold = lab.fit_stationary_threshold(change, rows, quantile=labels["stationary_quantile"])
+    return {"threshold": float(threshold)}
+
+
+def labels_task(labels: dict[str, Any], piece: dict[str, Any], threshold: dict | None = None) -> dict[str, Any]:
+    """One piece's labels (NaN where the label window leaves the piece); a fitted band from ``threshold``."""
+    from signalbench.data import labels as lab
+
+    price = piece["price"].to_numpy(dtype=np.float64)
+    info: dict[str, Any] = {"kind": labels["kind"], "horizon": labels["horizon"]}
+    if labels["kind"] == "forward_return":
+        return {"y": np.asarray(lab.forward_log_return(price, labels["horizon"]), dtype=np.float64), "info": info}
+    if threshold is not None:
+        value = threshold["threshold"]
+        info.update(threshold_fit_on="training rows of the fold's training pieces")
+        info["stationary_quantile"] = labels["stationary_quantile"]
+    elif labels["threshold"] is not None:
+        value = labels["threshold"]
+    else:
+        value = 0.0 if labels["kind"] == "direction" else 2e-5  # the functions' documented defaults
+    info["threshold"] = float(value)
+    make = lab.direction if labels["kind"] == "direction" else lab.smoothed_direction
+    key = "threshold" if labels["kind"] == "direction" else "alpha"
+    y = make(price, labels["horizon"], **{key: float(value)})
+    return {"y": np.asarray(y, dtype=np.float64), "info": info}
+
+
+def _frame(labels, split, longest, members, deps, part: str, L: int) -> tuple[pd.DataFrame, np.ndarray, list]:
+    """The concatenated ``X``, ``y`` of one part of every member, each piece's block with its own context."""
+    from signalbench.data.splits import with_context
+
+    xs, ys, record = [], [], []
+    for i, member in enumerate(members):
+        p, y = deps[f"piece_{i}"], deps[f"labels_{i}"]["y"]
+        rows = getattr(piece_fold(labels, split, member, p["n"], longest), part)
+        if rows.size == 0:
+            continue
+        X, yp, lo, _ = with_context(p["features"], y, rows, L)
+        xs.append(X.reset_index(drop=True))
+        ys.append(np.asarray(yp, dtype=np.float64))
+        record.append({"member": i, "rows": [int(lo), int(lo + len(X))], "labelled": int(np.isfinite(yp).sum())})
+    if not xs:
+        return pd.DataFrame(), np.zeros(0), record
+    return pd.concat(xs, ignore_index=True), np.concatenate(ys), record
+
+
+def fit_task(
+    spec: dict, seed: int, device: str, labels: dict, split: dict, longest: int, members: list[dict], **deps: Any
+) -> dict[str, Any]:
+    """One model spec fit on one fold's training pieces of one pool group (validation pieces for early stopping)."""
+    from signalbench.experiment.config import ModelSpec
+    from signalbench.experiment.preflight import build_model
+
+    model = build_model(ModelSpec(**spec), seed, device)
+    L = model.window
+    X, y, train = _frame(labels, split, longest, members, deps, "train", L)
+    X_val, y_val, val = _frame(labels, split, longest, members, deps, "val", L)
+    kwargs = {"X_val": X_val, "y_val": y_val} if len(X_val) else {}
+    model.fit(X, y, **kwargs)
+    return {"model": model, "record": {"train": train, "val": val}}
+
+
+def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
+    """One fitted model's outputs over one piece's traded span of one fold (context from the piece only)."""
+    from signalbench.experiment.pricing import _predict
+
+    fold = piece_fold(labels, split, member, piece["n"], longest)
+    proba = _predict(fit["model"], piece["features"], fold.start, fold.stop)
+    return {"proba": proba, "span": [int(fold.start), int(fold.stop)]}
+
+
+def backtest_task(experiment: dict, longest: int, folds: list[dict], piece: dict, **deps: Any) -> dict[str, Any]:
+    """Every model x strategy column and the benchmarks on one piece's tested span, at identical costs.
+
+    ``folds`` lists the folds that test this piece (``member`` and ``models``, the column names); ``deps`` holds
+    ``pred_<j>_<model>`` and ``labels_<j>`` of the j-th of them. Returns the per-row net returns, the stitched
+    labels and class probabilities, and the piece's summary.
+    """
+    from signalbench.experiment.piecerun import piece_backtest
+
+    return piece_backtest(experiment, longest, folds, piece, deps)
+
+
+def warm_up() -> None:
+    """Compile the engine's kernels once (called by the executor before its workers start, and in each worker)."""
+    import warnings
+
+    from signalbench.engine import backtest, oracle_positions
+
+    price = np.linspace(100.0, 101.0, 8)
+    with warnings.catch_warnings():  # a sample of 8 rows is short, on purpose
+        warnings.simplefilter("ignore")
+        position = np.asarray(oracle_positions(price, fee_bps=0.1), dtype=np.float64)
+        backtest(price, np.c_[position, np.ones(8)], fee_bps=0.1, periods_per_year=252.0)
