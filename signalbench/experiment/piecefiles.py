@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench.experiment.combine import DAILY_PERIODS, PieceResult, combine
 from signalbench._runfolder.write import write_run_record
+from signalbench.experiment.combine import DAILY_PERIODS, PieceResult, combine
 from signalbench.experiment.runfolder import write_json
 
 __all__ = ["missing_pieces", "write_results"]
