@@ -17,6 +17,7 @@ import pandas as pd
 
 from signalbench._runfiles import RunFolderError
 from signalbench._runfolder import config_of, fits_of, fold_rows, metrics_of, model_folders
+from signalbench._validation import expected
 from signalbench.audit import (
     CHECKS,
     N_CUTS,
@@ -188,6 +189,17 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
 
     run_dir = Path(run_dir)
     metrics = metrics_of(run_dir)
+    if metrics.get("kind") == "pieces":
+        raise ValueError(
+            expected(
+                "run_dir",
+                "the run folder of a single-piece run (the leakage audit reads one data set, its folds and fits.json)",
+                "a multi-piece run (metrics.json kind 'pieces'), which this version does not audit",
+                at=str(run_dir),
+                raw=True,
+                hint="its fits are built per piece with no window crossing a piece; audit one piece as its own run",
+            )
+        )
     if experiment is None:
         experiment = _recorded_experiment(run_dir)
     elif not isinstance(experiment, Experiment):

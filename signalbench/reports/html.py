@@ -148,8 +148,11 @@ _BOOK_COSTS = ("model", "size", "notional", "latency", "unfilled", "penalty_bps"
 
 def _split(split: dict[str, Any]) -> str:
     folds = split.get("folds", [])
+    if split.get("kind") in ("days", "walk_forward_days"):  # multi-piece: whole days per part
+        return f"{split['kind']} (pool {split.get('pool', '?')}): each day wholly train, validation or tested"
     parts = [f"{f.get('train')} train / {f.get('val')} validation / {f.get('test')} tested rows" for f in folds]
-    return f"{split.get('kind', '?')}, purge gap {split.get('purge_gap', '?')}: " + "; ".join(parts)
+    head = f"{split.get('kind', '?')}, purge gap {split.get('purge_gap', '?')}"
+    return head + (": " + "; ".join(parts) if parts else "")
 
 
 def _facts(metrics: dict[str, Any], config: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -168,7 +171,7 @@ def _fact_list(metrics, config, tested) -> list[tuple[str, str] | None]:
         ("costs", _costs(config)),
         ("split", _split(metrics.get("split", {}))),
         ("seed", str((config or {}).get("seed", "not recorded"))),
-        ("labels", _labels(metrics.get("labels"))),
+        ("labels", _labels(metrics.get("labels", (config or {}).get("labels")))),
         ("clock", str(metrics.get("clock", ""))),
         ("Bayes accuracy (planted edge)", f"{bayes:.4f}") if isinstance(bayes, int | float) else None,
     ]
@@ -183,9 +186,9 @@ def _labels(labels: Any) -> str:
     return "; ".join(f"fold {k + 1}: {json.dumps(entry)}" for k, entry in enumerate(labels))
 
 
-def _audit(audit: dict[str, Any] | None) -> dict[str, Any]:
+def _audit(audit: dict[str, Any] | None, pieces: bool = False) -> dict[str, Any]:
     if audit is None:
-        return {"present": False, "findings": [], "checks": ""}
+        return {"present": False, "findings": [], "checks": "", "pieces": pieces}
     checks = ", ".join(f"{k}: {v}" for k, v in sorted(audit.get("checks", {}).items()))
     return {"present": True, "findings": audit.get("findings", []), "checks": checks}
 
@@ -390,7 +393,7 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
-        audit=_audit(audit_of(run_dir)),
+        audit=_audit(audit_of(run_dir), metrics.get("kind") == "pieces"),
         notes=metrics.get("notes", []),
         table=_marked(comparison_table(metrics, _csv_order(run_dir)), unc["rows"]),
         uncertainty=unc,

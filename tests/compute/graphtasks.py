@@ -32,8 +32,10 @@ def source(marker_dir: str, name: str, seed: int, n: int = 50) -> dict:
     """A piece of data: a frame, an array and a number drawn from ``seed``."""
     mark(marker_dir, name)
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.integers(0, 5, n)},
-                         index=pd.date_range("2020-01-02 09:30", periods=n, freq="s"))
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=n), "y": rng.integers(0, 5, n)},
+        index=pd.date_range("2020-01-02 09:30", periods=n, freq="s"),
+    )
     return {"frame": frame, "weights": rng.normal(size=3), "seed": seed}
 
 
@@ -75,8 +77,12 @@ def thread_settings(marker_dir: str, name: str) -> dict:
     mark(marker_dir, name)
     import numba
 
-    return {"numba": int(numba.get_num_threads()), "omp": os.environ.get("OMP_NUM_THREADS"),
-            "numba_env": os.environ.get("NUMBA_NUM_THREADS"), "pid": os.getpid()}
+    return {
+        "numba": int(numba.get_num_threads()),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+        "numba_env": os.environ.get("NUMBA_NUM_THREADS"),
+        "pid": os.getpid(),
+    }
 
 
 def summarize(marker_dir: str, name: str, **parts: dict) -> dict:

@@ -37,20 +37,41 @@ class DaskCluster:
     def _spawn(self, module: str, *args: str) -> subprocess.Popen:
         env = {**subprocess_env(), "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
         log = open(self.folder / f"{module.rsplit('.', 1)[-1]}-{len(self.procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=log, stderr=log,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, *args], env=env, stdout=log, stderr=log, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
     def start(self) -> DaskCluster:
-        self._spawn("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(self.file))
+        self._spawn(
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(self.file),
+        )
         wait_for(self.file.exists, 60, "the scheduler file")
         self.address = json.loads(self.file.read_text())["address"]
         for i in range(self.n_workers):
-            self.workers.append(self._spawn("distributed.cli.dask_worker", "--scheduler-file", str(self.file),
-                                            "--nthreads", "1", "--no-nanny", "--no-dashboard", "--name", f"w{i}",
-                                            "--host", "127.0.0.1"))
+            self.workers.append(
+                self._spawn(
+                    "distributed.cli.dask_worker",
+                    "--scheduler-file",
+                    str(self.file),
+                    "--nthreads",
+                    "1",
+                    "--no-nanny",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{i}",
+                    "--host",
+                    "127.0.0.1",
+                )
+            )
         self.wait_for_workers(self.n_workers)
         return self
 
@@ -98,10 +119,18 @@ def test_a_graph_on_two_dask_workers_stores_what_the_local_executor_stores(tmp_p
 
 def test_a_worker_killed_mid_task_has_its_task_run_elsewhere_with_identical_results(tmp_path, cluster):
     markers, release = str(tmp_path / "m"), tmp_path / "release"
-    waiter = task("fit", "graphtasks:wait_for_file",
-                  {"marker_dir": markers, "name": "waiter", "path": str(release), "value": 7}, tags={"model": "x"})
-    after = task("predict", "graphtasks:sleep_then", {"marker_dir": markers, "name": "after", "seconds": 0,
-                                                      "value": 1}, {"m": waiter.key})
+    waiter = task(
+        "fit",
+        "graphtasks:wait_for_file",
+        {"marker_dir": markers, "name": "waiter", "path": str(release), "value": 7},
+        tags={"model": "x"},
+    )
+    after = task(
+        "predict",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "after", "seconds": 0, "value": 1},
+        {"m": waiter.key},
+    )
     tasks = [waiter, after, *diamond(markers, n_sources=3)]
     dask = TaskStore(tmp_path / "dask")
     with ThreadPoolExecutor(1) as pool:
@@ -125,12 +154,21 @@ def test_a_worker_killed_mid_task_has_its_task_run_elsewhere_with_identical_resu
 
 def test_failures_on_dask_skip_dependents_and_the_rest_finish(tmp_path, cluster):
     markers = str(tmp_path / "m")
-    bad = task("fit", "graphtasks:fail", {"marker_dir": markers, "name": "bad", "message": "no rows"},
-               tags={"symbol": "AMZN"})
-    child = task("predict", "graphtasks:sleep_then", {"marker_dir": markers, "name": "child", "seconds": 0,
-                                                      "value": 1}, {"m": bad.key})
-    grandchild = task("assemble", "graphtasks:sleep_then", {"marker_dir": markers, "name": "grandchild",
-                                                            "seconds": 0, "value": 1}, {"m": child.key})
+    bad = task(
+        "fit", "graphtasks:fail", {"marker_dir": markers, "name": "bad", "message": "no rows"}, tags={"symbol": "AMZN"}
+    )
+    child = task(
+        "predict",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "child", "seconds": 0, "value": 1},
+        {"m": bad.key},
+    )
+    grandchild = task(
+        "assemble",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "grandchild", "seconds": 0, "value": 1},
+        {"m": child.key},
+    )
     others = diamond(markers)
     store = TaskStore(tmp_path / "s")
     run = run_graph([bad, child, grandchild, *others], store, executor="dask", address=cluster.address)
@@ -142,8 +180,7 @@ def test_failures_on_dask_skip_dependents_and_the_rest_finish(tmp_path, cluster)
     assert runs(markers, "child") == 0 and runs(markers, "grandchild") == 0
     # fail_fast: the pending futures are cancelled; the last task of the slow chains never runs
     slow = chain_of_sleeps(markers, 2, 0.5)
-    fast = run_graph([bad, *slow], TaskStore(tmp_path / "ff"), executor="dask", address=cluster.address,
-                     fail_fast=True)
+    fast = run_graph([bad, *slow], TaskStore(tmp_path / "ff"), executor="dask", address=cluster.address, fail_fast=True)
     assert list(fast.failed) == [bad.key] and slow[-1].key in fast.skipped and runs(markers, "total") == 0
     assert sorted(fast.computed + fast.skipped + list(fast.failed)) == sorted(t.key for t in [bad, *slow])
 
@@ -160,10 +197,15 @@ def test_an_unreachable_scheduler_is_named_after_a_short_timeout(store, monkeypa
         port = s.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
     start = time.monotonic()
-    with pytest.raises(ConnectionError, match=f"address: expected a Dask scheduler that answers within 2 s, got "
-                                              f"'{address}'; start one"):
-        run_graph([task("piece", "graphtasks:source", {"marker_dir": "m", "name": "s", "seed": 0})], store,
-                  executor="dask", address=address)
+    with pytest.raises(
+        ConnectionError, match=f"address: expected a Dask scheduler that answers within 2 s, got '{address}'; start one"
+    ):
+        run_graph(
+            [task("piece", "graphtasks:source", {"marker_dir": "m", "name": "s", "seed": 0})],
+            store,
+            executor="dask",
+            address=address,
+        )
     assert time.monotonic() - start < 30
 
 
@@ -178,11 +220,18 @@ def test_without_distributed_the_error_names_the_extra(store, monkeypatch):
         return real(name, *args)
 
     monkeypatch.setattr(importlib, "import_module", no_distributed)
-    with pytest.raises(ImportError, match=r"executor: expected the optional 'distributed' extra installed for "
-                                          r"executor='dask', got No module named 'distributed'; "
-                                          r"pip install 'signalbench\[distributed\]'"):
-        run_graph([task("piece", "graphtasks:source", {"marker_dir": "m", "name": "s", "seed": 0})], store,
-                  executor="dask", address="tcp://127.0.0.1:1")
+    with pytest.raises(
+        ImportError,
+        match=r"executor: expected the optional 'distributed' extra installed for "
+        r"executor='dask', got No module named 'distributed'; "
+        r"pip install 'signalbench\[distributed\]'",
+    ):
+        run_graph(
+            [task("piece", "graphtasks:source", {"marker_dir": "m", "name": "s", "seed": 0})],
+            store,
+            executor="dask",
+            address="tcp://127.0.0.1:1",
+        )
 
 
 @pytest.mark.slow

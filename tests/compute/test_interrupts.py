@@ -42,20 +42,35 @@ def test_ctrl_c_in_a_task_keeps_finished_results_and_the_rerun_computes_only_the
 
 def test_progress_draws_one_table_per_kind_on_stderr(store, markers, capsys):
     tasks = diamond(markers)
-    bad = task("fit", "graphtasks:fail", {"marker_dir": markers, "name": "bad", "message": "broken piece"},
-               tags={"symbol": "AMZN"})
-    child = task("fit", "graphtasks:sleep_then", {"marker_dir": markers, "name": "child", "seconds": 0,
-                                                  "value": 0}, {"m": bad.key})
+    bad = task(
+        "fit",
+        "graphtasks:fail",
+        {"marker_dir": markers, "name": "bad", "message": "broken piece"},
+        tags={"symbol": "AMZN"},
+    )
+    child = task(
+        "fit",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "child", "seconds": 0, "value": 0},
+        {"m": bad.key},
+    )
     run_graph(tasks[:3], store, workers=1)
     run_graph([*tasks, bad, child], store, workers=1, progress=True)
     out, err = capsys.readouterr()
     assert out == ""
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
-            for line in err.splitlines() if line.count("│") == 8}
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+        for line in err.splitlines()
+        if line.count("│") == 8
+    }
     # columns: done, running, failed, cached, skipped, waiting (the last drawing of the table is the final state)
     last = {kind: cells for kind, cells in rows.items() if kind != "kind"}
-    assert last == {"piece": ["0", "0", "0", "3", "0", "0"], "combine": ["2", "0", "0", "0", "0", "0"],
-                    "assemble": ["1", "0", "0", "0", "0", "0"], "fit": ["0", "0", "1", "0", "1", "0"]}
+    assert last == {
+        "piece": ["0", "0", "0", "3", "0", "0"],
+        "combine": ["2", "0", "0", "0", "0", "0"],
+        "assemble": ["1", "0", "0", "0", "0", "0"],
+        "fit": ["0", "0", "1", "0", "1", "0"],
+    }
     assert "fit task" in err and "(symbol=AMZN) failed: ValueError: broken piece" in err
 
 

@@ -12,8 +12,9 @@ from procs import subprocess_env
 from signalbench.compute import Task, code_version, task_key
 
 FN = "graphtasks:source"
-BASE = dict(kind="piece", fn=FN, params={"a": 1, "b": [1.5, "x"], "c": {"d": None}}, deps={"x": "ab" * 16},
-            version="v1")
+BASE = dict(
+    kind="piece", fn=FN, params={"a": 1, "b": [1.5, "x"], "c": {"d": None}}, deps={"x": "ab" * 16}, version="v1"
+)
 
 
 def test_same_inputs_same_key_whatever_the_order_of_mappings():
@@ -44,9 +45,11 @@ def test_any_change_changes_the_key(change):
 
 
 def test_key_is_the_same_in_another_process():
-    code = ("from signalbench.compute import task_key, code_version; "
-            "print(task_key('piece', 'graphtasks:source', {'a': 1, 'b': [1.5, 'x'], 'c': {'d': None}}, "
-            "{'x': 'ab' * 16}, 'v1')); print(code_version())")
+    code = (
+        "from signalbench.compute import task_key, code_version; "
+        "print(task_key('piece', 'graphtasks:source', {'a': 1, 'b': [1.5, 'x'], 'c': {'d': None}}, "
+        "{'x': 'ab' * 16}, 'v1')); print(code_version())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(), check=True)
     assert out.stdout.split() == [task_key(**BASE), code_version()]
 

@@ -58,8 +58,12 @@ def test_warm_up_runs_in_the_caller_before_the_pool_and_once_per_worker(tmp_path
 
 def test_a_failure_in_the_pool_is_isolated_and_fail_fast_stops(store, markers):
     bad = task("fit", "graphtasks:fail", {"marker_dir": markers, "name": "bad", "message": "boom"}, tags={"fold": "0"})
-    after = task("predict", "graphtasks:sleep_then", {"marker_dir": markers, "name": "after", "seconds": 0,
-                                                      "value": 1}, {"m": bad.key})
+    after = task(
+        "predict",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "after", "seconds": 0, "value": 1},
+        {"m": bad.key},
+    )
     others = chain_of_sleeps(markers, 2, 0.0)
     run = run_graph([bad, after, *others], store, workers=2)
     assert list(run.failed) == [bad.key] and run.skipped == [after.key]
@@ -90,10 +94,25 @@ def test_a_worker_that_dies_fails_its_task_and_the_rest_finish(store, markers):
 
 
 def _start_script(tmp_path, workers: int, n: int, seconds: float) -> subprocess.Popen:
-    args = [sys.executable, "-m", "killable", str(tmp_path / "store"), str(tmp_path / "m"), str(workers), str(n),
-            str(seconds)]
-    return subprocess.Popen(args, cwd=HERE, env=subprocess_env(), start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = [
+        sys.executable,
+        "-m",
+        "killable",
+        str(tmp_path / "store"),
+        str(tmp_path / "m"),
+        str(workers),
+        str(n),
+        str(seconds),
+    ]
+    return subprocess.Popen(
+        args,
+        cwd=HERE,
+        env=subprocess_env(),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])

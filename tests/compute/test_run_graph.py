@@ -45,15 +45,32 @@ def test_a_changed_param_reruns_only_that_task_and_its_dependents(store, markers
 
 def _graph_with_a_failure(markers):
     good = task("piece", "graphtasks:sleep_then", {"marker_dir": markers, "name": "good", "seconds": 0, "value": 1})
-    bad = task("fit", "graphtasks:fail", {"marker_dir": markers, "name": "bad", "message": "no rows at 3"},
-               {"x": good.key}, {"symbol": "AMZN", "fold": "1"})
-    child = task("predict", "graphtasks:sleep_then", {"marker_dir": markers, "name": "child", "seconds": 0,
-                                                      "value": 2}, {"m": bad.key})
-    grandchild = task("assemble", "graphtasks:sleep_then", {"marker_dir": markers, "name": "grandchild",
-                                                            "seconds": 0, "value": 3}, {"p": child.key})
+    bad = task(
+        "fit",
+        "graphtasks:fail",
+        {"marker_dir": markers, "name": "bad", "message": "no rows at 3"},
+        {"x": good.key},
+        {"symbol": "AMZN", "fold": "1"},
+    )
+    child = task(
+        "predict",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "child", "seconds": 0, "value": 2},
+        {"m": bad.key},
+    )
+    grandchild = task(
+        "assemble",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "grandchild", "seconds": 0, "value": 3},
+        {"p": child.key},
+    )
     other = task("piece", "graphtasks:sleep_then", {"marker_dir": markers, "name": "other", "seconds": 0, "value": 4})
-    other_child = task("fit", "graphtasks:sleep_then",
-                       {"marker_dir": markers, "name": "other_child", "seconds": 0, "value": 5}, {"x": other.key})
+    other_child = task(
+        "fit",
+        "graphtasks:sleep_then",
+        {"marker_dir": markers, "name": "other_child", "seconds": 0, "value": 5},
+        {"x": other.key},
+    )
     return good, bad, child, grandchild, other, other_child
 
 
@@ -113,10 +130,18 @@ def test_an_empty_graph_is_an_empty_run(store):
 @pytest.mark.parametrize(
     ("make", "error", "text"),
     [
-        (lambda ts: ts + [ts[0]], ValueError, r"tasks\[6\].key: expected a key unique in the graph, got '[0-9a-f]+'; "
-                                              r"it is also the key of piece \(symbol=SYN0\)"),
-        (lambda ts: ts[3:], ValueError, r"deps\['a'\] of the combine \(pair=0-1\) task [0-9a-f]+: expected the key of "
-                                        r"a task of the graph or of a stored result"),
+        (
+            lambda ts: ts + [ts[0]],
+            ValueError,
+            r"tasks\[6\].key: expected a key unique in the graph, got '[0-9a-f]+'; "
+            r"it is also the key of piece \(symbol=SYN0\)",
+        ),
+        (
+            lambda ts: ts[3:],
+            ValueError,
+            r"deps\['a'\] of the combine \(pair=0-1\) task [0-9a-f]+: expected the key of "
+            r"a task of the graph or of a stored result",
+        ),
         (lambda ts: ts + ["x"], TypeError, r"tasks\[6\]: expected a Task, got 'x'"),
         (lambda ts: "abc", TypeError, "tasks: expected a sequence of Task"),
     ],
@@ -161,6 +186,8 @@ def test_a_worker_that_does_not_see_the_store_fails_the_task_naming_the_folder(t
     t = task("piece", "graphtasks:source", {"marker_dir": str(tmp_path / "m"), "name": "s", "seed": 0})
     status = execute(task_spec(t), str(tmp_path / "not-mounted"))
     assert status["status"] == "failed" and not (tmp_path / "not-mounted").exists()
-    assert status["error"].startswith("FileNotFoundError: store: expected the task store's folder on a file system "
-                                      f"this worker sees, got nothing at {tmp_path / 'not-mounted'} on ")
+    assert status["error"].startswith(
+        "FileNotFoundError: store: expected the task store's folder on a file system "
+        f"this worker sees, got nothing at {tmp_path / 'not-mounted'} on "
+    )
     assert runs(str(tmp_path / "m")) == 0

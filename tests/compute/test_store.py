@@ -29,8 +29,12 @@ arrays = hnp.arrays(
     hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
 )
 frames = hpd.data_frames(
-    [hpd.column("f", dtype=float), hpd.column("i", dtype=np.int64), hpd.column("b", dtype=bool),
-     hpd.column("s", elements=st.text(max_size=5))],
+    [
+        hpd.column("f", dtype=float),
+        hpd.column("i", dtype=np.int64),
+        hpd.column("b", dtype=bool),
+        hpd.column("s", elements=st.text(max_size=5)),
+    ],
     index=hpd.indexes(dtype="datetime64[ns]", max_size=6) | hpd.range_indexes(max_size=6),
 )
 series = hpd.series(dtype=float, index=hpd.range_indexes(max_size=6), name=st.none() | st.text(max_size=4))
@@ -78,8 +82,15 @@ def test_each_type_is_stored_in_its_own_format(store):
     folder = store.path(KEY)
     manifest = json.loads((folder / "manifest.json").read_text())
     kinds = {name: entry["as"] for name, entry in manifest["entries"].items()}
-    assert kinds == {"frame": "frame", "s": "series", "a": "array", "n": "json", "t": "json", "tuple": "pickle",
-                     "set": "pickle"}
+    assert kinds == {
+        "frame": "frame",
+        "s": "series",
+        "a": "array",
+        "n": "json",
+        "t": "json",
+        "tuple": "pickle",
+        "set": "pickle",
+    }
     assert manifest["entries"]["tuple"]["type"] == "builtins.tuple"
     assert json.loads((folder / "result.json").read_text()) == {"n": 1, "t": "x"}
     assert pd.read_parquet(folder / "0.parquet").equals(frame)
@@ -89,8 +100,11 @@ def test_each_type_is_stored_in_its_own_format(store):
 
 
 def test_frames_parquet_cannot_hold_are_pickled_and_still_round_trip(store):
-    value = {"int_columns": pd.DataFrame({0: [1], 1: [2]}), "mixed": pd.DataFrame({"m": [1, "a"]}),
-             "tuple_name": pd.Series([1.0], name=("a", 1))}
+    value = {
+        "int_columns": pd.DataFrame({0: [1], 1: [2]}),
+        "mixed": pd.DataFrame({"m": [1, "a"]}),
+        "tuple_name": pd.Series([1.0], name=("a", 1)),
+    }
     store.save(KEY, value)
     manifest = json.loads((store.path(KEY) / "manifest.json").read_text())
     assert {e["as"] for e in manifest["entries"].values()} == {"pickle"}
@@ -143,8 +157,10 @@ def test_missing_key_and_damaged_entry_are_named(store):
         store.load(KEY)
     store.save(KEY, {"a": np.arange(4)})
     (store.path(KEY) / "0.npy").write_bytes(b"garbage")
-    with pytest.raises(TaskStoreError, match=f"task store entry: expected a complete stored result, .* at .*{KEY}; "
-                                             "delete the folder to recompute it"):
+    with pytest.raises(
+        TaskStoreError,
+        match=f"task store entry: expected a complete stored result, .* at .*{KEY}; delete the folder to recompute it",
+    ):
         store.load(KEY)
 
 

@@ -66,25 +66,25 @@ def test_returns_match_pct_change_per_group(k):
 @pytest.mark.parametrize("w", [5, 10, 20, 50])
 def test_ma_ratio_and_volatility_match_pandas_formulas(w):
     p = pd.Series(100 + np.cumsum(RNG.normal(0, 0.05, size=400)))
-    np.testing.assert_allclose(F.ma_ratio(p, w), p / p.rolling(w).mean() - 1, rtol=1e-10, atol=1e-14,
-                               equal_nan=True)
-    np.testing.assert_allclose(F.rolling_volatility(p, w), p.pct_change().rolling(w).std(), rtol=1e-8,
-                               atol=1e-15, equal_nan=True)
+    np.testing.assert_allclose(F.ma_ratio(p, w), p / p.rolling(w).mean() - 1, rtol=1e-10, atol=1e-14, equal_nan=True)
+    np.testing.assert_allclose(
+        F.rolling_volatility(p, w), p.pct_change().rolling(w).std(), rtol=1e-8, atol=1e-15, equal_nan=True
+    )
 
 
 def test_volume_ratio_and_dispersion_match_pandas_formulas():
     v = pd.Series(RNG.exponential(100, size=300).round())
     np.testing.assert_allclose(F.volume_ratio(v, 20), v / v.rolling(20).mean(), rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(F.volume_dispersion(v, 20), v.rolling(20).std() / v.rolling(20).mean(),
-                               rtol=1e-8, equal_nan=True)
+    np.testing.assert_allclose(
+        F.volume_dispersion(v, 20), v.rolling(20).std() / v.rolling(20).mean(), rtol=1e-8, equal_nan=True
+    )
     zeros = np.zeros(30)
     assert np.all(F.volume_ratio(zeros, 5)[4:] == 0) and np.all(F.volume_dispersion(zeros, 5)[4:] == 0)
 
 
 def test_sma_and_ema_match_ta():
     close = pd.Series(100 + np.cumsum(RNG.normal(0, 0.2, size=500)))
-    np.testing.assert_allclose(F.sma(close, 20), SMAIndicator(close, 20).sma_indicator(), rtol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(F.sma(close, 20), SMAIndicator(close, 20).sma_indicator(), rtol=1e-12, equal_nan=True)
     ours = F.ema(close, 20)
     ref = EMAIndicator(close, 20).ema_indicator().to_numpy()
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))  # same warm-up: first value at row 19
@@ -134,9 +134,9 @@ def test_ofi_hand_worked_example():
         [
             [10.00, 100, 10.02, 200],  # t0: no previous state -> NaN
             [10.00, 150, 10.02, 200],  # t1: bid unchanged, queue +50          -> +150 - 100 = +50
-            [10.01, 30, 10.02, 180],   # t2: bid improves (+30), ask queue -20 -> +30 - 180 + 200 = +50
-            [10.00, 120, 10.03, 70],   # t3: bid drops (-30), ask retreats (+180) -> -30 + 180 = +150
-            [10.00, 120, 10.01, 40],   # t4: ask improves (-40), bid same (120-120) -> 0 - 40 = -40
+            [10.01, 30, 10.02, 180],  # t2: bid improves (+30), ask queue -20 -> +30 - 180 + 200 = +50
+            [10.00, 120, 10.03, 70],  # t3: bid drops (-30), ask retreats (+180) -> -30 + 180 = +150
+            [10.00, 120, 10.01, 40],  # t4: ask improves (-40), bid same (120-120) -> 0 - 40 = -40
         ]
     )
     expected = [np.nan, 50.0, 50.0, 150.0, -40.0]
@@ -157,8 +157,7 @@ def test_multi_level_ofi_is_the_sum_of_levels(lobster_frame):
     total = F.order_flow_imbalance_total(df)
     parts = sum(F.order_flow_imbalance(df, level=i) for i in (1, 2, 3))
     np.testing.assert_allclose(total, parts, equal_nan=True)
-    np.testing.assert_allclose(F.order_flow_imbalance_total(df, levels=1), F.order_flow_imbalance(df),
-                               equal_nan=True)
+    np.testing.assert_allclose(F.order_flow_imbalance_total(df, levels=1), F.order_flow_imbalance(df), equal_nan=True)
     assert np.isfinite(total[1:]).all()
     with pytest.raises(ValueError, match="levels"):
         F.order_flow_imbalance_total(df, levels=4)
@@ -233,8 +232,7 @@ def test_feature_sets_run_on_lobster_and_synthetic_frames(name, lobster_frame):
 
 def test_feature_sets_column_names(lobster_frame):
     df = lobster_frame(100, levels=2)
-    assert list(F.compute_features(df, "close_indicators").columns) == ["close", "volume", "sma_20", "ema_20",
-                                                                         "rsi_14"]
+    assert list(F.compute_features(df, "close_indicators").columns) == ["close", "volume", "sma_20", "ema_20", "rsi_14"]
     assert len(F.compute_features(df, "price_volume").columns) == 17
     assert "depth_imbalance_2" in F.compute_features(df, "lob_levels").columns
     both = F.compute_features(df, ["lob_basic", "close_indicators"])
@@ -268,16 +266,22 @@ def test_sets_that_disagree_under_one_name_are_an_error(lobster_frame):
 
 def test_price_volume_on_bars_uses_close_and_matches_pandas():
     bars = pd.DataFrame(
-        {"close": 50 + np.cumsum(RNG.normal(0, 0.1, 200)), "volume": RNG.integers(1, 1000, 200).astype(float),
-         "spread": RNG.uniform(0.01, 0.05, 200), "imbalance": RNG.uniform(-1, 1, 200)}
+        {
+            "close": 50 + np.cumsum(RNG.normal(0, 0.1, 200)),
+            "volume": RNG.integers(1, 1000, 200).astype(float),
+            "spread": RNG.uniform(0.01, 0.05, 200),
+            "imbalance": RNG.uniform(-1, 1, 200),
+        }
     )
     out = F.compute_features(bars, "price_volume")
     c = bars["close"]
     np.testing.assert_allclose(out["return_5"], c.pct_change(5), equal_nan=True)
-    np.testing.assert_allclose(out["spread_ma_ratio"], bars.spread / bars.spread.rolling(20).mean(),
-                               rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(out["imbalance_ma"], bars.imbalance.rolling(10).mean(), rtol=1e-9, atol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        out["spread_ma_ratio"], bars.spread / bars.spread.rolling(20).mean(), rtol=1e-10, equal_nan=True
+    )
+    np.testing.assert_allclose(
+        out["imbalance_ma"], bars.imbalance.rolling(10).mean(), rtol=1e-9, atol=1e-12, equal_nan=True
+    )
 
 
 def test_registry_errors():
@@ -310,13 +314,17 @@ WRONG_KINDS = [
     (lambda: F.returns([1.0, 2.0], True), "horizon: expected an integer >= 1, got True"),
     (lambda: F.depth_imbalance(pd.DataFrame({"bid_size_1": [1.0]}), level=None), "level: expected an integer"),
     (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), 3), r"features: expected a name \(str\) or a list"),
-    (lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), ["close_indicators", 3]),
-     r"features\[1\]: expected a name"),
+    (
+        lambda: F.compute_features(pd.DataFrame({"close": [1.0]}), ["close_indicators", 3]),
+        r"features\[1\]: expected a name",
+    ),
     (lambda: F.feature_set(7), "features: expected one of 'bar_returns', 'close_indicators', 'lob_basic'"),
     (lambda: F.feature_set(np.array([1, 2])), "features: expected one of"),
     (lambda: F.compute_features({"close": [1.0]}, "close_indicators"), "df: expected a pandas DataFrame"),
-    (lambda: F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "close_indicators", groups=3),
-     "groups: expected a column name, one label per row, or None"),
+    (
+        lambda: F.compute_features(pd.DataFrame({"close": [1.0, 2.0]}), "close_indicators", groups=3),
+        "groups: expected a column name, one label per row, or None",
+    ),
     (lambda: F.order_flow_imbalance_total(pd.DataFrame(), levels="2"), "levels: expected an integer >= 1"),
     (lambda: F.rolling_sum(["1.0", "n/a"], 1), "x: expected numbers, got strings"),
     (lambda: F.rolling_sum(pd.Series([1.0, "n/a"]), 1), "x: expected numbers, got .n/a. at row 1"),  # not float("n/a")
@@ -367,8 +375,16 @@ def test_frames_out_of_time_order_are_refused_naming_the_first_row(lobster_frame
     for name in SETS:
         with pytest.raises(ValueError, match=message):
             F.compute_features(bad, name)
-    for fn in (F.mid_price, F.spread_bps, F.half_spread_bps, F.depth_imbalance, F.order_flow_imbalance,
-               F.signed_trade_volume, F.price_series, F.volume_series):
+    for fn in (
+        F.mid_price,
+        F.spread_bps,
+        F.half_spread_bps,
+        F.depth_imbalance,
+        F.order_flow_imbalance,
+        F.signed_trade_volume,
+        F.price_series,
+        F.volume_series,
+    ):
         with pytest.raises(ValueError, match=message):
             fn(bad)
     mid = pd.Series(F.mid_price(df), index=df.index)
@@ -468,8 +484,9 @@ def test_the_first_row_out_of_order_is_the_one_named(steps):
     if first_back is None:
         assert F.compute_features(df, "close_indicators").shape == (len(steps), 5)
     else:
-        with pytest.raises(ValueError, match=f"got {stamps[first_back]} after {stamps[first_back - 1]} at row "
-                                             f"{first_back};"):
+        with pytest.raises(
+            ValueError, match=f"got {stamps[first_back]} after {stamps[first_back - 1]} at row {first_back};"
+        ):
             F.compute_features(df, "close_indicators")
 
 
@@ -482,9 +499,7 @@ def test_bar_returns_needs_no_book_and_matches_price_volume():
     bars = compute_features(ticks, "bar_returns")
     pd.testing.assert_frame_equal(bars, full[bars.columns])
     assert not {"spread", "imbalance"} & set(bars.columns)
-    ohlcv = pd.DataFrame(
-        {"close": ticks["price"].to_numpy(), "volume": ticks["volume"].to_numpy()}, index=ticks.index
-    )
+    ohlcv = pd.DataFrame({"close": ticks["price"].to_numpy(), "volume": ticks["volume"].to_numpy()}, index=ticks.index)
     assert compute_features(ohlcv, "bar_returns").shape == (3000, 13)
     with pytest.raises(ValueError, match="spread"):
         compute_features(ohlcv, "price_volume")

@@ -51,8 +51,9 @@ def test_smoothed_label_hand_example():
     mid = [10.0, 10.0, 11.0, 9.0, 10.0]
     # t0: mean(10, 11) = 10.5 -> up; t1: mean(11, 9) = 10 -> stationary; t2: mean(9, 10) = 9.5 -> down
     np.testing.assert_array_equal(L.smoothed_direction(mid, 2, alpha=0.01), [2, 1, 0, NAN, NAN])
-    np.testing.assert_array_equal(L.smoothed_direction(mid, 2, alpha=0.01, groups=[0, 0, 0, 1, 1]),
-                                  [2, NAN, NAN, NAN, NAN])
+    np.testing.assert_array_equal(
+        L.smoothed_direction(mid, 2, alpha=0.01, groups=[0, 0, 0, 1, 1]), [2, NAN, NAN, NAN, NAN]
+    )
 
 
 def test_forward_log_return_and_spread_change_match_pandas():
@@ -62,8 +63,9 @@ def test_forward_log_return_and_spread_change_match_pandas():
     ref = np.log(p.groupby(groups).shift(-3) / p)
     np.testing.assert_allclose(L.forward_log_return(p, 3, groups=groups), ref, rtol=1e-12, equal_nan=True)
     spr = pd.Series(rng.integers(1, 5, 300) * 0.01)
-    np.testing.assert_allclose(L.spread_change(spr, 2, groups=groups), spr.groupby(groups).shift(-2) - spr,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        L.spread_change(spr, 2, groups=groups), spr.groupby(groups).shift(-2) - spr, equal_nan=True
+    )
     np.testing.assert_allclose(L.spread_change(spr, 2, relative=True), spr.shift(-2) / spr - 1, equal_nan=True)
     np.testing.assert_array_equal(L.forward_log_return([1.0, NAN, 2.0, 3.0], 1), [NAN, NAN, np.log(1.5), NAN])
 
@@ -98,8 +100,10 @@ def test_a_huge_horizon_is_a_value_error_not_an_overflow():
     assert np.isnan(out).all()
 
 
-@pytest.mark.parametrize("fn", [L.direction, L.smoothed_direction, L.forward_log_return, L.spread_change,
-                                L.forward_change, L.smoothed_change])
+@pytest.mark.parametrize(
+    "fn",
+    [L.direction, L.smoothed_direction, L.forward_log_return, L.spread_change, L.forward_change, L.smoothed_change],
+)
 def test_a_horizon_longer_than_the_data_warns_that_every_label_is_nan(fn):
     mid = pd.Series([10.0, 10.5, 10.25, 10.75], index=pd.date_range("2024-01-02", periods=4, freq="min"))
     with pytest.warns(EmptyResultWarning, match="every label is NaN"):
@@ -113,8 +117,9 @@ def test_a_horizon_longer_than_the_data_warns_that_every_label_is_nan(fn):
 
 
 @pytest.mark.parametrize("bad", [0.0, -10.5])
-@pytest.mark.parametrize("fn", [L.direction, L.smoothed_direction, L.forward_log_return, L.forward_change,
-                                L.smoothed_change])
+@pytest.mark.parametrize(
+    "fn", [L.direction, L.smoothed_direction, L.forward_log_return, L.forward_change, L.smoothed_change]
+)
 def test_prices_must_be_positive_naming_the_first_bad_row(fn, bad):
     mid = pd.Series([10.0, 10.5, bad, 10.75, -1.0], index=pd.date_range("2024-01-02 09:30", periods=5, freq="min"))
     with pytest.raises(ValueError, match=r"expected prices > 0, got .* at row 2 \(2024-01-02 09:32:00\)"):
@@ -129,8 +134,9 @@ def test_negative_prices_would_have_inverted_up_and_down():
 
 
 def test_labels_refuse_a_series_out_of_time_order():
-    mid = pd.Series([10.0, 10.5, 10.25], index=pd.to_datetime(["2024-01-02 09:31", "2024-01-02 09:30",
-                                                                "2024-01-02 09:32"]))
+    mid = pd.Series(
+        [10.0, 10.5, 10.25], index=pd.to_datetime(["2024-01-02 09:31", "2024-01-02 09:30", "2024-01-02 09:32"])
+    )
     for fn in (L.direction, L.smoothed_direction, L.forward_log_return, L.spread_change):
         with pytest.raises(ValueError, match="index: expected timestamps sorted in time .* at row 1"):
             fn(mid, 1)
@@ -152,8 +158,9 @@ def test_smoothed_change_is_what_smoothed_direction_thresholds():
     np.testing.assert_allclose(change, ref, rtol=1e-9, atol=1e-15, equal_nan=True)
     labels = L.smoothed_direction(mid.to_numpy(), h, alpha=alpha)
     ok = np.isfinite(change)
-    np.testing.assert_array_equal(labels[ok], np.where(change[ok] > alpha + L.TIE_RTOL, 2,
-                                                       np.where(change[ok] < -alpha - L.TIE_RTOL, 0, 1)))
+    np.testing.assert_array_equal(
+        labels[ok], np.where(change[ok] > alpha + L.TIE_RTOL, 2, np.where(change[ok] < -alpha - L.TIE_RTOL, 0, 1))
+    )
     fwd = L.forward_change(mid, 3)
     np.testing.assert_allclose(fwd, mid.shift(-3) / mid - 1, rtol=1e-12, equal_nan=True)
 
@@ -216,8 +223,12 @@ def test_labels_nan_exactly_past_the_horizon_and_never_down_on_ties(steps, h, cu
     horizon_ok = np.arange(n) + h <= end
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        labels = (L.direction(mid, h, groups=groups), L.smoothed_direction(mid, h, alpha=0.0, groups=groups),
-                  L.forward_log_return(mid, h, groups=groups), L.spread_change(mid, h, groups=groups))
+        labels = (
+            L.direction(mid, h, groups=groups),
+            L.smoothed_direction(mid, h, alpha=0.0, groups=groups),
+            L.forward_log_return(mid, h, groups=groups),
+            L.spread_change(mid, h, groups=groups),
+        )
     for lab in labels:
         np.testing.assert_array_equal(np.isnan(lab), ~horizon_ok)
     # an all-NaN result is announced, and only then

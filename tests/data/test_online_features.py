@@ -150,12 +150,17 @@ def test_running_sums_do_not_drift_over_two_million_events():
     ask_size = np.round(rng.lognormal(3, 1, n) * scale, 3) + 1e-3
     bid_size = np.round(rng.lognormal(3, 1, n) * scale, 3) + 1e-3
     ticks = 10_000_000 + np.cumsum(rng.integers(-1, 2, n))  # prices about $100,000
-    df = pd.DataFrame({
-        "type": rng.choice([1.0, 4.0, 5.0], n), "size": np.round(rng.lognormal(2, 1, n) * scale, 3),
-        "direction": rng.choice([-1.0, 1.0], n),
-        "ask_price_1": (ticks + rng.integers(1, 3, n)) / 100, "ask_size_1": ask_size,
-        "bid_price_1": ticks / 100, "bid_size_1": bid_size,
-    })
+    df = pd.DataFrame(
+        {
+            "type": rng.choice([1.0, 4.0, 5.0], n),
+            "size": np.round(rng.lognormal(2, 1, n) * scale, 3),
+            "direction": rng.choice([-1.0, 1.0], n),
+            "ask_price_1": (ticks + rng.integers(1, 3, n)) / 100,
+            "ask_size_1": ask_size,
+            "bid_price_1": ticks / 100,
+            "bid_size_1": bid_size,
+        }
+    )
     feats = compute_features(df, "lob_basic", groups=None)
     rows = np.sort(rng.choice(np.arange(n - 200_000, n), 300, replace=False))
     rows = rows[scale[rows - 100] < 1]  # windows of small values only, long after huge ones passed
@@ -164,12 +169,20 @@ def test_running_sums_do_not_drift_over_two_million_events():
     v = np.where(df["type"].to_numpy() >= 4, -df.direction.to_numpy() * df["size"].to_numpy(), 0.0)
     ofi = feats["ofi_l1_sum_100"].to_numpy()
     prev_ask, prev_bid = df.ask_price_1.shift().to_numpy(), df.bid_price_1.shift().to_numpy()
-    e = ((df.bid_price_1 >= prev_bid) * bid_size - (df.bid_price_1 <= prev_bid) * np.r_[np.nan, bid_size[:-1]]
-         - (df.ask_price_1 <= prev_ask) * ask_size + (df.ask_price_1 >= prev_ask) * np.r_[np.nan, ask_size[:-1]])
+    e = (
+        (df.bid_price_1 >= prev_bid) * bid_size
+        - (df.bid_price_1 <= prev_bid) * np.r_[np.nan, bid_size[:-1]]
+        - (df.ask_price_1 <= prev_ask) * ask_size
+        + (df.ask_price_1 >= prev_ask) * np.r_[np.nan, ask_size[:-1]]
+    )
     e = e.to_numpy()
     np.testing.assert_allclose(ofi[rows], _window_sums_exact(e, 100, rows), rtol=1e-9)
-    np.testing.assert_allclose(feats["trade_flow_100"].to_numpy()[rows], _window_sums_exact(v, 100, rows),
-                               rtol=1e-9, atol=1e-9 * np.abs(v[rows]).max())
+    np.testing.assert_allclose(
+        feats["trade_flow_100"].to_numpy()[rows],
+        _window_sums_exact(v, 100, rows),
+        rtol=1e-9,
+        atol=1e-9 * np.abs(v[rows]).max(),
+    )
     vol = np.array([np.std(ret[t - 49 : t + 1], ddof=1) for t in rows])
     np.testing.assert_allclose(feats["mid_volatility_50"].to_numpy()[rows], vol, rtol=1e-9)
     # the same sums kept without re-anchoring (differences of running totals) are far off here
@@ -185,10 +198,15 @@ def test_event_vector_names_the_field():
     online = OnlineFeatures()
     good = {f: "1.5" for f in online.fields}
     assert online.event_vector(good).dtype == np.float64
-    for bad, field in [({**good, "size": "n/a"}, "size"), ({**good, "bid_size_1": b"x"}, "bid_size_1"),
-                       ({k: v for k, v in good.items() if k != "ask_price_1"}, "ask_price_1"),
-                       ({**good, "type": None}, "type"), ({**good, "direction": "1,5"}, "direction"),
-                       ({**good, "size": [1]}, "size"), ({**good, "bid_price_1": ""}, "bid_price_1")]:
+    for bad, field in [
+        ({**good, "size": "n/a"}, "size"),
+        ({**good, "bid_size_1": b"x"}, "bid_size_1"),
+        ({k: v for k, v in good.items() if k != "ask_price_1"}, "ask_price_1"),
+        ({**good, "type": None}, "type"),
+        ({**good, "direction": "1,5"}, "direction"),
+        ({**good, "size": [1]}, "size"),
+        ({**good, "bid_price_1": ""}, "bid_price_1"),
+    ]:
         with pytest.raises(ValueError, match=f"event field '{field}': expected"):
             online.event_vector(bad)
     assert np.isnan(online.event_vector({**good, "ask_price_1": "nan"})[3])  # an empty level
@@ -222,8 +240,19 @@ def test_update_and_constructor_errors_name_the_argument():
 
 def test_update_returns_a_reused_buffer_and_fields_follow_the_loader():
     online = OnlineFeatures(["lob_levels"], levels=2)
-    assert online.fields == ("type", "size", "direction", "ask_price_1", "ask_size_1", "bid_price_1",
-                             "bid_size_1", "ask_price_2", "ask_size_2", "bid_price_2", "bid_size_2")
+    assert online.fields == (
+        "type",
+        "size",
+        "direction",
+        "ask_price_1",
+        "ask_size_1",
+        "bid_price_1",
+        "bid_size_1",
+        "ask_price_2",
+        "ask_size_2",
+        "bid_price_2",
+        "bid_size_2",
+    )
     assert online.names == ("depth_imbalance_1", "depth_imbalance_2", "ofi_l1_sum_10", "ofi_l2_sum_10")
     x = np.array([1, 10, 1, 10.02, 300, 10.0, 100, 10.03, 50, 9.99, np.nan])
     first = online.update(x)
@@ -288,8 +317,7 @@ def reference(df: pd.DataFrame, levels: int) -> pd.DataFrame:
         b_p, a_p = b_p.fillna(-np.inf), a_p.fillna(np.inf)
         frame = pd.DataFrame({"bp": b_p, "bq": b_q, "ap": a_p, "aq": a_q, "day": df["day"]})
         prev = frame.groupby("day", sort=False).shift(1)
-        e = ((b_p >= prev.bp) * b_q - (b_p <= prev.bp) * prev.bq - (a_p <= prev.ap) * a_q
-             + (a_p >= prev.ap) * prev.aq)
+        e = (b_p >= prev.bp) * b_q - (b_p <= prev.bp) * prev.bq - (a_p <= prev.ap) * a_q + (a_p >= prev.ap) * prev.aq
         ofi[i] = e.where(prev.bp.notna())
         out[f"ofi_l{i}_sum_10"] = roll(ofi[i], 10)
     out["ofi_l1_sum_100"] = roll(ofi[1], 100)
@@ -306,8 +334,13 @@ def reference(df: pd.DataFrame, levels: int) -> pd.DataFrame:
 
 
 @settings(max_examples=20)
-@given(n=st.integers(50, 400), levels=st.integers(1, 3), days=st.integers(1, 3), seed=st.integers(0, 10_000),
-       holes=st.floats(0, 0.2))
+@given(
+    n=st.integers(50, 400),
+    levels=st.integers(1, 3),
+    days=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+    holes=st.floats(0, 0.2),
+)
 def test_features_match_an_independent_pandas_reference(lobster_frame, n, levels, days, seed, holes):
     df = lobster_frame(n, levels=levels, seed=seed, days=days)
     rng = np.random.default_rng(seed)
@@ -331,11 +364,17 @@ def test_synthetic_ticks_trade_columns_give_the_same_features_as_lobster_ones():
 
 def test_zero_sizes_and_prices_give_nan_or_inf_not_an_exception():
     """Divisions by zero (both queues empty of shares, a zero mid) follow IEEE rules in both paths, as before."""
-    df = pd.DataFrame({
-        "type": [1.0, 4.0, 4.0, 1.0], "size": [5.0, 5.0, 5.0, 5.0], "direction": [1.0, 1.0, -1.0, 1.0],
-        "ask_price_1": [10.01, 0.0, 10.02, 10.02], "ask_size_1": [0.0, 3.0, 0.0, 2.0],
-        "bid_price_1": [10.0, 0.0, 10.0, 10.0], "bid_size_1": [0.0, 4.0, 0.0, 2.0],
-    })
+    df = pd.DataFrame(
+        {
+            "type": [1.0, 4.0, 4.0, 1.0],
+            "size": [5.0, 5.0, 5.0, 5.0],
+            "direction": [1.0, 1.0, -1.0, 1.0],
+            "ask_price_1": [10.01, 0.0, 10.02, 10.02],
+            "ask_size_1": [0.0, 3.0, 0.0, 2.0],
+            "bid_price_1": [10.0, 0.0, 10.0, 10.0],
+            "bid_size_1": [0.0, 4.0, 0.0, 2.0],
+        }
+    )
     batch = compute_features(df, ["lob_basic", "lob_levels"])
     assert_parity(run_online(df, OnlineFeatures(["lob_basic", "lob_levels"])), batch)
     assert np.isnan(batch["microprice_dev_bps"][0]) and batch["depth_imbalance_1"][0] == 0.0

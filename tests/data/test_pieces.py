@@ -28,8 +28,12 @@ def _synthetic(**kw) -> SyntheticData:
 def test_synthetic_pieces_are_symbols_times_days_sorted_by_day_then_symbol():
     pieces = discover(_synthetic(symbols=2), Path("."))
     assert [p.id for p in pieces] == [
-        "SYN0/2020-01-02", "SYN1/2020-01-02", "SYN0/2020-01-03", "SYN1/2020-01-03",
-        "SYN0/2020-01-06", "SYN1/2020-01-06",  # consecutive business days: the 4th and 5th are a weekend
+        "SYN0/2020-01-02",
+        "SYN1/2020-01-02",
+        "SYN0/2020-01-03",
+        "SYN1/2020-01-03",
+        "SYN0/2020-01-06",
+        "SYN1/2020-01-06",  # consecutive business days: the 4th and 5th are a weekend
     ]
     for p in pieces:
         json.dumps(dict(p.source))  # JSON-able
@@ -46,8 +50,9 @@ def test_synthetic_pieces_differ_and_a_piece_is_a_pure_function_of_its_source():
     pieces = discover(_synthetic(symbols=2), Path("."))
     assert len({p.source["seed"] for p in pieces}) == len(pieces)
     a = load_piece(pieces[1], "lob_basic", spread=True)
-    b = load_piece(Piece(pieces[1].symbol, pieces[1].day, json.loads(json.dumps(dict(pieces[1].source)))),
-                   "lob_basic", spread=True)
+    b = load_piece(
+        Piece(pieces[1].symbol, pieces[1].day, json.loads(json.dumps(dict(pieces[1].source)))), "lob_basic", spread=True
+    )
     pd.testing.assert_frame_equal(a.frame, b.frame)
     pd.testing.assert_frame_equal(a.features, b.features)
     c = load_piece(pieces[0], "lob_basic", spread=False)
@@ -160,8 +165,9 @@ def _bars(days: list[str], per_day: int, *, seed: int = 0, start: str = "09:30")
     high = np.maximum(open_, close) * (1 + rng.uniform(0, 1e-3, len(stamps)))
     low = np.minimum(open_, close) * (1 - rng.uniform(0, 1e-3, len(stamps)))
     volume = rng.integers(1, 1000, len(stamps)).astype(float)
-    return pd.DataFrame({"timestamp": stamps, "open": open_, "high": high, "low": low, "close": close,
-                         "volume": volume})
+    return pd.DataFrame(
+        {"timestamp": stamps, "open": open_, "high": high, "low": low, "close": close, "volume": volume}
+    )
 
 
 def _bars_data(path, **kw):
@@ -271,8 +277,9 @@ def _stamped(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     """Piece ``k`` on its own day (days increase with ``k``, so the concatenation's time index is sorted)."""
     day = pd.Timestamp("2012-06-21") + pd.Timedelta(days=k)
     out = frame.copy()
-    out.index = pd.DatetimeIndex(day + pd.Timedelta(hours=9, minutes=30) + pd.to_timedelta(np.arange(len(frame)),
-                                                                                           unit="s"), name="time")
+    out.index = pd.DatetimeIndex(
+        day + pd.Timedelta(hours=9, minutes=30) + pd.to_timedelta(np.arange(len(frame)), unit="s"), name="time"
+    )
     if "day" in out.columns:
         out["day"] = day
     return out
@@ -289,12 +296,15 @@ def _assert_piece_features_equal_grouped(frames, feature_set, *, bars):
     start = 0
     for f in frames:
         alone = derive(f, feature_set, spread=False, bars=bars).features
-        pd.testing.assert_frame_equal(alone, grouped.iloc[start:start + len(f)])
+        pd.testing.assert_frame_equal(alone, grouped.iloc[start : start + len(f)])
         start += len(f)
 
 
-@given(lengths=layouts, seed=st.integers(0, 2**16),
-       feature_set=st.sampled_from(["lob_basic", "lob_levels", "price_volume"]))
+@given(
+    lengths=layouts,
+    seed=st.integers(0, 2**16),
+    feature_set=st.sampled_from(["lob_basic", "lob_levels", "price_volume"]),
+)
 def test_book_features_of_a_piece_alone_equal_the_grouped_features_of_the_concatenation(
     lobster_frame, lengths, seed, feature_set
 ):
@@ -307,8 +317,7 @@ def test_book_features_of_a_piece_alone_equal_the_grouped_features_of_the_concat
     _assert_piece_features_equal_grouped(frames, feature_set, bars=False)
 
 
-@given(lengths=layouts, seed=st.integers(0, 2**16),
-       feature_set=st.sampled_from(["bar_returns", "close_indicators"]))
+@given(lengths=layouts, seed=st.integers(0, 2**16), feature_set=st.sampled_from(["bar_returns", "close_indicators"]))
 def test_bar_features_of_a_piece_alone_equal_the_grouped_features_of_the_concatenation(lengths, seed, feature_set):
     frames = []
     for k, n in enumerate(lengths):
@@ -323,15 +332,20 @@ def test_usable_rows_with_piece_groups_never_cross_a_piece(lengths, horizon, seq
     n = len(piece)
     rows = usable_rows(n, horizon=horizon, seq_len=seq_len, groups=np.array([f"P{k}" for k in piece]))
     inside = [
-        t for t in range(n)
-        if t - seq_len + 1 >= 0 and t + horizon < n and len(set(piece[t - seq_len + 1:t + horizon + 1])) == 1
+        t
+        for t in range(n)
+        if t - seq_len + 1 >= 0 and t + horizon < n and len(set(piece[t - seq_len + 1 : t + horizon + 1])) == 1
     ]
     np.testing.assert_array_equal(rows, inside)
 
 
 @pytest.mark.filterwarnings("ignore::signalbench._validation.EmptyResultWarning")  # a piece shorter than horizon
-@given(lengths=layouts, horizon=st.integers(1, 8), seed=st.integers(0, 2**16),
-       kind=st.sampled_from(["direction", "smoothed_direction", "forward_change", "forward_log_return"]))
+@given(
+    lengths=layouts,
+    horizon=st.integers(1, 8),
+    seed=st.integers(0, 2**16),
+    kind=st.sampled_from(["direction", "smoothed_direction", "forward_change", "forward_log_return"]),
+)
 def test_labels_with_piece_groups_are_nan_in_the_last_horizon_rows_of_each_piece(lengths, horizon, seed, kind):
     rng = np.random.default_rng(seed)
     prices = [100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n))) for n in lengths]
@@ -340,9 +354,9 @@ def test_labels_with_piece_groups_are_nan_in_the_last_horizon_rows_of_each_piece
     y = np.asarray(make(np.concatenate(prices), horizon, groups=groups), dtype=np.float64)
     start = 0
     for p in prices:
-        part = y[start:start + len(p)]
-        assert np.isnan(part[max(len(p) - horizon, 0):]).all()  # the label would read the next piece
-        assert not np.isnan(part[:max(len(p) - horizon, 0)]).any()
+        part = y[start : start + len(p)]
+        assert np.isnan(part[max(len(p) - horizon, 0) :]).all()  # the label would read the next piece
+        assert not np.isnan(part[: max(len(p) - horizon, 0)]).any()
         np.testing.assert_array_equal(part, np.asarray(make(p, horizon), dtype=np.float64))  # the piece alone
         start += len(p)
 
@@ -366,9 +380,13 @@ def _same_as_load_inputs(exp):
 def test_a_one_day_lobster_input_loads_as_load_inputs_loads_it(lobster_dir):
     from signalbench.experiment.config import Experiment
 
-    exp = Experiment(name="t", data={"kind": "lobster", "path": "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip"},
-                     features=["lob_basic", "lob_levels"], costs={"half_spread_bps": "quoted"},
-                     base_dir=str(lobster_dir))
+    exp = Experiment(
+        name="t",
+        data={"kind": "lobster", "path": "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip"},
+        features=["lob_basic", "lob_levels"],
+        costs={"half_spread_bps": "quoted"},
+        base_dir=str(lobster_dir),
+    )
     _same_as_load_inputs(exp)
 
 
@@ -376,8 +394,9 @@ def test_a_one_day_bars_input_loads_as_load_inputs_loads_it(tmp_path):
     from signalbench.experiment.config import Experiment
 
     _bars(DAYS[:1], 40).to_csv(tmp_path / "AAA_1min.csv", index=False)
-    exp = Experiment(name="t", data={"kind": "bars", "path": "AAA_1min.csv"}, features="bar_returns",
-                     base_dir=str(tmp_path))
+    exp = Experiment(
+        name="t", data={"kind": "bars", "path": "AAA_1min.csv"}, features="bar_returns", base_dir=str(tmp_path)
+    )
     _same_as_load_inputs(exp)
 
 
@@ -389,8 +408,10 @@ def test_synthetic_seed_is_the_sections_else_the_experiments():
     assert seeds(SyntheticData(kind="synthetic", n=400, seed=5), seed=3) == seeds(data, seed=5)
 
 
-@pytest.mark.parametrize(("name", "symbol"), [("BRK.B_1min.csv", "BRK.B"), ("AAPL.csv.gz", "AAPL"),
-                                              ("MSFT_2021.parquet", "MSFT"), ("prices.csv", "prices")])
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [("BRK.B_1min.csv", "BRK.B"), ("AAPL.csv.gz", "AAPL"), ("MSFT_2021.parquet", "MSFT"), ("prices.csv", "prices")],
+)
 def test_bars_symbol_from_the_file_name(tmp_path, name, symbol):
     path = tmp_path / name
     bars = _bars(DAYS[:1], 5)

@@ -66,8 +66,7 @@ def test_train_val_test_split_is_purged(n, horizon, seq_len, val, test):
 @given(**sizes, k=st.integers(1, 6), rolling=st.booleans())
 def test_walk_forward_splits_are_purged_and_move_forward(n, horizon, seq_len, k, rolling):
     try:
-        folds = walk_forward_splits(n, horizon=horizon, seq_len=seq_len, n_folds=k,
-                                    train_size=20 if rolling else None)
+        folds = walk_forward_splits(n, horizon=horizon, seq_len=seq_len, n_folds=k, train_size=20 if rolling else None)
     except ValueError as exc:
         assert "too few rows" in str(exc)
         assume(False)
@@ -103,8 +102,7 @@ def test_purged_kfold_is_purged_with_embargo(n, horizon, seq_len, k, embargo):
             assert after.min() - te.max() - 1 >= horizon + seq_len + embargo
 
 
-@given(days=st.lists(st.integers(5, 60), min_size=1, max_size=5), horizon=st.integers(0, 5),
-       seq_len=st.integers(1, 8))
+@given(days=st.lists(st.integers(5, 60), min_size=1, max_size=5), horizon=st.integers(0, 5), seq_len=st.integers(1, 8))
 def test_usable_rows_never_cross_a_day(days, horizon, seq_len):
     groups = np.repeat(np.arange(len(days)), days)
     rows = usable_rows(groups.size, horizon=horizon, seq_len=seq_len, groups=groups)
@@ -126,8 +124,10 @@ def test_split_with_days_and_exact_values():
 
 
 def test_too_few_rows_and_bad_arguments():
-    with pytest.raises(ValueError, match="n: expected enough rows for a train/val/test split, got too few rows: "
-                                         "n=30 with horizon=10, seq_len=10"):
+    with pytest.raises(
+        ValueError,
+        match="n: expected enough rows for a train/val/test split, got too few rows: n=30 with horizon=10, seq_len=10",
+    ):
         train_val_test_split(30, horizon=10, seq_len=10)
     with pytest.raises(ValueError, match="too few rows"):
         walk_forward_splits(50, horizon=10, seq_len=10, n_folds=5)
@@ -169,8 +169,14 @@ def test_a_wrong_kind_is_a_type_error(call, message):
 # ------------------------------------------------------------------------------------------------------------------
 
 
-@given(n=st.integers(20, 200), horizon=st.integers(0, 5), seq_len=st.integers(1, 12), F=st.integers(1, 3),
-       part=st.sampled_from(["train", "val", "test"]), days=st.integers(1, 3))
+@given(
+    n=st.integers(20, 200),
+    horizon=st.integers(0, 5),
+    seq_len=st.integers(1, 12),
+    F=st.integers(1, 3),
+    part=st.sampled_from(["train", "val", "test"]),
+    days=st.integers(1, 3),
+)
 def test_every_part_row_gets_its_full_window_and_no_label_outside(n, horizon, seq_len, F, part, days):
     groups = np.repeat(np.arange(days), -(-n // days))[:n]
     try:
@@ -242,8 +248,19 @@ def test_a_real_model_fit_on_the_context_equals_the_model_fit_with_masked_labels
     split = train_val_test_split(n, horizon=1, seq_len=seq_len, val_size=0.2, test_size=0.2)
 
     def model():
-        return create_model("lstm", seq_len=seq_len, hidden_size=4, num_layers=1, bidirectional=False,
-                            pooling="last", head_size=0, epochs=2, batch_size=64, device="cpu", progress=False)
+        return create_model(
+            "lstm",
+            seq_len=seq_len,
+            hidden_size=4,
+            num_layers=1,
+            bidirectional=False,
+            pooling="last",
+            head_size=0,
+            epochs=2,
+            batch_size=64,
+            device="cpu",
+            progress=False,
+        )
 
     train = with_context(X, y, split.train, seq_len)
     masked = np.full(n, np.nan)

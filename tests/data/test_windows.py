@@ -41,8 +41,14 @@ def test_windows_one_dimensional_and_frame_input():
     np.testing.assert_array_equal(windows(df, 2)[1], [[1.0, 2.0], [2.0, 4.0]])
 
 
-@given(n=st.integers(1, 40), F=st.integers(1, 4), L=st.integers(1, 40), bs=st.integers(1, 9),
-       a=st.integers(0, 40), b=st.integers(0, 40))
+@given(
+    n=st.integers(1, 40),
+    F=st.integers(1, 4),
+    L=st.integers(1, 40),
+    bs=st.integers(1, 9),
+    a=st.integers(0, 40),
+    b=st.integers(0, 40),
+)
 def test_iter_batches_concatenate_to_the_windows(n, F, L, bs, a, b):
     L = min(L, n)
     X = np.random.default_rng(n * 100 + F).normal(size=(n, F))

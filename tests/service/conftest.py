@@ -43,24 +43,50 @@ def free_port() -> int:
 # --------------------------------------------------------------------------------------------------- run folders
 
 
-def write_run(runs: Path, run_id: str, *, sharpe: dict[str, float | None], horizon: int = 1, model: str = "lstm",
-              data: dict | None = None, status_columns: dict | None = None) -> Path:
+def write_run(
+    runs: Path,
+    run_id: str,
+    *,
+    sharpe: dict[str, float | None],
+    horizon: int = 1,
+    model: str = "lstm",
+    data: dict | None = None,
+    status_columns: dict | None = None,
+) -> Path:
     """A run folder with the files the service reads: metrics.json (one column per ``sharpe`` entry, plus the
     ``oracle`` benchmark with a Sharpe of 99), config.json, environment.json, report.html."""
     folder = runs / run_id
     folder.mkdir(parents=True)
     columns = {
-        name: {"benchmark": False, "tuned": False, "model": model, "strategy": "sign", "params": {},
-               "sharpe": value, "total_return_additive": 0.01}
+        name: {
+            "benchmark": False,
+            "tuned": False,
+            "model": model,
+            "strategy": "sign",
+            "params": {},
+            "sharpe": value,
+            "total_return_additive": 0.01,
+        }
         for name, value in sharpe.items()
     }
     columns["oracle"] = {"benchmark": True, "sharpe": 99.0, "total_return_additive": 0.5}
-    metrics = {"experiment": run_id, "data": "synthetic ticks", "columns": columns, "benchmarks": ["oracle"],
-               "models": {}, "notes": []}
-    config = {"name": run_id.rsplit("-", 1)[0], "seed": 1, "device": "cpu",
-              "data": data or {"kind": "synthetic", "n": 1000},
-              "labels": {"kind": "direction", "horizon": horizon}, "models": [{"name": model, "seq_len": 4}],
-              "strategies": [{"rule": "sign"}]}
+    metrics = {
+        "experiment": run_id,
+        "data": "synthetic ticks",
+        "columns": columns,
+        "benchmarks": ["oracle"],
+        "models": {},
+        "notes": [],
+    }
+    config = {
+        "name": run_id.rsplit("-", 1)[0],
+        "seed": 1,
+        "device": "cpu",
+        "data": data or {"kind": "synthetic", "n": 1000},
+        "labels": {"kind": "direction", "horizon": horizon},
+        "models": [{"name": model, "seq_len": 4}],
+        "strategies": [{"rule": "sign"}],
+    }
     (folder / "metrics.json").write_text(json.dumps(metrics))
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "environment.json").write_text(json.dumps({"git_commit": "abc", "packages": {"signalbench": "0.1.0"}}))
@@ -111,8 +137,11 @@ def postgres_url():
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -29,9 +29,22 @@ def test_upgrade_from_the_first_revision_to_head_and_back(db_url):
     assert migrate.upgrade(engine, "0001") == "0001"
     assert _tables(engine) >= FIRST and not (_tables(engine) & SECOND)
     with engine.begin() as conn:
-        conn.execute(db.runs.insert().values(id="r1", name="r", status="done", data="", data_kind="", data_version="",
-                                             code_version="", config={}, config_hash="h", submitted_by="",
-                                             created_at=1.0, imported_at=1.0))
+        conn.execute(
+            db.runs.insert().values(
+                id="r1",
+                name="r",
+                status="done",
+                data="",
+                data_kind="",
+                data_version="",
+                code_version="",
+                config={},
+                config_hash="h",
+                submitted_by="",
+                created_at=1.0,
+                imported_at=1.0,
+            )
+        )
     assert migrate.upgrade(engine) == migrate.head() == "0002"
     assert _tables(engine) >= FIRST | SECOND | {"signalbench_alembic_version"}
     with engine.connect() as conn:  # data kept across the upgrade; the other tool's version row untouched
@@ -110,8 +123,9 @@ def test_sqlite_default_sits_beside_the_runs_folder_in_wal_mode(tmp_path, runs_d
 def test_keys_create_takes_the_database_before_or_after_the_subcommand(tmp_path, capsys):
     from signalbench.cli import _parser
 
-    before = _parser().parse_args(["serve", "--runs", "x", "--db", "sqlite://", "keys", "create", "--name", "a",
-                                   "--scope", "read"])
+    before = _parser().parse_args(
+        ["serve", "--runs", "x", "--db", "sqlite://", "keys", "create", "--name", "a", "--scope", "read"]
+    )
     after = _parser().parse_args(["serve", "keys", "create", "--name", "a", "--scope", "read", "--runs", "x"])
     assert (str(before.runs), before.db) == ("x", "sqlite://") and (str(after.runs), after.db) == ("x", None)
     url = f"sqlite:///{tmp_path / 'k.sqlite'}"

@@ -20,10 +20,15 @@ from signalbench.service.importer import import_runs
 from tests.service.conftest import Client, free_port
 
 TINY = {
-    "name": "tiny-job", "seed": 1, "device": "cpu",
+    "name": "tiny-job",
+    "seed": 1,
+    "device": "cpu",
     "data": {"kind": "synthetic", "n": 600, "edge": 0.6, "ticks_per_day": 600},
-    "labels": {"kind": "direction", "horizon": 1}, "costs": {"fee_bps": 0.1},
-    "baselines": {"exclude": ["persistence", "logistic"]}, "models": [], "strategies": [{"rule": "sign"}],
+    "labels": {"kind": "direction", "horizon": 1},
+    "costs": {"fee_bps": 0.1},
+    "baselines": {"exclude": ["persistence", "logistic"]},
+    "models": [],
+    "strategies": [{"rule": "sign"}],
 }
 BAD_TOML = """
 name = "bad"
@@ -49,8 +54,9 @@ def writer(engine, serve):
 
 
 def test_a_bad_config_is_a_422_listing_every_location_as_signalbench_validate(writer, tmp_path, capsys):
-    status, headers, raw = writer.call("POST", "/api/v1/runs", BAD_TOML.encode(),
-                                       headers={"Content-Type": "application/toml"})
+    status, headers, raw = writer.call(
+        "POST", "/api/v1/runs", BAD_TOML.encode(), headers={"Content-Type": "application/toml"}
+    )
     assert status == 422 and headers["content-type"] == "application/problem+json"
     locations = [e["location"] for e in json.loads(raw)["errors"]]
     assert {"seq", "data.n", "models[0].seq_len"} <= set(locations)
@@ -66,8 +72,11 @@ def test_submission_is_idempotent_and_a_queued_job_cancels(writer, engine):
     s1, h1, b1 = writer.call("POST", "/api/v1/runs", TINY, headers=key)
     s2, _, b2 = writer.call("POST", "/api/v1/runs", TINY, headers=key)
     first, second = json.loads(b1), json.loads(b2)
-    assert (s1, s2) == (202, 202) and first["job"] == second["job"] and (first["created"], second["created"]) == (
-        True, False)
+    assert (
+        (s1, s2) == (202, 202)
+        and first["job"] == second["job"]
+        and (first["created"], second["created"]) == (True, False)
+    )
     assert h1["location"] == f"/api/v1/jobs/{first['job']}"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(db.jobs)).scalar() == 1
@@ -81,8 +90,19 @@ def test_submission_is_idempotent_and_a_queued_job_cancels(writer, engine):
 def test_a_job_left_running_by_a_killed_server_is_marked_failed_at_restart(engine, runs_dir):
     now = time.time()
     with engine.begin() as conn:
-        conn.execute(insert(db.jobs).values(id="j1", config=TINY, state="running", progress="running", error="",
-                                            attempts=1, submitted_by="", created_at=now, updated_at=now))
+        conn.execute(
+            insert(db.jobs).values(
+                id="j1",
+                config=TINY,
+                state="running",
+                progress="running",
+                error="",
+                attempts=1,
+                submitted_by="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
     runner = jobs.JobRunner(engine, runs_dir)
     runner.start()
     runner.stop()
@@ -127,8 +147,18 @@ def test_killing_the_server_mid_job_leaves_the_job_failed_after_restart(tmp_path
 
     def start() -> tuple[subprocess.Popen, Client]:
         port = free_port()
-        cmd = [sys.executable, "-c", "import sys; from signalbench.cli import main; sys.exit(main())", "serve",
-               "--db", url, "--runs", str(runs), "--port", str(port)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from signalbench.cli import main; sys.exit(main())",
+            "serve",
+            "--db",
+            url,
+            "--runs",
+            str(runs),
+            "--port",
+            str(port),
+        ]
         proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
         client = Client(f"http://127.0.0.1:{port}", key)
         deadline = time.monotonic() + 120

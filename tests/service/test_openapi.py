@@ -13,8 +13,14 @@ def test_checked_in_openapi_matches_the_routes():
         "signalbench/service/openapi.json is out of date: run `python -m signalbench.service.openapi`"
     )
     paths = json.loads(generated)["paths"]
-    assert {"/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/jobs/{job_id}", "/api/v1/models/{name}/predict",
-            "/api/v1/compare", "/api/v1/health"} <= set(paths)
+    assert {
+        "/api/v1/runs",
+        "/api/v1/runs/{run_id}",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/models/{name}/predict",
+        "/api/v1/compare",
+        "/api/v1/health",
+    } <= set(paths)
     assert "/" not in paths  # the page is not part of the API
 
 

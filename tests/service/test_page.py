@@ -41,10 +41,12 @@ def page(engine, runs_dir, serve, tmp_path):
     base = serve()
     token = keys.create_key(engine, "browser", ["read"])
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1300, "height": 700},
-                                      extra_http_headers={"Authorization": f"Bearer {token}"})
+        browser = pw.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        context = browser.new_context(
+            viewport={"width": 1300, "height": 700}, extra_http_headers={"Authorization": f"Bearer {token}"}
+        )
         page = context.new_page()
         errors, outside = [], []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

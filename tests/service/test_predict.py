@@ -49,8 +49,12 @@ def test_arrow_ipc_batch_gives_predict_proba(setup):
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    status, _, raw = client.call("POST", f"/api/v1/models/{NAME}/predict", sink.getvalue().to_pybytes(),
-                                 headers={"Content-Type": "application/vnd.apache.arrow.stream"})
+    status, _, raw = client.call(
+        "POST",
+        f"/api/v1/models/{NAME}/predict",
+        sink.getvalue().to_pybytes(),
+        headers={"Content-Type": "application/vnd.apache.arrow.stream"},
+    )
     assert status == 200, raw
     np.testing.assert_array_equal(np.array(json.loads(raw)["probabilities"], dtype=float), model.predict_proba(X))
 
@@ -62,7 +66,9 @@ def test_a_schema_mismatch_is_a_422_naming_the_columns(setup):
     problem = json.loads(raw)
     assert status == 422 and headers["content-type"] == "application/problem+json"
     assert {e["location"]: e["message"] for e in problem["errors"]} == {
-        "body.columns.f_c": "missing", "body.columns.f_z": "unexpected"}
+        "body.columns.f_c": "missing",
+        "body.columns.f_z": "unexpected",
+    }
     assert "['f_a', 'f_b', 'f_c']" in problem["detail"]
     status, out = client.json("POST", f"/api/v1/models/{NAME}/predict", {"columns": ["f_a"], "rows": [[1, 2]]})
     assert status == 422 and "rows[0]" in out["detail"]

@@ -16,8 +16,13 @@ R1, R2, R3, R4 = "alpha-20260101T000000Z", "beta-20260102T000000Z", "gamma-20260
 def four_runs(engine, runs_dir):
     write_run(runs_dir, R1, sharpe={"lstm:sign": 1.0, "lstm:threshold": 2.5}, horizon=1)
     write_run(runs_dir, R2, sharpe={"transformer:sign": 0.5}, model="transformer", horizon=5)
-    write_run(runs_dir, R3, sharpe={"lstm:sign": -1.0}, horizon=5,
-              data={"kind": "lobster", "path": "data/LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"})
+    write_run(
+        runs_dir,
+        R3,
+        sharpe={"lstm:sign": -1.0},
+        horizon=5,
+        data={"kind": "lobster", "path": "data/LOBSTER_SampleFile_AMZN_2012-06-21_1.zip"},
+    )
     write_run(runs_dir, R4, sharpe={"lstm:sign": None}, horizon=1)
     assert len(import_runs(engine, runs_dir).imported) == 4
 
@@ -75,8 +80,13 @@ def test_cursor_pages_are_stable_under_inserts(client, engine, runs_dir):
 
 
 def test_bad_filter_sort_and_cursor_are_problems_naming_the_parameter(client):
-    for query, name in (("q=metric.sharpe%20%3E", "q"), ("q=colour%20%3D%20red", "q"), ("sort=sharpe", "sort"),
-                        ("cursor=nonsense", "cursor"), ("limit=0", "query.limit")):
+    for query, name in (
+        ("q=metric.sharpe%20%3E", "q"),
+        ("q=colour%20%3D%20red", "q"),
+        ("sort=sharpe", "sort"),
+        ("cursor=nonsense", "cursor"),
+        ("limit=0", "query.limit"),
+    ):
         status, headers, raw = client.call("GET", f"/api/v1/runs?{query}")
         assert status == 422 and headers["content-type"] == "application/problem+json", raw
         assert name in raw.decode()
@@ -90,8 +100,9 @@ def test_run_detail_metrics_report_artifacts(client, runs_dir):
     assert metrics["columns"]["lstm:threshold"]["sharpe"] == 2.5 and metrics["columns"]["oracle"]["sharpe"] == 99.0
     history = runs_dir / R1 / "history"
     history.mkdir()
-    (history / "lstm.json").write_text('[{"epoch": 1, "val_loss": 0.9}, {"epoch": 2, "val_loss": 0.7},'
-                                       ' {"epoch": 3, "val_loss": 0.8}]')
+    (history / "lstm.json").write_text(
+        '[{"epoch": 1, "val_loss": 0.9}, {"epoch": 2, "val_loss": 0.7}, {"epoch": 3, "val_loss": 0.8}]'
+    )
     status, metrics = client.json("GET", f"/api/v1/runs/{R1}/metrics")
     assert metrics["history"]["lstm"]["val_loss"] == {"min": 0.7, "max": 0.9, "last": 0.8, "steps": 3}
     status, headers, body = client.call("GET", f"/api/v1/runs/{R1}/report")
@@ -124,8 +135,13 @@ def test_compare_deflates_each_model_column_over_the_stated_trials(client, runs_
     import signalbench as sb
 
     rng = np.random.default_rng(5)
-    returns = pd.DataFrame({"lstm:sign": rng.normal(2e-4, 1e-3, 400), "lstm:threshold": rng.normal(5e-4, 1e-3, 400),
-                            "oracle": np.abs(rng.normal(0, 1e-3, 400))})
+    returns = pd.DataFrame(
+        {
+            "lstm:sign": rng.normal(2e-4, 1e-3, 400),
+            "lstm:threshold": rng.normal(5e-4, 1e-3, 400),
+            "oracle": np.abs(rng.normal(0, 1e-3, 400)),
+        }
+    )
     returns.to_parquet(runs_dir / R1 / "returns.parquet")
     status, out = client.json("POST", "/api/v1/compare", {"runs": [R1, R3], "metrics": ["sharpe"], "n_trials": 20})
     assert status == 200 and out["n_trials"] == 20

@@ -84,13 +84,19 @@ def test_no_request_reads_outside_the_runs_folder(engine, base, runs_dir, path):
 
 def test_body_limit_by_length_and_by_stream(engine, base):
     key = keys.create_key(engine, "r", ["read"])
-    status, headers, raw = Client(base, key).call("POST", "/api/v1/compare", b"x" * 5000,
-                                                  headers={"Content-Type": "application/json"})
+    status, headers, raw = Client(base, key).call(
+        "POST", "/api/v1/compare", b"x" * 5000, headers={"Content-Type": "application/json"}
+    )
     assert status == 413 and headers["content-type"] == "application/problem+json" and b"at most 2000 bytes" in raw
     conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
     chunks = iter([b"[" + b" " * 1500, b" " * 1500 + b"]"])  # chunked: no Content-Length to judge by
-    conn.request("POST", "/api/v1/compare", body=chunks, encode_chunked=True,
-                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/compare",
+        body=chunks,
+        encode_chunked=True,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     resp = conn.getresponse()
     assert resp.status == 413 and b"at most 2000 bytes" in resp.read()
 

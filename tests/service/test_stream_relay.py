@@ -50,8 +50,10 @@ def test_new_predictions_are_relayed_in_order(engine, runs_dir, redis_url):
             client.xadd("lob:predictions", {"model": "lstm", "p_up": "0.25"}, id="1700000000000-1")
             client.xadd("lob:predictions", {"model": "lstm", "p_up": "0.75"}, id="1700000000000-2")
             got = [json.loads(ws.recv(timeout=30)) for _ in range(2)]
-    assert got == [{"id": "1700000000000-1", "model": "lstm", "p_up": "0.25"},
-                   {"id": "1700000000000-2", "model": "lstm", "p_up": "0.75"}]
+    assert got == [
+        {"id": "1700000000000-1", "model": "lstm", "p_up": "0.25"},
+        {"id": "1700000000000-2", "model": "lstm", "p_up": "0.75"},
+    ]
 
 
 def test_a_socket_without_a_key_or_without_redis_is_closed_with_the_reason(engine, runs_dir):

@@ -190,8 +190,9 @@ def tiny_run(tmp_path_factory):
     mid = ((df["ask_price_1"] + df["bid_price_1"]) / 2).to_numpy()
     y = direction(mid, 5, threshold=1e-5)
     run = tmp_path_factory.mktemp("run")
-    (run / "config.json").write_text(json.dumps({"features": ["lob_basic"],
-                                                 "data": {"kind": "lobster", "path": str(data), "levels": 2}}))
+    (run / "config.json").write_text(
+        json.dumps({"features": ["lob_basic"], "data": {"kind": "lobster", "path": str(data), "levels": 2}})
+    )
     model = signals.create("lstm", seq_len=4, hidden_size=4, head_size=4, epochs=1, progress=False, device="cpu",
                            seed=0)  # fmt: skip
     model.fit(X.iloc[:500], y[:500]).save(run / "models" / "lstm")

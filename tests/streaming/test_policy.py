@@ -23,8 +23,12 @@ TOY_FIELDS = ["size", "price", "ask_price_1", "bid_price_1"]
 INT64_MAX = 2**63 - 1
 K = 120  # the event a bad entry replaces
 BAD = [  # (field, value, the dead-letter reason)
-    ("ask_price_1", "inf", r"ask_price_1: expected a price > 0 and < 1e\+09 dollars, or nan with the level's size "
-                           r"nan \(an empty level\), got 'inf'"),  # fmt: skip
+    (
+        "ask_price_1",
+        "inf",
+        r"ask_price_1: expected a price > 0 and < 1e\+09 dollars, or nan with the level's size "
+        r"nan \(an empty level\), got 'inf'",
+    ),  # fmt: skip
     ("size", "nan", r"size: expected a finite size in \[0, 9007199254740992\], got 'nan'"),
     ("size", "1e308", r"size: expected a finite size in \[0, 9007199254740992\], got '1e308'"),
     ("size", "-100", r"size: expected a finite size .*got '-100'"),
@@ -32,8 +36,12 @@ BAD = [  # (field, value, the dead-letter reason)
     ("bid_price_1", "-10.5", r"bid_price_1: expected a price > 0 .*got '-10.5'"),
     ("price", "-1.0", r"price: expected a finite price > 0 .*got '-1.0'"),
     ("price", "nan", r"price: expected a finite price > 0 and < 1e\+09 dollars \(nan only on a type-7 halt row\)"),
-    ("bid_size_1", "nan", r"bid_size_1: expected a size in \[0, 9007199254740992\], or nan with the level's price "
-                          r"nan \(an empty level\), got 'nan'"),  # fmt: skip
+    (
+        "bid_size_1",
+        "nan",
+        r"bid_size_1: expected a size in \[0, 9007199254740992\], or nan with the level's price "
+        r"nan \(an empty level\), got 'nan'",
+    ),  # fmt: skip
     ("pos", str(2**63), rf"pos: expected an integer in \[0, {INT64_MAX}\] \(int64\), got '{2**63}'"),
     ("time", "-1e30", r"time: expected an integer in \[-9223372036854775808, 9223372036854775807\]"),
     ("producer_ns", str(2**64), r"producer_ns: expected an integer in .*\(int64\)"),

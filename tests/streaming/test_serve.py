@@ -120,8 +120,11 @@ def test_replay_against_an_unreachable_redis_gives_up_by_default(helpers, toy_lo
     url = f"redis://127.0.0.1:{helpers.free_port()}/0"
     assert main(["stream", "replay", str(toy_lobster), "--redis", url]) == 2
     err = capsys.readouterr().err
-    assert re.search(rf"--redis: expected a reachable Redis server, got no answer from {re.escape(url)} for 0\.\d+s "
-                     r"\(.*\); start redis-server, pass --redis URL, or --retry-for SECONDS to wait longer", err), err
+    assert re.search(
+        rf"--redis: expected a reachable Redis server, got no answer from {re.escape(url)} for 0\.\d+s "
+        r"\(.*\); start redis-server, pass --redis URL, or --retry-for SECONDS to wait longer",
+        err,
+    ), err
     assert main(["stream", "replay", str(toy_lobster), "--redis", url, "--retry-for", "-1"]) == 2
     assert "--retry-for: expected a finite number >= 0" in capsys.readouterr().err
 
