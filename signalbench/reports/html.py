@@ -237,8 +237,9 @@ def _figures(run_dir: Path, metrics: dict[str, Any], trades: Any = None) -> list
     if histories:
         figs.append(("Training history", "", plots.history_figure(histories), []))
     shown = [c for c in model_cols + bench if c in returns]  # equity and drawdown: interactive, see _charts
-    gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
-    figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
+    if not _pieces(metrics):  # a multi-piece run keeps no gross returns of its pooled days
+        gross, turnover, how = _cost_inputs(returns, {c: columns[c] for c in shown})
+        figs.append(("Net return against cost", how, plots.cost_figure(gross, turnover), []))
     if metrics.get("capacity"):
         figs.append(
             (
@@ -295,7 +296,10 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     model_cols = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     returns = read_table(run_dir, "returns.parquet")
     x = _x_axis(returns)
-    built = charts.equity_charts(returns, [c for c in model_cols + bench if c in returns], x)
+    # a multi-piece run's returns.parquet holds the pooled days' sums (several symbols' notional): not a compounded
+    # equity; its chart is the daily pooled one below (1 + running sum)
+    cols = [] if _pieces(metrics) else [c for c in model_cols + bench if c in returns]
+    built = charts.equity_charts(returns, cols, x) if cols else []
     daily = across.daily_chart(metrics, model_cols + bench)
     built += [daily] if daily is not None else []
     return [{**c, "json": charts.to_json(c)} for c in built]
@@ -355,7 +359,14 @@ def _records(run_dir: Path, metrics: dict[str, Any], config: dict[str, Any] | No
     models = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"] if not c["bench"]]
     positions = read_table(run_dir, "positions.parquet")
     costs = (config or {}).get("costs") or {}
+    if _pieces(metrics):
+        return models, "a multi-piece run's trades are per piece (piece_returns.parquet holds every tested row)"
     return models, round_trips.records(positions, read_table(run_dir, "returns.parquet"), models, costs)
+
+
+def _pieces(metrics: dict[str, Any]) -> bool:
+    """Whether the run is a multi-piece one (its returns are daily pooled sums, not one tested span's rows)."""
+    return metrics.get("kind") == "pieces"
 
 
 def _trades(run_dir: Path, models: list[str], frame: Any) -> dict[str, Any]:
