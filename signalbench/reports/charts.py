@@ -132,29 +132,19 @@ def equity_charts(returns: pd.DataFrame, columns: list[str], x: np.ndarray) -> l
     rest = [c for c in columns if c not in oracles]
     styles = styles_of(columns)
     drawdown = {c: equity[c] / np.maximum.accumulate(equity[c]) - 1.0 for c in rest}
-    charts = [
-        line_chart(
-            "equity-models",
-            "Equity of the model columns and buy-and-hold (start = 1)",
-            "equity",
-            x,
-            {c: equity[c] for c in rest},
-            [styles[c] for c in rest],
-        ),
-        line_chart("drawdown", "Drawdown", "drawdown", x, drawdown, [styles[c] for c in rest]),
-    ]
+
+    def chart(chart_id: str, title: str, ylabel: str, lines: dict[str, np.ndarray]) -> dict[str, Any]:
+        return line_chart(chart_id, title, ylabel, x, lines, [styles[c] for c in lines])
+
+    charts = []
     if oracles:
-        charts.insert(
-            0,
-            line_chart(
-                "equity-oracles",
-                "Equity of the oracle and the naive oracle (start = 1)",
-                "equity",
-                x,
-                {c: equity[c] for c in oracles},
-                [styles[c] for c in oracles],
-            ),
+        oracle_lines = {c: equity[c] for c in oracles}
+        charts.append(
+            chart("equity-oracles", "Equity of the oracle and the naive oracle (start = 1)", "equity", oracle_lines)
         )
+    models = {c: equity[c] for c in rest}
+    charts.append(chart("equity-models", "Equity of the model columns and buy-and-hold (start = 1)", "equity", models))
+    charts.append(chart("drawdown", "Drawdown", "drawdown", drawdown))
     return charts
 
 
