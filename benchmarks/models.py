@@ -4,23 +4,32 @@
    directional accuracy on the test rows where the mid moves (up if P(up) > P(down)) of the LSTM, the Transformer,
    logistic and majority, next to the generator's Bayes-optimal accuracy (expected, and realised on the same rows).
    Chronological 60/20/20 split; early stopping on the validation part.
-2. The shared LOBSTER samples (GOOG 2012-06-21, 5 levels; AMZN 2012-06-21, 1 level), per symbol (one day each; no
-   pooling across symbols yet): 3-class direction over ``--horizons`` events (10, 20, 50) with the stationary band
-   set to the 1/3 quantile of the |h-event return| on the training rows, purged chronological 60/20/20 split
-   (``train_val_test_split``, seq_len 50). Every model is scored on the same first ``--test-rows`` rows of the test
-   part: macro-F1, and the net return and signal efficiency of ``strategies.sign`` on its probabilities after the
-   quoted spread (each change of position pays the row's quoted half-spread per unit; additive, bps of the notional).
-   Majority, logistic and LightGBM read ``lob_basic`` features; DeepLOB, BiN-CTABL, TLOB and MLPLOB the raw book.
-   Validation (early stopping) uses the last ``--val-rows`` rows of the validation part. The deep models train at a
-   reduced size (``--max-windows-per-epoch`` windows per epoch, ``--epochs``, smaller widths: ``_book_models``)
-   so that the run fits a shared 2-core machine; the learning curve (train/val loss per epoch) is printed.
-   Published deep models reach roughly 0.48-0.64 macro-F1 at horizon 10 on LOBSTER stocks; above 0.80 means a leak.
+2. The shared LOBSTER samples (GOOG 2012-06-21, 5 levels; AMZN 2012-06-21, 1 level), **per symbol and pooled**:
+   3-class direction over ``--horizons`` events (10, 20, 50) with each symbol's stationary band set to the 1/3
+   quantile of its |h-event return| on its training rows, purged chronological 60/20/20 split per symbol
+   (``train_val_test_split``; the longest window, 50, sets the purge), every model scored on the same first
+   ``--test-rows`` rows of each symbol's test part: macro-F1, and the net return and signal efficiency of
+   ``strategies.sign`` on its probabilities after the quoted spread (each change of position pays the row's quoted
+   half-spread per unit; additive, bps of the notional). Early stopping on the last ``--val-rows`` validation rows.
+   Models: majority, logistic, LightGBM (``--trees``), LSTM and Transformer on ``lob_basic`` features, and the order-
+   book model(s) of ``--book-models`` (default BiN-CTABL, the best of the four on these days at horizon 10) on the raw
+   book. The neural models train at a reduced size: ``--max-windows-per-epoch`` random windows per epoch,
+   ``--epochs``, small widths (``_models``), balanced class weights, patience 2.
+   ``per-symbol``: one fit per symbol on its own rows (GOOG's features of 5 levels, its 5-level book).
+   ``pooled``: one fit on the training rows of both symbols (each block with its own context: no window crosses a
+   symbol), the features both days have (the level-1 book for the book models), each symbol's features first
+   z-scored with its own training rows' statistics (``signalbench.signals.SymbolScaler``, what a ``pool = "all"``
+   experiment does; the book models skip it); ``pooled-raw`` (``--pooled pooled pooled-raw``): the same without it.
+   The fit time of ``per-symbol`` is the sum of its two fits. Published deep models reach roughly 0.48-0.64 macro-F1
+   at horizon 10 on LOBSTER stocks; above 0.80 means a leak.
 
-``--threads 1`` is faster than 2 on a loaded machine (oversubscribed torch threads).
+``--threads 1`` (the default) is faster than 2 on a loaded machine (oversubscribed torch threads).
 
-Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --threads 1 --skip-synthetic
-     [--symbols GOOG_2012-06-21_5 AMZN_2012-06-21_1] [--horizons 10 20 50] [--max-windows-per-epoch 1500]
-     [--epochs 3] [--val-rows 1500] [--test-rows 4000] [--models deeplob ...] [--size-input log|raw]
+Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --skip-synthetic
+     [--pooled pooled pooled-raw] [--horizons 10 20 50] [--max-windows-per-epoch 2000 (0: all)] [--epochs 4]
+     [--trees 100] [--val-rows 1500] [--test-rows 4000] [--models lstm ...] [--book-models binctabl tlob ...]
+     [--json results.json]
+Full size: ``--max-windows-per-epoch 0 --epochs 20 --trees 500 --test-rows 100000 --val-rows 100000``.
 """
 
 from __future__ import annotations
@@ -271,7 +280,7 @@ def main():
     p.add_argument("--skip-lobster", action="store_true")
     p.add_argument("--symbols", nargs="+", default=["GOOG_2012-06-21_5", "AMZN_2012-06-21_1"])
     p.add_argument("--horizons", nargs="+", type=int, default=[10, 20, 50])
-    p.add_argument("--max-windows-per-epoch", type=int, default=2000, help="LOBSTER neural models (0: all windows)")
+    p.add_argument("--max-windows-per-epoch", type=int, default=None, help="LOBSTER: 2000 if not given, 0: all")
     p.add_argument("--epochs", type=int, default=4, help="LOBSTER neural models")
     p.add_argument("--trees", type=int, default=100, help="LOBSTER LightGBM")
     p.add_argument("--models", nargs="+", default=None, help="only these (default: all)")
@@ -289,11 +298,11 @@ def main():
     p.add_argument("--test-rows", type=int, default=4000, help="first rows of the test part scored")
     p.add_argument("--json", type=Path, default=None, help="also write the LOBSTER results here")
     a = p.parse_args()
-    a.max_windows_per_epoch = a.max_windows_per_epoch or None
     torch.set_num_threads(a.threads)
     if not a.skip_synthetic:
-        TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch
+        TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch or None
         synthetic(a.synthetic_rows)
+    a.max_windows_per_epoch = 2000 if a.max_windows_per_epoch is None else a.max_windows_per_epoch or None
     if not a.skip_lobster:
         paths = [LOBSTER / f"LOBSTER_SampleFile_{symbol}.zip" for symbol in a.symbols]
         missing = [str(p) for p in paths if not p.is_file()]
