@@ -90,3 +90,13 @@ def test_predicting_a_symbol_not_seen_in_training_is_a_clear_error():
         predict_features({"normaliser": normaliser}, _piece("GOOG", 580.0, 2))
     piece = _piece("GOOG", 580.0, 2)
     assert predict_features({"normaliser": None}, piece) is piece["features"]
+
+
+def test_a_day_split_fits_on_the_training_days_only():
+    split = Split(kind="days", train_days=1, val_days=1, test_days=1, pool="all").model_dump()
+    members = [{"fold": 0, "role": "train"}, {"fold": 0, "role": "val"}]
+    train, val = _piece("AMZN", 220.0, 1), _piece("AMZN", 260.0, 5)  # the validation day trades higher
+    out, normaliser = normalise_pooled(create("logistic"), LABELS, split, LONGEST, members, _deps([train, val]))
+    rows = piece_fold(LABELS, split, members[0], train["n"], LONGEST).train
+    assert np.allclose(normaliser["symbols"]["AMZN"]["mean"], train["features"].iloc[rows].mean().to_numpy())
+    assert out["piece_1"]["features"]["price"].mean() > 5  # the validation day, scaled by the training day
