@@ -4,23 +4,32 @@
    directional accuracy on the test rows where the mid moves (up if P(up) > P(down)) of the LSTM, the Transformer,
    logistic and majority, next to the generator's Bayes-optimal accuracy (expected, and realised on the same rows).
    Chronological 60/20/20 split; early stopping on the validation part.
-2. The shared LOBSTER samples (GOOG 2012-06-21, 5 levels; AMZN 2012-06-21, 1 level), per symbol (one day each; no
-   pooling across symbols yet): 3-class direction over ``--horizons`` events (10, 20, 50) with the stationary band
-   set to the 1/3 quantile of the |h-event return| on the training rows, purged chronological 60/20/20 split
-   (``train_val_test_split``, seq_len 50). Every model is scored on the same first ``--test-rows`` rows of the test
-   part: macro-F1, and the net return and signal efficiency of ``strategies.sign`` on its probabilities after the
-   quoted spread (each change of position pays the row's quoted half-spread per unit; additive, bps of the notional).
-   Majority, logistic and LightGBM read ``lob_basic`` features; DeepLOB, BiN-CTABL, TLOB and MLPLOB the raw book.
-   Validation (early stopping) uses the last ``--val-rows`` rows of the validation part. The deep models train at a
-   reduced size (``--max-windows-per-epoch`` windows per epoch, ``--epochs``, smaller widths: ``_book_models``)
-   so that the run fits a shared 2-core machine; the learning curve (train/val loss per epoch) is printed.
-   Published deep models reach roughly 0.48-0.64 macro-F1 at horizon 10 on LOBSTER stocks; above 0.80 means a leak.
+2. The shared LOBSTER samples (GOOG 2012-06-21, 5 levels; AMZN 2012-06-21, 1 level), **per symbol and pooled**:
+   3-class direction over ``--horizons`` events (10, 20, 50) with each symbol's stationary band set to the 1/3
+   quantile of its |h-event return| on its training rows, purged chronological 60/20/20 split per symbol
+   (``train_val_test_split``; the longest window, 50, sets the purge), every model scored on the same first
+   ``--test-rows`` rows of each symbol's test part: macro-F1, and the net return and signal efficiency of
+   ``strategies.sign`` on its probabilities after the quoted spread (each change of position pays the row's quoted
+   half-spread per unit; additive, bps of the notional). Early stopping on the last ``--val-rows`` validation rows.
+   Models: majority, logistic, LightGBM (``--trees``), LSTM and Transformer on ``lob_basic`` features, and the order-
+   book model(s) of ``--book-models`` (default BiN-CTABL, the best of the four on these days at horizon 10) on the raw
+   book. The neural models train at a reduced size: ``--max-windows-per-epoch`` random windows per epoch,
+   ``--epochs``, small widths (``_models``), balanced class weights, patience 2.
+   ``per-symbol``: one fit per symbol on its own rows (GOOG's features of 5 levels, its 5-level book).
+   ``pooled``: one fit on the training rows of both symbols (each block with its own context: no window crosses a
+   symbol), the features both days have (the level-1 book for the book models), each symbol's features first
+   z-scored with its own training rows' statistics (``signalbench.signals.SymbolScaler``, what a ``pool = "all"``
+   experiment does; the book models skip it); ``pooled-raw`` (``--pooled pooled pooled-raw``): the same without it.
+   The fit time of ``per-symbol`` is the sum of its two fits. Published deep models reach roughly 0.48-0.64 macro-F1
+   at horizon 10 on LOBSTER stocks; above 0.80 means a leak.
 
-``--threads 1`` is faster than 2 on a loaded machine (oversubscribed torch threads).
+``--threads 1`` (the default) is faster than 2 on a loaded machine (oversubscribed torch threads).
 
-Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --threads 1 --skip-synthetic
-     [--symbols GOOG_2012-06-21_5 AMZN_2012-06-21_1] [--horizons 10 20 50] [--max-windows-per-epoch 1500]
-     [--epochs 3] [--val-rows 1500] [--test-rows 4000] [--models deeplob ...] [--size-input log|raw]
+Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --skip-synthetic
+     [--pooled pooled pooled-raw] [--horizons 10 20 50] [--max-windows-per-epoch 2000 (0: all)] [--epochs 4]
+     [--trees 100] [--val-rows 1500] [--test-rows 4000] [--models lstm ...] [--book-models binctabl tlob ...]
+     [--json results.json]
+Full size: ``--max-windows-per-epoch 0 --epochs 20 --trees 500 --test-rows 100000 --val-rows 100000``.
 """
 
 from __future__ import annotations
@@ -85,20 +94,31 @@ def _part(frame, labels, rows, L):
     return frame.iloc[lo:hi], y
 
 
-def _book_models(size: argparse.Namespace) -> dict:
-    """The order-book models at the benchmark's size: ``--max-windows-per-epoch`` windows, ``--epochs`` epochs."""
-    train = {**TRAIN, "epochs": size.epochs, "max_windows_per_epoch": size.max_windows_per_epoch or 1500}
-    train["patience"] = 2
-    train["batch_size"] = 64
-    train["size_input"] = size.size_input
-    train["lr"] = size.lr
-    train["class_weight"] = None if size.class_weight == "none" else "balanced"
-    return {
-        "deeplob": {"seq_len": 50, "conv_channels": 16, "inception_channels": 32, "lstm_hidden": 32, **train},
-        "binctabl": {"seq_len": 10, **train},
-        "tlob": {"seq_len": 50, "hidden": 32, "num_layers": 2, **train},
-        "mlplob": {"seq_len": 50, "hidden": 32, "num_layers": 2, **train},
+def _models(size: argparse.Namespace) -> dict:
+    """label -> (registry name, params, input: "features" or "book") at the benchmark's size (see the docstring)."""
+    neural = {**TRAIN, "epochs": size.epochs, "max_windows_per_epoch": size.max_windows_per_epoch}
+    neural.update(patience=2, batch_size=64, class_weight="balanced", lr=size.lr)
+    book = {**neural, "size_input": size.size_input}
+    book_params = {
+        "deeplob": {"seq_len": 50, "conv_channels": 16, "inception_channels": 32, "lstm_hidden": 32},
+        "binctabl": {"seq_len": 10},
+        "tlob": {"seq_len": 50, "hidden": 32, "num_layers": 2},
+        "mlplob": {"seq_len": 50, "hidden": 32, "num_layers": 2},
     }
+    models = {
+        "majority": ("majority", {}, "features"),
+        "logistic": ("logistic", {}, "features"),
+        "lightgbm": ("lightgbm", {"n_estimators": size.trees, "num_leaves": 31}, "features"),
+        "lstm": ("lstm", {"seq_len": 50, "hidden_size": 32, "num_layers": 1, **neural}, "features"),
+        "transformer": (
+            "transformer",
+            {"seq_len": 50, "d_model": 32, "nhead": 4, "num_layers": 2, "dim_feedforward": 64, **neural},
+            "features",
+        ),
+    }
+    for name in size.book_models:
+        models[name] = (name, {**book_params[name], **book}, "book")
+    return {k: m for k, m in models.items() if not size.models or k in size.models}
 
 
 def _earnings(proba: np.ndarray, book: pd.DataFrame) -> tuple[float, float]:
@@ -120,18 +140,85 @@ def _earnings(proba: np.ndarray, book: pd.DataFrame) -> tuple[float, float]:
     return float(stats.iloc[:, 0]["total_return_additive"]) * 1e4, float(stats.iloc[:, 0]["signal_efficiency"])
 
 
-def _one_model(name, params, frame, y, split, L, size):
+def _load(path: Path) -> dict:
+    """One LOBSTER day: its ``lob_basic`` features, its full book, its level-1 book and its days."""
+    from signalbench.data.lobster import load_lobster
+
+    df = load_lobster(path)
+    levels = sum(c.startswith("ask_price_") for c in df.columns)
+    return {
+        "name": path.name[len("LOBSTER_SampleFile_") : -4],
+        "levels": levels,
+        "features": compute_features(df, "lob_basic"),
+        "book": df[signals.DeepLOBModel.book_columns(levels)],
+        "book1": df[signals.DeepLOBModel.book_columns(1)],
+        "mid": mid_price(df),
+        "days": df["day"].to_numpy(),
+    }
+
+
+def _labelled(day: dict, horizon: int, size: argparse.Namespace) -> dict:
+    """The day's purged 60/20/20 split, its 3-class labels (band: 1/3 quantile of |change| on training rows)."""
+    L = 50  # the longest window: every model is scored on the same test rows
+    mid, days = day["mid"], day["days"]
+    split = train_val_test_split(len(mid), horizon=horizon, seq_len=L, groups=days, val_size=0.2, test_size=0.2)
+    change = np.abs(pd.Series(mid).shift(-horizon).to_numpy() / mid - 1)[split.train]
+    threshold = float(np.nanquantile(change, 1 / 3))
+    y = np.asarray(direction(mid, horizon, threshold=threshold, groups=days))
+    test = split.test[: size.test_rows]
+    counts = {int(c): int(np.sum(y[test] == c)) for c in (0, 1, 2)}
+    print(
+        f"  {day['name']}: {len(mid):,} events, {day['levels']} levels, band {threshold * 1e4:.2f} bp, "
+        f"train/val/test {split.train.size:,}/{min(split.val.size, size.val_rows):,}/{test.size:,}, test classes "
+        f"{counts}",
+        flush=True,
+    )
+    return {"y": y, "train": split.train, "val": split.val[-size.val_rows :], "test": test}
+
+
+def _fit_score(name: str, params: dict, inputs: list[tuple[dict, pd.DataFrame, dict]], normalise: bool) -> dict:
+    """Fit one model on the training rows of every input (one symbol, or pooled), score it on each one's test rows.
+
+    ``inputs`` holds ``(day, frame, labelled)`` per symbol. Pooled: the training (and validation) blocks are
+    concatenated, each with its own ``seq_len - 1`` rows of context whose labels are NaN, so no training window
+    crosses a symbol; with ``normalise`` (and a model that takes it) each symbol's frame is first z-scored with its
+    own training rows' statistics (:class:`signalbench.signals.SymbolScaler`).
+    """
+    L = 50
     t0 = time.perf_counter()
-    X_tr, y_tr = _part(frame, y, split.train, L)
-    X_va, y_va = _part(frame, y, split.val[-size.val_rows :], L)
-    X_te, y_te = _part(frame, y, split.test[: size.test_rows], L)
-    model = signals.create(name, **params).fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
-    fit_s = time.perf_counter() - t0
-    proba = model.predict_proba(X_te)[L - 1 :]
-    y_te = y_te[L - 1 :]
-    pred = np.where(np.isfinite(proba).all(axis=1), np.argmax(np.nan_to_num(proba), axis=1), np.nan)
-    ok = np.isfinite(y_te) & np.isfinite(pred)
-    return model, macro_f1(y_te[ok], pred[ok]), proba, fit_s, time.perf_counter() - t0 - fit_s
+    model = signals.create(name, **params)
+    frames = {day["name"]: frame for day, frame, _ in inputs}
+    if normalise and model.per_symbol_normalisation:
+        scaler = signals.SymbolScaler().fit((day["name"], f.iloc[lab["train"]]) for day, f, lab in inputs)
+        frames = {s: scaler.transform(f, s) for s, f in frames.items()}
+    parts = {
+        part: [_part(frames[day["name"]], lab["y"], lab[part], L) for day, _, lab in inputs]
+        for part in ("train", "val")
+    }
+    X_tr, y_tr = (
+        pd.concat([x for x, _ in parts["train"]], ignore_index=True),
+        np.concatenate([y for _, y in parts["train"]]),
+    )
+    X_va, y_va = (
+        pd.concat([x for x, _ in parts["val"]], ignore_index=True),
+        np.concatenate([y for _, y in parts["val"]]),
+    )
+    model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
+    out = {"fit_s": time.perf_counter() - t0, "curve": _curve(model), "symbols": {}}
+    for day, _, lab in inputs:
+        X_te, y_te = _part(frames[day["name"]], lab["y"], lab["test"], L)
+        proba = model.predict_proba(X_te)[L - 1 :]
+        y_te = y_te[L - 1 :]
+        pred = np.where(np.isfinite(proba).all(axis=1), np.argmax(np.nan_to_num(proba), axis=1), np.nan)
+        ok = np.isfinite(y_te) & np.isfinite(pred)
+        test = lab["test"]
+        net, efficiency = _earnings(proba, day["book1"].iloc[test[0] : test[-1] + 1])
+        out["symbols"][day["name"]] = {
+            "macro_f1": macro_f1(y_te[ok], pred[ok]),
+            "net_bps": net,
+            "efficiency": efficiency,
+        }
+    return out
 
 
 def _curve(model) -> str:
@@ -141,79 +228,89 @@ def _curve(model) -> str:
     return "  curve (train/val loss) " + " ".join(f"{h['train_loss']:.3f}/{h['val_loss']:.3f}" for h in history)
 
 
-def lobster(path: Path, size: argparse.Namespace) -> None:
-    """Every model at every horizon of ``--horizons`` on one LOBSTER day (see the module docstring)."""
-    from signalbench.data.lobster import load_lobster
+def _line(label: str, mode: str, result: dict) -> str:
+    cells = [
+        f"{s} F1 {r['macro_f1']:.4f} net {r['net_bps']:+8.1f} bp eff {r['efficiency']:+7.3f}"
+        for s, r in result["symbols"].items()
+    ]
+    return f"  {label:<11} {mode:<12} " + " | ".join(cells) + f"  fit {result['fit_s']:5.0f} s{result['curve']}"
 
-    df = load_lobster(path)
-    levels = sum(c.startswith("ask_price_") for c in df.columns)
-    book = df[signals.DeepLOBModel.book_columns(levels)]
-    X = compute_features(df, "lob_basic")
-    mid = mid_price(df)
-    days = df["day"].to_numpy()
-    L = 50  # the longest window: every model is scored on the same test rows
+
+def lobster(paths: list[Path], size: argparse.Namespace) -> list[dict]:
+    """Every model at every horizon: per symbol, then pooled over the symbols (see the module docstring)."""
+    days = [_load(p) for p in paths]
+    common = [c for c in days[0]["features"].columns if all(c in d["features"].columns for d in days)]
+    print(f"== pooled fits read the {len(common)} features every symbol has: {common}", flush=True)
+    records = []
     for horizon in size.horizons:
-        split = train_val_test_split(len(df), horizon=horizon, seq_len=L, groups=days, val_size=0.2, test_size=0.2)
-        change = np.abs(pd.Series(mid).shift(-horizon).to_numpy() / mid - 1)[split.train]
-        threshold = float(np.nanquantile(change, 1 / 3))
-        y = np.asarray(direction(mid, horizon, threshold=threshold, groups=days))
-        test = split.test[: size.test_rows]
-        counts = {int(c): int(np.sum(y[test] == c)) for c in (0, 1, 2)}
-        print(
-            f"== {path.name[len('LOBSTER_SampleFile_') : -4]}: {len(df):,} events, {levels} levels, horizon "
-            f"{horizon}, band {threshold * 1e4:.2f} bp, train/val/test {split.train.size:,}/"
-            f"{min(split.val.size, size.val_rows):,}/{test.size:,} (first test rows), test classes {counts}",
-            flush=True,
-        )
-        test_book = book.iloc[test[0] : test[-1] + 1]
-        models = {
-            "majority": ("majority", {}, X),
-            "logistic": ("logistic", {}, X),
-            "lightgbm": ("lightgbm", {"n_estimators": 200, "num_leaves": 31}, X),
-            **{name: (name, params, book) for name, params in _book_models(size).items()},
-        }
-        for label, (name, params, frame) in models.items():
-            if size.models and label not in size.models:
+        print(f"== horizon {horizon} events", flush=True)
+        labelled = [_labelled(day, horizon, size) for day in days]
+        for label, (name, params, kind) in _models(size).items():
+            fits = []
+            for day, lab in zip(days, labelled):
+                frame = day["features"] if kind == "features" else day["book"]
+                fits.append(_fit_score(name, params, [(day, frame, lab)], normalise=False))
+            per_symbol = {"fit_s": sum(f["fit_s"] for f in fits), "curve": "", "symbols": {}}
+            for f in fits:
+                per_symbol["symbols"].update(f["symbols"])
+            print(_line(label, "per-symbol", per_symbol), flush=True)
+            records.append({"horizon": horizon, "model": label, "mode": "per-symbol", **per_symbol})
+            if len(days) < 2:
                 continue
-            model, f1, proba, fit_s, pred_s = _one_model(name, params, frame, y, split, L, size)
-            net_bps, efficiency = _earnings(proba, test_book)
-            print(
-                f"  {label:<10} macro-F1 {f1:.4f}  net {net_bps:+9.1f} bp  efficiency {efficiency:+.4f}  "
-                f"fit {fit_s:5.0f} s  predict {pred_s:4.0f} s{_curve(model)}",
-                flush=True,
-            )
+            for mode in size.pooled:
+                inputs = [
+                    (day, day["features"][common] if kind == "features" else day["book1"], lab)
+                    for day, lab in zip(days, labelled)
+                ]
+                pooled = _fit_score(name, params, inputs, normalise=mode == "pooled")
+                print(_line(label, mode, pooled), flush=True)
+                records.append({"horizon": horizon, "model": label, "mode": mode, **pooled})
+    return records
 
 
 def main():
+    import json
+
     import torch
 
     p = argparse.ArgumentParser()
     p.add_argument("--synthetic-rows", type=int, default=200_000)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-synthetic", action="store_true")
     p.add_argument("--skip-lobster", action="store_true")
     p.add_argument("--symbols", nargs="+", default=["GOOG_2012-06-21_5", "AMZN_2012-06-21_1"])
     p.add_argument("--horizons", nargs="+", type=int, default=[10, 20, 50])
-    p.add_argument("--max-windows-per-epoch", type=int, default=None, help="LOBSTER book models: 1500 if not given")
-    p.add_argument("--epochs", type=int, default=3, help="LOBSTER book models")
+    p.add_argument("--max-windows-per-epoch", type=int, default=None, help="LOBSTER: 2000 if not given, 0: all")
+    p.add_argument("--epochs", type=int, default=4, help="LOBSTER neural models")
+    p.add_argument("--trees", type=int, default=100, help="LOBSTER LightGBM")
     p.add_argument("--models", nargs="+", default=None, help="only these (default: all)")
+    p.add_argument("--book-models", nargs="+", default=["binctabl"], help="order-book models (deeplob tlob mlplob)")
+    p.add_argument(
+        "--pooled",
+        nargs="*",
+        choices=["pooled", "pooled-raw"],
+        default=["pooled"],
+        help="pooled fits: with per-symbol normalisation ('pooled') and/or without ('pooled-raw')",
+    )
     p.add_argument("--size-input", choices=["log", "raw"], default="log", help="the book models' sizes")
-    p.add_argument("--lr", type=float, default=2e-3, help="the book models' learning rate")
-    p.add_argument("--class-weight", choices=["balanced", "none"], default="balanced", help="the book models'")
+    p.add_argument("--lr", type=float, default=2e-3, help="the neural models' learning rate")
     p.add_argument("--val-rows", type=int, default=1500, help="last rows of the validation part used")
     p.add_argument("--test-rows", type=int, default=4000, help="first rows of the test part scored")
+    p.add_argument("--json", type=Path, default=None, help="also write the LOBSTER results here")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if not a.skip_synthetic:
-        TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch
+        TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch or None
         synthetic(a.synthetic_rows)
+    a.max_windows_per_epoch = 2000 if a.max_windows_per_epoch is None else a.max_windows_per_epoch or None
     if not a.skip_lobster:
-        for symbol in a.symbols:
-            path = LOBSTER / f"LOBSTER_SampleFile_{symbol}.zip"
-            if path.is_file():
-                lobster(path, a)
-            else:
-                print(f"== {path} not found, skipped")
+        paths = [LOBSTER / f"LOBSTER_SampleFile_{symbol}.zip" for symbol in a.symbols]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            print(f"== not found, skipped: {missing}")
+        records = lobster([p for p in paths if p.is_file()], a)
+        if a.json:
+            a.json.write_text(json.dumps(records, indent=1))
 
 
 if __name__ == "__main__":

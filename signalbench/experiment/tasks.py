@@ -6,7 +6,9 @@ threshold); ``fit`` fits one model spec on one fold and pool group, its frame th
 piece's training rows, each with its own ``seq_len - 1`` rows of context and NaN labels outside
 (:func:`signalbench.data.splits.with_context` per piece: no window crosses a piece, no tested row is in it);
 ``predict`` predicts one piece's tested span with context from that piece only; ``backtest`` prices one piece: every
-model x strategy column and the benchmarks at identical costs (the runner's functions, on the piece).
+model x strategy column and the benchmarks at identical costs (the runner's functions, on the piece). A pooled fit
+normalises each piece's features per symbol with the statistics of the training rows first, and its predictions use
+the same statistics (:mod:`signalbench.experiment.poolnorm`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from signalbench.experiment.piecefolds import piece_fold
+from signalbench.experiment.poolnorm import normalise_pooled, predict_features
 
 __all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task", "warm_up"]
 
@@ -27,6 +30,7 @@ def piece_task(piece: dict[str, Any], features: list[str], spread: bool) -> dict
 
     data = load_piece(Piece(piece["symbol"], piece["day"], piece["source"]), features, spread=spread)
     out: dict[str, Any] = {"features": data.features, "price": data.price.rename("price"), "n": len(data.price)}
+    out["symbol"] = piece["symbol"]
     out["bayes_accuracy"] = data.bayes_accuracy
     if data.half_spread_bps is not None:
         out["half_spread_bps"] = np.asarray(data.half_spread_bps, dtype=np.float64)
@@ -105,12 +109,13 @@ def fit_task(
     from signalbench.experiment.preflight import build_model
 
     model = build_model(ModelSpec(**spec), seed, device)
+    deps, normaliser = normalise_pooled(model, labels, split, longest, members, deps)
     L = model.window
     X, y, train = _frame(labels, split, longest, members, deps, "train", L)
     X_val, y_val, val = _frame(labels, split, longest, members, deps, "val", L)
     kwargs = {"X_val": X_val, "y_val": y_val} if len(X_val) else {}
     model.fit(X, y, **kwargs)
-    return {"model": model, "record": {"train": train, "val": val}}
+    return {"model": model, "record": {"train": train, "val": val}, "normaliser": normaliser}
 
 
 def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dic
     from signalbench.experiment.pricing import _predict
 
     fold = piece_fold(labels, split, member, piece["n"], longest)
-    proba = _predict(fit["model"], piece["features"], fold.start, fold.stop)
+    proba = _predict(fit["model"], predict_features(fit, piece), fold.start, fold.stop)
     return {"proba": proba, "span": [int(fold.start), int(fold.stop)]}
 
 

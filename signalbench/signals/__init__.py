@@ -16,7 +16,8 @@ The modules, one job each: ``base`` (the contract), ``params`` (hyperparameter d
 ``load``), ``torch_model`` (the neural base class), ``nets`` (``nn.Module`` s only), ``training`` (the loop),
 ``models``, ``lob_models`` and ``baselines`` (the built-ins; ``book_input`` the base of the order-book models,
 ``lob_nets`` the networks of ``lob_models``), ``checks`` (conformance), ``onnx`` (export), ``stepping`` and
-``torch_stepping`` (one row at a time: :meth:`SignalModel.stepper`), ``tbptt`` (stateful training), ``errors``.
+``torch_stepping`` (one row at a time: :meth:`SignalModel.stepper`), ``tbptt`` (stateful training), ``errors``,
+``symbol_scaling`` (:class:`SymbolScaler`: per-symbol normalisation before a pooled fit).
 
 Built-in names: ``lstm``, ``transformer``, ``multitask_lstm``, ``lstm_regressor``, ``deeplob``, ``stateful_lstm``,
 the order-book architectures ``binctabl``, ``tlob``, ``mlplob``, and the baselines ``majority``, ``persistence``,
@@ -51,6 +52,7 @@ _EXPORTS = {
     "TLOBModel": "signalbench.signals.lob_models",
     "MLPLOBModel": "signalbench.signals.lob_models",
     "Stepper": "signalbench.signals.stepping",
+    "SymbolScaler": "signalbench.signals.symbol_scaling",
     "MajorityModel": "signalbench.signals.baselines",
     "PersistenceModel": "signalbench.signals.baselines",
     "LogisticModel": "signalbench.signals.baselines",

@@ -99,6 +99,10 @@ class SignalModel(Hyperparameters, Persistent):
         The declared hyperparameters (:mod:`signalbench.signals.params`).
     legacy_defaults : mapping
         Values for hyperparameters that files saved before they existed lack (the behaviour those files had).
+    per_symbol_normalisation : bool
+        Whether a pooled fit (several symbols) z-scores this model's features per symbol before ``fit``
+        (:class:`~signalbench.signals.symbol_scaling.SymbolScaler`). False for models whose inputs are made scale-free
+        row by row (the order-book models) and for rules that read a feature's sign.
     stateful : bool
         False: row ``t``'s output reads the window ``t - window + 1 .. t``. True: it reads every row back to the start
         of its run of finite rows (a recurrent state that a non-finite row resets; ``window`` is 1), see
@@ -111,6 +115,7 @@ class SignalModel(Hyperparameters, Persistent):
     hyperparameters: ClassVar[Mapping[str, Param]] = {}
     legacy_defaults: ClassVar[Mapping[str, Any]] = {}
     stateful: ClassVar[bool] = False
+    per_symbol_normalisation: ClassVar[bool] = True
 
     def example_data(self, n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         """Random inputs and targets of the shape this model takes (for the conformance suite and examples).

@@ -83,6 +83,7 @@ class _SignRule(SignalModel):
 
     task = "classification"
     scale_inputs = False
+    per_symbol_normalisation = False  # a shifted mean would change the sign it reads
     _candidates: tuple[str, ...] = ()
     _what = ""
     _article = "a"

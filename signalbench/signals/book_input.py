@@ -54,6 +54,8 @@ class BookModel(TorchSignalModel):
     columns in this order. Empty levels (NaN) make a window unusable, so choose ``L`` such that the book is full.
     """
 
+    per_symbol_normalisation = False  # prices relative to the row's mid and log sizes are scale-free already
+
     @staticmethod
     def book_columns(levels: int) -> list[str]:
         """The input columns for ``levels`` book levels, in order.
