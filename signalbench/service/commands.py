@@ -26,6 +26,14 @@ def add_service_commands(sub) -> None:
     serve.add_argument("--open-reads", action="store_true", help="let requests without a key read (not write)")
     serve.add_argument("--max-body", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     serve.add_argument("--no-jobs", action="store_true", help="do not run submitted jobs in this server")
+    serve.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of LOBSTER or bars files served by /market-data (repeat for several)",
+    )
     serve.add_argument("--redis", help="Redis URL of a running `signalbench stream infer`: relayed on /ws/predictions")
     keys = serve.add_subparsers(dest="serve_command", metavar="keys")
     keys_cmd = keys.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
@@ -76,6 +84,7 @@ def _serve(args) -> int:
         open_reads=args.open_reads,
         max_body=args.max_body,
         runner=runner,
+        data_dirs=[d.resolve() for d in args.data],
         extras={"redis": args.redis} if args.redis else {},
     )
     uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level="warning")
