@@ -17,6 +17,8 @@ listed with the reason by ``GET /market-data``.
 
 from __future__ import annotations
 
+import glob
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,12 +69,24 @@ def _run_sources(engine, runs_dir: Path) -> list[tuple[str, dict[str, Any], Path
 
 
 def _files(source: dict[str, Any]) -> list[str]:
-    """The files a piece reads (a zip member's zip file)."""
+    """The files a piece reads: its path, and a LOBSTER day's zip file or its message and order-book files."""
     files = [str(source.get("path", ""))]
-    if "message" in source:
-        message = str(source["message"])
-        files.append(message.split(".zip:", 1)[0] + ".zip" if ".zip:" in message else message)
+    message = str(source.get("message", ""))
+    if ".zip:" in message:
+        files.append(message.split(".zip:", 1)[0] + ".zip")
+    elif message:
+        files += [message, re.sub("_message_", "_orderbook_", message, flags=re.IGNORECASE)]
     return files
+
+
+def _named_outside(data: dict[str, Any], base: Path, roots: list[Path]) -> bool:
+    """Whether a path the source names (its globs expanded) lies outside the roots: refused before it is read."""
+    paths = data.get("path")
+    for item in [paths] if isinstance(paths, str) else list(paths or []):
+        full = str(base / str(item))
+        if any(not inside(m, roots) for m in (glob.glob(full) if glob.has_magic(full) else [full])):
+            return True
+    return False
 
 
 def _discover(data: dict[str, Any], base: Path) -> list:
@@ -90,6 +104,9 @@ def catalog(engine, runs_dir: Path, data_dirs: list[Path]) -> Catalog:
     sources = [s for d in data_dirs if d.is_dir() for s in _dir_sources(d)] + _run_sources(engine, runs_dir)
     out = Catalog()
     for where, data, base in sources:
+        if _named_outside(data, base, roots):
+            out.refused.append((where, "a file it names lies outside the allowed roots"))
+            continue
         try:
             pieces = _discover(data, base)
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not hide the others

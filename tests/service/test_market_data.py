@@ -41,6 +41,10 @@ def setup(tmp_path_factory):
     secret = outside / "SECRET_1min.csv"
     bars.to_csv(secret, index=False)
     (extra / "SECRET_1min.csv").symlink_to(secret)
+    pair = "LEAK_2012-06-21_34200000_57600000_{}_1.csv"
+    (extra / pair.format("message")).write_text("")
+    (outside / pair.format("orderbook")).write_text("")
+    (extra / pair.format("orderbook")).symlink_to(outside / pair.format("orderbook"))  # half of a pair leads out
     runs = root / "runs"
     runs.mkdir()
     write_run(
@@ -124,7 +128,8 @@ def test_the_data_folder_serves_its_files_and_lists_what_it_refused(setup):
     status, listing = client.json("GET", "/api/v1/market-data")
     assert status == 200 and listing["symbols"] == {"AMZN": ["2012-06-21"], "BARS": ["2024-03-04"]}
     refused = " ".join(f"{r['source']} {r['reason']}" for r in listing["refused"])
-    assert "SECRET" in refused and "evil-20260102T000000Z" in refused and "outside the allowed roots" in refused
+    assert "SECRET" in refused and "LEAK" in refused and "evil-20260102T000000Z" in refused
+    assert all("outside the allowed roots" in r["reason"] for r in listing["refused"]), listing["refused"]
     pages, columns = _pages(client, "/api/v1/market-data/BARS", limit=20)
     assert [len(p["rows"]) for p in pages] == [20, 20, 10]
     assert [r[2] for p in pages for r in p["rows"]] == list(range(50))
@@ -136,6 +141,7 @@ def test_the_data_folder_serves_its_files_and_lists_what_it_refused(setup):
         ("/api/v1/market-data/NOPE", 404, "symbol"),
         ("/api/v1/market-data/SECRET", 404, "symbol"),  # a symlink out of the --data folder
         ("/api/v1/market-data/EVIL", 404, "symbol"),  # a run's data outside the allowed roots
+        ("/api/v1/market-data/LEAK", 404, "symbol"),  # an order-book file linked from outside
         ("/api/v1/market-data/AMZN?day=2012-06-22", 404, "day"),
         ("/api/v1/market-data/AMZN?day=June", 422, "day"),
         ("/api/v1/market-data/AMZN?start=yesterday", 422, "start"),
