@@ -106,10 +106,11 @@ def _set(engine: Engine, job_id: str, *, when: tuple[str, ...] = (), **values) -
 def _stopped(engine: Engine, job, runs_dir: Path, max_attempts: int) -> str:
     """Re-queue or fail a job whose server stopped while it ran; returns its new state."""
     out = runs_dir / folder_name(job.config, job.id)
-    if folder_state(out) == "none":
+    state = folder_state(out)
+    if state == "none":
         _set(engine, job.id, when=("running",), state="failed", error=STOPPED, progress="")
         return "failed"
-    if job.attempts >= max_attempts:
+    if state == "resumable" and job.attempts >= max_attempts:  # a complete one is only imported
         why = (
             f"the server stopped while the job ran, on each of its {job.attempts} attempts (max attempts "
             f"{max_attempts}); continue it with `signalbench run --resume {out}` or submit it again"
@@ -227,9 +228,8 @@ class JobRunner:
         (self.spool / f"{job.id}.json").write_text(json.dumps(spec), encoding="utf-8")
         cmd = [sys.executable, "-m", "signalbench.service.worker", str(self.spool / f"{job.id}.json"), str(out)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=_die_with_parent
-        )
+        with open(self.spool / f"{job.id}.err", "wb") as err:  # a file: a chatty job never fills a pipe
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, preexec_fn=_die_with_parent)
         self._child = (job.id, proc, out)
         how = "resuming" if spec["resume"] else "running"
         _set(self.engine, job.id, when=("running",), progress=f"{how} (process {proc.pid})")
@@ -241,9 +241,10 @@ class JobRunner:
             return
         self._child = None
         self._progress(job_id)  # the tasks stored in the end
-        for name in (f"{job_id}.json", f"{job_id}.progress.json"):
+        err_file = self.spool / f"{job_id}.err"
+        err = err_file.read_bytes().decode(errors="replace").strip() if err_file.is_file() else ""
+        for name in (f"{job_id}.json", f"{job_id}.progress.json", f"{job_id}.err"):
             (self.spool / name).unlink(missing_ok=True)
-        err = (proc.stderr.read() or b"").decode(errors="replace").strip() if proc.stderr else ""
         if proc.returncode != 0 or folder_state(out) != "complete":
             if get_job(self.engine, job_id)["state"] == "running":
                 why = err.splitlines()[-1] if err else f"exit status {proc.returncode}"

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from signalbench.service.lru import LoadOnce
@@ -46,8 +47,15 @@ def parse_cursor(text: str) -> tuple[str, int]:
     return m.group(1), int(m.group(2))
 
 
-def _key(piece) -> str:
-    return json.dumps(piece.source, sort_keys=True)
+def _key(piece) -> tuple[str, str, str]:
+    """A hashable key of a piece, from which the piece is rebuilt (:func:`_piece`)."""
+    return piece.symbol, piece.day, json.dumps(piece.source, sort_keys=True)
+
+
+def _piece(key: tuple[str, str, str]):
+    from signalbench.data.pieces import Piece
+
+    return Piece(key[0], key[1], json.loads(key[2]))
 
 
 @dataclass
@@ -63,12 +71,11 @@ class PieceTables:
     def __init__(self) -> None:
         self.rows = LoadOnce(self._load_rows, ROWS_CACHED)
         self.features = LoadOnce(self._load_features, FEATURES_CACHED)
-        self._pieces: dict[str, object] = {}
 
-    def _load_rows(self, key: str) -> _Loaded:
+    def _load_rows(self, key: tuple[str, str, str]) -> _Loaded:
         from signalbench.data.pieces import derive, load_rows
 
-        piece = self._pieces[key]
+        piece = _piece(key)
         raw, _ = load_rows(piece)
         bars = piece.source["kind"] == "bars"
         price = derive(raw, None, spread=False, bars=bars).price
@@ -77,7 +84,7 @@ class PieceTables:
             table[price.name] = price.to_numpy()
         return _Loaded(raw, bars, table)
 
-    def _load_features(self, key: tuple[str, tuple[str, ...]]) -> pd.DataFrame:
+    def _load_features(self, key: tuple[tuple[str, str, str], tuple[str, ...]]) -> pd.DataFrame:
         from signalbench.data.pieces import derive
 
         loaded = self.rows.get(key[0])
@@ -86,7 +93,6 @@ class PieceTables:
     def table(self, piece, features: tuple[str, ...] | None) -> pd.DataFrame:
         """The piece's bars (``features=None``) or its features (feature-set names)."""
         key = _key(piece)
-        self._pieces[key] = piece
         if features is None:
             return self.rows.get(key).table
         return self.features.get((key, features))
@@ -148,7 +154,8 @@ def as_json(frame: pd.DataFrame) -> tuple[list[str], list[list]]:
         col = out[name]
         if pd.api.types.is_datetime64_any_dtype(col):
             out[name] = col.astype(str).str.replace(" ", "T", n=1).where(col.notna(), None)
-    out = out.astype(object).where(out.notna(), None)
+    out = out.replace([np.inf, -np.inf], np.nan).astype(object)
+    out = out.where(out.notna(), None)
     rows = out.to_numpy().tolist()  # Python floats, exact when written as JSON
     return [str(c) for c in frame.columns], rows
 

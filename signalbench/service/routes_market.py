@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from signalbench.service import market
 from signalbench.service.datasets import catalog
@@ -93,7 +93,8 @@ def market_data(
     if ARROW in request.headers.get("accept", ""):
         return _arrow(got)
     columns, rows = market.as_json(got.frame)
-    return {"symbol": symbol, "kind": kind, "columns": columns, "rows": rows, "next_cursor": got.next_cursor}
+    body = {"symbol": symbol, "kind": kind, "columns": columns, "rows": rows, "next_cursor": got.next_cursor}
+    return JSONResponse(body)  # plain values already: no per-value encoding pass
 
 
 def _arrow(got: market.Page) -> Response:

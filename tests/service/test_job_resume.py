@@ -60,9 +60,13 @@ def test_recovery_requeues_a_resumable_job_fails_one_out_of_attempts_and_one_wit
         folder.mkdir()
         (folder / "config.json").write_text("{}")  # what a multi-piece run writes first
     _running(engine, "single", TINY, 1)
-    assert jobs.recover(engine, runs_dir, max_attempts=3) == {"queued": 1, "failed": 2}
+    _running(engine, "ended3", TINY, 3)
+    write_run(runs_dir, folder_name(TINY, "ended3"), sharpe={"lstm:sign": 1.0})  # complete: only to import
+    assert jobs.recover(engine, runs_dir, max_attempts=3) == {"queued": 2, "failed": 2}
     resumable, spent, single = (jobs.get_job(engine, j) for j in ("begun1", "begun3", "single"))
     assert resumable["state"] == "queued" and resumable["attempts"] == 1
+    assert resumable["tasks"] == {"done": 3, "total": 22}  # what it had done, shown while it waits
+    assert jobs.get_job(engine, "ended3")["state"] == "queued"
     assert spent["state"] == "failed" and "3 attempts (max attempts 3)" in spent["error"]
     assert "signalbench run --resume" in spent["error"]
     assert single["state"] == "failed" and single["error"] == jobs.STOPPED
