@@ -112,12 +112,13 @@ def _stopped(engine: Engine, job, runs_dir: Path, max_attempts: int) -> str:
         return "failed"
     if state == "resumable" and job.attempts >= max_attempts:  # a complete one is only imported
         why = (
-            f"the server stopped while the job ran, on each of its {job.attempts} attempts (max attempts "
-            f"{max_attempts}); continue it with `signalbench run --resume {out}` or submit it again"
+            f"the server stopped during attempt {job.attempts} of the job (max attempts {max_attempts}); "
+            f"continue it with `signalbench run --resume {out}` or submit it again"
         )
         _set(engine, job.id, when=("running",), state="failed", error=why)
         return "failed"
-    _set(engine, job.id, when=("running",), state="queued", progress=f"to resume ({job.progress or 'begun'})")
+    done = f": {job.progress}" if progress_tasks(job.progress) else ""
+    _set(engine, job.id, when=("running",), state="queued", progress=f"to resume{done}")
     return "queued"
 
 

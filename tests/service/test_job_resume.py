@@ -67,7 +67,7 @@ def test_recovery_requeues_a_resumable_job_fails_one_out_of_attempts_and_one_wit
     assert resumable["state"] == "queued" and resumable["attempts"] == 1
     assert resumable["tasks"] == {"done": 3, "total": 22}  # what it had done, shown while it waits
     assert jobs.get_job(engine, "ended3")["state"] == "queued"
-    assert spent["state"] == "failed" and "3 attempts (max attempts 3)" in spent["error"]
+    assert spent["state"] == "failed" and "attempt 3 of the job (max attempts 3)" in spent["error"]
     assert "signalbench run --resume" in spent["error"]
     assert single["state"] == "failed" and single["error"] == jobs.STOPPED
 
