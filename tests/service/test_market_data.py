@@ -167,3 +167,10 @@ def test_bad_requests_are_problems_naming_the_parameter(setup, path, status, nam
     assert body["detail"].startswith(f"{named}:") or f"query.{named}" in str(body.get("errors")), body
     if named == "features" and "lob_basik" in path:
         assert "lob_basic" in body["detail"]  # did you mean
+
+
+def test_market_data_needs_a_read_key(setup):
+    client, _ = setup
+    for path in ("/api/v1/market-data", "/api/v1/market-data/AMZN"):
+        status, headers, _ = client.call("GET", path, key=None)
+        assert status == 401 and headers["content-type"] == "application/problem+json"
