@@ -110,6 +110,20 @@ def test_serve_refuses_bad_compute_settings(tmp_path, capsys, option, named):
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"signalbench serve: {named}: expected")
 
 
+def test_serve_hands_its_executor_to_every_job_and_keeps_the_task_store_in_the_run_folder(engine, runs_dir):
+    import argparse
+
+    from signalbench.service.commands import _compute
+
+    args = argparse.Namespace(executor="dask://scheduler:8786", workers=4, max_attempts=3)
+    compute = _compute(args)
+    assert compute == {"executor": "dask", "address": "tcp://scheduler:8786", "workers": 4}
+    runner = jobs.JobRunner(engine, runs_dir, compute=compute)
+    assert runner.compute == {**compute, "cache": None}  # a job's own [compute] cache is not used
+    default = _compute(argparse.Namespace(executor="local", workers=1, max_attempts=3))
+    assert jobs.JobRunner(engine, runs_dir, compute=default).compute == {**jobs.COMPUTE, "cache": None}
+
+
 def _start(url: str, runs, key: str) -> tuple[subprocess.Popen, Client]:
     port = free_port()
     cmd = [sys.executable, "-c", "import sys; from signalbench.cli import main; sys.exit(main())", "serve"]
