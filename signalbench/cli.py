@@ -107,15 +107,10 @@ def _print_result(res, console) -> None:
 
 def _compute(args) -> dict:
     """The ``[compute]`` keys set on the command line (``--executor dask://host:port`` gives the address)."""
-    out: dict = {}
+    from signalbench.compute.executors import executor_settings
+
     executor = getattr(args, "executor", None)
-    if executor is not None:
-        if executor.startswith("dask://"):
-            out = {"executor": "dask", "address": "tcp://" + executor.removeprefix("dask://")}
-        elif executor in ("local", "dask"):
-            out = {"executor": executor}
-        else:
-            raise ValueError(f"--executor: expected 'local', 'dask' or 'dask://host:port', got {executor!r}")
+    out: dict = {} if executor is None else executor_settings(executor)
     if getattr(args, "workers", None) is not None:
         out["workers"] = args.workers
     if getattr(args, "fail_fast", False):

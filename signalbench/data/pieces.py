@@ -23,7 +23,7 @@ from signalbench.data._piece import Piece, expand, one_per_symbol_day
 if TYPE_CHECKING:
     from signalbench.experiment.config import Data
 
-__all__ = ["Piece", "PieceData", "discover", "load_piece", "synthetic_layout"]
+__all__ = ["Piece", "PieceData", "discover", "load_piece", "load_rows", "synthetic_layout"]
 
 #: The first trading day of synthetic pieces (the days are consecutive business days from it).
 SYNTHETIC_START = "2020-01-02"
@@ -157,22 +157,34 @@ def load_piece(piece: Piece, features: str | list[str], *, spread: bool) -> Piec
     FileNotFoundError
         When a file of the piece is gone.
     """
+    frame, bayes = load_rows(piece)
+    return derive(frame, features, spread=spread, bars=piece.source["kind"] == "bars", bayes_accuracy=bayes)
+
+
+def load_rows(piece: Piece) -> tuple[pd.DataFrame, float | None]:
+    """One piece's rows as loaded (no features), and the Bayes-optimal accuracy of a synthetic piece (else None)."""
     kind = piece.source["kind"]
     if kind == "synthetic":
-        frame, bayes = _load_synthetic(piece.source)
-    elif kind == "lobster":
-        frame, bayes = _load_lobster(piece.source), None
-    else:
-        from signalbench.data._bars_pieces import load_bars_piece
+        return _load_synthetic(piece.source)
+    if kind == "lobster":
+        return _load_lobster(piece.source), None
+    from signalbench.data._bars_pieces import load_bars_piece
 
-        frame, bayes = load_bars_piece(piece), None
-    return derive(frame, features, spread=spread, bars=kind == "bars", bayes_accuracy=bayes)
+    return load_bars_piece(piece), None
 
 
 def derive(
-    frame: pd.DataFrame, features: str | list[str], *, spread: bool, bars: bool, bayes_accuracy: float | None = None
+    frame: pd.DataFrame,
+    features: str | list[str] | None,
+    *,
+    spread: bool,
+    bars: bool,
+    bayes_accuracy: float | None = None,
 ) -> PieceData:
-    """Features, traded price and half spread of loaded rows (the recipe of ``experiment.inputs.load_inputs``)."""
+    """Features, traded price and half spread of loaded rows (the recipe of ``experiment.inputs.load_inputs``).
+
+    ``features=None`` computes none (an empty frame on the rows' index).
+    """
     from signalbench.data.features import compute_features, half_spread_bps, mid_price
 
     if bars:
@@ -180,7 +192,8 @@ def derive(
     else:
         price = pd.Series(mid_price(frame), index=frame.index, name="mid")
     half = np.asarray(half_spread_bps(frame), dtype=np.float64) if spread else None
-    return PieceData(frame, compute_features(frame, features), price, half, bayes_accuracy)
+    made = pd.DataFrame(index=frame.index) if features is None else compute_features(frame, features)
+    return PieceData(frame, made, price, half, bayes_accuracy)
 
 
 def _load_synthetic(source: Mapping[str, Any]) -> tuple[pd.DataFrame, float]:

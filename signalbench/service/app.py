@@ -57,7 +57,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 def create_app(svc: Service) -> FastAPI:
     """The application serving ``svc`` (its job runner, if any, starts and stops with the server)."""
-    from signalbench.service import page, routes_jobs, routes_models, routes_runs, routes_stream
+    from signalbench.service import page, routes_jobs, routes_market, routes_models, routes_runs, routes_stream
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -82,7 +82,7 @@ def create_app(svc: Service) -> FastAPI:
     app.state.request_metrics = metrics
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for module in (routes_runs, routes_jobs, routes_models, routes_stream):
+    for module in (routes_runs, routes_jobs, routes_models, routes_market, routes_stream):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(page.router)
     app.add_middleware(RequestMetrics.Middleware, metrics=metrics)

@@ -26,6 +26,24 @@ def add_service_commands(sub) -> None:
     serve.add_argument("--open-reads", action="store_true", help="let requests without a key read (not write)")
     serve.add_argument("--max-body", type=int, default=16 * 1024 * 1024, help="largest request body in bytes")
     serve.add_argument("--no-jobs", action="store_true", help="do not run submitted jobs in this server")
+    serve.add_argument(
+        "--executor",
+        default="local",
+        metavar="local|dask|dask://HOST:PORT",
+        help="where a job's tasks run (its [compute] executor; default local)",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="worker processes of a job's tasks (default 1)")
+    serve.add_argument(
+        "--max-attempts", type=int, default=3, help="starts of a job, resumptions after a restart included (default 3)"
+    )
+    serve.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of LOBSTER or bars files served by /market-data (repeat for several)",
+    )
     serve.add_argument("--redis", help="Redis URL of a running `signalbench stream infer`: relayed on /ws/predictions")
     keys = serve.add_subparsers(dest="serve_command", metavar="keys")
     keys_cmd = keys.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
@@ -56,6 +74,17 @@ def _engine(args, runs: Path):
     return url, make_engine(url)
 
 
+def _compute(args) -> dict:
+    """The ``[compute]`` keys every job runs with: ``--executor`` and ``--workers``."""
+    from signalbench.compute.executors import executor_settings
+
+    if args.workers < 1:
+        raise ValueError(f"--workers: expected an integer >= 1, got {args.workers}")
+    if args.max_attempts < 1:
+        raise ValueError(f"--max-attempts: expected an integer >= 1, got {args.max_attempts}")
+    return {"address": None, **executor_settings(args.executor), "workers": args.workers}
+
+
 def _serve(args) -> int:
     import uvicorn
 
@@ -64,11 +93,12 @@ def _serve(args) -> int:
     from signalbench.service.migrate import check_schema
     from signalbench.service.state import Service
 
+    compute = _compute(args)
     url, engine = _engine(args, args.runs)
     check_schema(engine, url)
     args.runs.mkdir(parents=True, exist_ok=True)
     runs = args.runs.resolve()
-    runner = None if args.no_jobs else JobRunner(engine, runs)
+    runner = None if args.no_jobs else JobRunner(engine, runs, compute=compute, max_attempts=args.max_attempts)
     svc = Service(
         engine=engine,
         url=url,
@@ -76,6 +106,7 @@ def _serve(args) -> int:
         open_reads=args.open_reads,
         max_body=args.max_body,
         runner=runner,
+        data_dirs=[d.resolve() for d in args.data],
         extras={"redis": args.redis} if args.redis else {},
     )
     uvicorn.run(create_app(svc), host=args.host, port=args.port, log_level="warning")

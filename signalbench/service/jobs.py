@@ -1,9 +1,17 @@
 """The job runner: submitted experiments run one at a time, each in a separate process, their states persisted.
 
-Kept to this one module so that it can hand jobs to the research-at-scale executors when they land. A job goes
-``queued -> running -> done | failed | cancelled``; when the server starts, a job left ``running`` by a server that
-was killed is marked ``failed`` (with the reason), never left running forever. A finished run is imported in the
-same transaction that marks its job done, so it is in the database exactly once.
+A job goes ``queued -> running -> done | failed | cancelled``. Its process runs the experiment through
+:func:`signalbench.experiment.compare` with the server's ``[compute]`` settings (``signalbench serve --executor
+local|dask|dask://host:port --workers N``; default: local, 1 worker), into the run folder of
+:mod:`signalbench.service.jobfolder`. When the server starts, a job a killed server left ``running`` is re-queued
+when its run folder can be resumed (a multi-piece run: its task store keeps every task done) and resumed, at most
+``max_attempts`` attempts in all (then failed with the reason); one that cannot be resumed (a single-piece run) is
+marked ``failed`` with the reason, never left running forever. A server stopped cleanly does the same with the job
+it was running. A finished run is imported in the same transaction that marks its job done, so it is in the
+database exactly once.
+
+One server runs the jobs of a database: a second server with jobs on the same database would take the first's
+running jobs for a killed server's.
 """
 
 from __future__ import annotations
@@ -11,7 +19,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,8 +34,18 @@ from sqlalchemy.exc import IntegrityError
 
 from signalbench.service import db
 from signalbench.service.importer import insert_run, read_run
+from signalbench.service.jobfolder import folder_name, folder_state, progress_tasks, progress_text, tasks_done
 
-STOPPED = "the server stopped while the job ran; submit it again"
+STOPPED = (
+    "the server stopped while the job ran and its run cannot be resumed (a single-piece run keeps no task store); "
+    "submit it again"
+)
+#: The states a job ends in.
+ENDED = ("done", "failed", "cancelled")
+#: Attempts of a job (its first run and the resumptions after a server stopped) before it is failed.
+MAX_ATTEMPTS = 3
+#: The server's ``[compute]`` settings by default: this machine, one worker (the job's own process).
+COMPUTE = {"executor": "local", "workers": 1, "address": None}
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -69,10 +86,13 @@ def submit(engine: Engine, config: dict, *, who: str = "", idempotency_key: str 
 
 
 def get_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
-    """The job's record (None when there is none)."""
+    """The job's record (None when there is none); ``tasks`` is ``{"done", "total"}`` of its graph, when known."""
     with engine.connect() as conn:
         row = conn.execute(select(db.jobs).where(db.jobs.c.id == job_id)).first()
-    return None if row is None else {k: v for k, v in row._mapping.items() if k != "config"}
+    if row is None:
+        return None
+    job = {k: v for k, v in row._mapping.items() if k != "config"}
+    return {**job, "tasks": progress_tasks(job["progress"])}
 
 
 def _set(engine: Engine, job_id: str, *, when: tuple[str, ...] = (), **values) -> bool:
@@ -83,11 +103,33 @@ def _set(engine: Engine, job_id: str, *, when: tuple[str, ...] = (), **values) -
         return conn.execute(stmt.values(**values, updated_at=time.time())).rowcount == 1
 
 
-def recover(engine: Engine) -> int:
-    """Mark the jobs a killed server left ``running`` as failed; returns how many."""
-    stmt = update(db.jobs).where(db.jobs.c.state == "running")
-    with engine.begin() as conn:
-        return conn.execute(stmt.values(state="failed", error=STOPPED, updated_at=time.time())).rowcount
+def _stopped(engine: Engine, job, runs_dir: Path, max_attempts: int) -> str:
+    """Re-queue or fail a job whose server stopped while it ran; returns its new state."""
+    out = runs_dir / folder_name(job.config, job.id)
+    state = folder_state(out)
+    if state == "none":
+        _set(engine, job.id, when=("running",), state="failed", error=STOPPED, progress="")
+        return "failed"
+    if state == "resumable" and job.attempts >= max_attempts:  # a complete one is only imported
+        why = (
+            f"the server stopped during attempt {job.attempts} of the job (max attempts {max_attempts}); "
+            f"continue it with `signalbench run --resume {out}` or submit it again"
+        )
+        _set(engine, job.id, when=("running",), state="failed", error=why)
+        return "failed"
+    done = f": {job.progress}" if progress_tasks(job.progress) else ""
+    _set(engine, job.id, when=("running",), state="queued", progress=f"to resume{done}")
+    return "queued"
+
+
+def recover(engine: Engine, runs_dir: Path, max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
+    """Re-queue (to resume) or fail the jobs a killed server left ``running``; returns how many of each."""
+    with engine.connect() as conn:
+        left = conn.execute(select(db.jobs).where(db.jobs.c.state == "running")).all()
+    counts = {"queued": 0, "failed": 0}
+    for job in left:
+        counts[_stopped(engine, job, runs_dir, max_attempts)] += 1
+    return counts
 
 
 def cancel_queued(engine: Engine, job_id: str) -> bool:
@@ -95,16 +137,25 @@ def cancel_queued(engine: Engine, job_id: str) -> bool:
     return _set(engine, job_id, when=("queued",), state="cancelled")
 
 
-def _folder_name(config: dict, job_id: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(config.get("name") or "job")).strip(".-") or "job"
-    return f"{name[:80]}-job-{job_id[:12]}"
-
-
 class JobRunner:
-    """Runs queued jobs one at a time in child processes (``python -m signalbench.service.worker``)."""
+    """Runs queued jobs one at a time in child processes (``python -m signalbench.service.worker``).
 
-    def __init__(self, engine: Engine, runs_dir: Path, *, poll: float = 0.5) -> None:
+    ``compute``: the ``[compute]`` keys every job runs with (default :data:`COMPUTE`); ``max_attempts``: how many
+    times a job is started in all (resumptions after a server stopped included).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        runs_dir: Path,
+        *,
+        poll: float = 0.5,
+        compute: dict[str, Any] | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
         self.engine, self.runs_dir, self.poll = engine, runs_dir, poll
+        self.compute = {**COMPUTE, **(compute or {}), "cache": None}  # the task store is the run folder's own
+        self.max_attempts = max_attempts
         self.spool = runs_dir / ".jobs"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -112,14 +163,14 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Recover the jobs of a killed server, then start taking queued jobs."""
-        recover(self.engine)
+        """Recover the jobs of a killed server (re-queued to resume, or failed), then start taking queued jobs."""
+        recover(self.engine, self.runs_dir, self.max_attempts)
         self.spool.mkdir(parents=True, exist_ok=True)
         self._thread = threading.Thread(target=self._loop, name="signalbench-jobs", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop taking jobs; a running one is stopped and marked failed (the server is going away)."""
+        """Stop taking jobs; a running one is stopped, then re-queued to resume at the next start or failed."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -128,8 +179,11 @@ class JobRunner:
                 job_id, proc, _ = self._child
                 proc.kill()
                 proc.wait()
-                _set(self.engine, job_id, when=("running",), state="failed", error=STOPPED)
                 self._child = None
+                with self.engine.connect() as conn:
+                    job = conn.execute(select(db.jobs).where(db.jobs.c.id == job_id)).first()
+                if job is not None and job.state == "running":
+                    _stopped(self.engine, job, self.runs_dir, self.max_attempts)
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a queued or running job (its process is killed); False when it had finished already."""
@@ -158,43 +212,72 @@ class JobRunner:
         with self.engine.connect() as conn:
             stmt = select(db.jobs).where(db.jobs.c.state == "queued").order_by(db.jobs.c.created_at).limit(1)
             job = conn.execute(stmt).first()
-        if job is None or not _set(
-            self.engine, job.id, when=("queued",), state="running", attempts=job.attempts + 1, progress="starting"
-        ):
+        if job is None or not _set(self.engine, job.id, when=("queued",), state="running", attempts=job.attempts + 1):
             return
-        spec = self.spool / f"{job.id}.json"
-        spec.write_text(json.dumps({"config": job.config, "base_dir": str(self.runs_dir.parent)}), encoding="utf-8")
-        out = self.runs_dir / _folder_name(job.config, job.id)
-        cmd = [sys.executable, "-m", "signalbench.service.worker", str(spec), str(out)]
+        out = self.runs_dir / folder_name(job.config, job.id)
+        state = folder_state(out)
+        if state == "complete":  # finished before its server stopped, not imported yet
+            self._import(job.id, out)
+            return
+        spec = {
+            "config": job.config,
+            "base_dir": str(self.runs_dir.parent),
+            "compute": self.compute,
+            "resume": state == "resumable",
+            "progress": str(self.spool / f"{job.id}.progress.json"),
+        }
+        (self.spool / f"{job.id}.json").write_text(json.dumps(spec), encoding="utf-8")
+        cmd = [sys.executable, "-m", "signalbench.service.worker", str(self.spool / f"{job.id}.json"), str(out)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=_die_with_parent
-        )
+        with open(self.spool / f"{job.id}.err", "wb") as err:  # a file: a chatty job never fills a pipe
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, preexec_fn=_die_with_parent)
         self._child = (job.id, proc, out)
-        _set(self.engine, job.id, progress=f"running (process {proc.pid})")
+        how = "resuming" if spec["resume"] else "running"
+        _set(self.engine, job.id, when=("running",), progress=f"{how} (process {proc.pid})")
 
     def _check(self) -> None:
         job_id, proc, out = self._child
         if proc.poll() is None:
+            self._progress(job_id)
             return
         self._child = None
-        (self.spool / f"{job_id}.json").unlink(missing_ok=True)
-        err = (proc.stderr.read() or b"").decode(errors="replace").strip() if proc.stderr else ""
-        if proc.returncode != 0 or not out.is_dir():
+        self._progress(job_id)  # the tasks stored in the end
+        err_file = self.spool / f"{job_id}.err"
+        err = err_file.read_bytes().decode(errors="replace").strip() if err_file.is_file() else ""
+        for name in (f"{job_id}.json", f"{job_id}.progress.json", f"{job_id}.err"):
+            (self.spool / name).unlink(missing_ok=True)
+        if proc.returncode != 0 or folder_state(out) != "complete":
             if get_job(self.engine, job_id)["state"] == "running":
                 why = err.splitlines()[-1] if err else f"exit status {proc.returncode}"
                 _set(self.engine, job_id, when=("running",), state="failed", error=why[:2000], progress="")
             return
+        self._import(job_id, out)
+
+    def _progress(self, job_id: str) -> None:
+        counted = tasks_done(self.spool / f"{job_id}.progress.json")
+        if counted is not None:
+            text = progress_text(*counted)
+            if get_job(self.engine, job_id)["progress"] != text:
+                _set(self.engine, job_id, when=("running",), progress=text)
+
+    def _import(self, job_id: str, out: Path) -> None:
+        """The finished run into the database and the job done, in one transaction (imported exactly once)."""
         job = get_job(self.engine, job_id)
         try:
             record = read_run(out, submitted_by=job["submitted_by"])
         except (ValueError, OSError) as exc:  # a run folder the service cannot read: the job failed, with why
             _set(self.engine, job_id, when=("running",), state="failed", error=str(exc)[:2000], progress="")
             return
-        with self.engine.begin() as conn:  # the run and the job's end in one transaction: imported exactly once
-            insert_run(conn, record)
+        tasks = progress_tasks(job["progress"])
+        with self.engine.begin() as conn:
+            insert_run(conn, record)  # False when `db import` took it first: still there once
             conn.execute(
                 update(db.jobs)
                 .where(db.jobs.c.id == job_id)
-                .values(state="done", run_id=out.name, progress="done", updated_at=time.time())
+                .values(
+                    state="done",
+                    run_id=out.name,
+                    progress=job["progress"] if tasks else "done",
+                    updated_at=time.time(),
+                )
             )

@@ -48,3 +48,9 @@ def artifact(runs_dir: Path, run_id: str, path: str) -> Path:
     if not target.is_relative_to(root) or not root.is_relative_to(runs_dir.resolve()):
         raise PathRefused("path", f"path: expected a file inside the run folder, got {path!r}, which leads outside it")
     return target
+
+
+def inside(path: str | Path, roots: list[Path]) -> bool:
+    """Whether ``path``, resolved (symbolic links followed), lies under one of ``roots`` (resolved too)."""
+    target = Path(path).resolve()
+    return any(target.is_relative_to(Path(root).resolve()) for root in roots)

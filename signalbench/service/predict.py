@@ -7,12 +7,12 @@ window are null, as in the library).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from signalbench.service.lru import LoadOnce
 
 ARROW = "application/vnd.apache.arrow.stream"
 
@@ -33,33 +33,17 @@ class SchemaMismatch(ValueError):
         self.missing, self.unexpected = missing, unexpected
 
 
-class ModelCache:
+class ModelCache(LoadOnce):
     """The last ``size`` models loaded: each loaded once, then shared by the requests (predicting is read-only)."""
 
     def __init__(self, size: int = 8) -> None:
-        self.size, self.models, self.lock = size, OrderedDict(), threading.Lock()
-        self.loading: dict[Path, threading.Lock] = {}
+        super().__init__(_load_model, size)
 
-    def get(self, path: Path):
-        """The model saved at ``path`` (loaded once: concurrent first requests wait for the one load)."""
-        with self.lock:
-            if path in self.models:
-                self.models.move_to_end(path)
-                return self.models[path]
-            loading = self.loading.setdefault(path, threading.Lock())
-        with loading:
-            with self.lock:
-                if path in self.models:
-                    return self.models[path]
-            from signalbench.signals.registry import load
 
-            model = load(path)
-            with self.lock:
-                self.models[path] = model
-                self.loading.pop(path, None)
-                while len(self.models) > self.size:
-                    self.models.popitem(last=False)
-        return model
+def _load_model(path: Path):
+    from signalbench.signals.registry import load
+
+    return load(path)
 
 
 def rows_from_json(body: Any) -> tuple[list[str], np.ndarray]:

@@ -25,6 +25,7 @@ class Service:
     runs_dir: Path
     open_reads: bool = False
     max_body: int = MAX_BODY
+    data_dirs: list[Path] = field(default_factory=list)  # ``--data`` folders served by /market-data
     runner: Any = None  # the job runner (signalbench.service.jobs.JobRunner), started with the server
     extras: dict[str, Any] = field(default_factory=dict)
 
