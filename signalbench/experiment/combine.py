@@ -63,8 +63,11 @@ def _macro_f1(parts: list[PieceResult], model: str | None) -> float | None:
 
 
 def _oracle(parts: list[PieceResult], col: str) -> float:
-    """The best possible net return of ``col`` over ``parts``: the exact book oracle of each piece under book costs
-    (one per column: its size and fees), else the cost-aware oracle column's."""
+    """The best possible net return of ``col`` over ``parts``.
+
+    Under book costs the exact book oracle of each piece (one per column: its size and fees), else the cost-aware
+    oracle column's net return.
+    """
     return float(sum(p.summary.get("oracle_return", {}).get(col, p.summary["net_return"]["oracle"]) for p in parts))
 
 

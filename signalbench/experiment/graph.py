@@ -29,7 +29,7 @@ _TASKS = "signalbench.experiment.tasks"
 
 @dataclass
 class Graph:
-    """The tasks, and the keys the caller reads: each tested piece's backtest, each fit and tune (model, fold, group)."""
+    """The keys the caller reads: each tested piece's backtest, each fit and tune (per model, fold, group)."""
 
     tasks: list[Task] = field(default_factory=list)
     backtests: dict[int, str] = field(default_factory=dict)

@@ -1,0 +1,102 @@
+"""``tune = true`` in a multi-piece run: one choice per (model, fold, pool group) on the group's validation pieces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from signalbench import strategies
+from signalbench.compute import TaskStore
+from signalbench.experiment import compare
+
+TICKS = 200
+FEE = 0.1
+GRID = [0.4, 0.5, 0.6]
+
+
+def config(**more):
+    return {
+        "name": "tuned",
+        "seed": 3,
+        "data": {"kind": "synthetic", "n": 3 * TICKS, "ticks_per_day": TICKS, "symbols": 2, "edge": 0.4},
+        "labels": {"kind": "direction", "horizon": 1},
+        "split": {"kind": "days", "train_days": 1, "val_days": 1, "test_days": 1, "pool": "all"},
+        "baselines": {"exclude": ["persistence", "majority"]},
+        "costs": {"fee_bps": FEE},
+        "strategies": [{"rule": "threshold", "enter": GRID, "tune": True}],
+        "compute": {"workers": 1},
+        **more,
+    }
+
+
+def _positions(proba: np.ndarray, enter: float) -> np.ndarray:
+    """The threshold rule written out: +1 / -1 when up / down is strictly the most likely class and above ``enter``."""
+    p = np.nan_to_num(proba, nan=0.0)
+    top = np.sort(p, axis=1)
+    strict = top[:, -1] > top[:, -2]
+    out = np.zeros(len(p))
+    out[strict & (p.argmax(axis=1) == 2) & (p[:, 2] > enter)] = 1.0
+    out[strict & (p.argmax(axis=1) == 0) & (p[:, 0] > enter)] = -1.0
+    return out
+
+
+def _net(position: np.ndarray, price: np.ndarray) -> float:
+    """Total additive net return by the engine's documented convention, no delay, closed on the last row."""
+    e = position.copy()
+    e[-1] = 0.0
+    gross = np.r_[0.0, e[:-1] * (price[1:] / price[:-1] - 1.0)]
+    cost = np.abs(np.diff(e, prepend=0.0)) * FEE / 1e4
+    return float((gross - cost).sum())
+
+
+def test_a_tuned_choice_is_the_brute_force_best_on_the_validation_pieces_only(tmp_path, monkeypatch):
+    seen = []
+    real = strategies.tune
+
+    def spy(rule, signal, price, *args, **kwargs):
+        seen.append(np.asarray(price, dtype=np.float64).copy())
+        return real(rule, signal, price, *args, **kwargs)
+
+    monkeypatch.setattr(strategies, "tune", spy)
+    res = compare(config(), out=tmp_path / "run", report=False)
+    assert res.ok
+    store = TaskStore(tmp_path / "run" / "tasks")
+    tasks = {t.key: t for t in res.graph.tasks}
+    assert [(e["model"], e["fold"], e["group"]) for e in res.metrics["tuning"]] == [("logistic", 1, "all")]
+    entry = res.metrics["tuning"][0]
+    tune = tasks[res.graph.tunes[("logistic", 0, "all")]]
+    val_days, val_prices = set(), []
+    totals = dict.fromkeys(GRID, 0.0)
+    for name, key in tune.deps.items():
+        if not name.startswith("val_"):
+            continue
+        val = store.load(key)
+        piece = store.load(tune.deps[name.replace("val_", "piece_")])
+        v0, v1 = val["span"]
+        price = piece["price"].to_numpy()[v0:v1]
+        val_prices.append(price)
+        val_days.add(tasks[key].tags["day"])
+        for enter in GRID:
+            totals[enter] += _net(_positions(val["proba"], enter), price)
+    assert len(val_prices) == 2  # both symbols' validation day, pooled
+    best = max(GRID, key=lambda e: totals[e])
+    expected = {"enter": best} if totals[best] > 0 else "flat"
+    assert entry["chosen"] == expected
+    assert entry["n_trials"] == len(GRID)
+    assert entry["rests_on"]["pieces"] == sorted(entry["rests_on"]["pieces"]) and len(entry["rests_on"]["pieces"]) == 2
+    table = dict(zip(entry["table"]["candidate"], entry["table"]["net_return"]))
+    for enter in GRID:
+        assert table[f"enter={enter}"] == pytest.approx(totals[enter], abs=1e-12)
+    # the tuning read the validation pieces' rows and nothing else (the tested day is another day)
+    tested_days = {p["day"] for p in res.metrics["pieces"]["tested"]}
+    assert not val_days & tested_days
+    assert len(seen) == 2 and all(any(np.array_equal(s, v) for v in val_prices) for s in seen)
+    # the tested pieces trade the chosen parameters
+    col = "logistic:threshold(tuned)"
+    for key in (k for k, t in tasks.items() if t.kind == "predict" and t.tags.get("part") != "val"):
+        pred, piece = store.load(key), store.load(tasks[key].deps["piece"])
+        start, stop = pred["span"]
+        position = np.zeros(stop - start) if expected == "flat" else _positions(pred["proba"], best)
+        net = _net(position, piece["price"].to_numpy()[start:stop])
+        got = res.metrics["per_symbol"][tasks[key].tags["symbol"]][col]["net_return"]
+        assert got == pytest.approx(net, abs=1e-12)
