@@ -118,7 +118,9 @@ def _tune(g: Graph, c: _Ctx, fit: str, spec: ModelSpec, vals: list[Member], piec
         tags = c.tags(m.piece, model=spec.column, fold=k + 1, part="val")
         deps[f"val_{j}"] = g.add("predict", "predict_val_task", params, {"fit": fit, "piece": pieces[m.piece]}, tags)
         deps[f"piece_{j}"] = pieces[m.piece]
-    params = {"experiment": c.experiment, "pieces": [c.pieces[m.piece].id for m in vals]}
+    # what tuning reads (costs, strategies, labels): not the models, so a model added leaves this one's choice cached
+    experiment = {k: v for k, v in c.experiment.items() if k not in ("models", "baselines")}
+    params = {"experiment": experiment, "pieces": [c.pieces[m.piece].id for m in vals]}
     tags = {"model": spec.column, "fold": str(k + 1), "group": group}
     key = g.tunes[(spec.column, k, group)] = g.add("tune", "tune_task", params, deps, tags)
     return key

@@ -18,6 +18,7 @@ from signalbench.experiment.config import parse_experiment
 from signalbench.experiment.inputs import Inputs
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.results import CLASSES
+from signalbench.strategies.tuning import TuneResult
 
 __all__ = ["experiment_of", "piece_backtest", "piece_inputs"]
 
@@ -35,13 +36,23 @@ def piece_inputs(piece: dict[str, Any]) -> Inputs:
     return Inputs(frame, piece["features"], price, spread, None, piece.get("bayes_accuracy"), "")
 
 
+def _as_picks(choices: dict[str, Any]) -> dict[int, TuneResult]:
+    """A tune task's choices (:mod:`signalbench.experiment.piecetune`) as :class:`TuneResult` s to apply.
+
+    Their ``rule`` is bound to the tested rows by :func:`signalbench.experiment.pricing._tuned`.
+    """
+    out = {}
+    for i, c in choices.items():
+        table = pd.DataFrame(c["table"]).set_index("candidate")
+        out[int(i)] = TuneResult(c["params"], table, c["n_trials"], None, False, {})
+    return out
+
+
 def _picks(folds: list[dict], order: list[int], deps: dict, name: str) -> dict[int, list] | None:
     """Per tuned strategy, the choice of each fold (in time order) for model ``name``; None when nothing is tuned."""
-    from signalbench.experiment.piecetune import as_picks
-
     if not any(f"tune_{j}_{name}" in deps for j in range(len(folds))):
         return None
-    per_fold = [as_picks(deps[f"tune_{j}_{name}"]["choices"]) for j in order]
+    per_fold = [_as_picks(deps[f"tune_{j}_{name}"]["choices"]) for j in order]
     return {i: [fold[i] for fold in per_fold] for i in per_fold[0]}
 
 

@@ -4,7 +4,7 @@ Each validation piece's rows are priced on their own at the run's costs (as a si
 spread under ``model = "book"``), every candidate of the grid and "flat"; the candidates' net returns are summed over
 the pieces (each symbol-day's sum of additive returns, as the daily combination sums them) and the best is chosen
 (:func:`signalbench.strategies.tuning.pool`: "flat" unless a candidate earns more than 0). The tested pieces of the
-group then apply that choice (:func:`signalbench.experiment.pricing._tuned`). Only validation rows are read: the
+group then apply that choice (:mod:`signalbench.experiment.piecerun`). Only validation rows are read: the
 predictions of the ``predict_val`` tasks and the prices and spreads of those rows.
 """
 
@@ -13,12 +13,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import pandas as pd
-
 from signalbench.strategies import specs as rule_specs
-from signalbench.strategies.tuning import TuneResult, pool
+from signalbench.strategies.tuning import pool
 
-__all__ = ["as_picks", "tune_pieces"]
+__all__ = ["tune_pieces"]
 
 
 def tune_pieces(experiment: dict, pieces: list[str], deps: dict[str, Any]) -> dict[str, Any]:
@@ -56,12 +54,3 @@ def tune_pieces(experiment: dict, pieces: list[str], deps: dict[str, Any]) -> di
             },
         }
     return {"choices": out}
-
-
-def as_picks(choices: dict[str, Any]) -> dict[int, TuneResult]:
-    """A tune task's choices as :class:`TuneResult` s to apply (their ``rule`` is bound by the caller)."""
-    out = {}
-    for i, c in choices.items():
-        table = pd.DataFrame(c["table"]).set_index("candidate")
-        out[int(i)] = TuneResult(c["params"], table, c["n_trials"], None, False, {})
-    return out

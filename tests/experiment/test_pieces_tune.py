@@ -100,3 +100,48 @@ def test_a_tuned_choice_is_the_brute_force_best_on_the_validation_pieces_only(tm
         net = _net(position, piece["price"].to_numpy()[start:stop])
         got = res.metrics["per_symbol"][tasks[key].tags["symbol"]][col]["net_return"]
         assert got == pytest.approx(net, abs=1e-12)
+
+
+def test_a_model_added_leaves_the_other_models_tuning_keys_unchanged():
+    from signalbench.data.pieces import discover
+    from signalbench.experiment.config import parse_experiment
+    from signalbench.experiment.graph import build_graph
+
+    keys = []
+    for models in ([], [{"name": "ofi_sign"}]):
+        exp = parse_experiment(config(models=models))
+        pieces = discover(exp.data, exp.base_dir, seed=exp.seed)
+        graph = build_graph(exp, pieces, 1, exp.model_specs())
+        keys.append(graph.tunes[("logistic", 0, "all")])
+        kinds = [t.kind for t in graph.tasks]
+        assert kinds.count("tune") == len(exp.model_specs())  # one per fit: 1 fold, 1 pool group
+    assert keys[0] == keys[1]
+
+
+def test_pooled_deflated_sharpe_counts_every_tuned_candidate_as_a_trial():
+    from signalbench.engine import deflated_sharpe_row
+    from signalbench.experiment.combine import PieceResult, combine
+
+    rng = np.random.default_rng(1)
+    days = [f"2020-{1 + d // 28:02d}-{1 + d % 28:02d}" for d in range(30)]
+    cols = ["a:threshold(tuned)", "b:sign", "oracle"]
+    daily = rng.normal(1e-3, 1e-3, (30, 3))
+
+    def parts(extra):
+        out = []
+        for d, day in enumerate(days):
+            summary = {
+                "rows": 10,
+                "labelled": 10,
+                "net_return": dict(zip(cols, daily[d])),
+                "info": {},
+                "benchmarks": ["oracle"],
+                "extra_trials": extra,
+            }
+            out.append(PieceResult("S", day, {"summary": summary, "outputs": None, "labels": None}))
+        return out
+
+    for extra in (0, 4):
+        pooled = combine(parts(extra))["pooled"]
+        want = deflated_sharpe_row(daily[:, :2], n_trials=2 + extra)
+        assert [pooled[c]["deflated_sharpe"] for c in cols[:2]] == pytest.approx(list(want), rel=1e-12)
