@@ -76,15 +76,20 @@ def is_multi_piece(exp: Experiment, pieces: list[Any]) -> bool:
 
 def _problems(exp: Experiment, pieces: list[Any]) -> list[tuple[str, str]]:
     """What a multi-piece run cannot do with these pieces, at its place in the config."""
-    from signalbench.experiment.piecefolds import fold_members
+    from signalbench.experiment.piecefolds import fold_members, pool_groups
 
     out = []
     if exp.split.by_day and any(s.tune for s in exp.strategies):
+        groups = pool_groups(exp.split, [p.symbol for p in pieces])
+        group_of = {i: name for name, ids in groups.items() for i in ids}
         for k, members in enumerate(fold_members(exp.split, [p.day for p in pieces])):
-            if members and not any(m.role == "val" for m in members):
+            tested = {group_of[m.piece] for m in members if m.role == "test"}
+            lacking = sorted(tested - {group_of[m.piece] for m in members if m.role == "val"})
+            if lacking:
                 i = next(i for i, s in enumerate(exp.strategies) if s.tune)
                 why = "tuning chooses on the validation days; give split.val_days >= 1 or drop tune"
-                out.append((f"strategies[{i}].tune", f"expected validation days in fold {k + 1}, got none; {why}"))
+                where = f"fold {k + 1} (pool group {', '.join(lacking)})"
+                out.append((f"strategies[{i}].tune", f"expected validation days in {where}, got none; {why}"))
                 break
     if exp.costs.model == "book":
         for p in pieces:

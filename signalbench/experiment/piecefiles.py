@@ -125,6 +125,18 @@ def tuning_block(exp, graph, store) -> list[dict[str, Any]]:
     return out
 
 
+def _tuned_columns(metrics: dict[str, Any]) -> None:
+    """A tuned column's ``chosen`` and ``tuning``: one entry per (fold, pool group), as ``tuning`` lists them.
+
+    (A piece's own record holds only its group's choices.)
+    """
+    for row in metrics["columns"].values():
+        if row.get("tuned"):
+            mine = [e for e in metrics["tuning"] if e["model"] == row["model"] and e["strategy"] == row["strategy"]]
+            row["chosen"] = [e["chosen"] for e in mine]
+            row["tuning"] = [e["table"] for e in mine]
+
+
 def _tables(tmp: Path, parts: list[PieceResult], blocks: dict[str, Any]) -> None:
     long = []
     for p in parts:
@@ -158,6 +170,7 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
     metrics = _metrics(exp, pieces, parts, blocks, missing, skipped)
     if graph.tunes:
         metrics["tuning"] = tuning_block(exp, graph, store)
+        _tuned_columns(metrics)
     tmp = scratch(run_dir)
     try:
         if not parts:

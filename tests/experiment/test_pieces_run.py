@@ -256,7 +256,7 @@ def test_validate_names_the_days_found():
     tuned = [{"rule": "threshold", "enter": [0.4, 0.5], "tune": True}]
     assert "4 pieces" in validate(config(days=2, split={"kind": "holdout"}, strategies=tuned))
     no_val = {"kind": "walk_forward_days", "train_days": 2, "val_days": 0, "pool": "all"}
-    with pytest.raises(ConfigError, match=r"strategies\[0\].tune: expected validation days in fold 1, got none"):
+    with pytest.raises(ConfigError, match=r"strategies\[0\].tune: expected validation days in fold 1 \(pool group all"):
         validate(config(split=no_val, strategies=tuned))
 
 

@@ -82,6 +82,7 @@ def test_a_tuned_choice_is_the_brute_force_best_on_the_validation_pieces_only(tm
     best = max(GRID, key=lambda e: totals[e])
     expected = {"enter": best} if totals[best] > 0 else "flat"
     assert entry["chosen"] == expected
+    assert res.metrics["columns"]["logistic:threshold(tuned)"]["chosen"] == [expected]
     assert entry["n_trials"] == len(GRID)
     assert entry["rests_on"]["pieces"] == sorted(entry["rests_on"]["pieces"]) and len(entry["rests_on"]["pieces"]) == 2
     table = dict(zip(entry["table"]["candidate"], entry["table"]["net_return"]))
