@@ -146,3 +146,34 @@ def test_pooled_deflated_sharpe_counts_every_tuned_candidate_as_a_trial():
         pooled = combine(parts(extra))["pooled"]
         want = deflated_sharpe_row(daily[:, :2], n_trials=2 + extra)
         assert [pooled[c]["deflated_sharpe"] for c in cols[:2]] == pytest.approx(list(want), rel=1e-12)
+
+
+def test_no_task_a_tuning_rests_on_reads_a_tested_day():
+    from signalbench.data.pieces import discover
+    from signalbench.experiment.config import parse_experiment
+    from signalbench.experiment.graph import build_graph
+
+    split = {"kind": "walk_forward_days", "train_days": 2, "val_days": 1, "pool": "symbol"}
+    exp = parse_experiment(config(split=split, data={**config()["data"], "n": 6 * TICKS}))
+    pieces = discover(exp.data, exp.base_dir, seed=exp.seed)
+    graph = build_graph(exp, pieces, 1, exp.model_specs())
+    tasks = {t.key: t for t in graph.tasks}
+    tested = {}  # fold -> the days its backtests price
+    for t in tasks.values():
+        if t.kind == "predict" and t.tags.get("part") != "val":
+            tested.setdefault(int(t.tags["fold"]), set()).add(t.tags["day"])
+    assert len(graph.tunes) == 3 * 2  # 3 folds x 2 symbols, one model
+
+    def closure(key):
+        out, todo = set(), [key]
+        while todo:
+            k = todo.pop()
+            if k not in out:
+                out.add(k)
+                todo += list(tasks[k].deps.values())
+        return out
+
+    for (_, k, group), key in graph.tunes.items():
+        read = [tasks[d] for d in closure(key) if tasks[d].kind == "piece"]
+        assert read and {t.tags["symbol"] for t in read} == {group}
+        assert max(t.tags["day"] for t in read) < min(tested[k + 1])  # only days before the fold's tested day
