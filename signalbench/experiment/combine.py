@@ -62,19 +62,70 @@ def _macro_f1(parts: list[PieceResult], model: str | None) -> float | None:
     return _num(classification_metrics(y, proba, CLASSES)["macro_f1"])
 
 
+def _oracle(parts: list[PieceResult], col: str) -> float:
+    """The best possible net return of ``col`` over ``parts``.
+
+    Under book costs the exact book oracle of each piece (one per column: its size and fees), else the cost-aware
+    oracle column's net return.
+    """
+    return float(sum(p.summary.get("oracle_return", {}).get(col, p.summary["net_return"]["oracle"]) for p in parts))
+
+
 def _block(parts: list[PieceResult], columns: list[str], info: dict, rests_on: dict) -> dict[str, dict[str, Any]]:
-    """Net return, signal efficiency and macro-F1 of every column over ``parts`` (a symbol's or a day's pieces)."""
-    oracle = sum(p.summary["net_return"]["oracle"] for p in parts)
+    """Net return, signal efficiency and macro-F1 of every column over ``parts`` (a symbol's or a day's pieces).
+
+    Under book costs also ``rows_short_of_depth``, summed over the pieces.
+    """
     out = {}
     for col in columns:
         net = sum(p.summary["net_return"][col] for p in parts)
+        oracle = _oracle(parts, col)
         out[col] = {
             "net_return": float(net),
             "signal_efficiency": float(net / oracle) if oracle > 0 else None,
             "macro_f1": _macro_f1(parts, info.get(col, {}).get("model")),
             "rests_on": rests_on,
         }
+        if "rows_short_of_depth" in parts[0].summary:
+            out[col]["rows_short_of_depth"] = int(sum(p.summary["rows_short_of_depth"][col] for p in parts))
     return out
+
+
+def capacity(parts: list[PieceResult]) -> dict[str, Any] | None:
+    """The pooled capacity curve (``metrics.json`` ``capacity``): every figure per size summed over the pieces.
+
+    A column's capacity is where its summed net return crosses zero
+    (:func:`signalbench.engine.book_curve.capacity_of`); its signal efficiency at a size is its summed net return
+    over the summed exact book oracle at that size.
+    """
+    from signalbench.engine.book_curve import capacity_of
+
+    curves = [p.summary["capacity"] for p in parts if "capacity" in p.summary]
+    if not curves:
+        return None
+    sizes = curves[0]["sizes"]
+    total = {
+        name: {c: np.sum([cv[name][c] for cv in curves], axis=0) for c in curves[0][name]}
+        for name in ("net_return", "oracle_return", "rows_short_of_depth")
+    }
+    net = pd.DataFrame(total["net_return"], index=pd.Index(sizes, name="size"))
+    cap = capacity_of(net)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eff = {
+            c: [float(min(n / o, 1.0)) if o > 0 else None for n, o in zip(v, total["oracle_return"][c])]
+            for c, v in total["net_return"].items()
+        }
+    return {
+        "sizes": [int(s) for s in sizes],
+        "net_return": {c: [float(x) for x in v] for c, v in total["net_return"].items()},
+        "signal_efficiency": eff,
+        "rows_short_of_depth": {c: [int(x) for x in v] for c, v in total["rows_short_of_depth"].items()},
+        "capacity": {c: float(v) for c, v in cap.items()},
+        "above_largest": [c for c, v in cap.items() if v == np.inf],
+        "rests_on": {"pieces": len(curves), "rows": int(sum(p.summary["rows"] for p in parts))},
+        "rule": "capacity: the size where the net return summed over the pieces crosses zero (0: <= 0 at the "
+        "smallest size; null: positive at every size (listed in above_largest) or never trading)",
+    }
 
 
 def daily_returns(parts: list[PieceResult], columns: list[str]) -> pd.DataFrame:
@@ -83,8 +134,14 @@ def daily_returns(parts: list[PieceResult], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).groupby("day", sort=True)[columns].sum()
 
 
-def _pooled_stats(daily: pd.DataFrame, benchmarks: list[str]) -> tuple[dict[str, dict[str, float | None]], str]:
-    """Sharpe, max drawdown and deflated Sharpe of each daily column; the note on the sample's length."""
+def _pooled_stats(
+    daily: pd.DataFrame, benchmarks: list[str], extra_trials: int = 0
+) -> tuple[dict[str, dict[str, float | None]], str]:
+    """Sharpe, max drawdown and deflated Sharpe of each daily column; the note on the sample's length.
+
+    The deflated Sharpe counts every non-benchmark column and ``extra_trials`` (the candidates a tuned column tried
+    beyond the one it is) as trials, as a single run does.
+    """
     days = len(daily)
     dd = {c: _num(max_drawdown(daily[c].to_numpy(), mode="additive")) for c in daily.columns}
     if days < MIN_SAMPLE_DAYS:
@@ -95,7 +152,8 @@ def _pooled_stats(daily: pd.DataFrame, benchmarks: list[str]) -> tuple[dict[str,
         return {c: {"sharpe": None, "max_drawdown": dd[c], "deflated_sharpe": None} for c in daily.columns}, note
     sharpe = {c: _num(sharpe_ratio(daily[c].to_numpy(), DAILY_PERIODS)) for c in daily.columns}
     trials = [c for c in daily.columns if c not in benchmarks]
-    dsr = dict(zip(trials, deflated_sharpe_row(daily[trials].to_numpy(), n_trials=len(trials)))) if trials else {}
+    n_trials = len(trials) + extra_trials
+    dsr = dict(zip(trials, deflated_sharpe_row(daily[trials].to_numpy(), n_trials=n_trials))) if trials else {}
     note = ""
     if days < MIN_CLOCK_BARS:
         se = np.sqrt(DAILY_PERIODS / days)
@@ -120,7 +178,7 @@ def combine(parts: list[PieceResult]) -> dict[str, Any]:
     }
     per_day = {d: _block(ps, columns, info, {"symbols": len(ps), "rows": rows(ps)}) for d, ps in sorted(by_day.items())}
     daily = daily_returns(parts, columns)
-    stats, note = _pooled_stats(daily, benchmarks)
+    stats, note = _pooled_stats(daily, benchmarks, max(int(p.summary.get("extra_trials", 0)) for p in parts))
     rests = {"days": len(by_day), "symbols": len(by_symbol), "rows": rows(parts)}
     pooled = _block(parts, columns, info, rests)
     for col in columns:
@@ -132,4 +190,5 @@ def combine(parts: list[PieceResult]) -> dict[str, Any]:
         "pooled": pooled,
         "daily": {"index": list(daily.index), "returns": {c: daily[c].tolist() for c in columns}},
         "notes": [note] if note else [],
+        **({"capacity": curve} if (curve := capacity(parts)) is not None else {}),
     }

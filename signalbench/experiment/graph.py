@@ -1,5 +1,8 @@
 """The task graph of a multi-piece experiment: piece -> (threshold) -> labels -> fit -> predict -> backtest.
 
+With a tuned strategy each fit also predicts its group's validation pieces (``predict_val``) and one ``tune`` task
+per fit chooses the parameters on them; the fit's tested pieces' backtests read that choice.
+
 Each task names its function in :mod:`signalbench.experiment.tasks` and is keyed by
 :func:`signalbench.compute.task_key` over the config sections it reads (never the whole config), so a model added to
 the config leaves every other model's fit and predict keys unchanged, and a re-run finds them in the store. A fit's
@@ -26,11 +29,12 @@ _TASKS = "signalbench.experiment.tasks"
 
 @dataclass
 class Graph:
-    """The tasks, and the keys the caller reads: each tested piece's backtest and each fit (model, fold, group)."""
+    """The keys the caller reads: each tested piece's backtest, each fit and tune (per model, fold, group)."""
 
     tasks: list[Task] = field(default_factory=list)
     backtests: dict[int, str] = field(default_factory=dict)
     fits: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    tunes: dict[tuple[str, int, str], str] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add(self, kind: str, fn: str, params: dict, deps: dict[str, str], tags: dict[str, str]) -> str:
@@ -60,6 +64,7 @@ class _Ctx:
     labels: dict[str, Any]
     split: dict[str, Any]
     specs: list[ModelSpec]
+    experiment: dict[str, Any]  # what a backtest or tune task reads (the config without [compute] and the name)
 
     def tags(self, i: int, **more: Any) -> dict[str, str]:
         return {"symbol": self.pieces[i].symbol, "day": self.pieces[i].day, **{k: str(v) for k, v in more.items()}}
@@ -74,6 +79,8 @@ def _piece_keys(g: Graph, c: _Ctx) -> list[str]:
             "features": features,
             "spread": spread,
         }
+        if c.exp.costs.model == "book":  # only then, so a linear run's piece keys stay as they were
+            params["book"] = True
         keys.append(g.add("piece", "piece_task", params, {}, c.tags(i)))
     return keys
 
@@ -102,6 +109,23 @@ def _label_keys(g: Graph, c: _Ctx, members: list[Member], pieces: list[str], gro
     return out
 
 
+def _tune(g: Graph, c: _Ctx, fit: str, spec: ModelSpec, vals: list[Member], pieces: list[str], group: str) -> str:
+    """The ``tune`` task of one fit: the fit's predictions over each validation piece, and the choice made on them."""
+    k = vals[0].fold
+    deps = {}
+    for j, m in enumerate(vals):
+        params = {"labels": c.labels, "split": c.split, "longest": c.longest, "member": m.params()}
+        tags = c.tags(m.piece, model=spec.column, fold=k + 1, part="val")
+        deps[f"val_{j}"] = g.add("predict", "predict_val_task", params, {"fit": fit, "piece": pieces[m.piece]}, tags)
+        deps[f"piece_{j}"] = pieces[m.piece]
+    # what tuning reads (costs, strategies, labels): not the models, so a model added leaves this one's choice cached
+    experiment = {k: v for k, v in c.experiment.items() if k not in ("models", "baselines")}
+    params = {"experiment": experiment, "pieces": [c.pieces[m.piece].id for m in vals]}
+    tags = {"model": spec.column, "fold": str(k + 1), "group": group}
+    key = g.tunes[(spec.column, k, group)] = g.add("tune", "tune_task", params, deps, tags)
+    return key
+
+
 def _fold(g: Graph, c: _Ctx, members: list[Member], pieces: list[str], groups: dict[str, list[int]], preds: dict):
     """The fits of one fold (per model and pool group) and their predictions on the group's tested pieces."""
     group_of = {i: name for name, ids in groups.items() for i in ids}
@@ -127,12 +151,16 @@ def _fold(g: Graph, c: _Ctx, members: list[Member], pieces: list[str], groups: d
             }
             tags = {"model": spec.column, "fold": str(k + 1), "group": group}
             fit = g.fits[(spec.column, k, group)] = g.add("fit", "fit_task", params, deps, tags)
+            vals = [m for m in mine if m.role in ("val", "rows")]
+            tune = _tune(g, c, fit, spec, vals, pieces, group) if any(s.tune for s in c.exp.strategies) else None
             for m in tested:
                 params = {"labels": c.labels, "split": c.split, "longest": c.longest, "member": m.params()}
                 tags = c.tags(m.piece, model=spec.column, fold=k + 1)
                 key = g.add("predict", "predict_task", params, {"fit": fit, "piece": pieces[m.piece]}, tags)
                 preds.setdefault(m.piece, {}).setdefault(k, {"member": m, "labels": labels[m.piece], "pred": {}})
                 preds[m.piece][k]["pred"][spec.column] = key
+                if tune is not None:
+                    preds[m.piece][k].setdefault("tune", {})[spec.column] = tune
 
 
 def build_graph(exp: Experiment, pieces: list[Any], longest: int, specs: list[ModelSpec]) -> Graph:
@@ -141,20 +169,21 @@ def build_graph(exp: Experiment, pieces: list[Any], longest: int, specs: list[Mo
     ``longest`` is the longest window of the run's models (the purge inside a piece and its usable rows).
     """
     g = Graph()
-    c = _Ctx(exp, pieces, longest, exp.labels.model_dump(), exp.split.model_dump(), specs)
+    # what a backtest reads: not where the tasks run ([compute]) nor the run's name, so neither changes its key
+    experiment = {**exp.model_dump(mode="json", exclude={"compute"}), "name": "piece"}
+    c = _Ctx(exp, pieces, longest, exp.labels.model_dump(), exp.split.model_dump(), specs, experiment)
     keys = _piece_keys(g, c)
     groups = pool_groups(exp.split, [p.symbol for p in pieces])
     preds: dict[int, dict[int, dict]] = {}
     for members in fold_members(exp.split, [p.day for p in pieces]):
         _fold(g, c, members, keys, groups, preds)
-    # what a backtest reads: not where the tasks run ([compute]) nor the run's name, so neither changes its key
-    experiment = {**exp.model_dump(mode="json", exclude={"compute"}), "name": "piece"}
     for i in sorted(preds):
         folds, deps = [], {"piece": keys[i]}
         for j, (_, entry) in enumerate(sorted(preds[i].items())):
             folds.append({"member": entry["member"].params(), "models": list(entry["pred"])})
             deps[f"labels_{j}"] = entry["labels"]
             deps.update({f"pred_{j}_{name}": key for name, key in entry["pred"].items()})
+            deps.update({f"tune_{j}_{name}": key for name, key in entry.get("tune", {}).items()})
         params = {"experiment": experiment, "longest": longest, "folds": folds}
         g.backtests[i] = g.add("backtest", "backtest_task", params, deps, c.tags(i))
     return g

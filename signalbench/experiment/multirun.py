@@ -74,16 +74,29 @@ def is_multi_piece(exp: Experiment, pieces: list[Any]) -> bool:
     return exp.data.kind == "bars" and len(paths) > 1
 
 
-def _problems(exp: Experiment) -> list[tuple[str, str]]:
-    """What a multi-piece run does not support (yet), at its place in the config."""
+def _problems(exp: Experiment, pieces: list[Any]) -> list[tuple[str, str]]:
+    """What a multi-piece run cannot do with these pieces, at its place in the config."""
+    from signalbench.experiment.piecefolds import fold_members, pool_groups
+
     out = []
-    for i, s in enumerate(exp.strategies):
-        if s.tune:
-            why = "tuning on validation pieces is not supported in a multi-piece run; list the grid without tune"
-            out.append((f"strategies[{i}].tune", f"expected false with several pieces, got true; {why}"))
+    if exp.split.by_day and any(s.tune for s in exp.strategies):
+        groups = pool_groups(exp.split, [p.symbol for p in pieces])
+        group_of = {i: name for name, ids in groups.items() for i in ids}
+        for k, members in enumerate(fold_members(exp.split, [p.day for p in pieces])):
+            tested = {group_of[m.piece] for m in members if m.role == "test"}
+            lacking = sorted(tested - {group_of[m.piece] for m in members if m.role == "val"})
+            if lacking:
+                i = next(i for i, s in enumerate(exp.strategies) if s.tune)
+                why = "tuning chooses on the validation days; give split.val_days >= 1 or drop tune"
+                where = f"fold {k + 1} (pool group {', '.join(lacking)})"
+                out.append((f"strategies[{i}].tune", f"expected validation days in {where}, got none; {why}"))
+                break
     if exp.costs.model == "book":
-        why = "execution on the book is priced per single run; use linear costs (half_spread_bps = 'quoted')"
-        out.append(("costs.model", f"expected 'linear' with several pieces, got 'book'; {why}"))
+        for p in pieces:
+            if p.source.get("kind") == "bars":
+                why = "each piece is executed on its own order book; give LOBSTER or synthetic data, or linear costs"
+                out.append(("costs.model", f"expected pieces with an order book, got bars at piece {p.id}; {why}"))
+                break
     return out
 
 
@@ -93,11 +106,15 @@ def _specs_and_longest(exp: Experiment, pieces: list[Any]) -> tuple[list[ModelSp
 
     from signalbench.data.pieces import load_piece
     from signalbench.experiment import preflight
+    from signalbench.experiment.tasks import book_frame
 
     first = load_piece(pieces[0], exp.features, spread=False)
     problems: list = []
     skipped: list[str] = []
     built = preflight._models(exp, SimpleNamespace(features=first.features), problems, skipped)
+    if exp.costs.model == "book" and book_frame(first.frame) is None:
+        why = "each piece is executed on its own order book (ask_price_1, ask_size_1, bid_price_1, bid_size_1)"
+        problems.append(("costs.model", f"expected pieces with an order book, got none at piece {pieces[0].id}; {why}"))
     if problems:
         raise ConfigError(f"experiment {exp.name!r}", problems)
     specs = [s for s, _ in built]
@@ -125,10 +142,10 @@ def validate_pieces(exp: Experiment, pieces: list[Any]) -> str:
     """
     from signalbench.experiment.piecefolds import fold_members
 
-    problems = _problems(exp)
+    _check_days(exp, pieces)
+    problems = _problems(exp, pieces)
     if problems:
         raise ConfigError(f"experiment {exp.name!r}", problems)
-    _check_days(exp, pieces)
     specs, longest, _, _ = _specs_and_longest(exp, pieces)
     folds = fold_members(exp.split, [p.day for p in pieces])
     parts = []
@@ -177,10 +194,10 @@ def compare_pieces(
     from signalbench.experiment.piecefiles import write_results
     from signalbench.experiment.runfolder import check_destination, default_run_dir
 
-    problems = _problems(exp)
+    _check_days(exp, pieces)
+    problems = _problems(exp, pieces)
     if problems:
         raise ConfigError(f"experiment {exp.name!r}", problems)
-    _check_days(exp, pieces)
     specs, longest, skipped, resolved = _specs_and_longest(exp, pieces)
     if resume:
         run_dir = Path(out)

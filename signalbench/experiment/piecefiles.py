@@ -106,8 +106,35 @@ def _metrics(exp, pieces, parts, blocks, missing, skipped) -> dict[str, Any]:
         "models": {},
         "notes": notes,
         "pieces": {"tested": _tested(parts), "missing": missing},
-        **{k: blocks[k] for k in ("per_symbol", "per_day", "pooled", "daily") if k in blocks},
+        **{k: blocks[k] for k in ("per_symbol", "per_day", "pooled", "daily", "capacity") if k in blocks},
     }
+
+
+def tuning_block(exp, graph, store) -> list[dict[str, Any]]:
+    """Per (model, fold, pool group) and tuned strategy: the parameters chosen ("flat": none) and what they rest on."""
+    out = []
+    for (model, k, group), key in sorted(graph.tunes.items()):
+        if not store.has(key):
+            continue
+        for i, c in sorted(store.load(key)["choices"].items(), key=lambda ic: int(ic[0])):
+            entry = {"model": model, "fold": k + 1, "group": group, "strategy": c["strategy"], "index": int(i)}
+            entry.update(chosen=c["params"] if c["params"] is not None else "flat", n_trials=c["n_trials"])
+            entry.update(rests_on={**c["rests_on"], "objective": "net return after costs, summed over the pieces"})
+            entry["table"] = c["table"]
+            out.append(entry)
+    return out
+
+
+def _tuned_columns(metrics: dict[str, Any]) -> None:
+    """A tuned column's ``chosen`` and ``tuning``: one entry per (fold, pool group), as ``tuning`` lists them.
+
+    (A piece's own record holds only its group's choices.)
+    """
+    for row in metrics["columns"].values():
+        if row.get("tuned"):
+            mine = [e for e in metrics["tuning"] if e["model"] == row["model"] and e["strategy"] == row["strategy"]]
+            row["chosen"] = [e["chosen"] for e in mine]
+            row["tuning"] = [e["table"] for e in mine]
 
 
 def _tables(tmp: Path, parts: list[PieceResult], blocks: dict[str, Any]) -> None:
@@ -141,6 +168,9 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
     missing = missing_pieces(pieces, graph, run, done)
     blocks = combine(parts) if parts else {}
     metrics = _metrics(exp, pieces, parts, blocks, missing, skipped)
+    if graph.tunes:
+        metrics["tuning"] = tuning_block(exp, graph, store)
+        _tuned_columns(metrics)
     tmp = scratch(run_dir)
     try:
         if not parts:

@@ -18,19 +18,46 @@ from signalbench.experiment.config import parse_experiment
 from signalbench.experiment.inputs import Inputs
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.results import CLASSES
+from signalbench.strategies.tuning import TuneResult
 
-__all__ = ["piece_backtest"]
+__all__ = ["experiment_of", "piece_backtest", "piece_inputs"]
 
 
-def _inputs(piece: dict[str, Any]) -> Inputs:
+def experiment_of(experiment: dict[str, Any]):
+    """The :class:`~signalbench.experiment.config.Experiment` a task was given (its dumped config)."""
+    return parse_experiment({k: v for k, v in experiment.items() if k != "base_dir"}, base_dir=experiment["base_dir"])
+
+
+def piece_inputs(piece: dict[str, Any]) -> Inputs:
+    """A ``piece`` task's result as the pricing functions take it (its order book as the frame, when it has one)."""
     price = piece["price"]
-    frame = pd.DataFrame(index=price.index)
+    frame = piece["book"] if piece.get("book") is not None else pd.DataFrame(index=price.index)
     spread = piece.get("half_spread_bps")
     return Inputs(frame, piece["features"], price, spread, None, piece.get("bayes_accuracy"), "")
 
 
-def _stitch(exp, longest, folds, piece, deps) -> tuple[list, dict[str, np.ndarray], np.ndarray]:
-    """The folds (in time order), each model's outputs over the span and the labels of the tested rows."""
+def _as_picks(choices: dict[str, Any]) -> dict[int, TuneResult]:
+    """A tune task's choices (:mod:`signalbench.experiment.piecetune`) as :class:`TuneResult` s to apply.
+
+    Their ``rule`` is bound to the tested rows by :func:`signalbench.experiment.pricing._tuned`.
+    """
+    out = {}
+    for i, c in choices.items():
+        table = pd.DataFrame(c["table"]).set_index("candidate")
+        out[int(i)] = TuneResult(c["params"], table, c["n_trials"], None, False, {})
+    return out
+
+
+def _picks(folds: list[dict], order: list[int], deps: dict, name: str) -> dict[int, list] | None:
+    """Per tuned strategy, the choice of each fold (in time order) for model ``name``; None when nothing is tuned."""
+    if not any(f"tune_{j}_{name}" in deps for j in range(len(folds))):
+        return None
+    per_fold = [_as_picks(deps[f"tune_{j}_{name}"]["choices"]) for j in order]
+    return {i: [fold[i] for fold in per_fold] for i in per_fold[0]}
+
+
+def _stitch(exp, longest, folds, piece, deps) -> tuple[list, list[int], dict[str, np.ndarray], np.ndarray]:
+    """The folds (in time order) and their order in ``folds``, each model's outputs over the span, the labels."""
     lab, split = exp.labels.model_dump(), exp.split.model_dump()
     cut = [(piece_fold(lab, split, f["member"], piece["n"], longest), j) for j, f in enumerate(folds)]
     cut.sort(key=lambda fj: fj[0].start)
@@ -43,7 +70,23 @@ def _stitch(exp, longest, folds, piece, deps) -> tuple[list, dict[str, np.ndarra
             out = proba.setdefault(name, np.full((span1 - span0, width), np.nan))
             out[fold.start - span0 : fold.stop - span0] = deps[f"pred_{j}_{name}"]["proba"]
         y[fold.test - span0] = deps[f"labels_{j}"]["y"][fold.test]
-    return [f for f, _ in cut], proba, y
+    return [f for f, _ in cut], [j for _, j in cut], proba, y
+
+
+def _book_summary(exp, inputs, start, stop, positions, result) -> dict[str, Any]:
+    """Under book costs: each column's exact book oracle and rows short of depth, and its capacity curve points."""
+    from signalbench.experiment.pricing import book_curve
+
+    if exp.costs.model != "book":
+        return {}
+    stats = result.stats
+    out: dict[str, Any] = {
+        "oracle_return": {str(c): float(stats.loc["oracle_return_additive", c]) for c in stats.columns},
+        "rows_short_of_depth": {str(c): int(stats.loc["rows_short_of_depth", c]) for c in stats.columns},
+    }
+    if exp.costs.capacity_sizes:
+        out["capacity"] = book_curve(exp, inputs, start, stop, positions)
+    return out
 
 
 def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dict, deps: dict) -> dict[str, Any]:
@@ -51,11 +94,11 @@ def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dic
     from signalbench.experiment.pricing import _backtest, _benchmarks, _Model, _positions
     from signalbench.reports.metrics import classification_metrics
 
-    exp = parse_experiment({k: v for k, v in experiment.items() if k != "base_dir"}, base_dir=experiment["base_dir"])
-    inputs = _inputs(piece)
-    cut, proba, y = _stitch(exp, longest, folds, piece, deps)
+    exp = experiment_of(experiment)
+    inputs = piece_inputs(piece)
+    cut, order, proba, y = _stitch(exp, longest, folds, piece, deps)
     start, stop = cut[0].start, cut[-1].stop
-    models = {name: _Model(name, p, [], [], []) for name, p in proba.items()}
+    models = {name: _Model(name, p, [], [], [], _picks(folds, order, deps, name)) for name, p in proba.items()}
     with warnings.catch_warnings():  # a piece's intraday figures are kept; the run's notes are about the pooled ones
         warnings.simplefilter("ignore")
         columns, info, extra = _positions(exp, inputs, cut, models)
@@ -75,6 +118,8 @@ def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dic
         "info": {str(c): v for c, v in info.items()},
         "benchmarks": list(bench),
         "mean_position": {str(c): float(np.mean(v)) for c, v in {**columns, **bench}.items()},
+        "extra_trials": int(extra),
+        **_book_summary(exp, inputs, start, stop, {**columns, **bench}, result),
     }
     names = [f"{name}:p{c}" for name in proba for c in range(proba[name].shape[1])]
     outputs = pd.DataFrame(np.hstack(list(proba.values())), columns=names) if proba else pd.DataFrame()

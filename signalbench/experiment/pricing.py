@@ -66,6 +66,7 @@ class _Model:
     val: list[tuple[np.ndarray, int, int]]  # per fold: validation probabilities and their span
     fitted: list[Any]
     fits: list[dict]  # per fold: the rows given to fit and predict (fits.json)
+    picks: dict[int, list[Any]] | None = None  # per tuned strategy (index in exp.strategies): per fold, its choice
 
 
 def _costs(exp: Experiment, inputs: Inputs, start: int, stop: int) -> dict[str, Any]:
@@ -94,20 +95,34 @@ def _rows(inputs: Inputs, lo: int, hi: int) -> dict[str, Any]:
     return {"price": inputs.price.iloc[lo:hi].to_numpy(), "spread": spread}
 
 
-def _tuned(exp, inputs, folds, m: _Model, spec: StrategySpec, bound) -> tuple[np.ndarray, dict[str, Any], int]:
-    """A tuned column: per fold, the grid point chosen on its validation rows applied to its tested rows."""
+def _tune_on_val(exp, inputs, val: tuple[np.ndarray, int, int], spec: StrategySpec, bound) -> Any:
+    """The grid point of ``spec`` chosen on one stretch of validation rows (``val``: outputs, first row, end)."""
+    val_proba, v0, v1 = val
+    lists = {k: (v if isinstance(v, list) else [v]) for k, v in spec.params.items()}
+    with warnings.catch_warnings():  # candidates that never trade are expected while tuning
+        warnings.simplefilter("ignore")
+        return strategies.tune(
+            bound(**_rows(inputs, v0, v1)),
+            _signal(val_proba),
+            inputs.price.iloc[v0:v1].to_numpy(),
+            lists,
+            **_costs(exp, inputs, v0, v1),
+        )
+
+
+def _tuned(exp, inputs, folds, m: _Model, spec: StrategySpec, bound, picks=None) -> tuple[np.ndarray, dict, int]:
+    """A tuned column: per fold, the grid point chosen on its validation rows applied to its tested rows.
+
+    ``picks`` (per fold, a :class:`~signalbench.strategies.TuneResult`) are choices made elsewhere (a multi-piece
+    run's tune task, on every validation piece of the fold's pool group); without them each fold is tuned on
+    ``m.val``.
+    """
     span0 = folds[0].start
     pos = np.zeros(m.proba.shape[0])
+    chosen = picks if picks is not None else [_tune_on_val(exp, inputs, v, spec, bound) for v in m.val]
     choices, tables = [], []
-    lists = {k: (v if isinstance(v, list) else [v]) for k, v in spec.params.items()}
     n_trials = 1
-    for (val_proba, v0, v1), fold in zip(m.val, folds):
-        price_val = inputs.price.iloc[v0:v1].to_numpy()
-        with warnings.catch_warnings():  # candidates that never trade are expected while tuning
-            warnings.simplefilter("ignore")
-            choice = strategies.tune(
-                bound(**_rows(inputs, v0, v1)), _signal(val_proba), price_val, lists, **_costs(exp, inputs, v0, v1)
-            )
+    for choice, fold in zip(chosen, folds):
         lo, hi = fold.start - span0, fold.stop - span0
         on_test = replace(choice, rule=bound(**_rows(inputs, fold.start, fold.stop)))
         pos[lo:hi] = np.asarray(on_test.apply(_signal(m.proba[lo:hi])), dtype=np.float64)
@@ -130,11 +145,12 @@ def _positions(exp, inputs, folds, models) -> tuple[dict[str, np.ndarray], dict[
     extra_trials = 0
     for m in models.values():
         task = "regression" if m.proba.shape[1] == 1 else "classification"
-        for spec in exp.strategies:
+        for i, spec in enumerate(exp.strategies):
             bound = partial(rule_specs.bind, spec.rule, of=spec.of, task=task)
             if spec.tune:
                 col = _label(m.name, spec, {}, tuned=True)
-                columns[col], info[col], n_trials = _tuned(exp, inputs, folds, m, spec, bound)
+                picks = None if m.picks is None else m.picks[i]
+                columns[col], info[col], n_trials = _tuned(exp, inputs, folds, m, spec, bound, picks)
                 extra_trials += max(0, n_trials - 1)  # every candidate tried is a trial; the column is one
                 continue
             rule = bound(**_rows(inputs, span0, span1))
@@ -179,6 +195,30 @@ def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
         benchmarks=list(bench),
         n_trials=max(1, len(columns) + extra_trials),
     )
+
+
+def book_curve(exp: Experiment, inputs: Inputs, start: int, stop: int, positions: dict[str, np.ndarray]) -> dict:
+    """Per ``capacity_sizes``: each column's net return, exact book oracle and rows short of depth (one piece's).
+
+    What :func:`signalbench.engine.book_capacity` measures, with the oracle's total kept, so that a multi-piece run
+    can sum every figure over its pieces before it finds each column's capacity.
+    """
+    kwargs = {k: v for k, v in _book_costs(exp).items() if k not in ("size", "notional")}
+    price = inputs.price.iloc[start:stop]
+    frame = pd.DataFrame(positions, index=price.index)
+    book = inputs.frame.iloc[start:stop]
+    rows = {"net_return": "total_return_additive", "oracle_return": "oracle_return_additive"}
+    rows["rows_short_of_depth"] = "rows_short_of_depth"
+    out: dict[str, Any] = {"sizes": [int(s) for s in sorted(exp.costs.capacity_sizes)]}
+    out.update({name: {str(c): [] for c in frame.columns} for name in rows})
+    with warnings.catch_warnings():  # the run's own backtest of these rows already gave its warnings
+        warnings.simplefilter("ignore")
+        for size in out["sizes"]:
+            stats = book_backtest(price, frame, book, size=size, mode="additive", **kwargs).stats
+            for name, row in rows.items():
+                for c in frame.columns:
+                    out[name][str(c)].append(float(stats.loc[row, c]))
+    return out
 
 
 def _book_costs(exp: Experiment) -> dict[str, Any]:

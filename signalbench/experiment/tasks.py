@@ -5,10 +5,12 @@ stationary band on one fold's training rows of its training pieces; ``labels`` l
 threshold); ``fit`` fits one model spec on one fold and pool group, its frame the concatenation of every training
 piece's training rows, each with its own ``seq_len - 1`` rows of context and NaN labels outside
 (:func:`signalbench.data.splits.with_context` per piece: no window crosses a piece, no tested row is in it);
-``predict`` predicts one piece's tested span with context from that piece only; ``backtest`` prices one piece: every
-model x strategy column and the benchmarks at identical costs (the runner's functions, on the piece). A pooled fit
-normalises each piece's features per symbol with the statistics of the training rows first, and its predictions use
-the same statistics (:mod:`signalbench.experiment.poolnorm`).
+``predict`` predicts one piece's tested span with context from that piece only (``predict_val`` its validation rows);
+``tune`` chooses the tuned strategies' parameters of one fit on its group's validation pieces
+(:mod:`signalbench.experiment.piecetune`); ``backtest`` prices one piece: every model x strategy column and the
+benchmarks at identical costs (the runner's functions, on the piece). A pooled fit normalises each piece's features
+per symbol with the statistics of the training rows first, and its predictions use the same statistics
+(:mod:`signalbench.experiment.poolnorm`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,33 @@ import pandas as pd
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.poolnorm import normalise_pooled, predict_features
 
-__all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task", "warm_up"]
+__all__ = [
+    "backtest_task",
+    "fit_task",
+    "labels_task",
+    "piece_task",
+    "predict_task",
+    "predict_val_task",
+    "threshold_task",
+    "tune_task",
+    "warm_up",
+]
 
 
-def piece_task(piece: dict[str, Any], features: list[str], spread: bool) -> dict[str, Any]:
-    """One piece's causal features, traded price and (with ``spread``) quoted half spread."""
+def book_frame(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The order-book columns of a piece's rows (``ask_price_i, ask_size_i, bid_price_i, bid_size_i``), or None."""
+    from signalbench.engine.book_inputs import book_levels
+
+    try:
+        levels = book_levels(frame.columns)
+    except ValueError:
+        return None
+    sides = [f"{s}_{k}_{i}" for i in range(1, levels + 1) for s in ("ask", "bid") for k in ("price", "size")]
+    return frame[sides]
+
+
+def piece_task(piece: dict[str, Any], features: list[str], spread: bool, book: bool = False) -> dict[str, Any]:
+    """One piece's causal features, traded price, (with ``spread``) quoted half spread and (``book``) order book."""
     from signalbench.data.pieces import Piece, load_piece
 
     data = load_piece(Piece(piece["symbol"], piece["day"], piece["source"]), features, spread=spread)
@@ -34,6 +58,11 @@ def piece_task(piece: dict[str, Any], features: list[str], spread: bool) -> dict
     out["bayes_accuracy"] = data.bayes_accuracy
     if data.half_spread_bps is not None:
         out["half_spread_bps"] = np.asarray(data.half_spread_bps, dtype=np.float64)
+    if book:
+        frame = book_frame(data.frame)
+        if frame is None:
+            raise ValueError(f"costs.model: expected an order book in piece {piece['symbol']}/{piece['day']}, got none")
+        out["book"] = frame
     return out
 
 
@@ -125,6 +154,24 @@ def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dic
     fold = piece_fold(labels, split, member, piece["n"], longest)
     proba = _predict(fit["model"], predict_features(fit, piece), fold.start, fold.stop)
     return {"proba": proba, "span": [int(fold.start), int(fold.stop)]}
+
+
+def predict_val_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
+    """One fitted model's outputs over one piece's validation rows of one fold (context from the piece only)."""
+    from signalbench.experiment.pricing import _predict
+
+    val = piece_fold(labels, split, member, piece["n"], longest).val
+    if val.size == 0:
+        return {"proba": np.zeros((0, 1)), "span": [0, 0]}
+    v0, v1 = int(val[0]), int(val[-1]) + 1
+    return {"proba": _predict(fit["model"], predict_features(fit, piece), v0, v1), "span": [v0, v1]}
+
+
+def tune_task(experiment: dict, pieces: list[str], **deps: Any) -> dict[str, Any]:
+    """The tuned strategies' choices of one fit (model, fold, pool group) on its validation pieces ``deps``."""
+    from signalbench.experiment.piecetune import tune_pieces
+
+    return tune_pieces(experiment, pieces, deps)
 
 
 def backtest_task(experiment: dict, longest: int, folds: list[dict], piece: dict, **deps: Any) -> dict[str, Any]:

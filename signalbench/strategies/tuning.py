@@ -24,7 +24,7 @@ from signalbench.engine.periods import ShortSampleWarning
 from signalbench.strategies import grids
 from signalbench.strategies._inputs import as_values, check_cells, check_same_index, wrap
 
-__all__ = ["FLAT", "TuneResult", "tune"]
+__all__ = ["FLAT", "TuneResult", "pool", "tune"]
 
 #: The label of the "do not trade" candidate in :attr:`TuneResult.table`.
 FLAT = "flat"
@@ -57,6 +57,8 @@ class TuneResult:
         Whether the rule takes the price as its second argument.
     costs : dict
         The costs, ``delay`` and ``close_at_end`` the candidates were priced with.
+    candidates : dict
+        Every candidate's parameters by its label in ``table`` (what :func:`pool` chooses among).
     """
 
     params: dict[str, Any] | None
@@ -65,6 +67,7 @@ class TuneResult:
     rule: Callable[..., Any] = field(repr=False)
     pass_price: bool = field(repr=False)
     costs: dict[str, Any] = field(repr=False)
+    candidates: dict[str, dict[str, Any]] = field(repr=False, default_factory=dict)
 
     @property
     def flat(self) -> bool:
@@ -198,7 +201,35 @@ def tune(
     table = _price_candidates(px, positions, candidates, costs)
     chosen = _choose(table)
     params = None if chosen == FLAT else candidates[chosen]
-    return TuneResult(params, table, len(candidates), rule, pass_price, costs)
+    return TuneResult(params, table, len(candidates), rule, pass_price, costs, candidates)
+
+
+def pool(results: list[TuneResult]) -> TuneResult:
+    """One choice from several tunings of the same grid on separate stretches of validation rows (e.g. days).
+
+    Each candidate's figures (``net_return``, ``gross_return``, ``cost``, ``turnover``, ``n_trades``) are summed
+    over ``results``, each stretch priced on its own (no position is carried from one to the next), and the choice is
+    made on the sums by :func:`tune`'s rule ("flat" unless a candidate earns more than 0; ties to less turnover).
+
+    Raises
+    ------
+    ValueError
+        ``results`` empty, or tunings of different candidates.
+    """
+    if not results:
+        raise ValueError(expected("results", "at least one TuneResult to pool", "none", raw=True))
+    first = results[0]
+    table = first.table.copy()
+    numbers = list(TABLE_COLUMNS[:-1])
+    for other in results[1:]:
+        if list(other.table.index) != list(table.index):
+            raise ValueError(expected("results", "tunings of the same candidates", list(other.table.index)))
+        table[numbers] = table[numbers].to_numpy() + other.table[numbers].to_numpy()
+    table["n_trades"] = table["n_trades"].astype(np.int64)
+    table["chosen"] = False
+    chosen = _choose(table)
+    params = None if chosen == FLAT else dict(first.candidates[chosen])
+    return TuneResult(params, table, first.n_trials, first.rule, first.pass_price, first.costs, first.candidates)
 
 
 def _validation_rows(validation: Any, signal: Any) -> slice | None:

@@ -253,8 +253,11 @@ def test_validate_names_the_days_found():
     cfg = config(days=3, split={"kind": "days", "train_days": 2, "val_days": 1, "test_days": 2})
     with pytest.raises(ConfigError, match=r"split.test_days: expected 2 \+ 1 \+ 2 days in the data, got 3 day"):
         validate(cfg)
-    with pytest.raises(ConfigError, match=r"strategies\[0\].tune: expected false with several pieces"):
-        validate(config(strategies=[{"rule": "threshold", "enter": [0.4, 0.5], "tune": True}]))
+    tuned = [{"rule": "threshold", "enter": [0.4, 0.5], "tune": True}]
+    assert "4 pieces" in validate(config(days=2, split={"kind": "holdout"}, strategies=tuned))
+    no_val = {"kind": "walk_forward_days", "train_days": 2, "val_days": 0, "pool": "all"}
+    with pytest.raises(ConfigError, match=r"strategies\[0\].tune: expected validation days in fold 1 \(pool group all"):
+        validate(config(split=no_val, strategies=tuned))
 
 
 @pytest.mark.slow

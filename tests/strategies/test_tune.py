@@ -227,3 +227,29 @@ def test_bad_inputs(call, error, message):
     price, proba = market(0, n=10)
     with pytest.raises(error, match=message):
         call(proba, price)
+
+
+def test_pool_sums_each_candidate_over_separate_stretches_and_chooses_on_the_sums():
+    from signalbench.strategies.tuning import pool
+
+    rng = np.random.default_rng(7)
+    grid = {"enter": [0.55, 0.7], "exit": [0.5]}
+    stretches = []
+    for _ in range(3):
+        price = 100 * np.exp(np.cumsum(rng.normal(0, 1e-3, 60)))
+        p_up = np.clip(0.5 + 40 * np.r_[np.diff(np.log(price)), 0.0] + rng.normal(0, 0.1, 60), 0.01, 0.99)
+        stretches.append((col2(p_up), price))
+    results = [tune(hysteresis, s, p, grid, fee_bps=0.5) for s, p in stretches]
+    pooled = pool(results)
+    totals = {}
+    for enter in grid["enter"]:  # each stretch priced on its own: no position carried across
+        totals[enter] = sum(
+            reference_net_return(p, np.nan_to_num(hysteresis(s, enter=enter, exit=0.5)), 0.5) for s, p in stretches
+        )
+    best = max(totals, key=totals.get)
+    assert pooled.params == ({"enter": best, "exit": 0.5} if totals[best] > 0 else None)
+    assert pooled.n_trials == 2 and pooled.table["chosen"].sum() == 1
+    for enter, total in totals.items():
+        assert pooled.table.loc[f"enter={enter}, exit=0.5", "net_return"] == pytest.approx(total, abs=1e-12)
+    with pytest.raises(ValueError, match="results: expected at least one TuneResult"):
+        pool([])
