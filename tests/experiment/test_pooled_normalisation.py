@@ -10,7 +10,7 @@ from signalbench.compute import TaskStore
 from signalbench.experiment.config import Labels, Split
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.poolnorm import normalise_pooled, predict_features
-from signalbench.experiment.tasks import fit_task, predict_task
+from signalbench.experiment.tasks import fit_task, predict_task, predict_val_task
 from signalbench.signals import create
 
 LABELS = Labels(horizon=2).model_dump()
@@ -80,6 +80,21 @@ def test_fit_and_predict_tasks_use_the_same_statistics_through_the_store(tmp_pat
     fold = piece_fold(LABELS, POOLED, MEMBERS[1], goog["n"], LONGEST)
     mean, std = goog["features"].iloc[fold.train].mean(), goog["features"].iloc[fold.train].std(ddof=0)
     want = fit["model"].predict_proba((goog["features"] - mean) / std)[fold.start : fold.stop]
+    assert np.allclose(got["proba"], want, equal_nan=True)
+
+
+def test_validation_predictions_for_tuning_use_the_fit_statistics_too():
+    """A tuned pooled run chooses on ``predict_val``: it must see the inputs the model was fitted on."""
+    pieces = [_piece("AMZN", 220.0, 1), _piece("GOOG", 580.0, 2)]
+    fit = fit_task({"name": "logistic", "label": None}, 0, "cpu", LABELS, POOLED, LONGEST, MEMBERS, **_deps(pieces))
+    goog = pieces[1]
+    fold = piece_fold(LABELS, POOLED, MEMBERS[1], goog["n"], LONGEST)
+    assert fold.val.size
+    got = predict_val_task(LABELS, POOLED, LONGEST, MEMBERS[1], fit, goog)
+    v0, v1 = got["span"]
+    assert (v0, v1) == (int(fold.val[0]), int(fold.val[-1]) + 1)
+    mean, std = goog["features"].iloc[fold.train].mean(), goog["features"].iloc[fold.train].std(ddof=0)
+    want = fit["model"].predict_proba((goog["features"] - mean) / std)[v0:v1]
     assert np.allclose(got["proba"], want, equal_nan=True)
 
 
