@@ -17,7 +17,6 @@ import pandas as pd
 
 from signalbench._runfiles import RunFolderError
 from signalbench._runfolder import config_of, fits_of, fold_rows, metrics_of, model_folders
-from signalbench._validation import expected
 from signalbench.audit import (
     CHECKS,
     N_CUTS,
@@ -162,7 +161,9 @@ def _recorded_experiment(run_dir: Path) -> Any:
         raise RunFolderError(message, path, exc.problems[0][0] if exc.problems else "") from exc
 
 
-def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
+def audit_run(
+    run_dir: str | Path, experiment: Any = None, *, write: bool = True, cache: str | Path | None = None
+) -> AuditReport:
     """Re-run the audit on a finished run folder; write ``audit.json`` there and warn once per finding.
 
     Parameters
@@ -174,14 +175,20 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
         are taken from the current folder.
     write : bool, default True
         Write ``audit.json`` into the run folder (atomically).
+    cache : path, optional
+        A multi-piece run's task store, where its fitted models are (default: ``[compute] cache``, else
+        ``RUN_DIR/tasks``); a multi-piece run is audited by :func:`~signalbench.experiment.pieceaudit.audit_pieces`.
 
     Raises
     ------
     FileNotFoundError
         When ``run_dir`` is not a run folder (no ``metrics.json``).
+    ValueError
+        For a multi-piece run folder without its ``fits.json`` (written before this version) or of other pieces than
+        its data has now.
     signalbench.RunFolderError
-        When ``metrics.json``, ``config.json`` or a saved model of the folder is damaged (not JSON, a wrong shape or
-        type at a key: the message names the file and the key).
+        When ``metrics.json``, ``config.json``, ``fits.json`` or a saved model of the folder is damaged (not JSON, a
+        wrong shape or type at a key: the message names the file and the key).
     """
     from signalbench.experiment.config import Experiment, load_experiment
     from signalbench.experiment.folds import make_folds
@@ -189,21 +196,18 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
 
     run_dir = Path(run_dir)
     metrics = metrics_of(run_dir)
-    if metrics.get("kind") == "pieces":
-        raise ValueError(
-            expected(
-                "run_dir",
-                "the run folder of a single-piece run (the leakage audit reads one data set, its folds and fits.json)",
-                "a multi-piece run (metrics.json kind 'pieces'), which this version does not audit",
-                at=str(run_dir),
-                raw=True,
-                hint="its fits are built per piece with no window crossing a piece; audit one piece as its own run",
-            )
-        )
     if experiment is None:
         experiment = _recorded_experiment(run_dir)
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
+    if metrics.get("kind") == "pieces":
+        from signalbench.experiment.pieceaudit import audit_pieces_run
+
+        report = audit_pieces_run(run_dir, experiment, metrics, cache)
+        if write:
+            report.write(run_dir)
+        report.warn(stacklevel=2)
+        return report
     inputs = load_inputs(experiment)
     models = _load_models(run_dir)
     window = max([m.window for fits in models.values() for m in fits] + [1])

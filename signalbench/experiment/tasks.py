@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench.experiment.fits import part_rows, ranges
 from signalbench.experiment.piecefolds import piece_fold
 
 __all__ = ["backtest_task", "fit_task", "labels_task", "piece_task", "predict_task", "threshold_task", "warm_up"]
@@ -44,15 +45,16 @@ def threshold_task(labels: dict, split: dict, longest: int, members: list[dict],
     """A fold's stationary band: the ``stationary_quantile`` of |change| on its training pieces' training rows."""
     from signalbench.data import labels as lab
 
-    parts = []
+    parts, record = [], []
     for i, member in enumerate(members):
         p = pieces[f"piece_{i}"]
         fold = piece_fold(labels, split, member, p["n"], longest)
         parts.append(_changes(labels, p["price"].to_numpy(dtype=np.float64))[fold.train])
+        record.append({"member": i, "rows": ranges(fold.train)})
     change = np.concatenate(parts) if parts else np.zeros(0)
     rows = np.arange(change.size)
     threshold = lab.fit_stationary_threshold(change, rows, quantile=labels["stationary_quantile"])
-    return {"threshold": float(threshold)}
+    return {"threshold": float(threshold), "record": record}
 
 
 def labels_task(labels: dict[str, Any], piece: dict[str, Any], threshold: dict | None = None) -> dict[str, Any]:
@@ -91,7 +93,8 @@ def _frame(labels, split, longest, members, deps, part: str, L: int) -> tuple[pd
         X, yp, lo, _ = with_context(p["features"], y, rows, L)
         xs.append(X.reset_index(drop=True))
         ys.append(np.asarray(yp, dtype=np.float64))
-        record.append({"member": i, "rows": [int(lo), int(lo + len(X))], "labelled": int(np.isfinite(yp).sum())})
+        labelled = lo + np.flatnonzero(np.isfinite(np.asarray(yp, dtype=np.float64)))
+        record.append({"member": i, **part_rows(lo, lo + len(X), labelled)})
     if not xs:
         return pd.DataFrame(), np.zeros(0), record
     return pd.concat(xs, ignore_index=True), np.concatenate(ys), record
@@ -119,7 +122,8 @@ def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dic
 
     fold = piece_fold(labels, split, member, piece["n"], longest)
     proba = _predict(fit["model"], piece["features"], fold.start, fold.stop)
-    return {"proba": proba, "span": [int(fold.start), int(fold.stop)]}
+    context = int(fit["model"].context_start(piece["features"], fold.start))
+    return {"proba": proba, "span": [int(fold.start), int(fold.stop)], "context": context}
 
 
 def backtest_task(experiment: dict, longest: int, folds: list[dict], piece: dict, **deps: Any) -> dict[str, Any]:
