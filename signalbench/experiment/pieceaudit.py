@@ -18,13 +18,14 @@ the graph) and again from a finished run folder (``signalbench audit RUN``). It 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from signalbench._runfolder import fits_of, rows_of
-from signalbench._validation import expected
+from signalbench._validation import EmptyResultWarning, expected
 from signalbench.audit import (
     CHECKS,
     N_CUTS,
@@ -83,7 +84,9 @@ def _look_ahead(exp, pieces, fits, models, i: int) -> tuple[list[Finding], list[
     start, stop = (min(spans), max(spans)) if spans else (0, len(data.frame))
     cuts = [int(start + (stop - start) * (k + 1) / (N_CUTS + 1)) for k in range(N_CUTS)]
     where, name = {"symbol": pieces[i].symbol, "day": pieces[i].day}, piece_name(fits, i)
-    causal = check_causality(data.frame, lambda f: compute_features(f, exp.features), predictors, cuts, seed=exp.seed)
+    with warnings.catch_warnings():  # the rows near a cut inside a day's warm-up are predicted NaN, as in the run
+        warnings.simplefilter("ignore", EmptyResultWarning)
+        causal = check_causality(data.frame, lambda f: compute_features(f, exp.features), predictors, cuts, exp.seed)
     price = data.price.to_numpy(dtype=np.float64)
     future = check_features(data.features, {"next return": forward_log_return(price, 1)}, np.arange(len(price)))
     return _renamed(causal, name, where), _renamed(future, name, where)
