@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from signalbench._runfiles import RunFolderError
 from signalbench._runfolder import config_of, fits_of, fold_rows, metrics_of, model_folders
+from signalbench._validation import expected
 from signalbench.audit import (
     CHECKS,
     N_CUTS,
     AuditReport,
     Finding,
-    Predictor,
     check_causality,
     check_features,
     check_fits,
@@ -31,9 +30,9 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.predict import predict_span
+from signalbench.experiment.predict import predictor
 
-__all__ = ["audit_experiment", "audit_run", "check_recorded", "predictor"]
+__all__ = ["audit_experiment", "audit_pieces_run", "audit_run", "check_recorded", "predictor"]
 
 
 def check_recorded(
@@ -74,15 +73,6 @@ def check_recorded(
                 )
             )
     return found
-
-
-def predictor(model: Any) -> Predictor:
-    """The causality check's view of a fitted model: the outputs of rows ``start .. stop - 1`` with their context."""
-
-    def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
-        return predict_span(model, features, start, stop)
-
-    return predict
 
 
 def audit_experiment(
@@ -201,8 +191,6 @@ def audit_run(
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
     if metrics.get("kind") == "pieces":
-        from signalbench.experiment.pieceaudit import audit_pieces_run
-
         report = audit_pieces_run(run_dir, experiment, metrics, cache)
         if write:
             report.write(run_dir)
@@ -219,3 +207,46 @@ def audit_run(
         report.write(run_dir)
     report.warn(stacklevel=2)
     return report
+
+
+def audit_pieces_run(run_dir: Path, exp: Any, metrics: dict[str, Any], cache: str | Path | None = None) -> AuditReport:
+    """The audit of a finished multi-piece run folder, from its ``fits.json`` and task store (``cache``).
+
+    Pieces are read from the task store, or loaded again from the data where the store lacks them; the fitted models
+    come from the store only (a fit not there is named in the outcome: its scaler and causality are not checked).
+    """
+    from signalbench.compute import TaskStore
+    from signalbench.data.pieces import discover
+    from signalbench.experiment.multirun import _specs_and_longest, store_root
+    from signalbench.experiment.pieceaudit import audit_pieces
+    from signalbench.experiment.piecefits import load_pieces
+    from signalbench.experiment.tasks import piece_task
+
+    fits = fits_of(run_dir)
+    if fits is None or fits.get("kind") != "pieces":
+        raise ValueError(
+            expected(
+                "run_dir",
+                "a multi-piece run folder with its fits.json (the pieces and rows each fit was given)",
+                "none" if fits is None else "the fits.json of a single run",
+                at=str(run_dir),
+                raw=True,
+                hint="the folder was written before multi-piece runs recorded their fits; run the experiment again",
+            )
+        )
+    pieces = discover(exp.data, exp.base_dir, seed=exp.seed)
+    names = [(p["symbol"], p["day"]) for p in fits["pieces"]]
+    if names != [(p.symbol, p.day) for p in pieces]:
+        found = ", ".join(f"{p.symbol} {p.day}" for p in pieces[:6])
+        raise ValueError(
+            expected("run_dir", f"the data's pieces to be those of fits.json ({len(names)})", f"{len(pieces)}: {found}",
+                     at=str(run_dir / "fits.json"), raw=True, hint="pass the experiment the run was made with")
+        )  # fmt: skip
+    _, longest, _, _ = _specs_and_longest(exp, pieces)
+    store = TaskStore(store_root(exp, run_dir, cache))
+    loaded = load_pieces(store, [p["task"] for p in fits["pieces"]])
+    for i, p in enumerate(pieces):
+        if i not in loaded:  # not in the store (another --cache, or cleared): the same recipe on the data
+            source = {"symbol": p.symbol, "day": p.day, "source": dict(p.source)}
+            loaded[i] = piece_task(source, list(exp.features), spread=False)
+    return audit_pieces(exp, pieces, fits, store, metrics, loaded, longest)

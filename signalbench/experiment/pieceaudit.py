@@ -19,13 +19,12 @@ the graph) and again from a finished run folder (``signalbench audit RUN``). It 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from signalbench._runfolder import fits_of, rows_of
-from signalbench._validation import EmptyResultWarning, expected
+from signalbench._runfolder import rows_of
+from signalbench._validation import EmptyResultWarning
 from signalbench.audit import (
     CHECKS,
     N_CUTS,
@@ -36,10 +35,10 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.audit.pieces import check_piece_fits, check_piece_scalers, check_piece_split, piece_name
-from signalbench.experiment.audit_run import predictor
-from signalbench.experiment.piecefits import fold_parts_of, load_pieces
+from signalbench.experiment.piecefits import fold_parts_of
+from signalbench.experiment.predict import predictor
 
-__all__ = ["SAMPLE", "audit_pieces", "audit_pieces_run"]
+__all__ = ["SAMPLE", "audit_pieces"]
 
 #: Tested pieces on which the causality and features-vs-future checks run.
 SAMPLE = 2
@@ -203,44 +202,3 @@ def audit_pieces(
     if unchecked:
         outcome["split_hygiene"] += f" ({unchecked} fit(s) not in the task store: their scalers were not checked)"
     return AuditReport(outcome, [f for c in CHECKS for f in results[c]])
-
-
-def audit_pieces_run(run_dir: Path, exp: Any, metrics: dict[str, Any], cache: str | Path | None = None) -> AuditReport:
-    """The audit of a finished multi-piece run folder, from its ``fits.json`` and task store (``cache``).
-
-    Pieces are read from the task store, or loaded again from the data where the store lacks them; the fitted models
-    come from the store only (a fit not there is named in the outcome: its scaler and causality are not checked).
-    """
-    from signalbench.compute import TaskStore
-    from signalbench.data.pieces import discover
-    from signalbench.experiment.multirun import _specs_and_longest, store_root
-    from signalbench.experiment.tasks import piece_task
-
-    fits = fits_of(run_dir)
-    if fits is None or fits.get("kind") != "pieces":
-        raise ValueError(
-            expected(
-                "run_dir",
-                "a multi-piece run folder with its fits.json (the pieces and rows each fit was given)",
-                "none" if fits is None else "the fits.json of a single run",
-                at=str(run_dir),
-                raw=True,
-                hint="the folder was written before multi-piece runs recorded their fits; run the experiment again",
-            )
-        )
-    pieces = discover(exp.data, exp.base_dir, seed=exp.seed)
-    names = [(p["symbol"], p["day"]) for p in fits["pieces"]]
-    if names != [(p.symbol, p.day) for p in pieces]:
-        found = ", ".join(f"{p.symbol} {p.day}" for p in pieces[:6])
-        raise ValueError(
-            expected("run_dir", f"the data's pieces to be those of fits.json ({len(names)})", f"{len(pieces)}: {found}",
-                     at=str(run_dir / "fits.json"), raw=True, hint="pass the experiment the run was made with")
-        )  # fmt: skip
-    _, longest, _, _ = _specs_and_longest(exp, pieces)
-    store = TaskStore(store_root(exp, run_dir, cache))
-    loaded = load_pieces(store, [p["task"] for p in fits["pieces"]])
-    for i, p in enumerate(pieces):
-        if i not in loaded:  # not in the store (another --cache, or cleared): the same recipe on the data
-            source = {"symbol": p.symbol, "day": p.day, "source": dict(p.source)}
-            loaded[i] = piece_task(source, list(exp.features), spread=False)
-    return audit_pieces(exp, pieces, fits, store, metrics, loaded, longest)
