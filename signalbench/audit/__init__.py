@@ -2,7 +2,8 @@
 
 This module holds the pure checks and imports nothing from the experiment; the run-level audit that applies them to a
 run (:func:`signalbench.experiment.audit_run.audit_experiment`, :func:`~signalbench.experiment.audit_run.audit_run`)
-lives with the experiment.
+lives with the experiment. :mod:`signalbench.audit.pieces` holds the split-hygiene and scaler checks of a multi-piece
+run, judged per piece against its ``fits.json`` (applied by :mod:`signalbench.experiment.pieceaudit`).
 
 Most "model beats the market" results are leaks. Each check below runs on the run's own data, features and fitted
 models (``docs/architecture.md``) and names what it found, with its figures; a clean run lists the checks that ran.

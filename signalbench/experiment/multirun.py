@@ -11,7 +11,9 @@ The run folder of a multi-piece run (``metrics.json`` ``"kind": "pieces"``): ``m
 ``columns`` table holding the pooled figures (what the single-run readers show); ``returns.parquet`` holds the daily
 pooled returns (one row per tested day) where a single run holds its tested rows, ``positions.parquet`` each
 column's mean position per day (over its symbols' tested rows); ``piece_returns.parquet`` the net return of every
-tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark).
+tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark);
+``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and ``audit.json`` the
+leakage audit made at the end of the run (:mod:`signalbench.experiment.pieceaudit`).
 """
 
 from __future__ import annotations

@@ -41,10 +41,10 @@ def config() -> dict:
     }
 
 
-def run(out: Path, report: bool = False):
+def run(out: Path, report: bool = False, cfg: dict | None = None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AuditWarning)
-        res = compare(config(), out=out, report=report)
+        res = compare(cfg or config(), out=out, report=report)
     return res, [w for w in caught if issubclass(w.category, AuditWarning)]
 
 
@@ -189,3 +189,26 @@ def test_a_folder_without_fits_json_is_refused_with_a_clear_error(clean, tmp_pat
     err = capsys.readouterr().err
     assert "run_dir: expected a multi-piece run folder with its fits.json" in err and "run the experiment again" in err
     assert not (folder / "audit.json").exists()
+
+
+def test_a_stationary_band_fit_on_tested_rows_is_named(tmp_path, monkeypatch):
+    honest = tasks.threshold_task
+
+    def band_on_every_row(labels, split, longest, members, **pieces):
+        out = honest(labels=labels, split=split, longest=longest, members=members, **pieces)
+        price = np.concatenate([p["price"].to_numpy() for p in pieces.values()])
+        change = np.abs(np.diff(price) / price[:-1])  # a piece's every row, its tested ones included
+        out["threshold"] = float(np.quantile(change, labels["stationary_quantile"]))  # the record stays honest
+        return out
+
+    cfg = config()
+    cfg["data"].update(n=2 * TICKS, ticks_per_day=2 * TICKS)  # 2 symbols x 1 day: a row split inside each piece
+    cfg["split"] = {"kind": "holdout", "train": 0.5, "val": 0.2, "test": 0.3, "pool": "all"}
+    cfg["labels"]["stationary_quantile"] = 0.33
+    clean, warned = run(tmp_path / "clean", cfg=cfg)
+    assert clean.audit.clean and not warned, [f.subject for f in clean.audit.findings]
+    monkeypatch.setattr(tasks, "threshold_task", band_on_every_row)
+    res, warned = run(tmp_path / "run", cfg=cfg)
+    assert [(f.check, f.subject) for f in res.audit.findings] == [("split_hygiene", "labels (fold 1, group all)")]
+    assert "is not the one fit on the training rows recorded for it" in res.audit.findings[0].message
+    assert len(warned) == 1
