@@ -71,8 +71,14 @@ def check_piece_fits(fits: dict[str, Any]) -> list[Finding]:
             k = int(rec["fold"])
             subject = f"{column} (fold {k}, group {rec.get('group', '?')})"
             if k not in folds:
-                found.append(Finding("split_hygiene", subject, "fits.json records a fit of a fold the split does not "
-                                     "have. Next: re-run the experiment", {"fold": k}))  # fmt: skip
+                found.append(
+                    Finding(
+                        "split_hygiene",
+                        subject,
+                        "fits.json records a fit of a fold the split does not have. Next: re-run the experiment",
+                        {"fold": k},
+                    )
+                )
                 continue
             for part in ("train", "val"):
                 for block in rec.get(part) or []:

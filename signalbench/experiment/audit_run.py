@@ -239,9 +239,15 @@ def audit_pieces_run(run_dir: Path, exp: Any, metrics: dict[str, Any], cache: st
     if names != [(p.symbol, p.day) for p in pieces]:
         found = ", ".join(f"{p.symbol} {p.day}" for p in pieces[:6])
         raise ValueError(
-            expected("run_dir", f"the data's pieces to be those of fits.json ({len(names)})", f"{len(pieces)}: {found}",
-                     at=str(run_dir / "fits.json"), raw=True, hint="pass the experiment the run was made with")
-        )  # fmt: skip
+            expected(
+                "run_dir",
+                f"the data's pieces to be those of fits.json ({len(names)})",
+                f"{len(pieces)}: {found}",
+                at=str(run_dir / "fits.json"),
+                raw=True,
+                hint="pass the experiment the run was made with",
+            )
+        )
     _, longest, _, _ = _specs_and_longest(exp, pieces)
     store = TaskStore(store_root(exp, run_dir, cache))
     loaded = load_pieces(store, [p["task"] for p in fits["pieces"]])

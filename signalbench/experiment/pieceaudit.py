@@ -103,12 +103,12 @@ def _too_good(metrics: dict[str, Any]) -> list[Finding]:
                 "columns": {
                     c: {"total_return_additive": r.get("net_return"), "oracle_return_additive": oracle}
                     for c, r in rows.items()
-                },  # fmt: skip
+                },
                 "models": {
                     info[c]["model"]: {"macro_f1": r.get("macro_f1")}
                     for c, r in rows.items()
                     if info.get(c, {}).get("model") and r.get("macro_f1") is not None
-                },  # fmt: skip
+                },
             }
             key = "symbol" if block == "per_symbol" else "day"
             found += _renamed(check_too_good(view), where, {key: where})
@@ -121,8 +121,15 @@ def _recorded_split(exp, pieces, fits, loaded, longest: int) -> list[Finding]:
     found = []
     recorded = {int(f["fold"]): f["parts"] for f in fits.get("folds", [])}
     if int(fits.get("longest", longest)) != longest or sorted(recorded) != list(range(1, len(made) + 1)):
-        return [Finding("split_hygiene", "split", "fits.json records other folds than the config makes. Next: compare "
-                        "its folds with `signalbench validate CONFIG`", {"recorded": sorted(recorded)})]  # fmt: skip
+        return [
+            Finding(
+                "split_hygiene",
+                "split",
+                "fits.json records other folds than the config makes. Next: compare "
+                "its folds with `signalbench validate CONFIG`",
+                {"recorded": sorted(recorded)},
+            )
+        ]
     for k, parts in enumerate(made, start=1):
         if recorded[k] != parts:
             odd = next((p for p in recorded[k] if p not in parts), None) or next(

@@ -99,10 +99,22 @@ def test_the_pure_check_names_a_piece_whose_purge_is_too_short():
         "horizon": 5,
         "pieces": [{"symbol": "AAA", "day": "2024-01-02"}],
         "folds": [
-            {"fold": 1, "parts": [{"piece": 0, "role": "rows", "train": [[0, 100]], "val": [], "test": [[103, 200]],
-                                   "span": [103, 200]}], "thresholds": []},
+            {
+                "fold": 1,
+                "parts": [
+                    {
+                        "piece": 0,
+                        "role": "rows",
+                        "train": [[0, 100]],
+                        "val": [],
+                        "test": [[103, 200]],
+                        "span": [103, 200],
+                    }
+                ],
+                "thresholds": [],
+            },
         ],
-    }  # fmt: skip
+    }
     (finding,) = check_piece_split(fits)
     assert finding.subject == "AAA 2024-01-02 (fold 1)" and finding.figures["label_reach"] == 104
     fits["folds"][0]["parts"][0]["test"] = [[105, 200]]  # the last training label reads row 104: purged
