@@ -252,7 +252,7 @@ def audit_pieces_run(run_dir: Path, exp: Any, metrics: dict[str, Any], cache: st
     store = TaskStore(store_root(exp, run_dir, cache))
     loaded = load_pieces(store, [p["task"] for p in fits["pieces"]])
     for i, p in enumerate(pieces):
-        if i not in loaded:  # not in the store (another --cache, or cleared): the same recipe on the data
+        if i not in loaded and fits["pieces"][i].get("rows") is not None:  # loaded in the run, not in this store
             source = {"symbol": p.symbol, "day": p.day, "source": dict(p.source)}
-            loaded[i] = piece_task(source, list(exp.features), spread=False)
+            loaded[i] = piece_task(source, list(exp.features), spread=False)  # the same recipe on the data
     return audit_pieces(exp, pieces, fits, store, metrics, loaded, longest)

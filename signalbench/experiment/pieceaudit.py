@@ -206,6 +206,7 @@ def audit_pieces(
             f" (on {len(sample)} of {len(tested)} tested pieces: {', '.join(piece_name(fits, i) for i in sample)})"
         )
     unchecked = sum(len(recs) for recs in fits["models"].values()) - len(models)
-    if unchecked:
+    if unchecked:  # e.g. a folder audited without the task store it was run with (signalbench audit --cache)
         outcome["split_hygiene"] += f" ({unchecked} fit(s) not in the task store: their scalers were not checked)"
+        outcome["causality"] += f" ({unchecked} fit(s) not in the task store: their predictions were not checked)"
     return AuditReport(outcome, [f for c in CHECKS for f in results[c]])

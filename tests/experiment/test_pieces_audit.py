@@ -224,3 +224,12 @@ def test_a_stationary_band_fit_on_tested_rows_is_named(tmp_path, monkeypatch):
     assert [(f.check, f.subject) for f in res.audit.findings] == [("split_hygiene", "labels (fold 1, group all)")]
     assert "is not the one fit on the training rows recorded for it" in res.audit.findings[0].message
     assert len(warned) == 1
+
+
+def test_an_audit_without_the_task_store_says_what_it_could_not_check(clean, tmp_path):
+    folder = _copy(clean[0], tmp_path)
+    shutil.rmtree(folder / "tasks")  # the pieces are loaded again from the data; the fitted models are gone
+    status, audit = _audit(folder)
+    assert status == 0 and audit["clean"]
+    assert "1 fit(s) not in the task store: their scalers were not checked" in audit["checks"]["split_hygiene"]
+    assert "1 fit(s) not in the task store: their predictions were not checked" in audit["checks"]["causality"]
