@@ -8,6 +8,7 @@ pieces (features, labels and windows never cross a piece).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -170,23 +171,27 @@ def _band_finding(fits, k: int, group: str, i: int, stray: np.ndarray) -> Findin
 
 
 def check_piece_scalers(
-    models: dict[tuple[str, int, str], Any], features: dict[int, pd.DataFrame], fits: dict[str, Any]
+    models: dict[tuple[str, int, str], Any],
+    features: Callable[[tuple[str, int, str], int], pd.DataFrame | None],
+    fits: dict[str, Any],
 ) -> list[Finding]:
     """Each fitted model's input scaler must be the one its contract gives on the frame it was given to fit.
 
-    ``models`` maps ``(column, fold (1-based), group)`` to the fitted model, ``features`` a piece index to its feature
-    rows. The frame is rebuilt from the record alone: the blocks of ``fits.json`` (each piece's rows with context) in
-    order, with their labelled rows; the model is asked which scaler that frame gives
-    (``SignalModel.scaler_statistics``). A fit whose model or pieces are not at hand is not checked.
+    ``models`` maps ``(column, fold (1-based), group)`` to the fitted model; ``features(key, i)`` gives piece ``i``'s
+    feature rows as the fit ``key`` read them (None when they are not at hand). The frame is rebuilt from the record
+    alone: the blocks of ``fits.json`` (each piece's rows with context) in order, with their labelled rows; the model
+    is asked which scaler that frame gives (``SignalModel.scaler_statistics``). A fit whose model or pieces are not at
+    hand is not checked.
     """
     found = []
     for column, records in fits.get("models", {}).items():
         for rec in records:
-            model = models.get((column, int(rec["fold"]), rec["group"]))
-            blocks = rec["train"]
-            if model is None or not blocks or any(int(b["piece"]) not in features for b in blocks):
+            key = (column, int(rec["fold"]), rec["group"])
+            model, blocks = models.get(key), rec["train"]
+            frames = [features(key, int(b["piece"])) for b in blocks] if model is not None else [None]
+            if not blocks or any(f is None for f in frames):
                 continue
-            frame = pd.concat([features[int(b["piece"])].iloc[b["rows"][0] : b["rows"][1]] for b in blocks])
+            frame = pd.concat([f.iloc[b["rows"][0] : b["rows"][1]] for f, b in zip(frames, blocks)])
             offsets = np.cumsum([0] + [b["rows"][1] - b["rows"][0] for b in blocks])
             labelled = np.concatenate(
                 [rows_of(b["labelled"]) - b["rows"][0] + off for b, off in zip(blocks, offsets)]

@@ -22,6 +22,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from signalbench._runfolder import rows_of
 from signalbench._validation import EmptyResultWarning
@@ -44,14 +45,27 @@ __all__ = ["SAMPLE", "audit_pieces"]
 SAMPLE = 2
 
 
-def fitted_models(fits: dict[str, Any], store: Any) -> dict[tuple[str, int, str], Any]:
-    """The fitted model of every recorded fit still in the task store, by (column, fold, group)."""
+def fitted(fits: dict[str, Any], store: Any) -> dict[tuple[str, int, str], dict[str, Any]]:
+    """The stored result (the fitted model and what travels with it) of every recorded fit still in the task store."""
     out = {}
     for column, records in fits.get("models", {}).items():
         for rec in records:
             if store.has(rec["task"]):
-                out[(column, int(rec["fold"]), rec["group"])] = store.load(rec["task"])["model"]
+                out[(column, int(rec["fold"]), rec["group"])] = store.load(rec["task"])
     return out
+
+
+def fit_features(fit: dict[str, Any], piece: dict[str, Any]) -> pd.DataFrame:
+    """The feature rows a fit's model reads from a piece: the piece's own, or normalised per symbol as the fit was.
+
+    ``piece`` holds ``features`` (and ``symbol``); a pooled fit that normalises its features per symbol stores its
+    scaler with the model (``normaliser``), and its inputs are the piece's features through that scaler.
+    """
+    if fit.get("normaliser") is None:
+        return piece["features"]
+    from signalbench.experiment.poolnorm import predict_features  # the per-symbol normalisation of pooled fits
+
+    return predict_features(fit, piece)
 
 
 def _renamed(findings: list[Finding], name: str, where: dict[str, Any]) -> list[Finding]:
@@ -65,7 +79,7 @@ def _sample(fits: dict[str, Any]) -> list[int]:
     return [tested[int(round(j * (len(tested) - 1) / (SAMPLE - 1)))] for j in range(SAMPLE)]
 
 
-def _look_ahead(exp, pieces, fits, models, i: int) -> tuple[list[Finding], list[Finding]]:
+def _look_ahead(exp, pieces, fits, done, i: int) -> tuple[list[Finding], list[Finding]]:
     """Causality and features-vs-future on piece ``i``: its raw rows and every fit that predicted it."""
     from signalbench.data import compute_features
     from signalbench.data.labels import forward_log_return
@@ -75,10 +89,10 @@ def _look_ahead(exp, pieces, fits, models, i: int) -> tuple[list[Finding], list[
     predictors = {}
     for column, records in fits["models"].items():
         for rec in records:
-            model = models.get((column, int(rec["fold"]), rec["group"]))
+            fit = done.get((column, int(rec["fold"]), rec["group"]))
             for p in rec["predict"]:
-                if int(p["piece"]) == i and model is not None:
-                    predictors[f"{column} (fold {rec['fold']})"] = (predictor(model), *p["scored"])
+                if int(p["piece"]) == i and fit is not None:
+                    predictors[f"{column} (fold {rec['fold']})"] = (_predictor(fit, pieces[i].symbol), *p["scored"])
     spans = [s for _, s0, s1 in predictors.values() for s in (s0, s1)]
     start, stop = (min(spans), max(spans)) if spans else (0, len(data.frame))
     cuts = [int(start + (stop - start) * (k + 1) / (N_CUTS + 1)) for k in range(N_CUTS)]
@@ -89,6 +103,12 @@ def _look_ahead(exp, pieces, fits, models, i: int) -> tuple[list[Finding], list[
     price = data.price.to_numpy(dtype=np.float64)
     future = check_features(data.features, {"next return": forward_log_return(price, 1)}, np.arange(len(price)))
     return _renamed(causal, name, where), _renamed(future, name, where)
+
+
+def _predictor(fit: dict[str, Any], symbol: str) -> Any:
+    """A fit's predictions from a piece's raw features, through the fit's own normalisation (as the run predicted)."""
+    base = predictor(fit["model"])
+    return lambda f, start, stop: base(fit_features(fit, {"features": f, "symbol": symbol}), start, stop)
 
 
 def _too_good(metrics: dict[str, Any]) -> list[Finding]:
@@ -188,12 +208,16 @@ def audit_pieces(
     ``loaded`` holds the stored result of every piece that loaded (features, price, n); ``longest`` is the longest
     window of the run's models (the fold specification's purge inside a piece).
     """
-    models = fitted_models(fits, store)
-    features = {i: loaded[i]["features"] for i in loaded}
+    done = fitted(fits, store)
+    models = {key: fit["model"] for key, fit in done.items()}
+
+    def features(key: tuple[str, int, str], i: int) -> pd.DataFrame | None:
+        return fit_features(done[key], loaded[i]) if key in done and i in loaded else None
+
     results: dict[str, list[Finding]] = {c: [] for c in CHECKS}
     sample = _sample(fits)
     for i in sample:
-        causal, future = _look_ahead(exp, pieces, fits, models, i)
+        causal, future = _look_ahead(exp, pieces, fits, done, i)
         results["causality"] += causal
         results["features_vs_future"] += future
     hygiene = check_piece_split(fits) + _recorded_split(exp, pieces, fits, loaded, longest) + check_piece_fits(fits)
