@@ -288,8 +288,8 @@ _FIT = record(
     },
     required=("fold", "train", "predict"),
 )
-#: ``fits.json``: the rows each fit was given (:mod:`signalbench.experiment.fits`).
-FITS = record(
+#: ``fits.json`` of a single run: the rows each fit was given (:mod:`signalbench.experiment.fits`).
+FITS_RUN = record(
     {
         "format": integer,
         "folds": list_of(
@@ -302,6 +302,62 @@ FITS = record(
     },
     required=("format", "folds", "models"),
 )
+
+_BLOCK = record(
+    {"piece": integer, "rows": _RANGE, "context": _RANGE, "labelled": _RANGES},
+    required=("piece", "rows", "context", "labelled"),
+)
+_PIECE_PART = record(
+    {"piece": integer, "role": text, "train": _RANGES, "val": _RANGES, "test": _RANGES, "span": _RANGE},
+    required=("piece", "role", "train", "val", "test", "span"),
+)
+_BAND = record(
+    {"group": text, "value": number_or_null, "rows": list_of(record({"piece": integer, "rows": _RANGES}))},
+    required=("group", "value", "rows"),
+)
+_PIECE_FIT = record(
+    {
+        "fold": integer,
+        "group": text,
+        "task": text,
+        "train": list_of(_BLOCK),
+        "val": list_of(_BLOCK),
+        "predict": list_of(
+            record(
+                {"piece": integer, "rows": _RANGE, "context": _RANGE, "scored": _RANGE},
+                required=("piece", "rows", "context", "scored"),
+            )
+        ),
+    },
+    required=("fold", "group", "task", "train", "val", "predict"),
+)
+#: ``fits.json`` of a multi-piece run (``"kind": "pieces"``): the blocks of each piece each fit was given
+#: (:mod:`signalbench.experiment.piecefits`).
+FITS_PIECES = record(
+    {
+        "format": integer,
+        "kind": text,
+        "horizon": integer,
+        "longest": integer,
+        "pieces": list_of(
+            record({"symbol": text, "day": text, "rows": integer_or_null, "task": text}, required=("symbol", "day"))
+        ),
+        "folds": list_of(
+            record(
+                {"fold": integer, "parts": list_of(_PIECE_PART), "thresholds": list_of(_BAND)},
+                required=("fold", "parts", "thresholds"),
+            )
+        ),
+        "models": mapping_of(list_of(_PIECE_FIT)),
+    },
+    required=("format", "kind", "horizon", "longest", "pieces", "folds", "models"),
+)
+
+
+def FITS(value: Any, key: str) -> None:  # noqa: N802 - a shape, named like the others
+    """``fits.json``: :data:`FITS_PIECES` when its ``kind`` is ``"pieces"``, else :data:`FITS_RUN`."""
+    (FITS_PIECES if isinstance(value, dict) and value.get("kind") == "pieces" else FITS_RUN)(value, key)
+
 
 #: ``run.json``: the layout number and, per folder under ``models/``, the model and fold it holds
 #: (:mod:`signalbench._runfolder.layout`).

@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("run_dir", type=Path, help="the run folder")
     audit.add_argument("--config", type=Path, help="the experiment TOML (default: the folder's config.json)")
     audit.add_argument("--strict", action="store_true", help="exit with status 1 when the audit finds anything")
+    audit.add_argument("--cache", type=Path, help="a multi-piece run's task store (default: its own, RUN_DIR/tasks)")
     report = sub.add_parser(
         "report", help="rebuild report.html and the tear sheets of a finished run folder from its files"
     )
@@ -93,16 +94,21 @@ def _print_result(res, console) -> None:
         )
     for note in m.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    _print_audit(res, console)
+    if res.run_dir is not None:
+        console.print(f"run folder: [bold]{res.run_dir}[/bold]")
+        if (res.run_dir / "report.html").is_file():
+            console.print(f"report:     [bold]{res.run_dir / 'report.html'}[/bold] (opens offline in any browser)")
+
+
+def _print_audit(res, console) -> None:
+    """The leakage audit's findings, once (or that it is clean)."""
     audit = getattr(res, "audit", None)
     if audit is not None:
         for f in audit.findings:
             console.print(f"[bold red]audit finding[/bold red] [{f.check}] {f.subject}: {f.message}", soft_wrap=True)
         if audit.clean:
             console.print(f"audit: clean ({', '.join(audit.checks)}: passed)")
-    if res.run_dir is not None:
-        console.print(f"run folder: [bold]{res.run_dir}[/bold]")
-        if (res.run_dir / "report.html").is_file():
-            console.print(f"report:     [bold]{res.run_dir / 'report.html'}[/bold] (opens offline in any browser)")
 
 
 def _compute(args) -> dict:
@@ -173,6 +179,7 @@ def _print_pieces(res, console) -> int:
     for miss in m["pieces"]["missing"]:
         where = ", ".join(f"{k} {miss[k]}" for k in ("symbol", "day", "model", "fold", "group") if k in miss)
         console.print(f"[bold red]missing[/bold red] {miss['task']} ({where}): {miss['error']}", soft_wrap=True)
+    _print_audit(res, console)
     console.print(f"run folder: [bold]{res.run_dir}[/bold]")
     return 1 if m["pieces"]["missing"] else 0
 
@@ -195,7 +202,7 @@ def _audit(args) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the findings are printed below, once
-        report = audit_run(args.run_dir, args.config)
+        report = audit_run(args.run_dir, args.config, cache=args.cache)
     for name, outcome in report.checks.items():
         print(f"{name}: {outcome}")
     for f in report.findings:

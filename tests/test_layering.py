@@ -127,8 +127,9 @@ FORBIDDEN = {
 def forbidden_imports(module: str, source: str, is_package: bool = False) -> list[str]:
     """The imports of ``module`` that :data:`FORBIDDEN` rules out, as readable lines."""
     bad = []
+    rules = [b for m, banned in FORBIDDEN.items() if module == m or module.startswith(m + ".") for b in banned]
     for line, target, named in imports_of(source, module, is_package):
-        for banned in FORBIDDEN.get(module, ()):
+        for banned in rules:
             if target == banned or target.startswith(banned + "."):
                 bad.append(f"{module}:{line} imports {target} ({named}): {module} may not import {banned}")
     return bad
@@ -175,6 +176,7 @@ def test_the_audit_checks_import_nothing_from_the_experiment():
 )
 def test_a_planted_experiment_import_in_the_audit_is_caught(source):
     assert forbidden_imports("signalbench.audit", source)
+    assert forbidden_imports("signalbench.audit.pieces", source)  # the audit package's modules too
     assert not forbidden_imports("signalbench.audit", "from signalbench._runfolder import rows_of\n")
 
 

@@ -12,7 +12,9 @@ Layout 2 (``runs/<name>-<UTC timestamp>/``, or the folder given with ``--out``):
     metrics.csv          the same metrics as a table: one row per metric, one column per model x strategy
     fits.json            {"format": 1, "folds": [...], "models": {model: [per fold: {"fold", "train", "val",
                          "predict"}]}}: the split as used and the rows given to each fit and prediction
-                         (:mod:`signalbench.experiment.fits`): what the audit judges the models against
+                         (:mod:`signalbench.experiment.fits`): what the audit judges the models against; a
+                         multi-piece run's has ``"kind": "pieces"`` and names the piece of every block
+                         (:mod:`signalbench.experiment.piecefits`; its shape ``_runfiles.FITS_PIECES``)
     predictions.parquet  tested rows: label, and each model's class probabilities (``<model>:p0``, ``:p1``, ``:p2``)
     positions.parquet    tested rows: the target position of every column (benchmarks included)
     returns.parquet      tested rows: the traded price, each column's net return and its gross return (``gross:<col>``)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from signalbench._runfiles import RunFolderError
 from signalbench._runfolder import config_of, fits_of, fold_rows, metrics_of, model_folders
@@ -23,7 +22,6 @@ from signalbench.audit import (
     N_CUTS,
     AuditReport,
     Finding,
-    Predictor,
     check_causality,
     check_features,
     check_fits,
@@ -32,9 +30,9 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.predict import predict_span
+from signalbench.experiment.predict import predictor
 
-__all__ = ["audit_experiment", "audit_run", "check_recorded", "predictor"]
+__all__ = ["audit_experiment", "audit_pieces_run", "audit_run", "check_recorded", "predictor"]
 
 
 def check_recorded(
@@ -75,15 +73,6 @@ def check_recorded(
                 )
             )
     return found
-
-
-def predictor(model: Any) -> Predictor:
-    """The causality check's view of a fitted model: the outputs of rows ``start .. stop - 1`` with their context."""
-
-    def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
-        return predict_span(model, features, start, stop)
-
-    return predict
 
 
 def audit_experiment(
@@ -162,7 +151,9 @@ def _recorded_experiment(run_dir: Path) -> Any:
         raise RunFolderError(message, path, exc.problems[0][0] if exc.problems else "") from exc
 
 
-def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True) -> AuditReport:
+def audit_run(
+    run_dir: str | Path, experiment: Any = None, *, write: bool = True, cache: str | Path | None = None
+) -> AuditReport:
     """Re-run the audit on a finished run folder; write ``audit.json`` there and warn once per finding.
 
     Parameters
@@ -174,14 +165,20 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
         are taken from the current folder.
     write : bool, default True
         Write ``audit.json`` into the run folder (atomically).
+    cache : path, optional
+        A multi-piece run's task store, where its fitted models are (default: ``[compute] cache``, else
+        ``RUN_DIR/tasks``); a multi-piece run is audited by :func:`~signalbench.experiment.pieceaudit.audit_pieces`.
 
     Raises
     ------
     FileNotFoundError
         When ``run_dir`` is not a run folder (no ``metrics.json``).
+    ValueError
+        For a multi-piece run folder without its ``fits.json`` (written before this version) or of other pieces than
+        its data has now.
     signalbench.RunFolderError
-        When ``metrics.json``, ``config.json`` or a saved model of the folder is damaged (not JSON, a wrong shape or
-        type at a key: the message names the file and the key).
+        When ``metrics.json``, ``config.json``, ``fits.json`` or a saved model of the folder is damaged (not JSON, a
+        wrong shape or type at a key: the message names the file and the key).
     """
     from signalbench.experiment.config import Experiment, load_experiment
     from signalbench.experiment.folds import make_folds
@@ -189,21 +186,16 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
 
     run_dir = Path(run_dir)
     metrics = metrics_of(run_dir)
-    if metrics.get("kind") == "pieces":
-        raise ValueError(
-            expected(
-                "run_dir",
-                "the run folder of a single-piece run (the leakage audit reads one data set, its folds and fits.json)",
-                "a multi-piece run (metrics.json kind 'pieces'), which this version does not audit",
-                at=str(run_dir),
-                raw=True,
-                hint="its fits are built per piece with no window crossing a piece; audit one piece as its own run",
-            )
-        )
     if experiment is None:
         experiment = _recorded_experiment(run_dir)
     elif not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
+    if metrics.get("kind") == "pieces":
+        report = audit_pieces_run(run_dir, experiment, metrics, cache)
+        if write:
+            report.write(run_dir)
+        report.warn(stacklevel=2)
+        return report
     inputs = load_inputs(experiment)
     models = _load_models(run_dir)
     window = max([m.window for fits in models.values() for m in fits] + [1])
@@ -215,3 +207,52 @@ def audit_run(run_dir: str | Path, experiment: Any = None, *, write: bool = True
         report.write(run_dir)
     report.warn(stacklevel=2)
     return report
+
+
+def audit_pieces_run(run_dir: Path, exp: Any, metrics: dict[str, Any], cache: str | Path | None = None) -> AuditReport:
+    """The audit of a finished multi-piece run folder, from its ``fits.json`` and task store (``cache``).
+
+    Pieces are read from the task store, or loaded again from the data where the store lacks them; the fitted models
+    come from the store only (a fit not there is named in the outcome: its scaler and causality are not checked).
+    """
+    from signalbench.compute import TaskStore
+    from signalbench.data.pieces import discover
+    from signalbench.experiment.multirun import _specs_and_longest, store_root
+    from signalbench.experiment.pieceaudit import audit_pieces
+    from signalbench.experiment.piecefits import load_pieces
+    from signalbench.experiment.tasks import piece_task
+
+    fits = fits_of(run_dir)
+    if fits is None or fits.get("kind") != "pieces":
+        raise ValueError(
+            expected(
+                "run_dir",
+                "a multi-piece run folder with its fits.json (the pieces and rows each fit was given)",
+                "none" if fits is None else "the fits.json of a single run",
+                at=str(run_dir),
+                raw=True,
+                hint="the folder was written before multi-piece runs recorded their fits; run the experiment again",
+            )
+        )
+    pieces = discover(exp.data, exp.base_dir, seed=exp.seed)
+    names = [(p["symbol"], p["day"]) for p in fits["pieces"]]
+    if names != [(p.symbol, p.day) for p in pieces]:
+        found = ", ".join(f"{p.symbol} {p.day}" for p in pieces[:6])
+        raise ValueError(
+            expected(
+                "run_dir",
+                f"the data's pieces to be those of fits.json ({len(names)})",
+                f"{len(pieces)}: {found}",
+                at=str(run_dir / "fits.json"),
+                raw=True,
+                hint="pass the experiment the run was made with",
+            )
+        )
+    _, longest, _, _ = _specs_and_longest(exp, pieces)
+    store = TaskStore(store_root(exp, run_dir, cache))
+    loaded = load_pieces(store, [p["task"] for p in fits["pieces"]])
+    for i, p in enumerate(pieces):
+        if i not in loaded and fits["pieces"][i].get("rows") is not None:  # loaded in the run, not in this store
+            source = {"symbol": p.symbol, "day": p.day, "source": dict(p.source)}
+            loaded[i] = piece_task(source, list(exp.features), spread=False)  # the same recipe on the data
+    return audit_pieces(exp, pieces, fits, store, metrics, loaded, longest)

@@ -11,7 +11,9 @@ The run folder of a multi-piece run (``metrics.json`` ``"kind": "pieces"``): ``m
 ``columns`` table holding the pooled figures (what the single-run readers show); ``returns.parquet`` holds the daily
 pooled returns (one row per tested day) where a single run holds its tested rows, ``positions.parquet`` each
 column's mean position per day (over its symbols' tested rows); ``piece_returns.parquet`` the net return of every
-tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark).
+tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark);
+``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and ``audit.json`` the
+leakage audit made at the end of the run (:mod:`signalbench.experiment.pieceaudit`).
 """
 
 from __future__ import annotations
@@ -217,8 +219,36 @@ def compare_pieces(
         fail_fast=c.fail_fast,
         progress=progress,
     )
-    metrics = write_results(exp, pieces, graph, run, store, run_dir, skipped, report=report)
-    return PiecesResult(exp, metrics, run_dir, graph, run)
+    metrics, audit = write_results(
+        exp,
+        pieces,
+        graph,
+        run,
+        store,
+        run_dir,
+        skipped,
+        report=report,
+        audit=_auditor(exp, pieces, graph, store, longest),
+    )
+    audit.warn(stacklevel=3)
+    return PiecesResult(exp, metrics, run_dir, graph, run, audit)
+
+
+def _auditor(exp: Experiment, pieces: list[Any], graph: Any, store: Any, longest: int) -> Any:
+    """What :func:`~signalbench.experiment.piecefiles.write_results` calls with the metrics: fits.json and the audit.
+
+    ``fits.json`` (:mod:`signalbench.experiment.piecefits`) and the leakage audit of the run
+    (:mod:`signalbench.experiment.pieceaudit`) are built from the task store.
+    """
+    from signalbench.experiment.pieceaudit import audit_pieces
+    from signalbench.experiment.piecefits import load_pieces, piece_keys, pieces_fits
+
+    def audit(metrics: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        loaded = load_pieces(store, piece_keys(graph))
+        fits = pieces_fits(exp, pieces, graph, store, loaded, longest)
+        return fits, audit_pieces(exp, pieces, fits, store, metrics, loaded, longest)
+
+    return audit
 
 
 def resolved_config(exp: Experiment, resolved: dict[str, Any]) -> dict[str, Any]:

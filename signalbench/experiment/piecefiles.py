@@ -159,8 +159,12 @@ def _tables(tmp: Path, parts: list[PieceResult], blocks: dict[str, Any]) -> None
     as_frame({}, days).to_parquet(tmp / "predictions.parquet")
 
 
-def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, report: bool) -> dict:
-    """Combine the priced pieces and write the result files into ``run_dir`` (``metrics.json`` last); the metrics."""
+def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, report: bool, audit=None) -> tuple:
+    """Combine the priced pieces and write the result files into ``run_dir`` (``metrics.json`` last).
+
+    ``audit``, given the metrics, returns ``(fits, report)``: ``fits.json`` and the leakage audit, written before
+    ``report.html`` is built (so it shows the audit). Returns the metrics and the audit's report (None without one).
+    """
     from signalbench.reports.html import build_report
 
     done = {i for i, key in graph.backtests.items() if store.has(key)}
@@ -171,6 +175,7 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
     if graph.tunes:
         metrics["tuning"] = tuning_block(exp, graph, store)
         _tuned_columns(metrics)
+    fits, checked = audit(metrics) if audit is not None else (None, None)
     tmp = scratch(run_dir)
     try:
         if not parts:
@@ -185,6 +190,9 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
             )
             table.to_csv(tmp / "metrics.csv", index_label="metric")
         write_run_record(tmp, {})  # run.json: the layout number (a multi-piece run keeps its models in the task store)
+        if fits is not None:
+            write_json(tmp / "fits.json", fits)
+            checked.write(tmp)
         write_json(tmp / "metrics.json", metrics)
         if report:
             for name in ("config.json", "environment.json"):
@@ -194,4 +202,4 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return metrics
+    return metrics, checked

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["predict_span"]
+__all__ = ["predict_span", "predictor"]
 
 
 def predict_span(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
@@ -29,3 +29,15 @@ def predict_span(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarr
     if model.task == "regression":
         return np.asarray(model.predict(rows), dtype=np.float64)[start - ctx :, None]
     return np.asarray(model.predict_proba(rows), dtype=np.float64)[start - ctx :]
+
+
+def predictor(model: Any) -> Any:
+    """The causality check's view of a fitted model: the outputs of rows ``start .. stop - 1`` with their context.
+
+    A :data:`signalbench.audit.Predictor`: ``(features, start, stop)`` -> :func:`predict_span`.
+    """
+
+    def predict(features: pd.DataFrame, start: int, stop: int) -> np.ndarray:
+        return predict_span(model, features, start, stop)
+
+    return predict

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from signalbench.experiment.fits import part_rows, ranges
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.poolnorm import normalise_pooled, predict_features
 
@@ -77,15 +78,16 @@ def threshold_task(labels: dict, split: dict, longest: int, members: list[dict],
     """A fold's stationary band: the ``stationary_quantile`` of |change| on its training pieces' training rows."""
     from signalbench.data import labels as lab
 
-    parts = []
+    parts, record = [], []
     for i, member in enumerate(members):
         p = pieces[f"piece_{i}"]
         fold = piece_fold(labels, split, member, p["n"], longest)
         parts.append(_changes(labels, p["price"].to_numpy(dtype=np.float64))[fold.train])
+        record.append({"member": i, "rows": ranges(fold.train)})
     change = np.concatenate(parts) if parts else np.zeros(0)
     rows = np.arange(change.size)
     threshold = lab.fit_stationary_threshold(change, rows, quantile=labels["stationary_quantile"])
-    return {"threshold": float(threshold)}
+    return {"threshold": float(threshold), "record": record}
 
 
 def labels_task(labels: dict[str, Any], piece: dict[str, Any], threshold: dict | None = None) -> dict[str, Any]:
@@ -124,7 +126,8 @@ def _frame(labels, split, longest, members, deps, part: str, L: int) -> tuple[pd
         X, yp, lo, _ = with_context(p["features"], y, rows, L)
         xs.append(X.reset_index(drop=True))
         ys.append(np.asarray(yp, dtype=np.float64))
-        record.append({"member": i, "rows": [int(lo), int(lo + len(X))], "labelled": int(np.isfinite(yp).sum())})
+        labelled = lo + np.flatnonzero(np.isfinite(np.asarray(yp, dtype=np.float64)))
+        record.append({"member": i, **part_rows(lo, lo + len(X), labelled)})
     if not xs:
         return pd.DataFrame(), np.zeros(0), record
     return pd.concat(xs, ignore_index=True), np.concatenate(ys), record
@@ -152,8 +155,10 @@ def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dic
     from signalbench.experiment.pricing import _predict
 
     fold = piece_fold(labels, split, member, piece["n"], longest)
-    proba = _predict(fit["model"], predict_features(fit, piece), fold.start, fold.stop)
-    return {"proba": proba, "span": [int(fold.start), int(fold.stop)]}
+    features = predict_features(fit, piece)
+    proba = _predict(fit["model"], features, fold.start, fold.stop)
+    context = int(fit["model"].context_start(features, fold.start))
+    return {"proba": proba, "span": [int(fold.start), int(fold.stop)], "context": context}
 
 
 def predict_val_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:

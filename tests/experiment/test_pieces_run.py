@@ -144,19 +144,10 @@ def test_short_sample_gives_null_sharpe_and_a_note(tmp_path):
     assert m["per_symbol"]["SYN0"]["oracle"]["macro_f1"] is None
     assert res.ok
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "audit: not made" in html and "signalbench audit RUN_DIR" not in html  # no audit is claimed or offered
+    assert "audit: clean" in html and "audit: not made" not in html  # the run's own audit (audit.json)
     assert "walk_forward_days (pool all): each day wholly train, validation or tested" in html
     assert "purge gap" not in html.split("<h2>")[0]
     assert "&#34;kind&#34;: &#34;direction&#34;" in html  # the labels as configured, not "null"
-
-
-def test_audit_refuses_a_multi_piece_run_instead_of_passing_it(tmp_path):
-    from signalbench.experiment.audit_run import audit_run
-
-    run(config(days=4), tmp_path / "run")
-    with pytest.raises(ValueError, match="run_dir: expected the run folder of a single-piece run"):
-        audit_run(tmp_path / "run")
-    assert not (tmp_path / "run" / "audit.json").exists()
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 This module holds the pure checks and imports nothing from the experiment; the run-level audit that applies them to a
 run (:func:`signalbench.experiment.audit_run.audit_experiment`, :func:`~signalbench.experiment.audit_run.audit_run`)
-lives with the experiment.
+lives with the experiment. :mod:`signalbench.audit.pieces` holds the split-hygiene and scaler checks of a multi-piece
+run, judged per piece against its ``fits.json`` (applied by :mod:`signalbench.experiment.pieceaudit`).
 
 Most "model beats the market" results are leaks. Each check below runs on the run's own data, features and fitted
 models (``docs/architecture.md``) and names what it found, with its figures; a clean run lists the checks that ran.
@@ -330,12 +331,31 @@ def check_scalers(models: dict[str, list[Any]], features: pd.DataFrame, fits: di
                 continue
             train = records[k]["train"]
             lo, hi = train["rows"]
-            labelled = rows_of(train["labelled"])
-            expected_stats = model.scaler_statistics(features.iloc[lo:hi], labelled - lo)
-            if expected_stats is None or np.allclose(mean, expected_stats[0], rtol=1e-6, atol=1e-9):
-                continue
-            found.append(_scaler_finding(name, k, len(fitted), np.asarray(mean), expected_stats[0], features, train))
+            expected_mean = scaler_mismatch(model, features.iloc[lo:hi], rows_of(train["labelled"]) - lo)
+            if expected_mean is not None:
+                found.append(_scaler_finding(name, k, len(fitted), np.asarray(mean), expected_mean, features, train))
     return found
+
+
+def scaler_mismatch(model: Any, X: pd.DataFrame, labelled: np.ndarray) -> np.ndarray | None:
+    """The scaler mean ``model``'s own rule gives on the block ``X`` it was given to fit, when it is not the model's.
+
+    ``labelled`` are the positions in ``X`` given a finite label. None when the two agree or the model does not scale
+    its inputs.
+    """
+    if model.scaler_mean_ is None:
+        return None
+    expected_stats = model.scaler_statistics(X, labelled)
+    if expected_stats is None or np.allclose(model.scaler_mean_, expected_stats[0], rtol=1e-6, atol=1e-9):
+        return None
+    return np.asarray(expected_stats[0])
+
+
+def worst_feature(mean: np.ndarray, expected_mean: np.ndarray) -> tuple[int, float]:
+    """The feature whose scaler mean is relatively farthest from the expected one, and that relative difference."""
+    off = np.abs(np.asarray(mean) - expected_mean) / (np.abs(expected_mean) + 1e-12)
+    worst = int(np.argmax(off))
+    return worst, float(off[worst])
 
 
 def _unrecorded(name: str, k: int, n_folds: int) -> Finding:
@@ -350,8 +370,7 @@ def _unrecorded(name: str, k: int, n_folds: int) -> Finding:
 
 def _scaler_finding(name, k, n_folds, mean, expected_mean, features, train) -> Finding:
     """The finding of a scaler that differs from its fit rows', with the rows, the file and how to confirm."""
-    off = np.abs(mean - expected_mean) / (np.abs(expected_mean) + 1e-12)
-    worst = int(np.argmax(off))
+    worst, off = worst_feature(mean, expected_mean)
     lo, hi = train["rows"]
     spans = train["labelled"]
     first, last = (spans[0][0], spans[-1][1] - 1) if spans else (lo, hi - 1)
@@ -360,13 +379,13 @@ def _scaler_finding(name, k, n_folds, mean, expected_mean, features, train) -> F
         "split_hygiene",
         f"{name} (fold {k + 1})",
         f"its input scaler's mean differs from the one its own rule gives on the rows it was given to fit (largest "
-        f"relative difference {float(off[worst]):.3g}, feature {features.columns[worst]!s}): it was fit on other rows "
+        f"relative difference {off:.3g}, feature {features.columns[worst]!s}): it was fit on other rows "
         f"(all rows, validation or tested rows, or features scaled before the split). fits.json says fit got feature "
         f"rows {lo}..{hi - 1} with training labels on rows {first}..{last}. Next: find where the scaler or the "
         f"features saw other rows; to confirm, compare scaler_mean_ of signalbench.load_model('{folder}') with "
         f"model.scaler_statistics(features.iloc[{lo}:{hi}], labelled rows - {lo})[0]",
         {
-            "max_relative_difference": float(off[worst]),
+            "max_relative_difference": off,
             "feature": str(features.columns[worst]),
             "fit_rows": [lo, hi],
             "labelled_rows": [first, last],
