@@ -110,8 +110,8 @@ def _predictions(graph: Any, store: Any, fit: str, index: dict[str, int]) -> lis
     """Every stored prediction of the fit ``fit``: its piece, rows with context, and the rows kept."""
     out = []
     for t in graph.tasks:
-        if t.kind != "predict" or t.deps["fit"] != fit or not store.has(t.key):
-            continue
+        if t.kind != "predict" or t.deps["fit"] != fit or t.tags.get("part") == "val" or not store.has(t.key):
+            continue  # a tuned fit's validation predictions (``predict_val``) are read by its tune task only
         found = store.load(t.key)
         (start, stop), ctx = found["span"], int(found["context"])
         out.append(

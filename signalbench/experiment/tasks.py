@@ -169,7 +169,9 @@ def predict_val_task(labels: dict, split: dict, longest: int, member: dict, fit:
     if val.size == 0:
         return {"proba": np.zeros((0, 1)), "span": [0, 0]}
     v0, v1 = int(val[0]), int(val[-1]) + 1
-    return {"proba": _predict(fit["model"], predict_features(fit, piece), v0, v1), "span": [v0, v1]}
+    features = predict_features(fit, piece)
+    context = int(fit["model"].context_start(features, v0))
+    return {"proba": _predict(fit["model"], features, v0, v1), "span": [v0, v1], "context": context}
 
 
 def tune_task(experiment: dict, pieces: list[str], **deps: Any) -> dict[str, Any]:

@@ -60,6 +60,7 @@ def test_a_tuned_choice_is_the_brute_force_best_on_the_validation_pieces_only(tm
     monkeypatch.setattr(strategies, "tune", spy)
     res = compare(config(), out=tmp_path / "run", report=False)
     assert res.ok
+    assert not res.audit.findings  # a tuned run is audited like any other: its validation predictions are no leak
     store = TaskStore(tmp_path / "run" / "tasks")
     tasks = {t.key: t for t in res.graph.tasks}
     assert [(e["model"], e["fold"], e["group"]) for e in res.metrics["tuning"]] == [("logistic", 1, "all")]
