@@ -32,7 +32,7 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.predict import predict_span
+from signalbench.experiment.fitting import predict_span
 
 __all__ = ["audit_experiment", "audit_run", "check_recorded", "predictor"]
 
