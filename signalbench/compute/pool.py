@@ -9,6 +9,8 @@
 - A worker that dies (killed, out of memory) breaks the pool, and every task then running is a suspect: each runs
   again alone in a one-process pool; one that breaks that pool too is failed with the reason, the others are kept.
   Then a new pool goes on with the rest.
+- With a progress display (or an ``on_event`` sink) the workers put their tasks' progress events (the epochs of a
+  fit) on a queue that this process empties while it waits (:mod:`signalbench.compute.events`).
 - Ctrl-C (or any error here) kills the workers at once; results are stored only when complete, so the store holds
   every finished task and no partial one, and a later run computes only what is missing.
 """
@@ -17,14 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
+from signalbench.compute.events import drain
 from signalbench.compute.record import Recorder
 from signalbench.compute.worker import execute, init_worker, task_spec, thread_variables, warm_up_here
 
 __all__ = ["run_pool"]
 
+_POLL = 0.2  # seconds between looks at the progress events while tasks run (only when someone listens)
 _BROKEN = "BrokenProcessPool: a worker process died while running this task (killed, or out of memory)"
 
 
@@ -32,21 +38,40 @@ def run_pool(recorder: Recorder, root: str, workers: int) -> None:
     """Run the graph of ``recorder`` on ``workers`` spawned processes."""
     graph = recorder.graph
     warm_up_here(graph.tasks[k].fn for k in graph.waiting)
-    with thread_variables():  # every worker, spawned now or later, inherits them
+    with thread_variables(), _events(recorder) as queue:  # every worker, spawned now or later, inherits them
         while not recorder.stopped:
-            suspects = _run_one_pool(recorder, root, workers)
+            suspects = _run_one_pool(recorder, root, workers, queue)
             if not suspects:
                 break
             for key in suspects:
                 if not recorder.stopped:
-                    _run_alone(recorder, root, key)
+                    _run_alone(recorder, root, key, queue)
 
 
-def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
+@contextlib.contextmanager
+def _events(recorder: Recorder) -> Iterator[Any]:
+    """The queue the workers put their tasks' progress events on (a manager's: a killed worker holds no lock of it).
+
+    None when nobody listens; the events left in it at the end are handed on before it closes.
+    """
+    if not recorder.listening:
+        yield None
+        return
+    manager = multiprocessing.get_context("spawn").Manager()
+    try:
+        queue = manager.Queue()
+        yield queue
+        drain(queue, recorder.event)
+    finally:
+        with contextlib.suppress(Exception):  # a manager already gone (Ctrl-C reaches it too)
+            manager.shutdown()
+
+
+def _run_one_pool(recorder: Recorder, root: str, workers: int, queue: Any) -> list[str]:
     """Run until the graph is done ([]) or the pool breaks (the keys then running)."""
     graph = recorder.graph
     in_flight: dict[Future, str] = {}
-    pool = _start(workers)
+    pool = _start(workers, queue)
     try:
         while True:
             if not recorder.stopped:
@@ -55,7 +80,9 @@ def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
                     recorder.started(key)
             if not in_flight:
                 return []
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=None if queue is None else _POLL, return_when=FIRST_COMPLETED)
+            if queue is not None:
+                drain(queue, recorder.event)
             if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                 return list(in_flight.values())
             for future in done:
@@ -75,9 +102,9 @@ def _status(future: Future, key: str) -> dict:
     return {"key": key, "status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
 
 
-def _run_alone(recorder: Recorder, root: str, key: str) -> None:
+def _run_alone(recorder: Recorder, root: str, key: str, queue: Any) -> None:
     """Run a suspect of a broken pool alone: it fails if it breaks this pool too."""
-    pool = _start(1)
+    pool = _start(1, queue)
     try:
         future = pool.submit(execute, task_spec(recorder.graph.tasks[key]), root)
         wait([future])
@@ -92,8 +119,9 @@ def _run_alone(recorder: Recorder, root: str, key: str) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _start(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker)
+def _start(workers: int, queue: Any) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(queue,))
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
