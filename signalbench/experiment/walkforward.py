@@ -8,6 +8,12 @@ out-of-sample probabilities of all folds are stitched into one ``(n, k)`` array 
 turned into positions by ``strategy`` (NaN rows are flat) and priced by one :func:`signalbench.engine.backtest`
 call, so every fold pays the same costs and the equity curve is continuous (``docs/architecture.md``).
 
+It is not a second runner: each fold is fitted and predicted by the experiment's own functions
+(:mod:`signalbench.experiment.fitting`: the blocks with their context, the fit, ``predict_span``), its validation tail
+cut by the experiment's rule (:func:`signalbench.experiment.folds.validation_tail`), so a fold gives the probabilities
+a ``walk_forward`` experiment run gives it, bit for bit. What is its own: the checks of its arguments, the
+stitching and the one backtest.
+
 Every argument is checked before the first model is fitted: a bad fold, cost or backtest keyword is reported
 at once, not minutes into a run.
 """
