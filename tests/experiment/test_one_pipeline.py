@@ -145,3 +145,35 @@ def test_a_local_pool_run_reports_every_fits_epochs_from_its_workers_and_they_ch
         assert e["total"] == 2 and "train_loss" in e["info"] and e["pid"] != os.getpid()
     assert by_fit == {key: [1, 2] for key in shown.graph.fits.values()}
     assert json.dumps(shown.metrics, sort_keys=True) == json.dumps(quiet.metrics, sort_keys=True)
+
+
+class _Frequency:
+    """The training frequency of each class, whatever the row (window 1): enough to see which rows it was given."""
+
+    window = 1
+
+    def context_start(self, X, start: int) -> int:
+        return start
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        y = np.asarray(y, dtype=float)
+        self.classes_, counts = np.unique(y[np.isfinite(y)], return_counts=True)
+        self.p_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.p_, (len(X), 1))
+
+
+def test_walk_forward_takes_a_folds_rows_as_a_set():
+    rng = np.random.default_rng(1)
+    n = 400
+    X, y = rng.normal(size=(n, 2)), rng.integers(0, 3, n).astype(float)
+    price = 100 + np.cumsum(rng.normal(0, 0.1, n))
+    train, test = np.arange(0, 300), np.arange(310, 400)
+    shuffled = rng.permutation(train)
+    kwargs = {"horizon": 1, "val_size": 0.2, "periods_per_year": 252.0}
+    ordered = walk_forward(_Frequency, X, y, price, [(train, test)], sign, **kwargs)
+    mixed = walk_forward(_Frequency, X, y, price, [(shuffled, test)], sign, **kwargs)
+    assert mixed.fits == ordered.fits  # the same validation tail: the last rows in time, not in the list
+    np.testing.assert_array_equal(mixed.proba, ordered.proba)
