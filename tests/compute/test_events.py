@@ -70,3 +70,12 @@ def test_progress_draws_a_bar_per_running_task_and_drops_it_when_the_task_ends()
 def test_on_event_must_be_callable(tmp_path):
     with pytest.raises(TypeError, match="on_event: expected a callable taking one event"):
         run_graph(_steps(1), TaskStore(tmp_path / "s"), on_event="print")
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_does_not_stop_the_others_events(tmp_path, markers):
+    dies = task("fit", "graphtasks:die", {"marker_dir": markers, "name": "dies"})
+    tasks, events = _steps(3), []
+    run = run_graph([dies, *tasks], TaskStore(tmp_path / "s"), workers=2, on_event=events.append)
+    assert list(run.failed) == [dies.key] and sorted(run.computed) == sorted(t.key for t in tasks)
+    assert _by_key(events) == {t.key: [1, 2, 3] for t in tasks}
