@@ -10,7 +10,7 @@
   again alone in a one-process pool; one that breaks that pool too is failed with the reason, the others are kept.
   Then a new pool goes on with the rest.
 - With a progress display (or an ``on_event`` sink) the workers put their tasks' progress events (the epochs of a
-  fit) on a queue that this process empties while it waits (:mod:`signalbench.compute.events`).
+  fit) on a queue (one per pool) that this process empties while it waits (:mod:`signalbench.compute.events`).
 - Ctrl-C (or any error here) kills the workers at once; results are stored only when complete, so the store holds
   every finished task and no partial one, and a later run computes only what is missing.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -38,39 +37,40 @@ def run_pool(recorder: Recorder, root: str, workers: int) -> None:
     """Run the graph of ``recorder`` on ``workers`` spawned processes."""
     graph = recorder.graph
     warm_up_here(graph.tasks[k].fn for k in graph.waiting)
-    with thread_variables(), _events(recorder) as queue:  # every worker, spawned now or later, inherits them
+    with thread_variables():  # every worker, spawned now or later, inherits them
         while not recorder.stopped:
-            suspects = _run_one_pool(recorder, root, workers, queue)
+            suspects = _run_one_pool(recorder, root, workers)
             if not suspects:
                 break
             for key in suspects:
                 if not recorder.stopped:
-                    _run_alone(recorder, root, key, queue)
+                    _run_alone(recorder, root, key)
 
 
-@contextlib.contextmanager
-def _events(recorder: Recorder) -> Iterator[Any]:
-    """The queue the workers put their tasks' progress events on (a manager's: a killed worker holds no lock of it).
+def _events(recorder: Recorder) -> Any:
+    """A new queue for one pool's workers to put their tasks' progress events on; None when nobody listens.
 
-    None when nobody listens; the events left in it at the end are handed on before it closes.
+    One per pool: a worker killed while writing to it may leave its lock taken, and its pool (broken, its workers
+    ended) is then the only one that used it.
     """
-    if not recorder.listening:
-        yield None
-        return
-    manager = multiprocessing.get_context("spawn").Manager()
-    try:
-        queue = manager.Queue()
-        yield queue
+    return multiprocessing.get_context("spawn").Queue() if recorder.listening else None
+
+
+def _hand_on(queue: Any, recorder: Recorder, pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down; the events left in its queue (before: none blocks a worker's exit; after) to the recorder."""
+    if queue is not None:
         drain(queue, recorder.event)
-    finally:
-        with contextlib.suppress(Exception):  # a manager already gone (Ctrl-C reaches it too)
-            manager.shutdown()
+    pool.shutdown(wait=True, cancel_futures=True)
+    if queue is not None:
+        drain(queue, recorder.event)
+        queue.close()
 
 
-def _run_one_pool(recorder: Recorder, root: str, workers: int, queue: Any) -> list[str]:
+def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
     """Run until the graph is done ([]) or the pool breaks (the keys then running)."""
     graph = recorder.graph
     in_flight: dict[Future, str] = {}
+    queue = _events(recorder)
     pool = _start(workers, queue)
     try:
         while True:
@@ -91,7 +91,7 @@ def _run_one_pool(recorder: Recorder, root: str, workers: int, queue: Any) -> li
         _kill(pool)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _hand_on(queue, recorder, pool)
 
 
 def _status(future: Future, key: str) -> dict:
@@ -102,8 +102,9 @@ def _status(future: Future, key: str) -> dict:
     return {"key": key, "status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
 
 
-def _run_alone(recorder: Recorder, root: str, key: str, queue: Any) -> None:
+def _run_alone(recorder: Recorder, root: str, key: str) -> None:
     """Run a suspect of a broken pool alone: it fails if it breaks this pool too."""
+    queue = _events(recorder)
     pool = _start(1, queue)
     try:
         future = pool.submit(execute, task_spec(recorder.graph.tasks[key]), root)
@@ -116,7 +117,7 @@ def _run_alone(recorder: Recorder, root: str, key: str, queue: Any) -> None:
         _kill(pool)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _hand_on(queue, recorder, pool)
 
 
 def _start(workers: int, queue: Any) -> ProcessPoolExecutor:
