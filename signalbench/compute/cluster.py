@@ -10,6 +10,9 @@
   torch and OpenMP, set before the processes start); an existing cluster's workers should be started with
   ``--nthreads 1`` and ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1`` (the worker also sets Numba and torch to one thread).
 - ``distributed`` is imported only here, lazily: without it the error names the extra.
+- Progress events of running tasks (the epochs of a fit) are not sent back from Dask workers: their tasks find no
+  listener (:func:`signalbench.compute.events.emitter` is None) and run exactly as they do with one; the display
+  shows the task counts only.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
 - A worker that dies (killed, out of memory) breaks the pool, and every task then running is a suspect: each runs
   again alone in a one-process pool; one that breaks that pool too is failed with the reason, the others are kept.
   Then a new pool goes on with the rest.
+- With a progress display (or an ``on_event`` sink) the workers put their tasks' progress events (the epochs of a
+  fit) on a queue (one per pool) that this process empties while it waits (:mod:`signalbench.compute.events`).
 - Ctrl-C (or any error here) kills the workers at once; results are stored only when complete, so the store holds
   every finished task and no partial one, and a later run computes only what is missing.
 """
@@ -19,12 +21,15 @@ import contextlib
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
+from signalbench.compute.events import drain
 from signalbench.compute.record import Recorder
 from signalbench.compute.worker import execute, init_worker, task_spec, thread_variables, warm_up_here
 
 __all__ = ["run_pool"]
 
+_POLL = 0.2  # seconds between looks at the progress events while tasks run (only when someone listens)
 _BROKEN = "BrokenProcessPool: a worker process died while running this task (killed, or out of memory)"
 
 
@@ -42,11 +47,31 @@ def run_pool(recorder: Recorder, root: str, workers: int) -> None:
                     _run_alone(recorder, root, key)
 
 
+def _events(recorder: Recorder) -> Any:
+    """A new queue for one pool's workers to put their tasks' progress events on; None when nobody listens.
+
+    One per pool: a worker killed while writing to it may leave its lock taken, and its pool (broken, its workers
+    ended) is then the only one that used it.
+    """
+    return multiprocessing.get_context("spawn").Queue() if recorder.listening else None
+
+
+def _hand_on(queue: Any, recorder: Recorder, pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down; the events left in its queue (before: none blocks a worker's exit; after) to the recorder."""
+    if queue is not None:
+        drain(queue, recorder.event)
+    pool.shutdown(wait=True, cancel_futures=True)
+    if queue is not None:
+        drain(queue, recorder.event)
+        queue.close()
+
+
 def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
     """Run until the graph is done ([]) or the pool breaks (the keys then running)."""
     graph = recorder.graph
     in_flight: dict[Future, str] = {}
-    pool = _start(workers)
+    queue = _events(recorder)
+    pool = _start(workers, queue)
     try:
         while True:
             if not recorder.stopped:
@@ -55,7 +80,9 @@ def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
                     recorder.started(key)
             if not in_flight:
                 return []
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=None if queue is None else _POLL, return_when=FIRST_COMPLETED)
+            if queue is not None:
+                drain(queue, recorder.event)
             if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                 return list(in_flight.values())
             for future in done:
@@ -64,7 +91,7 @@ def _run_one_pool(recorder: Recorder, root: str, workers: int) -> list[str]:
         _kill(pool)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _hand_on(queue, recorder, pool)
 
 
 def _status(future: Future, key: str) -> dict:
@@ -77,7 +104,8 @@ def _status(future: Future, key: str) -> dict:
 
 def _run_alone(recorder: Recorder, root: str, key: str) -> None:
     """Run a suspect of a broken pool alone: it fails if it breaks this pool too."""
-    pool = _start(1)
+    queue = _events(recorder)
+    pool = _start(1, queue)
     try:
         future = pool.submit(execute, task_spec(recorder.graph.tasks[key]), root)
         wait([future])
@@ -89,11 +117,12 @@ def _run_alone(recorder: Recorder, root: str, key: str) -> None:
         _kill(pool)
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _hand_on(queue, recorder, pool)
 
 
-def _start(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker)
+def _start(workers: int, queue: Any) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(queue,))
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

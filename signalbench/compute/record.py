@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from signalbench.compute.events import Sink
 from signalbench.compute.graph import Graph
 from signalbench.compute.outcome import GraphRun, TaskFailure
 from signalbench.compute.progress import Progress
@@ -12,9 +13,23 @@ __all__ = ["Recorder"]
 class Recorder:
     """Turns the status dictionaries of :func:`signalbench.compute.worker.execute` into a :class:`GraphRun`."""
 
-    def __init__(self, graph: Graph, run: GraphRun, progress: Progress, fail_fast: bool) -> None:
+    def __init__(
+        self, graph: Graph, run: GraphRun, progress: Progress, fail_fast: bool, on_event: Sink | None = None
+    ) -> None:
         self.graph, self.run, self.progress, self.fail_fast = graph, run, progress, fail_fast
+        self.on_event = on_event
         self.stopped = False  # fail_fast saw a failure: start nothing more
+
+    @property
+    def listening(self) -> bool:
+        """Whether the tasks' progress events are wanted (a display is shown, or the caller takes them)."""
+        return self.progress.show or self.on_event is not None
+
+    def event(self, event: dict) -> None:
+        """A task's progress event (:mod:`signalbench.compute.events`): to the display and the caller's sink."""
+        self.progress.event(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def started(self, key: str) -> None:
         """``key`` was handed to a worker."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from signalbench import _validation as v
 from signalbench.compute.graph import Graph, check_tasks
@@ -27,6 +27,7 @@ def run_graph(
     address: str | None = None,
     fail_fast: bool = False,
     progress: bool = False,
+    on_event: Callable[[dict], None] | None = None,
 ) -> GraphRun:
     """Run every task whose result is not in ``store``, each after its dependencies; store the results.
 
@@ -47,7 +48,11 @@ def run_graph(
     fail_fast : bool, default False
         Stop starting tasks at the first failure (the rest are ``skipped``).
     progress : bool, default False
-        Show one live table on standard error: per kind of task, done / running / failed / cached.
+        Show one live table on standard error: per kind of task, done / running / failed / cached, and a bar for
+        each running task that reports progress (the epochs of a fit) where the executor is local.
+    on_event : callable, optional
+        Also receives every progress event of the tasks (``{"key", "done", "total", "info", "pid"}``), where the
+        executor is local (:mod:`signalbench.compute.events`; a Dask run sends none). Events never change results.
 
     Returns
     -------
@@ -64,6 +69,8 @@ def run_graph(
         raise TypeError(v.expected("address", "a string 'tcp://host:port'", address))
     fail_fast = v.boolean(fail_fast, "fail_fast")
     progress = v.boolean(progress, "progress")
+    if on_event is not None and not callable(on_event):
+        raise TypeError(v.expected("on_event", "a callable taking one event (a dict) or None", on_event))
     if not isinstance(store, TaskStore):
         raise TypeError(v.expected("store", "a TaskStore", store))
     store.clean()
@@ -71,10 +78,11 @@ def run_graph(
     by_key = check_tasks(tasks, stored)
     run = GraphRun(cached=[k for k in by_key if k in stored])
     graph = Graph(by_key, run.cached)
-    with Progress({k: t.kind for k, t in by_key.items()}, show=progress) as shown:
+    labels = {k: ", ".join(f"{name} {value}" for name, value in t.tags.items()) for k, t in by_key.items()}
+    with Progress({k: t.kind for k, t in by_key.items()}, show=progress, labels=labels) as shown:
         for key in run.cached:
             shown.set(key, "cached")
-        recorder = Recorder(graph, run, shown, fail_fast)
+        recorder = Recorder(graph, run, shown, fail_fast, on_event)
         if graph.waiting:  # something to run: only then start workers
             _execute(recorder, store, executor, workers, address)
         recorder.stop()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from signalbench._validation import expected
+from signalbench.compute.events import listen, running
 from signalbench.compute.store import TaskStore
 from signalbench.compute.tasks import Task
 
@@ -62,12 +63,17 @@ def resolve(fn: str) -> Callable[..., Any]:
     return obj
 
 
-def init_worker() -> None:
-    """Set up a worker process: one thread for Numba, torch and OpenMP; warm-ups run before the first task."""
+def init_worker(events_queue: Any = None) -> None:
+    """Set up a worker process: one thread for Numba, torch and OpenMP; warm-ups run before the first task.
+
+    With ``events_queue`` (a local pool whose caller shows progress) the tasks' progress events are put on it.
+    """
     global _worker
     _worker = True
     os.environ.update(THREAD_VARIABLES)
     _one_thread()
+    if events_queue is not None:
+        listen(events_queue.put)
 
 
 def _one_thread() -> None:
@@ -152,7 +158,8 @@ def execute(spec: dict, root: str) -> dict:
             warm_up(spec["fn"].partition(":")[0])
             _one_thread()
         args = {name: store.load(dep) for name, dep in spec["deps"].items()}
-        value = fn(**spec["params"], **args)
+        with running(key):
+            value = fn(**spec["params"], **args)
         store.save(key, value)
     except Exception as exc:  # noqa: BLE001 - any error of the task is its failure, reported with its traceback
         return {

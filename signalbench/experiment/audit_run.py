@@ -30,7 +30,7 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.predict import predictor
+from signalbench.experiment.fitting import predictor
 
 __all__ = ["audit_experiment", "audit_pieces_run", "audit_run", "check_recorded", "predictor"]
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-__all__ = ["Reporter", "pieces_table", "pooled_table", "summary_table"]
+__all__ = ["Reporter", "epoch_info", "pieces_table", "pooled_table", "summary_table"]
 
 
 class Reporter:
@@ -68,18 +68,23 @@ class Reporter:
         task = progress.add_task(f"fit {name}", total=total, info="")
 
         def callback(epoch: int, metrics: dict[str, float]) -> None:
-            parts = []
-            for key in ("train_loss", "val_loss", "val_accuracy"):
-                v = metrics.get(key)
-                if v is not None and np.isfinite(v):
-                    parts.append(f"{key} {v:.4f}")
-            progress.update(task, completed=epoch, info="  ".join(parts))  # epochs count from 1
+            progress.update(task, completed=epoch, info=epoch_info(metrics))  # epochs count from 1
 
         def close() -> None:
             t = progress.tasks[task]
             progress.update(task, total=t.completed or 1, completed=t.completed or 1)
 
         return callback, close
+
+
+def epoch_info(metrics: dict[str, float]) -> str:
+    """An epoch's losses as a progress bar shows them (``train_loss 0.6931  val_loss 0.6925``; missing ones out)."""
+    parts = []
+    for key in ("train_loss", "val_loss", "val_accuracy"):
+        v = metrics.get(key)
+        if v is not None and np.isfinite(v):
+            parts.append(f"{key} {v:.4f}")
+    return "  ".join(parts)
 
 
 def _fmt(value: Any, spec: str) -> str:

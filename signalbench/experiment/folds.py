@@ -15,7 +15,7 @@ import numpy as np
 
 from signalbench.experiment.config import Experiment
 
-__all__ = ["Fold", "make_folds"]
+__all__ = ["Fold", "make_folds", "validation_tail"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,12 @@ class Fold:
     stop: int
 
 
-def _tail(train: np.ndarray, share: float, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split training rows into (train, validation tail) with ``gap`` rows strictly between them."""
+def validation_tail(train: np.ndarray, share: float, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split training rows into (train, validation tail) with ``gap`` rows strictly between them.
+
+    The tail is the last ``share`` of the rows (at least one); the rows kept for training end more than ``gap`` rows
+    before it (possibly none: the caller says what that means).
+    """
     n_val = max(1, int(round(share * train.size)))
     val = train[train.size - n_val :]
     head = train[train < val[0] - gap]
@@ -71,7 +75,7 @@ def make_folds(exp: Experiment, n: int, seq_len: int, groups: np.ndarray | None)
     pairs = walk_forward_splits(n, horizon=horizon, seq_len=seq_len, n_folds=sp.n_folds, test_size=block, groups=groups)
     folds = []
     for i, (train, test) in enumerate(pairs):
-        head, val = _tail(train, sp.val / (sp.train + sp.val), gap)
+        head, val = validation_tail(train, sp.val / (sp.train + sp.val), gap)
         if head.size < 2:
             raise ValueError(
                 f"split: walk-forward fold {i} has {head.size} training row(s) left after keeping a validation tail "

@@ -36,8 +36,8 @@ from signalbench.audit import (
     check_too_good,
 )
 from signalbench.audit.pieces import check_piece_fits, check_piece_scalers, check_piece_split, piece_name
+from signalbench.experiment.fitting import predictor
 from signalbench.experiment.piecefits import fold_parts_of
-from signalbench.experiment.predict import predictor
 
 __all__ = ["SAMPLE", "audit_pieces"]
 

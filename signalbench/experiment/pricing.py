@@ -19,8 +19,8 @@ import pandas as pd
 from signalbench import strategies
 from signalbench.engine import backtest, book_backtest, naive_oracle_positions, oracle_positions
 from signalbench.experiment.config import Experiment, StrategySpec
+from signalbench.experiment.fitting import predict_span
 from signalbench.experiment.inputs import Inputs
-from signalbench.experiment.predict import predict_span
 from signalbench.experiment.results import CLASSES
 from signalbench.strategies import specs as rule_specs
 

@@ -24,12 +24,12 @@ import pandas as pd
 
 from signalbench._validation import boolean
 from signalbench.data.pieces import discover
-from signalbench.data.splits import with_context
 from signalbench.engine import book_capacity
 from signalbench.experiment.audit_run import audit_experiment
 from signalbench.experiment.config import Experiment, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
-from signalbench.experiment.fits import fit_record, part_rows
+from signalbench.experiment.fits import fit_record
+from signalbench.experiment.fitting import block, context_of, epochs_of, fit
 from signalbench.experiment.folds import Fold
 from signalbench.experiment.inputs import Inputs, load_inputs
 from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece, validate_pieces
@@ -44,32 +44,22 @@ __all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
 # --------------------------------------------------------------------------------------------------------- models
 
 
-def _part(inputs: Inputs, labels: np.ndarray, rows: np.ndarray, L: int) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    """``X`` and ``y`` of one part with its context (:func:`with_context`), and their record (``fits.json``)."""
-    X, y, lo, _ = with_context(inputs.features, labels, rows, L)
-    return X, y, part_rows(lo, lo + len(X), lo + np.flatnonzero(np.isfinite(y)))
-
-
 def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> dict:
     """Fit ``model`` on the fold's training rows (validation rows for early stopping); returns the rows' record."""
     L = model.window
-    X_fit, y_fit, train = _part(inputs, labels, fold.train, L)
-    kwargs: dict[str, Any] = {}
-    val = None
-    if fold.val.size:
-        X_val, y_val, val = _part(inputs, labels, fold.val, L)
-        kwargs = {"X_val": X_val, "y_val": y_val}
-    epochs = int(getattr(model, "epochs", 0) or 0)
+    train = [block(inputs.features, labels, fold.train, L)]
+    val = [block(inputs.features, labels, fold.val, L)] if fold.val.size else []
+    epochs = epochs_of(model)
     if epochs:
         callback, close = reporter.epochs(name, epochs)
         try:
-            model.fit(X_fit, y_fit, callback=callback, **kwargs)
+            fit(model, train, val, callback)
         finally:
             close()
     else:
         with reporter.step(f"fit {name}"):
-            model.fit(X_fit, y_fit, **kwargs)
-    return {"train": train, "val": val}
+            fit(model, train, val)
+    return {"train": train[0].record(), "val": val[0].record() if val else None}
 
 
 # ----------------------------------------------------------------------------------------------------- strategies
@@ -91,7 +81,7 @@ def _fit_all(exp, inputs, plan: Plan, reporter) -> dict[str, _Model]:
             model = build(spec, exp)
             label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
             parts = _fit(model, inputs, labels[k], fold, reporter, label)
-            ctx = int(model.context_start(inputs.features, fold.start))
+            ctx = context_of(model, inputs.features, fold.start)
             records.append(fit_record(k + 1, parts["train"], parts["val"], (ctx, fold.start, fold.stop)))
             with reporter.step(f"predict {label}"):
                 proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench.experiment.fits import part_rows, ranges
+from signalbench.experiment.fits import ranges
 from signalbench.experiment.piecefolds import piece_fold
 from signalbench.experiment.poolnorm import normalise_pooled, predict_features
 
@@ -113,41 +113,53 @@ def labels_task(labels: dict[str, Any], piece: dict[str, Any], threshold: dict |
     return {"y": np.asarray(y, dtype=np.float64), "info": info}
 
 
-def _frame(labels, split, longest, members, deps, part: str, L: int) -> tuple[pd.DataFrame, np.ndarray, list]:
-    """The concatenated ``X``, ``y`` of one part of every member, each piece's block with its own context."""
-    from signalbench.data.splits import with_context
+def _frame(labels, split, longest, members, deps, part: str, L: int) -> tuple[list, list]:
+    """The blocks of one part of every member (each piece's rows with their own context), and their record."""
+    from signalbench.experiment.fitting import block
 
-    xs, ys, record = [], [], []
+    blocks, record = [], []
     for i, member in enumerate(members):
         p, y = deps[f"piece_{i}"], deps[f"labels_{i}"]["y"]
         rows = getattr(piece_fold(labels, split, member, p["n"], longest), part)
         if rows.size == 0:
             continue
-        X, yp, lo, _ = with_context(p["features"], y, rows, L)
-        xs.append(X.reset_index(drop=True))
-        ys.append(np.asarray(yp, dtype=np.float64))
-        labelled = lo + np.flatnonzero(np.isfinite(np.asarray(yp, dtype=np.float64)))
-        record.append({"member": i, **part_rows(lo, lo + len(X), labelled)})
-    if not xs:
-        return pd.DataFrame(), np.zeros(0), record
-    return pd.concat(xs, ignore_index=True), np.concatenate(ys), record
+        b = block(p["features"], y, rows, L)
+        blocks.append(b)
+        record.append({"member": i, **b.record()})
+    return blocks, record
 
 
 def fit_task(
     spec: dict, seed: int, device: str, labels: dict, split: dict, longest: int, members: list[dict], **deps: Any
 ) -> dict[str, Any]:
-    """One model spec fit on one fold's training pieces of one pool group (validation pieces for early stopping)."""
+    """One model spec fit on one fold's training pieces of one pool group (validation pieces for early stopping).
+
+    A model that trains in epochs reports each epoch to the run's progress display, where one listens
+    (:func:`signalbench.compute.events.emitter`); the fit is the same either way.
+    """
     from signalbench.experiment.config import ModelSpec
+    from signalbench.experiment.fitting import fit
     from signalbench.experiment.preflight import build_model
 
     model = build_model(ModelSpec(**spec), seed, device)
     deps, normaliser = normalise_pooled(model, labels, split, longest, members, deps)
     L = model.window
-    X, y, train = _frame(labels, split, longest, members, deps, "train", L)
-    X_val, y_val, val = _frame(labels, split, longest, members, deps, "val", L)
-    kwargs = {"X_val": X_val, "y_val": y_val} if len(X_val) else {}
-    model.fit(X, y, **kwargs)
-    return {"model": model, "record": {"train": train, "val": val}, "normaliser": normaliser}
+    train, train_record = _frame(labels, split, longest, members, deps, "train", L)
+    val, val_record = _frame(labels, split, longest, members, deps, "val", L)
+    fit(model, train, val, _epoch_callback(model))
+    return {"model": model, "record": {"train": train_record, "val": val_record}, "normaliser": normaliser}
+
+
+def _epoch_callback(model: Any):
+    """A ``callback(epoch, metrics)`` sending each epoch to the progress display, or None (no epochs, no listener)."""
+    from signalbench.compute.events import emitter
+    from signalbench.experiment.console import epoch_info
+    from signalbench.experiment.fitting import epochs_of
+
+    total, emit = epochs_of(model), emitter()
+    if not total or emit is None:
+        return None
+    return lambda epoch, metrics: emit(int(epoch), total, epoch_info(metrics))
 
 
 def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:

@@ -8,6 +8,12 @@ out-of-sample probabilities of all folds are stitched into one ``(n, k)`` array 
 turned into positions by ``strategy`` (NaN rows are flat) and priced by one :func:`signalbench.engine.backtest`
 call, so every fold pays the same costs and the equity curve is continuous (``docs/architecture.md``).
 
+It is not a second runner: each fold is fitted and predicted by the experiment's own functions
+(:mod:`signalbench.experiment.fitting`: the blocks with their context, the fit, ``predict_span``), its validation tail
+cut by the experiment's rule (:func:`signalbench.experiment.folds.validation_tail`), so a fold gives the probabilities
+a ``walk_forward`` experiment run gives it, bit for bit. What is its own: the checks of its arguments, the
+stitching and the one backtest.
+
 Every argument is checked before the first model is fitted: a bad fold, cost or backtest keyword is reported
 at once, not minutes into a run.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,7 +38,9 @@ from signalbench._validation import (
     numeric_array,
 )
 from signalbench.engine.backtest import BacktestResult, backtest
-from signalbench.experiment.fits import fit_record, part_rows
+from signalbench.experiment.fits import fit_record
+from signalbench.experiment.fitting import block, context_of, fit, predict_span
+from signalbench.experiment.folds import validation_tail
 from signalbench.strategies._inputs import check_cells, check_same_index
 
 __all__ = ["WalkForwardResult", "walk_forward"]
@@ -168,10 +177,6 @@ def walk_forward(
     return WalkForwardResult(proba_out, positions, result, checked, models, classes, fits)
 
 
-def _rows(X: Any, lo: int, hi: int) -> Any:
-    return X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else X[lo:hi]
-
-
 def _check_callable(value: Any, name: str, what: str) -> None:
     if not callable(value):
         raise TypeError(expected(name, what, value))
@@ -250,7 +255,8 @@ def _fold_rows(rows: Any, name: str, n: int) -> np.ndarray:
     if outside.any():
         k = int(np.flatnonzero(outside)[0])
         raise ValueError(expected(name, f"row positions in [0, {n}) (the rows of X)", int(arr[k]), at=f"item {k}"))
-    return arr.astype(np.int64, copy=False)
+    arr = arr.astype(np.int64, copy=False)
+    return arr if bool(np.all(np.diff(arr) > 0)) else np.unique(arr)  # the parts of a fold are sets of rows
 
 
 def _check_backtest_kwargs(costs: Any, backtest_kwargs: dict[str, Any], price: Any, n: int) -> dict[str, Any]:
@@ -302,24 +308,14 @@ def _window(model: Any, seq_len: int | None) -> int:
     return integer(model.window, "model_factory().window", minimum=1)
 
 
-def _part(X: Any, y: np.ndarray, rows: np.ndarray, L: int) -> tuple[Any, np.ndarray, dict]:
-    """Rows ``rows[0] - L + 1 .. rows[-1]`` of ``X`` (as many as exist), labels NaN off ``rows``, and their record.
-
-    The record is :func:`signalbench.experiment.fits.part_rows`'s.
-    """
-    lo, hi = int(rows.min()), int(rows.max()) + 1
-    ctx = max(0, lo - (L - 1))
-    y_part = np.full(hi - ctx, np.nan)
-    y_part[rows - ctx] = y[rows]
-    return _rows(X, ctx, hi), y_part, part_rows(ctx, hi, ctx + np.flatnonzero(np.isfinite(y_part)))
-
-
 def _train_and_val(train: np.ndarray, val_size: float, gap: int, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """The fold's rows to train on and its validation tail (empty when ``val_size`` is 0), ``gap`` rows apart."""
+    """The fold's rows to train on and its validation tail (empty when ``val_size`` is 0), ``gap`` rows apart.
+
+    The tail is the experiment's (:func:`signalbench.experiment.folds.validation_tail`).
+    """
     if val_size == 0 or train.size < 2:
         return train, train[:0]
-    val = train[train.size - max(1, int(round(val_size * train.size))) :]
-    head = train[train < val[0] - gap]
+    head, val = validation_tail(train, val_size, gap)
     if head.size == 0:
         raise ValueError(
             expected(
@@ -345,34 +341,42 @@ def _fit_predict(
 ) -> tuple[np.ndarray, dict]:
     """Fit on the training rows (validation tail for early stopping, each with its context); predict the test rows.
 
-    Also returns the fit's record (:func:`signalbench.experiment.fits.fit_record`).
+    The experiment's own fit and prediction (:mod:`signalbench.experiment.fitting`); also returns the fit's record
+    (:func:`signalbench.experiment.fits.fit_record`).
     """
     train, val = parts
-    X_fit, y_fit, fit_rows = _part(X, y, train, L)
-    val_rows = None
-    if val.size:
-        X_val, y_val, val_rows = _part(X, y, val, L)
-        model.fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
-    else:
-        model.fit(X_fit, y_fit)
+    fit_block = block(X, y, train, L)
+    val_blocks = [block(X, y, val, L)] if val.size else []
+    fit(model, [fit_block], val_blocks)
     # Predict the test block with its past context: as the model says (a stateful model: its run of finite rows).
-    t0, t1 = int(test.min()), int(test.max())
-    start = min(int(model.context_start(X, t0)), max(0, t0 - (L - 1)))
+    t0, t1 = int(test.min()), int(test.max()) + 1
+    earliest = max(0, t0 - (L - 1))
+    start = context_of(model, X, t0, earliest)
+    check = partial(_checked_proba, model=model, classes=classes, i=i)
+    out = predict_span(model, X, t0, t1, earliest=earliest, task="classification", check=check)
+    model_classes = np.asarray(model.classes_, dtype=np.float64)
+    proba = np.full((t1 - t0, classes.size), np.nan)
+    proba[:, np.searchsorted(classes, model_classes)] = out
+    train_rows = fit_block.record()
+    val_rows = val_blocks[0].record() if val_blocks else None
+    return proba[test - t0], fit_record(i + 1, train_rows, val_rows, (start, t0, t1))
+
+
+def _checked_proba(raw: Any, rows: int, *, model: Any, classes: np.ndarray, i: int) -> np.ndarray:
+    """``predict_proba``'s output for ``rows`` rows: numbers, shape ``(rows, classes_)``, classes of ``y``."""
     name = f"folds[{i}] predict_proba"
-    out, _, _ = numeric_array(model.predict_proba(_rows(X, start, t1 + 1)), name, ndim=(2,))
+    out, _, _ = numeric_array(raw, name, ndim=(2,))
     if not hasattr(model, "classes_"):
         raise TypeError(expected("model_factory", "models that set classes_ when fitted", model, at=f"folds[{i}]"))
     model_classes, _, _ = numeric_array(model.classes_, f"folds[{i}] classes_", ndim=(1,), allow_nan=False)
-    if out.shape != (t1 + 1 - start, model_classes.size):
-        want = (t1 + 1 - start, model_classes.size)
+    if out.shape != (rows, model_classes.size):
+        want = (rows, model_classes.size)
         raise ValueError(expected(name, f"shape {want} (rows given, classes_)", f"{out.shape}", raw=True))
     unknown = ~np.isin(model_classes, classes)
     if unknown.any():
         found = model_classes[unknown].tolist()
         raise ValueError(expected(f"folds[{i}] classes_", f"classes of y {classes.tolist()}", found))
-    block = np.full((t1 + 1 - start, classes.size), np.nan)
-    block[:, np.searchsorted(classes, model_classes)] = out
-    return block[test - start], fit_record(i + 1, fit_rows, val_rows, (start, t0, t1 + 1))
+    return out
 
 
 def _positions(strategy: Callable[[Any], Any], proba: Any, n: int) -> Any:

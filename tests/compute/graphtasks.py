@@ -113,3 +113,14 @@ def save_many(root: str, keys: list[str], size: int) -> int:
     for i, key in enumerate(keys):
         store.save(key, {"a": np.full(size, i, dtype=np.float64), "i": i})
     return os.getpid()
+
+
+def steps(n: int, name: str) -> dict:
+    """Reports ``n`` steps of progress where something listens (compute.events); the result never depends on it."""
+    from signalbench.compute.events import emitter
+
+    emit = emitter()
+    for k in range(1, n + 1):
+        if emit is not None:
+            emit(k, n, f"{name} step {k}")
+    return {"n": n, "name": name}

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from signalbench.experiment import compare
+from signalbench.experiment.fitting import predict_span
 from signalbench.experiment.inputs import load_inputs
-from signalbench.experiment.predict import predict_span
 from signalbench.signals import load
 
 CONFIG = {
