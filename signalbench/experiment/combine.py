@@ -68,7 +68,8 @@ def _oracle(parts: list[PieceResult], col: str) -> float:
     Under book costs the exact book oracle of each piece (one per column: its size and fees), else the cost-aware
     oracle column's net return.
     """
-    return float(sum(p.summary.get("oracle_return", {}).get(col, p.summary["net_return"]["oracle"]) for p in parts))
+    book = [p.summary.get("oracle_return", {}) for p in parts]
+    return float(sum(b[col] if col in b else p.summary["net_return"]["oracle"] for b, p in zip(book, parts)))
 
 
 def _block(parts: list[PieceResult], columns: list[str], info: dict, rests_on: dict) -> dict[str, dict[str, Any]]:
@@ -88,6 +89,19 @@ def _block(parts: list[PieceResult], columns: list[str], info: dict, rests_on: d
         }
         if "rows_short_of_depth" in parts[0].summary:
             out[col]["rows_short_of_depth"] = int(sum(p.summary["rows_short_of_depth"][col] for p in parts))
+        out[col].update(_exposure(parts, col))
+    return out
+
+
+def _exposure(parts: list[PieceResult], col: str) -> dict[str, float]:
+    """Shares of the tested rows with a long, short or flat target, in the market (executed), and summed turnover."""
+    rows = sum(p.summary["rows"] for p in parts)
+    if rows == 0 or "exposure" not in parts[0].summary:
+        return {}
+    total = {k: sum(p.summary["exposure"][col][k] for p in parts) for k in ("long", "short", "flat", "in_market")}
+    out = {f"{k}_share": total[k] / rows for k in ("long", "short", "flat")}
+    out["exposure_time"] = total["in_market"] / rows
+    out["turnover"] = float(sum(p.summary["exposure"][col]["turnover"] for p in parts))
     return out
 
 

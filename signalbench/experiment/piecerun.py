@@ -89,6 +89,18 @@ def _book_summary(exp, inputs, start, stop, positions, result) -> dict[str, Any]
     return out
 
 
+def _exposure(positions: dict[str, np.ndarray], stats: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per column: tested rows with a long, short and flat target, rows in the market (executed) and turnover."""
+    out = {}
+    for c, v in positions.items():
+        v = np.asarray(v, dtype=np.float64)
+        row = {"long": int(np.sum(v > 0)), "short": int(np.sum(v < 0)), "flat": int(np.sum(v == 0))}
+        row["in_market"] = float(stats.loc["exposure_time", c]) * v.size  # exposure_time: a share of the rows
+        row["turnover"] = float(stats.loc["turnover", c])
+        out[str(c)] = row
+    return out
+
+
 def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dict, deps: dict) -> dict[str, Any]:
     """Net returns per row of every column on the piece's tested span, labels, outputs and the piece's summary."""
     from signalbench.experiment.pricing import _backtest, _benchmarks, _Model, _positions
@@ -118,6 +130,7 @@ def piece_backtest(experiment: dict, longest: int, folds: list[dict], piece: dic
         "info": {str(c): v for c, v in info.items()},
         "benchmarks": list(bench),
         "mean_position": {str(c): float(np.mean(v)) for c, v in {**columns, **bench}.items()},
+        "exposure": _exposure({**columns, **bench}, result.stats),
         "extra_trials": int(extra),
         **_book_summary(exp, inputs, start, stop, {**columns, **bench}, result),
     }

@@ -154,7 +154,7 @@ def daily_chart(metrics: dict[str, Any], order: list[str]) -> dict[str, Any] | N
         A column's daily returns do not have one value per day of ``daily.index``, or a day is not a date.
     """
     daily = metrics.get("daily")
-    if not daily or not daily.get("index"):
+    if not daily or len(daily.get("index") or []) < 2:  # one day is a point, not a curve: the tables give its figure
         return None
     index = daily["index"]
     try:

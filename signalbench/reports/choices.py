@@ -57,24 +57,34 @@ def _days(timestamps: pd.Series | None) -> int | None:
 
 
 def exposure_rows(positions: pd.DataFrame, metrics: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-    """Per column: time in market (metrics.json), long / short / flat shares of the tested rows, turnover per day."""
-    days = _days(positions["timestamp"]) if "timestamp" in positions else None
+    """Per column: time in market (metrics.json), long / short / flat shares of the tested rows, turnover per day.
+
+    A multi-piece run's ``positions.parquet`` holds daily means, not rows: its shares come from metrics.json (counted
+    on every tested row of every piece) and its turnover is per symbol-day (``unit``).
+    """
+    pieces = (metrics.get("pieces") or {}).get("tested")
+    if pieces is not None:
+        days, unit = len(pieces), "symbol-day"
+    else:
+        days, unit = (_days(positions["timestamp"]) if "timestamp" in positions else None), "calendar day"
     rows = []
     for col in columns:
-        if col not in positions:
-            continue
-        p = positions[col].to_numpy(dtype=float)
         m = metrics["columns"].get(col, {})
+        if pieces is not None:
+            shares = [m.get(f"{k}_share") for k in ("long", "short", "flat")]
+        elif col in positions:
+            p = positions[col].to_numpy(dtype=float)
+            shares = [np.mean(p > 0), np.mean(p < 0), np.mean(p == 0)]
+        else:
+            continue
         turnover = m.get("turnover")
         per_day = float(turnover) / days if days and isinstance(turnover, int | float) else None
         rows.append(
             {
                 "column": col,
                 "in_market": _pct(m.get("exposure_time"), ".1%"),
-                "long": _pct(np.mean(p > 0), ".1%"),
-                "short": _pct(np.mean(p < 0), ".1%"),
-                "flat": _pct(np.mean(p == 0), ".1%"),
+                **{k: _pct(v, ".1%") for k, v in zip(("long", "short", "flat"), shares)},
                 "turnover_per_day": _pct(per_day, ".2f"),
             }
         )
-    return {"days": days, "rows": rows}
+    return {"days": days, "unit": unit, "rows": rows}

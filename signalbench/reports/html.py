@@ -402,15 +402,17 @@ def render(run_dir: str | Path, sheets: dict[str, Any] | None = None) -> str:
     unc = _uncertainty(run_dir, metrics, config)
     models, trades = _records(run_dir, metrics, config)
     order = [c["name"] for c in comparison_table(metrics, _csv_order(run_dir))["columns"]]
+    pieces_section, chart_list = across.across_pieces(metrics, order), _charts(run_dir, metrics)
     return env.get_template("report.html.j2").render(
         run={"experiment": metrics.get("experiment", run_dir.name), "facts": _facts(metrics, config)},
         audit=_audit(audit_of(run_dir), metrics.get("kind") == "pieces"),
         notes=metrics.get("notes", []),
         table=_marked(comparison_table(metrics, _csv_order(run_dir)), unc["rows"]),
         uncertainty=unc,
-        across=across.across_pieces(metrics, order),
+        across=pieces_section,
         figures=_figures(run_dir, metrics, trades),
-        charts=_charts(run_dir, metrics),
+        charts=chart_list,
+        no_daily_chart=pieces_section is not None and not any(c["id"] == "equity-daily" for c in chart_list),
         picks=choices.tuned_picks(metrics),
         exposure=_exposure(run_dir, metrics),
         trades=_trades(run_dir, models, trades),

@@ -219,3 +219,43 @@ def test_a_run_with_only_some_blocks_shows_those(pieces_run, tmp_path):
     assert [r[0][0] for r in found["per_symbol-net_return"][1:]] == list(SYMBOLS)  # no pooled row without pooled
     assert "does not list its tested pieces" in html and "pieces-missing" not in found
     assert "equity-daily" not in _charts(html)
+
+
+def test_a_run_testing_one_day_draws_no_daily_curve_and_says_why(pieces_run, tmp_path):
+    """One tested day is one point: no chart with a time axis around it, a note pointing to the tables instead."""
+
+    def one_day(m: dict) -> None:
+        m["daily"] = {"index": [DAYS[0]], "returns": {c: [v[0]] for c, v in m["daily"]["returns"].items()}}
+
+    html = _changed(pieces_run, tmp_path, one_day)
+    assert "equity-daily" not in _charts(html)
+    assert 'id="no-equity-chart"' in html and "fewer than 2 days" in html
+    full = (pieces_run / "report.html").read_text()
+    assert "equity-daily" in _charts(full) and 'id="no-equity-chart"' not in full
+
+
+def test_a_multi_piece_exposure_table_reads_every_tested_row_not_the_daily_means(pieces_run, tmp_path):
+    """positions.parquet of a multi-piece run holds daily means: long/short/flat come from metrics.json's shares."""
+    metrics = _metrics(pieces_run)
+    col = next(iter(metrics["columns"]))
+    shares = {"long_share": 0.125, "short_share": 0.25, "flat_share": 0.625, "exposure_time": 0.375, "turnover": 50.0}
+
+    def with_shares(m: dict) -> None:
+        m["columns"][col].update(shares)
+
+    html = _changed(pieces_run, tmp_path, with_shares)
+    rows = {r[0][0]: [t for t, _ in r[1:]] for r in tables(html)["exposure-table"][1:]}
+    pieces = len(metrics["pieces"]["tested"])
+    assert rows[col] == ["37.5%", "12.5%", "25.0%", "62.5%", f"{50.0 / pieces:.2f}"]
+    assert f"{pieces} symbol-days tested" in html
+
+
+def _changed(pieces_run, tmp_path, change) -> str:
+    """report.html of a copy of the run whose metrics.json was changed by ``change`` (a valid change)."""
+    run = tmp_path / "changed"
+    shutil.copytree(pieces_run, run)
+    metrics = _metrics(run)
+    change(metrics)
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    build_report(run, tearsheets=False)
+    return (run / "report.html").read_text()
