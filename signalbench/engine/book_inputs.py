@@ -48,6 +48,8 @@ class Book:
         (n, levels) int64, C-ordered: prices in ticks (dollars x 10,000), sizes in shares; 0 on empty levels.
     times : numpy.ndarray or None
         (n,) int64 nanoseconds of the book's DatetimeIndex; None when it has none.
+    index : pandas.Index or None
+        The frame's index (checked against the prices' when the book is used again).
     """
 
     ask_px: np.ndarray
@@ -55,6 +57,7 @@ class Book:
     bid_px: np.ndarray
     bid_sz: np.ndarray
     times: np.ndarray | None
+    index: pd.Index | None = None
 
     @property
     def levels(self) -> int:
@@ -88,13 +91,20 @@ def book_levels(columns: pd.Index) -> int:
 
 
 def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
-    """Check ``book`` against ``n`` price rows (and the price's index) and convert it; see the module docstring."""
-    if not isinstance(book, pd.DataFrame):
+    """Check ``book`` against ``n`` price rows (and the price's index) and convert it; see the module docstring.
+
+    A :class:`Book` (converted before, e.g. once for every size of a capacity curve) is checked against ``n`` and
+    ``index`` only, and returned as it is.
+    """
+    if not isinstance(book, pd.DataFrame | Book):
         raise TypeError(expected("book", "a pandas DataFrame (load_lobster's frame)", book))
-    if len(book) != n:
-        raise ValueError(expected("book", f"{n} rows (one per price row)", f"{len(book)} rows", raw=True))
-    if index is not None and not book.index.equals(index):
+    rows = book.ask_px.shape[0] if isinstance(book, Book) else len(book)
+    if rows != n:
+        raise ValueError(expected("book", f"{n} rows (one per price row)", f"{rows} rows", raw=True))
+    if index is not None and book.index is not None and not book.index.equals(index):
         raise ValueError(expected("book's index", "the price's index", "another index", raw=True, hint="align them"))
+    if isinstance(book, Book):
+        return book
     check_sorted_index(book.index, "book")
     levels = book_levels(book.columns)
     arrays = [_side(book, side, kind, levels) for side, kind in _SIDES]
@@ -105,7 +115,7 @@ def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
     _check_order(bid_px, bid_sz, "bid", -1, book.index)
     _check_quoted(ask_px, ask_sz, bid_px, bid_sz, book.index)
     times = book.index.as_unit("ns").asi8.copy() if isinstance(book.index, pd.DatetimeIndex) else None
-    return Book(ask_px, ask_sz, bid_px, bid_sz, times)
+    return Book(ask_px, ask_sz, bid_px, bid_sz, times, book.index)
 
 
 def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
