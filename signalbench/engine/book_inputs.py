@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from signalbench._validation import check_sorted_index, expected, integer, numeric_array, where
 
@@ -121,7 +122,12 @@ def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
 def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
     """The (n, levels) float64 values of one side and kind (NaN kept: they mark empty levels)."""
     cols = [f"{side}_{kind}_{i}" for i in range(1, levels + 1)]
-    out = np.empty((len(book), levels))
+    dtypes = book.dtypes[cols]
+    if all(isinstance(dt, np.dtype) and dt.kind in "fiu" for dt in dtypes):  # plain numbers: one conversion
+        out = np.column_stack([book[c].to_numpy(dtype=np.float64) for c in cols])
+        if not np.isinf(out).any():
+            return out
+    out = np.empty((len(book), levels))  # column by column, so that the one at fault is named
     for i, col in enumerate(cols):
         out[:, i], _, _ = numeric_array(book[col], f"book[{col!r}]", ndim=(1,), allow_nan=True, allow_bool=False)
     return out
@@ -129,21 +135,42 @@ def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
 
 def _ticks(px: np.ndarray, sz: np.ndarray, side: str, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Integer ticks and shares of one side; empty levels (NaN price, size 0 or a marker) become 0 and 0."""
-    with np.errstate(invalid="ignore"):
-        marker = np.abs(px) >= EMPTY_MARKER / PRICE_SCALE  # a marker in dollars, or the raw one: above any price
-    empty = np.isnan(px) | (np.nan_to_num(sz, nan=0.0) == 0) | marker
-    for values, kind, bad in (
-        (sz, "size", ~empty & ~(np.isfinite(sz) & (sz > 0) & (sz == np.round(sz)))),
-        (px, "price", ~empty & ~(np.isfinite(px) & (px > 0))),
-    ):
-        if bad.any():
-            row, lvl = (int(v) for v in np.argwhere(bad)[0])
+    ticks, shares, bad_size, bad_price = _ticks_nb(px, sz, EMPTY_MARKER / PRICE_SCALE, PRICE_SCALE)
+    for values, kind, bad in ((sz, "size", bad_size), (px, "price", bad_price)):
+        if bad >= 0:
+            row, lvl = divmod(int(bad), px.shape[1])
             what = "whole shares > 0 (or 0 / NaN for an empty level)" if kind == "size" else "prices > 0"
             name = f"book[{f'{side}_{kind}_{lvl + 1}'!r}]"
             raise ValueError(expected(name, what, f"{values[row, lvl]}", at=where(row, index=index), raw=True))
-    ticks = np.where(empty, 0, np.rint(np.where(empty, 0.0, px) * PRICE_SCALE)).astype(np.int64)
-    shares = np.where(empty, 0, np.where(empty, 0.0, sz)).astype(np.int64)
-    return np.ascontiguousarray(ticks), np.ascontiguousarray(shares)
+    return ticks, shares
+
+
+@njit(cache=True)
+def _ticks_nb(px, sz, limit, scale):
+    """One pass of :func:`_ticks`: ticks, shares, and the first (row-major) cell of a bad size and of a bad price.
+
+    A marker (``|price| >= limit``: in dollars, or the raw one) is an empty level, as is a NaN price or size or a
+    size of 0. Returns -1 where nothing is bad.
+    """
+    n, k = px.shape
+    ticks = np.zeros((n, k), dtype=np.int64)
+    shares = np.zeros((n, k), dtype=np.int64)
+    bad_size = -1
+    bad_price = -1
+    for t in range(n):
+        for i in range(k):
+            p = px[t, i]
+            s = sz[t, i]
+            if np.isnan(p) or np.isnan(s) or s == 0 or abs(p) >= limit:
+                continue
+            if not (np.isfinite(s) and s > 0 and s == np.floor(s)):
+                bad_size = t * k + i if bad_size < 0 else bad_size
+            elif not (p > 0):
+                bad_price = t * k + i if bad_price < 0 else bad_price
+            else:
+                ticks[t, i] = np.int64(np.rint(p * scale))
+                shares[t, i] = np.int64(s)
+    return ticks, shares, bad_size, bad_price
 
 
 def _check_order(px: np.ndarray, sz: np.ndarray, side: str, sign: int, index: pd.Index) -> None:

@@ -52,17 +52,25 @@ largest increments of the two sequences together; because each sequence's increm
 those largest ones are a prefix of each, i.e. a feasible split, so the bound is attained and equals the
 merged prefix sum. The merged increments are non-increasing, so ``f # g`` is concave; restricting a concave
 sequence to a sub-interval (``[-S, S]``) keeps it concave. Hence ``V_t = A_t # (-C_t)`` is concave, and the
-merge computes it exactly. ``-C_t`` has one run of equal increments per book level (and one for the penalty),
-so a step costs O(S + levels) rather than the O(S^2) of trying every pair; only trades of at most ``2 S``
-shares can matter, so the runs are cut there.
+merge computes it exactly. ``-C_t`` has one run of equal increments per book level (and one for the penalty);
+only trades of at most ``2 S`` shares can matter, so the runs are cut there.
+
+**Runs, not holdings.** ``V_t`` is kept as its value at the left end of its interval and its increments grouped
+in runs of equal ones (a concave piecewise-linear function by its breakpoints), never as 2 S + 1 values. Adding
+the holding's return ``h x / S`` adds ``x / S`` to every increment (it keeps their order), and the merge above
+works run by run: a step costs O(K + R) for the K runs of ``V_{t-1}`` and the R of ``-C_t``, not O(S), and not
+the O(S^2) of trying every pair. K is at most 2 S but in practice the number of distinct marginal values the
+book has produced (on the GOOG day at 1,000 shares: 7 on average over its 24,085 price changes, at most 91), so
+the oracle's time hardly grows with S.
+Neighbouring runs of exactly equal increments are joined, which changes no value.
 
 Rows between which the price does not move (``x = 0``, most events of a LOBSTER day when the price is the mid)
 are one step: with no gross return among rows t..u, trading over them is worth ``A # (-C_t) # ... # (-C_u)``,
 and by the same lemma ``(-C_t) # ... # (-C_u)`` is the merge of their increments (each row's depth usable once,
-as the rows are separate books). So the block costs one merge with ``A``: O(S + R log R) for its R level runs
-instead of O(S) per event.
+as the rows are separate books). So the block costs one merge with ``A``: O(K + R log R) for its R level runs
+instead of one merge per event.
 
-Floating point: every value the merge writes is ``A_t(x) + g(y)`` of a feasible split, so a rounding slip in
+Floating point: every value the merge reaches is ``A_t(x) + g(y)`` of a feasible split, so a rounding slip in
 the increments can only make the oracle a hair lower than the exact optimum, never report an infeasible path.
 """
 
@@ -96,16 +104,17 @@ def _collect_nb(px, sz, opx, t, u, sign, f, policy, penalty, cap, marg, size):
             marg[k] = sign * (2 * last - mid2) / mid2 + penalty + f
             size[k] = cap
             k += 1
-    order = np.argsort(marg[:k], kind="mergesort")
-    m2 = marg[:k][order].copy()
-    s2 = size[:k][order].copy()
+    if u > t:  # one row's levels are in order already (prices move away from the mid, the penalty last)
+        order = np.argsort(marg[:k], kind="mergesort")
+        marg[:k] = marg[:k][order]
+        size[:k] = size[:k][order]
     left = cap
     out = 0
     for i in range(k):
         if left == 0:
             break
-        take = min(s2[i], left)
-        marg[out] = m2[i]
+        take = min(size[i], left)
+        marg[out] = marg[i]
         size[out] = take
         left -= take
         out += 1
@@ -113,16 +122,17 @@ def _collect_nb(px, sz, opx, t, u, sign, f, policy, penalty, cap, marg, size):
 
 
 @njit(cache=True)
-def _runs_nb(t, u, scale, f, policy, penalty, sell_cap, buy_cap, ask_px, ask_sz, bid_px, bid_sz, run_len, run_inc):
+def _runs_nb(t, u, scale, f, policy, penalty, caps, book, run_len, run_inc, marg, size):
     """Runs of the increments of ``-C``, the cheapest way to trade over rows t..u, deepest sale first.
 
     No price changes among the rows, so ``-C`` is the max-plus convolution of their ``-C_r``: their increments
-    merged (module docstring), laid out from the deepest sale to the deepest purchase.
+    merged (module docstring), laid out from the deepest sale to the deepest purchase. ``caps``: the most shares
+    that can be sold and bought; ``book``: ``(ask_px, ask_sz, bid_px, bid_sz)``; ``marg`` and ``size``: work space
+    for one side's levels over the rows.
     Returns ``(count, sold, g0)``: ``sold`` the shares the leftmost point sells, ``g0 = -C(-sold)``.
     """
-    cap = (u - t + 1) * (ask_px.shape[1] + 1)
-    marg = np.empty(cap)
-    size = np.empty(cap, dtype=np.int64)
+    ask_px, ask_sz, bid_px, bid_sz = book
+    sell_cap, buy_cap = caps
     ns = _collect_nb(bid_px, bid_sz, ask_px, t, u, -1, f, policy, penalty, sell_cap, marg, size)
     sold = 0
     g0 = 0.0
@@ -218,8 +228,9 @@ def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, as
     vlen, vinc = np.zeros(cap, dtype=np.int64), np.zeros(cap)
     olen, oinc = np.zeros(cap, dtype=np.int64), np.zeros(cap)
     lo, hi, vlo, nv = 0, 0, 0.0, 0
-    run_len = np.zeros(64, dtype=np.int64)
-    run_inc = np.zeros(run_len.shape[0])
+    run_len, run_inc = np.zeros(64, dtype=np.int64), np.zeros(64)
+    marg, size = np.zeros(64), np.zeros(64, dtype=np.int64)
+    book = (ask_px, ask_sz, bid_px, bid_sz)
     t = 0
     while t < n:
         xs = (price[t, pj] / price[t - 1, pj] - 1.0) / s if t > 0 else 0.0  # applied by the merge (or the close)
@@ -233,24 +244,10 @@ def book_oracle_nb(price, pj, first, s, f, policy, penalty_bps, close_at_end, as
             u += 1
         need = 2 * (u - t + 1) * (ask_px.shape[1] + 1)
         if need > run_len.shape[0]:
-            run_len = np.zeros(2 * need, dtype=np.int64)
-            run_inc = np.zeros(2 * need)
-        nr, sold, g0 = _runs_nb(
-            t,
-            u,
-            1.0 / s,
-            f,
-            policy,
-            penalty_bps / 1e4,
-            hi + s,
-            s - lo,
-            ask_px,
-            ask_sz,
-            bid_px,
-            bid_sz,
-            run_len,
-            run_inc,
-        )
+            run_len, run_inc = np.zeros(2 * need, dtype=np.int64), np.zeros(2 * need)
+            marg, size = np.zeros(2 * need), np.zeros(2 * need, dtype=np.int64)
+        caps = (hi + s, s - lo)
+        nr, sold, g0 = _runs_nb(t, u, 1.0 / s, f, policy, penalty_bps / 1e4, caps, book, run_len, run_inc, marg, size)
         if nv + nr > olen.shape[0]:
             cap = 2 * (nv + nr)
             olen, oinc = np.zeros(cap, dtype=np.int64), np.zeros(cap)

@@ -2,8 +2,8 @@
 
 ``signalbench.engine.book_oracle`` now keeps the concave value function as runs of equal increments (O(breakpoints)
 per price change); this is the O(S)-per-price-change version it replaced, verbatim, which the tests compare with it.
-It shares the library's ``_runs_nb`` (the cost side of each step) and ``_close_nb`` is re-derived here on the dense
-array, so what differs between the two is the representation of the value function and its merge.
+Its cost side (``_collect_nb``, ``_runs_nb``: the runs of ``-C`` over a block of rows) is the first kernel's too, kept
+here so that the reference does not move with the library.
 """
 
 from __future__ import annotations
@@ -12,7 +12,70 @@ import numpy as np
 from numba import njit
 
 from signalbench.engine.book_kernels import trade_nb
-from signalbench.engine.book_oracle import _runs_nb
+
+
+@njit(cache=True)
+def _collect_nb(px, sz, opx, t, u, sign, f, policy, penalty, cap, marg, size):
+    """Per-share costs and shares of one side's levels over rows t..u, cheapest first, cut at ``cap`` shares.
+
+    Costs are fractions of the mid, fee and slippage included. ``opx``: the other side's prices (for the mid); ``sign``:
+    +1 for asks, -1 for bids. Under ``policy`` 1 each row adds an unlimited level past its last visible one (the
+    penalty). Returns the number of runs written into ``marg`` and ``size``.
+    """
+    k = 0
+    for r in range(t, u + 1):
+        mid2 = px[r, 0] + opx[r, 0]
+        last = px[r, 0]
+        for i in range(px.shape[1]):
+            if sz[r, i] > 0:
+                last = px[r, i]
+                marg[k] = sign * (2 * last - mid2) / mid2 + f
+                size[k] = min(sz[r, i], cap)
+                k += 1
+        if policy == 1:
+            marg[k] = sign * (2 * last - mid2) / mid2 + penalty + f
+            size[k] = cap
+            k += 1
+    order = np.argsort(marg[:k], kind="mergesort")
+    m2 = marg[:k][order].copy()
+    s2 = size[:k][order].copy()
+    left = cap
+    out = 0
+    for i in range(k):
+        if left == 0:
+            break
+        take = min(s2[i], left)
+        marg[out] = m2[i]
+        size[out] = take
+        left -= take
+        out += 1
+    return out
+
+
+@njit(cache=True)
+def _runs_nb(t, u, scale, f, policy, penalty, sell_cap, buy_cap, ask_px, ask_sz, bid_px, bid_sz, run_len, run_inc):
+    """Runs of the increments of ``-C``, the cheapest way to trade over rows t..u, deepest sale first.
+
+    No price changes among the rows, so ``-C`` is the max-plus convolution of their ``-C_r``: their increments
+    merged (module docstring), laid out from the deepest sale to the deepest purchase.
+    Returns ``(count, sold, g0)``: ``sold`` the shares the leftmost point sells, ``g0 = -C(-sold)``.
+    """
+    cap = (u - t + 1) * (ask_px.shape[1] + 1)
+    marg = np.empty(cap)
+    size = np.empty(cap, dtype=np.int64)
+    ns = _collect_nb(bid_px, bid_sz, ask_px, t, u, -1, f, policy, penalty, sell_cap, marg, size)
+    sold = 0
+    g0 = 0.0
+    for i in range(ns):  # the deepest (dearest) sale first
+        run_len[i] = size[ns - 1 - i]
+        run_inc[i] = marg[ns - 1 - i] * scale
+        sold += size[i]
+        g0 -= size[i] * marg[i] * scale
+    nb = _collect_nb(ask_px, ask_sz, bid_px, t, u, 1, f, policy, penalty, buy_cap, marg, size)
+    for i in range(nb):
+        run_len[ns + i] = size[i]
+        run_inc[ns + i] = -marg[i] * scale
+    return ns + nb, sold, g0
 
 
 @njit(cache=True)
