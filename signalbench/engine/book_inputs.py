@@ -122,9 +122,9 @@ def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
 def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
     """The (n, levels) float64 values of one side and kind (NaN kept: they mark empty levels)."""
     cols = [f"{side}_{kind}_{i}" for i in range(1, levels + 1)]
-    dtypes = book.dtypes[cols]
-    if all(isinstance(dt, np.dtype) and dt.kind in "fiu" for dt in dtypes):  # plain numbers: one conversion
-        out = np.column_stack([book[c].to_numpy(dtype=np.float64) for c in cols])
+    columns = [book[c] for c in cols]
+    if all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "fiu" for c in columns):  # plain numbers: at once
+        out = np.column_stack([c.to_numpy(dtype=np.float64) for c in columns])
         if not np.isinf(out).any():
             return out
     out = np.empty((len(book), levels))  # column by column, so that the one at fault is named
