@@ -4,9 +4,10 @@
 exposure, executes them on the book (:mod:`signalbench.engine.book_kernels`: buys walk the ask levels, sells the
 bid levels, at the exact volume-weighted price of the levels consumed, measured against the mid), and prices the
 resulting *executed* exposure with :func:`signalbench.engine.backtest`, the per-cell cost of each trade entering
-as its ``half_spread_bps`` (so one PnL kernel prices both cost models). The statistics' oracle rows are replaced
-by the exact oracle under the same book costs (:mod:`signalbench.engine.book_oracle`), so ``signal_efficiency``
-stays a share of the best possible.
+as its ``half_spread_bps`` (so one PnL kernel prices both cost models). The statistics' oracle rows are those of
+the exact oracle under the same book costs (:mod:`signalbench.engine.book_oracle`), computed first and handed to
+the backtest (:func:`signalbench.engine.backtest.priced`) in place of the linear-cost oracle it would otherwise
+compute, so ``signal_efficiency`` stays a share of the best possible.
 
 What it does not capture: the replayed book is not depleted by our own trades (consecutive orders can use the
 same displayed liquidity again); hidden liquidity (LOBSTER's type-5 executions) means the visible book
