@@ -447,12 +447,13 @@ class Experiment(_Strict):
 
     @model_validator(mode="after")
     def _per_column_keys(self) -> Experiment:
+        tables = [(n, t) for n in ("size", "notional") if isinstance(t := getattr(self.costs, n), dict)]
+        if not tables:
+            return self
         models = [m.column for m in self.model_specs()]
-        columns = {c for m in models for spec in self.strategies for c in spec.columns(m)}
-        for name in ("size", "notional"):
-            table = getattr(self.costs, name)
-            if not isinstance(table, dict):
-                continue
+        bounded = [s for s in self.strategies if rule_specs.grid_size(s.params) <= rule_specs.MAX_GRID_POINTS]
+        columns = {c for m in models for spec in bounded for c in spec.columns(m)}  # larger grids: reported elsewhere
+        for name, table in tables:
             unknown = [k for k in table if k not in {"default", *BENCHMARKS, *models, *columns}]
             if unknown:
                 known = [*models, *sorted(columns), *BENCHMARKS]
