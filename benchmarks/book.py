@@ -6,9 +6,11 @@ Usage: ``.venv/bin/python benchmarks/book.py [--data ../shared/data/lobster] [--
 Loads the GOOG sample (112,673 events), makes ``--columns`` random target-exposure columns, and times:
 
 - ``backtest`` with linear costs (fee plus the quoted half spread per row), the reference;
-- ``book_backtest`` at each size (execution on the book, the backtest, and the exact book oracle);
+- ``book_backtest`` at each size (reading the book into ticks, execution on the book, the exact book oracle, and
+  the backtest, which takes the oracle's totals instead of computing the linear oracle it would replace);
 - the execution alone (:func:`signalbench.engine.book_kernels.execute_nb`) and the oracle alone, per size, so the
-  split is visible: the oracle is O(n x size) per distinct size, the execution O(n x columns x levels);
+  split is visible: the oracle is O(price changes x breakpoints) per distinct size, the execution
+  O(n x columns x levels);
 - ``book_capacity`` over all sizes in one call;
 - on five 2,000-row slices, the exact oracle against the best path over the three holdings {-size, 0, size} under
   the same book costs (what the linear-cost oracle's states can reach), at 100 and 500 shares.
@@ -52,7 +54,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, cores={os.cpu_count()}")
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, cores={os.cpu_count()}, {load}")
     book = load_lobster(args.data / "LOBSTER_SampleFile_GOOG_2012-06-21_5.zip")
     mid = ((book["ask_price_1"] + book["bid_price_1"]) / 2).to_numpy()
     half = ((book["ask_price_1"] - book["bid_price_1"]) / (2 * mid) * 1e4).to_numpy()
@@ -86,6 +89,7 @@ def main() -> None:
             f"size {size:>5}: book_backtest {full:.3f} s ({full / linear:.1f}x linear); "
             f"execution {execute:.3f} s, oracle {oracle:.3f} s"
         )
+    print("load average after the sizes: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     curve = best_of(lambda: book_capacity(mid, pos, book, sizes=args.sizes, fee_bps=0.5), 1)
     oracle_gap(book, mid, 0.5 / 1e4)
     print(

@@ -298,12 +298,37 @@ def backtest(
     opts = check_options(delay, mode, periods_per_year, close_at_end, max_leverage, n_trials)
     keep = choice(keep, "keep", KEEP)
     budget = memory_bytes(memory)
-    raw_costs = (fee_bps, half_spread_bps, slippage_bps)
     splits = None if pbo_splits is None else _check_n_splits(pbo_splits, "pbo_splits")
+    costs = (fee_bps, half_spread_bps, slippage_bps)
+    return priced(price, position, costs, opts, keep=keep, budget=budget, splits=splits, benchmarks=benchmarks)
+
+
+def priced(
+    price: Any,
+    position: Any,
+    raw_costs: tuple[Any, Any, Any],
+    opts: Options,
+    *,
+    keep: str = "all",
+    budget: int = 1 << 30,
+    splits: int | None = None,
+    benchmarks: Any = None,
+    oracle: np.ndarray | None = None,
+    stacklevel: int = 3,
+) -> BacktestResult:
+    """:func:`backtest` on checked options (``check_options``; ``keep``, ``budget`` and ``splits`` checked too).
+
+    ``oracle``: the (m,) totals of the ``oracle_return_additive`` row, given by a caller that prices the columns
+    under a cost model of its own and computes its own oracle (:func:`signalbench.engine.book.book_backtest`);
+    the cost-aware oracle of ``raw_costs`` is then not computed. Only with ``keep="all"`` and array positions.
+    ``stacklevel``: the frame the warnings blame, counted from this function.
+    """
+    if oracle is not None and (keep != "all" or is_lazy(position)):
+        raise ValueError(expected("oracle", "keep='all' and array positions", f"keep={keep!r}", raw=True))
     if is_lazy(position):
         run = _run_lazy(price, position, raw_costs, opts, keep, budget, splits)
     else:
-        run = _run_eager(price, position, raw_costs, opts, keep, budget, splits, benchmarks)
+        run = _run_eager(price, position, raw_costs, opts, keep, budget, splits, benchmarks, oracle)
     sim, summed, p2, costs, template, (ppy, rule, note, days) = run
     selection = _selection(benchmarks, opts.n_trials, template.columns)
     overfit = None if splits is None else _pbo(summed, selection, p2.shape[0], splits)
@@ -311,7 +336,7 @@ def backtest(
     if note:
         notes.add(AnnualizationWarning, note)
     stats = stats_table(summed, opts, ppy, selection, template.columns, notes, days)
-    messages = notes.issue(stacklevel=2)
+    messages = notes.issue(stacklevel=stacklevel)
     return BacktestResult(
         *(wrap_like(getattr(sim, name), template) if sim is not None else None for name in _SERIES),
         stats=stats,
@@ -324,9 +349,9 @@ def backtest(
         priced=Priced(p2, sim, costs, template) if sim is not None else None,
         pbo=overfit,
         params={
-            "fee_bps": fee_bps,
-            "half_spread_bps": half_spread_bps,
-            "slippage_bps": slippage_bps,
+            "fee_bps": raw_costs[0],
+            "half_spread_bps": raw_costs[1],
+            "slippage_bps": raw_costs[2],
             "delay": opts.delay,
             "close_at_end": opts.close_at_end,
         },
@@ -348,6 +373,7 @@ def _run_eager(
     budget: int,
     splits: int | None,
     benchmarks: Any,
+    oracle: np.ndarray | None = None,
 ) -> _Run:
     """Check array inputs and price them: in one pass writing the series, or in chunks keeping the statistics."""
     p2, ptmpl = as_price(price)
@@ -362,7 +388,7 @@ def _run_eager(
     clock = _clock(template, opts)
     times = (clock[3], clock[4])
     if keep == "all":
-        sim, summed = accumulate(p2, q2, costs, opts, times, write=True, bounds=bounds)
+        sim, summed = accumulate(p2, q2, costs, opts, times, write=True, oracle=oracle, bounds=bounds)
         return sim, summed, p2, costs, template, _calendar(clock)
     shared = p2.shape[1] == 1 and costs.shared
     oracle = float(oracle_totals(p2, costs, opts, 1)[0]) if shared else None

@@ -4,9 +4,10 @@
 exposure, executes them on the book (:mod:`signalbench.engine.book_kernels`: buys walk the ask levels, sells the
 bid levels, at the exact volume-weighted price of the levels consumed, measured against the mid), and prices the
 resulting *executed* exposure with :func:`signalbench.engine.backtest`, the per-cell cost of each trade entering
-as its ``half_spread_bps`` (so one PnL kernel prices both cost models). The statistics' oracle rows are replaced
-by the exact oracle under the same book costs (:mod:`signalbench.engine.book_oracle`), so ``signal_efficiency``
-stays a share of the best possible.
+as its ``half_spread_bps`` (so one PnL kernel prices both cost models). The statistics' oracle rows are those of
+the exact oracle under the same book costs (:mod:`signalbench.engine.book_oracle`), computed first and handed to
+the backtest (:func:`signalbench.engine.backtest.priced`) in place of the linear-cost oracle it would otherwise
+compute, so ``signal_efficiency`` stays a share of the best possible.
 
 What it does not capture: the replayed book is not depleted by our own trades (consecutive orders can use the
 same displayed liquidity again); hidden liquidity (LOBSTER's type-5 executions) means the visible book
@@ -22,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from signalbench._validation import choice, expected, integer, number
-from signalbench.engine._inputs import align, as_2d, as_cost, as_price, check_positions, wrap_like
-from signalbench.engine.backtest import BacktestResult, backtest
+from signalbench.engine._inputs import align, as_2d, as_cost, as_price, check_options, check_positions, wrap_like
+from signalbench.engine.backtest import BacktestResult, priced
 from signalbench.engine.book_inputs import Book, as_book, execution_source
 from signalbench.engine.book_kernels import POLICIES, cost_curve_nb, execute_nb
 from signalbench.engine.book_oracle import book_oracles_nb
@@ -67,10 +68,12 @@ def book_backtest(
         What the gross returns are measured on; usually the book's mid (:attr:`Book.mid`).
     position : array-like, Series or DataFrame, shape (n,) or (n, m)
         Target exposures in [-1, 1], decided at row t from information up to t.
-    book : pandas.DataFrame
+    book : pandas.DataFrame or Book
         ``load_lobster``'s frame (``ask_price_i, ask_size_i, bid_price_i, bid_size_i``), one row per price row;
         empty levels NaN (or size 0); every row a two-sided, uncrossed quote
-        (:mod:`signalbench.engine.book_inputs`).
+        (:mod:`signalbench.engine.book_inputs`); or the :class:`~signalbench.engine.book_inputs.Book` that
+        ``as_book`` made of it, to convert it once for several calls (as
+        :func:`signalbench.engine.book_curve.book_capacity` does).
     size : int or sequence of int, optional
         Shares traded at exposure 1: one for all columns or one per column, each >= 1. Give ``size`` or
         ``notional``, not both.
@@ -129,24 +132,22 @@ def book_backtest(
         raise TypeError(expected("size, notional", "exactly one (shares, or an amount at the mid)", found, raw=True))
     sizes = _sizes(size, m) if notional is None else _notional_sizes(notional, m, the_book, src)
     exposure, cost_bps, short, parts = _execute(q2, src, sizes, policy, penalty, bool(close_at_end), the_book, template)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = backtest(
-            price,
-            wrap_like(exposure, template),
-            fee_bps=fee_bps,
-            half_spread_bps=wrap_like(cost_bps, template),
-            slippage_bps=slippage_bps,
-            mode=mode,
-            periods_per_year=periods_per_year,
-            benchmarks=benchmarks,
-            n_trials=n_trials,
-        )
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
+    opts = check_options(0, mode, periods_per_year, False, 1.0, n_trials)
     first = int(np.argmax(src >= 0)) if (src >= 0).any() else n
     fs = _fee_plus_slippage(fee_bps, slippage_bps, n, m, template.index)
     oracle = book_oracle_totals(p2, the_book, sizes, fs, first, policy, penalty, bool(close_at_end))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = priced(  # backtest() with the book oracle's totals instead of the linear oracle's
+            price,
+            wrap_like(exposure, template),
+            (fee_bps, wrap_like(cost_bps, template), slippage_bps),
+            opts,
+            benchmarks=benchmarks,
+            oracle=oracle,
+        )
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
     result.stats = _book_rows(result.stats, oracle, short, parts, fs)
     result.params.update(
         cost_model="book",

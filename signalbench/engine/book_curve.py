@@ -19,6 +19,7 @@ import pandas as pd
 
 from signalbench._validation import expected
 from signalbench.engine.book import book_backtest
+from signalbench.engine.book_inputs import as_book
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def book_capacity(price: Any, position: Any, book: Any, *, sizes: Any, **kwargs:
     for name in ("size", "notional", "mode"):
         if name in kwargs:
             raise TypeError(expected(name, "no such argument here (sizes are the curve's; mode is additive)", name))
+    if isinstance(book, pd.DataFrame):  # converted to integer ticks once, for every size
+        book = as_book(book, len(book), None)
     net, eff, short, columns, seen = [], [], [], None, set()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from signalbench._validation import check_sorted_index, expected, integer, numeric_array, where
 
@@ -48,6 +49,8 @@ class Book:
         (n, levels) int64, C-ordered: prices in ticks (dollars x 10,000), sizes in shares; 0 on empty levels.
     times : numpy.ndarray or None
         (n,) int64 nanoseconds of the book's DatetimeIndex; None when it has none.
+    index : pandas.Index or None
+        The frame's index (checked against the prices' when the book is used again).
     """
 
     ask_px: np.ndarray
@@ -55,6 +58,7 @@ class Book:
     bid_px: np.ndarray
     bid_sz: np.ndarray
     times: np.ndarray | None
+    index: pd.Index | None = None
 
     @property
     def levels(self) -> int:
@@ -88,13 +92,20 @@ def book_levels(columns: pd.Index) -> int:
 
 
 def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
-    """Check ``book`` against ``n`` price rows (and the price's index) and convert it; see the module docstring."""
-    if not isinstance(book, pd.DataFrame):
+    """Check ``book`` against ``n`` price rows (and the price's index) and convert it; see the module docstring.
+
+    A :class:`Book` (converted before, e.g. once for every size of a capacity curve) is checked against ``n`` and
+    ``index`` only, and returned as it is.
+    """
+    if not isinstance(book, pd.DataFrame | Book):
         raise TypeError(expected("book", "a pandas DataFrame (load_lobster's frame)", book))
-    if len(book) != n:
-        raise ValueError(expected("book", f"{n} rows (one per price row)", f"{len(book)} rows", raw=True))
-    if index is not None and not book.index.equals(index):
+    rows = book.ask_px.shape[0] if isinstance(book, Book) else len(book)
+    if rows != n:
+        raise ValueError(expected("book", f"{n} rows (one per price row)", f"{rows} rows", raw=True))
+    if index is not None and book.index is not None and not book.index.equals(index):
         raise ValueError(expected("book's index", "the price's index", "another index", raw=True, hint="align them"))
+    if isinstance(book, Book):
+        return book
     check_sorted_index(book.index, "book")
     levels = book_levels(book.columns)
     arrays = [_side(book, side, kind, levels) for side, kind in _SIDES]
@@ -105,13 +116,18 @@ def as_book(book: Any, n: int, index: pd.Index | None) -> Book:
     _check_order(bid_px, bid_sz, "bid", -1, book.index)
     _check_quoted(ask_px, ask_sz, bid_px, bid_sz, book.index)
     times = book.index.as_unit("ns").asi8.copy() if isinstance(book.index, pd.DatetimeIndex) else None
-    return Book(ask_px, ask_sz, bid_px, bid_sz, times)
+    return Book(ask_px, ask_sz, bid_px, bid_sz, times, book.index)
 
 
 def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
     """The (n, levels) float64 values of one side and kind (NaN kept: they mark empty levels)."""
     cols = [f"{side}_{kind}_{i}" for i in range(1, levels + 1)]
-    out = np.empty((len(book), levels))
+    columns = [book[c] for c in cols]
+    if all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "fiu" for c in columns):  # plain numbers: at once
+        out = np.column_stack([c.to_numpy(dtype=np.float64) for c in columns])
+        if not np.isinf(out).any():
+            return out
+    out = np.empty((len(book), levels))  # column by column, so that the one at fault is named
     for i, col in enumerate(cols):
         out[:, i], _, _ = numeric_array(book[col], f"book[{col!r}]", ndim=(1,), allow_nan=True, allow_bool=False)
     return out
@@ -119,21 +135,42 @@ def _side(book: pd.DataFrame, side: str, kind: str, levels: int) -> np.ndarray:
 
 def _ticks(px: np.ndarray, sz: np.ndarray, side: str, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Integer ticks and shares of one side; empty levels (NaN price, size 0 or a marker) become 0 and 0."""
-    with np.errstate(invalid="ignore"):
-        marker = np.abs(px) >= EMPTY_MARKER / PRICE_SCALE  # a marker in dollars, or the raw one: above any price
-    empty = np.isnan(px) | (np.nan_to_num(sz, nan=0.0) == 0) | marker
-    for values, kind, bad in (
-        (sz, "size", ~empty & ~(np.isfinite(sz) & (sz > 0) & (sz == np.round(sz)))),
-        (px, "price", ~empty & ~(np.isfinite(px) & (px > 0))),
-    ):
-        if bad.any():
-            row, lvl = (int(v) for v in np.argwhere(bad)[0])
+    ticks, shares, bad_size, bad_price = _ticks_nb(px, sz, EMPTY_MARKER / PRICE_SCALE, PRICE_SCALE)
+    for values, kind, bad in ((sz, "size", bad_size), (px, "price", bad_price)):
+        if bad >= 0:
+            row, lvl = divmod(int(bad), px.shape[1])
             what = "whole shares > 0 (or 0 / NaN for an empty level)" if kind == "size" else "prices > 0"
             name = f"book[{f'{side}_{kind}_{lvl + 1}'!r}]"
             raise ValueError(expected(name, what, f"{values[row, lvl]}", at=where(row, index=index), raw=True))
-    ticks = np.where(empty, 0, np.rint(np.where(empty, 0.0, px) * PRICE_SCALE)).astype(np.int64)
-    shares = np.where(empty, 0, np.where(empty, 0.0, sz)).astype(np.int64)
-    return np.ascontiguousarray(ticks), np.ascontiguousarray(shares)
+    return ticks, shares
+
+
+@njit(cache=True)
+def _ticks_nb(px, sz, limit, scale):
+    """One pass of :func:`_ticks`: ticks, shares, and the first (row-major) cell of a bad size and of a bad price.
+
+    A marker (``|price| >= limit``: in dollars, or the raw one) is an empty level, as is a NaN price or size or a
+    size of 0. Returns -1 where nothing is bad.
+    """
+    n, k = px.shape
+    ticks = np.zeros((n, k), dtype=np.int64)
+    shares = np.zeros((n, k), dtype=np.int64)
+    bad_size = -1
+    bad_price = -1
+    for t in range(n):
+        for i in range(k):
+            p = px[t, i]
+            s = sz[t, i]
+            if np.isnan(p) or np.isnan(s) or s == 0 or abs(p) >= limit:
+                continue
+            if not (np.isfinite(s) and s > 0 and s == np.floor(s)):
+                bad_size = t * k + i if bad_size < 0 else bad_size
+            elif not (p > 0):
+                bad_price = t * k + i if bad_price < 0 else bad_price
+            else:
+                ticks[t, i] = np.int64(np.rint(p * scale))
+                shares[t, i] = np.int64(s)
+    return ticks, shares, bad_size, bad_price
 
 
 def _check_order(px: np.ndarray, sz: np.ndarray, side: str, sign: int, index: pd.Index) -> None:

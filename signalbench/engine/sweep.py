@@ -58,13 +58,13 @@ def accumulate(
     clock: tuple[Clock | None, pd.DatetimeIndex | None],
     *,
     write: bool,
-    oracle: float | None = None,
+    oracle: float | np.ndarray | None = None,
     bounds: np.ndarray | None = None,
 ) -> tuple[Simulation | None, Accumulated]:
     """One pass over checked columns: the series when ``write`` and the :class:`Accumulated` statistics.
 
-    ``oracle`` is the oracle's total when already known (every column shares price and costs); ``bounds`` the
-    first rows of the PBO blocks and ``n`` (empty: no PBO).
+    ``oracle`` is the oracle's total when already known (every column shares price and costs), or its (m,) totals
+    (a cost model with an oracle of its own); ``bounds`` the first rows of the PBO blocks and ``n`` (empty: no PBO).
     """
     n, m = price.shape[0], max(price.shape[1], position.shape[1])
     bounds = np.zeros(0, dtype=np.int64) if bounds is None else bounds

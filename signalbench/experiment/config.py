@@ -52,6 +52,7 @@ from signalbench.strategies.specs import RULES
 
 __all__ = [
     "BASELINES",
+    "BENCHMARKS",
     "RULES",
     "BarsData",
     "Baselines",
@@ -256,8 +257,20 @@ class Compute(_Strict):
         return self
 
 
+_Size = Annotated[int, Field(ge=1, le=10_000_000)]
+_Notional = Annotated[float, Field(gt=0.0, le=1e12)]
+#: The benchmark columns every run prices beside the models (a key of a per-column ``size`` may name one).
+BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
+
+
 class Costs(_Strict):
-    """Costs paid by every column alike, in basis points per unit of exposure traded, and latency in rows."""
+    """Costs paid by every column alike, in basis points per unit of exposure traded, and latency in rows.
+
+    Under ``model = "book"``, ``size`` (or ``notional``) may be a table giving some columns their own:
+    ``size = {default = 100, lstm = 500, "logistic:sign" = 200}``. A key is a column's full name, a model's name
+    (all its columns) or a benchmark (``oracle``, ``naive_oracle``, ``buy_and_hold``); ``default`` (required) is
+    every other column's. A column takes its own key first, then its model's, then ``default``.
+    """
 
     fee_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
     slippage_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
@@ -266,8 +279,9 @@ class Costs(_Strict):
     close_at_end: bool = True
     # model = "book": execution on the LOBSTER book (signalbench.engine.book); the fields below belong to it
     model: Literal["linear", "book"] = "linear"
-    size: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    notional: Annotated[float, Field(gt=0.0, le=1e12)] | None = None  # an amount, converted to shares at the mid
+    # size and notional: one for every column, or a table per column, model or benchmark (see per_column)
+    size: _Size | dict[str, _Size] | None = None
+    notional: _Notional | dict[str, _Notional] | None = None  # an amount, converted to shares at the mid
     latency: str | Annotated[float, Field(ge=0.0)] | None = None
     unfilled: Literal["partial", "penalty", "raise"] = "partial"
     penalty_bps: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
@@ -291,7 +305,26 @@ class Costs(_Strict):
         sizes = self.capacity_sizes
         if sizes is not None and (not sizes or len(set(sizes)) != len(sizes)):
             raise ValueError(f"capacity_sizes: expected a non-empty list of distinct sizes, got {sizes}")
+        for name in ("size", "notional"):
+            table = getattr(self, name)
+            if isinstance(table, dict) and "default" not in table:
+                raise ValueError(
+                    f"{name}: expected a table with a default (the {name} of every column not named), "
+                    f"got keys {', '.join(map(repr, table))}; add default = ..."
+                )
         return self
+
+    def per_column(self, name: Literal["size", "notional"], columns: list[str]) -> Any:
+        """``size`` or ``notional`` as given, or, from a table, one value per column (the class docstring's rule)."""
+        table = getattr(self, name)
+        if not isinstance(table, dict):
+            return table
+        out = []
+        for col in columns:
+            owners = [k for k in table if k != "default" and col.startswith(f"{k}:")]
+            key = col if col in table else max(owners, key=len) if owners else "default"
+            out.append(table[key])
+        return out
 
 
 # ------------------------------------------------------------------------------------------- models and strategies
@@ -345,6 +378,27 @@ class StrategySpec(BaseModel):
         """Every combination of the parameter values, in the order given."""
         return rule_specs.combinations(self.params)
 
+    def column(self, model: str, params: dict[str, Any], tuned: bool) -> str:
+        """The name of ``model``'s column under this rule: ``lstm:sign``, ``lstm:threshold(min_edge=0.1)``, ..."""
+        rule = f"{self.rule}[{self.of or 'sign'}]" if rule_specs.RULES[self.rule].wraps else self.rule
+        if tuned:
+            return f"{model}:{rule}(tuned)"
+        if not params:
+            return f"{model}:{rule}"
+        inner = ",".join(f"{k}={_value(v)}" for k, v in params.items())
+        return f"{model}:{rule}({inner})"
+
+    def columns(self, model: str) -> list[str]:
+        """Every column this rule gives ``model``: one when tuned, else one per grid point."""
+        if self.tune:
+            return [self.column(model, {}, tuned=True)]
+        return [self.column(model, p if self.params else {}, tuned=False) for p in self.grid()]
+
+
+def _value(v: Any) -> str:
+    """A parameter value in a column name: numbers in ``%g`` form, flags and names as written."""
+    return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
 
 class Baselines(_Strict):
     """The baselines added to every experiment (majority, persistence, logistic) unless excluded by name."""
@@ -390,6 +444,24 @@ class Experiment(_Strict):
         if bad:
             raise ValueError(f"unknown feature set {', '.join(bad)}; available: {', '.join(known)}")
         return names
+
+    @model_validator(mode="after")
+    def _per_column_keys(self) -> Experiment:
+        tables = [(n, t) for n in ("size", "notional") if isinstance(t := getattr(self.costs, n), dict)]
+        if not tables:
+            return self
+        models = [m.column for m in self.model_specs()]
+        bounded = [s for s in self.strategies if rule_specs.grid_size(s.params) <= rule_specs.MAX_GRID_POINTS]
+        columns = {c for m in models for spec in bounded for c in spec.columns(m)}  # larger grids: reported elsewhere
+        for name, table in tables:
+            unknown = [k for k in table if k not in {"default", *BENCHMARKS, *models, *columns}]
+            if unknown:
+                known = [*models, *sorted(columns), *BENCHMARKS]
+                raise ValueError(
+                    f"costs.{name}: expected keys naming a column, a model or a benchmark (or default), got "
+                    f"{unknown[0]!r}{did_you_mean(unknown[0], known)}; the columns: {', '.join(known)}"
+                )
+        return self
 
     def model_specs(self) -> list[ModelSpec]:
         """The listed models followed by the baselines that are not excluded (and not already listed).

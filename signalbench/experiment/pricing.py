@@ -18,14 +18,13 @@ import pandas as pd
 
 from signalbench import strategies
 from signalbench.engine import backtest, book_backtest, naive_oracle_positions, oracle_positions
-from signalbench.experiment.config import Experiment, StrategySpec
+from signalbench.experiment.config import BENCHMARKS, Experiment, StrategySpec
 from signalbench.experiment.fitting import predict_span
 from signalbench.experiment.inputs import Inputs
 from signalbench.experiment.results import CLASSES
 from signalbench.strategies import specs as rule_specs
 
-#: Benchmark columns every run prices beside the models (they look ahead, except buy-and-hold: never signals).
-BENCHMARKS = ("oracle", "naive_oracle", "buy_and_hold")
+# BENCHMARKS: the columns every run prices beside the models (they look ahead, except buy-and-hold: never signals)
 
 
 def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
@@ -45,18 +44,7 @@ def _predict(model: Any, X: pd.DataFrame, start: int, stop: int) -> np.ndarray:
 
 
 def _label(model: str, spec: StrategySpec, params: dict[str, Any], tuned: bool) -> str:
-    rule = f"{spec.rule}[{spec.of or 'sign'}]" if rule_specs.RULES[spec.rule].wraps else spec.rule
-    if tuned:
-        return f"{model}:{rule}(tuned)"
-    if not params:
-        return f"{model}:{rule}"
-    inner = ",".join(f"{k}={_value(v)}" for k, v in params.items())
-    return f"{model}:{rule}({inner})"
-
-
-def _value(v: Any) -> str:
-    """A parameter value in a column name: numbers in ``%g`` form, flags and names as written."""
-    return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+    return spec.column(model, params, tuned)
 
 
 @dataclass
@@ -182,7 +170,7 @@ def _backtest(exp, inputs, start, stop, columns, bench, extra_trials):
             inputs.price.iloc[start:stop],
             frame,
             inputs.frame.iloc[start:stop],
-            **_book_costs(exp),
+            **_book_costs(exp, list(frame.columns)),
             periods_per_year=exp.periods_per_year,
             benchmarks=list(bench),
             n_trials=max(1, len(columns) + extra_trials),
@@ -206,7 +194,9 @@ def book_curve(exp: Experiment, inputs: Inputs, start: int, stop: int, positions
     kwargs = {k: v for k, v in _book_costs(exp).items() if k not in ("size", "notional")}
     price = inputs.price.iloc[start:stop]
     frame = pd.DataFrame(positions, index=price.index)
-    book = inputs.frame.iloc[start:stop]
+    from signalbench.engine.book_inputs import as_book
+
+    book = as_book(inputs.frame.iloc[start:stop], len(price), price.index)  # converted once for every size
     rows = {"net_return": "total_return_additive", "oracle_return": "oracle_return_additive"}
     rows["rows_short_of_depth"] = "rows_short_of_depth"
     out: dict[str, Any] = {"sizes": [int(s) for s in sorted(exp.costs.capacity_sizes)]}
@@ -221,12 +211,15 @@ def book_curve(exp: Experiment, inputs: Inputs, start: int, stop: int, positions
     return out
 
 
-def _book_costs(exp: Experiment) -> dict[str, Any]:
-    """The arguments of :func:`signalbench.engine.book.book_backtest` that ``[costs]`` sets."""
+def _book_costs(exp: Experiment, columns: list[str] | None = None) -> dict[str, Any]:
+    """The arguments of :func:`signalbench.engine.book.book_backtest` that ``[costs]`` sets.
+
+    ``size`` and ``notional`` given per column (a table) are resolved for ``columns``.
+    """
     c = exp.costs
     return {
-        "size": c.size,
-        "notional": c.notional,
+        "size": c.per_column("size", columns) if columns is not None else c.size,
+        "notional": c.per_column("notional", columns) if columns is not None else c.notional,
         "unfilled": c.unfilled,
         "penalty_bps": c.penalty_bps,
         "fee_bps": c.fee_bps,

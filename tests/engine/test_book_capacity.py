@@ -70,3 +70,22 @@ def test_bad_sizes_are_named(sizes, kind):
     book = tb.make_book([([(10.01, 1)], [(10.00, 1)])] * 3)
     with pytest.raises(kind, match="sizes: expected a non-empty list of distinct whole sizes"):
         book_capacity(np.full(3, 10.0), np.zeros(3), book, sizes=sizes)
+
+
+def test_a_book_converted_once_prices_like_its_frame_and_is_checked_against_the_prices():
+    from signalbench.engine.book_inputs import as_book
+
+    index = pd.date_range("2024-01-02 10:00", periods=6, freq="s")
+    rows = [([(10.02, 3), (10.05, 4)], [(10.00, 2), (9.97, 5)])] * 6
+    book = tb.make_book(rows, index=index)
+    price = pd.Series(np.linspace(10.01, 10.04, 6), index=index)
+    pos = pd.Series([0.0, 1.0, 1.0, -1.0, 0.5, 0.0], index=index)
+    kw = {"size": 6, "fee_bps": 0.5, "mode": "additive", "periods_per_year": 252}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_frame = book_backtest(price, pos, book, **kw).stats
+        converted = as_book(book, 6, None)
+        pd.testing.assert_frame_equal(book_backtest(price, pos, converted, **kw).stats, from_frame)
+        later = index + pd.Timedelta("1ms")
+        with pytest.raises(ValueError, match="book's index: expected the price's index"):
+            book_backtest(price.set_axis(later), pos.set_axis(later), converted, **kw)

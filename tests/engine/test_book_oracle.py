@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import sys
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +17,8 @@ from hypothesis import strategies as st
 
 from signalbench import load_lobster
 from signalbench.engine.book import book_backtest
+from signalbench.engine.book_inputs import as_book
+from signalbench.engine.book_oracle import book_oracle_nb
 
 _spec = importlib.util.spec_from_file_location("book_reference", Path(__file__).with_name("book_reference.py"))
 ref = importlib.util.module_from_spec(_spec)
@@ -23,6 +26,10 @@ _spec.loader.exec_module(ref)
 _spec2 = importlib.util.spec_from_file_location("test_book", Path(__file__).with_name("test_book.py"))
 tb = importlib.util.module_from_spec(_spec2)
 _spec2.loader.exec_module(tb)
+_spec3 = importlib.util.spec_from_file_location("book_oracle_dense", Path(__file__).with_name("book_oracle_dense.py"))
+dense = importlib.util.module_from_spec(_spec3)
+sys.modules["book_oracle_dense"] = dense  # numba's cache finds the kernels' module by its name
+_spec3.loader.exec_module(dense)
 
 
 def quiet_backtest(*args, **kwargs):
@@ -113,6 +120,24 @@ def test_no_strategy_beats_the_book_oracle(case, policy, delay):
     assert (total <= oracle + 1e-12).all()
     eff = res.stats.loc["signal_efficiency"].to_numpy()
     assert not (eff > 1).any()
+
+
+@given(
+    tb.books(max_n=25, max_levels=4),
+    st.integers(1, 300),
+    st.integers(0, 2),
+    st.floats(0.0, 30.0),
+    st.floats(0.0, 5.0),
+    st.integers(0, 3),
+    st.booleans(),
+    st.lists(st.one_of(st.just(0.0), st.floats(-0.01, 0.01)), min_size=25, max_size=25),
+)
+def test_the_oracle_on_runs_equals_the_dense_dp(rows, size, policy, penalty, fee, first, close, steps):
+    """The value function kept as runs of equal increments gives the dense DP's optimum (its first kernel)."""
+    b = as_book(tb.make_book(rows), len(rows), None)
+    price = (100.0 * np.cumprod(1.0 + np.array(steps[: len(rows)])))[:, None]
+    args = (price, 0, first, size, fee / 1e4, policy, penalty, close, b.ask_px, b.ask_sz, b.bid_px, b.bid_sz)
+    assert book_oracle_nb(*args) == pytest.approx(dense.dense_oracle_nb(*args), rel=1e-9, abs=1e-12)
 
 
 def numpy_dp(part, price, size, fee_bps, states=None):
