@@ -159,14 +159,19 @@ def test_rests_on_reads_as_counts_with_units():
     assert rests_on(None) == ""
 
 
-def _damaged(pieces_run, tmp_path, change) -> str:
+def _copy_with(pieces_run, tmp_path, change):
+    """A copy of the run whose metrics.json was changed by ``change``."""
     run = tmp_path / "run"
     shutil.copytree(pieces_run, run)
     metrics = _metrics(run)
     change(metrics)
     (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+def _damaged(pieces_run, tmp_path, change) -> str:
     with pytest.raises(RunFolderError) as info:
-        build_report(run, tearsheets=False)
+        build_report(_copy_with(pieces_run, tmp_path, change), tearsheets=False)
     return str(info.value)
 
 
@@ -252,10 +257,4 @@ def test_a_multi_piece_exposure_table_reads_every_tested_row_not_the_daily_means
 
 def _changed(pieces_run, tmp_path, change) -> str:
     """report.html of a copy of the run whose metrics.json was changed by ``change`` (a valid change)."""
-    run = tmp_path / "changed"
-    shutil.copytree(pieces_run, run)
-    metrics = _metrics(run)
-    change(metrics)
-    (run / "metrics.json").write_text(json.dumps(metrics))
-    build_report(run, tearsheets=False)
-    return (run / "report.html").read_text()
+    return build_report(_copy_with(pieces_run, tmp_path, change), tearsheets=False).read_text()
