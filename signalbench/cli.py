@@ -170,8 +170,9 @@ def _print_pieces(res, console) -> int:
 
     m = res.metrics
     if m.get("pooled"):
-        console.print(pieces_table(m["per_symbol"], m["pooled"], "symbol", "net return / efficiency / macro-F1"))
-        console.print(pieces_table(m["per_day"], m["pooled"], "day", "net return / efficiency / macro-F1"))
+        head = "net return / efficiency / macro-F1"
+        console.print(pieces_table(m["per_symbol"], m["pooled"], "symbol", head, m["benchmarks"]))
+        console.print(pieces_table(m["per_day"], m["pooled"], "day", head, m["benchmarks"]))
         title = f"{res.experiment.name}: {m['data']}\npooled, tested {m['tested']['first']} .. {m['tested']['last']}"
         console.print(pooled_table(m["pooled"], m["benchmarks"], title))
     for note in m.get("notes", []):

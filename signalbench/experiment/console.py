@@ -135,20 +135,36 @@ def _cell(row: dict[str, Any] | None) -> str:
     return " / ".join(parts)
 
 
-def pieces_table(block: dict[str, dict[str, dict]], pooled: dict[str, dict], what: str, title: str) -> Table:
-    """A ``what`` (symbol or day) x column table of a multi-piece run, the pooled row last.
+def pieces_table(
+    block: dict[str, dict[str, dict]], pooled: dict[str, dict], what: str, title: str, benchmarks: list[str] = ()
+) -> Table:
+    """A ``what`` (symbol or day) x column table of a multi-piece run, with the pooled figures.
 
-    Each cell reads ``net return / signal efficiency / macro-F1`` (macro-F1 for model columns only).
+    Each cell reads ``net return / signal efficiency / macro-F1`` (macro-F1 for model columns only). The longer of
+    the two lists runs down the rows, so that a few symbols and many model x strategy columns (or many days and a
+    few columns) stay readable at any terminal width: the table is transposed when there are more columns than
+    symbols (or days). Model x strategy columns come first, the ``benchmarks`` last.
     """
-    columns = list(pooled)
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column(what, no_wrap=True)
-    for c in columns:
-        table.add_column(c, justify="right")
+    columns = [c for c in pooled if c not in benchmarks] + [b for b in benchmarks if b in pooled]
     names = list(block)
-    for i, name in enumerate(names):
-        table.add_row(name, *[_cell(block[name].get(c)) for c in columns], end_section=i == len(names) - 1)
-    table.add_row("[bold]pooled[/bold]", *[_cell(pooled.get(c)) for c in columns])
+    if len(columns) <= len(names):
+        return _grid(title, what, names + ["pooled"], columns, lambda r, c: _cell(_figure(block, pooled, r, c)))
+    return _grid(title, "column", columns, names + ["pooled"], lambda r, c: _cell(_figure(block, pooled, c, r)))
+
+
+def _figure(block: dict[str, dict[str, dict]], pooled: dict[str, dict], name: str, col: str) -> dict | None:
+    return pooled.get(col) if name == "pooled" else block[name].get(col)
+
+
+def _grid(title: str, corner: str, rows: list[str], cols: list[str], cell) -> Table:
+    """A table of ``cell(row, col)``; a ``pooled`` row or column is set apart (bold, after a rule)."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column(corner, no_wrap=True)
+    for c in cols:
+        table.add_column(f"[bold]{c}[/bold]" if c == "pooled" else c, justify="right")
+    for i, r in enumerate(rows):
+        last = i + 2 == len(rows) and rows[-1] == "pooled"
+        table.add_row("[bold]pooled[/bold]" if r == "pooled" else r, *[cell(r, c) for c in cols], end_section=last)
     return table
 
 
