@@ -42,8 +42,8 @@ RELIABILITY = "tests/streaming/test_reliability.py::test_max_deliveries_is_the_l
 MUTANTS = (
     Mutant("val-rows-are-tested-rows", "early stopping given the tested rows instead of the fold's validation rows",
            "signalbench/experiment/runner.py",
-           "X_val, y_val, val = _part(inputs, labels, fold.val, L)",
-           "X_val, y_val, val = _part(inputs, labels, fold.test, L)", (SPIES,)),
+           "val = [block(inputs.features, labels, fold.val, L)] if fold.val.size else []",
+           "val = [block(inputs.features, labels, fold.test, L)] if fold.val.size else []", (SPIES,)),
     Mutant("tuning-on-tested-rows", "strategy tuning given the tested rows instead of the validation rows",
            "signalbench/experiment/runner.py",
            "v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1",
