@@ -144,19 +144,21 @@ def test_sigkill_of_the_process_group_then_a_rerun_computes_only_what_is_missing
 def test_ctrl_c_stops_the_pool_keeps_finished_results_and_leaves_no_worker(tmp_path):
     import psutil
 
-    proc = _start_script(tmp_path, 2, 6, 0.5)
+    n, seconds = 8, 1.0  # 17 tasks of 1 s on 2 workers: about 9 s left when the Ctrl-C comes, even on a slow machine
+    proc = _start_script(tmp_path, 2, n, seconds)
     store = TaskStore(tmp_path / "store")
     try:
         wait_for(lambda: len(store.keys()) >= 2 or proc.poll() is not None)
+        assert proc.poll() is None, "the run ended before the Ctrl-C could be sent"
         children = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGINT)  # the caller only, as a Ctrl-C that reaches just the parent
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert "KeyboardInterrupt" in err
+    assert "KeyboardInterrupt" in err, (proc.returncode, out, err)
     wait_for(lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children), 30)
-    tasks = chain_of_sleeps(str(tmp_path / "m"), 6, 0.5)
+    tasks = chain_of_sleeps(str(tmp_path / "m"), n, seconds)
     kept = store.keys()
     for key in kept:
         store.load(key)  # complete
