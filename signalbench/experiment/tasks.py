@@ -164,26 +164,26 @@ def _epoch_callback(model: Any):
 
 def predict_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
     """One fitted model's outputs over one piece's traded span of one fold (context from the piece only)."""
-    from signalbench.experiment.pricing import _predict
-
     fold = piece_fold(labels, split, member, piece["n"], longest)
-    features = predict_features(fit, piece)
-    proba = _predict(fit["model"], features, fold.start, fold.stop)
-    context = int(fit["model"].context_start(features, fold.start))
-    return {"proba": proba, "span": [int(fold.start), int(fold.stop)], "context": context}
+    return _span(fit, piece, int(fold.start), int(fold.stop))
 
 
 def predict_val_task(labels: dict, split: dict, longest: int, member: dict, fit: dict, piece: dict) -> dict[str, Any]:
     """One fitted model's outputs over one piece's validation rows of one fold (context from the piece only)."""
-    from signalbench.experiment.pricing import _predict
-
     val = piece_fold(labels, split, member, piece["n"], longest).val
     if val.size == 0:
         return {"proba": np.zeros((0, 1)), "span": [0, 0]}
-    v0, v1 = int(val[0]), int(val[-1]) + 1
+    return _span(fit, piece, int(val[0]), int(val[-1]) + 1)
+
+
+def _span(fit: dict, piece: dict, start: int, stop: int) -> dict[str, Any]:
+    """The fitted model's outputs over rows ``start .. stop - 1`` of the piece (its features as the fit saw them)."""
+    from signalbench.experiment.fitting import context_of
+    from signalbench.experiment.pricing import _predict
+
     features = predict_features(fit, piece)
-    context = int(fit["model"].context_start(features, v0))
-    return {"proba": _predict(fit["model"], features, v0, v1), "span": [v0, v1], "context": context}
+    proba = _predict(fit["model"], features, start, stop)
+    return {"proba": proba, "span": [start, stop], "context": context_of(fit["model"], features, start)}
 
 
 def tune_task(experiment: dict, pieces: list[str], **deps: Any) -> dict[str, Any]:
