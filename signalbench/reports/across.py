@@ -21,7 +21,7 @@ from signalbench._runfiles import RunFolderError
 from signalbench._validation import expected
 from signalbench.reports import charts
 
-__all__ = ["FIGURES", "POOLED", "across_pieces", "daily_chart", "rests_on"]
+__all__ = ["FIGURES", "MAX_SYMBOL_CHARTS", "POOLED", "across_pieces", "daily_chart", "rests_on", "symbol_charts"]
 
 #: (key, title, format) of the symbol x column and day x column tables.
 FIGURES = (
@@ -29,6 +29,8 @@ FIGURES = (
     ("signal_efficiency", "signal efficiency", ".3f"),
     ("macro_f1", "macro-F1", ".4f"),
 )
+#: The symbols whose intraday equity gets a chart (the first, by name; the tables hold every symbol).
+MAX_SYMBOL_CHARTS = 8
 #: (key, format) of the pooled table's rows.
 POOLED = (
     ("net_return", ".4%"),
@@ -181,3 +183,45 @@ def daily_chart(metrics: dict[str, Any], order: list[str]) -> dict[str, Any] | N
     title = "Daily pooled equity (1 + running sum of each day's return across symbols)"
     chart = charts.line_chart("equity-daily", title, "equity", x, lines, [styles[c] for c in lines])
     return {**chart, "unit": "tested days"}
+
+
+def symbol_charts(pieces: pd.DataFrame, order: list[str]) -> tuple[list[dict[str, Any]], int]:
+    """Each symbol's intraday equity over its tested rows, and how many symbols got no chart.
+
+    ``pieces`` is ``piece_returns.parquet`` (``symbol``, ``day``, ``timestamp`` and each column's net return per
+    tested row). A symbol's line of a column is 1 + the running sum of its net returns over its tested rows in time
+    order, day after day (additive, as the daily pooled figures are; equal notional per symbol). The oracles are left
+    out (their scale would flatten the models'; the tables give their figures). At most :data:`MAX_SYMBOL_CHARTS`
+    symbols, the first by name; the second value counts the others.
+
+    Raises
+    ------
+    signalbench.RunFolderError
+        ``piece_returns.parquet`` lacks ``symbol``, ``day`` or ``timestamp``.
+    """
+    missing = [c for c in ("symbol", "day", "timestamp") if c not in pieces.columns]
+    if missing:
+        found = f"no column {', '.join(missing)}"
+        message = expected("piece_returns.parquet", "columns symbol, day and timestamp", found, raw=True)
+        raise RunFolderError(message, "piece_returns.parquet", missing[0])
+    columns = [c for c in order if c in pieces.columns and c not in ("oracle", "naive_oracle")]
+    symbols = sorted(pieces["symbol"].astype(str).unique())
+    styles = charts.styles_of(columns)
+    out = []
+    for k, symbol in enumerate(symbols[:MAX_SYMBOL_CHARTS]):
+        rows = pieces[pieces["symbol"].astype(str) == symbol].sort_values(["day", "timestamp"], kind="stable")
+        if rows.empty or not columns:
+            continue
+        lines = {c: 1.0 + np.cumsum(np.nan_to_num(rows[c].to_numpy(dtype=float), nan=0.0)) for c in columns}
+        days = rows["day"].nunique()
+        title = (
+            f"Intraday equity of {symbol} (1 + running sum of net returns over its tested rows, "
+            f"{days} day{'s' if days != 1 else ''})"
+        )
+        x = pd.DatetimeIndex(rows["timestamp"]).to_numpy()
+        chart = charts.line_chart(f"equity-symbol-{k}", title, "equity", x, lines, [styles[c] for c in lines])
+        out.append({**chart, "unit": f"tested rows of {symbol}"})
+    more = max(0, len(symbols) - MAX_SYMBOL_CHARTS)
+    if out and more:
+        out[-1]["after"] = f"{more} more symbol(s) have no intraday chart here; the tables above give their figures."
+    return out, more

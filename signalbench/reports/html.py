@@ -302,6 +302,8 @@ def _charts(run_dir: Path, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     built = charts.equity_charts(returns, cols, x) if cols else []
     daily = across.daily_chart(metrics, model_cols + bench)
     built += [daily] if daily is not None else []
+    if _pieces(metrics) and (run_dir / "piece_returns.parquet").exists():
+        built += across.symbol_charts(read_table(run_dir, "piece_returns.parquet"), model_cols + bench)[0]
     return [{**c, "json": charts.to_json(c)} for c in built]
 
 

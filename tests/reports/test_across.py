@@ -258,3 +258,67 @@ def test_a_multi_piece_exposure_table_reads_every_tested_row_not_the_daily_means
 def _changed(pieces_run, tmp_path, change) -> str:
     """report.html of a copy of the run whose metrics.json was changed by ``change`` (a valid change)."""
     return build_report(_copy_with(pieces_run, tmp_path, change), tearsheets=False).read_text()
+
+
+def _with_piece_returns(pieces_run, tmp_path, symbols, rows_per_day=7, seed=0):
+    """A copy of the run with a piece_returns.parquet of ``symbols`` x DAYS (rows shuffled), and that table."""
+    import pandas as pd
+
+    run = tmp_path / "with_pieces"
+    shutil.copytree(pieces_run, run)
+    metrics = _metrics(run)
+    (run / "metrics.json").write_text(json.dumps({**metrics, "kind": "pieces"}))  # what a multi-piece run writes
+    columns = list(metrics["columns"])
+    rng = np.random.default_rng(seed)
+    parts = []
+    for symbol in symbols:
+        for day in DAYS:
+            stamps = pd.date_range(f"{day} 10:00", periods=rows_per_day, freq="37s")
+            frame = pd.DataFrame({"symbol": symbol, "day": day, "timestamp": stamps})
+            for c in columns:
+                frame[c] = rng.normal(0, 0.05, rows_per_day)  # large enough that compounding would differ
+            frame.loc[frame.index[2], columns[0]] = np.nan  # a row without a return counts as 0
+            parts.append(frame)
+    table = pd.concat(parts, ignore_index=True)
+    table.sample(frac=1.0, random_state=seed).to_parquet(run / "piece_returns.parquet")  # the file's order is not time
+    return run, table, columns
+
+
+def test_each_symbol_gets_its_intraday_equity_over_its_tested_rows_in_time_order(pieces_run, tmp_path):
+    run, table, columns = _with_piece_returns(pieces_run, tmp_path, SYMBOLS)
+    html = build_report(run, tearsheets=False).read_text()
+    found = _charts(html)
+    assert [k for k in found if k.startswith("equity-symbol-")] == ["equity-symbol-0", "equity-symbol-1"]
+    for k, symbol in enumerate(sorted(SYMBOLS)):
+        chart = found[f"equity-symbol-{k}"]
+        assert symbol in chart["title"] and "3 days" in chart["title"]
+        mine = table[table["symbol"] == symbol]  # built in day then time order above
+        assert chart["rows"] == len(mine) and chart["time"] is True
+        data = chart["full"] if chart["full"] is not None else chart["overview"]
+        assert data[0] == [t.value / 1e9 for t in mine["timestamp"]]
+        labels = [s["label"] for s in chart["series"]]
+        assert "oracle" not in labels and "naive_oracle" not in labels
+        assert set(labels) == {c for c in columns if c not in ("oracle", "naive_oracle")}
+        for label, line in zip(labels, data[1:]):
+            equity, expected_line = 1.0, []
+            for v in mine[label]:
+                equity += 0.0 if np.isnan(v) else v
+                expected_line.append(equity)
+            assert line == pytest.approx(expected_line, abs=1e-5)
+
+
+def test_symbol_charts_stop_at_eight_and_say_how_many_are_left_out(pieces_run, tmp_path):
+    symbols = [f"S{k:02d}" for k in range(10)]
+    run, _, _ = _with_piece_returns(pieces_run, tmp_path, symbols, rows_per_day=3)
+    html = build_report(run, tearsheets=False).read_text()
+    ids = [k for k in _charts(html) if k.startswith("equity-symbol-")]
+    assert len(ids) == 8
+    assert "S07" in _charts(html)["equity-symbol-7"]["title"]
+    assert "2 more symbol(s) have no intraday chart here" in html
+
+
+def test_a_piece_returns_table_without_its_keys_is_named(pieces_run, tmp_path):
+    run, table, _ = _with_piece_returns(pieces_run, tmp_path, SYMBOLS)
+    table.drop(columns=["day"]).to_parquet(run / "piece_returns.parquet")
+    with pytest.raises(RunFolderError, match=r"piece_returns\.parquet: expected columns symbol, day and timestamp"):
+        build_report(run, tearsheets=False)
