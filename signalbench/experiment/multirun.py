@@ -12,7 +12,8 @@ The run folder of a multi-piece run (``metrics.json`` ``"kind": "pieces"``): ``m
 pooled returns (one row per tested day) where a single run holds its tested rows, ``positions.parquet`` each
 column's mean position per day (over its symbols' tested rows); ``piece_returns.parquet`` the net return of every
 tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark);
-``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and ``audit.json`` the
+``history/<model>.json`` (``<model>@<group>`` per pool group) each fold's training history of the models that
+train in epochs; ``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and ``audit.json`` the
 leakage audit made at the end of the run (:mod:`signalbench.experiment.pieceaudit`).
 """
 

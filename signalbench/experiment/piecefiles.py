@@ -190,6 +190,7 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
             )
             table.to_csv(tmp / "metrics.csv", index_label="metric")
         write_run_record(tmp, {})  # run.json: the layout number (a multi-piece run keeps its models in the task store)
+        _histories(tmp, graph, store)
         if fits is not None:
             write_json(tmp / "fits.json", fits)
             checked.write(tmp)
@@ -203,3 +204,25 @@ def write_results(exp, pieces, graph, run, store, run_dir: Path, skipped, *, rep
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return metrics, checked
+
+
+def _histories(tmp: Path, graph, store) -> None:
+    """``history/<model>.json`` (``<model>@<group>`` with several pool groups): each fold's training history, in order.
+
+    Read from the fits in the task store (a fit that did not finish has none); models without epochs write nothing.
+    """
+    groups = {group for (_, _, group) in graph.fits}
+    found: dict[str, dict[int, Any]] = {}
+    for (column, fold, group), key in sorted(graph.fits.items()):
+        if not store.has(key):
+            continue
+        history = getattr(store.load(key)["model"], "history_", None)
+        if isinstance(history, list) and history:
+            name = column if len(groups) == 1 else f"{column}@{group}"
+            found.setdefault(name, {})[fold] = history
+    if not found:
+        return
+    (tmp / "history").mkdir(exist_ok=True)
+    for name, folds in found.items():
+        ordered = [folds[k] for k in sorted(folds)]
+        write_json(tmp / "history" / f"{name}.json", ordered if len(ordered) > 1 else ordered[0])
