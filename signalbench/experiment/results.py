@@ -53,6 +53,8 @@ class ExperimentResult:
     fits : dict
         ``fits.json``: the folds as used and each model's record per fold of the rows given to ``fit`` and
         ``predict_proba`` (:mod:`signalbench.experiment.fits`).
+    run : signalbench.compute.GraphRun or None
+        What the run's task graph did: the keys computed now and those found in the task store (cached).
     """
 
     experiment: Experiment
@@ -66,6 +68,7 @@ class ExperimentResult:
     audit: Any = None
     positions: pd.DataFrame | None = field(default=None, repr=False)
     fits: dict[str, Any] = field(default_factory=dict, repr=False)
+    run: Any = field(default=None, repr=False)
 
     @property
     def notes(self) -> list[str]:

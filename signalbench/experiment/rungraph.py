@@ -92,8 +92,10 @@ def build_run_graph(exp: Experiment, plan: Plan) -> RunGraph:
 
 def fit_models(
     exp: Experiment, inputs: Any, plan: Plan, store: Any, *, progress: bool = False, run_dir: Path | None = None
-) -> dict[str, _Model]:
-    """Run the single run's graph in ``store`` and gather each model's fits and outputs (as the runner prices them).
+) -> tuple[dict[str, _Model], Any]:
+    """Run the single run's graph in ``store``: each model's fits and outputs, and what the graph run did.
+
+    The outputs are gathered as the runner prices them; the second value is the :class:`~signalbench.compute.GraphRun`.
 
     Raises
     ------
@@ -118,7 +120,7 @@ def fit_models(
     )
     if not run.ok():
         raise TaskFailedError(_failed(run, run_dir))
-    return _gather(exp, plan, g, store)
+    return _gather(exp, plan, g, store), run
 
 
 def _failed(run: Any, run_dir: Path | None) -> str:

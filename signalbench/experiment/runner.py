@@ -55,8 +55,8 @@ __all__ = ["ExperimentResult", "ExperimentWarning", "TaskFailedError", "compare"
 # ------------------------------------------------------------------------------------------------------- the run
 
 
-def _fit_all(exp, inputs, plan: Plan, store, progress: bool, run_dir: Path | None) -> dict[str, _Model]:
-    """Every model fitted on every fold and its outputs, as tasks of a graph run in ``store`` (resumable, cached)."""
+def _fit_all(exp, inputs, plan: Plan, store, progress: bool, run_dir: Path | None) -> tuple[dict[str, _Model], Any]:
+    """Every model fitted on every fold and its outputs (tasks of a graph run in ``store``), and the GraphRun."""
     return fit_models(exp, inputs, plan, store, progress=progress, run_dir=run_dir)
 
 
@@ -185,7 +185,7 @@ def _single(exp: Experiment, run_dir: Path | None, *, progress, report, cache, f
             resolved = {s.column: build(s, exp).get_params() for s in plan.specs}
             start_run_folder(exp, run_dir, resolved_config(exp, resolved))
         with _store(exp, run_dir, cache) as store:
-            models = _fit_all(exp, inputs, plan, store, progress, run_dir)
+            models, graph_run = _fit_all(exp, inputs, plan, store, progress, run_dir)
         folds = plan.folds
         start, stop = folds[0].start, folds[-1].stop
         with Reporter(progress) as reporter:
@@ -205,6 +205,7 @@ def _single(exp: Experiment, run_dir: Path | None, *, progress, report, cache, f
     fitted = {name: m.fitted for name, m in models.items()}
     res.audit = audit_experiment(exp, inputs, folds, plan.labels, fitted, res.metrics, res.fits)  # audit.json
     res.audit.warn(stacklevel=3)
+    res.run = graph_run
     if run_dir is not None:
         res.run_dir = write_run(res, run_dir, report=report)
     return res
