@@ -287,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"signalbench {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        if args.command in ("run", "demo"):  # a run folder begun (config.json) keeps its finished tasks
+            why = "no result was written; `signalbench run --resume RUN` continues a run folder begun"
+            print(f"interrupted: {why}", file=sys.stderr)
+        else:
+            print("interrupted: nothing was written", file=sys.stderr)
         return 130
 
 
