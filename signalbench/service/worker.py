@@ -1,7 +1,7 @@
 """One job of the service, in its own process: ``python -m signalbench.service.worker SPEC.json RUN_DIR``.
 
 Runs the experiment exactly as ``signalbench run`` does (:func:`signalbench.experiment.compare`) with the server's
-``[compute]`` settings (the spec's ``compute``), or continues the multi-piece run folder ``RUN_DIR`` (the spec's
+``[compute]`` settings (the spec's ``compute``), or continues the run folder ``RUN_DIR`` (the spec's
 ``resume``: ``signalbench run --resume``). The graph a run builds is recorded in the spec's
 ``progress`` file (:func:`signalbench.service.jobfolder.record_graph`) before its tasks run. Exit status 0 when the
 run folder is complete, 2 with a one-line reason on standard error otherwise.
