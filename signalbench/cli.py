@@ -1,8 +1,9 @@
 """The ``signalbench`` command line.
 
 ``signalbench run EXPERIMENT.toml`` runs an experiment and writes its run folder (with ``report.html`` unless
-``--no-report``; a multi-piece run takes ``--executor local|dask|dask://host:port``, ``--workers N``, ``--cache DIR``,
-``--fail-fast``, and ``signalbench run --resume RUN`` continues it, exit status 1 when a piece is missing);
+``--no-report``; its fits and predictions are cached tasks: ``--executor local|dask|dask://host:port``,
+``--workers N``, ``--cache DIR``, ``--fail-fast``, and ``signalbench run --resume RUN`` continues an interrupted run;
+exit status 1 when a piece of a multi-piece run is missing, or a task of a single-piece run failed);
 ``signalbench validate`` checks a config (and that its data allow the split) without fitting
 anything; ``signalbench demo`` runs the bundled synthetic experiment; ``signalbench audit RUN_DIR [--strict]`` re-runs
 the leakage audit on a run folder (exit status 1 on a finding with ``--strict``); ``signalbench report RUN_DIR``
@@ -51,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", type=Path, nargs="?", help="the experiment TOML file (not with --resume)")
     run_options(run)
     run.add_argument(
-        "--resume", type=Path, metavar="RUN", help="continue a multi-piece run folder: only missing tasks run"
+        "--resume", type=Path, metavar="RUN", help="continue an interrupted run folder: only missing tasks run"
     )
     run.add_argument("--executor", metavar="local|dask|dask://HOST:PORT", help="where tasks run ([compute] executor)")
     run.add_argument("--workers", type=int, metavar="N", help="worker processes ([compute] workers)")
@@ -131,6 +132,7 @@ def _run(config, args) -> int:
 
     from signalbench.audit import AuditWarning
     from signalbench.experiment import ExperimentWarning, compare
+    from signalbench.experiment.rungraph import TaskFailedError
 
     out, resume = args.out, getattr(args, "resume", None)
     if resume is not None:
@@ -144,17 +146,21 @@ def _run(config, args) -> int:
     with warnings.catch_warnings():  # the run's warnings and audit findings are printed once, under the table
         warnings.simplefilter("ignore", ExperimentWarning)
         warnings.simplefilter("ignore", AuditWarning)
-        res = compare(
-            config,
-            out=out,
-            seed=args.seed,
-            device=args.device,
-            progress=not args.quiet,
-            report=not args.no_report,
-            compute=_compute(args),
-            cache=getattr(args, "cache", None),
-            resume=resume is not None,
-        )
+        try:
+            res = compare(
+                config,
+                out=out,
+                seed=args.seed,
+                device=args.device,
+                progress=not args.quiet,
+                report=not args.no_report,
+                compute=_compute(args),
+                cache=getattr(args, "cache", None),
+                resume=resume is not None,
+            )
+        except TaskFailedError as exc:  # a single run's fit or prediction: named, the run folder kept to resume
+            print(f"signalbench {args.command}: {exc}", file=sys.stderr)
+            return 1
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: do not squeeze the table into 80 columns
@@ -281,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"signalbench {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        if args.command in ("run", "demo"):  # a run folder begun (config.json) keeps its finished tasks
+            why = "no result was written; `signalbench run --resume RUN` continues a run folder begun"
+            print(f"interrupted: {why}", file=sys.stderr)
+        else:
+            print("interrupted: nothing was written", file=sys.stderr)
         return 130
 
 

@@ -18,7 +18,7 @@ import pytest
 from signalbench.audit import AuditWarning
 from signalbench.cli import main
 from signalbench.data.features import sets
-from signalbench.experiment import compare, preflight, runner
+from signalbench.experiment import compare, preflight, runtasks
 from signalbench.experiment.audit_run import audit_run
 from signalbench.signals import registry
 from signalbench.signals.baselines import LogisticModel
@@ -67,18 +67,19 @@ def plant_feature(monkeypatch, cfg):
 
 
 def plant_scaler(monkeypatch, cfg):
-    honest = runner._fit
+    honest = runtasks.fit_task  # a single run's fit task, called by name in this process (workers = 1)
 
-    def fit_then_scale_on_all_rows(model, inputs, labels, fold, reporter, name):
-        parts = honest(model, inputs, labels, fold, reporter, name)
+    def fit_then_scale_on_all_rows(**task):
+        out = honest(**task)
+        model = out["model"]
         if getattr(model, "scaler_mean_", None) is None:
-            return parts
-        X = inputs.features.to_numpy()
+            return out
+        X = task["inputs"]["features"].to_numpy()
         X = X[np.isfinite(X).all(axis=1)]
         model.scaler_mean_, model.scaler_scale_ = X.mean(axis=0), X.std(axis=0)
-        return parts
+        return out
 
-    monkeypatch.setattr(runner, "_fit", fit_then_scale_on_all_rows)
+    monkeypatch.setattr(runtasks, "fit_task", fit_then_scale_on_all_rows)
 
 
 def plant_threshold(monkeypatch, cfg):

@@ -234,9 +234,10 @@ class Split(_Strict):
 
 
 class Compute(_Strict):
-    """Where the tasks of a multi-piece run are computed and stored (:mod:`signalbench.compute`).
+    """Where the tasks of a run (its fits and predictions) are computed and stored (:mod:`signalbench.compute`).
 
-    ``executor = "local"``: a process pool on this machine (``workers``, default: the number of cores);
+    ``executor = "local"``: a process pool on this machine (``workers``, default: the number of cores for a
+    multi-piece run, this process for a single-piece run);
     ``"dask"``: the cluster at ``address`` (``"tcp://host:8786"``), or a local Dask cluster of ``workers`` processes
     when no address is given. ``cache``: the task store (default ``<run folder>/tasks``; relative to the TOML file).
     ``fail_fast``: stop at the first failed task (else every other task finishes and the failures are reported).

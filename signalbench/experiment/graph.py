@@ -35,14 +35,15 @@ class Graph:
     backtests: dict[int, str] = field(default_factory=dict)
     fits: dict[tuple[str, int, str], str] = field(default_factory=dict)
     tunes: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    module: str = _TASKS  # where the task functions are (a single run's: signalbench.experiment.runtasks)
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add(self, kind: str, fn: str, params: dict, deps: dict[str, str], tags: dict[str, str]) -> str:
         """Add a task (once: a task met again, e.g. fold-independent labels, keeps its first entry); its key."""
-        key = task_key(kind, f"{_TASKS}:{fn}", params, deps)
+        key = task_key(kind, f"{self.module}:{fn}", params, deps)
         if key not in self._seen:
             self._seen.add(key)
-            self.tasks.append(Task(key, kind, f"{_TASKS}:{fn}", params, deps, tags))
+            self.tasks.append(Task(key, kind, f"{self.module}:{fn}", params, deps, tags))
         return key
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from signalbench.experiment.config import BarsData, Experiment, LobsterData, SyntheticData
 
-__all__ = ["Inputs", "labels_for", "load_inputs"]
+__all__ = ["Inputs", "labels_for", "load_inputs", "read_inputs"]
 
 
 @dataclass
@@ -53,12 +53,11 @@ class Inputs:
         return len(self.frame)
 
 
-def _load_frame(exp: Experiment) -> tuple[pd.DataFrame, float | None, str]:
+def _load_frame(data: Any, seed: int, resolve: Any) -> tuple[pd.DataFrame, float | None, str]:
     from signalbench.data import load_bars, load_lobster, synthetic_ticks
 
-    data = exp.data
     if isinstance(data, SyntheticData):
-        seed = exp.seed if data.seed is None else data.seed
+        seed = seed if data.seed is None else data.seed
         ticks = synthetic_ticks(
             data.n,
             seed=seed,
@@ -72,13 +71,13 @@ def _load_frame(exp: Experiment) -> tuple[pd.DataFrame, float | None, str]:
         what = f"synthetic ticks: {data.n:,} rows, edge {data.edge:g} ({data.signal}), seed {seed}"
         return ticks.data, float(ticks.bayes_accuracy), what
     if isinstance(data, LobsterData):
-        paths = exp.resolve(data.path)
+        paths = resolve(data.path)
         frame = load_lobster(paths, levels=data.levels, crossed=data.crossed)
         ticker = frame.attrs.get("ticker", "?")
         what = f"LOBSTER {ticker}: {len(frame):,} events, {frame.attrs.get('levels', '?')} level(s), {data.path}"
         return frame, None, what
     assert isinstance(data, BarsData)
-    frame = load_bars(exp.resolve(data.path), timestamp=data.timestamp, tz=data.tz)
+    frame = load_bars(resolve(data.path), timestamp=data.timestamp, tz=data.tz)
     return frame, None, f"bars: {len(frame):,} rows from {data.path}"
 
 
@@ -101,19 +100,27 @@ def needs_spread(exp: Experiment) -> bool:
 
 def load_inputs(exp: Experiment) -> Inputs:
     """Load the data of ``exp`` and compute its features, traded price and (when asked) quoted half spread."""
+    return read_inputs(exp.data, exp.features, exp.seed, exp.resolve, needs_spread(exp))
+
+
+def read_inputs(data: Any, features: str | list[str], seed: int, resolve: Any, spread: bool) -> Inputs:
+    """What :func:`load_inputs` loads, from what it reads of the experiment alone (a task of a single run calls it).
+
+    ``data`` is the ``[data]`` section, ``seed`` the experiment's (synthetic data without their own), ``resolve``
+    maps a config path to a file, ``spread`` says whether the quoted half spread is computed.
+    """
     from signalbench.data import compute_features
     from signalbench.data.features import half_spread_bps, mid_price
 
-    frame, bayes, what = _load_frame(exp)
-    if isinstance(exp.data, BarsData):
+    frame, bayes, what = _load_frame(data, seed, resolve)
+    if isinstance(data, BarsData):
         price = pd.Series(frame["close"].to_numpy(dtype=np.float64), index=frame.index, name="close")
     else:
         price = pd.Series(mid_price(frame), index=frame.index, name="mid")
-    spread = None
-    if needs_spread(exp):  # the config refused it for bars (experiment/config.py, _book_problems)
-        spread = np.asarray(half_spread_bps(frame), dtype=np.float64)
-    features = compute_features(frame, exp.features)
-    return Inputs(frame, features, price, spread, _groups(frame), bayes, what)
+    half = None
+    if spread:  # the config refused it for bars (experiment/config.py, _book_problems)
+        half = np.asarray(half_spread_bps(frame), dtype=np.float64)
+    return Inputs(frame, compute_features(frame, features), price, half, _groups(frame), bayes, what)
 
 
 def labels_for(exp: Experiment, inputs: Inputs, train_rows: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +11,9 @@ import pandas as pd
 
 from signalbench._runfolder.write import write_run_record
 from signalbench.experiment.combine import DAILY_PERIODS, PieceResult, combine
-from signalbench.experiment.runfolder import write_json
+from signalbench.experiment.runfolder import move_into, scratch, write_json
 
 __all__ = ["missing_pieces", "write_results"]
-
-
-def move_into(tmp: Path, run_dir: Path, last: str = "metrics.json") -> None:
-    """Move every file and folder of ``tmp`` into ``run_dir`` (each in one rename), ``last`` at the end."""
-    names = sorted(p.name for p in tmp.iterdir() if p.name != last) + ([last] if (tmp / last).exists() else [])
-    for name in names:
-        target = run_dir / name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(tmp / name, target)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def scratch(run_dir: Path) -> Path:
-    """A hidden empty folder inside ``run_dir`` to build result files in."""
-    return Path(tempfile.mkdtemp(prefix=".results-", dir=run_dir))
 
 
 def as_frame(values: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:

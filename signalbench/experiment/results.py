@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from signalbench._runfolder import default_run_dir, model_folder, run_folder, write_json, write_run_record
+from signalbench._runfiles import written
+from signalbench._runfolder import model_folder, write_json, write_run_record
 from signalbench.experiment.config import Experiment
 from signalbench.experiment.fits import FORMAT as FITS_FORMAT
 from signalbench.experiment.fits import fold_record
-from signalbench.experiment.runfolder import environment
+from signalbench.experiment.runfolder import environment, move_into, scratch
 from signalbench.reports.html import build_report
 
 __all__ = ["ExperimentResult", "ExperimentWarning", "assemble", "write_run"]
@@ -51,6 +53,8 @@ class ExperimentResult:
     fits : dict
         ``fits.json``: the folds as used and each model's record per fold of the rows given to ``fit`` and
         ``predict_proba`` (:mod:`signalbench.experiment.fits`).
+    run : signalbench.compute.GraphRun or None
+        What the run's task graph did: the keys computed now and those found in the task store (cached).
     """
 
     experiment: Experiment
@@ -64,6 +68,7 @@ class ExperimentResult:
     audit: Any = None
     positions: pd.DataFrame | None = field(default=None, repr=False)
     fits: dict[str, Any] = field(default_factory=dict, repr=False)
+    run: Any = field(default=None, repr=False)
 
     @property
     def notes(self) -> list[str]:
@@ -267,47 +272,68 @@ def _frame(index: pd.Index, rows: np.ndarray, columns: dict[str, np.ndarray]) ->
     return frame
 
 
-def write_run(res, out: str | Path | None, runs_root: str | Path, report: bool = False) -> Path:
-    """Write the run folder of ``res`` atomically (with ``report.html`` when ``report``); returns its path."""
+def write_run(res, run_dir: str | Path, report: bool = False) -> Path:
+    """Write the result files of ``res`` into the run folder ``run_dir`` (created at the start of the run).
+
+    They are built in a hidden folder inside it (with ``report.html`` when ``report``) and moved into place one by
+    one, ``metrics.json`` last (:func:`~signalbench.experiment.runfolder.move_into`): a folder with ``metrics.json`` is
+    complete. A write that fails leaves no result file and the folder as it was (its task store kept: resumable).
+    """
+    run_dir = Path(run_dir)
+    try:
+        tmp = scratch(run_dir)
+    except OSError as exc:
+        raise written(run_dir, exc, "nothing was written", kind="folder") from exc
+    try:
+        _write_files(res, tmp, report)
+        move_into(tmp, run_dir)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            where = getattr(exc, "filename", None) or run_dir
+            raise written(where, exc, f"nothing was written at {run_dir} (the partial files were removed)") from exc
+        raise
+    return run_dir
+
+
+def _write_files(res, tmp: Path, report: bool) -> None:
+    """Every result file of a single run into the empty folder ``tmp``."""
     exp = res.experiment
-    destination = Path(out) if out is not None else default_run_dir(exp.name, runs_root)
     start = res.metrics["split"]["folds"][0]["span"][0]
     rows = np.arange(start, start + len(res.labels))
     index = res.labels.index
-    with run_folder(destination) as tmp:
-        resolved = exp.model_dump()
-        resolved["base_dir"] = str(Path(exp.base_dir).resolve())  # where relative data paths are read from
-        resolved["models_resolved"] = {name: fits[-1].get_params() for name, fits in res.models.items()}
-        write_run_record(tmp, {name: len(fits) for name, fits in res.models.items()})
-        write_json(tmp / "config.json", resolved)
-        write_json(tmp / "environment.json", environment(exp.device))
-        write_json(tmp / "metrics.json", res.metrics)
-        write_json(tmp / "fits.json", res.fits)
-        if res.audit is not None:
-            res.audit.write(tmp)
-        res.table.to_csv(tmp / "metrics.csv", index_label="metric")
-        preds = {"label": res.labels.to_numpy()}
-        for name, p in res.proba.items():
-            for c in p.columns:
-                preds[f"{name}:{c}"] = p[c].to_numpy()
-        _frame(index, rows, preds).to_parquet(tmp / "predictions.parquet")
-        targets = {str(c): res.positions[c].to_numpy() for c in res.positions.columns}
-        _frame(index, rows, targets).to_parquet(tmp / "positions.parquet")
-        returns = {"price": _price_of(res, len(index))}
-        returns.update({str(c): np.asarray(res.backtest.returns[c]) for c in res.backtest.returns.columns})
-        gross = res.backtest.gross_returns
-        returns.update({f"gross:{c}": np.asarray(gross[c]) for c in gross.columns})  # the report's cost curves
-        _frame(index, rows, returns).to_parquet(tmp / "returns.parquet")
-        (tmp / "models").mkdir()
-        (tmp / "history").mkdir()
-        for name, fits in res.models.items():
-            for k, model in enumerate(fits):
-                model.save(tmp / "models" / model_folder(name, k, len(fits)))
-            history = [getattr(m, "history_", None) for m in fits]
-            write_json(tmp / "history" / f"{name}.json", history if len(fits) > 1 else history[0])
-        if report:
-            build_report(tmp)  # from the folder's own files, before it is renamed into place
-    return destination
+    resolved = exp.model_dump()
+    resolved["base_dir"] = str(Path(exp.base_dir).resolve())  # where relative data paths are read from
+    resolved["models_resolved"] = {name: fits[-1].get_params() for name, fits in res.models.items()}
+    write_run_record(tmp, {name: len(fits) for name, fits in res.models.items()})
+    write_json(tmp / "config.json", resolved)
+    write_json(tmp / "environment.json", environment(exp.device))
+    write_json(tmp / "metrics.json", res.metrics)
+    write_json(tmp / "fits.json", res.fits)
+    if res.audit is not None:
+        res.audit.write(tmp)
+    res.table.to_csv(tmp / "metrics.csv", index_label="metric")
+    preds = {"label": res.labels.to_numpy()}
+    for name, p in res.proba.items():
+        for c in p.columns:
+            preds[f"{name}:{c}"] = p[c].to_numpy()
+    _frame(index, rows, preds).to_parquet(tmp / "predictions.parquet")
+    targets = {str(c): res.positions[c].to_numpy() for c in res.positions.columns}
+    _frame(index, rows, targets).to_parquet(tmp / "positions.parquet")
+    returns = {"price": _price_of(res, len(index))}
+    returns.update({str(c): np.asarray(res.backtest.returns[c]) for c in res.backtest.returns.columns})
+    gross = res.backtest.gross_returns
+    returns.update({f"gross:{c}": np.asarray(gross[c]) for c in gross.columns})  # the report's cost curves
+    _frame(index, rows, returns).to_parquet(tmp / "returns.parquet")
+    (tmp / "models").mkdir()
+    (tmp / "history").mkdir()
+    for name, fits in res.models.items():
+        for k, model in enumerate(fits):
+            model.save(tmp / "models" / model_folder(name, k, len(fits)))
+        history = [getattr(m, "history_", None) for m in fits]
+        write_json(tmp / "history" / f"{name}.json", history if len(fits) > 1 else history[0])
+    if report:
+        build_report(tmp)  # from the folder's own files, before they are moved into place
 
 
 def _price_of(res, n: int) -> np.ndarray:

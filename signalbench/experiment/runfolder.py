@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,9 @@ __all__ = [
     "default_run_dir",
     "environment",
     "model_folder",
+    "move_into",
     "run_folder",
+    "scratch",
     "to_jsonable",
     "write_json",
 ]
@@ -80,3 +84,23 @@ def environment(device: str) -> dict[str, Any]:
         "device": device,
         "threads": threads,
     }
+
+
+def scratch(run_dir: Path) -> Path:
+    """A hidden empty folder inside ``run_dir`` to build result files in."""
+    return Path(tempfile.mkdtemp(prefix=".results-", dir=run_dir))
+
+
+def move_into(tmp: Path, run_dir: Path, last: str = "metrics.json") -> None:
+    """Move every file and folder of ``tmp`` into ``run_dir`` (each in one rename), ``last`` at the end.
+
+    A folder with ``last`` (``metrics.json``) is complete: an old ``last`` is removed first, the new one moved last.
+    """
+    names = sorted(p.name for p in tmp.iterdir() if p.name != last) + ([last] if (tmp / last).exists() else [])
+    (run_dir / last).unlink(missing_ok=True)  # rewriting a complete folder: it is not complete until the new one lands
+    for name in names:
+        target = run_dir / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(tmp / name, target)
+    shutil.rmtree(tmp, ignore_errors=True)

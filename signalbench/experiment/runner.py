@@ -15,7 +15,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,74 +26,38 @@ import numpy as np
 import pandas as pd
 
 from signalbench._validation import boolean
+from signalbench.compute import TaskStore
 from signalbench.data.pieces import discover
 from signalbench.engine import book_capacity
 from signalbench.experiment.audit_run import audit_experiment
 from signalbench.experiment.config import Experiment, load_experiment, parse_experiment
 from signalbench.experiment.console import Reporter
-from signalbench.experiment.fits import fit_record
-from signalbench.experiment.fitting import block, context_of, epochs_of, fit
 from signalbench.experiment.folds import Fold
-from signalbench.experiment.inputs import Inputs, load_inputs
-from signalbench.experiment.multirun import PiecesResult, compare_pieces, is_multi_piece, validate_pieces
+from signalbench.experiment.inputs import load_inputs
+from signalbench.experiment.multirun import (
+    PiecesResult,
+    compare_pieces,
+    is_multi_piece,
+    resolved_config,
+    start_run_folder,
+    store_root,
+    validate_pieces,
+)
 from signalbench.experiment.preflight import Plan, build, check
-from signalbench.experiment.pricing import _backtest, _benchmarks, _book_costs, _Model, _positions, _predict
-from signalbench.experiment.results import CLASSES, ExperimentResult, ExperimentWarning, assemble, write_run
-from signalbench.experiment.runfolder import check_destination
+from signalbench.experiment.pricing import _backtest, _benchmarks, _book_costs, _Model, _positions
+from signalbench.experiment.results import ExperimentResult, ExperimentWarning, assemble, write_run
+from signalbench.experiment.runfolder import check_destination, default_run_dir
+from signalbench.experiment.rungraph import TaskFailedError, fit_models
 
-__all__ = ["ExperimentResult", "ExperimentWarning", "compare"]
-
-
-# --------------------------------------------------------------------------------------------------------- models
-
-
-def _fit(model: Any, inputs: Inputs, labels: np.ndarray, fold: Fold, reporter: Reporter, name: str) -> dict:
-    """Fit ``model`` on the fold's training rows (validation rows for early stopping); returns the rows' record."""
-    L = model.window
-    train = [block(inputs.features, labels, fold.train, L)]
-    val = [block(inputs.features, labels, fold.val, L)] if fold.val.size else []
-    epochs = epochs_of(model)
-    if epochs:
-        callback, close = reporter.epochs(name, epochs)
-        try:
-            fit(model, train, val, callback)
-        finally:
-            close()
-    else:
-        with reporter.step(f"fit {name}"):
-            fit(model, train, val)
-    return {"train": train[0].record(), "val": val[0].record() if val else None}
-
-
-# ----------------------------------------------------------------------------------------------------- strategies
+__all__ = ["ExperimentResult", "ExperimentWarning", "TaskFailedError", "compare"]
 
 
 # ------------------------------------------------------------------------------------------------------- the run
 
 
-def _fit_all(exp, inputs, plan: Plan, reporter) -> dict[str, _Model]:
-    folds, labels = plan.folds, plan.labels
-    span0, span1 = folds[0].start, folds[-1].stop
-    out: dict[str, _Model] = {}
-    for spec in plan.specs:
-        name = spec.column
-        width = 1 if exp.labels.kind == "forward_return" else len(CLASSES)
-        proba = np.full((span1 - span0, width), np.nan)
-        vals, fitted, records = [], [], []
-        for k, fold in enumerate(folds):
-            model = build(spec, exp)
-            label = name if len(folds) == 1 else f"{name} (fold {k + 1}/{len(folds)})"
-            parts = _fit(model, inputs, labels[k], fold, reporter, label)
-            ctx = context_of(model, inputs.features, fold.start)
-            records.append(fit_record(k + 1, parts["train"], parts["val"], (ctx, fold.start, fold.stop)))
-            with reporter.step(f"predict {label}"):
-                proba[fold.start - span0 : fold.stop - span0] = _predict(model, inputs.features, fold.start, fold.stop)
-                if fold.val.size:
-                    v0, v1 = int(fold.val[0]), int(fold.val[-1]) + 1
-                    vals.append((_predict(model, inputs.features, v0, v1), v0, v1))
-            fitted.append(model)
-        out[name] = _Model(name, proba, vals, fitted, records)
-    return out
+def _fit_all(exp, inputs, plan: Plan, store, progress: bool, run_dir: Path | None) -> tuple[dict[str, _Model], Any]:
+    """Every model fitted on every fold and its outputs (tasks of a graph run in ``store``), and the GraphRun."""
+    return fit_models(exp, inputs, plan, store, progress=progress, run_dir=run_dir)
 
 
 def _coerce(experiment: Any) -> Experiment:
@@ -120,10 +87,14 @@ def compare(
 ) -> ExperimentResult | PiecesResult:
     """Run one experiment and write its run folder; see the module docstring for what is guaranteed.
 
-    An experiment of several symbols, or several LOBSTER or bars files, or with a split by day, runs as a graph of
-    cached tasks (:mod:`signalbench.experiment.multirun`) and returns a
-    :class:`~signalbench.experiment.multirun.PiecesResult`; ``compute`` overrides ``[compute]`` keys, ``cache`` is
-    the task store's folder, ``resume`` continues the run folder ``out``.
+    Fits and predictions run as a graph of cached tasks in a task store (default ``RUN/tasks``; ``cache`` or
+    ``[compute] cache`` names another, e.g. one shared by runs, where a run with one model added computes only that
+    model's tasks), on the ``[compute]`` executor; ``compute`` overrides ``[compute]`` keys. The run folder is created
+    at the start with ``config.json``; ``resume`` continues the run folder ``out`` (only missing tasks run, and
+    ``metrics.json``, written last, equals an uninterrupted run's). A single-piece run (one symbol, a row split:
+    :mod:`signalbench.experiment.rungraph`) returns an :class:`ExperimentResult`; an experiment of several symbols, or
+    several LOBSTER or bars files, or with a split by day, returns a
+    :class:`~signalbench.experiment.multirun.PiecesResult` (:mod:`signalbench.experiment.multirun`).
 
     Parameters
     ----------
@@ -136,12 +107,20 @@ def compare(
     progress : bool, default False
         Show rich progress bars on standard error.
     write : bool, default True
-        Write the run folder (``False`` keeps everything in memory).
+        Write the run folder (``False`` keeps the results in memory; the task store is then a temporary folder,
+        removed at the end, unless ``cache`` or ``[compute] cache`` names one).
     runs_root : path, default "runs"
         Where default run folders go.
     report : bool, default True
-        Write ``report.html`` into the run folder (:func:`signalbench.reports.html.build_report`) before it is
-        renamed into place.
+        Write ``report.html`` into the run folder (:func:`signalbench.reports.html.build_report`) before
+        ``metrics.json``.
+    compute : dict, optional
+        ``[compute]`` keys (``executor``, ``workers``, ``address``, ``fail_fast``); a single run without ``workers``
+        runs its tasks in this process.
+    cache : path, optional
+        The task store's folder.
+    resume : bool, default False
+        Continue the run folder ``out`` (its ``config.json`` gave the experiment).
 
     Returns
     -------
@@ -153,10 +132,13 @@ def compare(
         For an invalid experiment (an :class:`Experiment` built in Python gets the checks of a TOML file, e.g. two
         models under one column name).
     FileExistsError
-        When ``out`` exists already (checked before anything is fitted).
+        When ``out`` exists already (checked before anything is fitted) and ``resume`` is not set.
+    TaskFailedError
+        When a fit or prediction of a single-piece run failed, naming the model and fold (the run folder keeps every
+        finished task: resume it once the cause is fixed).
     signalbench.RunFolderError
         When the run folder cannot be written (no permission, a full disk): before anything is fitted when that can
-        be seen then, else at the end, with nothing left behind.
+        be seen then, else at the end, with no result file left behind.
     """
     report = boolean(report, "report")
     exp = _coerce(experiment)
@@ -170,37 +152,73 @@ def compare(
         return compare_pieces(
             exp, pieces, out=out, runs_root=runs_root, progress=progress, report=report, cache=cache, resume=resume
         )
-    if write:
-        check_destination(out, runs_root)  # a folder that cannot be written fails now, not after the fitting
+    run_dir = _start(exp, out, runs_root, resume) if write else None
+    return _single(exp, run_dir, progress=progress, report=report, cache=cache, fresh=write and not resume)
+
+
+def _start(exp: Experiment, out, runs_root, resume: bool) -> Path:
+    """The run folder: ``out`` to resume (it must hold ``config.json``), else a new one (checked, not yet made)."""
+    if resume:
+        if out is None or not (Path(out) / "config.json").is_file():
+            where = "no out" if out is None else f"none at {Path(out) / 'config.json'}"
+            raise FileNotFoundError(f"resume: expected a run folder with config.json, got {where}")
+        return Path(out)
+    check_destination(out, runs_root)  # a folder that cannot be written fails now, not after the fitting
+    return Path(out) if out is not None else default_run_dir(exp.name, runs_root)
+
+
+def _single(exp: Experiment, run_dir: Path | None, *, progress, report, cache, fresh: bool) -> ExperimentResult:
+    """A single-piece run: the fits and predictions as a graph of tasks, then one backtest and the run folder.
+
+    ``run_dir`` None: nothing is written (the task store is a temporary folder unless ``cache`` names one); ``fresh``:
+    the run folder is created (with ``config.json``) once the checks passed, before anything is fitted.
+    """
     notes: list[str] = []
-    with Reporter(progress) as reporter, warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with reporter.step("load data and features"):
-            inputs = load_inputs(exp)
-        plan = check(exp, inputs)  # every check that needs no fitting (what `validate` reports), before any fit
-        folds, gap, labels, label_info = plan.folds, plan.gap, plan.labels, plan.label_info
+        with Reporter(progress) as reporter:
+            with reporter.step("load data and features"):
+                inputs = load_inputs(exp)
+            plan = check(exp, inputs)  # every check that needs no fitting (what `validate` reports), before any fit
         notes += plan.skipped
-        models = _fit_all(exp, inputs, plan, reporter)
+        if fresh:
+            resolved = {s.column: build(s, exp).get_params() for s in plan.specs}
+            start_run_folder(exp, run_dir, resolved_config(exp, resolved))
+        with _store(exp, run_dir, cache) as store:
+            models, graph_run = _fit_all(exp, inputs, plan, store, progress, run_dir)
+        folds = plan.folds
         start, stop = folds[0].start, folds[-1].stop
-        with reporter.step("strategies and backtest"):
-            columns, info, extra = _positions(exp, inputs, folds, models)
-            bench = _benchmarks(exp, inputs, start, stop)
-            result = _backtest(exp, inputs, start, stop, columns, bench, extra)
-        capacity = None
-        if exp.costs.model == "book" and exp.costs.capacity_sizes:  # a step only where there is a curve to draw
-            with reporter.step("capacity curve"):
-                capacity = _capacity(exp, inputs, start, stop, {**columns, **bench})
+        with Reporter(progress) as reporter:
+            with reporter.step("strategies and backtest"):
+                columns, info, extra = _positions(exp, inputs, folds, models)
+                bench = _benchmarks(exp, inputs, start, stop)
+                result = _backtest(exp, inputs, start, stop, columns, bench, extra)
+            capacity = None
+            if exp.costs.model == "book" and exp.costs.capacity_sizes:  # a step only where there is a curve to draw
+                with reporter.step("capacity curve"):
+                    capacity = _capacity(exp, inputs, start, stop, {**columns, **bench})
     notes += [str(w.message) for w in caught if _ours(w)]
-    stitched = _stitch_labels(labels, folds)
-    res = assemble(exp, inputs, folds, gap, label_info, models, stitched, columns, info, bench, result, notes)
+    stitched = _stitch_labels(plan.labels, folds)
+    res = assemble(exp, inputs, folds, plan.gap, plan.label_info, models, stitched, columns, info, bench, result, notes)
     if capacity is not None:
         res.metrics["capacity"] = capacity
     fitted = {name: m.fitted for name, m in models.items()}
-    res.audit = audit_experiment(exp, inputs, folds, labels, fitted, res.metrics, res.fits)  # audit.json
-    res.audit.warn(stacklevel=2)
-    if write:
-        res.run_dir = write_run(res, out, runs_root, report=report)
+    res.audit = audit_experiment(exp, inputs, folds, plan.labels, fitted, res.metrics, res.fits)  # audit.json
+    res.audit.warn(stacklevel=3)
+    res.run = graph_run
+    if run_dir is not None:
+        res.run_dir = write_run(res, run_dir, report=report)
     return res
+
+
+@contextmanager
+def _store(exp: Experiment, run_dir: Path | None, cache) -> Iterator[TaskStore]:
+    """The task store: ``cache``, else ``[compute] cache``, else ``RUN/tasks``; without either, a temporary folder."""
+    if run_dir is not None or cache is not None or exp.compute.cache is not None:
+        yield TaskStore(store_root(exp, run_dir, cache))
+        return
+    with tempfile.TemporaryDirectory(prefix="signalbench-tasks-") as tmp:
+        yield TaskStore(tmp)
 
 
 def _pieces(exp: Experiment) -> list:

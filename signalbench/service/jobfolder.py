@@ -1,9 +1,9 @@
 """What a job's run folder says: its name, whether it is complete or can be resumed, and the job's task progress.
 
-A job writes its run folder ``<runs>/<name>-job-<id>``. A multi-piece run creates it at the start with its
-``config.json`` and its task store (``RUN/tasks``); ``metrics.json`` is written last, so a folder with it is
+A job writes its run folder ``<runs>/<name>-job-<id>``. A run (single- or multi-piece) creates it at the start with
+its ``config.json`` and its task store (``RUN/tasks``); ``metrics.json`` is written last, so a folder with it is
 complete, and a folder with ``config.json`` alone is a run in progress that ``compare(..., resume=True)``
-continues. A single-piece run writes its folder atomically at the end: until then there is nothing to resume.
+continues.
 
 The job's worker records the graph it runs (the store's folder and every task key) in a progress file of the
 spool; the runner counts the keys stored so far: ``tasks <done>/<total>``.
@@ -27,7 +27,7 @@ def folder_name(config: dict, job_id: str) -> str:
 
 
 def folder_state(out: Path) -> Literal["complete", "resumable", "none"]:
-    """``complete`` (``metrics.json`` is there), ``resumable`` (a multi-piece run begun) or ``none``."""
+    """``complete`` (``metrics.json`` is there), ``resumable`` (a run begun) or ``none``."""
     if (out / "metrics.json").is_file():
         return "complete"
     return "resumable" if (out / "config.json").is_file() else "none"

@@ -4,11 +4,11 @@ A job goes ``queued -> running -> done | failed | cancelled``. Its process runs 
 :func:`signalbench.experiment.compare` with the server's ``[compute]`` settings (``signalbench serve --executor
 local|dask|dask://host:port --workers N``; default: local, 1 worker), into the run folder of
 :mod:`signalbench.service.jobfolder`. When the server starts, a job a killed server left ``running`` is re-queued
-when its run folder can be resumed (a multi-piece run: its task store keeps every task done) and resumed, at most
-``max_attempts`` attempts in all (then failed with the reason); one that cannot be resumed (a single-piece run) is
-marked ``failed`` with the reason, never left running forever. A server stopped cleanly does the same with the job
-it was running. A finished run is imported in the same transaction that marks its job done, so it is in the
-database exactly once.
+when its run folder can be resumed (its task store keeps every task done) and resumed, at most
+``max_attempts`` attempts in all (then failed with the reason); one that cannot be resumed (stopped before its run
+folder was created) is marked ``failed`` with the reason, never left running forever. A server stopped cleanly
+does the same with the job it was running. A finished run is imported in the same transaction that marks its job
+done, so it is in the database exactly once.
 
 One server runs the jobs of a database: a second server with jobs on the same database would take the first's
 running jobs for a killed server's.
@@ -37,7 +37,7 @@ from signalbench.service.importer import insert_run, read_run
 from signalbench.service.jobfolder import folder_name, folder_state, progress_tasks, progress_text, tasks_done
 
 STOPPED = (
-    "the server stopped while the job ran and its run cannot be resumed (a single-piece run keeps no task store); "
+    "the server stopped while the job ran and its run cannot be resumed (it stopped before its run folder was made); "
     "submit it again"
 )
 #: The states a job ends in.

@@ -1,8 +1,8 @@
 """One job of the service, in its own process: ``python -m signalbench.service.worker SPEC.json RUN_DIR``.
 
 Runs the experiment exactly as ``signalbench run`` does (:func:`signalbench.experiment.compare`) with the server's
-``[compute]`` settings (the spec's ``compute``), or continues the multi-piece run folder ``RUN_DIR`` (the spec's
-``resume``: ``signalbench run --resume``). The graph a multi-piece run builds is recorded in the spec's
+``[compute]`` settings (the spec's ``compute``), or continues the run folder ``RUN_DIR`` (the spec's
+``resume``: ``signalbench run --resume``). The graph a run builds is recorded in the spec's
 ``progress`` file (:func:`signalbench.service.jobfolder.record_graph`) before its tasks run. Exit status 0 when the
 run folder is complete, 2 with a one-line reason on standard error otherwise.
 """
@@ -38,6 +38,7 @@ def main(argv: list[str]) -> int:
     from signalbench.experiment import compare
     from signalbench.experiment.config import parse_experiment
     from signalbench.experiment.multirun import read_run_config
+    from signalbench.experiment.rungraph import TaskFailedError
 
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     if spec.get("progress"):
@@ -51,7 +52,7 @@ def main(argv: list[str]) -> int:
             warnings.simplefilter("ignore")  # the run's warnings are in its metrics.json notes
             resume = bool(spec.get("resume"))
             compare(experiment, out=argv[1], progress=False, compute=spec.get("compute"), resume=resume)
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, TaskFailedError) as exc:
         print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=sys.stderr)
         return 2
     return 0

@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pytest
 
+from signalbench.compute import TaskStore
 from signalbench.data.splits import usable_rows, walk_forward_splits
 from signalbench.experiment import compare, walk_forward
 from signalbench.experiment.config import parse_experiment
-from signalbench.experiment.console import Reporter
 from signalbench.experiment.folds import validation_tail
 from signalbench.experiment.inputs import load_inputs
 from signalbench.experiment.preflight import build, check
@@ -63,11 +63,11 @@ def _walk_forward_pairs(exp, inputs, longest):
     )
 
 
-def test_runner_tasks_and_walk_forward_predict_a_fold_bit_for_bit_alike():
+def test_runner_tasks_and_walk_forward_predict_a_fold_bit_for_bit_alike(tmp_path):
     exp, inputs, plan = _single_run()
     (spec,) = plan.specs
     share, gap = exp.split.val / (exp.split.train + exp.split.val), plan.gap
-    fitted_by_runner = _fit_all(exp, inputs, plan, Reporter(False))[spec.column]
+    fitted_by_runner = _fit_all(exp, inputs, plan, TaskStore(tmp_path), False, None)[0][spec.column]
     runner = fitted_by_runner.proba
     span0 = plan.folds[0].start
     piece = {"features": inputs.features, "n": inputs.n, "price": inputs.price}

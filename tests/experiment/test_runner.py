@@ -114,6 +114,7 @@ def test_same_seed_same_metrics(run, tmp_path):
 
 @pytest.mark.parametrize("exc", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_a_failed_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch, exc):
+    """A run that fails writing its results keeps config.json and the task store, and no result file; it resumes."""
     from signalbench.experiment import results
 
     calls = {"n": 0}
@@ -125,13 +126,18 @@ def test_a_failed_run_leaves_nothing_that_looks_finished(tmp_path, monkeypatch, 
             raise exc
         real(path, value)
 
+    cfg = tiny(models=[], strategies=[{"rule": "sign"}])
     monkeypatch.setattr(results, "write_json", failing)
     out = tmp_path / "run"
     with pytest.raises(type(exc)):
-        compare(tiny(models=[], strategies=[{"rule": "sign"}]), out=out)
+        compare(cfg, out=out)
     assert calls["n"] >= 1
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "environment.json", "tasks"]  # nothing else
+    monkeypatch.setattr(results, "write_json", real)
+    resumed = compare(cfg, out=out, resume=True, report=False)
+    compare(cfg, out=tmp_path / "whole", report=False)
+    assert (out / "metrics.json").read_bytes() == (tmp_path / "whole" / "metrics.json").read_bytes()
+    assert resumed.run_dir == out and not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_never_trading_column_is_named(tmp_path):
