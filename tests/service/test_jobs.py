@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from signalbench.cli import main
 from signalbench.service import db, jobs, keys, migrate
 from signalbench.service.importer import import_runs
+from signalbench.service.jobfolder import folder_name, folder_state
 from tests.service.conftest import Client, free_port
 
 TINY = {
@@ -137,7 +138,7 @@ def test_a_job_runs_in_a_separate_process_and_its_run_is_imported_exactly_once(e
 
 
 @pytest.mark.slow
-def test_killing_the_server_mid_job_leaves_the_job_failed_after_restart(tmp_path):
+def test_killing_the_server_mid_job_never_leaves_the_job_running_after_restart(tmp_path):
     runs = tmp_path / "runs"
     url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
     engine = db.make_engine(url)
@@ -178,10 +179,15 @@ def test_killing_the_server_mid_job_leaves_the_job_failed_after_restart(tmp_path
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert jobs.get_job(engine, job_id)["state"] == "running"  # what a killed server leaves behind
+    # the job's run folder, if its worker got as far as making it, can be resumed; else the job cannot be
+    begun = folder_state(runs / folder_name(slow, job_id)) != "none"
     proc, client = start()
     try:
         job = client.json("GET", f"/api/v1/jobs/{job_id}")[1]
-        assert job["state"] == "failed" and job["error"] == jobs.STOPPED
+        if begun:  # re-queued for a second attempt (test_job_resume.py follows such a job to the end)
+            assert job["state"] in ("queued", "running", "done") and job["attempts"] in (1, 2), job
+        else:
+            assert job["state"] == "failed" and job["error"] == jobs.STOPPED
     finally:
         proc.terminate()
         proc.wait(timeout=30)
