@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from signalbench.engine.kernels import COLUMN_STATS, flex
-from signalbench.engine.trades import N_TRIP, add_trade_nb, trip_step_nb
+from signalbench.engine.trades import N_EVENT, N_TRIP, TRIP_TILE, add_trade_nb, trip_events_nb, trips_run_nb
 
 #: Trading statistics accumulated per column, in order.
 TRADE_STATS = (
@@ -57,7 +57,7 @@ ACC_ROWS = _NC + _NT + N_TRIP + len(MOMENTS)
 #: What is kept per PBO block and column, in order (axis 0 of the ``blocks`` array).
 PBO_BLOCK = ("mean", "m2", "low", "high")
 # Returns are kept this many at a time for their moments: two exact passes over a block in L1, then a merge.
-_BLOCK = 256
+_BLOCK = TRIP_TILE
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -94,6 +94,7 @@ def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end,
     q_col = position[:, j if position.shape[1] > 1 else 0]
     per_row = fee.shape[0] > 1 or half_spread.shape[0] > 1 or slippage.shape[0] > 1
     tile = np.empty((5, _BLOCK))  # exposure, per-unit cost (bps), gross return, cost, net return
+    events = np.empty((N_EVENT, _BLOCK))  # the round trips' (signalbench.engine.trades.TRIP_EVENTS)
     if not per_row:  # the same cost on every bar: filled once
         _unit_costs_nb(tile[1], fee, half_spread, slippage, 0, _BLOCK, j)
     n_blocks = bounds.shape[0] - 1
@@ -119,7 +120,8 @@ def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end,
             moments = _merge_moments_nb(moments, tile[4], _BLOCK)
         else:
             moments = _merge_moments_nb(moments, tile[4], k)
-        trip = _trips_tile_nb(trips, tile, t0, k, before, trip)
+        trip_events_nb(events, tile[0], tile[3], tile[4], 0, k, before)
+        trip = trips_run_nb(trips, events, tile[4], 0, k, t0, trip)
         if n_blocks > 0:
             pbo = _pbo_tile_nb(pbo, tile[4], t0, k, bounds, blocks, j)
     if prev_e != 0.0:
@@ -211,17 +213,6 @@ def _curve_tile_nb(curve, r_tile, t0, k, outs, write, compound, j):
             outs[5][t0 + i, j] = equity / top - 1.0
     eq, peak, trough, mdd, peak_a, trough_a, mdd_a = state
     return eq, peak, trough, mdd, peak_a, trough_a, mdd_a, cum
-
-
-@njit(cache=True, error_model="numpy")
-def _trips_tile_nb(trips, tile, t0, k, prev, trip):
-    """The round-trip step (:func:`signalbench.engine.trades.trip_step_nb`) over a tile; ``prev``: the exposure before."""
-    net, start, streak = trip
-    for i in range(k):
-        cur = tile[0, i]
-        net, start, streak = trip_step_nb(trips, prev, cur, tile[4, i], tile[3, i], t0 + i, net, start, streak)
-        prev = cur
-    return net, start, streak
 
 
 @njit(cache=True, error_model="numpy")
