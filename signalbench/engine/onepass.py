@@ -1,18 +1,19 @@
 """The engine's one pass per column: simulate and accumulate every statistic while the outputs are written.
 
-:func:`one_pass_nb` walks each column once, ``prange`` over columns, and computes, bar by bar, the executed
-exposure, gross return, cost, net return, equity and drawdown (the conventions of
-:mod:`signalbench.engine.kernels`), writing each series only when its output array is given (an array with 0 rows
-is not written: the statistics-only path of :func:`signalbench.backtest` gives none). Alongside, it accumulates
-everything ``BacktestResult.stats`` is built from, so the data are read once:
+:func:`one_pass_nb` walks each column once, ``prange`` over columns, in tiles of 256 bars that stay in L1
+(:func:`_column_nb`), and computes the executed exposure, gross return, cost, net return, equity and drawdown
+(the conventions of :mod:`signalbench.engine.kernels`), writing each series only when its output array is given
+(an array with 0 rows is not written: the statistics-only path of :func:`signalbench.backtest` gives none).
+Alongside, it accumulates everything ``BacktestResult.stats`` is built from, so the data are read once:
 
 - the rows of :data:`signalbench.engine.kernels.COLUMN_STATS` (the standard deviation from the central moments
   below, exactly 0 when every return is equal, as the two-pass kernel gives);
 - the trading statistics :data:`TRADE_STATS`;
-- the round-trip accumulators of :mod:`signalbench.engine.trades` (the same step as its kernels);
-- the mean and population central moments m2, m3, m4 the deflated Sharpe needs: the returns are kept 256 at a
-  time in a buffer that stays in cache, each block's moments computed in two passes and merged into the running
-  ones with Pebay's pairwise formulas (as accurate as two passes over the column, without a second read);
+- the round-trip accumulators of :mod:`signalbench.engine.trades` (the same tiled pass as its
+  :func:`signalbench.engine.trades.round_trip_stats_nb`);
+- the mean and population central moments m2, m3, m4 the deflated Sharpe needs: each tile's returns, in cache,
+  have their moments computed in two passes and merged into the running ones with Pebay's pairwise formulas (as
+  accurate as two passes over the column, without a second read);
 - when the probability of backtest overfitting is asked for, the mean, sum of squared deviations (Welford's
   update), lowest and highest return of each of its ``S`` contiguous blocks (:data:`PBO_BLOCK`), which is all
   :func:`signalbench.engine.selection.pbo_from_blocks` needs: a sweep of any width gets its PBO with no (n, m)
@@ -56,7 +57,7 @@ ACC = {
 ACC_ROWS = _NC + _NT + N_TRIP + len(MOMENTS)
 #: What is kept per PBO block and column, in order (axis 0 of the ``blocks`` array).
 PBO_BLOCK = ("mean", "m2", "low", "high")
-# Returns are kept this many at a time for their moments: two exact passes over a block in L1, then a merge.
+# Bars per tile: the tile's returns are also a block of the moments (two exact passes in L1, then a merge).
 _BLOCK = TRIP_TILE
 
 
