@@ -192,10 +192,13 @@ def trips_run_nb(acc, events, r, i0, k, t0, trip):
     """Walk bars ``i0 .. i0 + k - 1`` of ``r`` (rows ``t0 ..``) with their events; add each closed trade to ``acc``.
 
     ``trip`` is the open trade's net PnL and entry row, and the win/loss streak, before the bars; returned after
-    them. The same trades and sums, in the same order, as :func:`add_trade_nb` on each one, but without a branch
-    on the data (a trade closes on about half the bars of a busy signal: branches would be mispredicted): the
-    flags of ``events`` are 0 or 1, so ``x * flag`` is ``x`` or a zero that leaves a sum as it was, and the
-    running PnL is ``run * keep + base``, exactly ``run`` or ``base``.
+    them. The same trades as :func:`_walk_1d_nb`: a trade's net PnL is the sum of ``r`` over its bars, except that
+    on a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest. The
+    same sums, in the same order, as :func:`add_trade_nb` on each trade, but without a branch on the data (a trade
+    closes on about half the bars of a busy signal: branches would be mispredicted): the flags of ``events`` are
+    0 or 1, so ``x * flag`` is ``x`` or a zero that leaves a sum as it was, and the running PnL is
+    ``run * keep + base``, exactly ``run`` or ``base`` (``r`` is finite, as the engine's returns always are).
+    A trade still open after the last bar is added by the caller.
     """
     net, start, streak = trip
     count, wins, losses, sum_win, sum_loss, sum_net = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5]
