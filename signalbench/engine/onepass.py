@@ -1,18 +1,19 @@
 """The engine's one pass per column: simulate and accumulate every statistic while the outputs are written.
 
-:func:`one_pass_nb` walks each column once, ``prange`` over columns, and computes, bar by bar, the executed
-exposure, gross return, cost, net return, equity and drawdown (the conventions of
-:mod:`signalbench.engine.kernels`), writing each series only when its output array is given (an array with 0 rows
-is not written: the statistics-only path of :func:`signalbench.backtest` gives none). Alongside, it accumulates
-everything ``BacktestResult.stats`` is built from, so the data are read once:
+:func:`one_pass_nb` walks each column once, ``prange`` over columns, in tiles of 256 bars that stay in L1
+(:func:`_column_nb`), and computes the executed exposure, gross return, cost, net return, equity and drawdown
+(the conventions of :mod:`signalbench.engine.kernels`), writing each series only when its output array is given
+(an array with 0 rows is not written: the statistics-only path of :func:`signalbench.backtest` gives none).
+Alongside, it accumulates everything ``BacktestResult.stats`` is built from, so the data are read once:
 
 - the rows of :data:`signalbench.engine.kernels.COLUMN_STATS` (the standard deviation from the central moments
   below, exactly 0 when every return is equal, as the two-pass kernel gives);
 - the trading statistics :data:`TRADE_STATS`;
-- the round-trip accumulators of :mod:`signalbench.engine.trades` (the same step as its kernels);
-- the mean and population central moments m2, m3, m4 the deflated Sharpe needs: the returns are kept 256 at a
-  time in a buffer that stays in cache, each block's moments computed in two passes and merged into the running
-  ones with Pebay's pairwise formulas (as accurate as two passes over the column, without a second read);
+- the round-trip accumulators of :mod:`signalbench.engine.trades` (the same tiled pass as its
+  :func:`signalbench.engine.trades.round_trip_stats_nb`);
+- the mean and population central moments m2, m3, m4 the deflated Sharpe needs: each tile's returns, in cache,
+  have their moments computed in two passes and merged into the running ones with Pebay's pairwise formulas (as
+  accurate as two passes over the column, without a second read);
 - when the probability of backtest overfitting is asked for, the mean, sum of squared deviations (Welford's
   update), lowest and highest return of each of its ``S`` contiguous blocks (:data:`PBO_BLOCK`), which is all
   :func:`signalbench.engine.selection.pbo_from_blocks` needs: a sweep of any width gets its PBO with no (n, m)
@@ -27,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from signalbench.engine.kernels import COLUMN_STATS, flex
-from signalbench.engine.trades import N_TRIP, add_trade_nb, trip_step_nb
+from signalbench.engine.trades import N_EVENT, N_TRIP, TRIP_TILE, add_trade_nb, trip_events_nb, trips_run_nb
 
 #: Trading statistics accumulated per column, in order.
 TRADE_STATS = (
@@ -56,8 +57,8 @@ ACC = {
 ACC_ROWS = _NC + _NT + N_TRIP + len(MOMENTS)
 #: What is kept per PBO block and column, in order (axis 0 of the ``blocks`` array).
 PBO_BLOCK = ("mean", "m2", "low", "high")
-# Returns are kept this many at a time for their moments: two exact passes over a block in L1, then a merge.
-_BLOCK = 256
+# Bars per tile: the tile's returns are also a block of the moments (two exact passes in L1, then a merge).
+_BLOCK = TRIP_TILE
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -81,65 +82,152 @@ def one_pass_nb(
 
 @njit(cache=True, error_model="numpy")
 def _column_nb(price, position, fee, half_spread, slippage, delay, close_at_end, compound, j, outs, bounds, blocks):
-    """One column's pass; returns its ACC_ROWS accumulators (see the module docstring)."""
+    """One column's pass; returns its ACC_ROWS accumulators (see the module docstring).
+
+    The column goes by in tiles of :data:`_BLOCK` bars: the simulation fills the tile's exposure, per-unit cost,
+    gross return, cost and net return (the rows of ``tile``, in L1) and writes the series; then each group of
+    statistics walks the tile in a loop of its own. Every accumulator sees the same values in the same order as
+    in one loop over the bars (identical numbers), but each loop keeps its few accumulators in registers.
+    """
     write = outs[0].shape[0] > 0
-    n_blocks = bounds.shape[0] - 1
-    b = 0
-    pbo = (0.0, 0.0, 0.0, np.inf, -np.inf)  # the current PBO block: count, mean, M2, low, high
     n = price.shape[0]
+    p_col = price[:, j if price.shape[1] > 1 else 0]
+    q_col = position[:, j if position.shape[1] > 1 else 0]
+    per_row = fee.shape[0] > 1 or half_spread.shape[0] > 1 or slippage.shape[0] > 1
+    tile = np.empty((5, _BLOCK))  # exposure, per-unit cost (bps), gross return, cost, net return
+    events = np.empty((N_EVENT, _BLOCK))  # the round trips' (signalbench.engine.trades.TRIP_EVENTS)
+    if not per_row:  # the same cost on every bar: filled once
+        _unit_costs_nb(tile[1], fee, half_spread, slippage, 0, _BLOCK, j)
+    n_blocks = bounds.shape[0] - 1
+    pbo = (0, (0.0, 0.0, 0.0, np.inf, -np.inf))  # the current PBO block; its count, mean, M2, low, high
     trips = np.zeros(N_TRIP)
-    sums = (0.0, 0.0, 0.0, 0.0)  # sum r, sum min(r, 0)^2, gross profit, gross loss
+    sums = (0.0, 0.0, 0.0, 0.0, np.inf, -np.inf)  # sum r, sum min(r, 0)^2, gross profit, gross loss; low, high
     trade = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # TRADE_STATS (exposure_time as a count of bars)
     moments = (0.0, 0.0, 0.0, 0.0, 0.0)  # count, mean, M2, M3, M4 of the blocks merged so far
-    block = np.empty(_BLOCK)  # the returns not merged yet
-    curve = (1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0)  # compounded equity, peak, trough, max drawdown; additive ones
-    prev_e = 0.0
-    prev_p = flex(price, 0, j)
-    lo, hi = np.inf, -np.inf
-    net, start, streak = 0.0, 0, 0
-    for t in range(n):
-        p = flex(price, t, j)
-        e = flex(position, t - delay, j) if t >= delay and not (close_at_end and t == n - 1) else 0.0
-        g = prev_e * (p / prev_p - 1.0) if t > 0 else 0.0
-        c = abs(e - prev_e) * (flex(fee, t, j) + flex(half_spread, t, j) + flex(slippage, t, j)) / 1e4
-        r = g - c
-        block[t % _BLOCK] = r
-        if t % _BLOCK == _BLOCK - 1:
-            moments = _merge_moments_nb(moments, block, _BLOCK)
+    curve = (1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0)  # compounded equity, peak, trough, max drawdown; additive; sum r
+    prev_e, prev_p = 0.0, p_col[0]
+    trip = (0.0, 0, 0)  # the open trade's net PnL and entry row, the win/loss streak
+    for t0 in range(0, n, _BLOCK):
+        k = min(_BLOCK, n - t0)
+        _exposure_nb(tile[0], q_col, t0, k, delay, close_at_end and t0 + k == n)
+        if per_row:
+            _unit_costs_nb(tile[1], fee, half_spread, slippage, t0, k, j)
+        before = prev_e
+        prev_e, prev_p = _simulate_nb(tile, p_col, t0, k, prev_e, prev_p, outs, write, j)
+        trade = _trade_tile_nb(trade, tile, t0, k, before)
+        sums = _sums_tile_nb(sums, tile[4], k)
+        curve = _curve_tile_nb(curve, tile[4], t0, k, outs, write, compound, j)
+        if k == _BLOCK:  # the literal size: the same compiled sums as every full block before
+            moments = _merge_moments_nb(moments, tile[4], _BLOCK)
+        else:
+            moments = _merge_moments_nb(moments, tile[4], k)
+        trip_events_nb(events, tile[0], tile[3], tile[4], 0, k, before)
+        trip = trips_run_nb(trips, events, tile[4], 0, k, t0, trip)
         if n_blocks > 0:
-            pbo = _pbo_step_nb(pbo, r)
-            if t == bounds[b + 1] - 1:
-                for i in range(4):
-                    blocks[i, b, j] = pbo[i + 1]
-                b += 1
-                pbo = (0.0, 0.0, 0.0, np.inf, -np.inf)
-        sums = _returns_step_nb(sums, r)
-        curve = _curve_step_nb(curve, r, sums[0])
+            pbo = _pbo_tile_nb(pbo, tile[4], t0, k, bounds, blocks, j)
+    if prev_e != 0.0:
+        add_trade_nb(trips, trip[0], n - 1 - trip[1], trip[2])
+    return _finish_nb(n, sums, trade, trips, moments, curve, sums[4] == sums[5])
+
+
+@njit(cache=True, error_model="numpy")
+def _unit_costs_nb(out, fee, half_spread, slippage, t0, k, j):
+    """``out[:k]``: fee + half spread + slippage (bps) of bars ``t0 .. t0 + k - 1`` of column ``j``."""
+    for i in range(k):
+        t = t0 + i
+        out[i] = flex(fee, t, j) + flex(half_spread, t, j) + flex(slippage, t, j)
+
+
+@njit(cache=True, error_model="numpy")
+def _exposure_nb(out, q_col, t0, k, delay, close_last):
+    """``out[:k]``: the executed exposure of bars ``t0 ..``, ``position[t - delay]`` (0 before ``delay``).
+
+    ``close_last``: the tile ends on the last bar, which ``close_at_end`` makes flat.
+    """
+    first = min(max(delay - t0, 0), k)
+    for i in range(first):
+        out[i] = 0.0
+    for i in range(first, k):
+        out[i] = q_col[t0 + i - delay]
+    if close_last:
+        out[k - 1] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _simulate_nb(tile, p_col, t0, k, prev_e, prev_p, outs, write, j):
+    """Gross return, cost and net return of a tile's bars (rows 2-4 of ``tile``); the series written when asked.
+
+    ``g[0]`` needs no case of its own: ``prev_e`` is 0 there and ``prev_p`` the first price, so ``g`` is 0.
+    """
+    for i in range(k):
+        p = p_col[t0 + i]
+        e = tile[0, i]
+        g = prev_e * (p / prev_p - 1.0)
+        c = abs(e - prev_e) * tile[1, i] / 1e4
+        r = g - c
+        tile[2, i] = g
+        tile[3, i] = c
+        tile[4, i] = r
         if write:
-            _write_nb(outs, t, j, r, g, c, e, curve, sums[0], compound)
-        lo, hi = min(lo, r), max(hi, r)
-        trade = _trade_step_nb(trade, prev_e, e, g, c, r, t)
-        net, start, streak = trip_step_nb(trips, prev_e, e, r, c, t, net, start, streak)
+            outs[0][t0 + i, j] = r
+            outs[1][t0 + i, j] = g
+            outs[2][t0 + i, j] = c
+            outs[3][t0 + i, j] = e
         prev_e = e
         prev_p = p
-    if prev_e != 0.0:
-        add_trade_nb(trips, net, n - 1 - start, streak)
-    if n % _BLOCK:
-        moments = _merge_moments_nb(moments, block, n % _BLOCK)
-    return _finish_nb(n, sums, trade, trips, moments, curve, lo == hi)
+    return prev_e, prev_p
 
 
-@njit(cache=True, inline="always")
-def _write_nb(outs, t, j, r, g, c, e, curve, cum, compound):
-    """Write bar ``t`` of column ``j`` into the six output series."""
-    eq = curve[0] if compound else 1.0 + cum
-    peak = curve[1] if compound else curve[4]
-    outs[0][t, j] = r
-    outs[1][t, j] = g
-    outs[2][t, j] = c
-    outs[3][t, j] = e
-    outs[4][t, j] = eq
-    outs[5][t, j] = eq / peak - 1.0
+@njit(cache=True, error_model="numpy")
+def _trade_tile_nb(trade, tile, t0, k, prev_e):
+    """TRADE_STATS over a tile (``prev_e``: the exposure before it)."""
+    for i in range(k):
+        e = tile[0, i]
+        trade = _trade_step_nb(trade, prev_e, e, tile[2, i], tile[3, i], tile[4, i], t0 + i)
+        prev_e = e
+    return trade
+
+
+@njit(cache=True, error_model="numpy")
+def _sums_tile_nb(sums, r_tile, k):
+    """The return sums of :func:`_returns_step_nb`, and the lowest and highest return, over a tile."""
+    total, down2, gp, gl, lo, hi = sums
+    for i in range(k):
+        r = r_tile[i]
+        total, down2, gp, gl = _returns_step_nb((total, down2, gp, gl), r)
+        lo, hi = min(lo, r), max(hi, r)
+    return total, down2, gp, gl, lo, hi
+
+
+@njit(cache=True, error_model="numpy")
+def _curve_tile_nb(curve, r_tile, t0, k, outs, write, compound, j):
+    """Both equity curves over a tile (:func:`_curve_step_nb`); equity and drawdown written when asked."""
+    eq, peak, trough, mdd, peak_a, trough_a, mdd_a, cum = curve
+    state = (eq, peak, trough, mdd, peak_a, trough_a, mdd_a)
+    for i in range(k):
+        cum += r_tile[i]
+        state = _curve_step_nb(state, r_tile[i], cum)
+        if write:
+            equity = state[0] if compound else 1.0 + cum
+            top = state[1] if compound else state[4]
+            outs[4][t0 + i, j] = equity
+            outs[5][t0 + i, j] = equity / top - 1.0
+    eq, peak, trough, mdd, peak_a, trough_a, mdd_a = state
+    return eq, peak, trough, mdd, peak_a, trough_a, mdd_a, cum
+
+
+@njit(cache=True, error_model="numpy")
+def _pbo_tile_nb(pbo, r_tile, t0, k, bounds, blocks, j):
+    """The PBO blocks' Welford step over a tile; a block that ends in it is stored in ``blocks[:, b, j]``."""
+    b, state = pbo
+    for i in range(k):
+        state = _pbo_step_nb(state, r_tile[i])
+        if t0 + i == bounds[b + 1] - 1:
+            for q in range(4):
+                blocks[q, b, j] = state[q + 1]
+            b += 1
+            state = (0.0, 0.0, 0.0, np.inf, -np.inf)
+    return b, state
 
 
 @njit(cache=True, inline="always")
@@ -244,7 +332,7 @@ def _finish_nb(n, sums, trade, trips, moments, curve, flat):
 
     ``flat``: every return was equal, so the deviation and the central moments are exactly 0.
     """
-    total, down2, gp, gl = sums
+    total, down2, gp, gl = sums[0], sums[1], sums[2], sums[3]
     out = np.full(ACC_ROWS, np.nan)
     out[0] = n
     out[1] = n

@@ -43,12 +43,14 @@ def _oracle_column_nb(price, fee, half_spread, slippage, j, pj, first, close_at_
     """Optimal executed exposures of column j (written into ``out[:, j]``); returns the optimal total.
 
     ``first``: the first bar at which the exposure may be non-zero (the latency ``delay``).
-    ``close_at_end``: the exposure of the last bar is forced to 0.
+    ``close_at_end``: the exposure of the last bar is forced to 0. ``out`` with 0 rows: the total only (no
+    back-pointers are kept and no path is written).
     """
     n = price.shape[0]
+    path = out.shape[0] > 0
     value = np.array([-np.inf, 0.0, -np.inf])  # value[s]: best total of r[0..t] with e[t] = s - 1
     arrive = np.empty(3)
-    back = np.empty((n, 3), dtype=np.int8)  # back[t, s]: the state at t - 1 on the best path into s at t
+    back = np.empty((n if path else 1, 3), dtype=np.int8)  # back[t, s]: the state at t - 1 on the best path into s
     for t in range(n):
         x = flex(price, t, pj) / flex(price, t - 1, pj) - 1.0 if t > 0 else 0.0
         k = (flex(fee, t, j) + flex(half_spread, t, j) + flex(slippage, t, j)) / 1e4
@@ -57,13 +59,17 @@ def _oracle_column_nb(price, fee, half_spread, slippage, j, pj, first, close_at_
         arrive[1] = value[1]
         arrive[2] = value[2] + x
         tradable = t >= first and not (close_at_end and t == n - 1)
+        row = t if path else 0
         for s in range(3):
             if s != 1 and not tradable:
                 value[s] = -np.inf
-                back[t, s] = 1
+                back[row, s] = 1
             else:
-                value[s], back[t, s] = _best_arrival_nb(arrive, s, k)
-    return _backtrack_nb(value, back, j, out)
+                value[s], back[row, s] = _best_arrival_nb(arrive, s, k)
+    best, s = _best_final_nb(value)
+    if path:
+        _backtrack_nb(s, back, j, out)
+    return best
 
 
 @njit(cache=True)
@@ -86,8 +92,8 @@ def _best_arrival_nb(arrive, s, k):
 
 
 @njit(cache=True)
-def _backtrack_nb(value, back, j, out):
-    """Write the optimal path into ``out[:, j]`` from the best final state (ties towards flat); return its total."""
+def _best_final_nb(value):
+    """The best total over the final states and its state (ties towards flat, then long)."""
     s = 1
     best = value[1]
     if value[2] > best:
@@ -96,15 +102,23 @@ def _backtrack_nb(value, back, j, out):
     if value[0] > best:
         best = value[0]
         s = 0
+    return best, s
+
+
+@njit(cache=True)
+def _backtrack_nb(s, back, j, out):
+    """Write the optimal path ending in state ``s`` into ``out[:, j]``."""
     for t in range(back.shape[0] - 1, -1, -1):
         out[t, j] = s - 1
         s = back[t, s]
-    return best
 
 
 @njit(cache=True, parallel=True)
 def oracle_nb(price, fee, half_spread, slippage, first, close_at_end, out):
-    """Exact cost-aware oracle for every column; fills ``out`` (n, m) and returns the (m,) optimal totals."""
+    """Exact cost-aware oracle for every column; fills ``out`` (n, m) and returns the (m,) optimal totals.
+
+    ``out`` with 0 rows, (0, m): the totals only (what the ``oracle_return_additive`` row needs).
+    """
     m = out.shape[1]
     totals = np.empty(m)
     for jj in prange(m):

@@ -190,8 +190,8 @@ def oracle_totals(price: np.ndarray, costs: Costs, opts: Options, m: int) -> np.
     Under the same prices, costs, delay and close; computed once when every column shares price and costs.
     """
     k = 1 if price.shape[1] == 1 and costs.shared else m
-    scratch = np.empty((price.shape[0], k), order="F")
-    totals = oracle_nb(price, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, scratch)
+    no_path = np.empty((0, k))  # the totals only
+    totals = oracle_nb(price, costs.fee, costs.half_spread, costs.slippage, opts.delay, opts.close_at_end, no_path)
     return np.repeat(totals, m) if k == 1 else totals
 
 

@@ -150,43 +150,98 @@ def add_trade_nb(acc, net, bars, streak):
     return streak
 
 
-@njit(cache=True, inline="always")
-def trip_step_nb(acc, prev, cur, r_t, c_t, t, net, start, streak):
-    """One bar of the lean round-trip pass: the open trade's net PnL, entry row and the streak, updated.
+#: Bars per tile of the round-trip pass (and of the one pass that calls it).
+TRIP_TILE = 256
+#: Rows of the per-bar events :func:`trip_events_nb` fills, in order (``(N_EVENT, TRIP_TILE)`` arrays).
+TRIP_EVENTS = (
+    "keep",  # 1 when the PnL of the trade open before the bar runs on, 0 when a trade opens on it
+    "base",  # the new trade's PnL after its first bar (r, or minus its share of the cost on a reversal); else 0
+    "opening",  # on a reversal, the opening trade's share of the cost (the closing one gets r + it); else 0
+    "closes",  # 1 when a trade closes on the bar (to flat or on a reversal)
+)
+N_EVENT = len(TRIP_EVENTS)
 
-    The same trades as :func:`_walk_1d_nb`: a trade's net PnL is the sum of ``r`` over its bars, except that on
-    a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest. A
-    finished trade is added to ``acc``; one still open after the last bar is added by the caller.
+
+@njit(cache=True, inline="always")
+def _event_nb(prev, cur, c_t, r_t):
+    """The :data:`TRIP_EVENTS` of one bar, from the exposure before and on it, its cost and its net return."""
+    held, now = prev != 0.0, cur != 0.0
+    flip = (cur > 0.0) != (prev > 0.0)
+    reversal = held & now & flip
+    opens = now & ((not held) | flip)
+    opening = c_t * abs(cur) / (abs(prev) + abs(cur))
+    opening = opening if reversal else 0.0
+    base = -opening if reversal else r_t
+    return (0.0 if opens else 1.0), (base if opens else 0.0), opening, (1.0 if held & ((not now) | flip) else 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def trip_events_nb(events, e, c, r, i0, k, prev):
+    """``events[:, :k]``: the :data:`TRIP_EVENTS` of bars ``i0 .. i0 + k - 1`` of ``e``, ``c``, ``r`` (1-D).
+
+    ``prev``: the exposure before bar ``i0``. No branch on the data: the loop vectorizes.
     """
-    if prev == 0.0:
-        if cur != 0.0:
-            net = r_t
-            start = t
-    elif cur == 0.0:
-        streak = add_trade_nb(acc, net + r_t, t - start, streak)
-    elif (cur > 0.0) != (prev > 0.0):
-        opening = c_t * abs(cur) / (abs(prev) + abs(cur))
-        streak = add_trade_nb(acc, net + r_t + opening, t - start, streak)
-        net = -opening
-        start = t
-    else:
-        net += r_t
+    events[0, 0], events[1, 0], events[2, 0], events[3, 0] = _event_nb(prev, e[i0], c[i0], r[i0])
+    for i in range(1, k):
+        t = i0 + i
+        events[0, i], events[1, i], events[2, i], events[3, i] = _event_nb(e[t - 1], e[t], c[t], r[t])
+
+
+@njit(cache=True, error_model="numpy")
+def trips_run_nb(acc, events, r, i0, k, t0, trip):
+    """Walk bars ``i0 .. i0 + k - 1`` of ``r`` (rows ``t0 ..``) with their events; add each closed trade to ``acc``.
+
+    ``trip`` is the open trade's net PnL and entry row, and the win/loss streak, before the bars; returned after
+    them. The same trades as :func:`_walk_1d_nb`: a trade's net PnL is the sum of ``r`` over its bars, except that
+    on a reversal bar the closing trade gets ``g = r + c`` less its share of ``c`` and the new one the rest. The
+    same sums, in the same order, as :func:`add_trade_nb` on each trade, but without a branch on the data (a trade
+    closes on about half the bars of a busy signal: branches would be mispredicted): the flags of ``events`` are
+    0 or 1, so ``x * flag`` is ``x`` or a zero that leaves a sum as it was, and the running PnL is
+    ``run * keep + base``, exactly ``run`` or ``base`` (``r`` is finite, as the engine's returns always are).
+    A trade still open after the last bar is added by the caller.
+    """
+    net, start, streak = trip
+    count, wins, losses, sum_win, sum_loss, sum_net = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5]
+    best_win, best_loss, bars = np.int64(acc[6]), np.int64(acc[7]), acc[8]
+    for i in range(k):
+        t = t0 + i
+        keep, closes = events[0, i], events[3, i]
+        run = net + r[i0 + i]
+        closed = run + events[2, i]  # the closing trade's net PnL (when one closes)
+        net = run * keep + events[1, i]
+        win = closes * np.float64(closed > 0.0)
+        loss = closes * np.float64(closed < 0.0)
+        count += closes
+        wins += win
+        losses += loss
+        bars += closes * np.float64(t - start)
+        start = start if keep > 0.0 else t
+        sum_net += closes * closed
+        sum_win += win * closed
+        sum_loss += loss * closed
+        # win: the streak goes on (or starts) upwards; loss: downwards; a zero trade ends it
+        w, lo, c = np.int64(win), np.int64(loss), np.int64(closes)
+        streak = w * (max(streak, 0) + 1) + lo * (min(streak, 0) - 1) + (1 - c) * streak
+        best_win, best_loss = max(best_win, streak), max(best_loss, -streak)
+    acc[0], acc[1], acc[2], acc[3], acc[4], acc[5] = count, wins, losses, sum_win, sum_loss, sum_net
+    acc[6], acc[7], acc[8] = best_win, best_loss, bars
     return net, start, streak
 
 
 @njit(cache=True)
 def _stats_1d_nb(e, r, c, acc):
-    """The accumulators of one column in one lean pass over ``e`` and ``r`` (``c`` read on reversals only)."""
+    """The accumulators of one column in one lean pass over ``e``, ``r`` and ``c``, a tile at a time."""
     n = e.shape[0]
+    events = np.empty((N_EVENT, TRIP_TILE))
+    trip = (0.0, 0, 0)
     prev = 0.0
-    net = 0.0
-    start = 0
-    streak = 0
-    for t in range(n):
-        net, start, streak = trip_step_nb(acc, prev, e[t], r[t], c[t], t, net, start, streak)
-        prev = e[t]
+    for t0 in range(0, n, TRIP_TILE):
+        k = min(TRIP_TILE, n - t0)
+        trip_events_nb(events, e, c, r, t0, k, prev)
+        trip = trips_run_nb(acc, events, r, t0, k, t0, trip)
+        prev = e[t0 + k - 1]
     if prev != 0.0:
-        add_trade_nb(acc, net, n - 1 - start, streak)
+        add_trade_nb(acc, trip[0], n - 1 - trip[1], trip[2])
 
 
 @njit(cache=True, parallel=True)

@@ -149,3 +149,26 @@ def test_oracle_multi_column_and_pandas_labels():
     for j, fee in enumerate([1.0, 5.0]):
         single = oracle_positions(price.iloc[:, j].to_numpy(), fee_bps=fee)
         np.testing.assert_array_equal(pos.iloc[:, j].to_numpy(), single)
+
+
+@pytest.mark.parametrize(("delay", "close"), [(0, False), (2, True)])
+def test_the_totals_only_oracle_equals_the_total_of_its_path(delay, close):
+    # the backtest's oracle row asks for the totals only (no back-pointers, no path): the same optimum, exactly
+    from signalbench.engine.oracle import oracle_nb
+
+    rng = np.random.default_rng(7)
+    n = 600
+    price = (100 * np.cumprod(1 + rng.normal(0, 0.002, (n, 2)), axis=0)).copy(order="F")
+    fee, half_spread, slip = np.array([[1.0, 3.0]]), rng.uniform(0, 2, (n, 1)), np.zeros((1, 1))
+    path = np.empty((n, 2), order="F")
+    with_path = oracle_nb(price, fee, half_spread, slip, delay, close, path)
+    totals = oracle_nb(price, fee, half_spread, slip, delay, close, np.empty((0, 2)))
+    assert np.array_equal(totals, with_path)
+    priced = backtest(
+        price, oracle_positions(price, fee_bps=fee[0], half_spread_bps=half_spread[:, 0], delay=delay,
+                                close_at_end=close),
+        fee_bps=fee[0], half_spread_bps=half_spread[:, 0], delay=delay, close_at_end=close, mode="additive",
+        periods_per_year=252,
+    )  # fmt: skip
+    np.testing.assert_allclose(priced.stats.loc["total_return_additive"].to_numpy(), totals, rtol=1e-12)
+    np.testing.assert_allclose(priced.stats.loc["oracle_return_additive"].to_numpy(), totals, rtol=0)
