@@ -14,7 +14,8 @@
    Models: majority, logistic, LightGBM (``--trees``), LSTM and Transformer on ``lob_basic`` features, and the order-
    book model(s) of ``--book-models`` (default BiN-CTABL, the best of the four on these days at horizon 10) on the raw
    book. The neural models train at a reduced size: ``--max-windows-per-epoch`` random windows per epoch,
-   ``--epochs``, small widths (``_models``), balanced class weights, patience 2.
+   ``--epochs``, small widths (``_models``), balanced class weights, ``--patience`` (2), ``--lr`` (2e-3;
+   ``--lr-for NAME=LR`` sets one model's).
    ``per-symbol``: one fit per symbol on its own rows (GOOG's features of 5 levels, its 5-level book).
    ``pooled``: one fit on the training rows of both symbols (each block with its own context: no window crosses a
    symbol), the features both days have (the level-1 book for the book models), each symbol's features first
