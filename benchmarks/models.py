@@ -130,7 +130,7 @@ def _lr_pair(text: str) -> tuple[str, float]:
     try:
         return name, float(lr)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--lr-for: expected NAME=LR (e.g. deeplob=1e-2), got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected NAME=LR (e.g. deeplob=1e-2), got {text!r}") from None
 
 
 def _earnings(proba: np.ndarray, book: pd.DataFrame) -> tuple[float, float]:
