@@ -29,7 +29,8 @@
 Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --skip-synthetic
      [--pooled pooled pooled-raw] [--horizons 10 20 50] [--max-windows-per-epoch 2000 (0: all)] [--epochs 4]
      [--trees 100] [--val-rows 1500] [--test-rows 4000] [--models lstm ...] [--book-models binctabl tlob ...]
-     [--lr 2e-3] [--lr-for deeplob=1e-2 ...] [--patience 2] [--batch-size 64] [--json results.json]
+     [--lr 2e-3] [--lr-for deeplob=1e-2 ...] [--patience 2] [--batch-size 64] [--seed 0]
+     [--json results.json]
 Full size: ``--max-windows-per-epoch 0 --epochs 20 --trees 500 --test-rows 100000 --val-rows 100000``.
 """
 
@@ -99,6 +100,7 @@ def _models(size: argparse.Namespace) -> dict:
     """label -> (registry name, params, input: "features" or "book") at the benchmark's size (see the docstring)."""
     neural = {**TRAIN, "epochs": size.epochs, "max_windows_per_epoch": size.max_windows_per_epoch}
     neural.update(patience=size.patience, batch_size=size.batch_size, class_weight="balanced", lr=size.lr)
+    neural.update(seed=size.seed)
     book = {**neural, "size_input": size.size_input}
     book_params = {
         "deeplob": {"seq_len": 50, "conv_channels": 16, "inception_channels": 32, "lstm_hidden": 32},
@@ -316,6 +318,7 @@ def main():
     p.add_argument("--lr-for", nargs="+", type=_lr_pair, default=[], help="one model's lr: NAME=LR (deeplob=1e-2)")
     p.add_argument("--patience", type=int, default=2, help="LOBSTER neural models: early-stopping patience")
     p.add_argument("--batch-size", type=int, default=64, help="LOBSTER neural models")
+    p.add_argument("--seed", type=int, default=0, help="LOBSTER neural models: initial weights and window draws")
     p.add_argument("--val-rows", type=int, default=1500, help="last rows of the validation part used")
     p.add_argument("--test-rows", type=int, default=4000, help="first rows of the test part scored")
     p.add_argument("--json", type=Path, default=None, help="also write the LOBSTER results here")
