@@ -14,7 +14,8 @@
    Models: majority, logistic, LightGBM (``--trees``), LSTM and Transformer on ``lob_basic`` features, and the order-
    book model(s) of ``--book-models`` (default BiN-CTABL, the best of the four on these days at horizon 10) on the raw
    book. The neural models train at a reduced size: ``--max-windows-per-epoch`` random windows per epoch,
-   ``--epochs``, small widths (``_models``), balanced class weights, patience 2.
+   ``--epochs``, small widths (``_models``), balanced class weights, ``--patience`` (2), ``--lr`` (2e-3;
+   ``--lr-for NAME=LR`` sets one model's).
    ``per-symbol``: one fit per symbol on its own rows (GOOG's features of 5 levels, its 5-level book).
    ``pooled``: one fit on the training rows of both symbols (each block with its own context: no window crosses a
    symbol), the features both days have (the level-1 book for the book models), each symbol's features first
@@ -28,6 +29,7 @@
 Run: SIGNALBENCH_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/models.py --skip-synthetic
      [--pooled pooled pooled-raw] [--horizons 10 20 50] [--max-windows-per-epoch 2000 (0: all)] [--epochs 4]
      [--trees 100] [--val-rows 1500] [--test-rows 4000] [--models lstm ...] [--book-models binctabl tlob ...]
+     [--lr 2e-3] [--lr-for deeplob=1e-2 ...] [--patience 2] [--batch-size 64] [--seed 0]
      [--json results.json]
 Full size: ``--max-windows-per-epoch 0 --epochs 20 --trees 500 --test-rows 100000 --val-rows 100000``.
 """
@@ -97,7 +99,8 @@ def _part(frame, labels, rows, L):
 def _models(size: argparse.Namespace) -> dict:
     """label -> (registry name, params, input: "features" or "book") at the benchmark's size (see the docstring)."""
     neural = {**TRAIN, "epochs": size.epochs, "max_windows_per_epoch": size.max_windows_per_epoch}
-    neural.update(patience=2, batch_size=64, class_weight="balanced", lr=size.lr)
+    neural.update(patience=size.patience, batch_size=size.batch_size, class_weight="balanced", lr=size.lr)
+    neural.update(seed=size.seed)
     book = {**neural, "size_input": size.size_input}
     book_params = {
         "deeplob": {"seq_len": 50, "conv_channels": 16, "inception_channels": 32, "lstm_hidden": 32},
@@ -118,7 +121,18 @@ def _models(size: argparse.Namespace) -> dict:
     }
     for name in size.book_models:
         models[name] = (name, {**book_params[name], **book}, "book")
+    for name, lr in size.lr_for.items():  # one model's own learning rate (--lr-for deeplob=1e-2)
+        if name in models:
+            models[name][1]["lr"] = lr
     return {k: m for k, m in models.items() if not size.models or k in size.models}
+
+
+def _lr_pair(text: str) -> tuple[str, float]:
+    name, _, lr = text.partition("=")
+    try:
+        return name, float(lr)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=LR (e.g. deeplob=1e-2), got {text!r}") from None
 
 
 def _earnings(proba: np.ndarray, book: pd.DataFrame) -> tuple[float, float]:
@@ -204,7 +218,11 @@ def _fit_score(name: str, params: dict, inputs: list[tuple[dict, pd.DataFrame, d
         np.concatenate([y for _, y in parts["val"]]),
     )
     model.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
-    out = {"fit_s": time.perf_counter() - t0, "curve": _curve(model), "symbols": {}}
+    history = [
+        {k: float(h[k]) for k in ("train_loss", "val_loss", "val_accuracy", "lr", "seconds")}
+        for h in getattr(model, "history_", None) or []
+    ]
+    out = {"fit_s": time.perf_counter() - t0, "curve": _curve(history), "history": history, "symbols": {}}
     for day, _, lab in inputs:
         X_te, y_te = _part(frames[day["name"]], lab["y"], lab["test"], L)
         proba = model.predict_proba(X_te)[L - 1 :]
@@ -221,8 +239,8 @@ def _fit_score(name: str, params: dict, inputs: list[tuple[dict, pd.DataFrame, d
     return out
 
 
-def _curve(model) -> str:
-    history = getattr(model, "history_", None)
+def _curve(history: list[dict]) -> str:
+    """The learning curve, train/val loss per epoch (the best epoch's weights are the ones kept)."""
     if not history:
         return ""
     return "  curve (train/val loss) " + " ".join(f"{h['train_loss']:.3f}/{h['val_loss']:.3f}" for h in history)
@@ -250,9 +268,12 @@ def lobster(paths: list[Path], size: argparse.Namespace) -> list[dict]:
             for day, lab in zip(days, labelled):
                 frame = day["features"] if kind == "features" else day["book"]
                 fits.append(_fit_score(name, params, [(day, frame, lab)], normalise=False))
-            per_symbol = {"fit_s": sum(f["fit_s"] for f in fits), "curve": "", "symbols": {}}
+            per_symbol = {"fit_s": sum(f["fit_s"] for f in fits), "curve": "", "history": {}, "symbols": {}}
             for f in fits:
+                (symbol,) = f["symbols"]
                 per_symbol["symbols"].update(f["symbols"])
+                per_symbol["history"][symbol] = f["history"]
+                per_symbol["curve"] += f" [{symbol} {f['fit_s']:.0f} s]{f['curve']}" if f["curve"] else ""
             print(_line(label, "per-symbol", per_symbol), flush=True)
             records.append({"horizon": horizon, "model": label, "mode": "per-symbol", **per_symbol})
             if len(days) < 2:
@@ -294,10 +315,15 @@ def main():
     )
     p.add_argument("--size-input", choices=["log", "raw"], default="log", help="the book models' sizes")
     p.add_argument("--lr", type=float, default=2e-3, help="the neural models' learning rate")
+    p.add_argument("--lr-for", nargs="+", type=_lr_pair, default=[], help="one model's lr: NAME=LR (deeplob=1e-2)")
+    p.add_argument("--patience", type=int, default=2, help="LOBSTER neural models: early-stopping patience")
+    p.add_argument("--batch-size", type=int, default=64, help="LOBSTER neural models")
+    p.add_argument("--seed", type=int, default=0, help="LOBSTER neural models: initial weights and window draws")
     p.add_argument("--val-rows", type=int, default=1500, help="last rows of the validation part used")
     p.add_argument("--test-rows", type=int, default=4000, help="first rows of the test part scored")
     p.add_argument("--json", type=Path, default=None, help="also write the LOBSTER results here")
     a = p.parse_args()
+    a.lr_for = dict(a.lr_for)
     torch.set_num_threads(a.threads)
     if not a.skip_synthetic:
         TRAIN["max_windows_per_epoch"] = a.max_windows_per_epoch or None
