@@ -13,8 +13,8 @@ pooled returns (one row per tested day) where a single run holds its tested rows
 column's mean position per day (over its symbols' tested rows); ``piece_returns.parquet`` the net return of every
 tested row of every piece (``symbol``, ``day``, ``timestamp`` and one column per model x strategy and benchmark);
 ``history/<model>.json`` (``<model>@<group>`` per pool group) each fold's training history of the models that
-train in epochs; ``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and ``audit.json`` the
-leakage audit made at the end of the run (:mod:`signalbench.experiment.pieceaudit`).
+train in epochs; ``fits.json`` the pieces and rows each fit was given (:mod:`signalbench.experiment.piecefits`) and
+``audit.json`` the leakage audit made at the end of the run (:mod:`signalbench.experiment.pieceaudit`).
 """
 
 from __future__ import annotations
