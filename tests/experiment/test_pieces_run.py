@@ -14,6 +14,7 @@ from signalbench.experiment import compare
 from signalbench.experiment.config import parse_experiment
 from signalbench.experiment.graph import build_graph
 from signalbench.experiment.piecefolds import fold_members
+from tests.experiment.killrun import kill_run_once_stored
 
 TICKS = 200
 
@@ -253,11 +254,6 @@ def test_validate_names_the_days_found():
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_recomputes_only_what_is_missing(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
 
     from signalbench.compute import TaskStore
     from signalbench.experiment.multirun import read_run_config
@@ -269,25 +265,7 @@ def test_sigkill_mid_run_then_resume_recomputes_only_what_is_missing(tmp_path):
     graph = build_graph(exp, pieces, 1, exp.model_specs())
     fits = {t.key for t in graph.tasks if t.kind == "fit"}
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    code = "import sys; from signalbench.cli import main; sys.exit(main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(toml), "--out", str(out), "--quiet", "--no-report"],
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        while proc.poll() is None:
-            stored = TaskStore(out / "tasks").keys() if (out / "tasks").is_dir() else set()
-            if stored & fits:
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, "the run ended before a fit was stored: nothing was interrupted"
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, mid-run (the next fit is under way)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_run_once_stored(toml, out, fits)
     before = TaskStore(out / "tasks").keys()
     assert not (out / "metrics.json").exists() and before & fits and not fits <= before
     resumed = compare(read_run_config(out), out=out, resume=True, report=False)

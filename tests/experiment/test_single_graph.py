@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,8 +13,7 @@ from signalbench.experiment.inputs import load_inputs
 from signalbench.experiment.multirun import read_run_config
 from signalbench.experiment.preflight import check
 from signalbench.experiment.rungraph import build_run_graph
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.experiment.killrun import kill_run_once_stored
 
 
 def config(**over) -> dict:
@@ -166,33 +159,16 @@ def test_sigkill_mid_fit_then_resume_recomputes_only_what_is_missing(tmp_path):
     # runs the whole run) use one thread each, whatever earlier tests in this process set
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    code = "import sys; from signalbench.cli import main; sys.exit(main())"
     try:
-        _kill_and_resume(cfg, toml, out, tmp_path, graph, env, code)
+        _kill_and_resume(cfg, toml, out, tmp_path, graph, {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
     finally:
         torch.set_num_threads(threads)
 
 
-def _kill_and_resume(cfg, toml, out, tmp_path, graph, env, code) -> None:
+def _kill_and_resume(cfg, toml, out, tmp_path, graph, env) -> None:
     fits = set(graph.fits.values())
     first = graph.fits["lstm", 0]  # the first task to run after the inputs; the lstm's fold 2 follows it
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "run", str(toml), "--out", str(out), "--quiet", "--no-report"],
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        while proc.poll() is None:
-            if (out / "tasks").is_dir() and TaskStore(out / "tasks").has(first):
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, "the run ended before its first fit was stored: nothing was interrupted"
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, mid-fit (the lstm's second fold)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_run_once_stored(toml, out, {first}, env)
     before = TaskStore(out / "tasks").keys()
     assert not (out / "metrics.json").exists() and first in before and not fits <= before
     resumed = compare(read_run_config(out), out=out, resume=True, report=False)
